@@ -1,0 +1,56 @@
+import type { Config } from '../core/config/load.ts';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../core/config/load.ts';
+import { ConfigError, UsageError } from '../core/errors.ts';
+import type { KeyName } from '../core/config/keys.ts';
+import { createLogger, type Logger } from '../core/logger.ts';
+import type { Host } from '../host/host.ts';
+import { readTextIfExists } from '../host/host.ts';
+import { RealHost } from '../host/real-host.ts';
+import type { Command, FlagValues } from './command.ts';
+
+/** What a command gets: config, the Host it manages, a logger and stdout. */
+export interface Context {
+  readonly config: Config;
+  /** The managed system: this machine, or the image root given with --root. */
+  readonly host: Host;
+  readonly logger: Logger;
+  readonly json: boolean;
+  out(text: string): void;
+}
+
+export interface Environment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export async function createContext(command: Command, flags: FlagValues, environment: Environment): Promise<Context> {
+  const local = new RealHost('/');
+  const configFile = typeof flags.config === 'string' ? flags.config : DEFAULT_CONFIG_FILE;
+  const fileText = await readTextIfExists(local, configFile);
+  if (fileText === null && typeof flags.config === 'string') throw new ConfigError(`${configFile}: config file not found`);
+  const config = loadConfig({ file: configFile, fileText, env: environment.env, flags: configFlagValues(command, flags) });
+  const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
+  const root = typeof flags.root === 'string' ? flags.root : '/';
+  if (!root.startsWith('/')) throw new UsageError(`--root must be an absolute path, got ${JSON.stringify(root)}`);
+  const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
+  return {
+    config,
+    host,
+    logger,
+    json: flags.json === true,
+    out: (text) => environment.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  };
+}
+
+const COMMON_CONFIG_FLAGS: Readonly<Record<string, KeyName>> = { 'log-level': 'LOG_LEVEL' };
+
+function configFlagValues(command: Command, flags: FlagValues): Record<string, { value: string; flag: string }> {
+  const values: Record<string, { value: string; flag: string }> = {};
+  for (const [flag, key] of Object.entries({ ...COMMON_CONFIG_FLAGS, ...command.configFlags })) {
+    const value = flags[flag];
+    if (value === undefined) continue;
+    values[key] = { value: value === true ? 'yes' : value === false ? 'no' : value, flag: `--${flag}` };
+  }
+  return values;
+}

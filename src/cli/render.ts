@@ -1,0 +1,39 @@
+import type { ConcernPlan } from '../core/runner.ts';
+import type { OsFacts } from '../os/facts.ts';
+
+/** Text renderings for a terminal; --json prints the same data as objects. */
+export function renderFacts(facts: OsFacts, onlineNote: string, verdict: string): string {
+  const { release, support } = facts;
+  const rows: [string, string][] = [
+    ['system', `${release.prettyName} (${release.id} ${release.versionId}, from ${release.source})`],
+    ['root', facts.root],
+    ['support', support.status === 'supported' ? `supported (${support.packageManager})` : `${support.status}: ${support.reason}`],
+    ['arch', facts.arch ?? 'unknown'],
+    ['glibc', facts.glibc ?? 'unknown'],
+    ['systemd', facts.systemdRunning === null ? 'n/a (image root)' : facts.systemdRunning ? 'running as PID 1' : 'not PID 1'],
+    ['cgroups', facts.cgroups ? `v${facts.cgroups.version}, memory controller ${facts.cgroups.memoryController ? 'on' : 'off'}` : 'n/a'],
+    ['nvidia gpus', facts.nvidiaGpus === null ? 'n/a (image root)' : String(facts.nvidiaGpus)],
+    ['docker', facts.docker ? `${facts.docker.name} ${facts.docker.version}` : 'not installed'],
+    ['ecs-init', facts.ecsInit ? `${facts.ecsInit.name} ${facts.ecsInit.version}` : 'not installed'],
+    ['ecs-optimized', facts.ecsOptimizedEvidence.length ? facts.ecsOptimizedEvidence.join('; ') : 'no markers'],
+    ['online check', onlineNote],
+    ['verdict', verdict],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}
+
+export function renderPlan(plans: readonly ConcernPlan[]): string {
+  if (plans.length === 0) return 'no concern is enabled: nothing to do';
+  return plans
+    .map((plan) => {
+      if (plan.error) return `${plan.concern}: cannot plan: ${plan.error}`;
+      if (plan.actions.length === 0) return `${plan.concern}: up to date`;
+      const steps = plan.actions.flatMap((action, i) => [
+        `  ${i + 1}. ${action.summary}`,
+        ...(action.details ?? []).map((line) => `       ${line}`),
+      ]);
+      return [`${plan.concern}: ${plan.actions.length} step${plan.actions.length === 1 ? '' : 's'}`, ...steps].join('\n');
+    })
+    .join('\n');
+}

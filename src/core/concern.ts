@@ -1,0 +1,31 @@
+import type { Config } from './config/load.ts';
+import type { Logger } from './logger.ts';
+import type { Host } from '../host/host.ts';
+import type { OsFacts } from '../os/facts.ts';
+
+/**
+ * One concern of the host (docker, ecs, storage, users …), in the
+ * diff-then-apply shape: gather reads, plan is pure, apply is the only step
+ * that changes the system. After apply, plan(gather()) is empty.
+ */
+export interface Action {
+  /** What the step does, in one line an operator reads in `plan`. */
+  readonly summary: string;
+  /** Commands or file contents behind the step, shown by `plan`. */
+  readonly details?: readonly string[];
+}
+
+export interface ConcernContext {
+  readonly host: Host;
+  readonly config: Config;
+  readonly os: OsFacts;
+  readonly logger: Logger;
+}
+
+export interface Concern<Facts, A extends Action> {
+  readonly name: string;
+  enabled(context: ConcernContext): boolean;
+  gather(context: ConcernContext): Promise<Facts>;
+  plan(facts: Facts, context: ConcernContext): A[];
+  apply(action: A, context: ConcernContext): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/**
+ * Typed terminal errors. Each carries the process exit code the CLI uses, so
+ * systemd can tell a refused host (3) or a bad config (78, RestartPreventExitStatus)
+ * from a transient failure (1) that is worth a restart.
+ */
+export const ExitCode = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  refused: 3,
+  config: 78,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class AgentError extends Error {
+  readonly exitCode: ExitCodeValue = ExitCode.failed;
+}
+
+/** Bad command line: unknown command or flag, missing operand. */
+export class UsageError extends AgentError {
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The host (or image root) is not one the agent will manage. */
+export class RefusedError extends AgentError {
+  override readonly exitCode = ExitCode.refused;
+  readonly evidence: readonly string[];
+
+  constructor(message: string, evidence: readonly string[] = []) {
+    super(message);
+    this.evidence = evidence;
+  }
+}
+
+/** A configuration value is invalid; retrying without a fix cannot help. */
+export class ConfigError extends AgentError {
+  override readonly exitCode = ExitCode.config;
+}
+
+/** A command the agent ran did not succeed. */
+export class CommandError extends AgentError {
+  readonly command: readonly string[];
+  readonly exitStatus: number | undefined;
+  readonly stderr: string;
+
+  constructor(command: readonly string[], exitStatus: number | undefined, stderr: string, reason?: string) {
+    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    const why = reason ?? `exited with ${exitStatus}`;
+    super(`${command.join(' ')} ${why}${tail ? `: ${tail}` : ''}`);
+    this.command = command;
+    this.exitStatus = exitStatus;
+    this.stderr = stderr;
+  }
+}
+
+export function exitCodeOf(error: unknown): ExitCodeValue {
+  return error instanceof AgentError ? error.exitCode : ExitCode.failed;
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

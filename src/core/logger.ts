@@ -1,0 +1,57 @@
+import winston from 'winston';
+
+/**
+ * One logger, always on stderr: stdout carries only data, so
+ * `ecs-host-agent detect --json | jq` works whatever is logged.
+ * Under journald ($JOURNAL_STREAM) each record is one JSON line with a `<N>`
+ * syslog priority prefix, which journald turns into the entry's priority.
+ */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Logger {
+  error(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+}
+
+const SYSLOG_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+const LEVEL_ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export interface LoggerOptions {
+  readonly level: LogLevel;
+  readonly journald: boolean;
+  readonly stream?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const format = options.journald ? journaldFormat() : textFormat();
+  return winston.createLogger({
+    levels: LEVEL_ORDER,
+    level: options.level,
+    format,
+    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
+  });
+}
+
+function journaldFormat(): winston.Logform.Format {
+  return winston.format.printf((info) => {
+    const { level, message, ...fields } = info;
+    const priority = SYSLOG_PRIORITY[level as LogLevel] ?? 6;
+    return `<${priority}>${JSON.stringify({ level, message, ...fields })}`;
+  });
+}
+
+function textFormat(): winston.Logform.Format {
+  return winston.format.printf((info) => {
+    const { level, message, ...fields } = info;
+    const extra = Object.entries(fields)
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ');
+    return `${level}: ${String(message)}${extra ? ` (${extra})` : ''}`;
+  });
+}
+
+/** For code paths and tests that must not log. */
+export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };

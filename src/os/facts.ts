@@ -1,0 +1,72 @@
+import { RefusedError } from '../core/errors.ts';
+import type { Host } from '../host/host.ts';
+import { firstInstalled, packageManagerFor } from '../pkg/package-manager.ts';
+import { findOptimizedAmiMarkers } from './ecs-optimized.ts';
+import {
+  type Arch,
+  type CgroupFacts,
+  detectArch,
+  detectCgroups,
+  detectGlibc,
+  detectNvidiaGpus,
+  detectSystemdRunning,
+} from './machine.ts';
+import { OsReleaseError } from './os-release.ts';
+import { readRelease } from './release.ts';
+import { judgeRelease, type Release, type Support } from './support.ts';
+
+/** Everything detect reports, and what every concern plans from. */
+export interface OsFacts {
+  readonly root: string;
+  readonly release: Release & { readonly source: string };
+  readonly support: Support;
+  readonly arch: Arch | null;
+  readonly glibc: string | null;
+  /** null: not applicable (an image root is not running). */
+  readonly systemdRunning: boolean | null;
+  readonly cgroups: CgroupFacts | null;
+  readonly nvidiaGpus: number | null;
+  readonly docker: InstalledPackage | null;
+  readonly ecsInit: InstalledPackage | null;
+  readonly ecsOptimizedEvidence: readonly string[];
+}
+
+export interface InstalledPackage {
+  readonly name: string;
+  readonly version: string;
+}
+
+export const DOCKER_PACKAGES = ['docker.io', 'docker-ce', 'docker', 'moby-engine'];
+export const ECS_INIT_PACKAGES = ['ecs-init', 'amazon-ecs-init'];
+
+export async function gatherOsFacts(host: Host): Promise<OsFacts> {
+  const release = await identify(host);
+  const support = judgeRelease(release);
+  const packages = support.status === 'refused' ? null : packageManagerFor(support.packageManager, host);
+  const docker = packages && (await firstInstalled(packages, DOCKER_PACKAGES));
+  const ecsInit = packages && (await firstInstalled(packages, ECS_INIT_PACKAGES));
+  return {
+    root: host.root,
+    release,
+    support,
+    arch: await detectArch(host),
+    glibc: await detectGlibc(host),
+    systemdRunning: await detectSystemdRunning(host),
+    cgroups: await detectCgroups(host),
+    nvidiaGpus: await detectNvidiaGpus(host),
+    docker,
+    ecsInit,
+    ecsOptimizedEvidence: await findOptimizedAmiMarkers(host, ecsInit !== null),
+  };
+}
+
+async function identify(host: Host): Promise<Release & { readonly source: string }> {
+  try {
+    const release = await readRelease(host);
+    if (release) return release;
+  } catch (error) {
+    if (error instanceof OsReleaseError) throw new RefusedError(`cannot identify the system: ${error.message}`);
+    throw error;
+  }
+  throw new RefusedError(`cannot identify the system: no /etc/os-release, /etc/system-release or /etc/SuSE-release under ${host.root}`);
+}

@@ -1,0 +1,42 @@
+import { createSsmClient } from '../aws/clients.ts';
+import { createImds, ImdsUnavailable, readAmiId, readRegion } from '../aws/imds.ts';
+import { findOptimizedAmiParameter, optimizedAmiPath } from '../aws/optimized-ami.ts';
+import type { Config } from '../core/config/load.ts';
+import { messageOf } from '../core/errors.ts';
+import type { Host } from '../host/host.ts';
+import type { Release } from './support.ts';
+
+export interface OnlineCheck {
+  readonly evidence: readonly string[];
+  /** What was checked, or why the check was skipped. */
+  readonly note: string;
+}
+
+/** When running on an EC2 instance: is its AMI one of Amazon's ECS-optimized AMIs? */
+export async function checkOptimizedAmiOnline(host: Host, config: Config, release: Release): Promise<OnlineCheck> {
+  if (host.root !== '/') return skipped('an image root has no instance');
+  const path = optimizedAmiPath(release.id, release.versionId);
+  if (path === null) return skipped(`no ECS-optimized AMIs exist for ${release.id}`);
+  let amiId: string;
+  let region: string;
+  try {
+    const imds = createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT);
+    amiId = await readAmiId(imds);
+    region = config.AWS_REGION ?? (await readRegion(imds));
+  } catch (error) {
+    if (error instanceof ImdsUnavailable) return skipped(error.message);
+    throw error;
+  }
+  try {
+    const ssm = createSsmClient({ region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM });
+    const parameter = await findOptimizedAmiParameter(ssm, path, amiId);
+    if (parameter) return { evidence: [`AMI ${amiId} is listed in the public SSM parameter ${parameter}`], note: 'checked' };
+    return { evidence: [], note: `checked: AMI ${amiId} is not listed under ${path}` };
+  } catch (error) {
+    return skipped(`SSM ${path} could not be read: ${messageOf(error)}`);
+  }
+}
+
+function skipped(reason: string): OnlineCheck {
+  return { evidence: [], note: `skipped: ${reason}` };
+}

@@ -1,0 +1,27 @@
+import type { Host } from '../host/host.ts';
+import type { PackageManagerName } from '../os/support.ts';
+import { aptPackageManager } from './apt.ts';
+import { rpmPackageManager } from './rpm.ts';
+
+/** What concerns need from a distribution's package manager. */
+export interface PackageManager {
+  readonly name: PackageManagerName;
+  /** Version of an installed package, or null when it is not installed. */
+  installedVersion(name: string): Promise<string | null>;
+}
+
+export function packageManagerFor(name: PackageManagerName, host: Host): PackageManager {
+  return name === 'apt' ? aptPackageManager(host) : rpmPackageManager(name, host);
+}
+
+/** The first of several alternative package names that is installed, with its version. */
+export async function firstInstalled(
+  packages: PackageManager,
+  names: readonly string[],
+): Promise<{ readonly name: string; readonly version: string } | null> {
+  for (const name of names) {
+    const version = await packages.installedVersion(name);
+    if (version !== null) return { name, version };
+  }
+  return null;
+}

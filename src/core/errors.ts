@@ -15,6 +15,11 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export class AgentError extends Error {
   readonly exitCode: ExitCodeValue = ExitCode.failed;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
 /** Bad command line: unknown command or flag, missing operand. */

@@ -8,6 +8,14 @@ export interface PackageManager {
   readonly name: PackageManagerName;
   /** Version of an installed package, or null when it is not installed. */
   installedVersion(name: string): Promise<string | null>;
+  /**
+   * Installs packages, by name or as package files already inside the managed
+   * system, in one transaction; waits for the package-manager lock and retries
+   * transient download failures.
+   */
+  install(packages: readonly string[]): Promise<void>;
+  /** The commands install runs, for `plan`. */
+  describeInstall(packages: readonly string[]): string[];
 }
 
 export function packageManagerFor(name: PackageManagerName, host: Host): PackageManager {

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { RealHost } from '../../src/host/real-host.ts';
+import { DEBIAN_ROOT } from '../support/paths.ts';
+import { requireRoot, scratchDir } from '../support/scratch.ts';
+
+test('writeFileAtomic writes mode and owner exactly and leaves no temp file', async (t) => {
+  requireRoot();
+  const root = scratchDir(t);
+  const host = new RealHost(root);
+  await host.mkdir('/etc/ecs');
+  await host.writeFileAtomic('/etc/ecs/ecs.config', 'ECS_CLUSTER=a\n', { mode: 0o600, uid: 65534, gid: 65534 });
+  const info = statSync(`${root}/etc/ecs/ecs.config`);
+  assert.equal(info.mode & 0o7777, 0o600);
+  assert.equal(info.uid, 65534);
+  assert.deepEqual(readdirSync(`${root}/etc/ecs`), ['ecs.config']);
+  await host.writeFileAtomic('/etc/ecs/ecs.config', 'ECS_CLUSTER=b\n');
+  assert.equal(statSync(`${root}/etc/ecs/ecs.config`).mode & 0o7777, 0o600, 'an unspecified mode keeps the old one');
+  assert.equal(readFileSync(`${root}/etc/ecs/ecs.config`, 'utf8'), 'ECS_CLUSTER=b\n');
+});
+
+test('writeFileAtomic replaces a symlink instead of writing through it', async (t) => {
+  const root = scratchDir(t);
+  const outside = `${scratchDir(t)}/victim`;
+  writeFileSync(outside, 'precious');
+  symlinkSync(outside, `${root}/link`);
+  await new RealHost('/').writeFileAtomic(`${root}/link`, 'new');
+  assert.equal(readFileSync(outside, 'utf8'), 'precious');
+  assert.equal(lstatSync(`${root}/link`).isFile(), true);
+});
+
+test('a failed write leaves the old file and no temp file', async (t) => {
+  const root = scratchDir(t);
+  const host = new RealHost(root);
+  await host.writeFileAtomic('/f', 'old');
+  await assert.rejects(host.writeFileAtomic('/missing-dir/f', 'new'), { code: 'ENOENT' });
+  assert.deepEqual(readdirSync(root), ['f']);
+});
+
+test('under an image root, reads cannot escape through symlinks', async (t) => {
+  const root = scratchDir(t);
+  symlinkSync('../../../../../../etc/hostname', `${root}/hostname`);
+  await assert.rejects(new RealHost(root).readText('/hostname'), /escapes the image root/);
+});
+
+test('exec runs without a shell, with the fixed environment, and reports exit status', async () => {
+  const host = new RealHost('/');
+  const result = await host.exec('printf', ['%s|', '$HOME', '; rm -rf /', '--'], { target: 'local' });
+  assert.equal(result.stdout, '$HOME|; rm -rf /|--|');
+  assert.equal((await host.exec('false', [])).exitCode, 1);
+  assert.equal((await host.exec('sh', ['-c', 'echo $LC_ALL'])).stdout, 'C\n');
+});
+
+test('exec of a missing program or past its timeout is an error naming the command', async () => {
+  const host = new RealHost('/');
+  await assert.rejects(host.exec('no-such-program-xyz', ['a']), /no-such-program-xyz a could not be started/);
+  await assert.rejects(host.exec('sleep', ['5'], { timeoutMs: 100 }), /sleep 5 timed out after 100 ms/);
+});
+
+test('package tools are retargeted at the image root: chroot dpkg-query sees the image, not this machine', async () => {
+  requireRoot();
+  assert.ok(statSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`).isFile(), `debootstrap fixture missing at ${DEBIAN_ROOT}: run npm test (its setup builds it)`);
+  const image = new RealHost(DEBIAN_ROOT);
+  const inImage = await image.exec('dpkg-query', ['-W', '-f', '${Package}\n', '--', 'docker.io']);
+  assert.notEqual(inImage.exitCode, 0, 'docker.io is not in the minbase image');
+  const onMachine = await new RealHost('/').exec('dpkg-query', ['-W', '-f', '${Package}\n', '--', 'dpkg']);
+  assert.equal(onMachine.stdout, 'dpkg\n');
+});

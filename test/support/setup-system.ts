@@ -1,0 +1,107 @@
+/**
+ * Runs before the suite (npm test): makes sure the system packages the
+ * integration tests use are installed, and builds the shared, expensive
+ * fixtures once per run (a debootstrap'd Debian root). As root it installs what
+ * is missing (apt-get update first; a policy-rc.d keeps installed services from
+ * starting); otherwise it fails naming the command to run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+import { DEBIAN_ROOT, DEBIAN_ROOT_READY, FIXTURE_CACHE } from './paths.ts';
+
+export const SYSTEM_PACKAGES = [
+  'debootstrap',
+  'btrfs-progs',
+  'gnupg',
+  'rpm',
+  'createrepo-c',
+  'dnf',
+  'zypper',
+  'docker.io',
+  'systemd',
+  'passwd',
+  'sudo',
+  'openssh-server',
+  'openssh-client',
+];
+
+const POLICY_RC = '/usr/sbin/policy-rc.d';
+
+function missingPackages(): string[] {
+  return SYSTEM_PACKAGES.filter((name) => {
+    try {
+      return !execFileSync('dpkg-query', ['-W', '-f', '${Status}', '--', name], { encoding: 'utf8' }).endsWith(' installed');
+    } catch {
+      return true;
+    }
+  });
+}
+
+function installPackages(missing: string[]): void {
+  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) fail(`the test suite needs root and these packages: run as root: ${command}`);
+  console.error(`setup: installing ${missing.join(' ')}`);
+  const ownPolicy = !existsSync(POLICY_RC);
+  if (ownPolicy) writeFileSync(POLICY_RC, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    execFileSync('apt-get', ['install', '-y', '-q', '--', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  } catch {
+    fail(`installing test packages failed; run as root: ${command}`);
+  } finally {
+    if (ownPolicy) rmSync(POLICY_RC, { force: true });
+  }
+}
+
+function checkMoto(): void {
+  try {
+    execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
+  } catch {
+    fail('python3 cannot import moto (moto_server emulates ECS and SSM for the tests): install moto[server] 5.x for python3');
+  }
+}
+
+/** The Debian mirror this machine's apt already uses, so the fixture needs no address of its own. */
+function debianMirror(): string {
+  const texts = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d').filter((f) => /\.(list|sources)$/.test(f))]
+    .filter((path) => existsSync(path))
+    .map((path) => readFileSync(path, 'utf8'));
+  for (const text of texts) {
+    const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s/m.exec(text);
+    if (oneLine) return oneLine[1] as string;
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      if (uri && /^Suites:.*\bbookworm\b/m.test(stanza) && !/debian-security/.test(uri)) return uri;
+    }
+  }
+  return fail('no Debian bookworm mirror found in /etc/apt/sources.list{,.d}; the debootstrap fixture needs one');
+}
+
+function listDir(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).map((name) => `${dir}/${name}`) : [];
+}
+
+function buildDebianRoot(): void {
+  if (existsSync(DEBIAN_ROOT_READY)) return;
+  console.error('setup: debootstrap --variant=minbase bookworm (shared read-only fixture, about a minute)');
+  rmSync(DEBIAN_ROOT, { recursive: true, force: true });
+  mkdirSync(FIXTURE_CACHE, { recursive: true });
+  try {
+    execFileSync('debootstrap', ['--variant=minbase', 'bookworm', DEBIAN_ROOT, debianMirror()], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    fail(`debootstrap into ${DEBIAN_ROOT} failed`);
+  }
+  writeFileSync(DEBIAN_ROOT_READY, new Date().toISOString());
+}
+
+function fail(message: string): never {
+  console.error(`setup: ${message}`);
+  process.exit(1);
+}
+
+const missing = missingPackages();
+if (missing.length > 0) installPackages(missing);
+checkMoto();
+buildDebianRoot();

@@ -23,7 +23,8 @@ export async function findOptimizedAmiParameter(ssm: SSMClient, path: string, am
     const reply = await ssm.send(
       new GetParametersByPathCommand({ Path: path, Recursive: true, MaxResults: 10, NextToken: nextToken }),
     );
-    const hit = reply.Parameters?.find((parameter) => parameter.Value?.includes(amiId));
+    // Values are plain AMI ids or JSON documents naming one; anything else is not trusted to match.
+    const hit = reply.Parameters?.find((parameter) => typeof parameter.Value === 'string' && parameter.Value.includes(amiId));
     if (hit?.Name) return hit.Name;
     nextToken = reply.NextToken;
     if (!nextToken) return null;

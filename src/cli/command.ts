@@ -7,6 +7,8 @@ import type { Context } from './context.ts';
  * One CLI command per file, corepack-style: it declares its flags, and gets a
  * Context with config, Host and output injected.
  */
+export type ConfigFlag = KeyName | { readonly key: KeyName; readonly value: string };
+
 export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
 
 export interface Command {
@@ -15,8 +17,8 @@ export interface Command {
   /** Extra usage lines after "ecs-host-agent <name>". */
   readonly usage: string;
   readonly options: ParseArgsOptionsConfig;
-  /** Flags that set a config key: flag name → key (a boolean flag sets "yes"). */
-  readonly configFlags?: Readonly<Record<string, KeyName>>;
+  /** Flags that set a config key: flag name → key (a boolean flag sets "yes"), or key and the value it sets. */
+  readonly configFlags?: Readonly<Record<string, ConfigFlag>>;
   run(context: Context, flags: FlagValues, operands: readonly string[]): Promise<number>;
 }
 

@@ -1,12 +1,11 @@
 import type { Config } from '../core/config/load.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../core/config/load.ts';
-import { ConfigError, UsageError } from '../core/errors.ts';
-import type { KeyName } from '../core/config/keys.ts';
+import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { readTextIfExists } from '../host/host.ts';
 import { RealHost } from '../host/real-host.ts';
-import type { Command, FlagValues } from './command.ts';
+import type { Command, ConfigFlag, FlagValues } from './command.ts';
 
 /** What a command gets: config, the Host it manages, a logger and stdout. */
 export interface Context {
@@ -32,7 +31,6 @@ export async function createContext(command: Command, flags: FlagValues, environ
   const config = loadConfig({ file: configFile, fileText, env: environment.env, flags: configFlagValues(command, flags) });
   const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const root = typeof flags.root === 'string' ? flags.root : '/';
-  if (!root.startsWith('/')) throw new UsageError(`--root must be an absolute path, got ${JSON.stringify(root)}`);
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
   return {
     config,
@@ -43,14 +41,15 @@ export async function createContext(command: Command, flags: FlagValues, environ
   };
 }
 
-const COMMON_CONFIG_FLAGS: Readonly<Record<string, KeyName>> = { 'log-level': 'LOG_LEVEL' };
+const COMMON_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = { 'log-level': 'LOG_LEVEL' };
 
 function configFlagValues(command: Command, flags: FlagValues): Record<string, { value: string; flag: string }> {
   const values: Record<string, { value: string; flag: string }> = {};
-  for (const [flag, key] of Object.entries({ ...COMMON_CONFIG_FLAGS, ...command.configFlags })) {
+  for (const [flag, target] of Object.entries({ ...COMMON_CONFIG_FLAGS, ...command.configFlags })) {
     const value = flags[flag];
-    if (value === undefined) continue;
-    values[key] = { value: value === true ? 'yes' : value === false ? 'no' : value, flag: `--${flag}` };
+    if (value === undefined || value === false) continue;
+    if (typeof target === 'string') values[target] = { value: value === true ? 'yes' : value, flag: `--${flag}` };
+    else values[target.key] = { value: target.value, flag: `--${flag}` };
   }
   return values;
 }

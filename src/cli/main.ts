@@ -5,12 +5,14 @@ import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../co
 import { createLogger } from '../core/logger.ts';
 import { type Command, COMMON_OPTIONS, COMMON_USAGE } from './command.ts';
 import { createContext, type Environment } from './context.ts';
+import { apply } from './apply.ts';
 import { detect } from './detect.ts';
 import { plan } from './plan.ts';
+import { storage } from './storage.ts';
 import { version } from './version.ts';
 
 /** One binary for the CLI and the systemd unit; every command lives in its own file. */
-export const COMMANDS: readonly Command[] = [detect, plan, version];
+export const COMMANDS: readonly Command[] = [detect, plan, apply, storage, version];
 
 export async function main(argv: readonly string[], environment: Environment): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,21 +1,24 @@
-import { CONCERNS } from '../concerns/index.ts';
 import { ExitCode } from '../core/errors.ts';
-import { planAll } from '../core/runner.ts';
 import type { Command } from './command.ts';
-import { inspectManageable } from './inspect.ts';
+import { CONVERGE_CONFIG_FLAGS, CONVERGE_OPTIONS, CONVERGE_USAGE, concernContext, planConcerns } from './converge.ts';
+import type { Context } from './context.ts';
 import { renderPlan } from './render.ts';
+import type { ConcernPlan } from '../core/runner.ts';
 
 export const plan: Command = {
   name: 'plan',
   summary: 'show every step the agent would take on this system, changing nothing',
-  usage: 'plan [--json] [--root DIR] [--allow-ecs-optimized]',
-  options: { 'allow-ecs-optimized': { type: 'boolean' } },
-  configFlags: { 'allow-ecs-optimized': 'ALLOW_ECS_OPTIMIZED' },
-  async run(context) {
-    const os = await inspectManageable(context);
-    const plans = await planAll(CONCERNS, { host: context.host, config: context.config, os, logger: context.logger });
-    if (context.json) context.out(JSON.stringify({ root: os.root, system: os.release.prettyName, concerns: plans }, null, 2));
-    else context.out(renderPlan(plans));
-    return plans.some((p) => p.error) ? ExitCode.failed : ExitCode.ok;
+  usage: `plan ${CONVERGE_USAGE}`,
+  options: CONVERGE_OPTIONS,
+  configFlags: CONVERGE_CONFIG_FLAGS,
+  async run(context, flags) {
+    const concerns = await concernContext(context, flags);
+    return printPlan(context, concerns.os.root, concerns.os.release.prettyName, await planConcerns(concerns));
   },
 };
+
+export function printPlan(context: Context, root: string, system: string, plans: readonly ConcernPlan[]): number {
+  if (context.json) context.out(JSON.stringify({ root, system, concerns: plans }, null, 2));
+  else context.out(renderPlan(plans));
+  return plans.some((p) => p.error) ? ExitCode.failed : ExitCode.ok;
+}

@@ -1,4 +1,5 @@
-import type { ConcernPlan } from '../core/runner.ts';
+import type { ConcernOutcome, ConcernPlan } from '../core/runner.ts';
+import type { Registration } from '../ecs-agent/registration.ts';
 import type { OsFacts } from '../os/facts.ts';
 
 /** Text renderings for a terminal; --json prints the same data as objects. */
@@ -27,13 +28,24 @@ export function renderPlan(plans: readonly ConcernPlan[]): string {
   if (plans.length === 0) return 'no concern is enabled: nothing to do';
   return plans
     .map((plan) => {
+      const warnings = plan.warnings.map((warning) => `  warning: ${warning}`);
       if (plan.error) return `${plan.concern}: cannot plan: ${plan.error}`;
-      if (plan.actions.length === 0) return `${plan.concern}: up to date`;
+      if (plan.actions.length === 0) return [`${plan.concern}: up to date`, ...warnings].join('\n');
       const steps = plan.actions.flatMap((action, i) => [
         `  ${i + 1}. ${action.summary}`,
         ...(action.details ?? []).map((line) => `       ${line}`),
       ]);
-      return [`${plan.concern}: ${plan.actions.length} step${plan.actions.length === 1 ? '' : 's'}`, ...steps].join('\n');
+      return [`${plan.concern}: ${plan.actions.length} step${plan.actions.length === 1 ? '' : 's'}`, ...steps, ...warnings].join('\n');
     })
     .join('\n');
+}
+
+export function renderOutcomes(outcomes: readonly ConcernOutcome[], registration: Registration | string | null): string {
+  const lines = outcomes.map((outcome) => {
+    if (outcome.error) return `${outcome.concern}: FAILED after ${outcome.applied} of ${outcome.actions.length} steps: ${outcome.error}`;
+    return `${outcome.concern}: ${outcome.applied === 0 ? 'up to date' : `${outcome.applied} step${outcome.applied === 1 ? '' : 's'} applied`}`;
+  });
+  if (typeof registration === 'string') lines.push(`registration: ${registration}`);
+  else if (registration) lines.push(`registration: ${registration.containerInstanceArn} in ${registration.cluster}, ${registration.status}, agent ${registration.agentVersion} connected`);
+  return lines.join('\n');
 }

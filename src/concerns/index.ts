@@ -1,4 +1,8 @@
 import type { AnyConcern } from '../core/runner.ts';
+import { dockerConcern } from './docker/index.ts';
+import { ecsConfigConcern } from './ecs-config/index.ts';
+import { ecsConcern } from './ecs/index.ts';
+import { storageConcern } from './storage/index.ts';
 
-/** Every concern, in the order they converge. */
-export const CONCERNS: readonly AnyConcern[] = [];
+/** Every concern, in the order they converge (storage first: Docker then starts on its final store, nothing to move). */
+export const CONCERNS: readonly AnyConcern[] = [storageConcern, dockerConcern, ecsConfigConcern, ecsConcern];

@@ -20,6 +20,8 @@ export interface ConcernContext {
   readonly config: Config;
   readonly os: OsFacts;
   readonly logger: Logger;
+  /** `--reset-agent-state`: the operator asked to clear stale ECS agent state. */
+  readonly resetAgentState: boolean;
 }
 
 export interface Concern<Facts, A extends Action> {
@@ -27,5 +29,7 @@ export interface Concern<Facts, A extends Action> {
   enabled(context: ConcernContext): boolean;
   gather(context: ConcernContext): Promise<Facts>;
   plan(facts: Facts, context: ConcernContext): A[];
+  /** Problems the operator must know about that no step of the plan fixes by itself. */
+  warnings?(facts: Facts, context: ConcernContext): string[];
   apply(action: A, context: ConcernContext): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { messageOf } from './errors.ts';
 export interface ConcernPlan {
   readonly concern: string;
   readonly actions: readonly Action[];
+  readonly warnings: readonly string[];
   readonly error?: string;
 }
 
@@ -20,10 +21,13 @@ export async function planAll(concerns: readonly AnyConcern[], context: ConcernC
   const plans: ConcernPlan[] = [];
   for (const concern of concerns.filter((c) => c.enabled(context))) {
     try {
-      plans.push({ concern: concern.name, actions: concern.plan(await concern.gather(context), context) });
+      const facts = await concern.gather(context);
+      const warnings = concern.warnings?.(facts, context) ?? [];
+      for (const warning of warnings) context.logger.warn(`${concern.name}: ${warning}`);
+      plans.push({ concern: concern.name, actions: concern.plan(facts, context), warnings });
     } catch (error) {
       context.logger.error(`${concern.name}: planning failed: ${messageOf(error)}`);
-      plans.push({ concern: concern.name, actions: [], error: messageOf(error) });
+      plans.push({ concern: concern.name, actions: [], warnings: [], error: messageOf(error) });
     }
   }
   return plans;

@@ -65,6 +65,9 @@ export interface Host {
   /** Runs file with args (no shell). Resolves with any exit status; rejects on spawn failure or timeout. */
   exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
 
+  /** Where a managed path is on this machine, for tools run with target 'local' (gpg, mkfs, losetup). */
+  localPath(path: string): Promise<string>;
+
   readText(path: string): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;
   /** Temp file in the same directory, fsync, rename, fsync of the directory. */

@@ -55,6 +55,10 @@ export class RealHost implements Host {
     return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
   }
 
+  localPath(path: string): Promise<string> {
+    return this.#resolve(path);
+  }
+
   async readText(path: string): Promise<string> {
     return readFile(await this.#resolve(path), 'utf8');
   }

@@ -17,6 +17,7 @@ const RETARGETS: Readonly<Record<string, Retarget>> = {
   'dpkg-query': inChroot,
   'unattended-upgrade': inChroot,
   'update-alternatives': inChroot,
+  'amazon-linux-extras': inChroot,
   dnf: withOption((root) => [`--installroot=${root}`]),
   yum: withOption((root) => [`--installroot=${root}`]),
   rpm: withOption((root) => ['--root', root]),

@@ -24,8 +24,27 @@ export function aptPackageManager(host: Host): PackageManager {
       return entry?.installed ? entry.version : null;
     },
     async install(packages) {
-      for (const command of commands(packages)) await runPackageCommand(host, command);
+      await withServicesHeld(host, async () => {
+        for (const command of commands(packages)) await runPackageCommand(host, command);
+      });
     },
     describeInstall: (packages) => commands(packages).map(describe),
   };
+}
+
+const POLICY_RC = '/usr/sbin/policy-rc.d';
+
+/**
+ * In an image root, maintainer scripts must not start daemons (on the build
+ * machine!): policy-rc.d exiting 101 tells invoke-rc.d and deb-systemd-invoke
+ * to leave services alone. An operator's own policy-rc.d is left as it is.
+ */
+async function withServicesHeld(host: Host, install: () => Promise<void>): Promise<void> {
+  if (host.root === '/' || (await host.lstat(POLICY_RC)) !== null) return install();
+  await host.writeFileAtomic(POLICY_RC, '#!/bin/sh\n# ecs-host-agent: no service starts while an image is built\nexit 101\n', { mode: 0o755 });
+  try {
+    await install();
+  } finally {
+    await host.rm(POLICY_RC);
+  }
 }

@@ -81,6 +81,10 @@ export class FakeHost implements Host {
     throw new Error(`FakeHost: no handler for ${[file, ...args].join(' ')}`);
   }
 
+  async localPath(path: string): Promise<string> {
+    return this.root === '/' ? path : posix.join(this.root, path);
+  }
+
   async readText(path: string): Promise<string> {
     return new TextDecoder().decode(await this.readBytes(path));
   }

@@ -11,6 +11,7 @@ import {
   oneOf,
   optional,
   type Parse,
+  pattern,
   region,
   size,
   timeZone,
@@ -46,6 +47,9 @@ const usersSource: Parse<UsersSource> = (raw) => {
 
 export const KEYS = {
   ECS_CLUSTER: key(clusterName, 'default', 'ECS cluster the instance joins'),
+  // Not ECS_-prefixed: those keys pass through to /etc/ecs/ecs.config.
+  REGISTRATION_TIMEOUT: key(duration(1000, 3_600_000), '5m', 'how long to wait for the ECS agent to prove it registered'),
+  INTROSPECTION_URL: key(httpUrl, 'http://127.0.0.1:51678', 'the ECS agent introspection API'),
   AWS_REGION: key(optional(region), '', 'AWS region; empty: the instance\'s region from IMDS'),
   LOG_LEVEL: key(oneOf(LOG_LEVELS), 'info', 'error, warn, info or debug'),
   CONTROL_URL: key(optional(httpUrl), '', 'control endpoint base URL; empty: no reporting'),
@@ -61,7 +65,16 @@ export const KEYS = {
   STORAGE_SIZE: key(size, '100G', 'thin size of the backing file'),
   STORAGE_DEVICE: key(optional(absolutePathOrVolume()), '', 'block device or EBS volume id for btrfs-device'),
   STORAGE_FORCE_FORMAT: key(bool, 'no', 'format a device that already holds a filesystem'),
+  STORAGE_WARN_PERCENT: key(integer(1, 100), '85', 'warn (and report a metric) when the Docker store is fuller than this percentage'),
   ALLOW_ECS_OPTIMIZED: key(bool, 'no', 'run even on an ECS-optimized AMI (not recommended)'),
+  GPU_SUPPORT: key(oneOf(['auto', 'no'] as const), 'auto', 'auto: ECS_ENABLE_GPU_SUPPORT=true when an NVIDIA GPU is found; no: never (--no-gpu)'),
+  ECSINIT_VERSION: key(
+    pattern(/^(latest|\d+\.\d+\.\d+(-\d+)?)$/, 'latest or a version such as 1.89.3-1'),
+    'latest',
+    'ecs-init version for the signed .deb (Ubuntu, Debian)',
+  ),
+  ECSINIT_BASE_URL: key(optional(httpUrl), '', 'where the ecs-init .deb and .asc are downloaded; empty: the regional Amazon bucket'),
+  ECSINIT_SIGNING_KEY: key(optional(absolutePath), '', 'armored public key that must have signed the ecs-init .deb; empty: the shipped Amazon ECS key'),
   AWS_ENDPOINT_URL_ECS: key(optional(httpUrl), '', 'ECS API endpoint override (VPC endpoints, tests)'),
   AWS_ENDPOINT_URL_SSM: key(optional(httpUrl), '', 'SSM API endpoint override'),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: key(httpUrl, 'http://169.254.169.254', 'instance metadata service (IMDSv2)'),

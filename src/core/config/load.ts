@@ -1,14 +1,15 @@
+import { normalizeEcsValue } from '../../concerns/ecs-config/values.ts';
 import { ConfigError } from '../errors.ts';
 import { parseStrictEnv, strictValueProblem } from './env-file.ts';
 import { isSecretKey, KEYS, type KeyName } from './keys.ts';
-import { InvalidValue } from './values.ts';
+import { InvalidValue, type Parse } from './values.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ecs-host-agent/agent.env';
 
 type Values = { readonly [K in KeyName]: ReturnType<(typeof KEYS)[K]['parse']> };
 
 export interface Config extends Values {
-  /** ECS_* keys the agent does not interpret, written to /etc/ecs/ecs.config as given. */
+  /** ECS_* keys for /etc/ecs/ecs.config, checked against what the ECS agent accepts (JSON made compact). */
   readonly ecsPassThrough: Readonly<Record<string, string>>;
   /** Where each value came from: "default", "environment", "--flag" or "file:line". */
   readonly origins: Readonly<Record<string, string>>;
@@ -59,20 +60,23 @@ function build(raw: ReadonlyMap<string, RawValue>): Config {
 }
 
 function parseValue(name: KeyName, value: string, origin: string): unknown {
+  return validated<unknown>(name, value, origin, KEYS[name].parse);
+}
+
+/** ECS agent keys are checked against what the agent accepts (JSON shapes, booleans, durations …). */
+function checkPassThrough(name: string, value: string, origin: string): string {
+  return validated(name, value, origin, (raw) => normalizeEcsValue(name, raw));
+}
+
+function validated<T>(name: string, value: string, origin: string, parse: Parse<T>): T {
   const problem = strictValueProblem(value);
   if (problem) throw invalid(origin, name, value, problem, 'a single-line value written bare');
   try {
-    return KEYS[name].parse(value);
+    return parse(value);
   } catch (error) {
     if (error instanceof InvalidValue) throw invalid(origin, name, value, error.message, error.allowed);
     throw error;
   }
-}
-
-function checkPassThrough(name: string, value: string, origin: string): string {
-  const problem = strictValueProblem(value);
-  if (problem) throw invalid(origin, name, value, problem, 'a single-line value written bare');
-  return value;
 }
 
 function checkCombinations(config: Config): void {

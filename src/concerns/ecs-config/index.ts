@@ -1,0 +1,41 @@
+import { posix } from 'node:path';
+
+import type { Concern } from '../../core/concern.ts';
+import { PATHS } from '../../core/paths.ts';
+import type { Host } from '../../host/host.ts';
+import { managedValues } from './desired.ts';
+import { type EcsConfigAction, type EcsConfigFacts, planEcsConfig, warnEcsConfig } from './plan.ts';
+import { formatManagedKeys, MANAGED_KEYS_FILE, readManagedKeys } from './state.ts';
+
+/**
+ * /etc/ecs/ecs.config, read by systemd, ecs-init and the ECS agent: the
+ * cluster, every ECS_* key from config and GPU support, written so all three
+ * read the same values, with the operator's own lines kept in place.
+ */
+export const ecsConfigConcern: Concern<EcsConfigFacts, EcsConfigAction> = {
+  name: 'ecs-config',
+  enabled: () => true,
+  gather: ({ host }) => gatherEcsConfig(host),
+  plan: (facts, { config, os }) => planEcsConfig(facts, managedValues(config, os)),
+  warnings: (facts, { config, os }) => warnEcsConfig(facts, managedValues(config, os)),
+  apply: (action, { host }) => applyEcsConfig(action, host),
+};
+
+async function gatherEcsConfig(host: Host): Promise<EcsConfigFacts> {
+  const info = await host.stat(PATHS.ecsConfig);
+  return {
+    text: info === null ? null : await host.readText(PATHS.ecsConfig),
+    mode: info?.mode ?? null,
+    managedKeys: await readManagedKeys(host),
+  };
+}
+
+async function applyEcsConfig(action: EcsConfigAction, host: Host): Promise<void> {
+  if (action.kind === 'write') {
+    await host.mkdir(posix.dirname(PATHS.ecsConfig));
+    await host.writeFileAtomic(PATHS.ecsConfig, action.text, { mode: action.mode });
+  } else {
+    await host.mkdir(PATHS.agentState);
+    await host.writeFileAtomic(MANAGED_KEYS_FILE, formatManagedKeys(action.keys), { mode: 0o644 });
+  }
+}

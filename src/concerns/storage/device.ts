@@ -1,0 +1,33 @@
+import { AgentError } from '../../core/errors.ts';
+import type { Host } from '../../host/host.ts';
+import { type BlockDevice, listBlockDevices } from './probe.ts';
+
+/**
+ * STORAGE_DEVICE to a block device of this machine. An EBS volume id is found
+ * by the serial Nitro instances give its NVMe device: the id without its dash
+ * ("vol-0abc…" → "vol0abc…"), which udev also names in
+ * /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc….
+ */
+export class DeviceNotFoundError extends AgentError {}
+
+const VOLUME_ID = /^vol-([0-9a-f]{8,17})$/;
+
+export function isVolumeId(device: string): boolean {
+  return VOLUME_ID.test(device);
+}
+
+export function volumeSerial(volumeId: string): string {
+  return volumeId.replace('-', '');
+}
+
+export async function resolveDevice(host: Host, device: string): Promise<BlockDevice> {
+  if (isVolumeId(device)) {
+    const serial = volumeSerial(device);
+    const found = (await listBlockDevices(host)).find((d) => d.serial === serial);
+    if (!found) throw new DeviceNotFoundError(`STORAGE_DEVICE=${device}: no attached block device has the serial ${serial}; is the EBS volume attached to this instance?`);
+    return found;
+  }
+  const [found] = await listBlockDevices(host, device);
+  if (!found) throw new DeviceNotFoundError(`STORAGE_DEVICE=${device} is not a block device of this machine`);
+  return found;
+}

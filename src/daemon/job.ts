@@ -1,0 +1,25 @@
+import type { ConcernContext } from '../core/concern.ts';
+
+/**
+ * Work the daemon repeats on a schedule (metrics, users sync, updates check),
+ * besides the periodic full converge. A job owns its own state; the daemon only
+ * times it, isolates its failures and backs off when it keeps failing.
+ */
+export interface JobContext extends ConcernContext {
+  /** Aborted on SIGTERM: a job finishes or abandons its step safely. */
+  readonly signal: AbortSignal;
+}
+
+export interface JobResult {
+  /** One line for `status` and the log. */
+  readonly summary: string;
+  /** Data for `status --json`. */
+  readonly details?: unknown;
+}
+
+export interface Job {
+  readonly name: string;
+  /** Milliseconds between runs, or null when the job is not configured (e.g. no USERS_SOURCE). */
+  intervalMs(context: ConcernContext): number | null;
+  run(context: JobContext): Promise<JobResult>;
+}

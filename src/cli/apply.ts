@@ -1,10 +1,8 @@
 import { CONCERNS } from '../concerns/index.ts';
-import { createEcsClient } from '../aws/clients.ts';
-import { createImds, readRegion } from '../aws/imds.ts';
-import type { ConcernContext } from '../core/concern.ts';
 import { ExitCode } from '../core/errors.ts';
 import { applyAll, type ConcernOutcome } from '../core/runner.ts';
-import { type Registration, registrationOptions, verifyRegistration } from '../ecs-agent/registration.ts';
+import { proveRegistration } from '../ecs-agent/prove.ts';
+import type { Registration } from '../ecs-agent/registration.ts';
 import type { Command } from './command.ts';
 import { CONVERGE_CONFIG_FLAGS, CONVERGE_OPTIONS, CONVERGE_USAGE, concernContext, planConcerns } from './converge.ts';
 import type { Context } from './context.ts';
@@ -26,7 +24,7 @@ export const apply: Command = {
       return ExitCode.failed;
     }
     try {
-      print(context, outcomes, flags['no-verify'] ? 'not verified: --no-verify' : await verifyWhenRunning(context, concerns));
+      print(context, outcomes, flags['no-verify'] ? 'not verified: --no-verify' : await proveRegistration(context.host, context.config, concerns.os));
     } catch (error) {
       print(context, outcomes, null);
       throw error;
@@ -34,15 +32,6 @@ export const apply: Command = {
     return ExitCode.ok;
   },
 };
-
-/** Registration can only be proven on a running host: not in an image root, not without systemd. */
-async function verifyWhenRunning(context: Context, concerns: ConcernContext): Promise<Registration | string> {
-  if (concerns.os.root !== '/') return 'not verified: an image root registers when an instance boots from it';
-  if (!concerns.os.systemdRunning) return 'not verified: systemd is not PID 1, so ecs-init was not started';
-  const region = context.config.AWS_REGION ?? (await readRegion(createImds(context.host, context.config.AWS_EC2_METADATA_SERVICE_ENDPOINT)));
-  const ecs = createEcsClient({ region, ecsEndpoint: context.config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: context.config.AWS_ENDPOINT_URL_SSM });
-  return verifyRegistration(context.host, ecs, registrationOptions(context.config));
-}
 
 function print(context: Context, outcomes: readonly ConcernOutcome[], registration: Registration | string | null): void {
   if (context.json) context.out(JSON.stringify({ concerns: outcomes, registration }, null, 2));

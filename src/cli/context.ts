@@ -15,6 +15,8 @@ export interface Context {
   readonly logger: Logger;
   readonly json: boolean;
   out(text: string): void;
+  /** Reads the config file and environment again (the daemon's SIGHUP). */
+  reloadConfig(): Promise<Config>;
 }
 
 export interface Environment {
@@ -24,11 +26,8 @@ export interface Environment {
 }
 
 export async function createContext(command: Command, flags: FlagValues, environment: Environment): Promise<Context> {
-  const local = new RealHost('/');
-  const configFile = typeof flags.config === 'string' ? flags.config : DEFAULT_CONFIG_FILE;
-  const fileText = await readTextIfExists(local, configFile);
-  if (fileText === null && typeof flags.config === 'string') throw new ConfigError(`${configFile}: config file not found`);
-  const config = loadConfig({ file: configFile, fileText, env: environment.env, flags: configFlagValues(command, flags) });
+  const load = () => readConfig(command, flags, environment);
+  const config = await load();
   const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
@@ -38,7 +37,15 @@ export async function createContext(command: Command, flags: FlagValues, environ
     logger,
     json: flags.json === true,
     out: (text) => environment.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    reloadConfig: load,
   };
+}
+
+async function readConfig(command: Command, flags: FlagValues, environment: Environment): Promise<Config> {
+  const configFile = typeof flags.config === 'string' ? flags.config : DEFAULT_CONFIG_FILE;
+  const fileText = await readTextIfExists(new RealHost('/'), configFile);
+  if (fileText === null && typeof flags.config === 'string') throw new ConfigError(`${configFile}: config file not found`);
+  return loadConfig({ file: configFile, fileText, env: environment.env, flags: configFlagValues(command, flags) });
 }
 
 const COMMON_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = { 'log-level': 'LOG_LEVEL' };

@@ -5,17 +5,28 @@ import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../co
 import { createLogger } from '../core/logger.ts';
 import { type Command, COMMON_OPTIONS, COMMON_USAGE } from './command.ts';
 import { createContext, type Environment } from './context.ts';
+import { activate } from './activate.ts';
 import { apply } from './apply.ts';
+import { controlServer } from './control-server.ts';
+import { decommissionCommand } from './decommission.ts';
 import { detect } from './detect.ts';
+import { doctor } from './doctor.ts';
+import { drain } from './drain.ts';
+import { metrics } from './metrics.ts';
 import { plan } from './plan.ts';
+import { run } from './run.ts';
+import { status } from './status.ts';
 import { storage } from './storage.ts';
+import { updates } from './updates.ts';
+import { users } from './users.ts';
 import { version } from './version.ts';
 
 /** One binary for the CLI and the systemd unit; every command lives in its own file. */
-export const COMMANDS: readonly Command[] = [detect, plan, apply, storage, version];
+export const COMMANDS: readonly Command[] = [detect, plan, apply, run, status, storage, users, metrics, updates, drain, activate, controlServer, doctor, decommissionCommand, version];
 
 export async function main(argv: readonly string[], environment: Environment): Promise<number> {
-  const [name, ...rest] = argv;
+  const [given, ...rest] = argv;
+  const name = given === '--version' ? version.name : given;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     environment.stdout.write(overview());
     return name === undefined ? ExitCode.usage : ExitCode.ok;

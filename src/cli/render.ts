@@ -1,4 +1,5 @@
 import type { ConcernOutcome, ConcernPlan } from '../core/runner.ts';
+import { describeRegistration } from '../ecs-agent/prove.ts';
 import type { Registration } from '../ecs-agent/registration.ts';
 import type { OsFacts } from '../os/facts.ts';
 
@@ -45,7 +46,6 @@ export function renderOutcomes(outcomes: readonly ConcernOutcome[], registration
     if (outcome.error) return `${outcome.concern}: FAILED after ${outcome.applied} of ${outcome.actions.length} steps: ${outcome.error}`;
     return `${outcome.concern}: ${outcome.applied === 0 ? 'up to date' : `${outcome.applied} step${outcome.applied === 1 ? '' : 's'} applied`}`;
   });
-  if (typeof registration === 'string') lines.push(`registration: ${registration}`);
-  else if (registration) lines.push(`registration: ${registration.containerInstanceArn} in ${registration.cluster}, ${registration.status}, agent ${registration.agentVersion} connected`);
+  if (registration) lines.push(`registration: ${describeRegistration(registration)}`);
   return lines.join('\n');
 }

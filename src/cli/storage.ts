@@ -1,6 +1,7 @@
 import type { ConcernContext } from '../core/concern.ts';
 import { InvalidValue, size as parseSize } from '../core/config/values.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
+import { formatBytes as bytes } from '../concerns/block/usage.ts';
 import { growStore } from '../concerns/storage/grow.ts';
 import { type StorageSettings, storageSettings } from '../concerns/storage/settings.ts';
 import { type StorageStatus, storageStatus } from '../concerns/storage/status.ts';
@@ -72,16 +73,4 @@ function renderStatus(report: StorageStatus): string {
 
 function allocated(report: StorageStatus): string {
   return report.backingAllocated === null ? '' : ` (${bytes(report.backingAllocated)} allocated: thin)`;
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-function bytes(count: number): string {
-  let value = count;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${count} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }

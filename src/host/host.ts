@@ -1,3 +1,5 @@
+import { AgentError } from '../core/errors.ts';
+
 /**
  * The one seam for every side effect. Concerns, detectors and commands take a
  * Host; only the real Host touches node:fs, node:child_process or the network.
@@ -44,18 +46,95 @@ export interface WriteOptions {
   readonly gid?: number;
 }
 
+/** A directory that writeFileNoFollow creates or corrects on the way to the file. */
+export interface NoFollowWriteOptions extends WriteOptions {
+  readonly dirMode: number;
+}
+
+export interface NoFollowFile {
+  readonly info: FileInfo;
+  /** At most the maxBytes asked for: a longer file reads as its beginning. */
+  readonly data: Uint8Array;
+}
+
+/** A path below a no-follow base holds a symlink or something other than what was expected; nothing was read or written through it. */
+export class UnsafePathError extends AgentError {}
+
 export interface HttpRequest {
   readonly method?: 'GET' | 'PUT' | 'POST' | 'HEAD';
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
   readonly timeoutMs?: number;
+  /** Connect to this unix socket instead of the URL's host (the Docker API). */
+  readonly socketPath?: string;
+  /** https trust anchors: PEM text, or 'system' for the operating system's store (default: Node's bundled CAs). */
+  readonly ca?: string;
+  /** The request fails when the reply body is larger (a misbehaving server cannot exhaust memory). */
+  readonly maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Uint8Array;
+}
+
+/** What statfs(2) reports for the filesystem holding a path. */
+export interface FsStats {
+  /** Filesystem magic number (0x9123683e Btrfs, 0x6969 NFS …). */
+  readonly type: number;
+  readonly blockSize: number;
+  readonly blocks: number;
+  readonly blocksFree: number;
+  /** Free blocks an unprivileged user may use (what df shows as available). */
+  readonly blocksAvailable: number;
+  readonly files: number;
+  readonly filesFree: number;
+}
+
+/** A request received by a server started with Host.serveHttp. */
+export interface ServedRequest {
+  readonly method: string;
+  /** Path and query, as sent ("/v1/samples?x=1"). */
+  readonly path: string;
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+}
+
+export type ServeHandler = (request: ServedRequest) => Promise<HttpResponse> | HttpResponse;
+
+export interface ServeOptions {
+  /** An address of this machine; callers keep it to loopback. */
+  readonly address: string;
+  /** 0: any free port. */
+  readonly port: number;
+  /** Larger request bodies are answered 413 without reaching the handler. */
+  readonly maxBodyBytes: number;
+}
+
+export interface HttpServer {
+  /** http://address:port */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** A TCP connection and TLS handshake, nothing sent: can this machine reach an HTTPS endpoint? */
+export interface TlsProbeRequest {
+  readonly host: string;
+  readonly port: number;
+  /** An HTTP proxy (http://[user:pass@]host:port) to tunnel through with CONNECT, or null for a direct connection. */
+  readonly proxy: string | null;
+  /** For the whole probe: connection, CONNECT and handshake. */
+  readonly timeoutMs: number;
+}
+
+export interface TlsProbeResult {
+  /** The negotiated protocol ("TLSv1.3"). */
+  readonly protocol: string | null;
+  /** Null when the certificate chain verifies for the host name; why not otherwise (a TLS-intercepting proxy, a wrong endpoint). */
+  readonly certificateError: string | null;
 }
 
 export interface Host {
@@ -72,6 +151,8 @@ export interface Host {
   readBytes(path: string): Promise<Uint8Array>;
   /** Temp file in the same directory, fsync, rename, fsync of the directory. */
   writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
+  /** Creates a new file; false (and nothing written) when something is already there. */
+  createExclusive(path: string, data: string, options?: WriteOptions): Promise<boolean>;
   /** Follows symlinks; null when nothing is there. */
   stat(path: string): Promise<FileInfo | null>;
   /** Does not follow a final symlink; null when nothing is there. */
@@ -81,7 +162,31 @@ export interface Host {
   rm(path: string, options?: { readonly recursive?: boolean }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
 
+  /*
+   * For trees another user controls (home directories): `base` is resolved as
+   * usual, but no symlink below it is ever followed, so a link planted there
+   * cannot redirect a write of the agent (running as root) to /etc/shadow.
+   * A symlink or a non-directory on the way fails with UnsafePathError.
+   */
+  /** Reads base/relative (a regular file only); null when it does not exist. */
+  readFileNoFollow(base: string, relative: string, maxBytes: number): Promise<NoFollowFile | null>;
+  /**
+   * Writes base/relative atomically (temp file in the same directory, rename);
+   * each directory below base is created if missing and set to dirMode, uid, gid.
+   * A symlink where the file goes is refused, not replaced.
+   */
+  writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void>;
+  /** Removes the file (or a symlink, never its target) at base/relative; nothing there is fine. */
+  removeNoFollow(base: string, relative: string): Promise<void>;
+  /** Appends to a file (created with mode when missing); no fsync: for logs and sinks, not state. */
+  appendFile(path: string, data: string, options?: { readonly mode?: number }): Promise<void>;
+  statfs(path: string): Promise<FsStats>;
+
   http(request: HttpRequest): Promise<HttpResponse>;
+  /** Rejects naming the stage that failed: TCP connect, proxy CONNECT or TLS handshake. */
+  tlsProbe(request: TlsProbeRequest): Promise<TlsProbeResult>;
+  /** A long-lived HTTP server (the Prometheus endpoint, the reference control receiver). */
+  serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer>;
 
   now(): Date;
   sleep(ms: number): Promise<void>;

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { getCACertificates } from 'node:tls';
 
 import { execa } from 'execa';
 
@@ -11,13 +15,23 @@ import type {
   ExecOptions,
   ExecResult,
   FileInfo,
+  FsStats,
   Host,
   HttpRequest,
   HttpResponse,
+  HttpServer,
+  NoFollowFile,
+  NoFollowWriteOptions,
+  ServeHandler,
+  ServeOptions,
+  TlsProbeRequest,
+  TlsProbeResult,
   WriteOptions,
 } from './host.ts';
+import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
+import { probeTls } from './tls-probe.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
 const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
@@ -92,6 +106,23 @@ export class RealHost implements Host {
     await syncDirectory(posix.dirname(target));
   }
 
+  async createExclusive(path: string, data: string, options: WriteOptions = {}): Promise<boolean> {
+    let handle;
+    try {
+      handle = await open(await resolveParentUnderRoot(this.root, path), 'wx', options.mode ?? 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return true;
+  }
+
   async stat(path: string): Promise<FileInfo | null> {
     return statOrNull(stat, await this.#resolve(path));
   }
@@ -116,7 +147,46 @@ export class RealHost implements Host {
     await rename(await resolveParentUnderRoot(this.root, from), await resolveParentUnderRoot(this.root, to));
   }
 
+  async appendFile(path: string, data: string, options: { readonly mode?: number } = {}): Promise<void> {
+    await appendFile(await resolveParentUnderRoot(this.root, path), data, { mode: options.mode ?? 0o644 });
+  }
+
+  async statfs(path: string): Promise<FsStats> {
+    const info = await statfs(await this.#resolve(path));
+    return {
+      type: info.type,
+      blockSize: info.bsize,
+      blocks: info.blocks,
+      blocksFree: info.bfree,
+      blocksAvailable: info.bavail,
+      files: info.files,
+      filesFree: info.ffree,
+    };
+  }
+
+  serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
+    return serveHttp(options, handler);
+  }
+
+  async readFileNoFollow(base: string, relative: string, maxBytes: number): Promise<NoFollowFile | null> {
+    const found = await withDirectoryBelow(base, await this.#resolve(base), relative, null, (directory, name, shown) => readFileIn(directory, name, shown, maxBytes));
+    return found && { info: toFileInfo(found.stats), data: found.data };
+  }
+
+  async writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void> {
+    const { dirMode, mode = 0o644, uid, gid } = options;
+    const owner = { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
+    await withDirectoryBelow(base, await this.#resolve(base), relative, { mode: dirMode, ...owner }, (directory, name, shown) =>
+      writeFileIn(directory, name, shown, data, { mode, ...owner }),
+    );
+  }
+
+  async removeNoFollow(base: string, relative: string): Promise<void> {
+    await withDirectoryBelow(base, await this.#resolve(base), relative, null, removeFileIn);
+  }
+
   async http(request: HttpRequest): Promise<HttpResponse> {
+    if (request.socketPath !== undefined || request.ca !== undefined || request.maxResponseBytes !== undefined) return nodeRequest(request);
     const response = await fetch(request.url, {
       method: request.method ?? 'GET',
       headers: request.headers ?? {},
@@ -131,6 +201,10 @@ export class RealHost implements Host {
     return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
   }
 
+  tlsProbe(request: TlsProbeRequest): Promise<TlsProbeResult> {
+    return probeTls(request);
+  }
+
   now(): Date {
     return new Date();
   }
@@ -142,6 +216,97 @@ export class RealHost implements Host {
   #resolve(path: string): Promise<string> {
     return resolveUnderRoot(this.root, path);
   }
+}
+
+/** node:http(s) for what fetch cannot do: unix sockets, a CA bundle of our choice, a cap on the reply size. */
+function nodeRequest(request: HttpRequest): Promise<HttpResponse> {
+  const url = new URL(request.url);
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const limit = request.maxResponseBytes ?? Infinity;
+  const headers = { ...request.headers, ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }) };
+  return new Promise((resolve, reject) => {
+    const outgoing = send(
+      url,
+      {
+        method: request.method ?? 'GET',
+        headers,
+        ...(request.socketPath === undefined ? {} : { socketPath: request.socketPath }),
+        ...(request.ca === undefined ? {} : { ca: request.ca === 'system' ? systemCas() : request.ca }),
+        signal: AbortSignal.timeout(request.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS),
+      },
+      (response) => {
+        readLimited(response, limit).then(
+          (body) => resolve({ status: response.statusCode ?? 0, headers: flatHeaders(response), body }),
+          reject,
+        );
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(request.body);
+  });
+}
+
+class BodyTooLarge extends Error {}
+
+/** Collects a body up to limit; beyond it, a reply is cut off and a request is read to its end and discarded (so 413 can be answered). */
+function readLimited(stream: IncomingMessage, limit: number, overLimit: 'destroy' | 'discard' = 'destroy'): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let discarding = false;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (overLimit === 'destroy') stream.destroy(new BodyTooLarge(`reply body larger than ${limit} bytes`));
+      else if (!discarding) {
+        discarding = true;
+        chunks.length = 0;
+        reject(new BodyTooLarge(`request body larger than ${limit} bytes`));
+      }
+    });
+    stream.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    stream.on('error', reject);
+    stream.on('aborted', () => reject(new Error('reply aborted')));
+  });
+}
+
+function flatHeaders(message: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+/** The operating system's trust store; Node's bundled CAs when it has none. */
+function systemCas(): string[] | undefined {
+  const cas = getCACertificates('system');
+  return cas.length > 0 ? cas : undefined;
+}
+
+async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
+  const server = createServer((incoming, outgoing) => {
+    readLimited(incoming, options.maxBodyBytes, 'discard')
+      .then((body) => handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }))
+      .catch((error: unknown) => ({
+        status: error instanceof BodyTooLarge ? 413 : 500,
+        headers: { 'content-type': 'text/plain' },
+        body: new TextEncoder().encode(`${(error as Error).message}\n`),
+      }))
+      .then((reply) => {
+        if (outgoing.destroyed) return;
+        outgoing.writeHead(reply.status, reply.headers);
+        outgoing.end(reply.body);
+      });
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.address, resolve));
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 function passedEnv(): Record<string, string> {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 import { RealHost } from '../../src/host/real-host.ts';
 import { contextFor, converge, planFor } from '../support/ecs-config.ts';
-import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../support/env-parsers.ts';
+import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../src/concerns/ecs-config/readers.ts';
 import { CLI } from '../support/paths.ts';
 import { scratchDir } from '../support/scratch.ts';
 

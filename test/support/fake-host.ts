@@ -1,6 +1,23 @@
 import { posix } from 'node:path';
 
-import type { ExecOptions, ExecResult, FileInfo, Host, HttpRequest, HttpResponse, WriteOptions } from '../../src/host/host.ts';
+import type {
+  ExecOptions,
+  ExecResult,
+  FileInfo,
+  FsStats,
+  Host,
+  HttpRequest,
+  HttpResponse,
+  HttpServer,
+  NoFollowFile,
+  NoFollowWriteOptions,
+  ServeHandler,
+  ServeOptions,
+  TlsProbeRequest,
+  TlsProbeResult,
+  WriteOptions,
+} from '../../src/host/host.ts';
+import { UnsafePathError } from '../../src/host/host.ts';
 
 /**
  * A recording Host for unit tests: files live in memory, commands and HTTP
@@ -16,6 +33,8 @@ export interface FakeFile {
 
 export type ExecHandler = (file: string, args: readonly string[], options: ExecOptions) => ExecResult | undefined;
 export type HttpHandler = (request: HttpRequest) => HttpResponse | undefined;
+/** A result, an Error to reject with (a stage that failed), or undefined to leave it to the next handler. */
+export type TlsHandler = (request: TlsProbeRequest) => TlsProbeResult | Error | undefined;
 
 export interface ExecCall {
   readonly file: string;
@@ -28,11 +47,19 @@ export class FakeHost implements Host {
   readonly files = new Map<string, FakeFile>();
   readonly directories = new Set<string>(['/']);
   readonly symlinks = new Map<string, string>();
+  /** Mode and owner of directories that have them set (others read as 0755 root). */
+  readonly directoryOwners = new Map<string, { mode: number; uid: number; gid: number }>();
   readonly execCalls: ExecCall[] = [];
   readonly httpCalls: HttpRequest[] = [];
   readonly writes: string[] = [];
   readonly execHandlers: ExecHandler[] = [];
   readonly httpHandlers: HttpHandler[] = [];
+  readonly tlsCalls: TlsProbeRequest[] = [];
+  readonly tlsHandlers: TlsHandler[] = [];
+  /** statfs answers by path; a path missing here fails with ENOENT. */
+  readonly filesystems = new Map<string, FsStats>();
+  /** Servers started with serveHttp, by URL: tests call their handlers directly. */
+  readonly servers = new Map<string, ServeHandler>();
   clock = new Date('2026-11-22T12:00:00Z');
   slept = 0;
 
@@ -65,6 +92,11 @@ export class FakeHost implements Host {
 
   onHttp(handler: HttpHandler): this {
     this.httpHandlers.push(handler);
+    return this;
+  }
+
+  onTls(handler: TlsHandler): this {
+    this.tlsHandlers.push(handler);
     return this;
   }
 
@@ -101,6 +133,12 @@ export class FakeHost implements Host {
     this.symlinks.delete(path);
     this.writes.push(path);
     this.putFile(path, data, options.mode ?? previous?.mode ?? 0o644, options.uid ?? previous?.uid ?? 0, options.gid ?? previous?.gid ?? 0);
+  }
+
+  async createExclusive(path: string, data: string, options: WriteOptions = {}): Promise<boolean> {
+    if ((await this.lstat(path)) !== null) return false;
+    await this.writeFileAtomic(path, data, options);
+    return true;
   }
 
   async stat(path: string): Promise<FileInfo | null> {
@@ -140,6 +178,53 @@ export class FakeHost implements Host {
     this.files.set(to, file);
   }
 
+  async readFileNoFollow(base: string, relative: string, maxBytes: number): Promise<NoFollowFile | null> {
+    const path = this.#noFollowPath(base, relative);
+    if (this.symlinks.has(path)) throw new UnsafePathError(`${path} is a symbolic link; refusing to follow it`);
+    const file = this.files.get(path);
+    if (!file) return null;
+    return { info: this.#info(path) as FileInfo, data: file.data.subarray(0, maxBytes) };
+  }
+
+  async writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void> {
+    const path = this.#noFollowPath(base, relative);
+    if (this.symlinks.has(path)) throw new UnsafePathError(`${path} is a symbolic link; refusing to replace it`);
+    for (let dir = posix.dirname(path); dir !== base && dir.startsWith(`${base}/`); dir = posix.dirname(dir)) {
+      this.directories.add(dir);
+      this.directoryOwners.set(dir, { mode: options.dirMode, uid: options.uid ?? 0, gid: options.gid ?? 0 });
+    }
+    this.writes.push(path);
+    this.putFile(path, data, options.mode ?? 0o644, options.uid ?? 0, options.gid ?? 0);
+  }
+
+  async removeNoFollow(base: string, relative: string): Promise<void> {
+    const path = this.#noFollowPath(base, relative);
+    this.symlinks.delete(path);
+    this.files.delete(path);
+  }
+
+  async appendFile(path: string, data: string, options: { readonly mode?: number } = {}): Promise<void> {
+    if (!this.directories.has(posix.dirname(path))) throw Object.assign(new Error(`ENOENT: ${posix.dirname(path)}`), { code: 'ENOENT' });
+    const previous = this.files.get(path);
+    const appended = new TextEncoder().encode(data);
+    const joined = new Uint8Array((previous?.data.length ?? 0) + appended.length);
+    joined.set(previous?.data ?? new Uint8Array(), 0);
+    joined.set(appended, previous?.data.length ?? 0);
+    this.putFile(path, joined, previous?.mode ?? options.mode ?? 0o644);
+  }
+
+  async statfs(path: string): Promise<FsStats> {
+    const stats = this.filesystems.get(path);
+    if (!stats) throw Object.assign(new Error(`ENOENT: statfs ${path}`), { code: 'ENOENT' });
+    return stats;
+  }
+
+  async serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
+    const url = `http://${options.address}:${options.port || 40000 + this.servers.size}`;
+    this.servers.set(url, handler);
+    return { url, close: async () => void this.servers.delete(url) };
+  }
+
   async http(request: HttpRequest): Promise<HttpResponse> {
     this.httpCalls.push(request);
     for (const handler of this.httpHandlers) {
@@ -147,6 +232,16 @@ export class FakeHost implements Host {
       if (response) return response;
     }
     throw new Error(`FakeHost: connection refused for ${request.method ?? 'GET'} ${request.url}`);
+  }
+
+  async tlsProbe(request: TlsProbeRequest): Promise<TlsProbeResult> {
+    this.tlsCalls.push(request);
+    for (const handler of this.tlsHandlers) {
+      const result = handler(request);
+      if (result instanceof Error) throw result;
+      if (result) return result;
+    }
+    throw new Error(`TCP connect to ${request.host}:${request.port} failed: connect ECONNREFUSED (FakeHost)`);
   }
 
   now(): Date {
@@ -167,10 +262,19 @@ export class FakeHost implements Host {
     return current;
   }
 
+  /** The path, after checking that no directory between base and it is a symlink. */
+  #noFollowPath(base: string, relative: string): string {
+    const path = posix.join(base, relative);
+    for (let dir = posix.dirname(path); dir.startsWith(`${base}/`); dir = posix.dirname(dir)) {
+      if (this.symlinks.has(dir)) throw new UnsafePathError(`${dir} is a symbolic link; refusing to follow it`);
+    }
+    return path;
+  }
+
   #info(path: string): FileInfo | null {
     const file = this.files.get(path);
     if (file) return { kind: 'file', size: file.data.length, allocated: file.data.length, mode: file.mode, uid: file.uid, gid: file.gid, mtimeMs: 0 };
-    if (this.directories.has(path)) return { kind: 'directory', size: 0, allocated: 0, mode: 0o755, uid: 0, gid: 0, mtimeMs: 0 };
+    if (this.directories.has(path)) return { kind: 'directory', size: 0, allocated: 0, mode: 0o755, uid: 0, gid: 0, mtimeMs: 0, ...this.directoryOwners.get(path) };
     return null;
   }
 

@@ -13,6 +13,9 @@ import { DEBIAN_ROOT, DEBIAN_ROOT_READY, FIXTURE_CACHE } from './paths.ts';
 export const SYSTEM_PACKAGES = [
   'debootstrap',
   'btrfs-progs',
+  'xfsprogs',
+  'e2fsprogs',
+  'openssl',
   'gnupg',
   'rpm',
   'createrepo-c',

@@ -1,6 +1,5 @@
-import { fileURLToPath } from 'node:url';
-
 import { createImds, readRegion } from '../../aws/imds.ts';
+import { assetPath } from '../../core/assets.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, ConfigError } from '../../core/errors.ts';
 import { PATHS } from '../../core/paths.ts';
@@ -12,7 +11,7 @@ import { AMAZON_ECS_FINGERPRINT, verifyDetachedSignature } from './gpg.ts';
  * from the regional bucket (or a configured mirror), verified against the
  * Amazon ECS key before anything is installed. There is no unverified path.
  */
-const SHIPPED_KEY = fileURLToPath(new URL('../../../packaging/keys/amazon-ecs-agent.asc', import.meta.url));
+const SHIPPED_KEY = assetPath('keys/amazon-ecs-agent.asc');
 const MAX_DOWNLOAD_BYTES = 200 * 2 ** 20;
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
 const DEB_ARCH = { x86_64: 'amd64', aarch64: 'arm64' } as const;

@@ -9,9 +9,9 @@ import { gatherStore } from './facts.ts';
 import { migrateAndMount, mountOnFreshDirectory } from './migrate.ts';
 import { mountUnit } from './persist.ts';
 import type { StorageAction } from './plan.ts';
-import { probeSignature } from './probe.ts';
-import { runLocal } from './run.ts';
-import { onDisk, STORE, type StorageSettings } from './settings.ts';
+import { probeSignature } from '../block/probe.ts';
+import { onDisk, runLocal } from '../block/run.ts';
+import { STORE, type StorageSettings } from './settings.ts';
 
 /** The only place the storage concern changes the system. */
 export async function applyStorage(

@@ -1,6 +1,6 @@
 import { AgentError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
-import { probeLocal, runLocal } from './run.ts';
+import { probeLocal, runLocal } from '../block/run.ts';
 
 /**
  * Docker is stopped around the switch of its store, and started again only if

@@ -2,10 +2,11 @@ import type { ConcernContext } from '../../core/concern.ts';
 import type { Host } from '../../host/host.ts';
 import { readTextIfExists } from '../../host/host.ts';
 import type { PackageManager } from '../../pkg/package-manager.ts';
-import { resolveDevice } from './device.ts';
+import { resolveDevice } from '../block/device.ts';
 import { dockerRunsOutsideSystemd } from './docker-service.ts';
-import { loopDevicesOf, type Mount, mountAt, probeSignature, type Signature } from './probe.ts';
-import { onDisk, STORE, type StorageSettings } from './settings.ts';
+import { loopDevicesOf, type Mount, mountAt, probeSignature, type Signature } from '../block/probe.ts';
+import { onDisk } from '../block/run.ts';
+import { STORE, type StorageSettings } from './settings.ts';
 import { btrfsPackage } from './tools.ts';
 import { readUsage, usedPercent } from './usage.ts';
 
@@ -106,7 +107,7 @@ async function fileBacking(host: Host, file: string): Promise<Backing> {
 }
 
 async function deviceBacking(host: Host, device: string): Promise<Backing> {
-  const found = await resolveDevice(host, device);
+  const found = await resolveDevice(host, device, `STORAGE_DEVICE=${device}`);
   return {
     kind: 'device',
     name: found.path === device ? device : `${device} (${found.path})`,

@@ -2,8 +2,8 @@ import { AgentError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
 import type { Backing } from './facts.ts';
 import { mountBacking, unmount } from './mount.ts';
-import { runLocal } from './run.ts';
-import { onDisk, STORE } from './settings.ts';
+import { onDisk, runLocal } from '../block/run.ts';
+import { STORE } from './settings.ts';
 
 /**
  * Moves an existing /var/lib/docker onto the new filesystem. The old store is

@@ -1,7 +1,7 @@
 import { CommandError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
 import type { Backing } from './facts.ts';
-import { probeLocal, runLocal } from './run.ts';
+import { probeLocal, runLocal } from '../block/run.ts';
 
 /** Mounting and unmounting the store, on this machine, with real paths. */
 

@@ -1,4 +1,5 @@
 import { AgentError } from '../../core/errors.ts';
+import { fstabEntry, fstabLines, withFstabEntry } from '../block/fstab.ts';
 import { STORE } from './settings.ts';
 
 /**
@@ -16,26 +17,9 @@ export function fstabLine(file: string): string {
   return `${file} ${STORE.mountPoint} btrfs ${FSTAB_OPTIONS} 0 0`;
 }
 
-interface FstabEntry {
-  readonly index: number;
-  readonly source: string;
-}
-
-/** The line of fstab that mounts the store's mount point, if any. */
-function storeEntry(lines: readonly string[]): FstabEntry | null {
-  for (const [index, line] of lines.entries()) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[0]?.startsWith('#') || fields.length < 2) continue;
-    if (fields[1] === STORE.mountPoint) return { index, source: fields[0] as string };
-  }
-  return null;
-}
-
 /** The line fstab has for the mount point, or null. */
 export function currentFstabLine(fstab: string): string | null {
-  const lines = fstab.split('\n');
-  const entry = storeEntry(lines);
-  return entry && (lines[entry.index] as string);
+  return fstabEntry(fstabLines(fstab), STORE.mountPoint)?.line ?? null;
 }
 
 /**
@@ -43,14 +27,11 @@ export function currentFstabLine(fstab: string): string | null {
  * something else on the mount point is the operator's, and is not replaced.
  */
 export function withFstabLine(fstab: string, file: string): string {
-  const lines = fstab === '' ? [] : fstab.replace(/\n$/, '').split('\n');
-  const entry = storeEntry(lines);
+  const entry = fstabEntry(fstabLines(fstab), STORE.mountPoint);
   if (entry && entry.source !== file) {
     throw new PersistConflictError(`${STORE.fstab} already mounts ${entry.source} on ${STORE.mountPoint}; remove that line to let the agent manage the store`);
   }
-  if (entry) lines[entry.index] = fstabLine(file);
-  else lines.push(fstabLine(file));
-  return `${lines.join('\n')}\n`;
+  return withFstabEntry(fstab, STORE.mountPoint, fstabLine(file));
 }
 
 const UNIT_MARKER = '# Written by ecs-host-agent';

@@ -4,8 +4,8 @@ import { daemonJsonWithBtrfs } from './daemon-json.ts';
 import type { StorageFacts, StoreFacts } from './facts.ts';
 import { mountCommand } from './mount.ts';
 import { currentFstabLine, fstabLine, isOwnMountUnit, mountUnit, PersistConflictError, withFstabLine } from './persist.ts';
-import { describeSignature, isOwnFilesystem } from './probe.ts';
-import { STORE, type StorageSettings } from './settings.ts';
+import { describeSignature } from '../block/probe.ts';
+import { isOwnFilesystem, STORE, type StorageSettings } from './settings.ts';
 
 export type StorageAction = Action &
   (

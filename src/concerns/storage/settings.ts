@@ -1,7 +1,5 @@
-import { posix } from 'node:path';
-
 import type { Config } from '../../core/config/load.ts';
-import type { Host } from '../../host/host.ts';
+import type { Signature } from '../block/probe.ts';
 
 /** Where the store lives on the managed system, in one place. */
 export const STORE = {
@@ -44,10 +42,7 @@ export function storageSettings(config: Config): StorageSettings | null {
   };
 }
 
-/**
- * A managed path as a path of this machine, for tools that run here (mkfs,
- * mount, losetup, cp) and cannot be retargeted at a root.
- */
-export function onDisk(host: Host, path: string): string {
-  return host.root === '/' ? path : posix.join(host.root, path);
+/** The filesystem this agent made: Btrfs with its label. */
+export function isOwnFilesystem(signature: Signature | null): boolean {
+  return signature?.type === 'btrfs' && signature.label === STORE.label && signature.partitionTable === null;
 }

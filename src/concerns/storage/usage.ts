@@ -1,6 +1,6 @@
 import type { Host } from '../../host/host.ts';
-import { runLocal } from './run.ts';
-import { onDisk, STORE } from './settings.ts';
+import { onDisk, runLocal } from '../block/run.ts';
+import { STORE } from './settings.ts';
 
 /**
  * Figures from `btrfs filesystem usage -b`: byte counts, and the data and

@@ -32,6 +32,19 @@ export function optional<T>(parse: Parse<T>): Parse<T | null> {
   return (raw) => (raw === '' ? null : parse(raw));
 }
 
+/** "off" means "not at all". */
+export function offOr<T>(parse: Parse<T>): Parse<T | null> {
+  return (raw) => {
+    if (raw === 'off') return null;
+    try {
+      return parse(raw);
+    } catch (error) {
+      if (error instanceof InvalidValue) throw new InvalidValue(error.message, `${error.allowed}, or off`);
+      throw error;
+    }
+  };
+}
+
 const TRUE = ['yes', 'true', '1', 'on'];
 const FALSE = ['no', 'false', '0', 'off'];
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../support/env-parsers.ts';
+import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../../src/concerns/ecs-config/readers.ts';
 
 // The oracles themselves, on the behaviours DESIGN.md §3 names: where the readers differ is
 // exactly what the writer must avoid, so the ports must get those differences right.

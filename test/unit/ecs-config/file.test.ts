@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import { assignedKey, readersDisagree, rewriteEcsConfig } from '../../../src/concerns/ecs-config/file.ts';
 import { contextFor, warningsFor } from '../../support/ecs-config.ts';
-import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../support/env-parsers.ts';
+import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../../src/concerns/ecs-config/readers.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
 const MANAGED = new Map([

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import dotenv from 'dotenv';
 
 import { contextFor, converge } from '../../support/ecs-config.ts';
-import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../support/env-parsers.ts';
+import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../../src/concerns/ecs-config/readers.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
 /**

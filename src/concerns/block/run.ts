@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 import { CommandError } from '../../core/errors.ts';
 import type { ExecOptions, ExecResult, Host } from '../../host/host.ts';
 
@@ -13,4 +15,12 @@ export async function runLocal(host: Host, file: string, args: readonly string[]
 /** The same, for the tools whose non-zero exit is an answer ("nothing found"), not a failure. */
 export function probeLocal(host: Host, file: string, args: readonly string[]): Promise<ExecResult> {
   return host.exec(file, args, { timeoutMs: TIMEOUT_MS, target: 'local' });
+}
+
+/**
+ * A managed path as a path of this machine, for tools that run here (mkfs,
+ * mount, losetup, cp) and cannot be retargeted at a root.
+ */
+export function onDisk(host: Host, path: string): string {
+  return host.root === '/' ? path : posix.join(host.root, path);
 }

@@ -1,7 +1,8 @@
 /**
  * Faithful ports of the two parsers that read /etc/ecs/ecs.config before the
- * ECS agent sees its environment, so tests can show that what the agent
- * writes means the same to both. Keep them literal: they are the oracle.
+ * ECS agent sees its environment: tests show with them that what the agent
+ * writes means the same to both, and `doctor` compares how both read the
+ * file on a host. Keep them literal: they are the oracle.
  */
 
 const WHITESPACE = ' \t\n\r';

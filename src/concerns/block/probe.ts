@@ -1,7 +1,6 @@
 import { CommandError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
 import { probeLocal } from './run.ts';
-import { STORE } from './settings.ts';
 
 /**
  * Read-only questions about block devices, files and mounts of this machine,
@@ -42,11 +41,6 @@ export function parseBlkidExport(text: string): Signature {
     uuid: fields.get('UUID') ?? null,
     partitionTable: fields.get('PTTYPE') ?? null,
   };
-}
-
-/** The filesystem this agent made: Btrfs with its label. */
-export function isOwnFilesystem(signature: Signature | null): boolean {
-  return signature?.type === 'btrfs' && signature.label === STORE.label && signature.partitionTable === null;
 }
 
 export function describeSignature(signature: Signature): string {

@@ -1,0 +1,42 @@
+import { build, type Plugin } from 'esbuild';
+
+import { PACKAGE_JSON, PACKAGE_JSON_PATH, REPO } from './project.ts';
+
+/** Where the package installs the bundle's companions, relative to the bundle (see src/core/assets.ts). */
+const ASSET_DIR_IN_PACKAGE = './';
+
+/**
+ * The whole agent in one ES module: src/cli/main.ts with its dependencies.
+ * CommonJS dependencies (winston, the AWS SDK) call require(), which an ES
+ * module lacks, so the banner provides one.
+ */
+export async function bundleAgent(outFile: string, version: string): Promise<void> {
+  await build({
+    entryPoints: [`${REPO}src/cli/main.ts`],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    // Error classes name themselves after their constructor (src/core/errors.ts).
+    keepNames: true,
+    legalComments: 'eof',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
+    define: { PACKAGED_ASSET_DIR: JSON.stringify(ASSET_DIR_IN_PACKAGE) },
+    plugins: [packageVersion(version)],
+  });
+}
+
+/** package.json reaches the bundle as its name and the version being packaged, nothing else. */
+function packageVersion(version: string): Plugin {
+  return {
+    name: 'package-version',
+    setup(builder) {
+      builder.onLoad({ filter: /package\.json$/ }, (args) =>
+        args.path === PACKAGE_JSON_PATH ? { contents: JSON.stringify({ name: PACKAGE_JSON.name, version }), loader: 'json' } : undefined,
+      );
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { chmodSync, constants, copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import { PACKAGING, REPO } from './project.ts';
+
+export const LIB_DIR = '/usr/lib/ecs-host-agent';
+export const CONFIG_DIR = '/etc/ecs-host-agent';
+export const MAIN_UNIT = 'ecs-host-agent.service';
+const SYSTEMD_DIR = `${REPO}systemd`;
+const UNIT_SUFFIXES = ['.service', '.timer', '.socket', '.path', '.target', '.mount'];
+
+/** One file the package installs. */
+export interface PayloadFile {
+  readonly path: string;
+  readonly source: string;
+  readonly mode: number;
+  /** An administrator's file: kept as edited on upgrade (deb conffile, rpm %config(noreplace)). */
+  readonly config?: boolean;
+}
+
+export interface Unit {
+  readonly name: string;
+  readonly source: string;
+  /** Has an [Install] section, so it is enabled on install. */
+  readonly installable: boolean;
+}
+
+/** Every unit under systemd/ goes into the packages. */
+export function units(): Unit[] {
+  const found = readdirSync(SYSTEMD_DIR)
+    .filter((name) => UNIT_SUFFIXES.some((suffix) => name.endsWith(suffix)))
+    .sort()
+    .map((name) => {
+      // Unit names go into the maintainer scripts' word lists.
+      if (!/^[A-Za-z0-9@._-]+$/.test(name)) throw new Error(`unit file name ${JSON.stringify(name)} has characters a unit name cannot have`);
+      return name;
+    })
+    .map((name) => {
+      const source = `${SYSTEMD_DIR}/${name}`;
+      return { name, source, installable: /^\[Install\]/m.test(readFileSync(source, 'utf8')) };
+    });
+  if (!found.some((unit) => unit.name === MAIN_UNIT)) throw new Error(`${SYSTEMD_DIR}/${MAIN_UNIT} is missing`);
+  return found;
+}
+
+/** The files of a package; `unitDir` differs between the deb and the rpm. */
+export function payloadFiles(bundle: string, node: string, unitDir: string): PayloadFile[] {
+  return [
+    { path: '/usr/bin/ecs-host-agent', source: `${PACKAGING}wrapper.sh`, mode: 0o755 },
+    { path: `${LIB_DIR}/node`, source: node, mode: 0o755 },
+    { path: `${LIB_DIR}/ecs-host-agent.mjs`, source: bundle, mode: 0o644 },
+    { path: `${LIB_DIR}/keys/amazon-ecs-agent.asc`, source: `${PACKAGING}keys/amazon-ecs-agent.asc`, mode: 0o644 },
+    { path: `${CONFIG_DIR}/agent.env`, source: `${PACKAGING}agent.env`, mode: 0o600, config: true },
+    ...units().map((unit) => ({ path: `${unitDir}/${unit.name}`, source: unit.source, mode: 0o644 })),
+  ];
+}
+
+/** Directories the package owns (removed with it when empty). */
+export const OWNED_DIRS = [LIB_DIR, `${LIB_DIR}/keys`, CONFIG_DIR];
+
+export function stagePayload(root: string, files: readonly PayloadFile[]): void {
+  for (const file of files) {
+    const target = `${root}${file.path}`;
+    mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+    copyFileSync(file.source, target, constants.COPYFILE_FICLONE);
+    chmodSync(target, file.mode);
+  }
+}

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+
+import { MAIN_UNIT, units } from './payload.ts';
+import { PACKAGING } from './project.ts';
+
+/**
+ * A maintainer script: the shared systemd helpers (packaging/scripts/systemd.sh)
+ * followed by the deb- or rpm-specific part, e.g. 'deb/postinst'.
+ */
+export function maintainerScript(part: string): string {
+  const enabled = units()
+    .filter((unit) => unit.installable)
+    .map((unit) => unit.name);
+  const helpers = readFileSync(`${PACKAGING}scripts/systemd.sh`, 'utf8').replace('@MAIN_UNIT@', MAIN_UNIT).replace('@UNITS@', enabled.join(' '));
+  return `#!/bin/sh\nset -e\n\n${helpers}\n${readFileSync(`${PACKAGING}${part}`, 'utf8')}`;
+}

@@ -1,0 +1,66 @@
+import { formatDuration } from '../core/config/values.ts';
+import { ExitCode, UsageError } from '../core/errors.ts';
+import { decommission, type DecommissionOutcome } from '../decommission/decommission.ts';
+import { shutdownKind } from '../decommission/shutdown.ts';
+import { DRAIN_POLL_INTERVAL_MS, localEcsClient } from '../ecs-agent/drain.ts';
+import type { Command } from './command.ts';
+import type { Context } from './context.ts';
+import { inspectManageable } from './inspect.ts';
+
+/** At poweroff the unit's TimeoutStopSec (6 minutes) must never be what ends the drain. */
+const SHUTDOWN_TIMEOUT_CAP_MS = 5 * 60_000;
+
+export const decommissionCommand: Command = {
+  name: 'decommission',
+  summary: 'drain this container instance, stop ecs-init, optionally deregister it, clear the agent state',
+  usage: 'decommission [--deregister] [--timeout D] [--json]\n       ecs-host-agent decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
+  options: { deregister: { type: 'boolean' }, timeout: { type: 'string' }, 'on-shutdown': { type: 'boolean' } },
+  configFlags: { timeout: 'DECOMMISSION_TIMEOUT' },
+  async run(context, flags, operands) {
+    if (operands.length > 0) throw new UsageError(`decommission: unexpected ${JSON.stringify(operands[0])}`);
+    if (context.host.root !== '/') throw new UsageError('decommission acts on the running host; an image root (--root) has no container instance');
+    const onShutdown = flags['on-shutdown'] === true;
+    if (onShutdown) {
+      const skip = await shutdownSkipReason(context);
+      if (skip) {
+        context.logger.info(`decommission at shutdown skipped: ${skip}`);
+        return ExitCode.ok;
+      }
+    }
+    const timeoutMs = onShutdown ? Math.min(context.config.DECOMMISSION_TIMEOUT, SHUTDOWN_TIMEOUT_CAP_MS) : context.config.DECOMMISSION_TIMEOUT;
+    const outcome = await decommission(
+      {
+        host: context.host,
+        config: context.config,
+        os: await inspectManageable(context),
+        logger: context.logger,
+        ecs: () => localEcsClient(context.host, context.config),
+        // The control protocol has no decommission report yet: the outcome goes to the log and stdout.
+        report: null,
+      },
+      { deregister: onShutdown || flags.deregister === true, timeoutMs, pollIntervalMs: DRAIN_POLL_INTERVAL_MS },
+    );
+    context.out(context.json ? JSON.stringify(outcome, null, 2) : render(outcome, timeoutMs));
+    return outcome.drained ? ExitCode.ok : ExitCode.failed;
+  },
+};
+
+async function shutdownSkipReason(context: Context): Promise<string | null> {
+  if (!context.config.DECOMMISSION_ON_SHUTDOWN) return `DECOMMISSION_ON_SHUTDOWN=no (${context.config.origins.DECOMMISSION_ON_SHUTDOWN})`;
+  const kind = await shutdownKind(context.host);
+  if (kind === 'reboot') return 'the host is rebooting, not powering off';
+  if (kind === 'none') return 'the host is not shutting down (the unit was stopped by hand)';
+  return null;
+}
+
+function render(outcome: DecommissionOutcome, timeoutMs: number): string {
+  const rows: [string, string][] = [
+    ['instance', outcome.instance ? `${outcome.instance.containerInstanceArn} (cluster "${outcome.instance.cluster}")` : 'none known'],
+    ['drain', outcome.drain],
+    ['deregistered', outcome.deregistered ? 'yes' : 'no'],
+    ['agent state', outcome.stateCleared ? 'cleared' : 'kept'],
+    ['timeout', formatDuration(timeoutMs)],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
+}

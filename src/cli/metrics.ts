@@ -1,0 +1,27 @@
+import { ExitCode, UsageError } from '../core/errors.ts';
+import { MetricsRunner } from '../metrics/job.ts';
+import { renderSample } from '../metrics/render.ts';
+import { Sampler, samplerSettings } from '../metrics/sampler.ts';
+import type { Command } from './command.ts';
+
+export const metrics: Command = {
+  name: 'metrics',
+  summary: 'take one sample of the host metrics and print it (--deliver: also send it as the daemon would)',
+  usage: 'metrics --once [--json] [--deliver]',
+  options: { once: { type: 'boolean' }, deliver: { type: 'boolean' } },
+  async run(context, flags, operands) {
+    if (flags.once !== true) throw new UsageError('metrics: pass --once (the daemon samples every METRICS_INTERVAL by itself)');
+    if (operands.length > 0) throw new UsageError(`metrics: unexpected ${JSON.stringify(operands[0])}`);
+    if (context.host.root !== '/') throw new UsageError('metrics samples the running system; an image root (--root) has none');
+    let sample;
+    if (flags.deliver === true) {
+      const step = await (await MetricsRunner.create(context.host, context.config, context.logger)).step();
+      context.logger.info(step.summary, { destination: step.destination });
+      sample = step.sample;
+    } else {
+      sample = await new Sampler(context.host, samplerSettings(context.config)).sample();
+    }
+    context.out(context.json ? JSON.stringify(sample, null, 2) : renderSample(sample, context.config.METRICS_DOCKER_SOCKET));
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,33 @@
+import { ExitCode } from '../core/errors.ts';
+import { LOCK_FILE, startTime } from '../daemon/lock.ts';
+import { readStatus } from '../daemon/status-file.ts';
+import type { Command } from './command.ts';
+import type { Context } from './context.ts';
+
+export const status: Command = {
+  name: 'status',
+  summary: 'show what the daemon last did for each task, when, and with what result',
+  usage: 'status [--json]',
+  options: {},
+  async run(context) {
+    const last = await readStatus(context.host);
+    const running = last !== null && last.state === 'running' && (await isRunning(context, last.pid));
+    if (context.json) {
+      context.out(JSON.stringify({ running, ...last }, null, 2));
+    } else if (last === null) {
+      context.out('the daemon has not run on this machine (systemctl status ecs-host-agent)');
+    } else {
+      const header = running ? `running as pid ${last.pid} since ${last.startedAt}` : `not running (last seen ${last.updatedAt})`;
+      const rows = Object.values(last.tasks).map(
+        (task) => `${task.name}: ${task.result} at ${task.startedAt} (${task.durationMs} ms): ${task.summary}; next ${task.nextRunAt}`,
+      );
+      context.out([header, ...rows].join('\n'));
+    }
+    return last !== null && running && Object.values(last.tasks).every((task) => task.result === 'ok') ? ExitCode.ok : ExitCode.failed;
+  },
+};
+
+async function isRunning(context: Context, pid: number): Promise<boolean> {
+  const [holder, started] = (await context.host.readText(LOCK_FILE).catch(() => '')).trim().split(' ');
+  return holder === String(pid) && started !== undefined && started === (await startTime(context.host, pid));
+}

@@ -1,0 +1,36 @@
+import type { Job, JobResult } from '../../daemon/job.ts';
+import { checkUpdates } from './apply.ts';
+import { applyAndReboot, type MakeSequenceDeps, resumeRecorded } from './flow.ts';
+import { updateManagerFor } from './manager.ts';
+import { hostSequenceDeps } from './reboot/deps.ts';
+import { updateSettings } from './settings.ts';
+import { isInsideWindow } from './window.ts';
+
+/**
+ * The daemon's updates job: every run first finishes or rolls back a reboot
+ * sequence recorded on disk (so the first run after a start resumes one),
+ * then looks for security updates; inside the maintenance window it applies
+ * them and reboots by policy, a few hosts of the fleet at a time.
+ */
+export function createUpdatesJob(makeDeps: MakeSequenceDeps = hostSequenceDeps): Job {
+  return {
+    name: 'updates',
+    intervalMs: (context) => (context.host.root === '/' ? context.config.UPDATES_CHECK_INTERVAL : null),
+    async run(context): Promise<JobResult> {
+      const settings = updateSettings(context.config);
+      const manager = updateManagerFor(context);
+      if (!isInsideWindow(settings.window, settings.timeZone, context.host.now())) {
+        const resumed = await resumeRecorded(context, settings, makeDeps);
+        const report = await checkUpdates(context, manager);
+        const reboot = report.rebootRequired ? '; a reboot is required' : '';
+        const summary = `${report.updates.length} security update(s) pending${reboot}; applied in the window ${settings.window.text} (${settings.timeZone})`;
+        return { summary: resumed ? `${resumed.message}; ${summary}` : summary, details: { resumed, check: report } };
+      }
+      const run = await applyAndReboot(context, manager, settings, settings.rebootPolicy, makeDeps);
+      const summary = `${run.applied.changed.length} security update(s) applied; ${run.reboot.message}`;
+      return { summary: run.resumed ? `${run.resumed.message}; ${summary}` : summary, details: run };
+    },
+  };
+}
+
+export const updatesJob: Job = createUpdatesJob();

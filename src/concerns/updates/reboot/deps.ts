@@ -1,0 +1,38 @@
+import { createSsmClient } from '../../../aws/clients.ts';
+import { createFleetLock } from '../../../aws/fleet-lock.ts';
+import { createImds, type Imds, ImdsUnavailable, readRegion } from '../../../aws/imds.ts';
+import type { ConcernContext } from '../../../core/concern.ts';
+import { CommandError, UsageError } from '../../../core/errors.ts';
+import { localEcsClient, localInstance } from '../../../ecs-agent/drain.ts';
+import type { Host } from '../../../host/host.ts';
+import type { UpdateSettings } from '../settings.ts';
+import type { SequenceDeps } from './sequence.ts';
+
+/** The reboot sequence wired to this host: AWS clients for its region, its identity, a real reboot. */
+export async function hostSequenceDeps(context: ConcernContext, settings: UpdateSettings): Promise<SequenceDeps> {
+  const { host, config, logger } = context;
+  if (host.root !== '/') throw new UsageError('an image root (--root) is never rebooted: reboots belong to running hosts');
+  const imds = createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT);
+  const region = config.AWS_REGION ?? (await readRegion(imds));
+  const ssm = createSsmClient({ region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM });
+  return {
+    host,
+    logger,
+    ecs: await localEcsClient(host, { ...config, AWS_REGION: region }),
+    lock: createFleetLock(ssm, { path: settings.lockPath, cluster: settings.cluster, slots: settings.maxConcurrentReboots, ttlMs: settings.lockTtlMs }, logger),
+    settings,
+    identity: async () => ({ ...(await localInstance(host, settings.introspectionUrl)), instanceId: await readInstanceId(imds) }),
+    reboot: () => systemReboot(host),
+  };
+}
+
+async function readInstanceId(imds: Imds): Promise<string> {
+  const instanceId = (await imds.get('/latest/meta-data/instance-id')).trim();
+  if (!/^i-[0-9a-f]{8,17}$/.test(instanceId)) throw new ImdsUnavailable(`IMDS returned an invalid instance-id ${JSON.stringify(instanceId.slice(0, 40))}`);
+  return instanceId;
+}
+
+async function systemReboot(host: Host): Promise<void> {
+  const result = await host.exec('systemctl', ['reboot'], { timeoutMs: 60_000 });
+  if (result.exitCode !== 0) throw new CommandError(['systemctl', 'reboot'], result.exitCode, result.stderr);
+}

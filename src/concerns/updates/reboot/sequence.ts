@@ -1,0 +1,209 @@
+import type { ECSClient } from '@aws-sdk/client-ecs';
+
+import type { FleetLock } from '../../../aws/fleet-lock.ts';
+import { formatDuration } from '../../../core/config/values.ts';
+import { AgentError, messageOf } from '../../../core/errors.ts';
+import type { Logger } from '../../../core/logger.ts';
+import {
+  describeInstance,
+  describeRemaining,
+  DRAIN_POLL_INTERVAL_MS,
+  type InstanceRef,
+  setInstanceStatus,
+  type TaskOnInstance,
+  waitUntilDrained,
+} from '../../../ecs-agent/drain.ts';
+import { pollAgentMetadata } from '../../../ecs-agent/introspection.ts';
+import type { Host } from '../../../host/host.ts';
+import type { UpdateSettings } from '../settings.ts';
+import { isInsideWindow } from '../window.ts';
+import { readSequenceRecord, removeSequenceRecord, type SequenceRecord, writeSequenceRecord } from './record.ts';
+
+/**
+ * The reboot sequence: inside the window, take a fleet slot, drain the
+ * container instance, reboot; after the boot, wait for the ECS agent, make
+ * the instance ACTIVE again (only if this agent drained it) and give the slot
+ * back. Every step is recorded on disk first, so a crash anywhere is finished
+ * (the reboot happened) or rolled back (it did not) on the next start.
+ */
+export interface Identity extends InstanceRef {
+  readonly instanceId: string;
+}
+
+export const SEQUENCE_STEPS = [
+  'recorded',
+  'slot-acquired',
+  'drain-recorded',
+  'draining',
+  'drained',
+  'reboot-recorded',
+  'reboot-issued',
+  'activated',
+] as const;
+export type SequenceStep = (typeof SEQUENCE_STEPS)[number];
+
+export interface SequenceDeps {
+  readonly host: Host;
+  readonly logger: Logger;
+  readonly ecs: ECSClient;
+  readonly lock: FleetLock;
+  readonly settings: UpdateSettings;
+  /** This host as ECS (introspection) and EC2 (IMDS) know it. */
+  identity(): Promise<Identity>;
+  /** `systemctl reboot` on a host; tests inject a simulated reboot. */
+  reboot(): Promise<void>;
+  /** Called after each step; tests end the process here to prove every crash point recovers. */
+  checkpoint?(step: SequenceStep): Promise<void>;
+  readonly pollIntervalMs?: number;
+}
+
+export type OutcomeKind =
+  | 'outside-window'
+  | 'slot-busy'
+  | 'drain-timeout'
+  | 'window-closed'
+  | 'slot-lost'
+  | 'rebooting'
+  | 'rebooted'
+  | 'rolled-back';
+
+export interface SequenceOutcome {
+  readonly outcome: OutcomeKind;
+  readonly message: string;
+  /** Tasks left when a drain timed out. */
+  readonly remainingTasks?: readonly TaskOnInstance[];
+}
+
+export class SequenceError extends AgentError {}
+
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+
+export async function runRebootSequence(deps: SequenceDeps, reason: string): Promise<SequenceOutcome> {
+  const { host, settings } = deps;
+  if ((await readSequenceRecord(host)) !== null) throw new SequenceError('a reboot sequence is already recorded: it is resumed (or rolled back) first');
+  if (!insideWindow(deps)) return { outcome: 'outside-window', message: `a reboot is due (${reason}); waiting for the window ${windowText(settings)}` };
+  let record: SequenceRecord = {
+    phase: 'acquiring',
+    startedAt: host.now().toISOString(),
+    bootId: await currentBootId(host),
+    ...(await deps.identity()),
+    drainedByAgent: false,
+    reason,
+  };
+  await writeSequenceRecord(host, record);
+  await step(deps, 'recorded');
+  try {
+    const hold = await deps.lock.acquire(record.instanceId, host.now());
+    await step(deps, 'slot-acquired');
+    if (hold === null) {
+      await removeSequenceRecord(host);
+      return { outcome: 'slot-busy', message: `all ${settings.maxConcurrentReboots} reboot slot(s) of cluster "${settings.cluster}" are taken; trying again later` };
+    }
+    deps.logger.info(`reboot slot ${hold.slot} taken until ${hold.expiresAt}`, { parameter: hold.name });
+    const before = await describeInstance(deps.ecs, record);
+    record = { ...record, phase: 'draining', drainedByAgent: before.status === 'ACTIVE' };
+    await writeSequenceRecord(host, record);
+    await step(deps, 'drain-recorded');
+    if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'DRAINING');
+    else deps.logger.warn(`container instance is ${before.status}, not ACTIVE: draining it anyway, and it is not made ACTIVE after the reboot`);
+    await step(deps, 'draining');
+    const drain = await waitUntilDrained(deps.ecs, host, record, { timeoutMs: settings.drainTimeoutMs, pollIntervalMs: deps.pollIntervalMs ?? DRAIN_POLL_INTERVAL_MS });
+    await step(deps, 'drained');
+    if (!drain.drained) {
+      const detail = describeRemaining(drain, settings.drainTimeoutMs);
+      if (settings.drainTimeoutPolicy === 'abort') {
+        return await rollBack(deps, record, { outcome: 'drain-timeout', message: `drain timed out, reboot aborted (DRAIN_TIMEOUT_POLICY=abort): ${detail}`, remainingTasks: drain.remaining });
+      }
+      deps.logger.warn(`drain timed out; rebooting anyway (DRAIN_TIMEOUT_POLICY=reboot): ${detail}`);
+    }
+    if (!insideWindow(deps)) return await rollBack(deps, record, { outcome: 'window-closed', message: `the window ${windowText(settings)} closed while draining; reboot postponed` });
+    if (!(await deps.lock.holds(record.instanceId, host.now()))) {
+      return await rollBack(deps, record, { outcome: 'slot-lost', message: 'the reboot slot expired and another host took it while draining; reboot postponed (raise REBOOT_LOCK_TTL)' });
+    }
+    record = { ...record, phase: 'rebooting' };
+    await writeSequenceRecord(host, record);
+    await step(deps, 'reboot-recorded');
+    deps.logger.warn(`rebooting: ${reason}`);
+    await deps.reboot();
+    await step(deps, 'reboot-issued');
+    return { outcome: 'rebooting', message: `rebooting (${reason}); the agent re-activates the instance when it is back` };
+  } catch (error) {
+    await undo(deps, record).catch((rollBackError: unknown) =>
+      deps.logger.error(`rolling back the reboot sequence failed; the next start tries again: ${messageOf(rollBackError)}`),
+    );
+    throw error;
+  }
+}
+
+/**
+ * On every start: finishes a sequence whose reboot happened (the boot id
+ * changed), or rolls back one that was interrupted before it. Null when no
+ * sequence is recorded.
+ */
+export async function resumeRebootSequence(deps: SequenceDeps): Promise<SequenceOutcome | null> {
+  const { host } = deps;
+  const record = await readSequenceRecord(host);
+  if (record === null) return null;
+  if (record.phase !== 'rebooting' || (await currentBootId(host)) === record.bootId) {
+    return rollBack(deps, record, {
+      outcome: 'rolled-back',
+      message: `a reboot sequence interrupted while ${record.phase} was rolled back${record.drainedByAgent ? ' (instance ACTIVE again)' : ''}, slot released`,
+    });
+  }
+  await waitForAgent(deps, record);
+  if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'ACTIVE');
+  await step(deps, 'activated');
+  await deps.lock.release(record.instanceId);
+  await removeSequenceRecord(host);
+  return {
+    outcome: 'rebooted',
+    message: `rebooted for ${record.reason}; ${record.drainedByAgent ? 'instance ACTIVE again' : 'instance left as the operator had it'}, slot released`,
+  };
+}
+
+async function rollBack(deps: SequenceDeps, record: SequenceRecord, outcome: SequenceOutcome): Promise<SequenceOutcome> {
+  await undo(deps, record);
+  deps.logger.warn(outcome.message);
+  return outcome;
+}
+
+/** In this order, so that a crash in between leaves the record to try again. */
+async function undo(deps: SequenceDeps, record: SequenceRecord): Promise<void> {
+  if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'ACTIVE');
+  await deps.lock.release(record.instanceId);
+  await removeSequenceRecord(deps.host);
+}
+
+/** The agent answers for this instance and ECS sees it connected: tasks may be placed again. */
+async function waitForAgent(deps: SequenceDeps, record: SequenceRecord): Promise<void> {
+  const { host, settings } = deps;
+  const deadline = host.now().getTime() + settings.agentReconnectTimeoutMs;
+  for (;;) {
+    const poll = await pollAgentMetadata(host, settings.introspectionUrl);
+    const answered = poll.answered && poll.metadata.containerInstanceArn === record.containerInstanceArn;
+    if (answered && (await describeInstance(deps.ecs, record)).agentConnected) return;
+    if (host.now().getTime() >= deadline) {
+      throw new SequenceError(
+        `after the reboot the ECS agent did not reconnect within ${formatDuration(settings.agentReconnectTimeoutMs)}: ` +
+          'the instance stays DRAINING and its reboot slot held; the next run tries again (check "systemctl status ecs")',
+      );
+    }
+    await host.sleep(deps.pollIntervalMs ?? DRAIN_POLL_INTERVAL_MS);
+  }
+}
+
+async function currentBootId(host: Host): Promise<string> {
+  return (await host.readText(BOOT_ID)).trim();
+}
+
+function insideWindow(deps: SequenceDeps): boolean {
+  return isInsideWindow(deps.settings.window, deps.settings.timeZone, deps.host.now());
+}
+
+function windowText(settings: UpdateSettings): string {
+  return `${settings.window.text} (${settings.timeZone})`;
+}
+
+async function step(deps: SequenceDeps, name: SequenceStep): Promise<void> {
+  await deps.checkpoint?.(name);
+}

@@ -1,0 +1,167 @@
+import type { Config } from '../core/config/load.ts';
+import { AgentError, ConfigError, messageOf } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type { Host, HttpRequest, HttpResponse } from '../host/host.ts';
+import { IdentitySource, readToken } from './auth.ts';
+import { validate } from './json-schema.ts';
+import { type Batch, HEADERS, LIMITS, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
+import { receiptSchema } from './schemas.ts';
+import { type ControlSettings, controlSettings } from './settings.ts';
+
+/**
+ * Speaks protocol v1 to the control endpoint. Every reply is checked (status,
+ * content type, size, schema); what the endpoint got wrong is a SendOutcome
+ * with a reason for the log, never an exception that could stop the agent.
+ */
+export type SendOutcome =
+  | { readonly kind: 'delivered'; readonly receipt: Receipt }
+  /** Worth sending again later; retryAfterMs from a Retry-After header. */
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
+  /** The endpoint refused the batch as invalid: sending it again cannot help. */
+  | { readonly kind: 'rejected'; readonly reason: string }
+  /** HTTP 413: send fewer samples at once. */
+  | { readonly kind: 'too-large'; readonly reason: string };
+
+const REQUEST_TIMEOUT_MS = 15_000;
+/** A Retry-After beyond this is not believed. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+export class ControlClient {
+  readonly #host: Host;
+  readonly #settings: ControlSettings;
+  readonly #identity: IdentitySource;
+
+  constructor(host: Host, settings: ControlSettings, logger: Logger = silentLogger) {
+    this.#host = host;
+    this.#settings = settings;
+    this.#identity = new IdentitySource(host, settings, logger);
+  }
+
+  get url(): string {
+    return this.#settings.url;
+  }
+
+  /** The instance id from the identity document, when there is one. */
+  async instanceId(): Promise<string | null> {
+    return (await this.#identity.get())?.instanceId ?? null;
+  }
+
+  /** Reads the token file: a ConfigError (exit 78) when its permissions are unsafe. */
+  async checkCredentials(): Promise<void> {
+    if (this.#settings.tokenFile !== null) await readToken(this.#host, this.#settings.tokenFile);
+  }
+
+  async send(batch: Batch): Promise<SendOutcome> {
+    let response: HttpResponse;
+    try {
+      response = await this.#request({
+        method: 'POST',
+        url: `${this.#settings.url}${SAMPLES_PATH}`,
+        headers: { 'content-type': 'application/json', [HEADERS.idempotencyKey]: batch.batchId, [HEADERS.hostId]: batch.hostId },
+        body: JSON.stringify(batch),
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      return { kind: 'retry', reason: `POST ${SAMPLES_PATH} failed: ${reasonOf(error)}` };
+    }
+    return outcomeOf(response, batch.batchId, this.#host.now());
+  }
+
+  /** GET {CONTROL_URL}/v1/users: the host's desired users document, parsed but not interpreted. */
+  async usersDocument(): Promise<unknown> {
+    const url = `${this.#settings.url}${USERS_PATH}`;
+    let response: HttpResponse;
+    try {
+      response = await this.#request({ method: 'GET', url, headers: { accept: 'application/json' } }, LIMITS.usersDocumentBytes);
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new AgentError(`GET ${url} failed: ${reasonOf(error)}`);
+    }
+    const body = Buffer.from(response.body).toString('utf8');
+    if (response.status === 404) throw new AgentError(`GET ${url} answered 404: the control endpoint has no users document for this host`);
+    if (response.status !== 200) throw new AgentError(`GET ${url} answered HTTP ${response.status}: ${excerpt(body)}`);
+    if (!isJson(response)) throw new AgentError(`GET ${url} answered with content type ${JSON.stringify(response.headers['content-type'] ?? '')}, not application/json`);
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      throw new AgentError(`GET ${url} answered with malformed JSON: ${excerpt(body)}`);
+    }
+  }
+
+  async #request(request: HttpRequest, maxResponseBytes: number = LIMITS.replyBytes): Promise<HttpResponse> {
+    const identity = await this.#identity.get();
+    const token = this.#settings.tokenFile === null ? null : await readToken(this.#host, this.#settings.tokenFile);
+    const https = request.url.startsWith('https:');
+    const ca = https ? await this.#trustAnchors() : undefined;
+    return this.#host.http({
+      ...request,
+      headers: { ...request.headers, ...identity?.headers, ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      maxResponseBytes,
+      ...(ca === undefined ? {} : { ca }),
+    });
+  }
+
+  async #trustAnchors(): Promise<string> {
+    const bundle = this.#settings.caBundle;
+    if (bundle === null) return 'system';
+    const text = (await this.#host.stat(bundle)) === null ? '' : await this.#host.readText(bundle);
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`CONTROL_CA_BUNDLE ${bundle} is missing or holds no PEM certificate`);
+    return text;
+  }
+}
+
+/** `fetchUsersDocument(host, config)`: for the users concern's `control` source. */
+export async function fetchUsersDocument(host: Host, config: Config): Promise<unknown> {
+  const settings = controlSettings(config);
+  if (settings === null) throw new ConfigError(`USERS_SOURCE=control needs CONTROL_URL (${config.origins.CONTROL_URL})`);
+  return new ControlClient(host, settings).usersDocument();
+}
+
+export function outcomeOf(response: HttpResponse, batchId: string, now: Date): SendOutcome {
+  const status = response.status;
+  const body = Buffer.from(response.body).toString('utf8');
+  const said = `POST ${SAMPLES_PATH} answered HTTP ${status}`;
+  if (status >= 200 && status < 300) return receiptOutcome(response, body, batchId, said);
+  if (status === 400 || status === 422) return { kind: 'rejected', reason: `${said}: ${excerpt(body)}` };
+  if (status === 413) return { kind: 'too-large', reason: said };
+  if (status === 401 || status === 403) return { kind: 'retry', reason: `${said}: the endpoint refused the credentials (check CONTROL_TOKEN_FILE)` };
+  const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now) : null;
+  return { kind: 'retry', reason: `${said}: ${excerpt(body)}`, ...(retryAfterMs === null ? {} : { retryAfterMs }) };
+}
+
+function receiptOutcome(response: HttpResponse, body: string, batchId: string, said: string): SendOutcome {
+  // Without a valid receipt nobody knows what the endpoint stored: send again (the batch id makes that safe).
+  if (!isJson(response)) return { kind: 'retry', reason: `${said} with content type ${JSON.stringify(response.headers['content-type'] ?? '')}, not application/json` };
+  let receipt: unknown;
+  try {
+    receipt = JSON.parse(body);
+  } catch {
+    return { kind: 'retry', reason: `${said} with malformed JSON: ${excerpt(body)}` };
+  }
+  const problems = validate(receiptSchema, receipt, 3);
+  if (problems.length > 0) return { kind: 'retry', reason: `${said} with a receipt that does not fit the protocol: ${problems.join('; ')}` };
+  if ((receipt as Receipt).batchId !== batchId) return { kind: 'retry', reason: `${said} with the receipt of another batch (${(receipt as Receipt).batchId})` };
+  return { kind: 'delivered', receipt: receipt as Receipt };
+}
+
+/** Retry-After as seconds or an HTTP date; null when absent or nonsense. */
+export function parseRetryAfter(value: string | undefined, now: Date): number | null {
+  if (value === undefined) return null;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now.getTime();
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : null;
+}
+
+function isJson(response: HttpResponse): boolean {
+  return /^application\/json\s*(;|$)/i.test(response.headers['content-type'] ?? '');
+}
+
+function excerpt(body: string): string {
+  return JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+}
+
+/** fetch-style errors hide the reason in their cause (ECONNREFUSED …). */
+function reasonOf(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause === undefined ? messageOf(error) : `${messageOf(error)}: ${messageOf(cause)}`;
+}

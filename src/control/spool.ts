@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+
+import { messageOf } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Host } from '../host/host.ts';
+import type { Sample } from '../metrics/sample.ts';
+import type { SpoolStatus } from './protocol.ts';
+
+/**
+ * A durable queue of samples the endpoint has not acknowledged. Each segment
+ * is one file, written whole (temporary file, fsync, rename, fsync of the
+ * directory), named `<sequence>-<oldest sample ms>-<samples>.seg` so the caps
+ * are enforced from a directory listing. A segment starts with a header line
+ * holding the SHA-256 of the rest: a segment torn by a crash or a disk is
+ * detected, removed and counted as dropped, never fatal. Bounded by size and
+ * age, oldest dropped first; the counters survive restarts in counters.json.
+ */
+export interface SpoolSettings {
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly maxAgeMs: number;
+}
+
+interface Segment {
+  readonly name: string;
+  readonly sequence: number;
+  readonly oldestMs: number;
+  readonly samples: number;
+  readonly bytes: number;
+}
+
+export interface SpooledBatch {
+  readonly segments: readonly Segment[];
+  readonly samples: readonly Sample[];
+}
+
+interface Counters {
+  droppedSamples: number;
+  rejectedSamples: number;
+}
+
+const SEGMENT_NAME = /^(\d{12})-(\d{1,15})-(\d{1,6})\.seg$/;
+const COUNTERS_FILE = 'counters.json';
+const FORMAT = 'ecs-host-agent-spool';
+
+export class Spool {
+  readonly #host: Host;
+  readonly #settings: SpoolSettings;
+  readonly #logger: Logger;
+  #segments: Segment[] = [];
+  #counters: Counters = { droppedSamples: 0, rejectedSamples: 0 };
+  #opened = false;
+
+  constructor(host: Host, settings: SpoolSettings, logger: Logger) {
+    this.#host = host;
+    this.#settings = settings;
+    this.#logger = logger;
+  }
+
+  /** Lists what an earlier run left (removing its half-written temporary files) and applies the caps. */
+  async open(): Promise<void> {
+    if (this.#opened) return;
+    const dir = this.#settings.dir;
+    await this.#host.mkdir(dir, { mode: 0o700 });
+    const segments: Segment[] = [];
+    for (const name of await this.#host.readdir(dir)) {
+      if (name.startsWith('.') && name.endsWith('.tmp')) await this.#host.rm(`${dir}/${name}`);
+      const match = SEGMENT_NAME.exec(name);
+      const info = match && (await this.#host.stat(`${dir}/${name}`));
+      if (!match || !info) continue;
+      segments.push({ name, sequence: Number(match[1]), oldestMs: Number(match[2]), samples: Number(match[3]), bytes: info.size });
+    }
+    this.#segments = segments.sort((a, b) => a.sequence - b.sequence);
+    this.#counters = await this.#readCounters();
+    this.#opened = true;
+    await this.#enforceCaps();
+  }
+
+  get empty(): boolean {
+    return this.#segments.length === 0;
+  }
+
+  status(): SpoolStatus {
+    let pendingSamples = 0;
+    let pendingBytes = 0;
+    for (const segment of this.#segments) {
+      pendingSamples += segment.samples;
+      pendingBytes += segment.bytes;
+    }
+    return { pendingSamples, pendingBytes, ...this.#counters };
+  }
+
+  async append(samples: readonly Sample[]): Promise<void> {
+    if (samples.length === 0) return;
+    const sequence = (this.#segments.at(-1)?.sequence ?? 0) + 1;
+    const oldestMs = Math.min(...samples.map((sample) => Date.parse(sample.time)));
+    const name = `${String(sequence).padStart(12, '0')}-${oldestMs}-${samples.length}.seg`;
+    const data = encodeSegment(samples);
+    await this.#host.writeFileAtomic(`${this.#settings.dir}/${name}`, data, { mode: 0o600 });
+    this.#segments.push({ name, sequence, oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) });
+    await this.#enforceCaps();
+  }
+
+  /** The oldest segments, up to the limits (at least one segment); torn ones are removed and counted on the way. */
+  async oldest(maxSamples: number, maxBytes: number): Promise<SpooledBatch> {
+    const segments: Segment[] = [];
+    const samples: Sample[] = [];
+    let bytes = 0;
+    for (const segment of [...this.#segments]) {
+      if (segments.length > 0 && (samples.length + segment.samples > maxSamples || bytes + segment.bytes > maxBytes)) break;
+      const read = await this.#read(segment);
+      if (read === null) continue;
+      segments.push(segment);
+      samples.push(...read);
+      bytes += segment.bytes;
+    }
+    return { segments, samples };
+  }
+
+  async remove(segments: readonly Segment[]): Promise<void> {
+    for (const segment of segments) await this.#host.rm(`${this.#settings.dir}/${segment.name}`);
+    const removed = new Set(segments.map((segment) => segment.name));
+    this.#segments = this.#segments.filter((segment) => !removed.has(segment.name));
+  }
+
+  /** Removes segments the endpoint refused as invalid, counting their samples. */
+  async reject(segments: readonly Segment[]): Promise<void> {
+    await this.remove(segments);
+    await this.countRejected(segments.reduce((sum, segment) => sum + segment.samples, 0));
+  }
+
+  async countRejected(samples: number): Promise<void> {
+    this.#counters.rejectedSamples += samples;
+    await this.#writeCounters();
+  }
+
+  async #read(segment: Segment): Promise<Sample[] | null> {
+    try {
+      return decodeSegment(await this.#host.readText(`${this.#settings.dir}/${segment.name}`), segment.samples);
+    } catch (error) {
+      this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is dropped`, { samples: segment.samples, reason: messageOf(error) });
+      await this.#drop([segment]);
+      return null;
+    }
+  }
+
+  async #enforceCaps(): Promise<void> {
+    const { maxBytes, maxAgeMs } = this.#settings;
+    const oldestAllowed = this.#host.now().getTime() - maxAgeMs;
+    let total = this.#segments.reduce((sum, segment) => sum + segment.bytes, 0);
+    const dropped: Segment[] = [];
+    for (const segment of this.#segments) {
+      if (total <= maxBytes && segment.oldestMs >= oldestAllowed) break;
+      dropped.push(segment);
+      total -= segment.bytes;
+    }
+    if (dropped.length === 0) return;
+    const samples = dropped.reduce((sum, segment) => sum + segment.samples, 0);
+    this.#logger.warn(`spool over its cap (SPOOL_MAX_BYTES=${maxBytes}, SPOOL_MAX_AGE=${maxAgeMs} ms): dropped the ${samples} oldest samples`);
+    await this.#drop(dropped);
+  }
+
+  async #drop(segments: readonly Segment[]): Promise<void> {
+    await this.remove(segments);
+    this.#counters.droppedSamples += segments.reduce((sum, segment) => sum + segment.samples, 0);
+    await this.#writeCounters();
+  }
+
+  async #readCounters(): Promise<Counters> {
+    const path = `${this.#settings.dir}/${COUNTERS_FILE}`;
+    if ((await this.#host.stat(path)) === null) return { droppedSamples: 0, rejectedSamples: 0 };
+    try {
+      const { droppedSamples, rejectedSamples } = JSON.parse(await this.#host.readText(path)) as Partial<Counters>;
+      if (Number.isSafeInteger(droppedSamples) && Number.isSafeInteger(rejectedSamples)) return { droppedSamples, rejectedSamples } as Counters;
+    } catch {
+      // reported below
+    }
+    this.#logger.warn(`${path} is unreadable; the spool's drop counters start again from 0`);
+    return { droppedSamples: 0, rejectedSamples: 0 };
+  }
+
+  async #writeCounters(): Promise<void> {
+    await this.#host.writeFileAtomic(`${this.#settings.dir}/${COUNTERS_FILE}`, `${JSON.stringify(this.#counters)}\n`, { mode: 0o600 });
+  }
+}
+
+export function encodeSegment(samples: readonly Sample[]): string {
+  const body = `${samples.map((sample) => JSON.stringify(sample)).join('\n')}\n`;
+  const header = { format: FORMAT, version: 1, samples: samples.length, bytes: Buffer.byteLength(body), sha256: sha256(body) };
+  return `${JSON.stringify(header)}\n${body}`;
+}
+
+export function decodeSegment(text: string, expectedSamples: number): Sample[] {
+  const newline = text.indexOf('\n');
+  if (newline === -1) throw new Error('no header line');
+  const header = JSON.parse(text.slice(0, newline)) as { format?: unknown; samples?: unknown; bytes?: unknown; sha256?: unknown };
+  const body = text.slice(newline + 1);
+  if (header.format !== FORMAT || header.samples !== expectedSamples) throw new Error('header does not match the segment');
+  if (header.bytes !== Buffer.byteLength(body) || header.sha256 !== sha256(body)) throw new Error('checksum mismatch (torn write)');
+  return body.trimEnd().split('\n').map((line) => JSON.parse(line) as Sample);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

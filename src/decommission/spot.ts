@@ -1,0 +1,55 @@
+import type { ECSClient } from '@aws-sdk/client-ecs';
+
+import { createImds, ImdsUnavailable } from '../aws/imds.ts';
+import type { Config } from '../core/config/load.ts';
+import { messageOf } from '../core/errors.ts';
+import type { Job } from '../daemon/job.ts';
+import { localEcsClient, localInstance, setInstanceStatus } from '../ecs-agent/drain.ts';
+import type { Host } from '../host/host.ts';
+
+/**
+ * Spot interruption: IMDS announces `spot/instance-action` two minutes
+ * before the instance is stopped or terminated. The instance is set DRAINING
+ * at once, so ECS starts the replacement tasks elsewhere right away. This
+ * complements the ECS agent's own ECS_ENABLE_SPOT_INSTANCE_DRAINING, which
+ * only acts when that is set in ecs.config.
+ */
+const INSTANCE_ACTION = '/latest/meta-data/spot/instance-action';
+const INTERVAL_MS = 5000;
+
+/** ecsFor: the ECS client for this host (tests give a scripted one). */
+export function createSpotInterruptionJob(ecsFor: (host: Host, config: Config) => Promise<ECSClient> = localEcsClient): Job {
+  let drained: string | null = null;
+  return {
+    name: 'spot-interruption',
+    intervalMs: (context) => (context.host.root === '/' && context.config.SPOT_INTERRUPTION_DRAIN ? INTERVAL_MS : null),
+    async run({ host, config }) {
+      if (drained !== null) return { summary: `drained for the spot interruption (${drained})` };
+      let notice: string;
+      try {
+        notice = await createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT).get(INSTANCE_ACTION);
+      } catch (error) {
+        // 404: no interruption announced, the usual answer.
+        if (error instanceof ImdsUnavailable) return { summary: 'no spot interruption announced' };
+        throw error;
+      }
+      const action = describeNotice(notice);
+      const instance = await localInstance(host, config.INTROSPECTION_URL);
+      await setInstanceStatus(await ecsFor(host, config), instance, 'DRAINING');
+      drained = action;
+      return { summary: `spot interruption announced (${action}): ${instance.containerInstanceArn} set DRAINING`, details: { action, instance } };
+    },
+  };
+}
+
+/** {"action": "terminate", "time": "2026-11-22T12:02:00Z"}, told in words; an odd notice still drains. */
+function describeNotice(text: string): string {
+  try {
+    const { action, time } = JSON.parse(text) as Record<string, unknown>;
+    return `${typeof action === 'string' ? action : 'unknown action'} at ${typeof time === 'string' ? time : 'an unknown time'}`;
+  } catch (error) {
+    return `unreadable notice: ${messageOf(error)}`;
+  }
+}
+
+export const spotInterruptionJob = createSpotInterruptionJob();

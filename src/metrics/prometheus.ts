@@ -1,0 +1,93 @@
+import type { Sample } from './sample.ts';
+
+/**
+ * A sample in the Prometheus text exposition format (version 0.0.4), with
+ * names in node_exporter's spirit under an `ecs_host_` prefix, so an operator
+ * who already scrapes node_exporter can scrape this instead.
+ */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type Labels = Readonly<Record<string, string>>;
+
+class Exposition {
+  readonly #lines: string[] = [];
+
+  family(name: string, type: 'gauge' | 'counter', help: string, points: ReadonlyArray<readonly [Labels, number | null]>): void {
+    const present = points.filter((point): point is readonly [Labels, number] => point[1] !== null);
+    if (present.length === 0) return;
+    this.#lines.push(`# HELP ecs_host_${name} ${help}`, `# TYPE ecs_host_${name} ${type}`);
+    for (const [labels, value] of present) this.#lines.push(`ecs_host_${name}${renderLabels(labels)} ${value}`);
+  }
+
+  gauge(name: string, help: string, value: number | null): void {
+    this.family(name, 'gauge', help, [[{}, value]]);
+  }
+
+  text(): string {
+    return `${this.#lines.join('\n')}\n`;
+  }
+}
+
+function renderLabels(labels: Labels): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return '';
+  return `{${entries.map(([key, value]) => `${key}="${value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+export function renderPrometheus(sample: Sample): string {
+  const out = new Exposition();
+  out.family('cpu_percent', 'gauge', 'CPU time by mode since the previous sample, percent', Object.entries(sample.cpu).map(([mode, value]) => [{ mode }, value]));
+  out.family('load', 'gauge', 'load average', [
+    [{ period: '1m' }, sample.load.load1],
+    [{ period: '5m' }, sample.load.load5],
+    [{ period: '15m' }, sample.load.load15],
+  ]);
+  out.family('memory_bytes', 'gauge', 'memory by kind, bytes', Object.entries(sample.memory).map(([kind, value]) => [{ kind }, value]));
+  out.gauge('processes', 'processes on the host', sample.procs);
+  diskFamilies(out, sample);
+  networkFamilies(out, sample);
+  out.gauge('docker_running_containers', 'running Docker containers', sample.docker?.running ?? null);
+  const containers = sample.docker?.containers ?? [];
+  const containerLabels = (c: (typeof containers)[number]): Labels => ({ name: c.name, id: c.id.slice(0, 12), image: c.image });
+  out.family('container_cpu_seconds_total', 'counter', 'container CPU time', containers.map((c) => [containerLabels(c), c.cpuSeconds]));
+  out.family('container_memory_bytes', 'gauge', 'container memory without inactive page cache', containers.map((c) => [containerLabels(c), c.memoryBytes]));
+  out.gauge('ecs_agent_answering', 'the ECS agent answers its introspection API (1) or not (0)', sample.ecs.agentAnswering ? 1 : 0);
+  out.gauge('ecs_running_tasks', 'tasks the ECS agent reports RUNNING', sample.ecs.runningTasks);
+  out.gauge('agent_rss_bytes', 'resident memory of ecs-host-agent', sample.agent.rssBytes);
+  out.family('agent_cpu_seconds_total', 'counter', 'CPU time of ecs-host-agent', [[{}, sample.agent.cpuSeconds]]);
+  out.gauge('sample_errors', 'collectors that failed in the last sample', sample.errors.length);
+  return out.text();
+}
+
+function diskFamilies(out: Exposition, sample: Sample): void {
+  const labels = (d: Sample['disks'][number]): Labels => ({ mountpoint: d.mount, device: d.device, fstype: d.fsType });
+  out.family('filesystem_size_bytes', 'gauge', 'filesystem size', sample.disks.map((d) => [labels(d), d.totalBytes]));
+  out.family('filesystem_used_bytes', 'gauge', 'filesystem space used', sample.disks.map((d) => [labels(d), d.usedBytes]));
+  out.family('filesystem_avail_bytes', 'gauge', 'filesystem space available to unprivileged users', sample.disks.map((d) => [labels(d), d.freeBytes]));
+  const btrfs = sample.disks.flatMap((d) => (d.btrfs ? [[d, d.btrfs] as const] : []));
+  out.family('btrfs_allocated_bytes', 'gauge', 'Btrfs space allocated to chunks', btrfs.flatMap(([d, b]) => [
+    [{ ...labels(d), type: 'data' }, b.dataTotal],
+    [{ ...labels(d), type: 'metadata' }, b.metadataTotal],
+  ] as const));
+  out.family('btrfs_used_bytes', 'gauge', 'Btrfs space used inside allocated chunks', btrfs.flatMap(([d, b]) => [
+    [{ ...labels(d), type: 'data' }, b.dataUsed],
+    [{ ...labels(d), type: 'metadata' }, b.metadataUsed],
+  ] as const));
+}
+
+const NETWORK_COUNTERS = [
+  ['receive_bytes', 'rxBytes'],
+  ['receive_packets', 'rxPackets'],
+  ['receive_errors', 'rxErrors'],
+  ['receive_drop', 'rxDropped'],
+  ['transmit_bytes', 'txBytes'],
+  ['transmit_packets', 'txPackets'],
+  ['transmit_errors', 'txErrors'],
+  ['transmit_drop', 'txDropped'],
+] as const;
+
+function networkFamilies(out: Exposition, sample: Sample): void {
+  for (const [name, field] of NETWORK_COUNTERS) {
+    out.family(`network_${name}_total`, 'counter', `network ${name.replace('_', ' ')}`, sample.network.map((n) => [{ device: n.name }, n[field]]));
+  }
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Config } from '../core/config/load.ts';
+import { messageOf } from '../core/errors.ts';
+import type { Host } from '../host/host.ts';
+import { CpuTracker } from './cpu.ts';
+import { DiskCollector } from './disks.ts';
+import { DockerCollector } from './docker.ts';
+import { readEcs } from './ecs.ts';
+import { countProcesses, parseLoadavg, parseMeminfo, parseNetDev } from './proc.ts';
+import type { AgentProcess, CollectorError, Ecs, Sample } from './sample.ts';
+
+/**
+ * Takes samples. The hot path starts no process and does no synchronous I/O:
+ * a handful of /proc reads, a readdir of /proc, statfs per mount and loopback
+ * HTTP to Docker and the ECS agent, all asynchronous and in parallel. Host /proc
+ * figures are essential (a sample without them fails); Docker, ECS and disks
+ * are reported as errors in the sample when they fail, the rest still counts.
+ */
+export interface SamplerSettings {
+  readonly dockerSocket: string;
+  readonly introspectionUrl: string;
+  /** The Docker store's mount point, always reported when it is a mount of its own. */
+  readonly storeMount: string;
+}
+
+export function samplerSettings(config: Config): SamplerSettings {
+  return { dockerSocket: config.METRICS_DOCKER_SOCKET, introspectionUrl: config.INTROSPECTION_URL, storeMount: '/var/lib/docker' };
+}
+
+const NO_ECS: Ecs = { agentAnswering: false, cluster: null, containerInstanceArn: null, runningTasks: null };
+
+export class Sampler {
+  readonly #host: Host;
+  readonly #settings: SamplerSettings;
+  readonly #cpu: CpuTracker;
+  readonly #disks: DiskCollector;
+  readonly #docker: DockerCollector;
+
+  constructor(host: Host, settings: SamplerSettings) {
+    this.#host = host;
+    this.#settings = settings;
+    this.#cpu = new CpuTracker(host);
+    this.#disks = new DiskCollector(host, settings.storeMount);
+    this.#docker = new DockerCollector(host, settings.dockerSocket);
+  }
+
+  async sample(): Promise<Sample> {
+    const errors: CollectorError[] = [];
+    const optional = <T>(collector: string, read: () => Promise<T>, fallback: T): Promise<T> =>
+      read().catch((error: unknown) => {
+        errors.push({ collector, message: messageOf(error) });
+        return fallback;
+      });
+    const host = this.#host;
+    const [cpu, memory, load, procs, network, disks, docker, ecs] = await Promise.all([
+      this.#cpu.read(),
+      host.readText('/proc/meminfo').then(parseMeminfo),
+      host.readText('/proc/loadavg').then(parseLoadavg),
+      host.readdir('/proc').then(countProcesses),
+      host.readText('/proc/net/dev').then(parseNetDev),
+      optional('disks', () => this.#disks.read(), { disks: [], problems: [] }),
+      optional('docker', () => this.#docker.read(), null),
+      optional('ecs', () => readEcs(host, this.#settings.introspectionUrl), NO_ECS),
+    ]);
+    for (const problem of disks.problems) errors.push({ collector: 'disks', message: problem });
+    return {
+      id: randomUUID(),
+      time: host.now().toISOString(),
+      cpu,
+      load,
+      memory,
+      procs,
+      disks: disks.disks,
+      network,
+      docker,
+      ecs,
+      agent: agentProcess(),
+      errors,
+    };
+  }
+}
+
+function agentProcess(): AgentProcess {
+  const { user, system } = process.cpuUsage();
+  return { rssBytes: process.memoryUsage.rss(), cpuSeconds: (user + system) / 1e6 };
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { loadConfig } from '../../../src/core/config/load.ts';
+import type { Logger } from '../../../src/core/logger.ts';
+import { RealHost } from '../../../src/host/real-host.ts';
+import { MetricsRunner } from '../../../src/metrics/job.ts';
+import { scratchDir } from '../../support/scratch.ts';
+import { startEndpoint, type TestEndpoint } from './receiver-server.ts';
+
+/**
+ * Real samples of this machine, delivered through the real spool on disk to the
+ * reference receiver on a loopback port. IMDS is off: nothing leaves loopback.
+ */
+const FACTS = async () => ({ os: 'test', kernel: 'k', arch: 'x64', cpuModel: 'cpu', cpuCores: 1, manufacturer: '', product: '', gpus: [] });
+
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(`${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+  return { lines, error: log('error'), warn: log('warn'), info: log('info'), debug: () => {} };
+}
+
+async function runner(t: { after: (fn: () => unknown) => void }, dir: string, endpoint: TestEndpoint, extra: Record<string, string> = {}) {
+  const config = loadConfig({
+    file: 'agent.env',
+    fileText: null,
+    env: {
+      CONTROL_URL: endpoint.url,
+      CONTROL_IDENTITY: 'no',
+      SPOOL_DIR: join(dir, 'spool'),
+      INTROSPECTION_URL: 'http://127.0.0.1:9',
+      METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
+      ...extra,
+    },
+    flags: {},
+  });
+  const logger = recordingLogger();
+  const created = await MetricsRunner.create(new RealHost('/'), config, logger, { hostFacts: FACTS, backoff: { baseMs: 1, maxMs: 1 } });
+  t.after(() => created.close());
+  return { runner: created, logger };
+}
+
+test('endpoint down for a while, then back: every sample arrives exactly once, in order', async (t) => {
+  const endpoint = await startEndpoint();
+  t.after(() => endpoint.stop());
+  const { runner: metrics } = await runner(t, scratchDir(t), endpoint);
+  const taken: string[] = [];
+  const take = async () => {
+    const step = await metrics.step();
+    taken.push(step.sample.id);
+    return step;
+  };
+  assert.equal((await take()).destination, 'control');
+  await endpoint.stop();
+  for (let i = 0; i < 5; i++) assert.equal((await take()).destination, 'spool');
+  await endpoint.start();
+  await delay(5);
+  assert.equal((await take()).destination, 'control');
+  assert.deepEqual(endpoint.received.map((s) => s.id), taken);
+  assert.equal(endpoint.receiver.counts.duplicates, 0);
+  assert.equal(endpoint.statuses.at(-1)?.spool.droppedSamples, 0);
+});
+
+test('with the spool cap set low, the drop counter equals what was dropped', async (t) => {
+  const endpoint = await startEndpoint();
+  t.after(() => endpoint.stop());
+  await endpoint.stop();
+  const { runner: metrics } = await runner(t, scratchDir(t), endpoint, { SPOOL_MAX_BYTES: '12K' });
+  const taken: string[] = [];
+  for (let i = 0; i < 12; i++) taken.push((await metrics.step()).sample.id);
+  await endpoint.start();
+  await delay(5);
+  taken.push((await metrics.step()).sample.id);
+  const received = endpoint.received.map((s) => s.id);
+  const dropped = endpoint.statuses.at(-1)?.spool.droppedSamples ?? -1;
+  assert.ok(dropped > 0, 'the cap made the spool drop samples');
+  assert.equal(dropped, taken.length - received.length);
+  assert.deepEqual(received, taken.slice(dropped), 'the oldest were dropped, the rest arrived in order');
+});
+
+test('bad replies (500, 429, slow, malformed, huge, wrong type) are backed off with a clear log line, never a crash', async (t) => {
+  const endpoint = await startEndpoint();
+  t.after(() => endpoint.stop());
+  const { runner: metrics, logger } = await runner(t, scratchDir(t), endpoint);
+  const json = { 'content-type': 'application/json' };
+  const faults = [
+    { status: 500, headers: json, body: new TextEncoder().encode('{"error":"boom"}') },
+    { status: 429, headers: { ...json, 'retry-after': '0' }, body: new Uint8Array() },
+    { status: 200, headers: json, body: new TextEncoder().encode('{"batchId": ') },
+    { status: 200, headers: json, body: new Uint8Array(2 * 2 ** 20).fill(32) },
+    { status: 200, headers: { 'content-type': 'text/html' }, body: new TextEncoder().encode('<html>') },
+  ];
+  const taken: string[] = [];
+  for (const reply of faults) {
+    endpoint.fault = () => reply;
+    const step = await metrics.step();
+    taken.push(step.sample.id);
+    assert.equal(step.destination, 'spool');
+  }
+  endpoint.fault = async (request) => {
+    await delay(1500);
+    return endpoint.receiver.handle(request);
+  };
+  taken.push((await metrics.step()).sample.id);
+  endpoint.fault = () => null;
+  await delay(5);
+  taken.push((await metrics.step()).sample.id);
+  const warnings = logger.lines.filter((line) => line.startsWith('warn: control endpoint'));
+  for (const reason of [/HTTP 500/, /HTTP 429/, /malformed JSON/, /larger than 65536 bytes/, /content type "text\/html"/]) {
+    assert.ok(warnings.some((line) => reason.test(line)), `a log line says ${reason}: ${warnings.join('\n')}`);
+  }
+  assert.deepEqual([...new Set(endpoint.received.map((s) => s.id))], taken, 'everything arrives, once each, in order');
+});

@@ -1,0 +1,127 @@
+/**
+ * decommission against moto_server: drain then deregister, the timeout path
+ * with a standalone task left, and a run that crashes half-way, then
+ * converges when run again. The host is a scratch root played as the instance
+ * (its agent state, the record of the run); the ECS agent is the loopback
+ * introspection stand-in.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { after, before, test, type TestContext } from 'node:test';
+
+import {
+  DescribeContainerInstancesCommand,
+  type ECSClient,
+  RegisterTaskDefinitionCommand,
+  StartTaskCommand,
+} from '@aws-sdk/client-ecs';
+
+import { loadConfig } from '../../../src/core/config/load.ts';
+import { silentLogger } from '../../../src/core/logger.ts';
+import { decommission, type DecommissionDependencies } from '../../../src/decommission/decommission.ts';
+import { RECORD } from '../../../src/decommission/record.ts';
+import { RealHost } from '../../../src/host/real-host.ts';
+import { gatherOsFacts } from '../../../src/os/facts.ts';
+import { metadataReply, startIntrospectionServer } from '../../support/introspection-server.ts';
+import { createCluster, type Moto, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
+import { FIXTURES } from '../../support/paths.ts';
+import { scratchDir } from '../../support/scratch.ts';
+
+let moto: Moto;
+let ecs: ECSClient;
+before(async () => {
+  moto = await startMoto();
+  ecs = motoEcsClient(moto);
+});
+after(() => moto?.stop());
+
+interface Instance {
+  readonly cluster: string;
+  readonly arn: string;
+  readonly root: string;
+  deps(ecsClient?: ECSClient): Promise<DecommissionDependencies>;
+}
+
+/** A registered instance, its agent answering for it and its state on disk. */
+async function registeredInstance(t: TestContext, cluster: string): Promise<Instance> {
+  await createCluster(ecs, cluster);
+  const arn = await registerContainerInstance(moto, ecs, cluster);
+  const agent = await startIntrospectionServer(() => metadataReply(cluster, arn));
+  t.after(() => agent.close());
+  const root = scratchDir(t, 'eha-decommission-');
+  cpSync(`${FIXTURES}/os/debian-12`, root, { recursive: true });
+  mkdirSync(`${root}/var/lib/ecs/data`, { recursive: true });
+  writeFileSync(`${root}/var/lib/ecs/data/ecs_agent_data.json`, JSON.stringify({ Data: { Cluster: cluster, ContainerInstanceArn: arn } }));
+  const host = new RealHost(root);
+  const config = loadConfig({ file: 'agent.env', fileText: null, env: { ECS_CLUSTER: cluster, INTROSPECTION_URL: agent.url }, flags: {} });
+  const os = await gatherOsFacts(host);
+  return {
+    cluster,
+    arn,
+    root,
+    deps: async (ecsClient = ecs) => ({ host, config, os, logger: silentLogger, ecs: async () => ecsClient, report: null }),
+  };
+}
+
+/** ECS shows a deregistered instance as INACTIVE for a while; moto forgets it at once (MISSING). */
+async function statusOf(instance: Instance): Promise<{ status: string; running?: number }> {
+  const reply = await ecs.send(new DescribeContainerInstancesCommand({ cluster: instance.cluster, containerInstances: [instance.arn] }));
+  const found = reply.containerInstances?.[0];
+  const status = found?.status === 'INACTIVE' || reply.failures?.[0]?.reason === 'MISSING' ? 'deregistered' : (found?.status ?? 'unknown');
+  return { status, running: found?.runningTasksCount };
+}
+
+const OPTIONS = { deregister: true, timeoutMs: 60_000, pollIntervalMs: 10 };
+
+test('drain then deregister: DRAINING with no tasks, deregistered, agent state cleared, no record left', async (t) => {
+  const instance = await registeredInstance(t, 'decommission-clean');
+  const reports: unknown[] = [];
+  const deps = { ...(await instance.deps()), report: async (outcome: unknown) => void reports.push(outcome) };
+  const outcome = await decommission(deps, OPTIONS);
+  assert.deepEqual(outcome.instance, { cluster: instance.cluster, containerInstanceArn: instance.arn });
+  assert.equal(outcome.drained, true);
+  assert.equal(outcome.deregistered, true);
+  assert.equal((await statusOf(instance)).status, 'deregistered');
+  assert.deepEqual(readdirSync(`${instance.root}/var/lib/ecs/data`), []);
+  assert.equal(existsSync(`${instance.root}${RECORD}`), false);
+  assert.deepEqual(reports, [outcome], 'the outcome is reported');
+});
+
+test('timeout: a standalone task keeps the instance busy; it is named, and deregistration is forced', async (t) => {
+  const instance = await registeredInstance(t, 'decommission-busy');
+  await ecs.send(new RegisterTaskDefinitionCommand({ family: 'batch', containerDefinitions: [{ name: 'job', image: 'busybox', memory: 64 }] }));
+  await ecs.send(new StartTaskCommand({ cluster: instance.cluster, taskDefinition: 'batch', containerInstances: [instance.arn], startedBy: 'nightly' }));
+  assert.equal((await statusOf(instance)).running, 1, 'moto counts the task on the instance');
+  const outcome = await decommission(await instance.deps(), { ...OPTIONS, timeoutMs: 30 });
+  assert.equal(outcome.drained, false);
+  assert.match(outcome.drain, /1 task\(s\) still on the instance after 30ms; standalone tasks ECS will not move: batch:1 \([0-9a-f-]+, started by nightly\)/);
+  assert.equal(outcome.deregistered, true);
+  assert.equal((await statusOf(instance)).status, 'deregistered');
+});
+
+test('a run that crashes after draining converges when run again, even with the agent gone', async (t) => {
+  const instance = await registeredInstance(t, 'decommission-crash');
+  const flaky = motoEcsClient(moto);
+  flaky.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'DeregisterContainerInstanceCommand') throw new Error('connection reset (simulated crash)');
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  await assert.rejects(decommission(await instance.deps(flaky), OPTIONS), /DeregisterContainerInstance .* failed: connection reset/);
+  assert.equal((await statusOf(instance)).status, 'DRAINING');
+  assert.ok(existsSync(`${instance.root}${RECORD}`), 'the record names the instance for the next run');
+  assert.ok(existsSync(`${instance.root}/var/lib/ecs/data/ecs_agent_data.json`), 'the state is only cleared after deregistration');
+
+  const deps = await instance.deps();
+  const again = await decommission({ ...deps, config: { ...deps.config, INTROSPECTION_URL: 'http://127.0.0.1:1' } }, OPTIONS);
+  assert.equal(again.instance?.containerInstanceArn, instance.arn);
+  assert.equal(again.deregistered, true);
+  assert.equal((await statusOf(instance)).status, 'deregistered');
+  assert.equal(existsSync(`${instance.root}${RECORD}`), false);
+
+  const third = await decommission(deps, OPTIONS);
+  assert.equal(third.instance?.containerInstanceArn, instance.arn, 'the stand-in agent still names it');
+  assert.match(third.drain, /deregistered already|ECS does not know/);
+});

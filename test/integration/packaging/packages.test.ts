@@ -1,0 +1,240 @@
+/**
+ * The packages `npm run package` builds, checked with the real tools: the
+ * .deb installed by dpkg into a debootstrap'd Debian root (run there through
+ * chroot, upgraded, purged), the .rpm queried and installed with rpm. One
+ * amd64 build of each version is shared by every test in this file.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { type BuiltPackage, buildPackages } from '../../../packaging/build.ts';
+import { buildRpms } from '../../support/rpm-repo.ts';
+import { DEBIAN_ROOT, REPO } from '../../support/paths.ts';
+import { requireRoot, scratchDir } from '../../support/scratch.ts';
+
+const PACKAGE_VERSION: string = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')).version;
+const NEXT_VERSION = PACKAGE_VERSION.replace(/\d+$/, (patch) => String(Number(patch) + 1));
+const NODE_VERSION: string = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')).devDependencies.node;
+const AGENT_ENV = '/etc/ecs-host-agent/agent.env';
+const ENABLED_LINK = '/etc/systemd/system/multi-user.target.wants/ecs-host-agent.service';
+const CHROOT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
+
+let work: string;
+const built = new Map<string, string>();
+
+function pkg(format: 'deb' | 'rpm', version: string): string {
+  const path = built.get(`${format} ${version}`);
+  assert.ok(path, `no ${format} ${version} was built`);
+  return path;
+}
+
+before(async () => {
+  requireRoot();
+  work = mkdtempSync(join(tmpdir(), 'eha-packages-'));
+  for (const version of [PACKAGE_VERSION, NEXT_VERSION]) {
+    const packages: BuiltPackage[] = await buildPackages({ arches: ['amd64'], outDir: `${work}/${version}`, version, compression: 'fast' });
+    for (const { format, path } of packages) built.set(`${format} ${version}`, path);
+  }
+});
+
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv = CHROOT_ENV) {
+  const result = spawnSync(file, args, { encoding: 'utf8', env });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+function inRoot(root: string, args: readonly string[]) {
+  return run('chroot', [root, ...args]);
+}
+
+/** gpg (for ecs-init's signature) is not in a minbase root and the test stays offline: by default only that dependency is waived. */
+function dpkgInstall(root: string, deb: string, waive: readonly string[] = ['--ignore-depends=gpg']) {
+  const inside = `/tmp/${basename(deb)}`;
+  execFileSync('cp', ['--', deb, `${root}${inside}`]);
+  return inRoot(root, ['dpkg', '-i', ...waive, inside]);
+}
+
+/** rpm on a scratch root, with the database inside it (Debian's rpm keeps its own elsewhere). */
+function rpmIn(root: string, args: readonly string[]) {
+  return run('rpm', ['--root', root, '--dbpath', '/var/lib/rpm', ...args], process.env);
+}
+
+function stub(root: string, path: string, script: string): void {
+  mkdirSync(`${root}${path.slice(0, path.lastIndexOf('/'))}`, { recursive: true });
+  writeFileSync(`${root}${path}`, `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+}
+
+/** What the systemctl stub was asked to do since the last call, reloads aside (deb-systemd-helper reloads by itself). */
+function systemctlActions(root: string): string[] {
+  const log = `${root}/var/log/systemctl-calls`;
+  if (!existsSync(log)) return [];
+  const calls = readFileSync(log, 'utf8').trim().split('\n');
+  rmSync(log);
+  return calls.filter((call) => call !== 'daemon-reload');
+}
+
+test('the .deb declares what it needs and its conffile, and holds the agent, its runtime, key and units', () => {
+  const deb = pkg('deb', PACKAGE_VERSION);
+  const field = (name: string) => execFileSync('dpkg-deb', ['--field', deb, name], { encoding: 'utf8' }).trim();
+  assert.equal(field('Version'), `${PACKAGE_VERSION}-1`);
+  assert.equal(field('Architecture'), 'amd64');
+  assert.match(field('Depends'), /(^|, )libc6 \(>= 2\.28\)(,|$)/);
+  assert.match(field('Depends'), /(^|, )gpg(,|$)/);
+  const control = `${work}/control`;
+  execFileSync('dpkg-deb', ['--control', deb, control]);
+  assert.equal(readFileSync(`${control}/conffiles`, 'utf8'), `${AGENT_ENV}\n`);
+  const contents = execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8' });
+  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent/node', '/usr/lib/ecs-host-agent/ecs-host-agent.mjs', '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc', '/lib/systemd/system/ecs-host-agent.service']) {
+    assert.match(contents, new RegExp(` \\.${path.replaceAll('.', '\\.')}\\n`), path);
+  }
+  assert.match(contents, /^-rw------- root\/root .* \.\/etc\/ecs-host-agent\/agent\.env$/m, 'agent.env may hold credentials: root only');
+});
+
+test('the .deb: real dpkg in a Debian root, enabled but never started in a chroot or image build, upgraded keeping an edited agent.env, purged', (t) => {
+  assert.ok(existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`), 'the debootstrap fixture is missing: run npm test, whose setup builds it');
+  const root = `${scratchDir(t)}/root`;
+  execFileSync('cp', ['-a', '--', DEBIAN_ROOT, root]);
+  // As in an image build whose chroot sees the build machine's /run: systemd looks running.
+  mkdirSync(`${root}/run/systemd/system`, { recursive: true });
+  stub(root, '/usr/local/sbin/systemctl', 'echo "$*" >> /var/log/systemctl-calls');
+
+  const withoutGpg = dpkgInstall(root, pkg('deb', PACKAGE_VERSION), []);
+  assert.equal(withoutGpg.status, 1, withoutGpg.output);
+  assert.match(withoutGpg.output, /ecs-host-agent depends on gpg; however:\s+Package gpg is not installed/);
+
+  const installed = dpkgInstall(root, pkg('deb', PACKAGE_VERSION));
+  assert.equal(installed.status, 0, installed.output);
+  const version = inRoot(root, ['/usr/bin/ecs-host-agent', '--version']);
+  assert.equal(version.status, 0, version.output);
+  assert.equal(version.output.trim(), `ecs-host-agent ${PACKAGE_VERSION} (node ${NODE_VERSION})`);
+  assert.equal(readlinkSync(`${root}${ENABLED_LINK}`), '/lib/systemd/system/ecs-host-agent.service', 'enabled');
+  assert.deepEqual(systemctlActions(root), [], 'nothing started in a chroot (ischroot says so, although /run/systemd/system exists)');
+
+  const plan = run('chroot', [root, '/usr/bin/ecs-host-agent', 'plan'], { ...CHROOT_ENV, AWS_REGION: 'eu-west-1' });
+  assert.match(plan.output, /verify the signature with \/usr\/lib\/ecs-host-agent\/keys\/amazon-ecs-agent\.asc \(Amazon ECS key /, 'the bundle finds the shipped key');
+
+  stub(root, '/usr/local/bin/getconf', 'echo "glibc 2.26"');
+  const oldGlibc = inRoot(root, ['/usr/bin/ecs-host-agent', '--version']);
+  assert.equal(oldGlibc.status, 3, oldGlibc.output);
+  assert.match(oldGlibc.output, /this system has glibc 2\.26; the agent's Node\.js runtime needs glibc 2\.28 or later/);
+  rmSync(`${root}/usr/local/bin/getconf`);
+
+  appendFileSync(`${root}${AGENT_ENV}`, 'ECS_CLUSTER=edited-by-hand\n');
+  // Now a booted system, not a chroot: the upgrade restarts the agent if it runs, without waiting.
+  stub(root, '/usr/local/sbin/ischroot', 'exit 1');
+  stub(root, '/usr/local/sbin/systemd-detect-virt', 'exit 1');
+  const upgraded = dpkgInstall(root, pkg('deb', NEXT_VERSION));
+  assert.equal(upgraded.status, 0, upgraded.output);
+  assert.match(readFileSync(`${root}${AGENT_ENV}`, 'utf8'), /^ECS_CLUSTER=edited-by-hand$/m, 'the edit survives the upgrade');
+  assert.equal(existsSync(`${root}${AGENT_ENV}.dpkg-dist`) || existsSync(`${root}${AGENT_ENV}.dpkg-new`), false);
+  assert.equal(inRoot(root, ['/usr/bin/ecs-host-agent', '--version']).output.trim(), `ecs-host-agent ${NEXT_VERSION} (node ${NODE_VERSION})`);
+  assert.deepEqual(systemctlActions(root), ['--no-block try-restart ecs-host-agent.service']);
+
+  const purged = inRoot(root, ['dpkg', '--purge', 'ecs-host-agent']);
+  assert.equal(purged.status, 0, purged.output);
+  assert.deepEqual(systemctlActions(root), ['stop ecs-host-agent.service']);
+  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent', AGENT_ENV, ENABLED_LINK]) {
+    assert.equal(existsSync(`${root}${path}`), false, `${path} is gone after purge`);
+  }
+
+  // An image builder's policy-rc.d forbids starting services: enabled only. And agent.env
+  // written before the package is installed (as user-data does) is kept with --force-confold.
+  stub(root, '/usr/sbin/policy-rc.d', 'exit 101');
+  mkdirSync(`${root}/etc/ecs-host-agent`);
+  writeFileSync(`${root}${AGENT_ENV}`, 'ECS_CLUSTER=from-user-data\n', { mode: 0o600 });
+  const confold = dpkgInstall(root, pkg('deb', NEXT_VERSION), ['--ignore-depends=gpg', '--force-confold']);
+  assert.equal(confold.status, 0, confold.output);
+  assert.equal(readFileSync(`${root}${AGENT_ENV}`, 'utf8'), 'ECS_CLUSTER=from-user-data\n');
+  assert.equal(readlinkSync(`${root}${ENABLED_LINK}`), '/lib/systemd/system/ecs-host-agent.service');
+  assert.deepEqual(systemctlActions(root), []);
+  assert.equal(inRoot(root, ['dpkg', '--purge', 'ecs-host-agent']).status, 0);
+  systemctlActions(root);
+
+  rmSync(`${root}/usr/sbin/policy-rc.d`);
+  assert.equal(dpkgInstall(root, pkg('deb', NEXT_VERSION)).status, 0);
+  assert.deepEqual(systemctlActions(root), ['--no-block start ecs-host-agent.service'], 'a new install on a booted system starts without waiting');
+});
+
+test('the .rpm lists its files, keeps agent.env as config(noreplace), requires glibc >= 2.28 and enables without blocking', () => {
+  const rpm = pkg('rpm', PACKAGE_VERSION);
+  const query = (format: string) => execFileSync('rpm', ['-qp', '--qf', format, rpm], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  assert.equal(query('%{NAME} %{VERSION}-%{RELEASE} %{ARCH}'), `ecs-host-agent ${PACKAGE_VERSION}-1 x86_64`);
+  const files = Object.fromEntries(
+    query('[%{FILENAMES} %{FILEMODES:perms} %{FILEFLAGS:fflags}\n]')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [path, perms, flags = ''] = line.split(' ');
+        return [path, `${perms} ${flags}`.trim()];
+      }),
+  );
+  assert.deepEqual(files, {
+    '/etc/ecs-host-agent': 'drwxr-xr-x',
+    [AGENT_ENV]: '-rw------- cn',
+    '/usr/bin/ecs-host-agent': '-rwxr-xr-x',
+    '/usr/lib/ecs-host-agent': 'drwxr-xr-x',
+    '/usr/lib/ecs-host-agent/ecs-host-agent.mjs': '-rw-r--r--',
+    '/usr/lib/ecs-host-agent/keys': 'drwxr-xr-x',
+    '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc': '-rw-r--r--',
+    '/usr/lib/ecs-host-agent/node': '-rwxr-xr-x',
+    '/usr/lib/systemd/system/ecs-host-agent-decommission.service': '-rw-r--r--',
+    '/usr/lib/systemd/system/ecs-host-agent.service': '-rw-r--r--',
+  });
+  const requires = query('[%{REQUIRES} %{REQUIREFLAGS:depflags} %{REQUIREVERSION}\n]');
+  assert.match(requires, /^glibc >= 2\.28$/m);
+  assert.match(requires, /^libc\.so\.6\(GLIBC_2\.28\)\(64bit\)/m, "rpm's own ELF scan of the Node.js binary");
+  assert.match(requires, /^libstdc\+\+\.so\.6\(\)\(64bit\)/m);
+  const scripts = execFileSync('rpm', ['-qp', '--scripts', rpm], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  for (const scriptlet of ['postinstall', 'preuninstall', 'postuninstall']) assert.match(scripts, new RegExp(`^${scriptlet} scriptlet \\(using /bin/sh\\):$`, 'm'));
+  assert.match(scripts, /systemctl enable "\$unit"/);
+  assert.match(scripts, /systemctl --no-block start "\$MAIN_UNIT"/);
+  assert.doesNotMatch(scripts, /systemctl (start|restart|try-restart) /, 'every start is --no-block');
+  for (const body of scripts.split(/^\S+ scriptlet \(using \/bin\/sh\):$/m).slice(1)) {
+    assert.equal(spawnSync('sh', ['-n'], { input: body }).status, 0, `scriptlet parses:\n${body}`);
+  }
+});
+
+test('rpm refuses the .rpm where glibc is older than 2.28 (Amazon Linux 2), naming the requirement', async (t) => {
+  const dir = scratchDir(t);
+  const root = `${dir}/root`;
+  const [oldGlibc] = await buildRpms(`${dir}/rpms`, [{ name: 'glibc', version: '2.26', release: '1.amzn2' }]);
+  assert.equal(rpmIn(root, ['--initdb']).status, 0);
+  const glibcInstalled = rpmIn(root, ['-i', '--nodeps', oldGlibc as string]);
+  assert.equal(glibcInstalled.status, 0, glibcInstalled.output);
+  const refused = rpmIn(root, ['-i', '--test', pkg('rpm', PACKAGE_VERSION)]);
+  assert.equal(refused.status, 1, refused.output);
+  assert.match(refused.output, new RegExp(`glibc >= 2\\.28 is needed by ecs-host-agent-${PACKAGE_VERSION.replaceAll('.', '\\.')}-1\\.x86_64`));
+});
+
+test('an rpm upgrade keeps an edited agent.env', (t) => {
+  const root = `${scratchDir(t)}/root`;
+  // Files and config handling only: the scratch root has no shell for the scriptlets (the deb test runs them).
+  const rpm = (args: readonly string[]) => rpmIn(root, ['--nodeps', '--noscripts', ...args]);
+  assert.equal(rpmIn(root, ['--initdb']).status, 0);
+  const installed = rpm(['-i', pkg('rpm', PACKAGE_VERSION)]);
+  assert.equal(installed.status, 0, installed.output);
+  appendFileSync(`${root}${AGENT_ENV}`, 'ECS_CLUSTER=edited-by-hand\n');
+  const upgraded = rpm(['-U', pkg('rpm', NEXT_VERSION)]);
+  assert.equal(upgraded.status, 0, upgraded.output);
+  assert.match(readFileSync(`${root}${AGENT_ENV}`, 'utf8'), /^ECS_CLUSTER=edited-by-hand$/m);
+  assert.equal(existsSync(`${root}${AGENT_ENV}.rpmnew`), false, 'the default did not change, so there is nothing new to offer');
+  assert.match(rpmIn(root, ['-q', 'ecs-host-agent']).output, new RegExp(`^ecs-host-agent-${NEXT_VERSION.replaceAll('.', '\\.')}-1\\.x86_64$`, 'm'));
+});
+
+test('rpm keeps an agent.env written before the first install (user-data), offering its default as .rpmnew', (t) => {
+  const root = `${scratchDir(t)}/root`;
+  mkdirSync(`${root}/etc/ecs-host-agent`, { recursive: true });
+  writeFileSync(`${root}${AGENT_ENV}`, 'ECS_CLUSTER=from-user-data\n', { mode: 0o600 });
+  assert.equal(rpmIn(root, ['--initdb']).status, 0);
+  const installed = rpmIn(root, ['-i', '--nodeps', '--noscripts', pkg('rpm', PACKAGE_VERSION)]);
+  assert.equal(installed.status, 0, installed.output);
+  assert.equal(readFileSync(`${root}${AGENT_ENV}`, 'utf8'), 'ECS_CLUSTER=from-user-data\n');
+  assert.equal(readFileSync(`${root}${AGENT_ENV}.rpmnew`, 'utf8'), readFileSync(`${REPO}packaging/agent.env`, 'utf8'));
+});

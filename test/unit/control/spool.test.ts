@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { encodeSegment, Spool } from '../../../src/control/spool.ts';
+import { silentLogger } from '../../../src/core/logger.ts';
+import { FakeHost } from '../../support/fake-host.ts';
+import { sample } from './fixtures.ts';
+
+const DIR = '/var/lib/ecs-host-agent/spool';
+const DAY = 86_400_000;
+
+function spool(host: FakeHost, maxBytes = 2 ** 30, maxAgeMs = DAY): Spool {
+  return new Spool(host, { dir: DIR, maxBytes, maxAgeMs }, silentLogger);
+}
+
+function freshHost(): FakeHost {
+  const host = new FakeHost();
+  host.clock = new Date(Date.UTC(2026, 10, 22, 13, 0, 0));
+  return host;
+}
+
+test('segments come back oldest first, in batches, and survive a reopen', async () => {
+  const host = freshHost();
+  const first = spool(host);
+  await first.open();
+  for (let i = 1; i <= 5; i++) await first.append([sample(i)]);
+  assert.equal((await host.stat(DIR))?.kind, 'directory');
+  assert.equal(host.files.get(`${DIR}/000000000001-${Date.parse(sample(1).time)}-1.seg`)?.mode, 0o600);
+
+  const reopened = spool(host);
+  await reopened.open();
+  assert.equal(reopened.status().pendingSamples, 5);
+  const batch = await reopened.oldest(3, 2 ** 20);
+  assert.deepEqual(batch.samples.map((s) => s.id), [1, 2, 3].map((i) => sample(i).id));
+  await reopened.remove(batch.segments);
+  assert.deepEqual((await reopened.oldest(10, 2 ** 20)).samples.map((s) => s.id), [4, 5].map((i) => sample(i).id));
+  await reopened.append([sample(6)]);
+  assert.match([...host.files.keys()].filter((p) => p.endsWith('.seg')).at(-1) ?? '', /\/000000000006-/);
+});
+
+test('a torn segment and a leftover temporary file are dropped and counted, not fatal', async () => {
+  const host = freshHost();
+  const writer = spool(host);
+  await writer.open();
+  for (let i = 1; i <= 3; i++) await writer.append([sample(i)]);
+  const second = [...host.files.keys()].find((p) => p.includes('/000000000002-')) as string;
+  const text = host.text(second) as string;
+  host.putFile(second, text.slice(0, text.length - 40));
+  host.putFile(`${DIR}/.000000000004-1-1.seg.123.abcd.tmp`, 'half');
+
+  const reader = spool(host);
+  await reader.open();
+  assert.equal(host.files.has(`${DIR}/.000000000004-1-1.seg.123.abcd.tmp`), false);
+  const batch = await reader.oldest(10, 2 ** 20);
+  assert.deepEqual(batch.samples.map((s) => s.id), [sample(1).id, sample(3).id]);
+  assert.equal(reader.status().droppedSamples, 1);
+  assert.equal(host.files.has(second), false);
+});
+
+test('over the size cap the oldest samples go first, and the counter says how many', async () => {
+  const host = freshHost();
+  const segmentBytes = Buffer.byteLength(encodeSegment([sample(1)]));
+  const small = spool(host, segmentBytes * 3 + 10);
+  await small.open();
+  for (let i = 1; i <= 10; i++) await small.append([sample(i)]);
+  assert.deepEqual(small.status(), { pendingSamples: 3, pendingBytes: segmentBytes * 3, droppedSamples: 7, rejectedSamples: 0 });
+  assert.deepEqual((await small.oldest(10, 2 ** 20)).samples.map((s) => s.id), [8, 9, 10].map((i) => sample(i).id));
+  const reopened = spool(host, segmentBytes * 3 + 10);
+  await reopened.open();
+  assert.equal(reopened.status().droppedSamples, 7, 'the counter survives a restart');
+});
+
+test('samples older than the age cap are dropped when the spool opens or grows', async () => {
+  const host = freshHost();
+  host.clock = new Date(Date.parse(sample(3).time));
+  const aging = spool(host, 2 ** 30, 30 * 60_000);
+  await aging.open();
+  for (let i = 1; i <= 3; i++) await aging.append([sample(i)]);
+  host.clock = new Date(Date.parse(sample(2).time) + 30 * 60_000 + 1);
+  const reopened = spool(host, 2 ** 30, 30 * 60_000);
+  await reopened.open();
+  assert.deepEqual(reopened.status().pendingSamples, 1);
+  assert.equal(reopened.status().droppedSamples, 2);
+});

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { validate } from '../../../src/control/json-schema.ts';
+import { sampleSchema } from '../../../src/control/schemas.ts';
+import { renderPrometheus } from '../../../src/metrics/prometheus.ts';
+import { Sampler } from '../../../src/metrics/sampler.ts';
+import { CONTAINER_ID, fakeMachine, SETTINGS } from './fake-machine.ts';
+
+test('a sample has the OpsWorks figures, real disks with Btrfs allocation, network, Docker and ECS, and fits the schema', async () => {
+  const host = fakeMachine({ docker: true, ecs: true });
+  const sampler = new Sampler(host, SETTINGS);
+  const first = await sampler.sample();
+  assert.deepEqual(validate(sampleSchema, first), []);
+  assert.equal(host.execCalls.length, 0, 'no process is started');
+  assert.deepEqual(first.load, { load1: 0.1, load5: 0.2, load15: 0.3 });
+  assert.equal(first.memory.used, 300 * 1024);
+  assert.equal(first.procs, 2);
+  assert.deepEqual(first.disks.map((d) => d.mount), ['/', '/var/lib/docker', '/mnt/share'], 'bind mounts, virtual and image filesystems left out');
+  assert.deepEqual(first.disks[1]?.btrfs, { dataTotal: 800, dataUsed: 500, metadataTotal: 200, metadataUsed: 50 });
+  assert.deepEqual(first.disks[0], {
+    mount: '/', device: '/dev/nvme0n1p1', fsType: 'ext4', totalBytes: 4096_000, usedBytes: 600 * 4096, freeBytes: 300 * 4096, inodesTotal: 1000, inodesFree: 900,
+  });
+  assert.deepEqual(first.network.map((n) => n.name), ['eth0']);
+  assert.equal(first.docker?.running, 1);
+  assert.equal(first.docker?.containers[0]?.memoryBytes, 40_000, 'inactive page cache is not counted');
+  assert.equal(first.docker?.containers[0]?.cpuPercent, null, 'no earlier reading of the container yet');
+  assert.deepEqual({ ...first.ecs, containerInstanceArn: null }, { agentAnswering: true, cluster: 'prod', containerInstanceArn: null, runningTasks: 1 });
+  assert.deepEqual(first.errors, []);
+  assert.ok(host.httpCalls.some((r) => r.url.includes('one-shot=true')), 'one stats cycle per container');
+
+  host.cpuLine = 'cpu  200 0 150 850 0 0 0 0 0 0';
+  host.containerUsageNs += 30e9;
+  host.clock = new Date(host.clock.getTime() + 60_000);
+  const second = await sampler.sample();
+  assert.deepEqual(second.cpu, { user: 50, nice: 0, system: 25, idle: 25, waitio: 0, steal: 0, irq: 0 });
+  assert.equal(second.docker?.containers[0]?.cpuPercent, 50, '30 s of CPU in 60 s');
+  assert.notEqual(second.id, first.id);
+});
+
+test('without Docker or the ECS agent the sample says so, and a failing disk is an error entry, not a failed sample', async () => {
+  const host = fakeMachine();
+  host.filesystems.delete('/mnt/share');
+  const sample = await new Sampler(host, SETTINGS).sample();
+  assert.equal(sample.docker, null);
+  assert.equal(sample.ecs.agentAnswering, false);
+  assert.deepEqual(sample.disks.map((d) => d.mount), ['/', '/var/lib/docker']);
+  assert.equal(sample.errors.length, 1);
+  assert.match(sample.errors[0]?.message ?? '', /\/mnt\/share: statfs failed/);
+  assert.deepEqual(validate(sampleSchema, sample), []);
+});
+
+test('a statfs that hangs times out, and the mount is skipped while that call is outstanding', { timeout: 10_000 }, async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const host = fakeMachine();
+  let release: () => void = () => {};
+  const hung = new Promise<never>((_, reject) => (release = () => reject(new Error('server back'))));
+  const statfs = host.statfs.bind(host);
+  host.statfs = (path) => (path === '/mnt/share' ? hung : statfs(path));
+  const sampler = new Sampler(host, SETTINGS);
+  const pending = sampler.sample();
+  await new Promise((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 5; i++) {
+    t.mock.timers.tick(1000);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const first = await pending;
+  assert.match(first.errors.map((e) => e.message).join(), /\/mnt\/share: statfs timed out/);
+  const second = await sampler.sample();
+  assert.match(second.errors.map((e) => e.message).join(), /\/mnt\/share: statfs still has not returned/);
+  release();
+  await new Promise((resolve) => setImmediate(resolve));
+});
+
+test('Prometheus text has typed families with labels', async () => {
+  const sample = await new Sampler(fakeMachine({ docker: true, ecs: true }), SETTINGS).sample();
+  const text = renderPrometheus(sample);
+  assert.match(text, /^# TYPE ecs_host_cpu_percent gauge$/m);
+  assert.match(text, /^ecs_host_load\{period="1m"\} 0\.1$/m);
+  assert.match(text, /^ecs_host_filesystem_avail_bytes\{mountpoint="\/",device="\/dev\/nvme0n1p1",fstype="ext4"\} 1228800$/m);
+  assert.match(text, /^ecs_host_btrfs_used_bytes\{mountpoint="\/var\/lib\/docker",device="\/dev\/loop0",fstype="btrfs",type="metadata"\} 50$/m);
+  assert.match(text, new RegExp(`^ecs_host_container_memory_bytes\\{name="ecs-web-1",id="${CONTAINER_ID.slice(0, 12)}",image="nginx:1"\\} 40000$`, 'm'));
+  assert.match(text, /^# TYPE ecs_host_network_receive_bytes_total counter$/m);
+  assert.match(text, /^ecs_host_ecs_running_tasks 1$/m);
+  assert.ok(text.endsWith('\n'));
+});

@@ -5,14 +5,20 @@ import { PACKAGE_JSON, PACKAGE_JSON_PATH, REPO } from './project.ts';
 /** Where the package installs the bundle's companions, relative to the bundle (see src/core/assets.ts). */
 const ASSET_DIR_IN_PACKAGE = './';
 
+/** Another entry bundled exactly as the agent is (the metrics benchmark's sampler loop), with extra constants. */
+export interface BundleOptions {
+  readonly entryPoint?: string;
+  readonly define?: Readonly<Record<string, string>>;
+}
+
 /**
  * The whole agent in one ES module: src/cli/main.ts with its dependencies.
  * CommonJS dependencies (winston, the AWS SDK) call require(), which an ES
  * module lacks, so the banner provides one.
  */
-export async function bundleAgent(outFile: string, version: string): Promise<void> {
+export async function bundleAgent(outFile: string, version: string, options: BundleOptions = {}): Promise<void> {
   await build({
-    entryPoints: [`${REPO}src/cli/main.ts`],
+    entryPoints: [options.entryPoint ?? `${REPO}src/cli/main.ts`],
     outfile: outFile,
     bundle: true,
     platform: 'node',
@@ -24,7 +30,7 @@ export async function bundleAgent(outFile: string, version: string): Promise<voi
     legalComments: 'eof',
     logLevel: 'warning',
     banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
-    define: { PACKAGED_ASSET_DIR: JSON.stringify(ASSET_DIR_IN_PACKAGE) },
+    define: { PACKAGED_ASSET_DIR: JSON.stringify(ASSET_DIR_IN_PACKAGE), ...options.define },
     plugins: [packageVersion(version)],
   });
 }

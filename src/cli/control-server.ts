@@ -41,6 +41,11 @@ export const controlServer: Command = {
         if (lines) await context.host.appendFile(`${dataDir}/samples.ndjson`, lines, { mode: 0o600 });
         await context.host.writeFileAtomic(`${dataDir}/status-${batch.hostId}.json`, `${JSON.stringify(batch.status, null, 2)}\n`, { mode: 0o600 });
       },
+      storeEvents: async (batch, fresh) => {
+        for (const event of fresh) context.logger.info(`event from ${batch.hostId}: ${event.type} ${event.outcome}: ${event.message}`, { id: event.id });
+        if (dataDir === null) return;
+        await context.host.appendFile(`${dataDir}/events.ndjson`, fresh.map((event) => `${JSON.stringify({ hostId: batch.hostId, ...event })}\n`).join(''), { mode: 0o600 });
+      },
     });
     const server = await context.host.serveHttp({ ...listen, maxBodyBytes: LIMITS.batchBytes }, (request) => receiver.handle(request));
     announce(context, server.url, token !== null);

@@ -1,6 +1,8 @@
+import { createEventReporter, type EventReporter } from '../control/events.ts';
 import { formatDuration } from '../core/config/values.ts';
-import { ExitCode, UsageError } from '../core/errors.ts';
+import { ExitCode, messageOf, UsageError } from '../core/errors.ts';
 import { decommission, type DecommissionOutcome } from '../decommission/decommission.ts';
+import { decommissionFailure, reportDecommissionTo } from '../decommission/report.ts';
 import { shutdownKind } from '../decommission/shutdown.ts';
 import { DRAIN_POLL_INTERVAL_MS, localEcsClient } from '../ecs-agent/drain.ts';
 import type { Command } from './command.ts';
@@ -28,6 +30,8 @@ export const decommissionCommand: Command = {
       }
     }
     const timeoutMs = onShutdown ? Math.min(context.config.DECOMMISSION_TIMEOUT, SHUTDOWN_TIMEOUT_CAP_MS) : context.config.DECOMMISSION_TIMEOUT;
+    // The outcome goes to the control endpoint (or EVENTS_SINK_FILE), a failure too.
+    const reporter = await createEventReporter(context.host, context.config, context.logger);
     const outcome = await decommission(
       {
         host: context.host,
@@ -35,15 +39,25 @@ export const decommissionCommand: Command = {
         os: await inspectManageable(context),
         logger: context.logger,
         ecs: () => localEcsClient(context.host, context.config),
-        // The control protocol has no decommission report yet: the outcome goes to the log and stdout.
-        report: null,
+        report: reportDecommissionTo(reporter),
       },
       { deregister: onShutdown || flags.deregister === true, timeoutMs, pollIntervalMs: DRAIN_POLL_INTERVAL_MS },
-    );
+    ).catch(async (error: unknown) => {
+      await reportFailure(context, reporter, error);
+      throw error;
+    });
     context.out(context.json ? JSON.stringify(outcome, null, 2) : render(outcome, timeoutMs));
     return outcome.drained ? ExitCode.ok : ExitCode.failed;
   },
 };
+
+async function reportFailure(context: Context, reporter: EventReporter, error: unknown): Promise<void> {
+  try {
+    await reporter.report(decommissionFailure(error));
+  } catch (reportError) {
+    context.logger.warn(`the decommission failure was not reported: ${messageOf(reportError)}`);
+  }
+}
 
 async function shutdownSkipReason(context: Context): Promise<string | null> {
   if (!context.config.DECOMMISSION_ON_SHUTDOWN) return `DECOMMISSION_ON_SHUTDOWN=no (${context.config.origins.DECOMMISSION_ON_SHUTDOWN})`;

@@ -1,6 +1,7 @@
 import { ExitCode } from '../core/errors.ts';
 import { LOCK_FILE, startTime } from '../daemon/lock.ts';
-import { readStatus } from '../daemon/status-file.ts';
+import type { SpoolStatus } from '../control/protocol.ts';
+import { type DaemonStatus, readStatus } from '../daemon/status-file.ts';
 import type { Command } from './command.ts';
 import type { Context } from './context.ts';
 
@@ -21,11 +22,19 @@ export const status: Command = {
       const rows = Object.values(last.tasks).map(
         (task) => `${task.name}: ${task.result} at ${task.startedAt} (${task.durationMs} ms): ${task.summary}; next ${task.nextRunAt}`,
       );
-      context.out([header, ...rows].join('\n'));
+      context.out([header, ...rows, ...spoolLine(last)].join('\n'));
     }
     return last !== null && running && Object.values(last.tasks).every((task) => task.result === 'ok') ? ExitCode.ok : ExitCode.failed;
   },
 };
+
+/** The metrics job's spool backlog, when samples go to a control endpoint. */
+function spoolLine(status: DaemonStatus): string[] {
+  const details = status.tasks.metrics?.details as { spool?: Partial<SpoolStatus> } | undefined;
+  const spool = details?.spool;
+  if (typeof spool?.pendingSamples !== 'number') return [];
+  return [`spool: ${spool.pendingSamples} samples waiting (${spool.pendingBytes ?? 0} bytes), ${spool.droppedSamples ?? 0} dropped, ${spool.rejectedSamples ?? 0} rejected`];
+}
 
 async function isRunning(context: Context, pid: number): Promise<boolean> {
   const [holder, started] = (await context.host.readText(LOCK_FILE).catch(() => '')).trim().split(' ');

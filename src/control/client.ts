@@ -4,8 +4,8 @@ import { silentLogger, type Logger } from '../core/logger.ts';
 import type { Host, HttpRequest, HttpResponse } from '../host/host.ts';
 import { IdentitySource, readToken } from './auth.ts';
 import { validate } from './json-schema.ts';
-import { type Batch, HEADERS, LIMITS, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
-import { receiptSchema } from './schemas.ts';
+import { type Batch, EVENTS_PATH, type EventBatch, HEADERS, LIMITS, PING_PATH, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
+import { pongSchema, receiptSchema } from './schemas.ts';
 import { type ControlSettings, controlSettings } from './settings.ts';
 
 /**
@@ -21,6 +21,14 @@ export type SendOutcome =
   | { readonly kind: 'rejected'; readonly reason: string }
   /** HTTP 413: send fewer samples at once. */
   | { readonly kind: 'too-large'; readonly reason: string };
+
+/** What `doctor` learns from GET /v1/ping: reachable means TLS trusted, token accepted, protocol v1 spoken. */
+export interface ProbeResult {
+  readonly reachable: boolean;
+  readonly evidence: string;
+  /** The fix in one sentence, when not reachable. */
+  readonly fix?: string;
+}
 
 const REQUEST_TIMEOUT_MS = 15_000;
 /** A Retry-After beyond this is not believed. */
@@ -51,20 +59,48 @@ export class ControlClient {
     if (this.#settings.tokenFile !== null) await readToken(this.#host, this.#settings.tokenFile);
   }
 
-  async send(batch: Batch): Promise<SendOutcome> {
+  send(batch: Batch): Promise<SendOutcome> {
+    return this.#post(SAMPLES_PATH, batch);
+  }
+
+  /** POST /v1/events: the same replies, retries and idempotency as samples. */
+  sendEvents(batch: EventBatch): Promise<SendOutcome> {
+    return this.#post(EVENTS_PATH, batch);
+  }
+
+  /** GET /v1/ping with the configured credentials: changes nothing on the endpoint. */
+  async probe(): Promise<ProbeResult> {
+    const url = `${this.#settings.url}${PING_PATH}`;
+    let response: HttpResponse;
+    try {
+      response = await this.#request({ method: 'GET', url, headers: { accept: 'application/json' } });
+    } catch (error) {
+      if (error instanceof ConfigError) return { reachable: false, evidence: error.message, fix: 'correct the file the evidence names' };
+      const reason = reasonOf(error);
+      const untrusted = /certificate|self[- ]signed|CERT_|unable to verify/i.test(reason);
+      return {
+        reachable: false,
+        evidence: `GET ${url} failed: ${reason}`,
+        fix: untrusted ? "trust the endpoint's CA with CONTROL_CA_BUNDLE, or fix the endpoint's certificate" : 'check CONTROL_URL and outbound HTTPS to the endpoint (proxy, firewall, security groups)',
+      };
+    }
+    return probeResultOf(response, url, this.#settings);
+  }
+
+  async #post(path: string, batch: Batch | EventBatch): Promise<SendOutcome> {
     let response: HttpResponse;
     try {
       response = await this.#request({
         method: 'POST',
-        url: `${this.#settings.url}${SAMPLES_PATH}`,
+        url: `${this.#settings.url}${path}`,
         headers: { 'content-type': 'application/json', [HEADERS.idempotencyKey]: batch.batchId, [HEADERS.hostId]: batch.hostId },
         body: JSON.stringify(batch),
       });
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      return { kind: 'retry', reason: `POST ${SAMPLES_PATH} failed: ${reasonOf(error)}` };
+      return { kind: 'retry', reason: `POST ${path} failed: ${reasonOf(error)}` };
     }
-    return outcomeOf(response, batch.batchId, this.#host.now());
+    return outcomeOf(response, batch.batchId, this.#host.now(), path);
   }
 
   /** GET {CONTROL_URL}/v1/users: the host's desired users document, parsed but not interpreted. */
@@ -118,10 +154,35 @@ export async function fetchUsersDocument(host: Host, config: Config): Promise<un
   return new ControlClient(host, settings).usersDocument();
 }
 
-export function outcomeOf(response: HttpResponse, batchId: string, now: Date): SendOutcome {
+/** `probeControlEndpoint(host, config)`: for doctor's control-endpoint check. */
+export async function probeControlEndpoint(host: Host, config: Config): Promise<ProbeResult> {
+  const settings = controlSettings(config);
+  if (settings === null) return { reachable: true, evidence: 'CONTROL_URL is not set: nothing is reported' };
+  return new ControlClient(host, settings).probe();
+}
+
+function probeResultOf(response: HttpResponse, url: string, settings: ControlSettings): ProbeResult {
+  const said = `GET ${url} answered HTTP ${response.status}`;
+  const credentials = settings.tokenFile === null ? 'without a token (CONTROL_TOKEN_FILE is empty)' : `with the token from ${settings.tokenFile}`;
+  const body = Buffer.from(response.body).toString('utf8');
+  if (response.status === 401 || response.status === 403) {
+    const fix = settings.tokenFile === null ? "set CONTROL_TOKEN_FILE to a file (mode 0600) holding the endpoint's token" : `write the token the endpoint expects to ${settings.tokenFile} (one line, mode 0600)`;
+    return { reachable: false, evidence: `${said} ${credentials}: the endpoint refused the credentials`, fix };
+  }
+  if (response.status === 404) {
+    return { reachable: false, evidence: `${said}: no protocol v1 endpoint there`, fix: 'set CONTROL_URL to the base URL the endpoint serves /v1/... below' };
+  }
+  if (response.status !== 200) return { reachable: false, evidence: `${said}: ${excerpt(body)}`, fix: "check the control endpoint's health and logs" };
+  const problems = isJson(response) ? validate(pongSchema, parseJson(body), 3) : ['not application/json'];
+  if (problems.length > 0) return { reachable: false, evidence: `${said} but not with a protocol v1 reply (${problems.join('; ')})`, fix: 'check that CONTROL_URL is an ecs-host-agent control endpoint' };
+  const transport = settings.url.startsWith('https:') ? `, TLS verified against ${settings.caBundle ?? 'the system CAs'}` : '';
+  return { reachable: true, evidence: `${said} ${credentials}${transport}` };
+}
+
+export function outcomeOf(response: HttpResponse, batchId: string, now: Date, path: string = SAMPLES_PATH): SendOutcome {
   const status = response.status;
   const body = Buffer.from(response.body).toString('utf8');
-  const said = `POST ${SAMPLES_PATH} answered HTTP ${status}`;
+  const said = `POST ${path} answered HTTP ${status}`;
   if (status >= 200 && status < 300) return receiptOutcome(response, body, batchId, said);
   if (status === 400 || status === 422) return { kind: 'rejected', reason: `${said}: ${excerpt(body)}` };
   if (status === 413) return { kind: 'too-large', reason: said };
@@ -150,6 +211,14 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
   if (value === undefined) return null;
   const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now.getTime();
   return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : null;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function isJson(response: HttpResponse): boolean {

@@ -84,12 +84,12 @@ export class Delivery {
     const { spool } = this.#options;
     while (!spool.empty && !signal?.aborted) {
       const batch = await spool.oldest(this.#batchLimit, REPLAY_BYTES);
-      if (batch.samples.length === 0) continue; // every segment read was torn (and dropped)
-      const outcome = await this.#send(batch.samples);
+      if (batch.items.length === 0) continue; // every segment read was torn (and dropped)
+      const outcome = await this.#send(batch.items);
       if (outcome.kind === 'delivered') await spool.remove(batch.segments);
-      else if (outcome.kind === 'rejected' || (outcome.kind === 'too-large' && batch.samples.length === 1)) await spool.reject(batch.segments);
-      else if (outcome.kind === 'too-large') this.#batchLimit = Math.max(1, Math.floor(batch.samples.length / 2));
-      this.#record(outcome, tally, batch.samples.length);
+      else if (outcome.kind === 'rejected' || (outcome.kind === 'too-large' && batch.items.length === 1)) await spool.reject(batch.segments);
+      else if (outcome.kind === 'too-large') this.#batchLimit = Math.max(1, Math.floor(batch.items.length / 2));
+      this.#record(outcome, tally, batch.items.length);
       if (outcome.kind === 'retry') return;
     }
   }
@@ -133,10 +133,10 @@ export class Delivery {
   }
 }
 
-/** A UUID derived from the sample ids: the same samples make the same batch id, across restarts. */
-export function batchIdOf(samples: readonly Sample[]): string {
+/** A UUID derived from the item ids: the same samples (or events) make the same batch id, across restarts. */
+export function batchIdOf(items: readonly { readonly id: string }[]): string {
   const hash = createHash('sha256');
-  for (const sample of samples) hash.update(`${sample.id}\n`);
+  for (const item of items) hash.update(`${item.id}\n`);
   const hex = hash.digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

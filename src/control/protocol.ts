@@ -4,11 +4,14 @@ import type { Sample } from '../metrics/sample.ts';
 /**
  * The control protocol, version 1 (src/control/PROTOCOL.md): the agent POSTs
  * batches of samples with the host's status to {CONTROL_URL}/v1/samples and
- * GETs its desired users from {CONTROL_URL}/v1/users.
+ * of host events (decommission, reboot) to {CONTROL_URL}/v1/events, GETs its
+ * desired users from {CONTROL_URL}/v1/users, and `doctor` GETs /v1/ping.
  */
 export const PROTOCOL_VERSION = 1;
 export const SAMPLES_PATH = '/v1/samples';
+export const EVENTS_PATH = '/v1/events';
 export const USERS_PATH = '/v1/users';
+export const PING_PATH = '/v1/ping';
 /** Request headers besides Authorization. */
 export const HEADERS = {
   idempotencyKey: 'idempotency-key',
@@ -19,6 +22,7 @@ export const HEADERS = {
 /** Limits both sides keep to. */
 export const LIMITS = {
   samplesPerBatch: 500,
+  eventsPerBatch: 100,
   batchBytes: 4 * 2 ** 20,
   replyBytes: 64 * 2 ** 10,
   usersDocumentBytes: 4 * 2 ** 20,
@@ -92,4 +96,38 @@ export interface Receipt {
   readonly accepted: number;
   /** Samples the endpoint already had (a re-send). */
   readonly duplicates: number;
+}
+
+/** What happened to the host as a whole, as opposed to what it measured. */
+export const EVENT_TYPES = ['decommission', 'reboot'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface HostEvent {
+  /** A UUID made when the event happened: a re-send carries the same id. */
+  readonly id: string;
+  readonly type: EventType;
+  readonly time: string;
+  /** A short word an endpoint can branch on ("drained", "rebooted", "failed" …; PROTOCOL.md lists them). */
+  readonly outcome: string;
+  /** Whether the step reached what it was for; false calls for an operator. */
+  readonly ok: boolean;
+  /** One line for people. */
+  readonly message: string;
+  /** The facts behind it (instance, cluster, tasks left …), by type. */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export interface EventBatch {
+  readonly protocol: typeof PROTOCOL_VERSION;
+  /** Derived from the event ids, like a samples batch id. */
+  readonly batchId: string;
+  readonly hostId: string;
+  readonly sentAt: string;
+  /** Oldest first. */
+  readonly events: readonly HostEvent[];
+}
+
+/** The reply of GET /v1/ping. */
+export interface Pong {
+  readonly protocol: typeof PROTOCOL_VERSION;
 }

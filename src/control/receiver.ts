@@ -3,14 +3,15 @@ import { timingSafeEqual } from 'node:crypto';
 import type { HttpResponse, ServedRequest } from '../host/host.ts';
 import type { Sample } from '../metrics/sample.ts';
 import { validate } from './json-schema.ts';
-import { type Batch, HEADERS, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
-import { batchSchema } from './schemas.ts';
+import type { JsonSchema } from './json-schema.ts';
+import { type Batch, type EventBatch, EVENTS_PATH, HEADERS, type HostEvent, PING_PATH, PROTOCOL_VERSION, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
+import { batchSchema, eventBatchSchema } from './schemas.ts';
 
 /**
  * The reference receiver of protocol v1: what `ecs-host-agent control-server`
  * runs and the tests deliver to. It checks every request against the schema,
- * accepts each sample once (by id) and each batch once (by batch id), and
- * answers re-sends with a receipt that counts them as duplicates.
+ * accepts each sample and event once (by id) and each batch once (by batch
+ * id), and answers re-sends with a receipt that counts them as duplicates.
  */
 export interface ReceiverOptions {
   /** The bearer token clients must send; null: no authentication (loopback trials). */
@@ -19,7 +20,11 @@ export interface ReceiverOptions {
   readonly usersDocument?: (hostId: string | null) => Promise<unknown>;
   /** Called with each batch and the samples it brought that were not seen before, in order. */
   readonly store?: (batch: Batch, fresh: readonly Sample[]) => Promise<void>;
+  /** Called with each event batch and the events it brought that were not seen before, in order. */
+  readonly storeEvents?: (batch: EventBatch, fresh: readonly HostEvent[]) => Promise<void>;
 }
+
+const ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = { [SAMPLES_PATH]: 'POST', [EVENTS_PATH]: 'POST', [USERS_PATH]: 'GET', [PING_PATH]: 'GET' };
 
 /** Remembered ids, so a long-running receiver does not grow without bound. */
 const REMEMBERED_IDS = 1_000_000;
@@ -27,26 +32,33 @@ const REMEMBERED_IDS = 1_000_000;
 export class Receiver {
   readonly #options: ReceiverOptions;
   readonly #sampleIds = new Set<string>();
+  readonly #eventIds = new Set<string>();
   readonly #batchIds = new Set<string>();
   /** Counters, for tests and the server's log. */
-  readonly counts = { batches: 0, accepted: 0, duplicates: 0, invalid: 0, unauthorized: 0 };
+  readonly counts = { batches: 0, accepted: 0, duplicates: 0, events: 0, duplicateEvents: 0, invalid: 0, unauthorized: 0 };
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
   }
 
   async handle(request: ServedRequest): Promise<HttpResponse> {
-    const path = request.path.split('?', 1)[0];
-    if (path !== SAMPLES_PATH && path !== USERS_PATH) return json(404, { error: `no such resource ${path}` });
+    const path = request.path.split('?', 1)[0] as string;
+    const method = ROUTES[path];
+    if (method === undefined) return json(404, { error: `no such resource ${path}` });
     if (!this.#authorized(request.headers.authorization)) {
       this.counts.unauthorized++;
       return { ...json(401, { error: 'missing or wrong bearer token' }), headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' } };
     }
-    if (path === USERS_PATH) return request.method === 'GET' ? this.#users(request) : json(405, { error: 'use GET' });
-    return request.method === 'POST' ? this.#samples(request) : json(405, { error: 'use POST' });
+    if (request.method !== method) return json(405, { error: `use ${method}` });
+    if (path === USERS_PATH) return this.#users(request);
+    if (path === PING_PATH) return json(200, { protocol: PROTOCOL_VERSION });
+    const batch = this.#batchOf(request, path === SAMPLES_PATH ? batchSchema : eventBatchSchema);
+    if ('status' in batch) return batch;
+    return json(200, path === SAMPLES_PATH ? await this.#accept(batch.valid as Batch) : await this.#acceptEvents(batch.valid as EventBatch));
   }
 
-  async #samples(request: ServedRequest): Promise<HttpResponse> {
+  /** The request's body when it fits the schema and its idempotency key, else the reply that says why not. */
+  #batchOf(request: ServedRequest, schema: JsonSchema): { readonly valid: Batch | EventBatch } | HttpResponse {
     if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return json(415, { error: 'send application/json' });
     let batch: unknown;
     try {
@@ -54,12 +66,21 @@ export class Receiver {
     } catch {
       return this.#invalid(400, ['the body is not JSON']);
     }
-    const problems = validate(batchSchema, batch);
+    const problems = validate(schema, batch);
     if (problems.length > 0) return this.#invalid(422, problems);
-    const valid = batch as Batch;
+    const valid = batch as Batch | EventBatch;
     if (request.headers[HEADERS.idempotencyKey] !== valid.batchId) return this.#invalid(400, [`the ${HEADERS.idempotencyKey} header is not the batchId`]);
-    const receipt = await this.#accept(valid);
-    return json(200, receipt);
+    return { valid };
+  }
+
+  async #acceptEvents(batch: EventBatch): Promise<Receipt> {
+    const fresh = batch.events.filter((event) => !this.#eventIds.has(event.id));
+    if (fresh.length > 0) await this.#options.storeEvents?.(batch, fresh);
+    for (const event of fresh) remember(this.#eventIds, event.id);
+    const duplicates = batch.events.length - fresh.length;
+    this.counts.events += fresh.length;
+    this.counts.duplicateEvents += duplicates;
+    return { batchId: batch.batchId, accepted: fresh.length, duplicates };
   }
 
   async #accept(batch: Batch): Promise<Receipt> {

@@ -1,5 +1,5 @@
 import type { JsonSchema, JsonType } from './json-schema.ts';
-import { LIMITS, PROTOCOL_VERSION } from './protocol.ts';
+import { EVENT_TYPES, LIMITS, PROTOCOL_VERSION } from './protocol.ts';
 
 /**
  * JSON Schemas of protocol v1, the single source for the reference receiver's
@@ -35,7 +35,7 @@ function list(items: JsonSchema, maxItems = 10_000): JsonSchema {
 const cpu = object(Object.fromEntries(['user', 'nice', 'system', 'idle', 'waitio', 'steal', 'irq'].map((mode) => [mode, percent])));
 const load = object({ load1: { type: 'number', minimum: 0 }, load5: { type: 'number', minimum: 0 }, load15: { type: 'number', minimum: 0 } });
 const memory = object(Object.fromEntries(['total', 'free', 'available', 'buffers', 'cached', 'used', 'swapTotal', 'swapUsed'].map((name) => [name, bytes])));
-const btrfs = object({ dataTotal: bytes, dataUsed: bytes, metadataTotal: bytes, metadataUsed: bytes });
+const btrfs = object({ dataTotal: bytes, dataUsed: bytes, metadataTotal: bytes, metadataUsed: bytes, deviceBytes: bytes, unallocatedBytes: bytes });
 const disk = object(
   {
     mount: text,
@@ -50,6 +50,15 @@ const disk = object(
   },
   ['btrfs'],
 );
+const volume = object({
+  mountPoint: text,
+  volume: text,
+  mounted: { type: 'boolean' },
+  device: nullable(text),
+  totalBytes: nullable(bytes),
+  usedBytes: nullable(bytes),
+  freeBytes: nullable(bytes),
+});
 const networkInterface = object({
   name: text,
   ...Object.fromEntries(['rxBytes', 'rxPackets', 'rxErrors', 'rxDropped', 'txBytes', 'txPackets', 'txErrors', 'txDropped'].map((name) => [name, count])),
@@ -75,6 +84,7 @@ export const sampleSchema: JsonSchema = object({
   memory,
   procs: count,
   disks: list(disk),
+  volumes: list(volume, 100),
   network: list(networkInterface),
   docker: { ...docker, type: ['object', 'null'] },
   ecs,
@@ -107,24 +117,51 @@ export const statusSchema: JsonSchema = object({
   spool: object({ pendingSamples: count, pendingBytes: bytes, droppedSamples: count, rejectedSamples: count }),
 });
 
+const SCHEMA = 'https://json-schema.org/draft/2020-12/schema';
+/** What every batch starts with, samples or events. */
+const envelope = {
+  protocol: { const: PROTOCOL_VERSION },
+  batchId: uuid,
+  hostId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
+  sentAt: time,
+} as const satisfies Record<string, JsonSchema>;
+
 export const batchSchema: JsonSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $schema: SCHEMA,
   title: 'POST /v1/samples request body',
-  ...object({
-    protocol: { const: PROTOCOL_VERSION },
-    batchId: uuid,
-    hostId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
-    sentAt: time,
-    samples: { ...list(sampleSchema, LIMITS.samplesPerBatch), minItems: 1 },
-    status: statusSchema,
-  }),
+  ...object({ ...envelope, samples: { ...list(sampleSchema, LIMITS.samplesPerBatch), minItems: 1 }, status: statusSchema }),
+};
+
+export const eventSchema: JsonSchema = object({
+  id: uuid,
+  type: { enum: EVENT_TYPES },
+  time,
+  outcome: { type: 'string', pattern: '^[a-z][a-z-]{0,39}$' },
+  ok: { type: 'boolean' },
+  message: { type: 'string', maxLength: 4096 },
+  details: { type: 'object' },
+});
+
+export const eventBatchSchema: JsonSchema = {
+  $schema: SCHEMA,
+  title: 'POST /v1/events request body',
+  ...object({ ...envelope, events: { ...list(eventSchema, LIMITS.eventsPerBatch), minItems: 1 } }),
 };
 
 export const receiptSchema: JsonSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  title: 'POST /v1/samples reply body (2xx)',
+  $schema: SCHEMA,
+  title: 'POST /v1/samples and POST /v1/events reply body (2xx)',
   ...object({ batchId: uuid, accepted: count, duplicates: count }),
 };
 
+/** Endpoints may add properties (their own version …); the agent reads only protocol. */
+export const pongSchema: JsonSchema = {
+  $schema: SCHEMA,
+  title: 'GET /v1/ping reply body (200)',
+  type: 'object',
+  properties: { protocol: { const: PROTOCOL_VERSION } },
+  required: ['protocol'],
+};
+
 /** The schemas as PROTOCOL.md shows them, by name. */
-export const PROTOCOL_SCHEMAS = { batch: batchSchema, receipt: receiptSchema } as const;
+export const PROTOCOL_SCHEMAS = { batch: batchSchema, events: eventBatchSchema, receipt: receiptSchema, pong: pongSchema } as const;

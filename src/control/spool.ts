@@ -7,7 +7,7 @@ import type { Sample } from '../metrics/sample.ts';
 import type { SpoolStatus } from './protocol.ts';
 
 /**
- * A durable queue of samples the endpoint has not acknowledged. Each segment
+ * A durable queue of items (samples, events) the endpoint has not acknowledged. Each segment
  * is one file, written whole (temporary file, fsync, rename, fsync of the
  * directory), named `<sequence>-<oldest sample ms>-<samples>.seg` so the caps
  * are enforced from a directory listing. A segment starts with a header line
@@ -19,6 +19,14 @@ export interface SpoolSettings {
   readonly dir: string;
   readonly maxBytes: number;
   readonly maxAgeMs: number;
+  /** What the items are called in the log ("samples" when not given). */
+  readonly noun?: string;
+}
+
+/** What a spool keeps: anything with an id and the time it was made. */
+export interface SpoolItem {
+  readonly id: string;
+  readonly time: string;
 }
 
 interface Segment {
@@ -29,9 +37,9 @@ interface Segment {
   readonly bytes: number;
 }
 
-export interface SpooledBatch {
+export interface SpooledBatch<Item extends SpoolItem = Sample> {
   readonly segments: readonly Segment[];
-  readonly samples: readonly Sample[];
+  readonly items: readonly Item[];
 }
 
 interface Counters {
@@ -43,7 +51,7 @@ const SEGMENT_NAME = /^(\d{12})-(\d{1,15})-(\d{1,6})\.seg$/;
 const COUNTERS_FILE = 'counters.json';
 const FORMAT = 'ecs-host-agent-spool';
 
-export class Spool {
+export class Spool<Item extends SpoolItem = Sample> {
   readonly #host: Host;
   readonly #settings: SpoolSettings;
   readonly #logger: Logger;
@@ -90,7 +98,7 @@ export class Spool {
     return { pendingSamples, pendingBytes, ...this.#counters };
   }
 
-  async append(samples: readonly Sample[]): Promise<void> {
+  async append(samples: readonly Item[]): Promise<void> {
     if (samples.length === 0) return;
     const sequence = (this.#segments.at(-1)?.sequence ?? 0) + 1;
     const oldestMs = Math.min(...samples.map((sample) => Date.parse(sample.time)));
@@ -102,9 +110,9 @@ export class Spool {
   }
 
   /** The oldest segments, up to the limits (at least one segment); torn ones are removed and counted on the way. */
-  async oldest(maxSamples: number, maxBytes: number): Promise<SpooledBatch> {
+  async oldest(maxSamples: number, maxBytes: number): Promise<SpooledBatch<Item>> {
     const segments: Segment[] = [];
-    const samples: Sample[] = [];
+    const samples: Item[] = [];
     let bytes = 0;
     for (const segment of [...this.#segments]) {
       if (segments.length > 0 && (samples.length + segment.samples > maxSamples || bytes + segment.bytes > maxBytes)) break;
@@ -114,7 +122,7 @@ export class Spool {
       samples.push(...read);
       bytes += segment.bytes;
     }
-    return { segments, samples };
+    return { segments, items: samples };
   }
 
   async remove(segments: readonly Segment[]): Promise<void> {
@@ -134,11 +142,11 @@ export class Spool {
     await this.#writeCounters();
   }
 
-  async #read(segment: Segment): Promise<Sample[] | null> {
+  async #read(segment: Segment): Promise<Item[] | null> {
     try {
-      return decodeSegment(await this.#host.readText(`${this.#settings.dir}/${segment.name}`), segment.samples);
+      return decodeSegment<Item>(await this.#host.readText(`${this.#settings.dir}/${segment.name}`), segment.samples);
     } catch (error) {
-      this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is dropped`, { samples: segment.samples, reason: messageOf(error) });
+      this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is dropped`, { [this.#noun]: segment.samples, reason: messageOf(error) });
       await this.#drop([segment]);
       return null;
     }
@@ -156,8 +164,12 @@ export class Spool {
     }
     if (dropped.length === 0) return;
     const samples = dropped.reduce((sum, segment) => sum + segment.samples, 0);
-    this.#logger.warn(`spool over its cap (SPOOL_MAX_BYTES=${maxBytes}, SPOOL_MAX_AGE=${maxAgeMs} ms): dropped the ${samples} oldest samples`);
+    this.#logger.warn(`spool ${this.#settings.dir} over its cap (SPOOL_MAX_BYTES=${maxBytes}, SPOOL_MAX_AGE=${maxAgeMs} ms): dropped the ${samples} oldest ${this.#noun}`);
     await this.#drop(dropped);
+  }
+
+  get #noun(): string {
+    return this.#settings.noun ?? 'samples';
   }
 
   async #drop(segments: readonly Segment[]): Promise<void> {
@@ -184,20 +196,20 @@ export class Spool {
   }
 }
 
-export function encodeSegment(samples: readonly Sample[]): string {
+export function encodeSegment(samples: readonly SpoolItem[]): string {
   const body = `${samples.map((sample) => JSON.stringify(sample)).join('\n')}\n`;
   const header = { format: FORMAT, version: 1, samples: samples.length, bytes: Buffer.byteLength(body), sha256: sha256(body) };
   return `${JSON.stringify(header)}\n${body}`;
 }
 
-export function decodeSegment(text: string, expectedSamples: number): Sample[] {
+export function decodeSegment<Item extends SpoolItem = Sample>(text: string, expectedSamples: number): Item[] {
   const newline = text.indexOf('\n');
   if (newline === -1) throw new Error('no header line');
   const header = JSON.parse(text.slice(0, newline)) as { format?: unknown; samples?: unknown; bytes?: unknown; sha256?: unknown };
   const body = text.slice(newline + 1);
   if (header.format !== FORMAT || header.samples !== expectedSamples) throw new Error('header does not match the segment');
   if (header.bytes !== Buffer.byteLength(body) || header.sha256 !== sha256(body)) throw new Error('checksum mismatch (torn write)');
-  return body.trimEnd().split('\n').map((line) => JSON.parse(line) as Sample);
+  return body.trimEnd().split('\n').map((line) => JSON.parse(line) as Item);
 }
 
 function sha256(text: string): string {

@@ -10,14 +10,20 @@ export interface Task {
   readonly exclusive: boolean;
   /** Run once right away rather than after the first interval. */
   readonly runAtStart: boolean;
-  /** Resolves with a one-line summary; rejects on failure. */
-  run(signal: AbortSignal): Promise<string>;
+  /** Resolves with a one-line summary (and data for `status --json`); rejects on failure. */
+  run(signal: AbortSignal): Promise<TaskOutcome>;
+}
+
+export interface TaskOutcome {
+  readonly summary: string;
+  readonly details?: unknown;
 }
 
 export interface TaskRecord {
   readonly name: string;
   readonly result: 'ok' | 'failed';
   readonly summary: string;
+  readonly details?: unknown;
   readonly startedAt: string;
   readonly durationMs: number;
   readonly consecutiveFailures: number;
@@ -61,13 +67,13 @@ async function runTask(
     if (signal.aborted) return;
     const release = task.exclusive ? await exclusive.acquire() : () => {};
     const started = clock.now();
-    let summary: string;
+    let outcome: TaskOutcome;
     try {
-      summary = await task.run(signal);
+      outcome = await task.run(signal);
       failures = 0;
     } catch (error) {
       failures++;
-      summary = error instanceof Error ? error.message : String(error);
+      outcome = { summary: error instanceof Error ? error.message : String(error) };
     } finally {
       release();
     }
@@ -75,7 +81,7 @@ async function runTask(
     await onRecord({
       name: task.name,
       result: failures === 0 ? 'ok' : 'failed',
-      summary,
+      ...outcome,
       startedAt: new Date(started).toISOString(),
       durationMs: clock.now() - started,
       consecutiveFailures: failures,

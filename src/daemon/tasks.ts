@@ -3,10 +3,10 @@ import type { ConcernContext } from '../core/concern.ts';
 import { applyAll } from '../core/runner.ts';
 import { describeRegistration, proveRegistration } from '../ecs-agent/prove.ts';
 import type { Job } from './job.ts';
-import type { Task } from './scheduler.ts';
+import type { Task, TaskOutcome } from './scheduler.ts';
 
 /** Jobs that must never wait behind a long converge; everything else changes the system and takes turns. */
-const READ_ONLY_JOBS = new Set(['metrics', 'spot-interruption']);
+const READ_ONLY_JOBS = new Set(['metrics', 'events', 'spot-interruption']);
 
 /**
  * The daemon's tasks: the periodic full converge (first at start), then every
@@ -27,17 +27,18 @@ export function daemonTasks(current: (fresh: boolean) => Promise<ConcernContext>
       intervalMs,
       exclusive: !READ_ONLY_JOBS.has(job.name),
       runAtStart: true,
-      run: async (signal) => (await job.run({ ...(await current(false)), signal })).summary,
+      run: async (signal) => job.run({ ...(await current(false)), signal }),
     });
   }
   return tasks;
 }
 
-async function converge(context: ConcernContext): Promise<string> {
+async function converge(context: ConcernContext): Promise<TaskOutcome> {
   const outcomes = await applyAll(CONCERNS, context);
   const failed = outcomes.filter((outcome) => outcome.error);
   if (failed.length > 0) throw new Error(failed.map((outcome) => `${outcome.concern}: ${outcome.error}`).join('; '));
   const applied = outcomes.reduce((sum, outcome) => sum + outcome.applied, 0);
-  const registration = describeRegistration(await proveRegistration(context.host, context.config, context.os));
-  return `${applied === 0 ? 'up to date' : `${applied} steps applied`}; registration: ${registration}`;
+  const registration = await proveRegistration(context.host, context.config, context.os);
+  const summary = `${applied === 0 ? 'up to date' : `${applied} steps applied`}; registration: ${describeRegistration(registration)}`;
+  return { summary, details: { concerns: outcomes, registration } };
 }

@@ -17,7 +17,7 @@ import { type ProxySettings, proxySettings } from './proxy.ts';
  * check that needs the region or the Docker daemon's answer does not ask
  * again, and a check whose input is missing says why instead of failing alike.
  */
-export type ControlProbe = (config: Config) => Promise<{ readonly reachable: boolean; readonly evidence: string }>;
+export type ControlProbe = (config: Config) => Promise<{ readonly reachable: boolean; readonly evidence: string; readonly fix?: string }>;
 
 export interface DoctorOptions {
   readonly host: Host;

@@ -5,33 +5,46 @@ import type { BtrfsAllocation, Disk } from './sample.ts';
 /**
  * Disk usage of the real mounts: block devices and network filesystems, one
  * entry per device (bind mounts and subvolumes of the same device are one
- * disk), plus the Docker store wherever it is mounted. statfs(2) per mount,
- * no df process. A hung network filesystem would block statfs for as long as
- * the server is away: each call has a timeout, and a mount whose earlier call
- * has not returned is skipped rather than asked again, so hung calls cannot
- * pile up in libuv's small thread pool.
+ * disk), plus the Docker store and the data volumes wherever they are mounted.
+ * statfs(2) per mount, no df process. A hung network filesystem would block
+ * statfs for as long as the server is away: each call has a timeout, and a
+ * mount whose earlier call has not returned is skipped rather than asked
+ * again, so hung calls cannot pile up in libuv's small thread pool.
  */
 const NETWORK_FS = new Set(['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'ceph', 'glusterfs', 'fuse.glusterfs', 'fuse.sshfs', '9p', 'lustre', 'afs']);
 /** Read-only images that are always full: snaps, live media. */
 const IMAGE_FS = new Set(['squashfs', 'iso9660']);
 const STATFS_TIMEOUT_MS = 2000;
 
+export interface DiskSettings {
+  /** Mount points reported even when their device is already listed (the Docker store, the data volumes). */
+  readonly alwaysReported: readonly string[];
+  /** The mount whose Btrfs allocation is read (the Docker store when STORAGE_MODE is a Btrfs mode), or null. */
+  readonly btrfsMount: string | null;
+}
+
+export interface DiskReading {
+  readonly disks: Disk[];
+  /** The mounts measured or tried, whether or not statfs answered. */
+  readonly mounts: MountEntry[];
+  /** Mounts that could not be measured this time, a message each. */
+  readonly problems: string[];
+}
+
 export class DiskCollector {
   readonly #host: Host;
-  readonly #alwaysReported: string;
+  readonly #settings: DiskSettings;
   readonly #pending = new Set<string>();
   readonly #btrfs: BtrfsSysfs;
 
-  /** alwaysReported: a mount point reported even when its device is already listed (the Docker store). */
-  constructor(host: Host, alwaysReported: string) {
+  constructor(host: Host, settings: DiskSettings) {
     this.#host = host;
-    this.#alwaysReported = alwaysReported;
+    this.#settings = settings;
     this.#btrfs = new BtrfsSysfs(host);
   }
 
-  /** Disks, and the mounts that could not be measured this time (a message each). */
-  async read(): Promise<{ disks: Disk[]; problems: string[] }> {
-    const mounts = realMounts(parseMounts(await this.#host.readText('/proc/self/mounts')), this.#alwaysReported);
+  async read(): Promise<DiskReading> {
+    const mounts = realMounts(parseMounts(await this.#host.readText('/proc/self/mounts')), this.#settings.alwaysReported);
     const problems: string[] = [];
     const disks: Disk[] = [];
     const results = await Promise.all(mounts.map((entry) => this.#measure(entry)));
@@ -39,7 +52,7 @@ export class DiskCollector {
       if (typeof result === 'string') problems.push(result);
       else disks.push(await this.#withBtrfs(mounts[index] as MountEntry, result));
     }
-    return { disks, problems };
+    return { disks, mounts, problems };
   }
 
   async #measure(entry: MountEntry): Promise<Disk | string> {
@@ -63,19 +76,19 @@ export class DiskCollector {
   }
 
   async #withBtrfs(entry: MountEntry, disk: Disk): Promise<Disk> {
-    if (entry.fsType !== 'btrfs') return disk;
+    if (entry.fsType !== 'btrfs' || entry.mount !== this.#settings.btrfsMount) return disk;
     const btrfs = await this.#btrfs.allocation(entry.device);
     return btrfs ? { ...disk, btrfs } : disk;
   }
 }
 
-export function realMounts(entries: readonly MountEntry[], alwaysReported: string): MountEntry[] {
+export function realMounts(entries: readonly MountEntry[], alwaysReported: readonly string[]): MountEntry[] {
   const seenDevices = new Set<string>();
   const chosen: MountEntry[] = [];
   for (const entry of entries) {
     const real = (entry.device.startsWith('/') && !IMAGE_FS.has(entry.fsType)) || NETWORK_FS.has(entry.fsType);
     if (!real) continue;
-    if (seenDevices.has(entry.device) && entry.mount !== alwaysReported) continue;
+    if (seenDevices.has(entry.device) && !alwaysReported.includes(entry.mount)) continue;
     if (chosen.some((c) => c.mount === entry.mount)) continue;
     seenDevices.add(entry.device);
     chosen.push(entry);
@@ -97,47 +110,83 @@ function toDisk(entry: MountEntry, stats: FsStats): Disk {
 }
 
 const BTRFS_SYSFS = '/sys/fs/btrfs';
+const DEVICE_MAPPER = '/dev/mapper/';
+const SECTOR_BYTES = 512;
 
 /**
- * Btrfs data and metadata allocation from /sys/fs/btrfs/<fsid>/allocation
- * (what `btrfs filesystem usage` prints, without starting it). The fsid of a
- * device is found through /sys/fs/btrfs/<fsid>/devices/<name>.
+ * Btrfs allocation from /sys/fs/btrfs/<fsid>/allocation: what `btrfs
+ * filesystem usage` prints, without starting it. The fsid of a mounted device
+ * is found by listing /sys/fs/btrfs/<fsid>/devices/<name> (the kernel's name
+ * of each member device; dm-N/dm/name for /dev/mapper names) once, and again
+ * only when a device is asked for that the last listing did not have.
  */
 class BtrfsSysfs {
   readonly #host: Host;
   #fsidByDevice = new Map<string, string>();
+  /** Devices the last listing did not find: not listed again for them every sample. */
+  readonly #unknown = new Set<string>();
 
   constructor(host: Host) {
     this.#host = host;
   }
 
   async allocation(device: string): Promise<BtrfsAllocation | null> {
-    const name = device.slice(device.lastIndexOf('/') + 1);
-    if (!this.#fsidByDevice.has(name)) this.#fsidByDevice = await this.#scan();
-    const fsid = this.#fsidByDevice.get(name);
+    const fsid = await this.#fsidOf(device);
     if (fsid === undefined) return null;
-    const figure = async (kind: string, file: string): Promise<number> =>
-      Number((await this.#host.readText(`${BTRFS_SYSFS}/${fsid}/allocation/${kind}/${file}`)).trim());
     try {
-      return {
-        dataTotal: await figure('data', 'total_bytes'),
-        dataUsed: await figure('data', 'bytes_used'),
-        metadataTotal: await figure('metadata', 'total_bytes'),
-        metadataUsed: await figure('metadata', 'bytes_used'),
-      };
+      return await this.#read(fsid);
     } catch {
-      this.#fsidByDevice.delete(name); // unmounted since the scan
+      this.#fsidByDevice.delete(device); // unmounted since the listing
       return null;
     }
   }
 
-  async #scan(): Promise<Map<string, string>> {
+  async #read(fsid: string): Promise<BtrfsAllocation> {
+    const base = `${BTRFS_SYSFS}/${fsid}`;
+    const figure = async (path: string): Promise<number> => Number((await this.#host.readText(`${base}/${path}`)).trim());
+    const kind = async (name: string) => {
+      const [total, used, onDisk] = await Promise.all(['total_bytes', 'bytes_used', 'disk_total'].map((file) => figure(`allocation/${name}/${file}`)));
+      return { total: total as number, used: used as number, onDisk: onDisk as number };
+    };
+    const deviceBytes = async (): Promise<number> => {
+      const sectors = await Promise.all((await this.#host.readdir(`${base}/devices`)).map((name) => figure(`devices/${name}/size`)));
+      return sectors.reduce((sum, count) => sum + count * SECTOR_BYTES, 0);
+    };
+    const [data, metadata, systemOnDisk, size] = await Promise.all([kind('data'), kind('metadata'), figure('allocation/system/disk_total'), deviceBytes()]);
+    return {
+      dataTotal: data.total,
+      dataUsed: data.used,
+      metadataTotal: metadata.total,
+      metadataUsed: metadata.used,
+      deviceBytes: size,
+      // Chunks take room on every device a profile writes to (DUP metadata twice): disk_total, not total_bytes.
+      unallocatedBytes: Math.max(0, size - data.onDisk - metadata.onDisk - systemOnDisk),
+    };
+  }
+
+  async #fsidOf(device: string): Promise<string | undefined> {
+    if (!this.#fsidByDevice.has(device) && !this.#unknown.has(device)) {
+      this.#fsidByDevice = await this.#list();
+      this.#unknown.clear();
+      if (!this.#fsidByDevice.has(device)) this.#unknown.add(device);
+    }
+    return this.#fsidByDevice.get(device);
+  }
+
+  /** Device paths as /proc/self/mounts names them (/dev/loop0, /dev/mapper/vg-docker) to their fsid. */
+  async #list(): Promise<Map<string, string>> {
     const map = new Map<string, string>();
     const entries = (await this.#host.stat(BTRFS_SYSFS)) ? await this.#host.readdir(BTRFS_SYSFS) : [];
     for (const fsid of entries) {
       if (fsid === 'features') continue;
       const devices = await this.#host.readdir(`${BTRFS_SYSFS}/${fsid}/devices`).catch(() => []);
-      for (const device of devices) map.set(device, fsid);
+      for (const name of devices) {
+        map.set(`/dev/${name}`, fsid);
+        if (name.startsWith('dm-')) {
+          const mapped = await this.#host.readText(`${BTRFS_SYSFS}/${fsid}/devices/${name}/dm/name`).catch(() => '');
+          if (mapped.trim()) map.set(`${DEVICE_MAPPER}${mapped.trim()}`, fsid);
+        }
+      }
     }
     return map;
   }

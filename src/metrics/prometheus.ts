@@ -45,6 +45,7 @@ export function renderPrometheus(sample: Sample): string {
   out.family('memory_bytes', 'gauge', 'memory by kind, bytes', Object.entries(sample.memory).map(([kind, value]) => [{ kind }, value]));
   out.gauge('processes', 'processes on the host', sample.procs);
   diskFamilies(out, sample);
+  volumeFamilies(out, sample);
   networkFamilies(out, sample);
   out.gauge('docker_running_containers', 'running Docker containers', sample.docker?.running ?? null);
   const containers = sample.docker?.containers ?? [];
@@ -73,6 +74,16 @@ function diskFamilies(out: Exposition, sample: Sample): void {
     [{ ...labels(d), type: 'data' }, b.dataUsed],
     [{ ...labels(d), type: 'metadata' }, b.metadataUsed],
   ] as const));
+  out.family('btrfs_device_size_bytes', 'gauge', 'Btrfs device size, all devices together', btrfs.map(([d, b]) => [labels(d), b.deviceBytes] as const));
+  out.family('btrfs_unallocated_bytes', 'gauge', 'Btrfs device space not allocated to any chunk', btrfs.map(([d, b]) => [labels(d), b.unallocatedBytes] as const));
+}
+
+function volumeFamilies(out: Exposition, sample: Sample): void {
+  const labels = (v: Sample['volumes'][number]): Labels => ({ mountpoint: v.mountPoint, volume: v.volume });
+  out.family('volume_mounted', 'gauge', 'the data volume is mounted (1) or not (0)', sample.volumes.map((v) => [labels(v), v.mounted ? 1 : 0]));
+  out.family('volume_size_bytes', 'gauge', 'data volume size', sample.volumes.map((v) => [labels(v), v.totalBytes]));
+  out.family('volume_used_bytes', 'gauge', 'data volume space used', sample.volumes.map((v) => [labels(v), v.usedBytes]));
+  out.family('volume_avail_bytes', 'gauge', 'data volume space available to unprivileged users', sample.volumes.map((v) => [labels(v), v.freeBytes]));
 }
 
 const NETWORK_COUNTERS = [

@@ -11,6 +11,7 @@ export function renderSample(sample: Sample, dockerSocket: string): string {
     ['swap', `used ${iec(memory.swapUsed)} of ${iec(memory.swapTotal)}`],
     ['procs', String(sample.procs)],
     ...sample.disks.map((d): [string, string] => [`disk ${d.mount}`, `used ${iec(d.usedBytes)} of ${iec(d.totalBytes)}, free ${iec(d.freeBytes)} (${d.fsType} on ${d.device})${btrfs(d.btrfs)}`]),
+    ...sample.volumes.map((v): [string, string] => [`volume ${v.mountPoint}`, volume(v)]),
     ...sample.network.map((n): [string, string] => [`net ${n.name}`, `rx ${iec(n.rxBytes)} (${n.rxErrors} errors)  tx ${iec(n.txBytes)} (${n.txErrors} errors)`]),
     ['docker', sample.docker === null ? `no daemon answers on ${dockerSocket}` : `${sample.docker.running} running`],
     ...(sample.docker?.containers ?? []).map((c): [string, string] => [`  ${c.name}`, `cpu ${c.cpuPercent ?? '-'}%  memory ${iec(c.memoryBytes)}  ${c.image}`]),
@@ -24,7 +25,13 @@ export function renderSample(sample: Sample, dockerSocket: string): string {
 
 function btrfs(allocation: Sample['disks'][number]['btrfs']): string {
   if (!allocation) return '';
-  return `; btrfs data ${iec(allocation.dataUsed)}/${iec(allocation.dataTotal)}, metadata ${iec(allocation.metadataUsed)}/${iec(allocation.metadataTotal)}`;
+  return `; btrfs data ${iec(allocation.dataUsed)}/${iec(allocation.dataTotal)}, metadata ${iec(allocation.metadataUsed)}/${iec(allocation.metadataTotal)}, unallocated ${iec(allocation.unallocatedBytes)} of ${iec(allocation.deviceBytes)}`;
+}
+
+function volume(v: Sample['volumes'][number]): string {
+  if (!v.mounted) return `${v.volume} not mounted`;
+  if (v.usedBytes === null || v.totalBytes === null || v.freeBytes === null) return `${v.volume} on ${v.device}, not measured (see errors)`;
+  return `used ${iec(v.usedBytes)} of ${iec(v.totalBytes)}, free ${iec(v.freeBytes)} (${v.volume} on ${v.device})`;
 }
 
 const IEC = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

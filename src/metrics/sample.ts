@@ -34,11 +34,17 @@ export interface Memory {
   readonly swapUsed: number;
 }
 
+/** As `btrfs filesystem usage` reports them: Data and Metadata Size and Used, Device size and Device unallocated. */
 export interface BtrfsAllocation {
+  /** Space allocated to data chunks, and used inside them. */
   readonly dataTotal: number;
   readonly dataUsed: number;
   readonly metadataTotal: number;
   readonly metadataUsed: number;
+  /** The filesystem's devices together. */
+  readonly deviceBytes: number;
+  /** Device space no chunk holds yet: at 0, new metadata chunks fail (ENOSPC) however much data space is free. */
+  readonly unallocatedBytes: number;
 }
 
 export interface Disk {
@@ -53,6 +59,22 @@ export interface Disk {
   readonly inodesFree: number;
   /** Btrfs only: how the filesystem allocated its space (from /sys/fs/btrfs, no process). */
   readonly btrfs?: BtrfsAllocation;
+}
+
+/** A data volume from VOLUMES. */
+export interface Volume {
+  readonly mountPoint: string;
+  /** As configured: an EBS volume id or a /dev path. */
+  readonly volume: string;
+  /** False also when the mount table could not be read this time (see errors). */
+  readonly mounted: boolean;
+  /** What is mounted there (/dev/nvme1n1); null when nothing is. */
+  readonly device: string | null;
+  /** Null when not mounted, or not measured this time (the reason is in errors). */
+  readonly totalBytes: number | null;
+  readonly usedBytes: number | null;
+  /** Available to unprivileged users, as df shows it. */
+  readonly freeBytes: number | null;
 }
 
 export interface NetworkInterface {
@@ -117,6 +139,7 @@ export interface Sample {
   /** Processes (not threads) on the host. */
   readonly procs: number;
   readonly disks: readonly Disk[];
+  readonly volumes: readonly Volume[];
   readonly network: readonly NetworkInterface[];
   /** Null when no Docker daemon answers on METRICS_DOCKER_SOCKET. */
   readonly docker: Docker | null;

@@ -4,11 +4,11 @@ import type { Config } from '../core/config/load.ts';
 import { messageOf } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
 import { CpuTracker } from './cpu.ts';
-import { DiskCollector } from './disks.ts';
+import { type DiskReading, DiskCollector } from './disks.ts';
 import { DockerCollector } from './docker.ts';
 import { readEcs } from './ecs.ts';
 import { countProcesses, parseLoadavg, parseMeminfo, parseNetDev } from './proc.ts';
-import type { AgentProcess, CollectorError, Ecs, Sample } from './sample.ts';
+import type { AgentProcess, CollectorError, Ecs, Sample, Volume } from './sample.ts';
 
 /**
  * Takes samples. The hot path starts no process and does no synchronous I/O:
@@ -22,10 +22,20 @@ export interface SamplerSettings {
   readonly introspectionUrl: string;
   /** The Docker store's mount point, always reported when it is a mount of its own. */
   readonly storeMount: string;
+  /** Read the store's Btrfs allocation (STORAGE_MODE is a Btrfs mode). */
+  readonly storeOnBtrfs: boolean;
+  /** The data volumes of VOLUMES, reported by mount point. */
+  readonly volumes: readonly { readonly device: string; readonly mountPoint: string }[];
 }
 
 export function samplerSettings(config: Config): SamplerSettings {
-  return { dockerSocket: config.METRICS_DOCKER_SOCKET, introspectionUrl: config.INTROSPECTION_URL, storeMount: '/var/lib/docker' };
+  return {
+    dockerSocket: config.METRICS_DOCKER_SOCKET,
+    introspectionUrl: config.INTROSPECTION_URL,
+    storeMount: '/var/lib/docker',
+    storeOnBtrfs: config.STORAGE_MODE !== 'none',
+    volumes: config.VOLUMES.map(({ device, mountPoint }) => ({ device, mountPoint })),
+  };
 }
 
 const NO_ECS: Ecs = { agentAnswering: false, cluster: null, containerInstanceArn: null, runningTasks: null };
@@ -41,7 +51,10 @@ export class Sampler {
     this.#host = host;
     this.#settings = settings;
     this.#cpu = new CpuTracker(host);
-    this.#disks = new DiskCollector(host, settings.storeMount);
+    this.#disks = new DiskCollector(host, {
+      alwaysReported: [settings.storeMount, ...settings.volumes.map((v) => v.mountPoint)],
+      btrfsMount: settings.storeOnBtrfs ? settings.storeMount : null,
+    });
     this.#docker = new DockerCollector(host, settings.dockerSocket);
   }
 
@@ -59,11 +72,11 @@ export class Sampler {
       host.readText('/proc/loadavg').then(parseLoadavg),
       host.readdir('/proc').then(countProcesses),
       host.readText('/proc/net/dev').then(parseNetDev),
-      optional('disks', () => this.#disks.read(), { disks: [], problems: [] }),
+      optional('disks', () => this.#disks.read(), null),
       optional('docker', () => this.#docker.read(), null),
       optional('ecs', () => readEcs(host, this.#settings.introspectionUrl), NO_ECS),
     ]);
-    for (const problem of disks.problems) errors.push({ collector: 'disks', message: problem });
+    for (const problem of disks?.problems ?? []) errors.push({ collector: 'disks', message: problem });
     return {
       id: randomUUID(),
       time: host.now().toISOString(),
@@ -71,7 +84,8 @@ export class Sampler {
       load,
       memory,
       procs,
-      disks: disks.disks,
+      disks: disks?.disks ?? [],
+      volumes: this.#settings.volumes.map((volume) => volumeOf(volume, disks)),
       network,
       docker,
       ecs,
@@ -79,6 +93,21 @@ export class Sampler {
       errors,
     };
   }
+}
+
+/** Figures of the data volume from the disks already measured: no statfs or process of its own. */
+function volumeOf({ device, mountPoint }: SamplerSettings['volumes'][number], disks: DiskReading | null): Volume {
+  const mount = disks?.mounts.find((entry) => entry.mount === mountPoint);
+  const disk = disks?.disks.find((entry) => entry.mount === mountPoint);
+  return {
+    mountPoint,
+    volume: device,
+    mounted: mount !== undefined,
+    device: mount?.device ?? null,
+    totalBytes: disk?.totalBytes ?? null,
+    usedBytes: disk?.usedBytes ?? null,
+    freeBytes: disk?.freeBytes ?? null,
+  };
 }
 
 function agentProcess(): AgentProcess {

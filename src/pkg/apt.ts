@@ -1,3 +1,4 @@
+import { CommandError } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
 import { readTextIfExists } from '../host/host.ts';
 import { parseDpkgStatus } from './dpkg-status.ts';
@@ -8,9 +9,11 @@ const DPKG_STATUS = '/var/lib/dpkg/status';
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' };
 const LOCK_OPTION = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
 
+const UPDATE: PackageCommand = { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env: APT_ENV };
+
 export function aptPackageManager(host: Host): PackageManager {
   const commands = (packages: readonly string[]): PackageCommand[] => [
-    { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env: APT_ENV },
+    UPDATE,
     {
       file: 'apt-get',
       args: [...LOCK_OPTION, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', '--no-install-recommends', '--', ...packages],
@@ -23,6 +26,14 @@ export function aptPackageManager(host: Host): PackageManager {
       const entry = parseDpkgStatus((await readTextIfExists(host, DPKG_STATUS)) ?? '').get(name);
       return entry?.installed ? entry.version : null;
     },
+    async availableVersion(name) {
+      // Images often ship without package lists, and a repository just added has none yet.
+      await runPackageCommand(host, UPDATE);
+      const args = ['policy', '--', name];
+      const result = await host.exec('apt-cache', args, { timeoutMs: 60_000 });
+      if (result.exitCode !== 0) throw new CommandError(['apt-cache', ...args], result.exitCode, result.stderr);
+      return policyCandidate(result.stdout);
+    },
     async install(packages) {
       await withServicesHeld(host, async () => {
         for (const command of commands(packages)) await runPackageCommand(host, command);
@@ -30,6 +41,12 @@ export function aptPackageManager(host: Host): PackageManager {
     },
     describeInstall: (packages) => commands(packages).map(describe),
   };
+}
+
+/** apt-cache policy prints nothing for a name no list has, and "Candidate: (none)" for one nothing installable provides. */
+export function policyCandidate(policy: string): string | null {
+  const candidate = /^\s*Candidate:\s*(\S+)/m.exec(policy)?.[1];
+  return candidate === undefined || candidate === '(none)' ? null : candidate;
 }
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';

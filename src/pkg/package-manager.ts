@@ -9,6 +9,12 @@ export interface PackageManager {
   /** Version of an installed package, or null when it is not installed. */
   installedVersion(name: string): Promise<string | null>;
   /**
+   * The newest version of a package the configured repositories offer (their
+   * metadata refreshed first), or null when none has it: whether installing it
+   * can work at all, before anything is planned.
+   */
+  availableVersion(name: string): Promise<string | null>;
+  /**
    * Installs packages, by name or as package files already inside the managed
    * system, in one transaction; waits for the package-manager lock and retries
    * transient download failures.

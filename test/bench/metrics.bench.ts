@@ -4,37 +4,43 @@
  * missing, as root, with a policy-rc.d so its service does not start) and with
  * the systeminformation calls the issue measured. Figures only: it never fails on them.
  *
- * - ours: the agent's Sampler in this process on the real host; CPU is this
- *   process's user+system time plus reaped children, per sample.
+ * - ours: the Sampler in a process of its own, from a bundle built as the
+ *   package builds the agent and run by Node 24 without type stripping, as the
+ *   packaged daemon runs (metrics-sampler.ts): once with only what a sample
+ *   needs, once with every module the daemon loads; each with the V8 flags
+ *   tried. CPU is that process's user+system time per sample.
  * - node_exporter: CPU from /proc/<pid>/stat of the exporter per scrape of
  *   `collect[]=cpu,meminfo,loadavg,filesystem,netdev,stat` and of its full default.
  * - processes started: the kernel's fork counter (/proc/stat "processes") over
  *   the run, so it includes anything else this machine started meanwhile.
+ * - /proc reads: readFile per file per sample against file handles kept open and read from offset 0.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 import si from 'systeminformation';
 
-import { RealHost } from '../../src/host/real-host.ts';
-import { Sampler } from '../../src/metrics/sampler.ts';
+import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { freePort } from '../integration/metrics/free-port.ts';
+import type { SamplerFigures } from './metrics-sampler.ts';
 
 const SAMPLES = 1000;
 /** Samples before measuring, so lazily loaded modules and V8's young generation have settled. */
 const WARM_UP = 200;
 const SCRAPES = 200;
 const SI_SAMPLES = 20;
+const PROC_READS = 3000;
+const PROC_FILES = ['/proc/stat', '/proc/meminfo', '/proc/loadavg', '/proc/net/dev', '/proc/self/mounts'];
 const EXPORTER = '/usr/bin/prometheus-node-exporter';
 const COMPARABLE = ['cpu', 'meminfo', 'loadavg', 'filesystem', 'netdev', 'stat'];
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+/** V8 flags tried on the sampler process; packaging/wrapper.sh passes the kept ones to the daemon. */
+const V8_FLAGS = [[], ['--max-semi-space-size=1'], ['--max-semi-space-size=1', '--max-old-space-size=64']];
 
 interface Figures {
   readonly name: string;
@@ -54,53 +60,37 @@ function cpuOf(pid: number | 'self'): number {
   return [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0) * TICK_MS;
 }
 
-function rssMb(pid: number | 'self'): number {
+function rssMb(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 }
 
-interface OwnFigures {
-  readonly figures: Figures;
-  readonly execs: number;
-  readonly rssStart: number;
-  readonly rssEnd: number;
-  readonly heapGrowthMb: number;
+interface Bundles {
+  readonly samplerOnly: string;
+  readonly wholeAgent: string;
 }
 
-async function ours(): Promise<OwnFigures> {
-  let execs = 0;
-  const sampler = new Sampler(new RealHost('/', () => execs++), {
-    dockerSocket: '/var/run/docker.sock',
-    introspectionUrl: 'http://127.0.0.1:51678',
-    storeMount: '/var/lib/docker',
-  });
-  for (let i = 0; i < WARM_UP; i++) await sampler.sample();
-  gc();
-  const rssStart = rssMb('self');
-  const heapStart = process.memoryUsage().heapUsed;
-  const cpuStart = process.cpuUsage();
-  const childrenStart = cpuOf('self');
-  const ownStart = (cpuStart.user + cpuStart.system) / 1000;
-  const forksStart = forks();
-  const started = performance.now();
-  for (let i = 0; i < SAMPLES; i++) await sampler.sample();
-  const elapsed = performance.now() - started;
-  const cpu = process.cpuUsage();
-  const ownMs = (cpu.user + cpu.system) / 1000 - ownStart;
-  const childrenMs = cpuOf('self') - childrenStart - ownMs; // /proc/self/stat counts both; keep the children's share
-  gc();
-  return {
-    figures: {
-      name: 'ecs-host-agent Sampler',
-      cpuMs: (ownMs + Math.max(0, childrenMs)) / SAMPLES,
-      latencyMs: elapsed / SAMPLES,
-      processes: (forks() - forksStart) / SAMPLES,
-      rssMb: rssMb('self').toFixed(1),
-    },
-    execs,
-    rssStart,
-    rssEnd: rssMb('self'),
-    heapGrowthMb: (process.memoryUsage().heapUsed - heapStart) / 2 ** 20,
+async function bundleSampler(dir: string): Promise<Bundles> {
+  const entryPoint = fileURLToPath(new URL('metrics-sampler.ts', import.meta.url));
+  const bundle = async (wholeAgent: boolean): Promise<string> => {
+    const outFile = join(dir, `sampler-${wholeAgent ? 'agent' : 'only'}.mjs`);
+    // import.meta.main false: the whole agent's main.ts is loaded, not run.
+    await bundleAgent(outFile, '0.0.0-bench', { entryPoint, define: { WHOLE_AGENT: String(wholeAgent), 'import.meta.main': 'false' } });
+    return outFile;
   };
+  return { samplerOnly: await bundle(false), wholeAgent: await bundle(true) };
+}
+
+interface OwnRun {
+  readonly bundle: string;
+  readonly flags: readonly string[];
+  readonly figures: SamplerFigures;
+  readonly forksPerSample: number;
+}
+
+function runSampler(bundle: string, flags: readonly string[]): OwnRun {
+  const forksStart = forks();
+  const output = execFileSync(process.execPath, [...flags, bundle, String(SAMPLES), String(WARM_UP)], { encoding: 'utf8' });
+  return { bundle, flags, figures: JSON.parse(output) as SamplerFigures, forksPerSample: (forks() - forksStart) / (SAMPLES + WARM_UP) };
 }
 
 async function systemInformation(): Promise<Figures> {
@@ -165,21 +155,62 @@ async function scrape(pid: number, url: string, name: string): Promise<Figures> 
   };
 }
 
-/** Ours runs in a process of its own, so its RSS is the sampler's and not systeminformation's. */
-function oursInChild(): OwnFigures {
-  return JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), 'ours'], { encoding: 'utf8' })) as OwnFigures;
+/** CPU ms per sample of reading the /proc files a sample reads: readFile each time, or handles kept open and read from offset 0. */
+async function procReads(): Promise<{ readFileMs: number; keptOpenMs: number }> {
+  const cpuMs = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const perSample = async (read: () => Promise<unknown>): Promise<number> => {
+    for (let i = 0; i < 200; i++) await read();
+    const start = cpuMs();
+    for (let i = 0; i < PROC_READS; i++) await read();
+    return (cpuMs() - start) / PROC_READS;
+  };
+  const handles = await Promise.all(PROC_FILES.map((file) => open(file, 'r')));
+  const buffers = handles.map(() => Buffer.allocUnsafe(256 * 1024));
+  try {
+    const readFileMs = await perSample(() => Promise.all(PROC_FILES.map((file) => readFile(file, 'utf8'))));
+    const keptOpenMs = await perSample(() =>
+      Promise.all(handles.map(async (handle, index) => {
+        const buffer = buffers[index] as Buffer;
+        return buffer.toString('utf8', 0, (await handle.read(buffer, 0, buffer.length, 0)).bytesRead);
+      })),
+    );
+    return { readFileMs, keptOpenMs };
+  } finally {
+    await Promise.all(handles.map((handle) => handle.close()));
+  }
 }
 
-if (process.argv[2] === 'ours') {
-  console.log(JSON.stringify(await ours()));
-  process.exit(0);
+function printOwn(runs: readonly OwnRun[], bundles: Bundles): void {
+  console.log(`ecs-host-agent sampler, bundled, Node ${process.version}: ${SAMPLES} samples after ${WARM_UP} warm-up samples\n`);
+  const columns = ['CPU ms', 'latency ms', 'RSS loaded', 'after warm-up', 'end', 'growth', 'heap growth'];
+  console.log(`${'bundle, V8 flags'.padEnd(62)}${columns.map((c) => c.padStart(14)).join('')}`);
+  for (const { bundle, flags, figures: f } of runs) {
+    const name = `${bundle === bundles.wholeAgent ? 'whole agent' : 'sampler only'}, ${flags.join(' ') || 'defaults'}`;
+    const values = [f.cpuMsPerSample, f.latencyMsPerSample, f.rssLoadedMb, f.rssAfterWarmUpMb, f.rssEndMb, f.rssEndMb - f.rssAfterWarmUpMb, f.heapGrowthMb];
+    console.log(`${name.padEnd(62)}${values.map((v) => v.toFixed(2).padStart(14)).join('')}`);
+  }
+  const execs = runs.reduce((sum, run) => sum + run.figures.execs, 0);
+  const forksPerSample = Math.max(...runs.map((run) => run.forksPerSample));
+  console.log(`(RSS in MB; ${execs} processes started by the sampler itself, counted at the Host's exec; at most ${forksPerSample.toFixed(2)} forks per sample machine-wide)\n`);
 }
-const own = oursInChild();
-const rows = [own.figures, ...(await nodeExporter()), await systemInformation()];
-console.log(`per sample (ours: ${SAMPLES} samples; node_exporter: ${SCRAPES} scrapes; systeminformation: ${SI_SAMPLES} samples)\n`);
+
+const scratch = mkdtempSync(join(tmpdir(), 'eha-bench-metrics-'));
+try {
+  const bundles = await bundleSampler(scratch);
+  const runs = [bundles.samplerOnly, bundles.wholeAgent].flatMap((bundle) => V8_FLAGS.map((flags) => runSampler(bundle, flags)));
+  printOwn(runs, bundles);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+const rows = [...(await nodeExporter()), await systemInformation()];
+console.log(`for comparison, per scrape or sample (node_exporter: ${SCRAPES} scrapes; systeminformation: ${SI_SAMPLES} samples)\n`);
 console.log(`${'source'.padEnd(32)}${'CPU ms'.padStart(10)}${'latency ms'.padStart(12)}${'processes'.padStart(11)}${'RSS MB'.padStart(9)}`);
 for (const row of rows) {
   console.log(`${row.name.padEnd(32)}${row.cpuMs.toFixed(2).padStart(10)}${row.latencyMs.toFixed(2).padStart(12)}${row.processes.toFixed(2).padStart(11)}${row.rssMb.padStart(9)}`);
 }
-console.log(`\nours: ${own.execs} processes started by the sampler itself; RSS ${own.rssStart.toFixed(1)} MB after ${WARM_UP} warm-up samples, ${own.rssEnd.toFixed(1)} MB after ${SAMPLES} samples (growth ${(own.rssEnd - own.rssStart).toFixed(1)} MB, heap ${own.heapGrowthMb.toFixed(2)} MB)`);
-console.log('processes: forks on the whole machine during the run, per sample (other activity included); CPU of node_exporter excludes the scraping client');
+console.log('processes: forks on the whole machine during the run, per scrape (other activity included); CPU of node_exporter excludes the scraping client');
+const proc = await procReads();
+console.log(`\n/proc reads of a sample (${PROC_FILES.join(', ')}), CPU ms per sample: readFile ${proc.readFileMs.toFixed(3)}, handles kept open ${proc.keptOpenMs.toFixed(3)}`);

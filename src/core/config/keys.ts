@@ -78,6 +78,7 @@ export const KEYS = {
   SPOOL_MAX_BYTES: key(size, '64M', 'spool size cap; the oldest samples are dropped (and counted) beyond it'),
   SPOOL_MAX_AGE: key(duration(60_000, 90 * 86_400_000), '72h', 'samples older than this are dropped from the spool (and counted)'),
   METRICS_SINK_FILE: key(absolutePath, '/var/log/ecs-host-agent/metrics.ndjson', 'newline JSON file samples go to when CONTROL_URL is empty (rotated)'),
+  EVENTS_SINK_FILE: key(absolutePath, '/var/log/ecs-host-agent/events.ndjson', 'newline JSON file host events (decommission, reboot) go to when CONTROL_URL is empty (rotated)'),
   METRICS_PROMETHEUS_LISTEN: key(optional(loopbackListen), '', 'serve Prometheus text on this loopback port (9101 or 127.0.0.1:9101); empty: off'),
   METRICS_DOCKER_SOCKET: key(absolutePath, '/var/run/docker.sock', 'Docker API socket read for container metrics'),
   USERS_SOURCE: key(optional(usersSource), '', 'where SSH users come from; empty: users are not managed'),

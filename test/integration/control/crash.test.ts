@@ -47,7 +47,7 @@ test('SIGKILL mid-write, a torn segment and a leftover temporary file: the spool
 
   const spool = new Spool(new RealHost('/'), { dir, maxBytes: 2 ** 30, maxAgeMs: 90 * 86_400_000 }, silentLogger);
   await spool.open();
-  const { samples } = await spool.oldest(10_000, 2 ** 30);
+  const { items: samples } = await spool.oldest(10_000, 2 ** 30);
   const ids = samples.map((sample) => sample.id);
   assert.equal(new Set(ids).size, ids.length, 'no duplicates');
   for (const id of [...first.acked.slice(0, -1), ...second.acked]) assert.ok(ids.includes(id), `acknowledged sample ${id} survived`);

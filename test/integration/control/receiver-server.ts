@@ -1,4 +1,4 @@
-import type { Batch, HostStatus } from '../../../src/control/protocol.ts';
+import type { Batch, HostEvent, HostStatus } from '../../../src/control/protocol.ts';
 import { Receiver } from '../../../src/control/receiver.ts';
 import type { HttpResponse, HttpServer, ServedRequest } from '../../../src/host/host.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
@@ -17,6 +17,8 @@ export interface TestEndpoint {
   /** New samples in arrival order. */
   readonly received: Sample[];
   readonly statuses: HostStatus[];
+  /** New host events in arrival order. */
+  readonly events: HostEvent[];
   fault: Fault;
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -26,7 +28,9 @@ export async function startEndpoint(token: string | null = null, port = 0): Prom
   const host = new RealHost('/');
   const received: Sample[] = [];
   const statuses: HostStatus[] = [];
+  const events: HostEvent[] = [];
   const receiver = new Receiver({
+    storeEvents: async (_batch, fresh) => void events.push(...fresh),
     token,
     store: async (batch: Batch, fresh) => {
       received.push(...fresh);
@@ -39,6 +43,7 @@ export async function startEndpoint(token: string | null = null, port = 0): Prom
     receiver,
     received,
     statuses,
+    events,
     fault: (() => null) as Fault,
     async start() {
       server = await host.serveHttp({ address: '127.0.0.1', port: Number(new URL(endpoint.url || 'http://x:0').port || port), maxBodyBytes: 4 * 2 ** 20 }, async (request) => (await endpoint.fault(request)) ?? receiver.handle(request));

@@ -9,7 +9,10 @@ import { join } from 'node:path';
 
 import { createEcsClient, createSsmClient } from '../../../src/aws/clients.ts';
 import { createFleetLock, type FleetLock } from '../../../src/aws/fleet-lock.ts';
+import { reportSequenceTo } from '../../../src/concerns/updates/reboot/report.ts';
 import type { UpdateSettings } from '../../../src/concerns/updates/settings.ts';
+import { createEventReporter, DAEMON_RETRIES } from '../../../src/control/events.ts';
+import { loadConfig } from '../../../src/core/config/load.ts';
 import type { Identity, SequenceDeps, SequenceStep } from '../../../src/concerns/updates/reboot/sequence.ts';
 import { parseWindow } from '../../../src/core/config/window.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
@@ -24,6 +27,8 @@ export interface SequenceSetup extends Identity {
   readonly drainTimeoutMs: number;
   readonly drainTimeoutPolicy: 'abort' | 'reboot';
   readonly lockTtlMs: number;
+  /** Agent config (CONTROL_URL, SPOOL_DIR …) to report outcomes with; none: not reported. */
+  readonly controlEnv?: Readonly<Record<string, string>>;
 }
 
 export const BOOT_ID = '/proc/sys/kernel/random/boot_id';
@@ -78,5 +83,11 @@ export function sequenceDeps(setup: SequenceSetup, checkpoint?: (step: SequenceS
     reboot: () => host.writeFileAtomic(BOOT_ID, `${randomUUID()}\n`),
     pollIntervalMs: 100,
     ...(checkpoint ? { checkpoint } : {}),
+    ...(setup.controlEnv ? { report: reportTo(host, setup.controlEnv) } : {}),
   };
+}
+
+function reportTo(host: RealHost, env: Readonly<Record<string, string>>): NonNullable<SequenceDeps['report']> {
+  const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
+  return async (report) => reportSequenceTo(await createEventReporter(host, config, silentLogger, DAEMON_RETRIES))(report);
 }

@@ -31,9 +31,9 @@ test('segments come back oldest first, in batches, and survive a reopen', async 
   await reopened.open();
   assert.equal(reopened.status().pendingSamples, 5);
   const batch = await reopened.oldest(3, 2 ** 20);
-  assert.deepEqual(batch.samples.map((s) => s.id), [1, 2, 3].map((i) => sample(i).id));
+  assert.deepEqual(batch.items.map((s) => s.id), [1, 2, 3].map((i) => sample(i).id));
   await reopened.remove(batch.segments);
-  assert.deepEqual((await reopened.oldest(10, 2 ** 20)).samples.map((s) => s.id), [4, 5].map((i) => sample(i).id));
+  assert.deepEqual((await reopened.oldest(10, 2 ** 20)).items.map((s) => s.id), [4, 5].map((i) => sample(i).id));
   await reopened.append([sample(6)]);
   assert.match([...host.files.keys()].filter((p) => p.endsWith('.seg')).at(-1) ?? '', /\/000000000006-/);
 });
@@ -52,7 +52,7 @@ test('a torn segment and a leftover temporary file are dropped and counted, not 
   await reader.open();
   assert.equal(host.files.has(`${DIR}/.000000000004-1-1.seg.123.abcd.tmp`), false);
   const batch = await reader.oldest(10, 2 ** 20);
-  assert.deepEqual(batch.samples.map((s) => s.id), [sample(1).id, sample(3).id]);
+  assert.deepEqual(batch.items.map((s) => s.id), [sample(1).id, sample(3).id]);
   assert.equal(reader.status().droppedSamples, 1);
   assert.equal(host.files.has(second), false);
 });
@@ -64,7 +64,7 @@ test('over the size cap the oldest samples go first, and the counter says how ma
   await small.open();
   for (let i = 1; i <= 10; i++) await small.append([sample(i)]);
   assert.deepEqual(small.status(), { pendingSamples: 3, pendingBytes: segmentBytes * 3, droppedSamples: 7, rejectedSamples: 0 });
-  assert.deepEqual((await small.oldest(10, 2 ** 20)).samples.map((s) => s.id), [8, 9, 10].map((i) => sample(i).id));
+  assert.deepEqual((await small.oldest(10, 2 ** 20)).items.map((s) => s.id), [8, 9, 10].map((i) => sample(i).id));
   const reopened = spool(host, segmentBytes * 3 + 10);
   await reopened.open();
   assert.equal(reopened.status().droppedSamples, 7, 'the counter survives a restart');

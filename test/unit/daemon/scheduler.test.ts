@@ -29,7 +29,7 @@ test('backoff doubles per consecutive failure and is capped at an hour (or the i
 
 test('a failing task never stops the others, and its failures are counted', async () => {
   const records = await collect(
-    [task('broken', async () => Promise.reject(new Error('boom'))), task('fine', async () => 'ok')],
+    [task('broken', async () => Promise.reject(new Error('boom'))), task('fine', async () => ({ summary: 'ok' }))],
     (all) => all.filter((r) => r.name === 'fine').length >= 3 && all.some((r) => r.name === 'broken'),
   );
   const broken = records.filter((r) => r.name === 'broken');
@@ -49,11 +49,11 @@ test('exclusive tasks never overlap; a read-only task runs beside them', async (
       overlapped ||= inside > 1;
       await new Promise((resolve) => setTimeout(resolve, 20));
       inside--;
-      return name;
+      return { summary: name };
     }, true);
   const readOnly = task('metrics', async () => {
     readOnlyDuringExclusive ||= inside > 0;
-    return 'sampled';
+    return { summary: 'sampled' };
   });
   await collect([exclusive('converge'), exclusive('users'), readOnly], (all) => all.filter((r) => r.name !== 'metrics').length >= 6);
   assert.equal(overlapped, false);
@@ -62,7 +62,7 @@ test('exclusive tasks never overlap; a read-only task runs beside them', async (
 
 test('abort ends every loop, also one waiting for a long interval', async () => {
   const stop = new AbortController();
-  const slow: Task = { name: 'slow', intervalMs: 3_600_000, exclusive: false, runAtStart: false, run: async () => 'never' };
+  const slow: Task = { name: 'slow', intervalMs: 3_600_000, exclusive: false, runAtStart: false, run: async () => ({ summary: 'never' }) };
   setTimeout(() => stop.abort(), 10);
   const records: TaskRecord[] = [];
   await runScheduler([slow], systemClock, stop.signal, (record) => void records.push(record));
@@ -75,7 +75,7 @@ test('the task sees the abort signal, to finish or abandon its step', async () =
   const longStep = task('updates', async (signal) => {
     stop.abort();
     sawAbort = signal.aborted;
-    return 'abandoned safely';
+    return { summary: 'abandoned safely' };
   }, true);
   await runScheduler([longStep], systemClock, stop.signal, () => {});
   assert.equal(sawAbort, true);

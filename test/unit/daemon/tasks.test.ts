@@ -43,7 +43,7 @@ test('a job runs with the latest context and the stop signal', async () => {
   let seen: string | undefined;
   const probe: Job = { name: 'users', intervalMs: () => 1000, run: async (c) => ({ summary: (seen = c.config.ECS_CLUSTER) }) };
   const [task] = daemonTasks(async () => latest, first, [probe]).filter((t) => t.name === 'users');
-  assert.equal(await task?.run(new AbortController().signal), 'reloaded');
+  assert.equal((await task?.run(new AbortController().signal))?.summary, 'reloaded');
   assert.equal(seen, 'reloaded');
 });
 

@@ -7,6 +7,11 @@ export const SETTINGS: SamplerSettings = {
   dockerSocket: '/var/run/docker.sock',
   introspectionUrl: 'http://127.0.0.1:51678',
   storeMount: '/var/lib/docker',
+  storeOnBtrfs: true,
+  volumes: [
+    { device: 'vol-0123456789abcdef0', mountPoint: '/data' },
+    { device: '/dev/nvme2n1', mountPoint: '/logs' },
+  ],
 };
 
 export const CONTAINER_ID = 'a'.repeat(64);
@@ -39,6 +44,7 @@ export function fakeMachine(options: FakeMachineOptions = {}): FakeHost & { cpuL
       '/dev/loop0 /var/lib/docker btrfs rw 0 0',
       'overlay /var/lib/docker/overlay2/x/merged overlay rw 0 0',
       '/dev/loop1 /snap/core/1 squashfs ro 0 0',
+      '/dev/nvme1n1 /data xfs rw 0 0',
       'fileserver:/export /mnt/share nfs4 rw 0 0',
       '',
     ].join('\n'),
@@ -46,10 +52,13 @@ export function fakeMachine(options: FakeMachineOptions = {}): FakeHost & { cpuL
   host.filesystems.set('/', fsStats(1000, 400, 300));
   host.filesystems.set('/var/lib/docker', fsStats(2000, 1500));
   host.filesystems.set('/mnt/share', fsStats(10, 5));
+  host.filesystems.set('/data', fsStats(100, 25));
   host.putFile('/sys/fs/btrfs/features/raid1c34', '0\n');
-  for (const [kind, total, used] of [['data', 800, 500], ['metadata', 200, 50]] as const) {
+  // Metadata DUP: its chunks take twice their size on the device.
+  for (const [kind, total, used, onDisk] of [['data', 800, 500, 800], ['metadata', 200, 50, 400], ['system', 8, 1, 16]] as const) {
     host.putFile(`/sys/fs/btrfs/0f1e/allocation/${kind}/total_bytes`, `${total}\n`);
     host.putFile(`/sys/fs/btrfs/0f1e/allocation/${kind}/bytes_used`, `${used}\n`);
+    host.putFile(`/sys/fs/btrfs/0f1e/allocation/${kind}/disk_total`, `${onDisk}\n`);
   }
   host.putFile('/sys/fs/btrfs/0f1e/devices/loop0/size', '4096\n');
   if (options.docker) answerDocker(host);

@@ -5,7 +5,7 @@ import { validate } from '../../../src/control/json-schema.ts';
 import { sampleSchema } from '../../../src/control/schemas.ts';
 import { renderPrometheus } from '../../../src/metrics/prometheus.ts';
 import { Sampler } from '../../../src/metrics/sampler.ts';
-import { CONTAINER_ID, fakeMachine, SETTINGS } from './fake-machine.ts';
+import { CONTAINER_ID, fakeMachine, fsStats, SETTINGS } from './fake-machine.ts';
 
 test('a sample has the OpsWorks figures, real disks with Btrfs allocation, network, Docker and ECS, and fits the schema', async () => {
   const host = fakeMachine({ docker: true, ecs: true });
@@ -16,8 +16,10 @@ test('a sample has the OpsWorks figures, real disks with Btrfs allocation, netwo
   assert.deepEqual(first.load, { load1: 0.1, load5: 0.2, load15: 0.3 });
   assert.equal(first.memory.used, 300 * 1024);
   assert.equal(first.procs, 2);
-  assert.deepEqual(first.disks.map((d) => d.mount), ['/', '/var/lib/docker', '/mnt/share'], 'bind mounts, virtual and image filesystems left out');
-  assert.deepEqual(first.disks[1]?.btrfs, { dataTotal: 800, dataUsed: 500, metadataTotal: 200, metadataUsed: 50 });
+  assert.deepEqual(first.disks.map((d) => d.mount), ['/', '/var/lib/docker', '/data', '/mnt/share'], 'bind mounts, virtual and image filesystems left out');
+  assert.deepEqual(first.disks[1]?.btrfs, {
+    dataTotal: 800, dataUsed: 500, metadataTotal: 200, metadataUsed: 50, deviceBytes: 4096 * 512, unallocatedBytes: 4096 * 512 - 800 - 400 - 16,
+  });
   assert.deepEqual(first.disks[0], {
     mount: '/', device: '/dev/nvme0n1p1', fsType: 'ext4', totalBytes: 4096_000, usedBytes: 600 * 4096, freeBytes: 300 * 4096, inodesTotal: 1000, inodesFree: 900,
   });
@@ -44,10 +46,78 @@ test('without Docker or the ECS agent the sample says so, and a failing disk is 
   const sample = await new Sampler(host, SETTINGS).sample();
   assert.equal(sample.docker, null);
   assert.equal(sample.ecs.agentAnswering, false);
-  assert.deepEqual(sample.disks.map((d) => d.mount), ['/', '/var/lib/docker']);
+  assert.deepEqual(sample.disks.map((d) => d.mount), ['/', '/var/lib/docker', '/data']);
   assert.equal(sample.errors.length, 1);
   assert.match(sample.errors[0]?.message ?? '', /\/mnt\/share: statfs failed/);
   assert.deepEqual(validate(sampleSchema, sample), []);
+});
+
+test('configured volumes are reported by mount point with their volume id and device, mounted or not, from the disks already measured', async () => {
+  const host = fakeMachine();
+  const sampler = new Sampler(host, SETTINGS);
+  const statfsCalls: string[] = [];
+  const statfs = host.statfs.bind(host);
+  host.statfs = (path) => {
+    statfsCalls.push(path);
+    return statfs(path);
+  };
+  const sample = await sampler.sample();
+  assert.deepEqual(sample.volumes, [
+    { mountPoint: '/data', volume: 'vol-0123456789abcdef0', mounted: true, device: '/dev/nvme1n1', totalBytes: 100 * 4096, usedBytes: 75 * 4096, freeBytes: 25 * 4096 },
+    { mountPoint: '/logs', volume: '/dev/nvme2n1', mounted: false, device: null, totalBytes: null, usedBytes: null, freeBytes: null },
+  ]);
+  assert.equal(statfsCalls.filter((path) => path === '/data').length, 1, 'one statfs for the disk and the volume');
+  assert.equal(host.execCalls.length, 0, 'no findmnt or df');
+
+  host.filesystems.delete('/data');
+  const failed = await sampler.sample();
+  assert.deepEqual(failed.volumes[0], { mountPoint: '/data', volume: 'vol-0123456789abcdef0', mounted: true, device: '/dev/nvme1n1', totalBytes: null, usedBytes: null, freeBytes: null });
+  assert.match(failed.errors.map((e) => e.message).join(), /\/data: statfs failed/);
+  assert.deepEqual(validate(sampleSchema, failed), []);
+});
+
+test('a volume on the same device as another mount is still reported at its mount point', async () => {
+  const host = fakeMachine();
+  host.putFile('/proc/self/mounts', '/dev/nvme0n1p1 / ext4 rw 0 0\n/dev/nvme0n1p1 /data ext4 rw 0 0\n');
+  host.filesystems.set('/data', fsStats(1000, 400, 300));
+  const sample = await new Sampler(host, { ...SETTINGS, volumes: [{ device: '/dev/nvme0n1p1', mountPoint: '/data' }] }).sample();
+  assert.deepEqual(sample.disks.map((d) => d.mount), ['/', '/data']);
+  assert.equal(sample.volumes[0]?.usedBytes, 600 * 4096);
+});
+
+test('Btrfs allocation is read for the Docker store only when STORAGE_MODE is a Btrfs mode', async () => {
+  const host = fakeMachine();
+  const withStore = await new Sampler(host, SETTINGS).sample();
+  assert.ok(withStore.disks.find((d) => d.mount === '/var/lib/docker')?.btrfs);
+  const listings: string[] = [];
+  const readdir = host.readdir.bind(host);
+  host.readdir = (path) => {
+    listings.push(path);
+    return readdir(path);
+  };
+  const without = await new Sampler(host, { ...SETTINGS, storeOnBtrfs: false }).sample();
+  assert.equal(without.disks.find((d) => d.mount === '/var/lib/docker')?.btrfs, undefined);
+  assert.deepEqual(listings.filter((path) => path.startsWith('/sys/fs/btrfs')), [], '/sys/fs/btrfs is not even listed');
+});
+
+test('a store on a device-mapper device is found through dm/name, and an unknown device is not looked for again every sample', async () => {
+  const host = fakeMachine();
+  host.putFile('/proc/self/mounts', '/dev/mapper/vg-docker /var/lib/docker btrfs rw 0 0\n');
+  host.putFile('/sys/fs/btrfs/0f1e/devices/dm-3/size', '4096\n');
+  host.putFile('/sys/fs/btrfs/0f1e/devices/dm-3/dm/name', 'vg-docker\n');
+  await host.rm('/sys/fs/btrfs/0f1e/devices/loop0', { recursive: true });
+  const sampler = new Sampler(host, SETTINGS);
+  assert.equal((await sampler.sample()).disks[0]?.btrfs?.deviceBytes, 4096 * 512);
+
+  host.putFile('/proc/self/mounts', '/dev/sdz /var/lib/docker btrfs rw 0 0\n');
+  const listings: string[] = [];
+  const readdir = host.readdir.bind(host);
+  host.readdir = (path) => {
+    if (path === '/sys/fs/btrfs') listings.push(path);
+    return readdir(path);
+  };
+  for (let i = 0; i < 3; i++) assert.equal((await sampler.sample()).disks[0]?.btrfs, undefined);
+  assert.equal(listings.length, 1, '/sys/fs/btrfs listed once for the unknown device');
 });
 
 test('a statfs that hangs times out, and the mount is skipped while that call is outstanding', { timeout: 10_000 }, async (t) => {
@@ -79,6 +149,10 @@ test('Prometheus text has typed families with labels', async () => {
   assert.match(text, /^ecs_host_load\{period="1m"\} 0\.1$/m);
   assert.match(text, /^ecs_host_filesystem_avail_bytes\{mountpoint="\/",device="\/dev\/nvme0n1p1",fstype="ext4"\} 1228800$/m);
   assert.match(text, /^ecs_host_btrfs_used_bytes\{mountpoint="\/var\/lib\/docker",device="\/dev\/loop0",fstype="btrfs",type="metadata"\} 50$/m);
+  assert.match(text, /^ecs_host_btrfs_unallocated_bytes\{mountpoint="\/var\/lib\/docker",device="\/dev\/loop0",fstype="btrfs"\} 2095936$/m);
+  assert.match(text, /^ecs_host_volume_used_bytes\{mountpoint="\/data",volume="vol-0123456789abcdef0"\} 307200$/m);
+  assert.match(text, /^ecs_host_volume_mounted\{mountpoint="\/logs",volume="\/dev\/nvme2n1"\} 0$/m);
+  assert.doesNotMatch(text, /^ecs_host_volume_used_bytes\{mountpoint="\/logs"/m, 'no figure for a volume not mounted');
   assert.match(text, new RegExp(`^ecs_host_container_memory_bytes\\{name="ecs-web-1",id="${CONTAINER_ID.slice(0, 12)}",image="nginx:1"\\} 40000$`, 'm'));
   assert.match(text, /^# TYPE ecs_host_network_receive_bytes_total counter$/m);
   assert.match(text, /^ecs_host_ecs_running_tasks 1$/m);

@@ -4,9 +4,7 @@ import { test } from 'node:test';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { createVolumesConcern, volumesConcern } from '../../../src/concerns/volumes/index.ts';
 import type { VolumesAction } from '../../../src/concerns/volumes/plan.ts';
-import { volumeUsage } from '../../../src/concerns/volumes/usage.ts';
 import { FakeMachine, storageContext } from '../storage/fake-machine.ts';
-import { fsStats } from '../doctor/fake-doctor.ts';
 
 const volumes = createVolumesConcern({ live: () => true });
 const VOLUME = 'vol-0123456789abcdef0';
@@ -92,13 +90,3 @@ test('missing mkfs tools are installed first; under an image root that is all', 
   assert.equal(volumesConcern.enabled(await storageContext(machine, '')), false);
 });
 
-test('usage of each volume for metrics; an unmounted one is reported as such', async () => {
-  const machine = machineWith();
-  const context = await storageContext(machine, `VOLUMES=${VOLUME}:xfs:/data;/dev/nvme1n2:ext4:/logs\n`);
-  machine.mounts.set('/data', '/dev/nvme1n1');
-  machine.host.filesystems.set('/data', fsStats(10, 2.5));
-  assert.deepEqual(await volumeUsage(machine.host, context.config), [
-    { path: '/data', sizeBytes: 10 * 2 ** 30, usedBytes: 2.5 * 2 ** 30, availableBytes: 7.5 * 2 ** 30, usedPercent: 25, mounted: true },
-    { path: '/logs', mounted: false },
-  ]);
-});

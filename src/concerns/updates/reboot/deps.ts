@@ -1,14 +1,16 @@
 import { createSsmClient } from '../../../aws/clients.ts';
 import { createFleetLock } from '../../../aws/fleet-lock.ts';
 import { createImds, type Imds, ImdsUnavailable, readRegion } from '../../../aws/imds.ts';
+import { createEventReporter, DAEMON_RETRIES } from '../../../control/events.ts';
 import type { ConcernContext } from '../../../core/concern.ts';
 import { CommandError, UsageError } from '../../../core/errors.ts';
 import { localEcsClient, localInstance } from '../../../ecs-agent/drain.ts';
 import type { Host } from '../../../host/host.ts';
 import type { UpdateSettings } from '../settings.ts';
+import { reportSequenceTo } from './report.ts';
 import type { SequenceDeps } from './sequence.ts';
 
-/** The reboot sequence wired to this host: AWS clients for its region, its identity, a real reboot. */
+/** The reboot sequence wired to this host: AWS clients for its region, its identity, a real reboot, outcomes to the control endpoint. */
 export async function hostSequenceDeps(context: ConcernContext, settings: UpdateSettings): Promise<SequenceDeps> {
   const { host, config, logger } = context;
   if (host.root !== '/') throw new UsageError('an image root (--root) is never rebooted: reboots belong to running hosts');
@@ -23,6 +25,8 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
     settings,
     identity: async () => ({ ...(await localInstance(host, settings.introspectionUrl)), instanceId: await readInstanceId(imds) }),
     reboot: () => systemReboot(host),
+    // One attempt: the daemon's events job sends what the endpoint did not take.
+    report: reportSequenceTo(await createEventReporter(host, config, logger, DAEMON_RETRIES)),
   };
 }
 

@@ -54,6 +54,8 @@ export interface SequenceDeps {
   reboot(): Promise<void>;
   /** Called after each step; tests end the process here to prove every crash point recovers. */
   checkpoint?(step: SequenceStep): Promise<void>;
+  /** Tells the control endpoint how a started sequence ended (not when it never started: outside the window, no slot). */
+  report?(report: SequenceReport): Promise<void>;
   readonly pollIntervalMs?: number;
 }
 
@@ -71,6 +73,14 @@ export interface SequenceOutcome {
   readonly outcome: OutcomeKind;
   readonly message: string;
   /** Tasks left when a drain timed out. */
+  readonly remainingTasks?: readonly TaskOnInstance[];
+}
+
+/** A sequence that ended: rebooted, postponed, rolled back, or failed with an error. */
+export interface SequenceReport {
+  readonly outcome: OutcomeKind | 'failed';
+  readonly message: string;
+  readonly record: SequenceRecord;
   readonly remainingTasks?: readonly TaskOnInstance[];
 }
 
@@ -131,6 +141,7 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     await undo(deps, record).catch((rollBackError: unknown) =>
       deps.logger.error(`rolling back the reboot sequence failed; the next start tries again: ${messageOf(rollBackError)}`),
     );
+    await report(deps, record, { outcome: 'failed', message: messageOf(error) });
     throw error;
   }
 }
@@ -150,21 +161,38 @@ export async function resumeRebootSequence(deps: SequenceDeps): Promise<Sequence
       message: `a reboot sequence interrupted while ${record.phase} was rolled back${record.drainedByAgent ? ' (instance ACTIVE again)' : ''}, slot released`,
     });
   }
-  await waitForAgent(deps, record);
-  if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'ACTIVE');
-  await step(deps, 'activated');
-  await deps.lock.release(record.instanceId);
-  await removeSequenceRecord(host);
-  return {
+  try {
+    await waitForAgent(deps, record);
+    if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'ACTIVE');
+    await step(deps, 'activated');
+    await deps.lock.release(record.instanceId);
+    await removeSequenceRecord(host);
+  } catch (error) {
+    await report(deps, record, { outcome: 'failed', message: messageOf(error) });
+    throw error;
+  }
+  const outcome: SequenceOutcome = {
     outcome: 'rebooted',
     message: `rebooted for ${record.reason}; ${record.drainedByAgent ? 'instance ACTIVE again' : 'instance left as the operator had it'}, slot released`,
   };
+  await report(deps, record, outcome);
+  return outcome;
 }
 
 async function rollBack(deps: SequenceDeps, record: SequenceRecord, outcome: SequenceOutcome): Promise<SequenceOutcome> {
   await undo(deps, record);
   deps.logger.warn(outcome.message);
+  await report(deps, record, outcome);
   return outcome;
+}
+
+/** Reporting is worth a try, but an endpoint that is down must never change what the sequence does. */
+async function report(deps: SequenceDeps, record: SequenceRecord, outcome: Omit<SequenceReport, 'record'>): Promise<void> {
+  try {
+    await deps.report?.({ ...outcome, record });
+  } catch (error) {
+    deps.logger.warn(`the reboot sequence's outcome (${outcome.outcome}) was not reported: ${messageOf(error)}`);
+  }
 }
 
 /** In this order, so that a crash in between leaves the record to try again. */

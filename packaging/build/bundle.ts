@@ -14,10 +14,13 @@ export interface BundleOptions {
 /**
  * The whole agent in one ES module: src/cli/main.ts with its dependencies.
  * CommonJS dependencies (winston, the AWS SDK) call require(), which an ES
- * module lacks, so the banner provides one.
+ * module lacks, so the banner provides one. Returns the files that went in,
+ * relative to the repository (whose npm packages' licences the packages ship).
  */
-export async function bundleAgent(outFile: string, version: string, options: BundleOptions = {}): Promise<void> {
-  await build({
+export async function bundleAgent(outFile: string, version: string, options: BundleOptions = {}): Promise<string[]> {
+  const { metafile } = await build({
+    absWorkingDir: REPO,
+    metafile: true,
     entryPoints: [options.entryPoint ?? `${REPO}src/cli/main.ts`],
     outfile: outFile,
     bundle: true,
@@ -33,6 +36,7 @@ export async function bundleAgent(outFile: string, version: string, options: Bun
     define: { PACKAGED_ASSET_DIR: JSON.stringify(ASSET_DIR_IN_PACKAGE), ...options.define },
     plugins: [packageVersion(version)],
   });
+  return Object.keys(metafile.inputs);
 }
 
 /** package.json reaches the bundle as its name and the version being packaged, nothing else. */

@@ -1,26 +1,31 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 
 import { ARCHES, type Arch, CACHE, REPO } from './project.ts';
 import { runTool } from './tool.ts';
 
+/** The Node.js a package ships: its binary and the LICENSE that covers it and what it embeds. */
+export interface NodeRuntime {
+  readonly binary: string;
+  readonly license: string;
+}
+
+const NESTED = `${REPO}node_modules/node/node_modules`;
+
 /**
- * The official Node.js binary for an architecture, as the node-linux-<arch>
- * npm packages carry it. This machine's own comes from the `node`
- * devDependency; any other is fetched once with `npm pack` into the cache.
+ * The official Node.js for an architecture, as the node-linux-<arch> npm
+ * packages carry it. This machine's own comes from the `node`
+ * devDependency; anything missing is fetched once with `npm pack` into the cache.
  */
-export function nodeBinary(arch: Arch, version: string): string {
-  const binary = installedBinary(arch, version) ?? cachedBinary(arch, version);
+export function nodeRuntime(arch: Arch, version: string): NodeRuntime {
+  const binary = installedBinary(arch, version) ?? cachedFile(arch, version, 'bin/node');
   checkElfMachine(binary, arch);
-  return binary;
+  return { binary, license: knownLicense(version) ?? cachedFile(arch, version, 'LICENSE') };
 }
 
 function installedBinary(arch: Arch, version: string): string | null {
-  const name = `node-linux-${ARCHES[arch].node}`;
-  const nested = `${REPO}node_modules/node/node_modules/${name}`;
-  if (existsSync(`${nested}/package.json`) && JSON.parse(readFileSync(`${nested}/package.json`, 'utf8')).version === version) {
-    return `${nested}/bin/node`;
-  }
+  const nested = `${NESTED}/node-linux-${ARCHES[arch].node}`;
+  if (isPackageVersion(nested, version)) return `${nested}/bin/node`;
   // npm may prune the nested package after the `node` preinstall linked its binary to node/bin/node.
   const linked = `${REPO}node_modules/node/bin/node`;
   if (process.arch !== ARCHES[arch].node || !existsSync(linked)) return null;
@@ -35,11 +40,23 @@ function reportsVersion(binary: string, version: string): boolean {
   }
 }
 
-function cachedBinary(arch: Arch, version: string): string {
+function isPackageVersion(dir: string, version: string): boolean {
+  return existsSync(`${dir}/package.json`) && JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')).version === version;
+}
+
+/** Every architecture's package of a version carries the same LICENSE (one source tree), so any copy will do. */
+function knownLicense(version: string): string | null {
+  const installed = existsSync(NESTED) ? readdirSync(NESTED).map((name) => `${NESTED}/${name}`) : [];
+  const cached = existsSync(CACHE) ? readdirSync(CACHE).filter((name) => name.endsWith(`-${version}`)).map((name) => `${CACHE}/${name}`) : [];
+  const found = [...installed.filter((dir) => isPackageVersion(dir, version)), ...cached].find((dir) => existsSync(`${dir}/LICENSE`));
+  return found ? `${found}/LICENSE` : null;
+}
+
+/** A file of the node-linux-<arch> package from the cache, which holds the binary and the LICENSE. */
+function cachedFile(arch: Arch, version: string, file: 'bin/node' | 'LICENSE'): string {
   const name = `node-linux-${ARCHES[arch].node}`;
   const dir = `${CACHE}/${name}-${version}`;
-  const binary = `${dir}/node`;
-  if (existsSync(binary)) return binary;
+  if (existsSync(`${dir}/${file}`)) return `${dir}/${file}`;
   mkdirSync(CACHE, { recursive: true });
   console.error(`package: fetching ${name}@${version} with npm pack`);
   const packed = JSON.parse(runTool('npm', ['pack', '--json', '--pack-destination', CACHE, `${name}@${version}`])) as { filename: string }[];
@@ -47,13 +64,11 @@ function cachedBinary(arch: Arch, version: string): string {
   const staging = `${dir}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  runTool('tar', ['-xzf', tarball, '-C', staging, 'package/bin/node']);
-  renameSync(`${staging}/package/bin/node`, `${staging}/node`);
-  rmSync(`${staging}/package`, { recursive: true });
+  runTool('tar', ['-xzf', tarball, '-C', staging, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
   rmSync(dir, { recursive: true, force: true });
   renameSync(staging, dir);
   rmSync(tarball);
-  return binary;
+  return `${dir}/${file}`;
 }
 
 /** A binary for the wrong architecture would only fail on the instance. */

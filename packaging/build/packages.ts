@@ -5,11 +5,13 @@ import { basename, join } from 'node:path';
 
 import { bundleAgent } from './bundle.ts';
 import { buildDeb, DEB_UNIT_DIR } from './deb.ts';
-import { nodeBinary } from './node-runtime.ts';
+import { debLicenseFiles, rpmLicenseFiles } from './licenses.ts';
+import { nodeRuntime } from './node-runtime.ts';
 import { type Compression, packageMeta } from './package-meta.ts';
 import { payloadFiles } from './payload.ts';
-import { type Arch, nodeVersion, PACKAGE_JSON } from './project.ts';
+import { type Arch, nodeVersion, PACKAGE_JSON, REPO } from './project.ts';
 import { buildRpm, RPM_UNIT_DIR } from './rpm.ts';
+import { bundledPackages } from './third-party.ts';
 
 export type Format = 'deb' | 'rpm';
 
@@ -31,8 +33,8 @@ export interface BuiltPackage {
 
 /**
  * `npm run package`: one bundle of the agent, then for each architecture a
- * .deb (dpkg-deb) and an .rpm (rpmbuild) with the matching Node.js runtime,
- * and a SHA256SUMS file listing them.
+ * .deb (dpkg-deb) and an .rpm (rpmbuild) with the matching Node.js runtime
+ * and the licences of everything they ship, and a SHA256SUMS file listing them.
  */
 export async function buildPackages(options: BuildOptions): Promise<BuiltPackage[]> {
   const version = options.version ?? PACKAGE_JSON.version;
@@ -43,13 +45,20 @@ export async function buildPackages(options: BuildOptions): Promise<BuiltPackage
   const workDir = mkdtempSync(join(tmpdir(), 'ecs-host-agent-package-'));
   try {
     const bundle = `${workDir}/ecs-host-agent.mjs`;
-    await bundleAgent(bundle, version);
+    const bundled = bundledPackages(await bundleAgent(bundle, version), REPO);
     const built: BuiltPackage[] = [];
     for (const arch of options.arches) {
-      const node = nodeBinary(arch, nodeVersion());
+      const node = nodeRuntime(arch, nodeVersion());
       const common = { meta, arch, workDir, outDir: options.outDir, compression };
-      if (formats.includes('deb')) built.push({ arch, format: 'deb', path: buildDeb({ ...common, files: payloadFiles(bundle, node, DEB_UNIT_DIR) }) });
-      if (formats.includes('rpm')) built.push({ arch, format: 'rpm', path: buildRpm({ ...common, files: payloadFiles(bundle, node, RPM_UNIT_DIR) }) });
+      const licenses = { meta, node, bundled, dir: `${workDir}/licenses-${arch}` };
+      if (formats.includes('deb')) {
+        const files = payloadFiles(bundle, node.binary, DEB_UNIT_DIR, debLicenseFiles(licenses));
+        built.push({ arch, format: 'deb', path: buildDeb({ ...common, files }) });
+      }
+      if (formats.includes('rpm')) {
+        const files = payloadFiles(bundle, node.binary, RPM_UNIT_DIR, rpmLicenseFiles(licenses));
+        built.push({ arch, format: 'rpm', path: buildRpm({ ...common, files }) });
+      }
     }
     writeChecksums(options.outDir, built);
     return built;

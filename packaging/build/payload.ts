@@ -6,6 +6,8 @@ import { PACKAGING, REPO } from './project.ts';
 export const LIB_DIR = '/usr/lib/ecs-host-agent';
 export const CONFIG_DIR = '/etc/ecs-host-agent';
 export const MAIN_UNIT = 'ecs-host-agent.service';
+export const NODE_PATH = `${LIB_DIR}/node`;
+export const BUNDLE_PATH = `${LIB_DIR}/ecs-host-agent.mjs`;
 const SYSTEMD_DIR = `${REPO}systemd`;
 const UNIT_SUFFIXES = ['.service', '.timer', '.socket', '.path', '.target', '.mount'];
 
@@ -16,6 +18,8 @@ export interface PayloadFile {
   readonly mode: number;
   /** An administrator's file: kept as edited on upgrade (deb conffile, rpm %config(noreplace)). */
   readonly config?: boolean;
+  /** A licence text (rpm %license: kept even where documentation is not installed). */
+  readonly license?: boolean;
 }
 
 export interface Unit {
@@ -43,15 +47,16 @@ export function units(): Unit[] {
   return found;
 }
 
-/** The files of a package; `unitDir` differs between the deb and the rpm. */
-export function payloadFiles(bundle: string, node: string, unitDir: string): PayloadFile[] {
+/** The files of a package; `unitDir` and the licence files differ between the deb and the rpm. */
+export function payloadFiles(bundle: string, node: string, unitDir: string, licenses: readonly PayloadFile[]): PayloadFile[] {
   return [
     { path: '/usr/bin/ecs-host-agent', source: `${PACKAGING}wrapper.sh`, mode: 0o755 },
-    { path: `${LIB_DIR}/node`, source: node, mode: 0o755 },
-    { path: `${LIB_DIR}/ecs-host-agent.mjs`, source: bundle, mode: 0o644 },
+    { path: NODE_PATH, source: node, mode: 0o755 },
+    { path: BUNDLE_PATH, source: bundle, mode: 0o644 },
     { path: `${LIB_DIR}/keys/amazon-ecs-agent.asc`, source: `${PACKAGING}keys/amazon-ecs-agent.asc`, mode: 0o644 },
     { path: `${CONFIG_DIR}/agent.env`, source: `${PACKAGING}agent.env`, mode: 0o600, config: true },
     ...units().map((unit) => ({ path: `${unitDir}/${unit.name}`, source: unit.source, mode: 0o644 })),
+    ...licenses,
   ];
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
+import { RPM_LICENSE_DIR } from './licenses.ts';
 import type { Compression, PackageBuild, PackageMeta } from './package-meta.ts';
 import { OWNED_DIRS, type PayloadFile, stagePayload } from './payload.ts';
 import { ARCHES, type Arch, PACKAGING } from './project.ts';
@@ -66,9 +67,14 @@ function renderSpec({ meta, files }: PackageBuild, stage: string): string {
 }
 
 function fileList(files: readonly PayloadFile[]): string {
-  const dirs = OWNED_DIRS.map((dir) => `%dir ${dir}`);
-  const entries = files.map((file) => `${file.config ? '%config(noreplace) ' : ''}%attr(${file.mode.toString(8).padStart(4, '0')},root,root) ${file.path}`);
+  const dirs = [...OWNED_DIRS, RPM_LICENSE_DIR].map((dir) => `%dir ${dir}`);
+  const entries = files.map((file) => `${fileDirective(file)}%attr(${file.mode.toString(8).padStart(4, '0')},root,root) ${file.path}`);
   return [...dirs, ...entries].join('\n');
+}
+
+function fileDirective(file: PayloadFile): string {
+  if (file.config) return '%config(noreplace) ';
+  return file.license ? '%license ' : '';
 }
 
 /** rpmbuild expands macros in scriptlets: a literal % is written %%. */

@@ -1,7 +1,9 @@
 import { createEventReporter, type EventReporter } from '../control/events.ts';
+import { controlSettings } from '../control/settings.ts';
 import { formatDuration } from '../core/config/values.ts';
 import { ExitCode, messageOf, UsageError } from '../core/errors.ts';
-import { decommission, type DecommissionOutcome } from '../decommission/decommission.ts';
+import { decommission, type DecommissionDependencies, type DecommissionOutcome } from '../decommission/decommission.ts';
+import { type DecommissionPreview, previewDecommission } from '../decommission/preview.ts';
 import { decommissionFailure, reportDecommissionTo } from '../decommission/report.ts';
 import { shutdownKind } from '../decommission/shutdown.ts';
 import { DRAIN_POLL_INTERVAL_MS, localEcsClient } from '../ecs-agent/drain.ts';
@@ -15,13 +17,18 @@ const SHUTDOWN_TIMEOUT_CAP_MS = 5 * 60_000;
 export const decommissionCommand: Command = {
   name: 'decommission',
   summary: 'drain this container instance, stop ecs-init, optionally deregister it, clear the agent state',
-  usage: 'decommission [--deregister] [--timeout D] [--json]\n       ecs-host-agent decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
-  options: { deregister: { type: 'boolean' }, timeout: { type: 'string' }, 'on-shutdown': { type: 'boolean' } },
+  usage:
+    'decommission [--deregister] [--timeout D] [--dry-run] [--json]   (--dry-run: what it would do, read-only)\n       ecs-host-agent decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
+  options: { deregister: { type: 'boolean' }, timeout: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'on-shutdown': { type: 'boolean' } },
   configFlags: { timeout: 'DECOMMISSION_TIMEOUT' },
   async run(context, flags, operands) {
     if (operands.length > 0) throw new UsageError(`decommission: unexpected ${JSON.stringify(operands[0])}`);
     if (context.host.root !== '/') throw new UsageError('decommission acts on the running host; an image root (--root) has no container instance');
     const onShutdown = flags['on-shutdown'] === true;
+    if (flags['dry-run'] === true) {
+      if (onShutdown) throw new UsageError('decommission: --dry-run and --on-shutdown do not go together');
+      return dryRun(context, flags.deregister === true);
+    }
     if (onShutdown) {
       const skip = await shutdownSkipReason(context);
       if (skip) {
@@ -33,14 +40,7 @@ export const decommissionCommand: Command = {
     // The outcome goes to the control endpoint (or EVENTS_SINK_FILE), a failure too.
     const reporter = await createEventReporter(context.host, context.config, context.logger);
     const outcome = await decommission(
-      {
-        host: context.host,
-        config: context.config,
-        os: await inspectManageable(context),
-        logger: context.logger,
-        ecs: () => localEcsClient(context.host, context.config),
-        report: reportDecommissionTo(reporter),
-      },
+      { ...(await hostDependencies(context)), report: reportDecommissionTo(reporter) },
       { deregister: onShutdown || flags.deregister === true, timeoutMs, pollIntervalMs: DRAIN_POLL_INTERVAL_MS },
     ).catch(async (error: unknown) => {
       await reportFailure(context, reporter, error);
@@ -50,6 +50,26 @@ export const decommissionCommand: Command = {
     return outcome.drained ? ExitCode.ok : ExitCode.failed;
   },
 };
+
+/** What a decommission and its dry run both work with on this host. */
+async function hostDependencies(context: Context): Promise<Omit<DecommissionDependencies, 'report'>> {
+  return {
+    host: context.host,
+    config: context.config,
+    os: await inspectManageable(context),
+    logger: context.logger,
+    ecs: () => localEcsClient(context.host, context.config),
+  };
+}
+
+async function dryRun(context: Context, deregister: boolean): Promise<number> {
+  const preview = await previewDecommission(
+    { ...(await hostDependencies(context)), reportTo: controlSettings(context.config)?.url ?? context.config.EVENTS_SINK_FILE },
+    { deregister, timeoutMs: context.config.DECOMMISSION_TIMEOUT },
+  );
+  context.out(context.json ? JSON.stringify(preview, null, 2) : renderPreview(preview));
+  return ExitCode.ok;
+}
 
 async function reportFailure(context: Context, reporter: EventReporter, error: unknown): Promise<void> {
   try {
@@ -67,6 +87,24 @@ async function shutdownSkipReason(context: Context): Promise<string | null> {
   return null;
 }
 
+function renderPreview(preview: DecommissionPreview): string {
+  const { instance } = preview;
+  const left = preview.standaloneTasks.map((task) => `${task.name} (${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`);
+  const rows: [string, string][] = [['instance', instance ? `${instance.containerInstanceArn} (cluster "${instance.cluster}", found in ${preview.foundIn})` : 'none known']];
+  if (preview.status !== null) rows.push(['tasks', `${preview.status}: ${preview.runningTasksCount} running, ${preview.pendingTasksCount} pending`]);
+  if (left.length > 0) rows.push(['left behind', left.join(', ')]);
+  const forced = left.length > 0 ? ' (forced if those tasks are still there after the timeout)' : '';
+  rows.push(
+    ['drain', preview.drain],
+    ['ecs-init', preview.wouldStop ? `would stop ${preview.wouldStop}` : 'not managed on this OS'],
+    ['deregister', preview.wouldDeregister ? `would deregister${forced}` : preview.status === null ? 'no: nothing is registered' : 'no (pass --deregister)'],
+    ['agent state', `would clear ${preview.agentStateEntries} entr${preview.agentStateEntries === 1 ? 'y' : 'ies'}`],
+    ['report to', preview.reportTo],
+    ['timeout', formatDuration(preview.timeoutMs)],
+  );
+  return `dry run: nothing was changed\n${table(rows)}`;
+}
+
 function render(outcome: DecommissionOutcome, timeoutMs: number): string {
   const rows: [string, string][] = [
     ['instance', outcome.instance ? `${outcome.instance.containerInstanceArn} (cluster "${outcome.instance.cluster}")` : 'none known'],
@@ -75,6 +113,10 @@ function render(outcome: DecommissionOutcome, timeoutMs: number): string {
     ['agent state', outcome.stateCleared ? 'cleared' : 'kept'],
     ['timeout', formatDuration(timeoutMs)],
   ];
+  return table(rows);
+}
+
+function table(rows: readonly (readonly [string, string])[]): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n');
 }

@@ -1,8 +1,10 @@
 import { ExitCode, UsageError } from '../core/errors.ts';
 import { MetricsRunner } from '../metrics/job.ts';
 import { renderSample } from '../metrics/render.ts';
+import type { Sample } from '../metrics/sample.ts';
 import { Sampler, samplerSettings } from '../metrics/sampler.ts';
 import type { Command } from './command.ts';
+import type { Context } from './context.ts';
 
 export const metrics: Command = {
   name: 'metrics',
@@ -13,15 +15,28 @@ export const metrics: Command = {
     if (flags.once !== true) throw new UsageError('metrics: pass --once (the daemon samples every METRICS_INTERVAL by itself)');
     if (operands.length > 0) throw new UsageError(`metrics: unexpected ${JSON.stringify(operands[0])}`);
     if (context.host.root !== '/') throw new UsageError('metrics samples the running system; an image root (--root) has none');
-    let sample;
-    if (flags.deliver === true) {
-      const step = await (await MetricsRunner.create(context.host, context.config, context.logger)).step();
-      context.logger.info(step.summary, { destination: step.destination });
-      sample = step.sample;
-    } else {
-      sample = await new Sampler(context.host, samplerSettings(context.config)).sample();
-    }
+    const sample = flags.deliver === true ? await sampleAndDeliver(context) : await sampleOnce(context);
     context.out(context.json ? JSON.stringify(sample, null, 2) : renderSample(sample, context.config.METRICS_DOCKER_SOCKET));
     return ExitCode.ok;
   },
 };
+
+async function sampleOnce(context: Context): Promise<Sample> {
+  const sampler = new Sampler(context.host, samplerSettings(context.config));
+  try {
+    return await sampler.sample();
+  } finally {
+    await sampler.close();
+  }
+}
+
+async function sampleAndDeliver(context: Context): Promise<Sample> {
+  const runner = await MetricsRunner.create(context.host, context.config, context.logger);
+  try {
+    const step = await runner.step();
+    context.logger.info(step.summary, { destination: step.destination });
+    return step.sample;
+  } finally {
+    await runner.close();
+  }
+}

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -8,12 +8,18 @@ import type { SpoolStatus } from './protocol.ts';
 
 /**
  * A durable queue of items (samples, events) the endpoint has not acknowledged. Each segment
- * is one file, written whole (temporary file, fsync, rename, fsync of the
- * directory), named `<sequence>-<oldest sample ms>-<samples>.seg` so the caps
- * are enforced from a directory listing. A segment starts with a header line
- * holding the SHA-256 of the rest: a segment torn by a crash or a disk is
- * detected, removed and counted as dropped, never fatal. Bounded by size and
- * age, oldest dropped first; the counters survive restarts in counters.json.
+ * is one file, written whole (temporary file, fsync, hard link to its name,
+ * fsync of the directory), named `<sequence>-<oldest sample ms>-<samples>.seg`
+ * so the caps are enforced from a directory listing. A segment starts with a
+ * header line holding the SHA-256 of the rest: a segment torn by a crash or a
+ * disk is detected, removed and counted as dropped, never fatal. Bounded by
+ * size and age, oldest dropped first; the counters survive restarts in counters.json.
+ *
+ * Two processes may append to one spool at once (the daemon and decommission):
+ * each picks sequence numbers from its own listing, so both may pick the same
+ * name. A link, unlike a rename, never replaces: the second takes the next
+ * number instead of overwriting the first's segment. A segment another process
+ * delivered and removed meanwhile is simply gone, not counted as dropped.
  */
 export interface SpoolSettings {
   readonly dir: string;
@@ -50,12 +56,18 @@ interface Counters {
 const SEGMENT_NAME = /^(\d{12})-(\d{1,15})-(\d{1,6})\.seg$/;
 const COUNTERS_FILE = 'counters.json';
 const FORMAT = 'ecs-host-agent-spool';
+/** A writer's temporary file lives for one write and fsync; an older one is left over from a crash. */
+const STALE_TEMPORARY_MS = 10 * 60_000;
+/** Names taken in a row before giving up: only another writer racing for the very same names takes one. */
+const MAX_NAME_ATTEMPTS = 1000;
 
 export class Spool<Item extends SpoolItem = Sample> {
   readonly #host: Host;
   readonly #settings: SpoolSettings;
   readonly #logger: Logger;
   #segments: Segment[] = [];
+  /** The highest sequence number listed, published or found taken. */
+  #lastSequence = 0;
   #counters: Counters = { droppedSamples: 0, rejectedSamples: 0 };
   #opened = false;
 
@@ -65,20 +77,21 @@ export class Spool<Item extends SpoolItem = Sample> {
     this.#logger = logger;
   }
 
-  /** Lists what an earlier run left (removing its half-written temporary files) and applies the caps. */
+  /** Lists what an earlier run left (removing temporary files a crash left) and applies the caps. */
   async open(): Promise<void> {
     if (this.#opened) return;
     const dir = this.#settings.dir;
     await this.#host.mkdir(dir, { mode: 0o700 });
     const segments: Segment[] = [];
     for (const name of await this.#host.readdir(dir)) {
-      if (name.startsWith('.') && name.endsWith('.tmp')) await this.#host.rm(`${dir}/${name}`);
+      if (name.startsWith('.') && name.endsWith('.tmp')) await this.#removeIfStale(`${dir}/${name}`);
       const match = SEGMENT_NAME.exec(name);
       const info = match && (await this.#host.stat(`${dir}/${name}`));
       if (!match || !info) continue;
       segments.push({ name, sequence: Number(match[1]), oldestMs: Number(match[2]), samples: Number(match[3]), bytes: info.size });
     }
     this.#segments = segments.sort((a, b) => a.sequence - b.sequence);
+    this.#lastSequence = Math.max(this.#lastSequence, this.#segments.at(-1)?.sequence ?? 0);
     this.#counters = await this.#readCounters();
     this.#opened = true;
     await this.#enforceCaps();
@@ -100,13 +113,31 @@ export class Spool<Item extends SpoolItem = Sample> {
 
   async append(samples: readonly Item[]): Promise<void> {
     if (samples.length === 0) return;
-    const sequence = (this.#segments.at(-1)?.sequence ?? 0) + 1;
     const oldestMs = Math.min(...samples.map((sample) => Date.parse(sample.time)));
-    const name = `${String(sequence).padStart(12, '0')}-${oldestMs}-${samples.length}.seg`;
     const data = encodeSegment(samples);
-    await this.#host.writeFileAtomic(`${this.#settings.dir}/${name}`, data, { mode: 0o600 });
-    this.#segments.push({ name, sequence, oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) });
+    const temporary = `${this.#settings.dir}/.${randomUUID()}.seg.tmp`;
+    if (!(await this.#host.createExclusive(temporary, data, { mode: 0o600 }))) throw new Error(`${temporary} already exists`);
+    try {
+      this.#segments.push(await this.#publish(temporary, { oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) }));
+    } finally {
+      await this.#host.rm(temporary);
+    }
     await this.#enforceCaps();
+  }
+
+  /** Links the written temporary file to the first free segment name from the next sequence number on. */
+  async #publish(temporary: string, segment: Omit<Segment, 'name' | 'sequence'>): Promise<Segment> {
+    for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
+      const sequence = ++this.#lastSequence;
+      const name = `${String(sequence).padStart(12, '0')}-${segment.oldestMs}-${segment.samples}.seg`;
+      if (await this.#host.linkExclusive(temporary, `${this.#settings.dir}/${name}`)) return { ...segment, name, sequence };
+    }
+    throw new Error(`spool ${this.#settings.dir}: ${MAX_NAME_ATTEMPTS} segment names in a row were taken by another writer`);
+  }
+
+  async #removeIfStale(path: string): Promise<void> {
+    const info = await this.#host.stat(path);
+    if (info !== null && info.mtimeMs < this.#host.now().getTime() - STALE_TEMPORARY_MS) await this.#host.rm(path);
   }
 
   /** The oldest segments, up to the limits (at least one segment); torn ones are removed and counted on the way. */
@@ -146,6 +177,10 @@ export class Spool<Item extends SpoolItem = Sample> {
     try {
       return decodeSegment<Item>(await this.#host.readText(`${this.#settings.dir}/${segment.name}`), segment.samples);
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        await this.remove([segment]); // another process sharing the spool delivered it
+        return null;
+      }
       this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is dropped`, { [this.#noun]: segment.samples, reason: messageOf(error) });
       await this.#drop([segment]);
       return null;

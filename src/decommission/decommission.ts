@@ -14,6 +14,7 @@ import {
   DrainError,
   drainInstance,
   type InstanceRef,
+  type InstanceState,
   localInstance,
   type TaskOnInstance,
 } from '../ecs-agent/drain.ts';
@@ -59,7 +60,7 @@ export interface DecommissionDependencies {
 }
 
 export async function decommission(deps: DecommissionDependencies, options: DecommissionOptions): Promise<DecommissionOutcome> {
-  const instance = await findInstance(deps);
+  const instance = (await findInstance(deps))?.ref ?? null;
   if (instance !== null) await writeRecord(deps.host, instance);
   const drain = instance === null ? gone('no container instance is known to this host') : await drainStep(deps, instance, options);
   await stopEcsInit(deps);
@@ -78,18 +79,40 @@ export async function decommission(deps: DecommissionDependencies, options: Deco
   return outcome;
 }
 
-/** The record of an interrupted run first, then the running agent, then the agent's saved state. */
-async function findInstance(deps: DecommissionDependencies): Promise<InstanceRef | null> {
+/** Where the instance was found: the record of an interrupted run, the running ECS agent, or its saved state. */
+export type InstanceSource = 'record' | 'ecs-agent' | 'agent-state';
+
+export interface FoundInstance {
+  readonly ref: InstanceRef;
+  readonly source: InstanceSource;
+}
+
+/** The record of an interrupted run first, then the running agent, then the agent's saved state (reads only). */
+export async function findInstance(deps: Pick<DecommissionDependencies, 'host' | 'config' | 'logger'>): Promise<FoundInstance | null> {
   const recorded = await readRecord(deps.host);
-  if (recorded) return recorded;
+  if (recorded) return { ref: recorded, source: 'record' };
   try {
-    return await localInstance(deps.host, deps.config.INTROSPECTION_URL);
+    return { ref: await localInstance(deps.host, deps.config.INTROSPECTION_URL), source: 'ecs-agent' };
   } catch (error) {
     deps.logger.info(`the ECS agent cannot name the instance (${messageOf(error)}); looking in its saved state`);
   }
   const state = await readAgentState(deps.host);
-  if (state?.containerInstanceArn && state.cluster) return { cluster: clusterNameOf(state.cluster), containerInstanceArn: state.containerInstanceArn };
+  if (state?.containerInstanceArn && state.cluster) {
+    return { ref: { cluster: clusterNameOf(state.cluster), containerInstanceArn: state.containerInstanceArn }, source: 'agent-state' };
+  }
   return null;
+}
+
+/** What ECS says of the instance, or why there is nothing to drain or deregister: it is deregistered already. */
+export async function registeredState(ecs: ECSClient, instance: InstanceRef): Promise<{ readonly state: InstanceState } | { readonly gone: string }> {
+  try {
+    const state = await describeInstance(ecs, instance);
+    return state.status === 'INACTIVE' ? { gone: `${instance.containerInstanceArn} is deregistered already` } : { state };
+  } catch (error) {
+    // describeInstance names an instance ECS no longer has this way; anything else (permissions, network) stops here.
+    if (error instanceof DrainError && error.message.startsWith('ECS does not know')) return { gone: error.message };
+    throw error;
+  }
 }
 
 interface DrainStep {
@@ -106,13 +129,8 @@ function gone(text: string): DrainStep {
 
 async function drainStep(deps: DecommissionDependencies, instance: InstanceRef, options: DecommissionOptions): Promise<DrainStep> {
   const ecs = await deps.ecs();
-  try {
-    if ((await describeInstance(ecs, instance)).status === 'INACTIVE') return gone(`${instance.containerInstanceArn} is deregistered already`);
-  } catch (error) {
-    // describeInstance names an instance ECS no longer has this way; anything else (permissions, network) stops here.
-    if (error instanceof DrainError && error.message.startsWith('ECS does not know')) return gone(error.message);
-    throw error;
-  }
+  const registered = await registeredState(ecs, instance);
+  if ('gone' in registered) return gone(registered.gone);
   deps.logger.info(`draining ${instance.containerInstanceArn} in cluster "${instance.cluster}"`);
   const outcome = await drainInstance(ecs, deps.host, instance, options);
   const text = describeRemaining(outcome, options.timeoutMs);
@@ -121,9 +139,14 @@ async function drainStep(deps: DecommissionDependencies, instance: InstanceRef, 
 }
 
 async function stopEcsInit(deps: DecommissionDependencies): Promise<void> {
-  const { support } = deps.os;
-  if (support.status === 'refused') return;
-  await stopUnit(deps.host, ECS_INIT_PLATFORMS[support.packageManager].unit, deps.os);
+  const unit = ecsInitUnit(deps.os);
+  if (unit !== null) await stopUnit(deps.host, unit, deps.os);
+}
+
+/** ecs-init's unit on this OS; null where the agent does not manage the OS. */
+export function ecsInitUnit(os: OsFacts): string | null {
+  const { support } = os;
+  return support.status === 'refused' ? null : ECS_INIT_PLATFORMS[support.packageManager].unit;
 }
 
 /** Tasks still there after the timeout are orphaned by a forced deregistration: the host is going away. */
@@ -138,8 +161,13 @@ async function deregister(deps: DecommissionDependencies, instance: InstanceRef,
 }
 
 async function clearAgentState(host: Host): Promise<void> {
-  if ((await host.stat(PATHS.ecsAgentData))?.kind !== 'directory') return;
-  for (const entry of await host.readdir(PATHS.ecsAgentData)) await host.rm(`${PATHS.ecsAgentData}/${entry}`, { recursive: true });
+  for (const entry of await agentStateEntries(host)) await host.rm(`${PATHS.ecsAgentData}/${entry}`, { recursive: true });
+}
+
+/** What the ECS agent keeps in its data directory (cleared so that a new registration starts afresh). */
+export async function agentStateEntries(host: Host): Promise<string[]> {
+  if ((await host.stat(PATHS.ecsAgentData))?.kind !== 'directory') return [];
+  return host.readdir(PATHS.ecsAgentData);
 }
 
 /** The outcome is worth sending, but a control endpoint that is down must not keep the host from going away. */

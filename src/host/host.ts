@@ -93,6 +93,16 @@ export interface FsStats {
   readonly filesFree: number;
 }
 
+/**
+ * A file kept open and read whole again and again (the /proc files of every metrics sample): no open, stat and
+ * close each time. It stays the file that was opened: one replaced by a rename is not followed.
+ */
+export interface FileReader {
+  /** The whole file, read from offset 0: a /proc file's contents as of this call. */
+  read(): Promise<string>;
+  close(): Promise<void>;
+}
+
 /** A request received by a server started with Host.serveHttp. */
 export interface ServedRequest {
   readonly method: string;
@@ -161,6 +171,13 @@ export interface Host {
   mkdir(path: string, options?: { readonly mode?: number }): Promise<void>;
   rm(path: string, options?: { readonly recursive?: boolean }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  /**
+   * Gives the file `from` the second name `to` (a hard link), then fsyncs to's directory; false (nothing changed)
+   * when `to` is already taken. Unlike rename it never replaces: for names two processes may pick at once.
+   */
+  linkExclusive(from: string, to: string): Promise<boolean>;
+  /** Opens a file to be read whole many times; the caller closes it. */
+  openReader(path: string): Promise<FileReader>;
 
   /*
    * For trees another user controls (home directories): `base` is resolved as

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { appendFile, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import type {
   ExecOptions,
   ExecResult,
   FileInfo,
+  FileReader,
   FsStats,
   Host,
   HttpRequest,
@@ -147,6 +148,22 @@ export class RealHost implements Host {
     await rename(await resolveParentUnderRoot(this.root, from), await resolveParentUnderRoot(this.root, to));
   }
 
+  async linkExclusive(from: string, to: string): Promise<boolean> {
+    const target = await resolveParentUnderRoot(this.root, to);
+    try {
+      await link(await resolveParentUnderRoot(this.root, from), target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    await syncDirectory(posix.dirname(target));
+    return true;
+  }
+
+  async openReader(path: string): Promise<FileReader> {
+    return new HandleReader(await open(await this.#resolve(path), 'r'));
+  }
+
   async appendFile(path: string, data: string, options: { readonly mode?: number } = {}): Promise<void> {
     await appendFile(await resolveParentUnderRoot(this.root, path), data, { mode: options.mode ?? 0o644 });
   }
@@ -215,6 +232,46 @@ export class RealHost implements Host {
 
   #resolve(path: string): Promise<string> {
     return resolveUnderRoot(this.root, path);
+  }
+}
+
+/**
+ * Reads with pread from offset 0 into a buffer kept between reads. A /proc
+ * (seq_file) file is generated afresh when read from offset 0, and one read
+ * may return only part of it (a page's worth of records), so it reads on until
+ * a read returns nothing. Reads are queued: they share the buffer.
+ */
+class HandleReader implements FileReader {
+  readonly #handle: FileHandle;
+  #buffer = Buffer.allocUnsafe(16 * 1024);
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  read(): Promise<string> {
+    const next = this.#queue.then(() => this.#readWhole());
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  close(): Promise<void> {
+    return this.#handle.close();
+  }
+
+  async #readWhole(): Promise<string> {
+    let length = 0;
+    for (;;) {
+      if (length === this.#buffer.length) {
+        const larger = Buffer.allocUnsafe(this.#buffer.length * 2);
+        this.#buffer.copy(larger, 0, 0, length);
+        this.#buffer = larger;
+      }
+      const { bytesRead } = await this.#handle.read(this.#buffer, length, this.#buffer.length - length, length);
+      if (bytesRead === 0) return this.#buffer.toString('utf8', 0, length);
+      length += bytesRead;
+    }
   }
 }
 

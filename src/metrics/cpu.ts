@@ -1,4 +1,5 @@
 import type { Host } from '../host/host.ts';
+import type { KeptFiles } from './kept-files.ts';
 import { type CpuTimes, parseCpuTimes } from './proc.ts';
 import type { CpuPercent } from './sample.ts';
 
@@ -11,10 +12,12 @@ const FIRST_READING_PAUSE_MS = 250;
  */
 export class CpuTracker {
   readonly #host: Host;
+  readonly #files: KeptFiles;
   #previous: CpuTimes | null = null;
 
-  constructor(host: Host) {
+  constructor(host: Host, files: KeptFiles) {
     this.#host = host;
+    this.#files = files;
   }
 
   async read(): Promise<CpuPercent> {
@@ -29,7 +32,7 @@ export class CpuTracker {
   }
 
   #times(): Promise<CpuTimes> {
-    return this.#host.readText('/proc/stat').then(parseCpuTimes);
+    return this.#files.read('/proc/stat').then(parseCpuTimes);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { FsStats, Host } from '../host/host.ts';
+import type { KeptFiles } from './kept-files.ts';
 import { type MountEntry, parseMounts } from './proc.ts';
 import type { BtrfsAllocation, Disk } from './sample.ts';
 
@@ -33,18 +34,20 @@ export interface DiskReading {
 
 export class DiskCollector {
   readonly #host: Host;
+  readonly #files: KeptFiles;
   readonly #settings: DiskSettings;
   readonly #pending = new Set<string>();
   readonly #btrfs: BtrfsSysfs;
 
-  constructor(host: Host, settings: DiskSettings) {
+  constructor(host: Host, files: KeptFiles, settings: DiskSettings) {
     this.#host = host;
+    this.#files = files;
     this.#settings = settings;
     this.#btrfs = new BtrfsSysfs(host);
   }
 
   async read(): Promise<DiskReading> {
-    const mounts = realMounts(parseMounts(await this.#host.readText('/proc/self/mounts')), this.#settings.alwaysReported);
+    const mounts = realMounts(parseMounts(await this.#files.read('/proc/self/mounts')), this.#settings.alwaysReported);
     const problems: string[] = [];
     const disks: Disk[] = [];
     const results = await Promise.all(mounts.map((entry) => this.#measure(entry)));

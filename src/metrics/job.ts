@@ -90,6 +90,7 @@ export class MetricsRunner {
   async close(): Promise<void> {
     await this.#prometheus?.close();
     this.#prometheus = null;
+    await this.#sampler.close();
   }
 }
 

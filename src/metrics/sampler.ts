@@ -7,12 +7,13 @@ import { CpuTracker } from './cpu.ts';
 import { type DiskReading, DiskCollector } from './disks.ts';
 import { DockerCollector } from './docker.ts';
 import { readEcs } from './ecs.ts';
+import { KeptFiles } from './kept-files.ts';
 import { countProcesses, parseLoadavg, parseMeminfo, parseNetDev } from './proc.ts';
 import type { AgentProcess, CollectorError, Ecs, Sample, Volume } from './sample.ts';
 
 /**
  * Takes samples. The hot path starts no process and does no synchronous I/O:
- * a handful of /proc reads, a readdir of /proc, statfs per mount and loopback
+ * a handful of /proc reads (of files kept open: close() closes them), a readdir of /proc, statfs per mount and loopback
  * HTTP to Docker and the ECS agent, all asynchronous and in parallel. Host /proc
  * figures are essential (a sample without them fails); Docker, ECS and disks
  * are reported as errors in the sample when they fail, the rest still counts.
@@ -43,6 +44,7 @@ const NO_ECS: Ecs = { agentAnswering: false, cluster: null, containerInstanceArn
 export class Sampler {
   readonly #host: Host;
   readonly #settings: SamplerSettings;
+  readonly #files: KeptFiles;
   readonly #cpu: CpuTracker;
   readonly #disks: DiskCollector;
   readonly #docker: DockerCollector;
@@ -50,8 +52,9 @@ export class Sampler {
   constructor(host: Host, settings: SamplerSettings) {
     this.#host = host;
     this.#settings = settings;
-    this.#cpu = new CpuTracker(host);
-    this.#disks = new DiskCollector(host, {
+    this.#files = new KeptFiles(host);
+    this.#cpu = new CpuTracker(host, this.#files);
+    this.#disks = new DiskCollector(host, this.#files, {
       alwaysReported: [settings.storeMount, ...settings.volumes.map((v) => v.mountPoint)],
       btrfsMount: settings.storeOnBtrfs ? settings.storeMount : null,
     });
@@ -66,12 +69,13 @@ export class Sampler {
         return fallback;
       });
     const host = this.#host;
+    const files = this.#files;
     const [cpu, memory, load, procs, network, disks, docker, ecs] = await Promise.all([
       this.#cpu.read(),
-      host.readText('/proc/meminfo').then(parseMeminfo),
-      host.readText('/proc/loadavg').then(parseLoadavg),
+      files.read('/proc/meminfo').then(parseMeminfo),
+      files.read('/proc/loadavg').then(parseLoadavg),
       host.readdir('/proc').then(countProcesses),
-      host.readText('/proc/net/dev').then(parseNetDev),
+      files.read('/proc/net/dev').then(parseNetDev),
       optional('disks', () => this.#disks.read(), null),
       optional('docker', () => this.#docker.read(), null),
       optional('ecs', () => readEcs(host, this.#settings.introspectionUrl), NO_ECS),
@@ -92,6 +96,11 @@ export class Sampler {
       agent: agentProcess(),
       errors,
     };
+  }
+
+  /** Closes the /proc files kept open between samples. */
+  close(): Promise<void> {
+    return this.#files.close();
   }
 }
 

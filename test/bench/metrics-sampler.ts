@@ -62,6 +62,7 @@ for (let i = 0; i < samples; i++) await sampler.sample();
 const latencyMsPerSample = (performance.now() - started) / samples;
 const cpuMsPerSample = (cpuMs() - cpuStart) / samples;
 gc();
+await sampler.close();
 const figures: SamplerFigures = {
   rssLoadedMb,
   rssAfterWarmUpMb,

@@ -13,11 +13,12 @@
  *   `collect[]=cpu,meminfo,loadavg,filesystem,netdev,stat` and of its full default.
  * - processes started: the kernel's fork counter (/proc/stat "processes") over
  *   the run, so it includes anything else this machine started meanwhile.
- * - /proc reads: readFile per file per sample against file handles kept open and read from offset 0.
+ * - /proc reads: readFile per file per sample against the Host's readers (files kept open, read from
+ *   offset 0 until a read returns nothing), as the sampler now reads them.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import si from 'systeminformation';
 
 import { bundleAgent } from '../../packaging/build/bundle.ts';
+import { RealHost } from '../../src/host/real-host.ts';
 import { freePort } from '../integration/metrics/free-port.ts';
 import type { SamplerFigures } from './metrics-sampler.ts';
 
@@ -155,7 +157,7 @@ async function scrape(pid: number, url: string, name: string): Promise<Figures> 
   };
 }
 
-/** CPU ms per sample of reading the /proc files a sample reads: readFile each time, or handles kept open and read from offset 0. */
+/** CPU ms per sample of reading the /proc files a sample reads: readFile each time, or the Host's readers kept open. */
 async function procReads(): Promise<{ readFileMs: number; keptOpenMs: number }> {
   const cpuMs = (): number => {
     const { user, system } = process.cpuUsage();
@@ -167,19 +169,14 @@ async function procReads(): Promise<{ readFileMs: number; keptOpenMs: number }> 
     for (let i = 0; i < PROC_READS; i++) await read();
     return (cpuMs() - start) / PROC_READS;
   };
-  const handles = await Promise.all(PROC_FILES.map((file) => open(file, 'r')));
-  const buffers = handles.map(() => Buffer.allocUnsafe(256 * 1024));
+  const host = new RealHost('/');
+  const readers = await Promise.all(PROC_FILES.map((file) => host.openReader(file)));
   try {
     const readFileMs = await perSample(() => Promise.all(PROC_FILES.map((file) => readFile(file, 'utf8'))));
-    const keptOpenMs = await perSample(() =>
-      Promise.all(handles.map(async (handle, index) => {
-        const buffer = buffers[index] as Buffer;
-        return buffer.toString('utf8', 0, (await handle.read(buffer, 0, buffer.length, 0)).bytesRead);
-      })),
-    );
+    const keptOpenMs = await perSample(() => Promise.all(readers.map((reader) => reader.read())));
     return { readFileMs, keptOpenMs };
   } finally {
-    await Promise.all(handles.map((handle) => handle.close()));
+    await Promise.all(readers.map((reader) => reader.close()));
   }
 }
 

@@ -4,6 +4,7 @@ import type {
   ExecOptions,
   ExecResult,
   FileInfo,
+  FileReader,
   FsStats,
   Host,
   HttpRequest,
@@ -60,6 +61,8 @@ export class FakeHost implements Host {
   readonly filesystems = new Map<string, FsStats>();
   /** Servers started with serveHttp, by URL: tests call their handlers directly. */
   readonly servers = new Map<string, ServeHandler>();
+  /** Paths of the readers opened with openReader and not closed yet (one entry per reader). */
+  readonly openReaders: string[] = [];
   clock = new Date('2026-11-22T12:00:00Z');
   slept = 0;
 
@@ -176,6 +179,29 @@ export class FakeHost implements Host {
     if (!file) throw Object.assign(new Error(`ENOENT: ${from}`), { code: 'ENOENT' });
     this.files.delete(from);
     this.files.set(to, file);
+  }
+
+  async linkExclusive(from: string, to: string): Promise<boolean> {
+    if ((await this.lstat(to)) !== null) return false;
+    const file = this.files.get(from);
+    if (!file) throw Object.assign(new Error(`ENOENT: ${from}`), { code: 'ENOENT' });
+    this.writes.push(to);
+    this.files.set(to, file);
+    return true;
+  }
+
+  /** Each read reads the in-memory file (through readText) as it is then. */
+  async openReader(path: string): Promise<FileReader> {
+    await this.readText(path);
+    this.openReaders.push(path);
+    let open = true;
+    return {
+      read: () => (open ? this.readText(path) : Promise.reject(new Error(`EBADF: ${path} was closed`))),
+      close: async () => {
+        if (open) this.openReaders.splice(this.openReaders.indexOf(path), 1);
+        open = false;
+      },
+    };
   }
 
   async readFileNoFollow(base: string, relative: string, maxBytes: number): Promise<NoFollowFile | null> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -39,7 +39,10 @@ test('SIGKILL mid-write, a torn segment and a leftover temporary file: the spool
   const segments = readdirSync(dir).filter((name) => name.endsWith('.seg')).sort();
   const newest = join(dir, segments.at(-1) as string);
   truncateSync(newest, Math.floor(readFileSync(newest).length / 2));
-  writeFileSync(join(dir, '.000000099999-1-1.seg.1.dead.tmp'), '{"half');
+  const leftover = join(dir, '.000000099999-1-1.seg.1.dead.tmp');
+  writeFileSync(leftover, '{"half');
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(leftover, hourAgo, hourAgo); // left by a crash an hour ago, not being written by a live writer
 
   const second = await writeThenKill(dir, 10);
   assert.equal(second.opened, segments.length, 'the restarted writer opened the spool (a torn segment is found when it is read)');

@@ -64,6 +64,7 @@ test('a Btrfs store reports what btrfs filesystem usage prints, and a data volum
       { device: '/dev/nvme9n1', mountPoint: join(dir, 'absent') },
     ],
   });
+  t.after(() => sampler.close());
   const sample = await sampler.sample();
   assert.equal(execs, 0, 'no process is started');
 

@@ -6,10 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
+
+import { build } from 'esbuild';
 
 import { type BuiltPackage, buildPackages } from '../../../packaging/build.ts';
 import { buildRpms } from '../../support/rpm-repo.ts';
@@ -21,6 +23,7 @@ const NEXT_VERSION = PACKAGE_VERSION.replace(/\d+$/, (patch) => String(Number(pa
 const NODE_VERSION: string = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')).devDependencies.node;
 const AGENT_ENV = '/etc/ecs-host-agent/agent.env';
 const ENABLED_LINK = '/etc/systemd/system/multi-user.target.wants/ecs-host-agent.service';
+const RPM_LICENSES = '/usr/share/licenses/ecs-host-agent';
 const CHROOT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
 
 let work: string;
@@ -80,6 +83,44 @@ function systemctlActions(root: string): string[] {
   return calls.filter((call) => call !== 'daemon-reload');
 }
 
+interface NpmPackage {
+  readonly dir: string;
+  readonly name: string;
+  readonly version: string;
+  readonly licenseFiles: readonly string[];
+}
+
+/** The npm packages in the agent's bundle, found afresh from esbuild's own account of its inputs. */
+async function bundledNpmPackages(): Promise<NpmPackage[]> {
+  const { metafile } = await build({ absWorkingDir: REPO, entryPoints: ['src/cli/main.ts'], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, outfile: 'bundle.mjs', logLevel: 'error' });
+  const dirs = new Set(Object.keys(metafile.inputs).flatMap((input) => /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? []));
+  return [...dirs].map((dir) => {
+    const { name, version } = JSON.parse(readFileSync(`${REPO}${dir}/package.json`, 'utf8'));
+    const licenseFiles = readdirSync(`${REPO}${dir}`).filter((file) => /^licen[cs]e/i.test(file)).map((file) => `${REPO}${dir}/${file}`);
+    return { dir, name, version, licenseFiles };
+  });
+}
+
+/** Licence texts compared by their words: the Debian copyright file indents them and writes blank lines as " .". */
+function words(text: string): string {
+  return text.replace(/^ \.$/gm, '').replace(/\s+/g, ' ').trim();
+}
+
+/** THIRD-PARTY-LICENSES by heading ("name version (licence)" between two rules). */
+function headedSections(text: string): Map<string, string> {
+  const parts = text.split(/^={79}\n(.+)\n={79}\n/m);
+  const sections = new Map<string, string>();
+  for (let i = 1; i < parts.length; i += 2) sections.set(parts[i] ?? '', parts[i + 1] ?? '');
+  return sections;
+}
+
+function assertNonEmptyFile(path: string): string {
+  assert.ok(existsSync(path), `${path} is installed`);
+  const text = readFileSync(path, 'utf8');
+  assert.ok(text.trim().length > 0, `${path} is not empty`);
+  return text;
+}
+
 test('the .deb declares what it needs and its conffile, and holds the agent, its runtime, key and units', () => {
   const deb = pkg('deb', PACKAGE_VERSION);
   const field = (name: string) => execFileSync('dpkg-deb', ['--field', deb, name], { encoding: 'utf8' }).trim();
@@ -95,6 +136,25 @@ test('the .deb declares what it needs and its conffile, and holds the agent, its
     assert.match(contents, new RegExp(` \\.${path.replaceAll('.', '\\.')}\\n`), path);
   }
   assert.match(contents, /^-rw------- root\/root .* \.\/etc\/ecs-host-agent\/agent\.env$/m, 'agent.env may hold credentials: root only');
+});
+
+test('the .deb ships a DEP-5 copyright file with the licences of the agent, Node.js and every npm package in the bundle', async (t) => {
+  const root = `${scratchDir(t)}/deb`;
+  execFileSync('dpkg-deb', ['--extract', pkg('deb', PACKAGE_VERSION), root]);
+  const copyright = assertNonEmptyFile(`${root}/usr/share/doc/ecs-host-agent/copyright`);
+  assert.match(copyright, /^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\/\n/);
+  assert.match(copyright, /\n\nFiles: \*\nCopyright: ecs-host-agent maintainers\nLicense: Apache-2\.0\n\n/);
+  assert.match(copyright, /\n\nFiles: usr\/lib\/ecs-host-agent\/node\nCopyright: .+\nLicense: Node\.js\n Node\.js is licensed for use as follows:\n/);
+  const text = words(copyright);
+  assert.ok(text.includes(words(readFileSync(`${REPO}packaging/LICENSE`, 'utf8'))), "the agent's Apache-2.0 text");
+  const packages = await bundledNpmPackages();
+  assert.ok(packages.some((found) => found.name === '@aws-sdk/client-ecs') && packages.some((found) => found.name === 'winston'), 'the bundle holds npm packages');
+  for (const found of packages) {
+    const paragraph = copyright.split('\n\n').find((candidate) => candidate.startsWith(`Files: ${found.dir}/*\n`));
+    assert.ok(paragraph, `a Files paragraph for ${found.name} ${found.version}`);
+    assert.match(paragraph, new RegExp(`\nComment: ${found.name.replaceAll('.', '\\.')} ${found.version.replaceAll('.', '\\.')}$`));
+    for (const file of found.licenseFiles) assert.ok(words(paragraph).includes(words(readFileSync(file, 'utf8'))), `${file} in full`);
+  }
 });
 
 test('the .deb: real dpkg in a Debian root, enabled but never started in a chroot or image build, upgraded keeping an edited agent.env, purged', (t) => {
@@ -186,6 +246,10 @@ test('the .rpm lists its files, keeps agent.env as config(noreplace), requires g
     '/usr/lib/ecs-host-agent/node': '-rwxr-xr-x',
     '/usr/lib/systemd/system/ecs-host-agent-decommission.service': '-rw-r--r--',
     '/usr/lib/systemd/system/ecs-host-agent.service': '-rw-r--r--',
+    [RPM_LICENSES]: 'drwxr-xr-x',
+    [`${RPM_LICENSES}/LICENSE`]: '-rw-r--r-- l',
+    [`${RPM_LICENSES}/NODEJS-LICENSE`]: '-rw-r--r-- l',
+    [`${RPM_LICENSES}/THIRD-PARTY-LICENSES`]: '-rw-r--r-- l',
   });
   const requires = query('[%{REQUIRES} %{REQUIREFLAGS:depflags} %{REQUIREVERSION}\n]');
   assert.match(requires, /^glibc >= 2\.28$/m);
@@ -198,6 +262,26 @@ test('the .rpm lists its files, keeps agent.env as config(noreplace), requires g
   assert.doesNotMatch(scripts, /systemctl (start|restart|try-restart) /, 'every start is --no-block');
   for (const body of scripts.split(/^\S+ scriptlet \(using \/bin\/sh\):$/m).slice(1)) {
     assert.equal(spawnSync('sh', ['-n'], { input: body }).status, 0, `scriptlet parses:\n${body}`);
+  }
+});
+
+test('the .rpm installs the licences of the agent, Node.js and every npm package in the bundle as %license files', async (t) => {
+  const root = `${scratchDir(t)}/root`;
+  assert.equal(rpmIn(root, ['--initdb']).status, 0);
+  const installed = rpmIn(root, ['-i', '--nodeps', '--noscripts', pkg('rpm', PACKAGE_VERSION)]);
+  assert.equal(installed.status, 0, installed.output);
+  assert.equal(assertNonEmptyFile(`${root}${RPM_LICENSES}/LICENSE`), readFileSync(`${REPO}packaging/LICENSE`, 'utf8'));
+  assert.match(assertNonEmptyFile(`${root}${RPM_LICENSES}/NODEJS-LICENSE`), /^Node\.js is licensed for use as follows:\n/);
+  const thirdParty = assertNonEmptyFile(`${root}${RPM_LICENSES}/THIRD-PARTY-LICENSES`);
+  const sections = headedSections(thirdParty);
+  const packages = await bundledNpmPackages();
+  assert.equal(sections.size, packages.length, 'one section per bundled package');
+  for (const found of packages) {
+    const heading = [...sections.keys()].find((key) => key.startsWith(`${found.name} ${found.version} (`));
+    assert.ok(heading, `a section for ${found.name} ${found.version}`);
+    const body = words(sections.get(heading) ?? '');
+    assert.ok(body.length > 0, `${found.name}'s licence text`);
+    for (const file of found.licenseFiles) assert.ok(body.includes(words(readFileSync(file, 'utf8'))), `${file} in full`);
   }
 });
 

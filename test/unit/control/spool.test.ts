@@ -13,6 +13,18 @@ function spool(host: FakeHost, maxBytes = 2 ** 30, maxAgeMs = DAY): Spool {
   return new Spool(host, { dir: DIR, maxBytes, maxAgeMs }, silentLogger);
 }
 
+/** An open spool holding samples 1 … count, one segment each. */
+async function spoolOf(host: FakeHost, count: number): Promise<Spool> {
+  const writer = spool(host);
+  await writer.open();
+  for (let i = 1; i <= count; i++) await writer.append([sample(i)]);
+  return writer;
+}
+
+function segmentPath(host: FakeHost, sequence: number): string {
+  return [...host.files.keys()].find((p) => p.includes(`/${String(sequence).padStart(12, '0')}-`)) as string;
+}
+
 function freshHost(): FakeHost {
   const host = new FakeHost();
   host.clock = new Date(Date.UTC(2026, 10, 22, 13, 0, 0));
@@ -40,10 +52,8 @@ test('segments come back oldest first, in batches, and survive a reopen', async 
 
 test('a torn segment and a leftover temporary file are dropped and counted, not fatal', async () => {
   const host = freshHost();
-  const writer = spool(host);
-  await writer.open();
-  for (let i = 1; i <= 3; i++) await writer.append([sample(i)]);
-  const second = [...host.files.keys()].find((p) => p.includes('/000000000002-')) as string;
+  await spoolOf(host, 3);
+  const second = segmentPath(host, 2);
   const text = host.text(second) as string;
   host.putFile(second, text.slice(0, text.length - 40));
   host.putFile(`${DIR}/.000000000004-1-1.seg.123.abcd.tmp`, 'half');
@@ -81,4 +91,40 @@ test('samples older than the age cap are dropped when the spool opens or grows',
   await reopened.open();
   assert.deepEqual(reopened.status().pendingSamples, 1);
   assert.equal(reopened.status().droppedSamples, 2);
+});
+
+test('a name another writer took meanwhile is not overwritten: the segment takes the next sequence number', async () => {
+  const host = freshHost();
+  const writer = spool(host);
+  await writer.open();
+  const taken = `${DIR}/000000000001-${Date.parse(sample(1).time)}-1.seg`;
+  host.putFile(taken, encodeSegment([{ ...sample(1), id: 'the-other-writer' }]), 0o600);
+  await writer.append([sample(1)]);
+  assert.equal(host.files.has(`${DIR}/000000000002-${Date.parse(sample(1).time)}-1.seg`), true);
+  assert.deepEqual([...host.files.keys()].filter((path) => path.endsWith('.tmp')), [], 'the temporary name is removed');
+
+  const reader = spool(host);
+  await reader.open();
+  assert.deepEqual((await reader.oldest(10, 2 ** 20)).items.map((s) => s.id), ['the-other-writer', sample(1).id]);
+});
+
+test('another writer\'s temporary file is left alone while it may still be written; a crash\'s leftover is removed', async () => {
+  const host = freshHost();
+  const leftover = `${DIR}/.0f0e.seg.tmp`;
+  host.putFile(leftover, 'half');
+  host.clock = new Date(5 * 60_000); // FakeHost files are from time 0: five minutes old
+  await spool(host).open();
+  assert.equal(host.files.has(leftover), true);
+  host.clock = new Date(11 * 60_000);
+  await spool(host).open();
+  assert.equal(host.files.has(leftover), false);
+});
+
+test('a segment another process delivered and removed is gone, not dropped', async () => {
+  const host = freshHost();
+  const writer = await spoolOf(host, 2);
+  await host.rm(segmentPath(host, 1));
+  const batch = await writer.oldest(10, 2 ** 20);
+  assert.deepEqual(batch.items.map((s) => s.id), [sample(2).id]);
+  assert.deepEqual(writer.status(), { ...writer.status(), pendingSamples: 1, droppedSamples: 0 });
 });

@@ -202,20 +202,13 @@ export class RealHost implements Host {
     await withDirectoryBelow(base, await this.#resolve(base), relative, null, removeFileIn);
   }
 
-  async http(request: HttpRequest): Promise<HttpResponse> {
-    if (request.socketPath !== undefined || request.ca !== undefined || request.maxResponseBytes !== undefined) return nodeRequest(request);
-    const response = await fetch(request.url, {
-      method: request.method ?? 'GET',
-      headers: request.headers ?? {},
-      ...(request.body === undefined ? {} : { body: request.body }),
-      signal: AbortSignal.timeout(request.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS),
-      redirect: 'error',
-    });
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, key) => {
-      headers[key] = value;
-    });
-    return { status: response.status, headers, body: new Uint8Array(await response.arrayBuffer()) };
+  /**
+   * node:http(s) for every request, never fetch: one code path (unix sockets,
+   * CA bundles, body limits), redirects are not followed, and undici (about
+   * 12 MB of RSS) is never loaded by the daemon.
+   */
+  http(request: HttpRequest): Promise<HttpResponse> {
+    return nodeRequest(request);
   }
 
   tlsProbe(request: TlsProbeRequest): Promise<TlsProbeResult> {

@@ -20,6 +20,8 @@ import { PACKAGE_JSON } from '../../packaging/build/project.ts';
 import { STATUS_FILE } from '../../src/daemon/status-file.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
+/** The V8 flags packaging/wrapper.sh gives the packaged daemon, read from it so the two cannot drift. */
+const WRAPPER_FLAGS = /NODE_OPTIONS="([^"$]*)/.exec(readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8'))?.[1]?.trim() ?? '';
 const WARM_UP_S = 30;
 const PROBE_EVERY_S = 10;
 const TICKS_PER_S = 100;
@@ -50,9 +52,9 @@ try {
     `CONVERGE_INTERVAL=off\nUPDATES_CHECK_INTERVAL=off\nSPOT_INTERRUPTION_DRAIN=no\nMETRICS_SINK_FILE=${work}/metrics.ndjson\nSPOOL_DIR=${work}/spool\n`,
   );
   const started = Date.now();
-  daemon = spawn(process.execPath, [bundle, 'run', '--config', `${work}/agent.env`], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH ?? '' } });
+  daemon = spawn(process.execPath, [bundle, 'run', '--config', `${work}/agent.env`], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: WRAPPER_FLAGS } });
   const pid = daemon.pid as number;
-  console.log(`daemon (bundle, node ${process.versions.node}) for ${SECONDS} s, metrics every 60 s; probes every ${PROBE_EVERY_S} s after ${WARM_UP_S} s`);
+  console.log(`daemon (bundle, node ${process.versions.node}, ${WRAPPER_FLAGS || 'no V8 flags'}) for ${SECONDS} s, metrics every 60 s; probes every ${PROBE_EVERY_S} s after ${WARM_UP_S} s`);
   await delay(WARM_UP_S * 1000);
   const probes: Probe[] = [probe(pid, started)];
   while (probes.at(-1)!.atS < SECONDS) {

@@ -1,8 +1,10 @@
+import { join, resolve } from 'node:path';
+
 import { build, type Plugin } from 'esbuild';
 
 import { PACKAGE_JSON, PACKAGE_JSON_PATH, REPO } from './project.ts';
 
-/** Where the package installs the bundle's companions, relative to the bundle (see src/core/assets.ts). */
+/** Where the package installs the bundle's companions, relative to its files (see src/core/assets.ts). */
 const ASSET_DIR_IN_PACKAGE = './';
 
 /** Another entry bundled exactly as the agent is (the metrics benchmark's sampler loop), with extra constants. */
@@ -11,19 +13,35 @@ export interface BundleOptions {
   readonly define?: Readonly<Record<string, string>>;
 }
 
+/** The file node runs (`<name>.mjs`); the chunks it imports (chunk-<content hash>.mjs) sit next to it. */
+const ENTRY_NAME = 'ecs-host-agent';
+
+export interface Bundle {
+  /** The entry module, `outDir`/ecs-host-agent.mjs. */
+  readonly entry: string;
+  /** Every file written to `outDir`: the entry and its chunks. */
+  readonly files: readonly string[];
+  /** The files that went in, relative to the repository (whose npm packages' licences the packages ship). */
+  readonly inputs: readonly string[];
+}
+
 /**
- * The whole agent in one ES module: src/cli/main.ts with its dependencies.
- * CommonJS dependencies (winston, the AWS SDK) call require(), which an ES
- * module lacks, so the banner provides one. Returns the files that went in,
- * relative to the repository (whose npm packages' licences the packages ship).
+ * The agent as ES modules in `outDir`: src/cli/main.ts with its dependencies,
+ * split so that each command's implementation (a dynamic import, see
+ * src/cli/commands.ts) and what only it uses are chunks loaded when that
+ * command runs. CommonJS dependencies (winston, the AWS SDK) call require(),
+ * which an ES module lacks, so the banner provides one in every file.
  */
-export async function bundleAgent(outFile: string, version: string, options: BundleOptions = {}): Promise<string[]> {
+export async function bundleAgent(outDir: string, version: string, options: BundleOptions = {}): Promise<Bundle> {
   const { metafile } = await build({
     absWorkingDir: REPO,
     metafile: true,
-    entryPoints: [options.entryPoint ?? `${REPO}src/cli/main.ts`],
-    outfile: outFile,
+    entryPoints: [{ in: options.entryPoint ?? `${REPO}src/cli/main.ts`, out: ENTRY_NAME }],
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node24',
@@ -36,7 +54,8 @@ export async function bundleAgent(outFile: string, version: string, options: Bun
     define: { PACKAGED_ASSET_DIR: JSON.stringify(ASSET_DIR_IN_PACKAGE), ...options.define },
     plugins: [packageVersion(version)],
   });
-  return Object.keys(metafile.inputs);
+  const files = Object.keys(metafile.outputs).map((output) => resolve(REPO, output));
+  return { entry: join(outDir, `${ENTRY_NAME}.mjs`), files, inputs: Object.keys(metafile.inputs) };
 }
 
 /** package.json reaches the bundle as its name and the version being packaged, nothing else. */

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { debianCopyright } from './copyright.ts';
 import type { NodeRuntime } from './node-runtime.ts';
 import type { PackageMeta } from './package-meta.ts';
-import { BUNDLE_PATH, NODE_PATH, type PayloadFile } from './payload.ts';
+import { BUNDLE_FILES, NODE_PATH, type PayloadFile } from './payload.ts';
 import { PACKAGING } from './project.ts';
 import { type BundledPackage, thirdPartyLicenses } from './third-party.ts';
 
@@ -27,7 +27,7 @@ export function debLicenseFiles({ meta, node, bundled, dir }: LicenseSources): P
   const text = debianCopyright(meta, {
     agentLicense: AGENT_LICENSE,
     node: { path: NODE_PATH.slice(1), license: node.license },
-    bundlePath: BUNDLE_PATH.slice(1),
+    bundlePath: BUNDLE_FILES.slice(1),
     bundled,
   });
   writeFileSync(copyright, text);
@@ -38,7 +38,7 @@ export function debLicenseFiles({ meta, node, bundled, dir }: LicenseSources): P
 export function rpmLicenseFiles({ node, bundled, dir }: LicenseSources): PayloadFile[] {
   const thirdParty = `${dir}/THIRD-PARTY-LICENSES`;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(thirdParty, thirdPartyLicenses(bundled, BUNDLE_PATH));
+  writeFileSync(thirdParty, thirdPartyLicenses(bundled, BUNDLE_FILES));
   return [
     { path: `${RPM_LICENSE_DIR}/LICENSE`, source: AGENT_LICENSE, mode: 0o644, license: true },
     { path: `${RPM_LICENSE_DIR}/NODEJS-LICENSE`, source: node.license, mode: 0o644, license: true },

@@ -44,8 +44,8 @@ export async function buildPackages(options: BuildOptions): Promise<BuiltPackage
   mkdirSync(options.outDir, { recursive: true });
   const workDir = mkdtempSync(join(tmpdir(), 'ecs-host-agent-package-'));
   try {
-    const bundle = `${workDir}/ecs-host-agent.mjs`;
-    const bundled = bundledPackages(await bundleAgent(bundle, version), REPO);
+    const bundle = await bundleAgent(`${workDir}/bundle`, version);
+    const bundled = bundledPackages(bundle.inputs, REPO);
     const built: BuiltPackage[] = [];
     for (const arch of options.arches) {
       const node = nodeRuntime(arch, nodeVersion());

@@ -1,13 +1,15 @@
 import { chmodSync, constants, copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 
+import type { Bundle } from './bundle.ts';
 import { PACKAGING, REPO } from './project.ts';
 
 export const LIB_DIR = '/usr/lib/ecs-host-agent';
 export const CONFIG_DIR = '/etc/ecs-host-agent';
 export const MAIN_UNIT = 'ecs-host-agent.service';
 export const NODE_PATH = `${LIB_DIR}/node`;
-export const BUNDLE_PATH = `${LIB_DIR}/ecs-host-agent.mjs`;
+/** The bundle's entry and the chunks it loads, as licence texts name them. */
+export const BUNDLE_FILES = `${LIB_DIR}/*.mjs`;
 const SYSTEMD_DIR = `${REPO}systemd`;
 const UNIT_SUFFIXES = ['.service', '.timer', '.socket', '.path', '.target', '.mount'];
 
@@ -48,11 +50,11 @@ export function units(): Unit[] {
 }
 
 /** The files of a package; `unitDir` and the licence files differ between the deb and the rpm. */
-export function payloadFiles(bundle: string, node: string, unitDir: string, licenses: readonly PayloadFile[]): PayloadFile[] {
+export function payloadFiles(bundle: Bundle, node: string, unitDir: string, licenses: readonly PayloadFile[]): PayloadFile[] {
   return [
     { path: '/usr/bin/ecs-host-agent', source: `${PACKAGING}wrapper.sh`, mode: 0o755 },
     { path: NODE_PATH, source: node, mode: 0o755 },
-    { path: BUNDLE_PATH, source: bundle, mode: 0o644 },
+    ...bundle.files.map((source) => ({ path: `${LIB_DIR}/${basename(source)}`, source, mode: 0o644 })),
     { path: `${LIB_DIR}/keys/amazon-ecs-agent.asc`, source: `${PACKAGING}keys/amazon-ecs-agent.asc`, mode: 0o644 },
     { path: `${CONFIG_DIR}/agent.env`, source: `${PACKAGING}agent.env`, mode: 0o600, config: true },
     ...units().map((unit) => ({ path: `${unitDir}/${unit.name}`, source: unit.source, mode: 0o644 })),

@@ -3,18 +3,13 @@ import { ExitCode } from '../core/errors.ts';
 import { applyAll, type ConcernOutcome } from '../core/runner.ts';
 import { proveRegistration } from '../ecs-agent/prove.ts';
 import type { Registration } from '../ecs-agent/registration.ts';
-import type { Command } from './command.ts';
-import { CONVERGE_CONFIG_FLAGS, CONVERGE_OPTIONS, CONVERGE_USAGE, concernContext, planConcerns } from './converge.ts';
+import type { CommandImplementation } from './command.ts';
+import { concernContext, planConcerns } from './converge.ts';
 import type { Context } from './context.ts';
 import { printPlan } from './plan.ts';
 import { renderOutcomes } from './render.ts';
 
-export const apply: Command = {
-  name: 'apply',
-  summary: 'converge this system: install and configure Docker and ECS, then prove the instance registered',
-  usage: `apply [--dry-run] [--no-verify] ${CONVERGE_USAGE}`,
-  options: { ...CONVERGE_OPTIONS, 'dry-run': { type: 'boolean' }, 'no-verify': { type: 'boolean' } },
-  configFlags: CONVERGE_CONFIG_FLAGS,
+export const apply: CommandImplementation = {
   async run(context, flags) {
     const concerns = await concernContext(context, flags);
     if (flags['dry-run']) return printPlan(context, concerns.os.root, concerns.os.release.prettyName, await planConcerns(concerns));

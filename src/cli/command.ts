@@ -2,16 +2,23 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 
 import type { KeyName } from '../core/config/keys.ts';
 import type { Context } from './context.ts';
+import type { Output } from './output.ts';
 
 /**
- * One CLI command per file, corepack-style: it declares its flags, and gets a
- * Context with config, Host and output injected.
+ * One CLI command: a light descriptor (src/cli/commands.ts) with what --help,
+ * argument parsing and config need, and its implementation in its own file,
+ * imported only when the command runs so that start-up evaluates nothing else.
  */
 export type ConfigFlag = KeyName | { readonly key: KeyName; readonly value: string };
 
 export type FlagValues = Readonly<Record<string, string | boolean | undefined>>;
 
-export interface Command {
+/** What a command's file exports: it gets a Context with config, Host and output injected. */
+export interface CommandImplementation<C extends Output = Context> {
+  run(context: C, flags: FlagValues, operands: readonly string[]): Promise<number>;
+}
+
+interface CommandDescriptor {
   readonly name: string;
   readonly summary: string;
   /** Extra usage lines after "ecs-host-agent <name>". */
@@ -19,8 +26,14 @@ export interface Command {
   readonly options: ParseArgsOptionsConfig;
   /** Flags that set a config key: flag name → key (a boolean flag sets "yes"), or key and the value it sets. */
   readonly configFlags?: Readonly<Record<string, ConfigFlag>>;
-  run(context: Context, flags: FlagValues, operands: readonly string[]): Promise<number>;
 }
+
+export type Command = CommandDescriptor &
+  (
+    | { readonly outputOnly?: false; load(): Promise<CommandImplementation> }
+    /** Needs no config, Host or logger, so none of them is loaded (and a broken config cannot stop it). */
+    | { readonly outputOnly: true; load(): Promise<CommandImplementation<Output>> }
+  );
 
 export const COMMON_OPTIONS = {
   root: { type: 'string' },

@@ -6,23 +6,16 @@ import type { Host } from '../host/host.ts';
 import { readTextIfExists } from '../host/host.ts';
 import { RealHost } from '../host/real-host.ts';
 import type { Command, ConfigFlag, FlagValues } from './command.ts';
+import { createOutput, type Environment, type Output } from './output.ts';
 
 /** What a command gets: config, the Host it manages, a logger and stdout. */
-export interface Context {
+export interface Context extends Output {
   readonly config: Config;
   /** The managed system: this machine, or the image root given with --root. */
   readonly host: Host;
   readonly logger: Logger;
-  readonly json: boolean;
-  out(text: string): void;
   /** Reads the config file and environment again (the daemon's SIGHUP). */
   reloadConfig(): Promise<Config>;
-}
-
-export interface Environment {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
 }
 
 export async function createContext(command: Command, flags: FlagValues, environment: Environment): Promise<Context> {
@@ -31,14 +24,7 @@ export async function createContext(command: Command, flags: FlagValues, environ
   const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
-  return {
-    config,
-    host,
-    logger,
-    json: flags.json === true,
-    out: (text) => environment.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    reloadConfig: load,
-  };
+  return { ...createOutput(flags, environment), config, host, logger, reloadConfig: load };
 }
 
 async function readConfig(command: Command, flags: FlagValues, environment: Environment): Promise<Config> {

@@ -7,10 +7,9 @@ import { type ListenAddress, loopbackListen } from '../core/config/keys.ts';
 import { InvalidValue } from '../core/config/values.ts';
 import { ConfigError, ExitCode, UsageError } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
+import { DEFAULT_CONTROL_LISTEN } from './commands.ts';
 import type { Context } from './context.ts';
-
-const DEFAULT_LISTEN = '127.0.0.1:8480';
 
 /**
  * The reference receiver of the control protocol on a loopback port, to try
@@ -18,13 +17,9 @@ const DEFAULT_LISTEN = '127.0.0.1:8480';
  * an endpoint of your own against it. Not a production endpoint: plain HTTP,
  * memory-bounded duplicate detection, files for storage.
  */
-export const controlServer: Command = {
-  name: 'control-server',
-  summary: 'run the reference receiver of the control protocol on a loopback port (for trials and tests)',
-  usage: `control-server [--listen ${DEFAULT_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]`,
-  options: { listen: { type: 'string' }, 'token-file': { type: 'string' }, 'data-dir': { type: 'string' }, 'users-file': { type: 'string' } },
+export const controlServer: CommandImplementation = {
   async run(context, flags) {
-    const listen = listenFlag(typeof flags.listen === 'string' ? flags.listen : DEFAULT_LISTEN);
+    const listen = listenFlag(typeof flags.listen === 'string' ? flags.listen : DEFAULT_CONTROL_LISTEN);
     const token = typeof flags['token-file'] === 'string' ? await readToken(context.host, flags['token-file']) : null;
     const dataDir = typeof flags['data-dir'] === 'string' ? flags['data-dir'] : null;
     const usersFile = typeof flags['users-file'] === 'string' ? flags['users-file'] : null;

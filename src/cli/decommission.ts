@@ -7,20 +7,14 @@ import { type DecommissionPreview, previewDecommission } from '../decommission/p
 import { decommissionFailure, reportDecommissionTo } from '../decommission/report.ts';
 import { shutdownKind } from '../decommission/shutdown.ts';
 import { DRAIN_POLL_INTERVAL_MS, localEcsClient } from '../ecs-agent/drain.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 import { inspectManageable } from './inspect.ts';
 
 /** At poweroff the unit's TimeoutStopSec (6 minutes) must never be what ends the drain. */
 const SHUTDOWN_TIMEOUT_CAP_MS = 5 * 60_000;
 
-export const decommissionCommand: Command = {
-  name: 'decommission',
-  summary: 'drain this container instance, stop ecs-init, optionally deregister it, clear the agent state',
-  usage:
-    'decommission [--deregister] [--timeout D] [--dry-run] [--json]   (--dry-run: what it would do, read-only)\n       ecs-host-agent decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
-  options: { deregister: { type: 'boolean' }, timeout: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'on-shutdown': { type: 'boolean' } },
-  configFlags: { timeout: 'DECOMMISSION_TIMEOUT' },
+export const decommissionCommand: CommandImplementation = {
   async run(context, flags, operands) {
     if (operands.length > 0) throw new UsageError(`decommission: unexpected ${JSON.stringify(operands[0])}`);
     if (context.host.root !== '/') throw new UsageError('decommission acts on the running host; an image root (--root) has no container instance');

@@ -3,13 +3,9 @@ import { ExitCode, UsageError } from '../core/errors.ts';
 import { CHECKS } from '../doctor/checks/index.ts';
 import { createDoctorContext } from '../doctor/context.ts';
 import { counts, renderReports, runChecks } from '../doctor/run.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 
-export const doctor: Command = {
-  name: 'doctor',
-  summary: 'check why this host would not register or not be healthy: each check with its verdict, evidence and fix',
-  usage: 'doctor [--json]',
-  options: {},
+export const doctor: CommandImplementation = {
   async run(context, _flags, operands) {
     if (operands.length > 0) throw new UsageError(`doctor: unexpected ${JSON.stringify(operands[0])}`);
     if (context.host.root !== '/') throw new UsageError('doctor examines the running system; an image root (--root) has nothing running');

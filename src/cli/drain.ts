@@ -3,15 +3,10 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import { formatDuration } from '../core/config/values.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
 import { describeRemaining, DRAIN_POLL_INTERVAL_MS, drainInstance, type InstanceRef, localEcsClient, localInstance } from '../ecs-agent/drain.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 
-export const drain: Command = {
-  name: 'drain',
-  summary: 'set this container instance DRAINING and wait until its tasks are gone (maintenance by hand)',
-  usage: 'drain [--timeout D] [--dry-run] [--json]   (D like 30m; default DRAIN_TIMEOUT)',
-  options: { timeout: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-  configFlags: { timeout: 'DRAIN_TIMEOUT' },
+export const drain: CommandImplementation = {
   async run(context, flags) {
     const { ecs, instance } = await thisInstance(context, 'drain');
     const timeoutMs = context.config.DRAIN_TIMEOUT;

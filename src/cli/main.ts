@@ -2,31 +2,15 @@
 import { parseArgs } from 'node:util';
 
 import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../core/errors.ts';
-import { createLogger } from '../core/logger.ts';
-import { type Command, COMMON_OPTIONS, COMMON_USAGE } from './command.ts';
-import { createContext, type Environment } from './context.ts';
-import { activate } from './activate.ts';
-import { apply } from './apply.ts';
-import { controlServer } from './control-server.ts';
-import { decommissionCommand } from './decommission.ts';
-import { detect } from './detect.ts';
-import { doctor } from './doctor.ts';
-import { drain } from './drain.ts';
-import { metrics } from './metrics.ts';
-import { plan } from './plan.ts';
-import { run } from './run.ts';
-import { status } from './status.ts';
-import { storage } from './storage.ts';
-import { updates } from './updates.ts';
-import { users } from './users.ts';
-import { version } from './version.ts';
+import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues } from './command.ts';
+import { COMMANDS, VERSION_COMMAND } from './commands.ts';
+import { createOutput, type Environment } from './output.ts';
 
-/** One binary for the CLI and the systemd unit; every command lives in its own file. */
-export const COMMANDS: readonly Command[] = [detect, plan, apply, run, status, storage, users, metrics, updates, drain, activate, controlServer, doctor, decommissionCommand, version];
+export { COMMANDS };
 
 export async function main(argv: readonly string[], environment: Environment): Promise<number> {
   const [given, ...rest] = argv;
-  const name = given === '--version' ? version.name : given;
+  const name = given === '--version' ? VERSION_COMMAND : given;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     environment.stdout.write(overview());
     return name === undefined ? ExitCode.usage : ExitCode.ok;
@@ -39,12 +23,19 @@ export async function main(argv: readonly string[], environment: Environment): P
       environment.stdout.write(commandHelp(command));
       return ExitCode.ok;
     }
-    const context = await createContext(command, values, environment);
-    return await command.run(context, values, positionals);
+    return await runCommand(command, values, positionals, environment);
   } catch (error) {
-    report(error, environment);
+    await report(error, environment);
     return exitCodeOf(error);
   }
+}
+
+/** Loads what the command needs and nothing more: config, logger and Host only for those that use them. */
+async function runCommand(command: Command, flags: FlagValues, operands: readonly string[], environment: Environment): Promise<number> {
+  if (command.outputOnly) return (await command.load()).run(createOutput(flags, environment), flags, operands);
+  const { createContext } = await import('./context.ts');
+  const context = await createContext(command, flags, environment);
+  return (await command.load()).run(context, flags, operands);
 }
 
 function parseCommandLine(command: Command, args: readonly string[]) {
@@ -55,7 +46,8 @@ function parseCommandLine(command: Command, args: readonly string[]) {
   }
 }
 
-function report(error: unknown, environment: Environment): void {
+async function report(error: unknown, environment: Environment): Promise<void> {
+  const { createLogger } = await import('../core/logger.ts');
   const logger = createLogger({ level: 'error', journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const evidence = error instanceof RefusedError && error.evidence.length ? { evidence: error.evidence } : {};
   const hint = error instanceof UsageError ? ' (see ecs-host-agent --help)' : '';

@@ -3,14 +3,10 @@ import { MetricsRunner } from '../metrics/job.ts';
 import { renderSample } from '../metrics/render.ts';
 import type { Sample } from '../metrics/sample.ts';
 import { Sampler, samplerSettings } from '../metrics/sampler.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 
-export const metrics: Command = {
-  name: 'metrics',
-  summary: 'take one sample of the host metrics and print it (--deliver: also send it as the daemon would)',
-  usage: 'metrics --once [--json] [--deliver]',
-  options: { once: { type: 'boolean' }, deliver: { type: 'boolean' } },
+export const metrics: CommandImplementation = {
   async run(context, flags, operands) {
     if (flags.once !== true) throw new UsageError('metrics: pass --once (the daemon samples every METRICS_INTERVAL by itself)');
     if (operands.length > 0) throw new UsageError(`metrics: unexpected ${JSON.stringify(operands[0])}`);

@@ -1,16 +1,11 @@
 import { ExitCode } from '../core/errors.ts';
-import type { Command } from './command.ts';
-import { CONVERGE_CONFIG_FLAGS, CONVERGE_OPTIONS, CONVERGE_USAGE, concernContext, planConcerns } from './converge.ts';
+import type { CommandImplementation } from './command.ts';
+import { concernContext, planConcerns } from './converge.ts';
 import type { Context } from './context.ts';
 import { renderPlan } from './render.ts';
 import type { ConcernPlan } from '../core/runner.ts';
 
-export const plan: Command = {
-  name: 'plan',
-  summary: 'show every step the agent would take on this system, changing nothing',
-  usage: `plan ${CONVERGE_USAGE}`,
-  options: CONVERGE_OPTIONS,
-  configFlags: CONVERGE_CONFIG_FLAGS,
+export const plan: CommandImplementation = {
   async run(context, flags) {
     const concerns = await concernContext(context, flags);
     return printPlan(context, concerns.os.root, concerns.os.release.prettyName, await planConcerns(concerns));

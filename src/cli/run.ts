@@ -6,15 +6,11 @@ import { runDaemon } from '../daemon/daemon.ts';
 import { JOBS } from '../daemon/jobs.ts';
 import { createNotifier } from '../daemon/notify.ts';
 import { gatherOsFacts, type OsFacts } from '../os/facts.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 import { inspectManageable } from './inspect.ts';
 
-export const run: Command = {
-  name: 'run',
-  summary: 'run as the daemon: converge at start and on a schedule, run the recurring jobs (systemd unit)',
-  usage: 'run',
-  options: {},
+export const run: CommandImplementation = {
   async run(context) {
     if (context.host.root !== '/') throw new UsageError('run manages this machine; use plan or apply with --root');
     const stop = new AbortController();

@@ -2,14 +2,10 @@ import { ExitCode } from '../core/errors.ts';
 import { LOCK_FILE, startTime } from '../daemon/lock.ts';
 import type { SpoolStatus } from '../control/protocol.ts';
 import { type DaemonStatus, readStatus } from '../daemon/status-file.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 
-export const status: Command = {
-  name: 'status',
-  summary: 'show what the daemon last did for each task, when, and with what result',
-  usage: 'status [--json]',
-  options: {},
+export const status: CommandImplementation = {
   async run(context) {
     const last = await readStatus(context.host);
     const running = last !== null && last.state === 'running' && (await isRunning(context, last.pid));

@@ -5,17 +5,13 @@ import { formatBytes as bytes } from '../concerns/block/usage.ts';
 import { growStore } from '../concerns/storage/grow.ts';
 import { type StorageSettings, storageSettings } from '../concerns/storage/settings.ts';
 import { type StorageStatus, storageStatus } from '../concerns/storage/status.ts';
-import type { Command, FlagValues } from './command.ts';
+import type { CommandImplementation, FlagValues } from './command.ts';
 import type { Context } from './context.ts';
 import { concernContext } from './converge.ts';
 
 const SUBCOMMANDS = 'status or grow';
 
-export const storage: Command = {
-  name: 'storage',
-  summary: "report on Docker's Btrfs image store, or grow it online",
-  usage: 'storage status [--json]\n       ecs-host-agent storage grow [--size N] [--json]   (N like 200G; btrfs-file only)',
-  options: { size: { type: 'string' } },
+export const storage: CommandImplementation = {
   async run(context, flags, operands) {
     const [subcommand, ...extra] = operands;
     if (subcommand !== 'status' && subcommand !== 'grow') throw new UsageError(`storage: expected ${SUBCOMMANDS}, got ${JSON.stringify(subcommand ?? '')}`);

@@ -7,16 +7,11 @@ import type { SecurityUpdate, UpdateManager } from '../concerns/updates/types.ts
 import { isInsideWindow } from '../concerns/updates/window.ts';
 import type { ConcernContext } from '../core/concern.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 import { concernContext } from './converge.ts';
 
-export const updates: Command = {
-  name: 'updates',
-  summary: 'list pending security updates, or apply them and reboot (drained, in the window, a few hosts at a time)',
-  usage: 'updates check [--json]\n       ecs-host-agent updates apply [--reboot=never|if-needed|always] [--dry-run] [--json]',
-  options: { reboot: { type: 'string' }, 'dry-run': { type: 'boolean' } },
-  configFlags: { reboot: 'REBOOT_POLICY' },
+export const updates: CommandImplementation = {
   async run(context, flags, operands) {
     const [subcommand, ...extra] = operands;
     if (subcommand !== 'check' && subcommand !== 'apply') throw new UsageError(`updates: expected check or apply, got ${JSON.stringify(subcommand ?? '')}`);

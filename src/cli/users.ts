@@ -1,15 +1,11 @@
 import { summarizeSync, syncFailed, syncUsers, type UsersSyncReport } from '../concerns/users/sync.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
-import type { Command } from './command.ts';
+import type { CommandImplementation } from './command.ts';
 import { concernContext } from './converge.ts';
 
 const SUBCOMMANDS = ['sync'];
 
-export const users: Command = {
-  name: 'users',
-  summary: 'sync SSH users (keys, groups, sudo) from USERS_SOURCE; touches only the accounts the agent created',
-  usage: 'users sync [--dry-run] [--json] [--root DIR]',
-  options: { 'dry-run': { type: 'boolean' } },
+export const users: CommandImplementation = {
   async run(context, flags, operands) {
     const [subcommand, ...extra] = operands;
     if (subcommand === undefined || !SUBCOMMANDS.includes(subcommand)) {

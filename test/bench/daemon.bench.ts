@@ -45,8 +45,7 @@ const work = mkdtempSync(join(tmpdir(), 'eha-bench-daemon-'));
 const previousStatus = existsSync(STATUS_FILE) ? readFileSync(STATUS_FILE) : null;
 let daemon: ChildProcess | undefined;
 try {
-  const bundle = `${work}/ecs-host-agent.mjs`;
-  await bundleAgent(bundle, PACKAGE_JSON.version);
+  const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
   writeFileSync(
     `${work}/agent.env`,
     `CONVERGE_INTERVAL=off\nUPDATES_CHECK_INTERVAL=off\nSPOT_INTERRUPTION_DRAIN=no\nMETRICS_SINK_FILE=${work}/metrics.ndjson\nSPOOL_DIR=${work}/spool\n`,

@@ -3,8 +3,9 @@
  * bundle built as the package builds the agent (packaging/build/bundle.ts) and
  * run by Node 24 without type stripping, as the packaged daemon runs. Built
  * twice: with WHOLE_AGENT the bundle first loads every module the daemon loads
- * (src/cli/main.ts and all it imports), so its RSS is the shipped daemon's;
- * without, only what a sample needs. Prints one JSON line of figures.
+ * (src/cli/main.ts, the context and the run command, and all they import), so
+ * its RSS is the shipped daemon's; without, only what a sample needs. Prints
+ * one JSON line of figures.
  *
  * Usage: node sampler.mjs SAMPLES WARM_UP
  */
@@ -42,7 +43,7 @@ function cpuMs(): number {
 }
 
 const [samples = 1000, warmUp = 200] = process.argv.slice(2).map(Number);
-if (WHOLE_AGENT) await import('../../src/cli/main.ts');
+if (WHOLE_AGENT) await Promise.all([import('../../src/cli/main.ts'), import('../../src/cli/context.ts'), import('../../src/cli/run.ts')]);
 let execs = 0;
 const sampler = new Sampler(new RealHost('/', () => execs++), {
   dockerSocket: '/var/run/docker.sock',

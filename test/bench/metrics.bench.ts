@@ -74,10 +74,9 @@ interface Bundles {
 async function bundleSampler(dir: string): Promise<Bundles> {
   const entryPoint = fileURLToPath(new URL('metrics-sampler.ts', import.meta.url));
   const bundle = async (wholeAgent: boolean): Promise<string> => {
-    const outFile = join(dir, `sampler-${wholeAgent ? 'agent' : 'only'}.mjs`);
+    const outDir = join(dir, `sampler-${wholeAgent ? 'agent' : 'only'}`);
     // import.meta.main false: the whole agent's main.ts is loaded, not run.
-    await bundleAgent(outFile, '0.0.0-bench', { entryPoint, define: { WHOLE_AGENT: String(wholeAgent), 'import.meta.main': 'false' } });
-    return outFile;
+    return (await bundleAgent(outDir, '0.0.0-bench', { entryPoint, define: { WHOLE_AGENT: String(wholeAgent), 'import.meta.main': 'false' } })).entry;
   };
   return { samplerOnly: await bundle(false), wholeAgent: await bundle(true) };
 }

@@ -37,8 +37,7 @@ function timeRuns(entry: string, args: readonly string[], env: NodeJS.ProcessEnv
 
 const work = mkdtempSync(join(tmpdir(), 'eha-bench-startup-'));
 try {
-  const bundle = `${work}/ecs-host-agent.mjs`;
-  await bundleAgent(bundle, PACKAGE_JSON.version);
+  const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
   const { NODE_EXTRA_CA_CERTS: configuredCa, ...withoutCa } = process.env;
   const caFile = configuredCa ?? (existsSync(SYSTEM_CA_FILE) ? SYSTEM_CA_FILE : undefined);
   const environments: [string, NodeJS.ProcessEnv][] = [['unset', withoutCa]];

@@ -36,7 +36,9 @@ test('run: ready and watchdog over NOTIFY_SOCKET, one instance, SIGHUP keeps a g
   daemon.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   t.after(() => daemon.exitCode === null && daemon.kill('SIGKILL'));
 
-  await notify.waitFor(/READY=1/);
+  await notify.waitFor(/READY=1/).catch((error: Error) => {
+    throw new Error(`${error.message}; the daemon said: ${stderr || '(nothing)'}`);
+  });
   await notify.waitFor(/WATCHDOG=1/);
   assert.match(readFileSync(LOCK_FILE, 'utf8'), new RegExp(`^${daemon.pid} \\d+\n$`));
 

@@ -24,6 +24,8 @@ const NODE_VERSION: string = JSON.parse(readFileSync(`${REPO}package.json`, 'utf
 const AGENT_ENV = '/etc/ecs-host-agent/agent.env';
 const ENABLED_LINK = '/etc/systemd/system/multi-user.target.wants/ecs-host-agent.service';
 const RPM_LICENSES = '/usr/share/licenses/ecs-host-agent';
+/** The bundle's chunks (packaging/build/bundle.ts), named by their content. */
+const CHUNK = /^\/usr\/lib\/ecs-host-agent\/chunk-[A-Z0-9]+\.mjs$/;
 const CHROOT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
 
 let work: string;
@@ -136,6 +138,7 @@ test('the .deb declares what it needs and its conffile, and holds the agent, its
     assert.match(contents, new RegExp(` \\.${path.replaceAll('.', '\\.')}\\n`), path);
   }
   assert.match(contents, /^-rw------- root\/root .* \.\/etc\/ecs-host-agent\/agent\.env$/m, 'agent.env may hold credentials: root only');
+  assert.match(contents, /^-rw-r--r-- root\/root .* \.\/usr\/lib\/ecs-host-agent\/chunk-[A-Z0-9]+\.mjs$/m, 'the chunks the bundle loads sit next to it');
 });
 
 test('the .deb ships a DEP-5 copyright file with the licences of the agent, Node.js and every npm package in the bundle', async (t) => {
@@ -235,6 +238,12 @@ test('the .rpm lists its files, keeps agent.env as config(noreplace), requires g
         return [path, `${perms} ${flags}`.trim()];
       }),
   );
+  const chunks = Object.keys(files).filter((path) => CHUNK.test(path));
+  assert.ok(chunks.length > 0, 'the chunks the bundle loads sit next to it');
+  for (const chunk of chunks) {
+    assert.equal(files[chunk], '-rw-r--r--', chunk);
+    delete files[chunk];
+  }
   assert.deepEqual(files, {
     '/etc/ecs-host-agent': 'drwxr-xr-x',
     [AGENT_ENV]: '-rw------- cn',

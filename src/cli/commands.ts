@@ -1,0 +1,147 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+
+import type { Command, ConfigFlag } from './command.ts';
+
+/**
+ * Every command as --help, argument parsing and config see it; each loads its
+ * implementation (src/cli/<name>.ts) only when it runs. This file imports
+ * nothing that runs code: the AWS SDK, winston, execa and systeminformation
+ * are evaluated by the commands that use them, not by `--version`.
+ */
+
+/** Flags shared by plan and apply, so `apply --dry-run` and `plan` always mean the same. */
+const CONVERGE_OPTIONS = {
+  'allow-ecs-optimized': { type: 'boolean' },
+  'reset-agent-state': { type: 'boolean' },
+  'ecs-init-version': { type: 'string' },
+  'no-gpu': { type: 'boolean' },
+} as const satisfies ParseArgsOptionsConfig;
+
+const CONVERGE_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = {
+  'allow-ecs-optimized': 'ALLOW_ECS_OPTIMIZED',
+  'ecs-init-version': 'ECSINIT_VERSION',
+  'no-gpu': { key: 'GPU_SUPPORT', value: 'no' },
+};
+
+const CONVERGE_USAGE = '[--json] [--root DIR] [--reset-agent-state] [--ecs-init-version V] [--no-gpu] [--allow-ecs-optimized]';
+
+export const DEFAULT_CONTROL_LISTEN = '127.0.0.1:8480';
+
+export const VERSION_COMMAND = 'version';
+
+/** One binary for the CLI and the systemd unit, in the order --help lists them. */
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'detect',
+    summary: 'report the OS, machine and ECS facts, and whether the agent will manage this system',
+    usage: 'detect [--json] [--root DIR] [--allow-ecs-optimized]',
+    options: { 'allow-ecs-optimized': { type: 'boolean' } },
+    configFlags: { 'allow-ecs-optimized': 'ALLOW_ECS_OPTIMIZED' },
+    load: async () => (await import('./detect.ts')).detect,
+  },
+  {
+    name: 'plan',
+    summary: 'show every step the agent would take on this system, changing nothing',
+    usage: `plan ${CONVERGE_USAGE}`,
+    options: CONVERGE_OPTIONS,
+    configFlags: CONVERGE_CONFIG_FLAGS,
+    load: async () => (await import('./plan.ts')).plan,
+  },
+  {
+    name: 'apply',
+    summary: 'converge this system: install and configure Docker and ECS, then prove the instance registered',
+    usage: `apply [--dry-run] [--no-verify] ${CONVERGE_USAGE}`,
+    options: { ...CONVERGE_OPTIONS, 'dry-run': { type: 'boolean' }, 'no-verify': { type: 'boolean' } },
+    configFlags: CONVERGE_CONFIG_FLAGS,
+    load: async () => (await import('./apply.ts')).apply,
+  },
+  {
+    name: 'run',
+    summary: 'run as the daemon: converge at start and on a schedule, run the recurring jobs (systemd unit)',
+    usage: 'run',
+    options: {},
+    load: async () => (await import('./run.ts')).run,
+  },
+  {
+    name: 'status',
+    summary: 'show what the daemon last did for each task, when, and with what result',
+    usage: 'status [--json]',
+    options: {},
+    load: async () => (await import('./status.ts')).status,
+  },
+  {
+    name: 'storage',
+    summary: "report on Docker's Btrfs image store, or grow it online",
+    usage: 'storage status [--json]\n       ecs-host-agent storage grow [--size N] [--json]   (N like 200G; btrfs-file only)',
+    options: { size: { type: 'string' } },
+    load: async () => (await import('./storage.ts')).storage,
+  },
+  {
+    name: 'users',
+    summary: 'sync SSH users (keys, groups, sudo) from USERS_SOURCE; touches only the accounts the agent created',
+    usage: 'users sync [--dry-run] [--json] [--root DIR]',
+    options: { 'dry-run': { type: 'boolean' } },
+    load: async () => (await import('./users.ts')).users,
+  },
+  {
+    name: 'metrics',
+    summary: 'take one sample of the host metrics and print it (--deliver: also send it as the daemon would)',
+    usage: 'metrics --once [--json] [--deliver]',
+    options: { once: { type: 'boolean' }, deliver: { type: 'boolean' } },
+    load: async () => (await import('./metrics.ts')).metrics,
+  },
+  {
+    name: 'updates',
+    summary: 'list pending security updates, or apply them and reboot (drained, in the window, a few hosts at a time)',
+    usage: 'updates check [--json]\n       ecs-host-agent updates apply [--reboot=never|if-needed|always] [--dry-run] [--json]',
+    options: { reboot: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    configFlags: { reboot: 'REBOOT_POLICY' },
+    load: async () => (await import('./updates.ts')).updates,
+  },
+  {
+    name: 'drain',
+    summary: 'set this container instance DRAINING and wait until its tasks are gone (maintenance by hand)',
+    usage: 'drain [--timeout D] [--dry-run] [--json]   (D like 30m; default DRAIN_TIMEOUT)',
+    options: { timeout: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    configFlags: { timeout: 'DRAIN_TIMEOUT' },
+    load: async () => (await import('./drain.ts')).drain,
+  },
+  {
+    name: 'activate',
+    summary: 'set this container instance ACTIVE again after maintenance by hand',
+    usage: 'activate [--dry-run] [--json]',
+    options: { 'dry-run': { type: 'boolean' } },
+    load: async () => (await import('./activate.ts')).activate,
+  },
+  {
+    name: 'control-server',
+    summary: 'run the reference receiver of the control protocol on a loopback port (for trials and tests)',
+    usage: `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]`,
+    options: { listen: { type: 'string' }, 'token-file': { type: 'string' }, 'data-dir': { type: 'string' }, 'users-file': { type: 'string' } },
+    load: async () => (await import('./control-server.ts')).controlServer,
+  },
+  {
+    name: 'doctor',
+    summary: 'check why this host would not register or not be healthy: each check with its verdict, evidence and fix',
+    usage: 'doctor [--json]',
+    options: {},
+    load: async () => (await import('./doctor.ts')).doctor,
+  },
+  {
+    name: 'decommission',
+    summary: 'drain this container instance, stop ecs-init, optionally deregister it, clear the agent state',
+    usage:
+      'decommission [--deregister] [--timeout D] [--dry-run] [--json]   (--dry-run: what it would do, read-only)\n       ecs-host-agent decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
+    options: { deregister: { type: 'boolean' }, timeout: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'on-shutdown': { type: 'boolean' } },
+    configFlags: { timeout: 'DECOMMISSION_TIMEOUT' },
+    load: async () => (await import('./decommission.ts')).decommissionCommand,
+  },
+  {
+    name: VERSION_COMMAND,
+    summary: 'print the agent and runtime versions',
+    usage: 'version [--json]',
+    options: {},
+    outputOnly: true,
+    load: async () => (await import('./version.ts')).version,
+  },
+];

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 
@@ -26,7 +26,15 @@ import { createRpmRoot, type RpmRootKind } from '../../support/rpm-roots.ts';
 import { requireRoot, scratchDir } from '../../support/scratch.ts';
 
 const TOOLKIT_STUB: RpmPackage = { name: TOOLKIT, version: '1.17.8', release: '1' };
-const DEBIAN_MAIN_INDEX = 'var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages';
+const APT_LISTS = 'var/lib/apt/lists';
+
+/** The fixture's own index of bookworm main, whatever mirror debootstrap fetched it from. */
+function debianMainIndex(): string {
+  const lists = existsSync(join(DEBIAN_ROOT, APT_LISTS)) ? readdirSync(join(DEBIAN_ROOT, APT_LISTS)) : [];
+  const index = lists.find((name) => /_dists_bookworm_main_binary-[a-z0-9]+_Packages$/.test(name));
+  assert.ok(index, 'the debootstrap fixture (with its package index) is missing: run npm test, whose setup builds it');
+  return `${APT_LISTS}/${index}`;
+}
 
 /** The gpu concern's view of the root as if it were a running host with one NVIDIA GPU and no systemd. */
 async function gpuContext(host: RealHost): Promise<ConcernContext> {
@@ -88,7 +96,7 @@ describe('apt in a copy of the Debian 12 root', () => {
 
   function debianCopy(t: TestContext): string {
     requireRoot();
-    assert.ok(existsSync(join(DEBIAN_ROOT, DEBIAN_MAIN_INDEX)), 'the debootstrap fixture (with its package index) is missing: run npm test, whose setup builds it');
+    assert.ok(existsSync(DEBIAN_ROOT), 'the debootstrap fixture is missing: run npm test, whose setup builds it');
     const root = join(scratchDir(t, 'gpu-apt-'), 'root');
     execFileSync('cp', ['-a', '--', DEBIAN_ROOT, root]);
     return root;
@@ -98,7 +106,7 @@ describe('apt in a copy of the Debian 12 root', () => {
     const root = debianCopy(t);
     // The archive's index as a local repository: the real apt-get update and apt-cache, offline.
     mkdirSync(join(root, 'srv/debian'), { recursive: true });
-    copyFileSync(join(root, DEBIAN_MAIN_INDEX), join(root, 'srv/debian/Packages'));
+    copyFileSync(join(root, debianMainIndex()), join(root, 'srv/debian/Packages'));
     useOnly(root, 'srv/debian');
     const packages = packageManagerFor('apt', new RealHost(root));
 

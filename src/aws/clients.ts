@@ -1,6 +1,10 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
+import type { Config } from '../core/config/load.ts';
+import type { Host } from '../host/host.ts';
+import { createImds, readRegion } from './imds.ts';
+
 /** SDK clients with the endpoint overrides from config (VPC endpoints, moto_server in tests). */
 export interface AwsSettings {
   readonly region: string;
@@ -16,4 +20,22 @@ export function createEcsClient(settings: AwsSettings): ECSClient {
 
 export function createSsmClient(settings: AwsSettings): SSMClient {
   return new SSMClient({ region: settings.region, maxAttempts: RETRIES, ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}) });
+}
+
+/** The endpoint overrides of config, for a region. */
+export function awsSettings(config: Config, region: string): AwsSettings {
+  return { region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM };
+}
+
+/** This host's region: AWS_REGION, else the instance's own from IMDSv2. */
+export async function hostRegion(host: Host, config: Config): Promise<string> {
+  return config.AWS_REGION ?? readRegion(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT));
+}
+
+export async function hostEcsClient(host: Host, config: Config): Promise<ECSClient> {
+  return createEcsClient(awsSettings(config, await hostRegion(host, config)));
+}
+
+export async function hostSsmClient(host: Host, config: Config): Promise<SSMClient> {
+  return createSsmClient(awsSettings(config, await hostRegion(host, config)));
 }

@@ -1,4 +1,7 @@
-import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
+
+import type { Config } from '../core/config/load.ts';
+import { awsSettings, createSsmClient } from './clients.ts';
 
 /**
  * The authoritative ECS-optimized check: is this instance's AMI among the
@@ -6,18 +9,11 @@ import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm'
  * Amazon Linux has ECS-optimized variants, so only its subtree is searched,
  * and the search is bounded.
  */
-const PREFIX = '/aws/service/ecs/optimized-ami/';
 const MAX_PAGES = 200;
 
-export function optimizedAmiPath(osId: string, versionId: string): string | null {
-  if (osId !== 'amzn') return null;
-  if (versionId === '2023') return `${PREFIX}amazon-linux-2023/`;
-  if (versionId === '2') return `${PREFIX}amazon-linux-2/`;
-  return `${PREFIX}amazon-linux/`;
-}
-
-/** The name of a parameter that lists amiId, or null. */
-export async function findOptimizedAmiParameter(ssm: SSMClient, path: string, amiId: string): Promise<string | null> {
+/** The name of a parameter under path that lists amiId, or null. */
+export async function findOptimizedAmiParameter(config: Config, region: string, path: string, amiId: string): Promise<string | null> {
+  const ssm = createSsmClient(awsSettings(config, region));
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const reply = await ssm.send(

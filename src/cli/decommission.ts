@@ -6,7 +6,8 @@ import { decommission, type DecommissionDependencies, type DecommissionOutcome }
 import { type DecommissionPreview, previewDecommission } from '../decommission/preview.ts';
 import { decommissionFailure, reportDecommissionTo } from '../decommission/report.ts';
 import { shutdownKind } from '../decommission/shutdown.ts';
-import { DRAIN_POLL_INTERVAL_MS, localEcsClient } from '../ecs-agent/drain.ts';
+import { hostEcsClient } from '../aws/clients.ts';
+import { DRAIN_POLL_INTERVAL_MS } from '../ecs-agent/drain.ts';
 import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 import { inspectManageable } from './inspect.ts';
@@ -52,7 +53,7 @@ async function hostDependencies(context: Context): Promise<Omit<DecommissionDepe
     config: context.config,
     os: await inspectManageable(context),
     logger: context.logger,
-    ecs: () => localEcsClient(context.host, context.config),
+    ecs: () => hostEcsClient(context.host, context.config),
   };
 }
 

@@ -2,7 +2,8 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 
 import { formatDuration } from '../core/config/values.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
-import { describeRemaining, DRAIN_POLL_INTERVAL_MS, drainInstance, type InstanceRef, localEcsClient, localInstance } from '../ecs-agent/drain.ts';
+import { hostEcsClient } from '../aws/clients.ts';
+import { describeRemaining, DRAIN_POLL_INTERVAL_MS, drainInstance, type InstanceRef, localInstance } from '../ecs-agent/drain.ts';
 import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
 
@@ -22,7 +23,7 @@ export const drain: CommandImplementation = {
 export async function thisInstance(context: Context, command: string): Promise<{ ecs: ECSClient; instance: InstanceRef }> {
   if (context.host.root !== '/') throw new UsageError(`${command} acts on this running host's container instance; an image root (--root) has none`);
   const instance = await localInstance(context.host, context.config.INTROSPECTION_URL);
-  return { ecs: await localEcsClient(context.host, context.config), instance };
+  return { ecs: await hostEcsClient(context.host, context.config), instance };
 }
 
 export function dryRun(context: Context, instance: InstanceRef, plan: string): number {

@@ -1,5 +1,5 @@
 import type { ConcernOutcome, ConcernPlan } from '../core/runner.ts';
-import { describeRegistration } from '../ecs-agent/prove.ts';
+import { describeRegistration } from '../ecs-agent/describe-registration.ts';
 import type { Registration } from '../ecs-agent/registration.ts';
 import type { OsFacts } from '../os/facts.ts';
 

@@ -1,7 +1,8 @@
 import { CONCERNS } from '../concerns/index.ts';
 import type { ConcernContext } from '../core/concern.ts';
 import { applyAll } from '../core/runner.ts';
-import { describeRegistration, proveRegistration } from '../ecs-agent/prove.ts';
+import { describeRegistration } from '../ecs-agent/describe-registration.ts';
+import { proveRegistration } from '../ecs-agent/prove.ts';
 import type { Job } from './job.ts';
 import type { Task, TaskOutcome } from './scheduler.ts';
 

@@ -1,10 +1,11 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 
+import { hostEcsClient } from '../aws/clients.ts';
 import { createImds, ImdsUnavailable } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
 import { messageOf } from '../core/errors.ts';
 import type { Job } from '../daemon/job.ts';
-import { localEcsClient, localInstance, setInstanceStatus } from '../ecs-agent/drain.ts';
+import { localInstance, setInstanceStatus } from '../ecs-agent/drain.ts';
 import type { Host } from '../host/host.ts';
 
 /**
@@ -18,7 +19,7 @@ const INSTANCE_ACTION = '/latest/meta-data/spot/instance-action';
 const INTERVAL_MS = 5000;
 
 /** ecsFor: the ECS client for this host (tests give a scripted one). */
-export function createSpotInterruptionJob(ecsFor: (host: Host, config: Config) => Promise<ECSClient> = localEcsClient): Job {
+export function createSpotInterruptionJob(ecsFor: (host: Host, config: Config) => Promise<ECSClient> = hostEcsClient): Job {
   let drained: string | null = null;
   return {
     name: 'spot-interruption',

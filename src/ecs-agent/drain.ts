@@ -6,9 +6,6 @@ import {
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 
-import { createEcsClient } from '../aws/clients.ts';
-import { createImds, readRegion } from '../aws/imds.ts';
-import type { Config } from '../core/config/load.ts';
 import { formatDuration } from '../core/config/values.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
@@ -143,12 +140,6 @@ export async function localInstance(host: Host, introspectionUrl: string): Promi
   const { cluster, containerInstanceArn } = poll.metadata;
   if (containerInstanceArn === null) throw new DrainError('the ECS agent has not registered this instance yet: nothing to drain');
   return { cluster: clusterNameOf(cluster), containerInstanceArn };
-}
-
-/** An ECS client for this host's region (AWS_REGION, or the instance's from IMDS). */
-export async function localEcsClient(host: Host, config: Config): Promise<ECSClient> {
-  const region = config.AWS_REGION ?? (await readRegion(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT)));
-  return createEcsClient({ region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM });
 }
 
 async function call<T>(permission: string, ref: InstanceRef, request: () => Promise<T>): Promise<T> {

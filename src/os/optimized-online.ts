@@ -1,6 +1,4 @@
-import { createSsmClient } from '../aws/clients.ts';
 import { createImds, ImdsUnavailable, readAmiId, readRegion } from '../aws/imds.ts';
-import { findOptimizedAmiParameter, optimizedAmiPath } from '../aws/optimized-ami.ts';
 import type { Config } from '../core/config/load.ts';
 import { messageOf } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
@@ -10,6 +8,16 @@ export interface OnlineCheck {
   readonly evidence: readonly string[];
   /** What was checked, or why the check was skipped. */
   readonly note: string;
+}
+
+const PREFIX = '/aws/service/ecs/optimized-ami/';
+
+/** Only Amazon Linux has ECS-optimized variants, so only its subtree is searched. */
+export function optimizedAmiPath(osId: string, versionId: string): string | null {
+  if (osId !== 'amzn') return null;
+  if (versionId === '2023') return `${PREFIX}amazon-linux-2023/`;
+  if (versionId === '2') return `${PREFIX}amazon-linux-2/`;
+  return `${PREFIX}amazon-linux/`;
 }
 
 /** When running on an EC2 instance: is its AMI one of Amazon's ECS-optimized AMIs? */
@@ -28,8 +36,9 @@ export async function checkOptimizedAmiOnline(host: Host, config: Config, releas
     throw error;
   }
   try {
-    const ssm = createSsmClient({ region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM });
-    const parameter = await findOptimizedAmiParameter(ssm, path, amiId);
+    // The SSM client loads only here: most hosts are not Amazon Linux, and `detect` stays light.
+    const { findOptimizedAmiParameter } = await import('../aws/optimized-ami.ts');
+    const parameter = await findOptimizedAmiParameter(config, region, path, amiId);
     if (parameter) return { evidence: [`AMI ${amiId} is listed in the public SSM parameter ${parameter}`], note: 'checked' };
     return { evidence: [], note: `checked: AMI ${amiId} is not listed under ${path}` };
   } catch (error) {

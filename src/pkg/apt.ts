@@ -1,7 +1,6 @@
 import { CommandError } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
-import { readTextIfExists } from '../host/host.ts';
-import { parseDpkgStatus } from './dpkg-status.ts';
+import { type DpkgPackage, parseDpkgStatus } from './dpkg-status.ts';
 import type { PackageManager } from './package-manager.ts';
 import { describe, LOCK_TIMEOUT_SECONDS, type PackageCommand, runPackageCommand } from './transaction.ts';
 
@@ -12,6 +11,7 @@ const LOCK_OPTION = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
 const UPDATE: PackageCommand = { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env: APT_ENV };
 
 export function aptPackageManager(host: Host): PackageManager {
+  const installed = dpkgDatabase(host);
   const commands = (packages: readonly string[]): PackageCommand[] => [
     UPDATE,
     {
@@ -23,7 +23,7 @@ export function aptPackageManager(host: Host): PackageManager {
   return {
     name: 'apt',
     async installedVersion(name) {
-      const entry = parseDpkgStatus((await readTextIfExists(host, DPKG_STATUS)) ?? '').get(name);
+      const entry = (await installed()).get(name);
       return entry?.installed ? entry.version : null;
     },
     async availableVersion(name) {
@@ -40,6 +40,21 @@ export function aptPackageManager(host: Host): PackageManager {
       });
     },
     describeInstall: (packages) => commands(packages).map(describe),
+  };
+}
+
+/**
+ * dpkg's database, parsed again only when the file changed (size or mtime):
+ * detecting facts asks for several packages in a row, and the file is megabytes.
+ */
+function dpkgDatabase(host: Host): () => Promise<Map<string, DpkgPackage>> {
+  let cached: { readonly stamp: string; readonly packages: Map<string, DpkgPackage> } | null = null;
+  return async () => {
+    const info = await host.stat(DPKG_STATUS);
+    if (info === null) return new Map();
+    const stamp = `${info.size}:${info.mtimeMs}`;
+    if (cached?.stamp !== stamp) cached = { stamp, packages: parseDpkgStatus(await host.readText(DPKG_STATUS)) };
+    return cached.packages;
   };
 }
 

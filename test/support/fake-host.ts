@@ -30,6 +30,7 @@ export interface FakeFile {
   mode: number;
   uid: number;
   gid: number;
+  mtimeMs?: number;
 }
 
 export type ExecHandler = (file: string, args: readonly string[], options: ExecOptions) => ExecResult | undefined;
@@ -64,6 +65,8 @@ export class FakeHost implements Host {
   /** Paths of the readers opened with openReader and not closed yet (one entry per reader). */
   readonly openReaders: string[] = [];
   clock = new Date('2026-11-22T12:00:00Z');
+  /** Every write gets a later mtime, so readers that cache by mtime see the change. */
+  #writes = 0;
   slept = 0;
 
   constructor(files: Record<string, string> = {}, root = '/') {
@@ -73,7 +76,8 @@ export class FakeHost implements Host {
 
   putFile(path: string, data: string | Uint8Array, mode = 0o644, uid = 0, gid = 0): void {
     this.#ensureParents(path);
-    this.files.set(path, { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, mode, uid, gid });
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    this.files.set(path, { data: bytes, mode, uid, gid, mtimeMs: ++this.#writes });
   }
 
   text(path: string): string | undefined {
@@ -299,7 +303,7 @@ export class FakeHost implements Host {
 
   #info(path: string): FileInfo | null {
     const file = this.files.get(path);
-    if (file) return { kind: 'file', size: file.data.length, allocated: file.data.length, mode: file.mode, uid: file.uid, gid: file.gid, mtimeMs: 0 };
+    if (file) return { kind: 'file', size: file.data.length, allocated: file.data.length, mode: file.mode, uid: file.uid, gid: file.gid, mtimeMs: file.mtimeMs ?? 0 };
     if (this.directories.has(path)) return { kind: 'directory', size: 0, allocated: 0, mode: 0o755, uid: 0, gid: 0, mtimeMs: 0, ...this.directoryOwners.get(path) };
     return null;
   }

@@ -1,4 +1,4 @@
-import { createImds, readRegion } from '../../aws/imds.ts';
+import { hostRegion } from '../../aws/clients.ts';
 import { assetPath } from '../../core/assets.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, ConfigError } from '../../core/errors.ts';
@@ -48,7 +48,7 @@ export async function downloadRegion(context: ConcernContext): Promise<string | 
   if (os.root !== '/') {
     throw new ConfigError('AWS_REGION is needed to download ecs-init into an image root (or set ECSINIT_BASE_URL to a mirror)');
   }
-  return readRegion(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT));
+  return hostRegion(host, config);
 }
 
 export async function installSignedDeb(context: ConcernContext, source: DebSource): Promise<void> {

@@ -1,7 +1,6 @@
 import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
 
-import { createSsmClient } from '../../aws/clients.ts';
-import { createImds, readRegion } from '../../aws/imds.ts';
+import { hostSsmClient } from '../../aws/clients.ts';
 import { fetchUsersDocument } from '../../control/client.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import type { UsersSource } from '../../core/config/keys.ts';
@@ -45,7 +44,7 @@ async function readEntries(context: ConcernContext, source: UsersSource, options
     case 'control':
       return entriesOfDocument(await fetchControl(() => (options.fetchUsersDocument ?? fromControlEndpoint)(context)), 'control');
     case 'ssm':
-      return readSsm(await ssmClient(context), source.path);
+      return readSsm(await hostSsmClient(context.host, context.config), source.path);
   }
 }
 
@@ -109,8 +108,3 @@ function ssmEntry(path: string, parameterName: string, value: string): SourceEnt
   }
 }
 
-async function ssmClient(context: ConcernContext): Promise<SSMClient> {
-  const { config, host } = context;
-  const region = config.AWS_REGION ?? (await readRegion(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT)));
-  return createSsmClient({ region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM });
-}

@@ -1,10 +1,10 @@
-import { createSsmClient } from '../../../aws/clients.ts';
+import { awsSettings, createEcsClient, createSsmClient, hostRegion } from '../../../aws/clients.ts';
 import { createFleetLock } from '../../../aws/fleet-lock.ts';
-import { createImds, type Imds, ImdsUnavailable, readRegion } from '../../../aws/imds.ts';
+import { createImds, type Imds, ImdsUnavailable } from '../../../aws/imds.ts';
 import { createEventReporter, DAEMON_RETRIES } from '../../../control/events.ts';
 import type { ConcernContext } from '../../../core/concern.ts';
 import { CommandError, UsageError } from '../../../core/errors.ts';
-import { localEcsClient, localInstance } from '../../../ecs-agent/drain.ts';
+import { localInstance } from '../../../ecs-agent/drain.ts';
 import type { Host } from '../../../host/host.ts';
 import type { UpdateSettings } from '../settings.ts';
 import { reportSequenceTo } from './report.ts';
@@ -15,12 +15,12 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
   const { host, config, logger } = context;
   if (host.root !== '/') throw new UsageError('an image root (--root) is never rebooted: reboots belong to running hosts');
   const imds = createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT);
-  const region = config.AWS_REGION ?? (await readRegion(imds));
-  const ssm = createSsmClient({ region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM });
+  const region = await hostRegion(host, config);
+  const ssm = createSsmClient(awsSettings(config, region));
   return {
     host,
     logger,
-    ecs: await localEcsClient(host, { ...config, AWS_REGION: region }),
+    ecs: createEcsClient(awsSettings(config, region)),
     lock: createFleetLock(ssm, { path: settings.lockPath, cluster: settings.cluster, slots: settings.maxConcurrentReboots, ttlMs: settings.lockTtlMs }, logger),
     settings,
     identity: async () => ({ ...(await localInstance(host, settings.introspectionUrl)), instanceId: await readInstanceId(imds) }),

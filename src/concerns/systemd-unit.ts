@@ -1,5 +1,5 @@
 import { CommandError } from '../core/errors.ts';
-import type { Host } from '../host/host.ts';
+import { execChecked, type Host } from '../host/host.ts';
 import type { OsFacts } from '../os/facts.ts';
 
 /**
@@ -36,9 +36,7 @@ export function describeStart(unit: string, os: OsFacts): string {
 }
 
 export async function startUnit(host: Host, unit: string, os: OsFacts): Promise<void> {
-  const args = startCommand(unit, os);
-  const result = await host.exec('systemctl', args, { timeoutMs: 120_000 });
-  if (result.exitCode !== 0) throw new CommandError(['systemctl', ...args], result.exitCode, result.stderr);
+  await execChecked(host, 'systemctl', startCommand(unit, os), { timeoutMs: 120_000 });
 }
 
 export async function stopUnit(host: Host, unit: string, os: OsFacts): Promise<void> {

@@ -1,4 +1,4 @@
-import { AgentError } from '../core/errors.ts';
+import { AgentError, CommandError } from '../core/errors.ts';
 
 /**
  * The one seam for every side effect. Concerns, detectors and commands take a
@@ -207,6 +207,13 @@ export interface Host {
 
   now(): Date;
   sleep(ms: number): Promise<void>;
+}
+
+/** Runs a command that must succeed: any other exit is a CommandError carrying its stderr (or stdout when stderr is empty). */
+export async function execChecked(host: Host, file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const result = await host.exec(file, args, options);
+  if (result.exitCode !== 0) throw new CommandError([file, ...args], result.exitCode, result.stderr || result.stdout);
+  return result;
 }
 
 /** Reads a text file, or null when it does not exist. */

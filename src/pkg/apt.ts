@@ -1,5 +1,4 @@
-import { CommandError } from '../core/errors.ts';
-import type { Host } from '../host/host.ts';
+import { execChecked, type Host } from '../host/host.ts';
 import { type DpkgPackage, parseDpkgStatus } from './dpkg-status.ts';
 import type { PackageManager } from './package-manager.ts';
 import { describe, LOCK_TIMEOUT_SECONDS, type PackageCommand, runPackageCommand } from './transaction.ts';
@@ -29,10 +28,7 @@ export function aptPackageManager(host: Host): PackageManager {
     async availableVersion(name) {
       // Images often ship without package lists, and a repository just added has none yet.
       await runPackageCommand(host, UPDATE);
-      const args = ['policy', '--', name];
-      const result = await host.exec('apt-cache', args, { timeoutMs: 60_000 });
-      if (result.exitCode !== 0) throw new CommandError(['apt-cache', ...args], result.exitCode, result.stderr);
-      return policyCandidate(result.stdout);
+      return policyCandidate((await execChecked(host, 'apt-cache', ['policy', '--', name], { timeoutMs: 60_000 })).stdout);
     },
     async install(packages) {
       await withServicesHeld(host, async () => {

@@ -1,15 +1,12 @@
 import { posix } from 'node:path';
 
-import { CommandError } from '../../core/errors.ts';
-import type { ExecOptions, ExecResult, Host } from '../../host/host.ts';
+import { type ExecOptions, type ExecResult, execChecked, type Host } from '../../host/host.ts';
 
 const TIMEOUT_MS = 5 * 60_000;
 
 /** Runs a command on this machine (block devices, mounts) and fails with its stderr unless it exits 0. */
-export async function runLocal(host: Host, file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  const result = await host.exec(file, args, { timeoutMs: TIMEOUT_MS, ...options, target: options.target ?? 'local' });
-  if (result.exitCode !== 0) throw new CommandError([file, ...args], result.exitCode, result.stderr || result.stdout);
-  return result;
+export function runLocal(host: Host, file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  return execChecked(host, file, args, { timeoutMs: TIMEOUT_MS, ...options, target: options.target ?? 'local' });
 }
 
 /** The same, for the tools whose non-zero exit is an answer ("nothing found"), not a failure. */

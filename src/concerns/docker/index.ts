@@ -1,6 +1,6 @@
 import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
-import { CommandError } from '../../core/errors.ts';
 import type { PackageManagerName } from '../../os/support.ts';
+import { describeExtrasInstall, installExtrasTopic } from '../../pkg/amazon-linux-extras.ts';
 import { packageManagerFor } from '../../pkg/package-manager.ts';
 import { describeStart, needsStart, startUnit, type UnitState, unitState } from '../systemd-unit.ts';
 
@@ -48,14 +48,12 @@ function managerName(context: ConcernContext): PackageManagerName {
 
 function installCommands(context: ConcernContext): string[] {
   const spec = INSTALL[managerName(context)];
-  if (spec.extrasTopic) return [`amazon-linux-extras install -y ${spec.extrasTopic}`];
+  if (spec.extrasTopic) return [describeExtrasInstall(spec.extrasTopic)];
   return packageManagerFor(managerName(context), context.host).describeInstall(spec.packages);
 }
 
 async function install(context: ConcernContext): Promise<void> {
   const spec = INSTALL[managerName(context)];
   if (!spec.extrasTopic) return packageManagerFor(managerName(context), context.host).install(spec.packages);
-  const args = ['install', '-y', spec.extrasTopic];
-  const result = await context.host.exec('amazon-linux-extras', args, { timeoutMs: 30 * 60_000 });
-  if (result.exitCode !== 0) throw new CommandError(['amazon-linux-extras', ...args], result.exitCode, result.stderr);
+  await installExtrasTopic(context.host, spec.extrasTopic);
 }

@@ -1,7 +1,7 @@
 import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
-import { CommandError } from '../../core/errors.ts';
 import { PATHS } from '../../core/paths.ts';
 import { readAgentState, staleStateProblem } from '../../ecs-agent/agent-state.ts';
+import { describeExtrasInstall, installExtrasTopic } from '../../pkg/amazon-linux-extras.ts';
 import { firstInstalled, packageManagerFor } from '../../pkg/package-manager.ts';
 import { describeStart, needsStart, startUnit, stopUnit, type UnitState, unitState } from '../systemd-unit.ts';
 import { ECS_INIT_PLATFORMS, type EcsInitPlatform } from './platform.ts';
@@ -70,7 +70,7 @@ function platformOf(context: ConcernContext): EcsInitPlatform {
 function installDetails(context: ConcernContext, platform: EcsInitPlatform): string[] {
   const { source } = platform;
   if (source.kind === 'signed-deb') return describeSignedDebInstall(context, debSource(context, context.config.AWS_REGION));
-  if (source.kind === 'extras') return [`amazon-linux-extras install -y ${source.topic}`];
+  if (source.kind === 'extras') return [describeExtrasInstall(source.topic)];
   return packageManagerFor(managerOf(context), context.host).describeInstall([source.name]);
 }
 
@@ -78,15 +78,9 @@ async function install(context: ConcernContext, platform: EcsInitPlatform): Prom
   const { source } = platform;
   if (source.kind === 'signed-deb') await installSignedDeb(context, debSource(context, await downloadRegion(context)));
   else if (source.kind === 'package') await packageManagerFor(managerOf(context), context.host).install([source.name]);
-  else await runExtras(context, source.topic);
+  else await installExtrasTopic(context.host, source.topic);
   await context.host.mkdir(PATHS.agentState, { mode: 0o755 });
   await context.host.writeFileAtomic(PATHS.ecsInitInstalledMarker, `${context.host.now().toISOString()}\n`);
-}
-
-async function runExtras(context: ConcernContext, topic: string): Promise<void> {
-  const args = ['install', '-y', topic];
-  const result = await context.host.exec('amazon-linux-extras', args, { timeoutMs: 30 * 60_000 });
-  if (result.exitCode !== 0) throw new CommandError(['amazon-linux-extras', ...args], result.exitCode, result.stderr);
 }
 
 async function resetAgentState(context: ConcernContext, platform: EcsInitPlatform): Promise<void> {

@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
 
 import type { ConcernContext } from '../../core/concern.ts';
-import { AgentError, CommandError } from '../../core/errors.ts';
+import { AgentError } from '../../core/errors.ts';
+import { execChecked } from '../../host/host.ts';
 import type { PackageManager } from '../../pkg/package-manager.ts';
 import { daemonJsonWithBtrfs } from './daemon-json.ts';
 import { withDockerStopped } from './docker-service.ts';
@@ -52,8 +53,7 @@ async function writeMountUnit(context: ConcernContext, source: string): Promise<
   if (!uuid) throw new AgentError(`${source} has no filesystem UUID after mkfs.btrfs`);
   await host.mkdir(posix.dirname(STORE.mountUnit));
   await host.writeFileAtomic(STORE.mountUnit, mountUnit(uuid));
-  const enable = await host.exec('systemctl', ['enable', '--', STORE.mountUnitName], { timeoutMs: 60_000 });
-  if (enable.exitCode !== 0) throw new CommandError(['systemctl', 'enable', STORE.mountUnitName], enable.exitCode, enable.stderr);
+  await execChecked(host, 'systemctl', ['enable', '--', STORE.mountUnitName], { timeoutMs: 60_000 });
   if (context.os.systemdRunning === true) await runLocal(host, 'systemctl', ['daemon-reload']);
 }
 

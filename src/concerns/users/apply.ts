@@ -1,6 +1,6 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, CommandError } from '../../core/errors.ts';
-import type { Host } from '../../host/host.ts';
+import { execChecked, type Host } from '../../host/host.ts';
 import { parsePasswd } from './accounts.ts';
 import type { UsersAction } from './plan.ts';
 import { USERS } from './settings.ts';
@@ -40,8 +40,7 @@ export async function applyUsers(action: UsersAction, context: ConcernContext): 
 }
 
 async function run(host: Host, tool: string, args: readonly string[]): Promise<void> {
-  const result = await host.exec(tool, args);
-  if (result.exitCode !== 0) throw new CommandError([tool, ...args], result.exitCode, result.stderr);
+  await execChecked(host, tool, args);
 }
 
 /** sudo reads every file in sudoers.d: a broken one would lock out sudo for everybody, so only a checked file is renamed into place. */

@@ -3,9 +3,9 @@ import { createFleetLock } from '../../../aws/fleet-lock.ts';
 import { createImds, type Imds, ImdsUnavailable } from '../../../aws/imds.ts';
 import { createEventReporter, DAEMON_RETRIES } from '../../../control/events.ts';
 import type { ConcernContext } from '../../../core/concern.ts';
-import { CommandError, UsageError } from '../../../core/errors.ts';
+import { UsageError } from '../../../core/errors.ts';
 import { localInstance } from '../../../ecs-agent/drain.ts';
-import type { Host } from '../../../host/host.ts';
+import { execChecked, type Host } from '../../../host/host.ts';
 import type { UpdateSettings } from '../settings.ts';
 import { reportSequenceTo } from './report.ts';
 import type { SequenceDeps } from './sequence.ts';
@@ -37,6 +37,5 @@ async function readInstanceId(imds: Imds): Promise<string> {
 }
 
 async function systemReboot(host: Host): Promise<void> {
-  const result = await host.exec('systemctl', ['reboot'], { timeoutMs: 60_000 });
-  if (result.exitCode !== 0) throw new CommandError(['systemctl', 'reboot'], result.exitCode, result.stderr);
+  await execChecked(host, 'systemctl', ['reboot'], { timeoutMs: 60_000 });
 }

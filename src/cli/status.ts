@@ -1,14 +1,13 @@
 import { ExitCode } from '../core/errors.ts';
-import { LOCK_FILE, startTime } from '../daemon/lock.ts';
+import { runningHolder } from '../daemon/lock.ts';
 import type { SpoolStatus } from '../control/protocol.ts';
 import { type DaemonStatus, readStatus } from '../daemon/status-file.ts';
 import type { CommandImplementation } from './command.ts';
-import type { Context } from './context.ts';
 
 export const status: CommandImplementation = {
   async run(context) {
     const last = await readStatus(context.host);
-    const running = last !== null && last.state === 'running' && (await isRunning(context, last.pid));
+    const running = last !== null && last.state === 'running' && (await runningHolder(context.host)) === last.pid;
     if (context.json) {
       context.out(JSON.stringify({ running, ...last }, null, 2));
     } else if (last === null) {
@@ -30,9 +29,4 @@ function spoolLine(status: DaemonStatus): string[] {
   const spool = details?.spool;
   if (typeof spool?.pendingSamples !== 'number') return [];
   return [`spool: ${spool.pendingSamples} samples waiting (${spool.pendingBytes ?? 0} bytes), ${spool.droppedSamples ?? 0} dropped, ${spool.rejectedSamples ?? 0} rejected`];
-}
-
-async function isRunning(context: Context, pid: number): Promise<boolean> {
-  const [holder, started] = (await context.host.readText(LOCK_FILE).catch(() => '')).trim().split(' ');
-  return holder === String(pid) && started !== undefined && started === (await startTime(context.host, pid));
 }

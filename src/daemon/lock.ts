@@ -19,10 +19,8 @@ export async function acquireLock(host: Host, pid: number): Promise<Lock> {
   await host.mkdir(LOCK_DIR, { mode: 0o755 });
   const content = `${pid} ${await startTime(host, pid)}\n`;
   if (!(await host.createExclusive(LOCK_FILE, content))) {
-    const [holder = NaN, started = ''] = (await host.readText(LOCK_FILE)).trim().split(' ').map((part, i) => (i === 0 ? Number(part) : part)) as [number, string];
-    if (Number.isInteger(holder) && holder !== pid && started !== '' && (await startTime(host, holder)) === started) {
-      throw new AlreadyRunning(`ecs-host-agent is already running as pid ${holder} (${LOCK_FILE})`);
-    }
+    const holder = await runningHolder(host);
+    if (holder !== null && holder !== pid) throw new AlreadyRunning(`ecs-host-agent is already running as pid ${holder} (${LOCK_FILE})`);
     await host.writeFileAtomic(LOCK_FILE, content);
   }
   return {
@@ -32,8 +30,15 @@ export async function acquireLock(host: Host, pid: number): Promise<Lock> {
   };
 }
 
+/** The pid holding the lock, when that very process (same start time) still runs; otherwise null. */
+export async function runningHolder(host: Host): Promise<number | null> {
+  const [pid = '', started = ''] = (await host.readText(LOCK_FILE).catch(() => '')).trim().split(' ');
+  const holder = Number(pid);
+  return Number.isInteger(holder) && holder > 0 && started !== '' && (await startTime(host, holder)) === started ? holder : null;
+}
+
 /** Field 22 of /proc/PID/stat (after the parenthesised command name, which may hold spaces), or '' when gone. */
-export async function startTime(host: Host, pid: number): Promise<string> {
+async function startTime(host: Host, pid: number): Promise<string> {
   const stat = await host.readText(`/proc/${pid}/stat`).catch(() => null);
   return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
 }

@@ -5,10 +5,12 @@
  * is missing (apt-get update first; a policy-rc.d keeps installed services from
  * starting); otherwise it fails naming the command to run.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
-import { DEBIAN_ROOT, DEBIAN_ROOT_READY, FIXTURE_CACHE } from './paths.ts';
+import { promisify } from 'node:util';
+
+import { DEBIAN_ROOT, DEBIAN_ROOT_READY, FIXTURE_CACHE, SYSTEMD_ROOT, SYSTEMD_ROOT_READY } from './paths.ts';
 
 export const SYSTEM_PACKAGES = [
   'debootstrap',
@@ -27,6 +29,9 @@ export const SYSTEM_PACKAGES = [
   'sudo',
   'openssh-server',
   'openssh-client',
+  'systemd-container',
+  'faketime',
+  'strace',
 ];
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';
@@ -86,17 +91,38 @@ function listDir(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).map((name) => `${dir}/${name}`) : [];
 }
 
-function buildDebianRoot(): void {
-  if (existsSync(DEBIAN_ROOT_READY)) return;
-  console.error('setup: debootstrap --variant=minbase bookworm (shared read-only fixture, about a minute)');
-  rmSync(DEBIAN_ROOT, { recursive: true, force: true });
+interface RootFixture {
+  readonly dir: string;
+  readonly ready: string;
+  readonly what: string;
+  readonly include: readonly string[];
+}
+
+/** The minbase root for the package-manager tests, and one with systemd to boot as PID 1 (systemd-nspawn). */
+const ROOT_FIXTURES: readonly RootFixture[] = [
+  { dir: DEBIAN_ROOT, ready: DEBIAN_ROOT_READY, what: 'minbase', include: [] },
+  { dir: SYSTEMD_ROOT, ready: SYSTEMD_ROOT_READY, what: 'minbase with systemd', include: ['systemd', 'systemd-sysv', 'dbus'] },
+];
+
+/** Builds the missing roots side by side (each about a minute). */
+async function buildRoots(): Promise<void> {
+  const missing = ROOT_FIXTURES.filter((fixture) => !existsSync(fixture.ready));
+  if (missing.length === 0) return;
   mkdirSync(FIXTURE_CACHE, { recursive: true });
+  const mirror = debianMirror();
+  await Promise.all(missing.map((fixture) => buildRoot(fixture, mirror)));
+}
+
+async function buildRoot(fixture: RootFixture, mirror: string): Promise<void> {
+  console.error(`setup: debootstrap --variant=minbase bookworm, ${fixture.what} (shared read-only fixture, about a minute)`);
+  rmSync(fixture.dir, { recursive: true, force: true });
+  const include = fixture.include.length > 0 ? [`--include=${fixture.include.join(',')}`] : [];
   try {
-    execFileSync('debootstrap', ['--variant=minbase', 'bookworm', DEBIAN_ROOT, debianMirror()], { stdio: ['ignore', 'ignore', 'inherit'] });
-  } catch {
-    fail(`debootstrap into ${DEBIAN_ROOT} failed`);
+    await promisify(execFile)('debootstrap', ['--variant=minbase', ...include, 'bookworm', fixture.dir, mirror], { maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    fail(`debootstrap into ${fixture.dir} failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`);
   }
-  writeFileSync(DEBIAN_ROOT_READY, new Date().toISOString());
+  writeFileSync(fixture.ready, new Date().toISOString());
 }
 
 function fail(message: string): never {
@@ -107,4 +133,4 @@ function fail(message: string): never {
 const missing = missingPackages();
 if (missing.length > 0) installPackages(missing);
 checkMoto();
-buildDebianRoot();
+await buildRoots();

@@ -23,7 +23,7 @@ test('ecs-init: ok when installed and its unit runs; fail when missing or not en
 
 test('ecs-config: ok when both readers agree on the cluster', async () => {
   const { host } = healthyHost();
-  assert.deepEqual(await runCheck(ecsConfig, host), { verdict: 'ok', evidence: 'ECS_CLUSTER=prod; systemd and ecs-init read the same 2 keys' });
+  assert.deepEqual(await runCheck(ecsConfig, host), { verdict: 'ok', evidence: 'ECS_CLUSTER=prod; systemd 252 and ecs-init read the same 2 keys' });
 });
 
 test('ecs-config: fail when the readers disagree, naming the key; credentials stay redacted', async () => {
@@ -31,8 +31,8 @@ test('ecs-config: fail when the readers disagree, naming the key; credentials st
   host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\nECS_LOGLEVEL="debug"\nECS_ENGINE_AUTH_DATA="{}"\n`);
   const finding = await runCheck(ecsConfig, host);
   assert.equal(finding.verdict, 'fail');
-  assert.match(finding.evidence, /ECS_LOGLEVEL: systemd reads "debug", ecs-init "\\"debug\\""/);
-  assert.match(finding.evidence, /ECS_ENGINE_AUTH_DATA: systemd reads <redacted>, ecs-init <redacted>/);
+  assert.match(finding.evidence, /ECS_LOGLEVEL: systemd 252 reads "debug", ecs-init reads "\\"debug\\""/);
+  assert.match(finding.evidence, /ECS_ENGINE_AUTH_DATA: systemd 252 reads <redacted>, ecs-init reads <redacted>/);
 });
 
 test('ecs-config: fail when missing, for another cluster, or without a cluster; /var/lib/ecs/ecs.config counts for ecs-init', async () => {
@@ -46,7 +46,7 @@ test('ecs-config: fail when missing, for another cluster, or without a cluster; 
   host.putFile('/var/lib/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\n`);
   const fromDefaults = await runCheck(ecsConfig, host);
   assert.equal(fromDefaults.verdict, 'fail', 'systemd does not read /var/lib/ecs/ecs.config, so the readers disagree');
-  assert.match(fromDefaults.evidence, /ECS_CLUSTER: systemd reads nothing, ecs-init "prod"/);
+  assert.match(fromDefaults.evidence, /ECS_CLUSTER: systemd 252 reads nothing, ecs-init reads "prod"/);
 
   host.files.delete('/etc/ecs/ecs.config');
   assert.match((await runCheck(ecsConfig, host)).evidence, /does not exist/);

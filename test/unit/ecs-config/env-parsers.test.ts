@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../../src/concerns/ecs-config/readers.ts';
+import { parseEcsInitEnvFile, parseSystemdEnvironmentFile, readAsSystemd } from '../../../src/concerns/ecs-config/readers.ts';
 
 // The oracles themselves, on the behaviours DESIGN.md §3 names: where the readers differ is
 // exactly what the writer must avoid, so the ports must get those differences right.
@@ -38,11 +38,15 @@ test('both: first "=" splits, empty values are empty, the last duplicate wins, l
 });
 
 test('export is part of the key for both readers, so the agent would never see the variable', () => {
-  assert.deepEqual(Object.keys(parseSystemdEnvironmentFile('export A=1\n')), ['export A']);
+  const reading = readAsSystemd('export A=1\n', 252);
+  assert.deepEqual([...reading.variables.keys()], [], 'systemd drops "export A": not a variable name');
+  assert.deepEqual(reading.dropped.map((assignment) => assignment.key), ['export A']);
   assert.deepEqual(Object.keys(parseEcsInitEnvFile('export A=1\n')), ['export A']);
 });
 
-test('systemd stops at a NUL; ecs-init reads through it', () => {
-  assert.deepEqual(parseSystemdEnvironmentFile('A=1\0\nB=2\n'), { A: '1' });
+test('systemd refuses a whole file holding a NUL; ecs-init reads through it', () => {
+  const reading = readAsSystemd('A=1\0\nB=2\n', 252);
+  assert.deepEqual(reading.refused, { line: 1, what: 'NUL byte' });
+  assert.deepEqual(parseSystemdEnvironmentFile('A=1\0\nB=2\n'), {});
   assert.deepEqual(parseEcsInitEnvFile('A=1\0\nB=2\n'), { A: '1\0', B: '2' });
 });

@@ -131,6 +131,7 @@ export function holdsSecrets(text: string): boolean {
 
 /** A line as `plan` may print it: on one line, and the value of anything that looks like a secret redacted. */
 export function shownLine(line: string): string {
+  if (line === '') return '(an empty line)';
   const strict = strictKey(line);
   if (strict !== null && !isSecretKey(strict) && !assignsSecret(line.slice(strict.length + 1))) return escapeControls(line);
   return escapeControls(strict !== null && isSecretKey(strict) ? `${strict}=${REDACTED}` : redactedLine(line));

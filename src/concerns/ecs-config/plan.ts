@@ -64,10 +64,11 @@ export function planEcsConfig(facts: EcsConfigFacts, managed: ReadonlyMap<string
  */
 export function warnEcsConfig(facts: EcsConfigFacts, managed: ReadonlyMap<string, string>): string[] {
   const versions = versionsToCheck(facts.systemd);
-  const readings = layoutOrNull(facts, managed, versions)?.readings ?? readAll(facts.text ?? '', versions);
+  const existing = readAll(facts.text ?? '', versions);
+  const readings = layoutOrNull(facts, managed, versions)?.readings ?? existing;
   return [
     ...versionWarnings(facts.systemd),
-    ...hazards(readings),
+    ...new Set([...hazards(existing), ...hazards(readings)]),
     ...handWrittenDisagreements(readings, managed),
     ...exportLines(readings.text, managed),
     ...emptyDefaultWarnings(readings.ecsInit, FILE),
@@ -99,7 +100,7 @@ function handWrittenDisagreements(readings: Readings, managed: ReadonlyMap<strin
       const index = lines.findLastIndex((line) => assignedKey(line) === key);
       const where = index < 0 ? FILE : `${FILE}:${index + 1}`;
       const reason = index < 0 ? null : readersDisagree(lines[index] as string);
-      return [`${where}: ${key}: ${disagreement}${reason ? `, as the line ${reason}` : ''}; write it as ${key}=value, or set it in agent.env`];
+      return [`${where}: ${key}: ${disagreement}${reason ? `, as the line ${reason}` : ''}; write it as plain NAME=value, or set it in agent.env`];
     });
 }
 
@@ -107,14 +108,14 @@ function exportLines(text: string, managed: ReadonlyMap<string, string>): string
   return splitLines(text).flatMap((line, index) => {
     const key = assignedKey(line);
     if (key === null || managed.has(key) || !/^\s*export\s/.test(line)) return [];
-    return [`${FILE}:${index + 1}: ${key}: ${readersDisagree(line)}; write it as ${key}=value, or set it in agent.env`];
+    return [`${FILE}:${index + 1}: ${key}: ${readersDisagree(line)}; write it as plain NAME=value, or set it in agent.env`];
   });
 }
 
 function writeAction(facts: EcsConfigFacts, layout: Layout, mode: number, managed: ReadonlyMap<string, string>): WriteEcsConfig {
   const verb = facts.text === null ? 'create' : 'update';
   const modeNote = mode === facts.mode ? '' : ` (mode ${octal(mode)}${facts.mode === null ? '' : `, was ${octal(facts.mode)}`})`;
-  const summary = `${verb} ${FILE}${modeNote}${placementNote(layout, managed)}`;
+  const summary = `${verb} ${FILE}${modeNote}${placementNote(layout, managed)}${guardNote(layout, managed)}`;
   const printable = { kind: 'write', mode, summary, details: lineChanges(facts.text ?? '', layout.text) } as const;
   return { ...printable, text: layout.text, toJSON: () => printable };
 }
@@ -128,6 +129,18 @@ function placementNote(layout: Layout, managed: ReadonlyMap<string, string>): st
     `; the managed keys are written together from line ${line}: in their usual places hand-written lines would keep ` +
     `${systemdLabel(layout.readings.versions)} and ecs-init from reading them alike`
   );
+}
+
+/** Empty lines the rewrite put between a line ending in "\" and a managed line, so systemd does not join them. */
+function guardNote(layout: Layout, managed: ReadonlyMap<string, string>): string {
+  const lines = splitLines(layout.text);
+  const guarded = lines.flatMap((line, index) => {
+    const next = assignedKey(lines[index + 1] ?? '');
+    return line === '' && (lines[index - 1] ?? '').endsWith('\\') && next !== null && managed.has(next) ? [index] : [];
+  });
+  if (guarded.length === 0) return '';
+  const where = guarded.map((index) => `line ${index}`).join(', ');
+  return `; an empty line after ${where}, which ends in "\\", keeps systemd from joining the managed line after it onto it`;
 }
 
 /** Lines removed and added, secrets redacted: what `plan` shows of the rewrite. */

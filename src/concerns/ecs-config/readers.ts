@@ -6,7 +6,7 @@
  * booted systemd 252. Keep them literal: they are the oracle. Text is decoded
  * losslessly (core/config/text.ts): invalid bytes are lone surrogates.
  */
-import { byteLength, characterName, invalidByteAt } from '../../core/config/text.ts';
+import { byteLength, characterName, invalidByteAt, isEdgeSpace } from '../../core/config/text.ts';
 
 /**
  * systemd versions of the supported distributions, the rules of each taken from
@@ -284,12 +284,13 @@ function lineStart(state: State, from: number): LineStart {
   }
 }
 
-/** Go's unicode.IsSpace: Latin-1 spaces plus the Unicode White_Space property, which strings.TrimSpace strips. */
-const GO_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
-const GO_TRIM = new RegExp(`^${GO_SPACE}+|${GO_SPACE}+$`, 'g');
-
+/** Go's strings.TrimSpace: unicode.IsSpace, the Latin-1 spaces and the Unicode White_Space property (isEdgeSpace). */
 function goTrimSpace(text: string): string {
-  return text.replace(GO_TRIM, '');
+  let start = 0;
+  let end = text.length;
+  while (start < end && isEdgeSpace(text[start] as string)) start++;
+  while (end > start && isEdgeSpace(text[end - 1] as string)) end--;
+  return text.slice(start, end);
 }
 
 /**

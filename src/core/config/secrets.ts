@@ -1,4 +1,4 @@
-import { quoted } from './text.ts';
+import { byteLength, quoted } from './text.ts';
 
 /**
  * Which values are secrets, by the name they are stored under: a name is secret
@@ -23,29 +23,33 @@ export function isSecretKey(name: string): boolean {
 }
 
 /** A name followed by "=", or a quoted name followed by ":" (JSON): anything that assigns a value to a name. */
-const ASSIGNMENT = /([A-Za-z0-9_]+)(?:\s*=|["']\s*:)/g;
+const ASSIGNMENT = /(?<![A-Za-z0-9_])([A-Za-z0-9_]+)(?:\s*=|["']\s*:)/g;
 
 /** True when the text assigns something to a secret name anywhere: `export K=v`, `K = v`, `{"password":"v"}`. */
 export function assignsSecret(text: string): boolean {
   return [...text.matchAll(ASSIGNMENT)].some(([, name]) => isSecretKey(name as string));
 }
 
-/** A value quoted for a message, or <redacted> when its name is secret or it holds a secret itself. */
+/** A value quoted for a message (a long one cut short), or <redacted> when its name is secret or it holds a secret itself. */
 export function shownValue(name: string, value: string): string {
-  return isSecretKey(name) || assignsSecret(value) ? REDACTED : quoted(value);
+  if (isSecretKey(name) || assignsSecret(value)) return REDACTED;
+  if (value.length <= SHOWN_LENGTH) return quoted(value);
+  const cut = /[\ud800-\udbff]/.test(value[SHOWN_LENGTH - 1] as string) ? SHOWN_LENGTH - 1 : SHOWN_LENGTH;
+  return `${quoted(`${value.slice(0, cut)}…`)} (${byteLength(value).toLocaleString('en-US')} bytes)`;
 }
+
+const SHOWN_LENGTH = 200;
 
 /**
  * A line of an env file as a message may show it (not quoted, controls left to
  * the caller): everything after the first "=" is redacted when any name in the
  * line is secret. A line that does not start like an assignment may be a piece
- * of a value (a JSON object split over lines): a secret word anywhere redacts it.
+ * of a value (a JSON object split over lines): a secret anywhere redacts all of it.
  */
 export function redactedLine(line: string): string {
-  const secret = assignsSecret(line) || (!STARTS_LIKE_ASSIGNMENT.test(line) && mentionsSecretWord(line));
-  if (!secret) return line;
-  const equals = line.indexOf('=');
-  return equals < 0 ? REDACTED : `${line.slice(0, equals + 1)}${REDACTED}`;
+  const assignment = STARTS_LIKE_ASSIGNMENT.exec(line);
+  if (assignment) return assignsSecret(line) ? `${assignment[0]}${REDACTED}` : line;
+  return assignsSecret(line) || mentionsSecretWord(line) ? REDACTED : line;
 }
 
 const STARTS_LIKE_ASSIGNMENT = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/;
@@ -57,14 +61,51 @@ function mentionsSecretWord(line: string): boolean {
 
 /**
  * The last line of defence, for log records: the value after every secret name
- * and "=" or ":" is replaced, up to the end of a quoted string, or else up to
- * the next space. Messages are built redacted; this catches what slipped.
+ * and "=" (or a quoted name and ":") is replaced: a quoted string to its closing
+ * quote, a JSON object or array to its closing bracket, anything else up to the
+ * next space, "," or ";". Messages are built redacted; this catches what slipped.
  */
-const SECRET_VALUE = /([A-Za-z0-9_]+)(["']?)(\s*[=:]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|\{.*|\[.*|[^\s,;]+)/g;
+const NAME_AND_SEPARATOR = /(?<![A-Za-z0-9_])([A-Za-z0-9_]+)(["']?)(\s*[=:]\s*)/g;
 
 export function redactSecrets(text: string): string {
-  return text.replace(SECRET_VALUE, (match, name: string, quote: string, separator: string) => {
-    if (!isSecretKey(name) || (separator.trim() === ':' && quote === '') || match.endsWith(REDACTED)) return match;
-    return `${name}${quote}${separator}${REDACTED}`;
-  });
+  let out = '';
+  let done = 0;
+  for (const match of text.matchAll(NAME_AND_SEPARATOR)) {
+    const [whole, name, quote, separator] = match as unknown as [string, string, string, string];
+    if (match.index < done || !isSecretKey(name) || (separator.trim() === ':' && quote === '')) continue;
+    const start = match.index + whole.length;
+    const end = valueEnd(text, start);
+    if (text.slice(start, end) === REDACTED || end === start) continue;
+    out += `${text.slice(done, start)}${REDACTED}`;
+    done = end;
+  }
+  return out + text.slice(done);
+}
+
+function valueEnd(text: string, start: number): number {
+  const first = text[start];
+  if (first === '"' || first === "'") return closingQuote(text, start) + 1;
+  if (first === '{' || first === '[') return closingBracket(text, start) + 1;
+  const stop = text.slice(start).search(/[\s,;]/);
+  return stop < 0 ? text.length : start + stop;
+}
+
+function closingQuote(text: string, start: number): number {
+  const quote = text[start];
+  for (let index = start + 1; index < text.length; index++) {
+    if (text[index] === '\\') index++;
+    else if (text[index] === quote) return index;
+  }
+  return text.length - 1;
+}
+
+function closingBracket(text: string, start: number): number {
+  let depth = 0;
+  for (let index = start; index < text.length; index++) {
+    const character = text[index];
+    if (character === '"') index = closingQuote(text, index);
+    else if (character === '{' || character === '[') depth++;
+    else if ((character === '}' || character === ']') && --depth === 0) return index;
+  }
+  return text.length - 1;
 }

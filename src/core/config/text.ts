@@ -9,19 +9,20 @@ const INVALID_BYTE_BASE = 0xdc80;
 
 /** UTF-8 as systemd's utf8_is_valid and the WHATWG decoder accept it: no overlongs, surrogates or values above U+10FFFF. */
 export function decodeLossless(bytes: Uint8Array): string {
+  const decoder = new TextDecoder();
   let out = '';
+  let run = 0;
   let index = 0;
   while (index < bytes.length) {
     const length = sequenceLength(bytes, index);
-    if (length === 0) {
-      out += String.fromCharCode(INVALID_BYTE_BASE + (bytes[index] as number));
-      index++;
-    } else {
-      out += new TextDecoder().decode(bytes.subarray(index, index + length));
+    if (length > 0) {
       index += length;
+      continue;
     }
+    out += decoder.decode(bytes.subarray(run, index)) + String.fromCharCode(INVALID_BYTE_BASE + (bytes[index] as number));
+    run = ++index;
   }
-  return out;
+  return out + decoder.decode(bytes.subarray(run));
 }
 
 /** The length of the valid UTF-8 sequence at index, or 0 when its first byte does not start one. */
@@ -91,7 +92,8 @@ export function byteLength(text: string): number {
 /**
  * Whitespace at the edges of a value, as the union of both readers' rules:
  * systemd trims " \t\n\r", Go's strings.TrimSpace (ecs-init) trims unicode.IsSpace,
- * which also holds \v, \f, U+0085, U+00A0 and the Unicode spaces.
+ * which also holds \v, \f, U+0085, U+00A0 and the Unicode spaces. The union is
+ * Go's set, which the ecs-init model also uses.
  */
 const EDGE_SPACE = '\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
 
@@ -121,7 +123,12 @@ export function characterName(text: string, index = 0): string {
   const byte = invalidByteAt(text, index);
   if (byte !== null) return `invalid UTF-8 byte 0x${hex(byte, 2)}`;
   const character = String.fromCodePoint(text.codePointAt(index) as number);
-  return NAMES[character] ?? (isPrintable(character) ? `"${character}"` : codePoint(character));
+  return NAMES[character] ?? (isVisible(character) ? `"${character}"` : codePoint(character));
+}
+
+/** Not a space, control, format character, surrogate, private-use or unassigned code point (noncharacters among them). */
+function isVisible(character: string): boolean {
+  return !/^[\p{Z}\p{C}]$/u.test(character);
 }
 
 function codePoint(character: string): string {

@@ -67,7 +67,7 @@ function characterProblem(value: string): string | null {
 function characterRule(value: string, index: number): string | null {
   if (invalidByteAt(value, index) !== null) return ' (systemd refuses a file with invalid UTF-8 in a value)';
   const code = value.codePointAt(index) as number;
-  if (code === 0xfffd) return ' (invalid UTF-8 was read; write the value as UTF-8)';
+  if (code === 0xfffd) return ' (what is left where invalid UTF-8 was read: write the value as UTF-8)';
   if (code === 0x0a || code === 0x0d) return ': values are one line';
   if (code === 0x00) return ' (systemd refuses a file with a NUL)';
   if ((code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f)) return ' (a control character: systemd before v248 drops the variable)';

@@ -64,7 +64,9 @@ function mentionsSecretWord(line: string): boolean {
  * and "=" (or a quoted name and ":") is replaced: a quoted string to its closing
  * quote, a JSON object or array to its closing bracket, anything else up to the
  * next space, "," or ";". Messages are built redacted; this catches what slipped.
+ * The placeholder of messages that explain a format ("is not KEY=value") stays.
  */
+const PLACEHOLDER = 'value';
 const NAME_AND_SEPARATOR = /(?<![A-Za-z0-9_])([A-Za-z0-9_]+)(["']?)(\s*[=:]\s*)/g;
 
 export function redactSecrets(text: string): string {
@@ -75,7 +77,8 @@ export function redactSecrets(text: string): string {
     if (match.index < done || !isSecretKey(name) || (separator.trim() === ':' && quote === '')) continue;
     const start = match.index + whole.length;
     const end = valueEnd(text, start);
-    if (text.slice(start, end) === REDACTED || end === start) continue;
+    const value = text.slice(start, end);
+    if (value.startsWith(REDACTED) || value === PLACEHOLDER || end === start) continue;
     out += `${text.slice(done, start)}${REDACTED}`;
     done = end;
   }

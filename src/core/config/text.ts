@@ -115,7 +115,7 @@ const NAMES: Readonly<Record<string, string>> = {
   '\u2028': 'U+2028 (LINE SEPARATOR)',
   '\u2029': 'U+2029 (PARAGRAPH SEPARATOR)',
   '\ufeff': 'BOM (U+FEFF, byte order mark)',
-  '\ufffd': 'U+FFFD (REPLACEMENT CHARACTER, left where invalid UTF-8 was decoded)',
+  '\ufffd': 'U+FFFD (REPLACEMENT CHARACTER)',
 };
 
 /** A character named for a message: "CR (carriage return)", "U+2028 (LINE SEPARATOR)", "invalid UTF-8 byte 0xFF". */
@@ -139,8 +139,8 @@ function hex(value: number, digits: number): string {
   return value.toString(16).toUpperCase().padStart(digits, '0');
 }
 
-/** C0 and C1 controls, DEL, line and paragraph separators, the BOM, lone surrogates: never printed raw. */
-const UNPRINTABLE = /^[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ud800-\udfff]$/;
+/** C0 and C1 controls, DEL, line and paragraph separators, the BOM, U+FFFD, lone surrogates: never printed raw. */
+const UNPRINTABLE = /^[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\ufffd\ud800-\udfff]$/;
 
 /** One code point (a surrogate pair is one character outside the BMP, printable). */
 function isPrintable(character: string): boolean {

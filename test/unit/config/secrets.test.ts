@@ -68,6 +68,7 @@ test('the last line of defence: a value assigned to a secret name inside any tex
   assert.doesNotMatch(redacted, new RegExp(SECRET));
   assert.match(redacted, /ECS_CLUSTER=prod$/);
   assert.equal(redactSecrets('the token: expired; ECS_ENGINE_AUTH_DATA=<redacted>'), 'the token: expired; ECS_ENGINE_AUTH_DATA=<redacted>');
+  assert.equal(redactSecrets('"x" is not KEY=value (drop "export")'), '"x" is not KEY=value (drop "export")', 'the placeholder of a format');
 });
 
 test('log records: secrets redacted in messages and by field name, control characters escaped, one line each', () => {

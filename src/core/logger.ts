@@ -59,7 +59,13 @@ function textFormat(): winston.Logform.Format {
   });
 }
 
-function cleaned(info: winston.Logform.TransformableInfo): { level: string; message: string; fields: Record<string, unknown> } {
+interface CleanRecord {
+  readonly level: string;
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+function cleaned(info: winston.Logform.TransformableInfo): CleanRecord {
   const { level, message, ...fields } = info;
   return { level, message: cleanText(String(message)), fields: cleanValue(fields) as Record<string, unknown> };
 }
@@ -72,7 +78,8 @@ function cleanValue(value: unknown): unknown {
   if (typeof value === 'string') return cleanText(value);
   if (Array.isArray(value)) return value.map(cleanValue);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, isSecretKey(key) ? REDACTED : cleanValue(inner)]));
+  const entries = Object.entries(value).map(([key, inner]) => [key, isSecretKey(key) ? REDACTED : cleanValue(inner)]);
+  return Object.fromEntries(entries);
 }
 
 /** For code paths and tests that must not log. */

@@ -29,7 +29,8 @@ export async function planAll(concerns: readonly AnyConcern[], context: ConcernC
       plans.push({ concern: concern.name, actions: concern.plan(facts, context), warnings });
     } catch (error) {
       context.logger.error(`${concern.name}: planning failed: ${messageOf(error)}`);
-      plans.push({ concern: concern.name, actions: [], warnings: [], error: messageOf(error), exitCode: exitCodeOf(error) });
+      const failure = { error: messageOf(error), exitCode: exitCodeOf(error) };
+      plans.push({ concern: concern.name, actions: [], warnings: [], ...failure });
     }
   }
   return plans;
@@ -59,5 +60,6 @@ export async function applyAll(concerns: readonly AnyConcern[], context: Concern
 /** 78 when every failed concern failed on configuration (retrying cannot help), else 1. */
 export function failureExitCode(plans: readonly ConcernPlan[]): ExitCodeValue {
   const failed = plans.filter((plan) => plan.error !== undefined);
-  return failed.length > 0 && failed.every((plan) => plan.exitCode === ExitCode.config) ? ExitCode.config : ExitCode.failed;
+  const configOnly = failed.length > 0 && failed.every((plan) => plan.exitCode === ExitCode.config);
+  return configOnly ? ExitCode.config : ExitCode.failed;
 }

@@ -20,7 +20,8 @@ const TRACED = ['openat', 'write', 'pwrite64', 'fchmod', 'fchown', 'fsync', 'fda
 const TEMP = /^\..+\.\d+-\d+\.[0-9a-f]{8}\.tmp$/;
 const OLD_CONFIG = '# hand-written\nECS_CLUSTER=old\n';
 const AGENT_ENV = 'ECS_CLUSTER=prod\nECS_ENGINE_AUTH_DATA={"https://r.example.test":{"auth":"c2VjcmV0"}}\n';
-const NEW_CONFIG = '# hand-written\nECS_CLUSTER=prod\nECS_ENGINE_AUTH_DATA={"https://r.example.test":{"auth":"c2VjcmV0"}}\n';
+const NEW_CONFIG =
+  '# hand-written\nECS_CLUSTER=prod\nECS_ENGINE_AUTH_DATA={"https://r.example.test":{"auth":"c2VjcmV0"}}\n';
 
 interface Writer {
   readonly args: readonly string[];
@@ -34,19 +35,32 @@ function requireStrace(): void {
 }
 
 /** Starts the writer, attaches strace to all its threads once it is ready, then lets it write. */
-async function runWriter(writer: Writer, straceArgs: readonly string[] | null): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  const child = spawn(process.execPath, [WRITER, ...writer.args], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', UV_THREADPOOL_SIZE: '1' } });
+async function runWriter(
+  writer: Writer,
+  straceArgs: readonly string[] | null,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+  const child = spawn(process.execPath, [WRITER, ...writer.args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', UV_THREADPOOL_SIZE: '1' },
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
   let tracer: ChildProcess | null = null;
   if (straceArgs !== null) {
-    tracer = spawn('strace', ['-f', '-qq', ...straceArgs, '-p', String(child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    tracer = spawn('strace', ['-f', '-qq', ...straceArgs, '-p', String(child.pid)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     await waitForTracer(child.pid as number);
   }
   child.stdin?.write('go\n');
-  const result = await Promise.race([exited, delay(60_000, undefined, { ref: false }).then(() => ({ code: null, signal: 'timeout' }))]);
+  const result = await Promise.race([
+    exited,
+    delay(60_000, undefined, { ref: false }).then(() => ({ code: null, signal: 'timeout' })),
+  ]);
   if (result.signal === 'timeout') child.kill('SIGKILL');
   if (tracer !== null && tracer.exitCode === null) await new Promise((resolve) => tracer.once('exit', resolve));
   return { ...result, stderr };
@@ -56,7 +70,9 @@ async function runWriter(writer: Writer, straceArgs: readonly string[] | null): 
 async function waitForTracer(pid: number): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const tasks = readdirSync(`/proc/${pid}/task`);
-    const traced = tasks.every((task) => !/^TracerPid:\s+0$/m.test(readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8')));
+    const traced = tasks.every(
+      (task) => !/^TracerPid:\s+0$/m.test(readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8')),
+    );
     if (traced) return;
     await delay(25);
   }
@@ -96,17 +112,30 @@ async function crashPoints(t: TestContext, writer: Writer): Promise<CrashPoint[]
 }
 
 function leftovers(directories: readonly string[]): string[] {
-  return directories.flatMap((directory) => (existsSync(directory) ? readdirSync(directory).filter((name) => name.endsWith('.tmp')) : []));
+  return directories.flatMap((directory) =>
+    existsSync(directory) ? readdirSync(directory).filter((name) => name.endsWith('.tmp')) : [],
+  );
 }
 
-async function killAtEveryStep(t: TestContext, setUp: (dir: string) => Writer, check: (writer: Writer, phase: 'killed' | 'rerun') => void): Promise<number> {
+async function killAtEveryStep(
+  t: TestContext,
+  setUp: (dir: string) => Writer,
+  check: (writer: Writer, phase: 'killed' | 'rerun') => void,
+): Promise<number> {
   requireStrace();
   const points = await crashPoints(t, setUp(scratchDir(t)));
   assert.ok(points.length >= 7, `the writes make their syscalls: ${points.map((point) => point.line).join('\n')}`);
   let leftBehind = 0;
   for (const point of points) {
     const writer = setUp(scratchDir(t));
-    const run = await runWriter(writer, ['-e', `trace=${point.syscall}`, '-e', `inject=${point.syscall}:signal=KILL:when=${point.nth}`, '-o', '/dev/null']);
+    const run = await runWriter(writer, [
+      '-e',
+      `trace=${point.syscall}`,
+      '-e',
+      `inject=${point.syscall}:signal=KILL:when=${point.nth}`,
+      '-o',
+      '/dev/null',
+    ]);
     assert.equal(run.signal, 'SIGKILL', `killed at ${point.line}`);
     check(writer, 'killed');
     const left = leftovers(writer.directories);
@@ -121,31 +150,43 @@ async function killAtEveryStep(t: TestContext, setUp: (dir: string) => Writer, c
   return leftBehind;
 }
 
-test('ecs.config and its key record: killed at every syscall of the writes, old or new and whole, leftovers swept', async (t) => {
+test('ecs.config and its key record: killed at every syscall, old or new and whole, leftovers swept', async (t) => {
   const leftBehind = await killAtEveryStep(
     t,
     (dir) => {
       const root = `${dir}/root`;
       mkdirSync(`${root}/etc/ecs`, { recursive: true });
       writeFileSync(`${root}/etc/ecs/ecs.config`, OLD_CONFIG, { mode: 0o644 });
-      return { args: ['ecs-config', root, AGENT_ENV], directories: [`${root}/etc/ecs`, `${root}/var/lib/ecs-host-agent`] };
+      return {
+        args: ['ecs-config', root, AGENT_ENV],
+        directories: [`${root}/etc/ecs`, `${root}/var/lib/ecs-host-agent`],
+      };
     },
     (writer, phase) => {
       const root = writer.args[1] as string;
       const text = readFileSync(`${root}/etc/ecs/ecs.config`, 'utf8');
-      if (phase === 'killed') assert.ok(text === OLD_CONFIG || text === NEW_CONFIG, `whole, old or new: ${JSON.stringify(text)}`);
+      if (phase === 'killed')
+        assert.ok(text === OLD_CONFIG || text === NEW_CONFIG, `whole, old or new: ${JSON.stringify(text)}`);
       else {
         assert.equal(text, NEW_CONFIG);
         assert.equal(statSync(`${root}/etc/ecs/ecs.config`).mode & 0o777, 0o600);
-        assert.deepEqual(JSON.parse(readFileSync(`${root}/var/lib/ecs-host-agent/ecs-config-keys.json`, 'utf8')).managedKeys, ['ECS_CLUSTER', 'ECS_ENGINE_AUTH_DATA']);
+        assert.deepEqual(
+          JSON.parse(readFileSync(`${root}/var/lib/ecs-host-agent/ecs-config-keys.json`, 'utf8')).managedKeys,
+          ['ECS_CLUSTER', 'ECS_ENGINE_AUTH_DATA'],
+        );
       }
-      for (const name of leftovers(writer.directories)) assert.equal(statSync(`${root}/etc/ecs/${name}`, { throwIfNoEntry: false })?.mode ?? 0o100600, 0o100600, 'credentials stay 0600 in a leftover');
+      for (const name of leftovers(writer.directories))
+        assert.equal(
+          statSync(`${root}/etc/ecs/${name}`, { throwIfNoEntry: false })?.mode ?? 0o100600,
+          0o100600,
+          'credentials stay 0600 in a leftover',
+        );
     },
   );
   assert.ok(leftBehind >= 2, `some kills leave a temporary file behind (${leftBehind}), so the sweep is exercised`);
 });
 
-test('authorized_keys in a home (no-follow writes): killed at every syscall, then swept by the next write', async (t) => {
+test('authorized_keys in a home (no-follow writes): killed at every syscall, swept by the next write', async (t) => {
   const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKZ alice@example\n';
   const leftBehind = await killAtEveryStep(
     t,
@@ -164,7 +205,7 @@ test('authorized_keys in a home (no-follow writes): killed at every syscall, the
   assert.ok(leftBehind >= 2, `some kills leave a temporary file behind (${leftBehind})`);
 });
 
-test('only leftovers of writers that are gone are removed: a live writer\'s file stays, a reused PID does not protect one', async (t) => {
+test("only gone writers' leftovers are removed: a live writer's stays, a reused PID does not protect", async (t) => {
   const dir = scratchDir(t);
   mkdirSync(`${dir}/etc/ecs`, { recursive: true });
   const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
@@ -187,5 +228,15 @@ test('only leftovers of writers that are gone are removed: a live writer\'s file
   mkdirSync(`${dir}/etc/ecs/.ecs.config.${gone}-2.0a0b0c13.tmp`);
   await new RealHost(dir).writeFileAtomic('/etc/ecs/ecs.config', 'ECS_CLUSTER=prod\n');
   const left = readdirSync(`${dir}/etc/ecs`).sort();
-  assert.deepEqual(left, [names.liveOldFormat, names.live, `.ecs.config.${gone}-2.0a0b0c13.tmp`, names.notOurs, names.otherFile, 'ecs.config'].sort());
+  assert.deepEqual(
+    left,
+    [
+      names.liveOldFormat,
+      names.live,
+      `.ecs.config.${gone}-2.0a0b0c13.tmp`,
+      names.notOurs,
+      names.otherFile,
+      'ecs.config',
+    ].sort(),
+  );
 });

@@ -23,9 +23,22 @@ const VERSION = 252;
 const ECS_CONFIG = '/etc/ecs/ecs.config';
 
 /** What a unit with EnvironmentFile=-FILE gets, byte for byte (base64 inside, so no decoding loses anything). */
-function systemdReads(container: Container, file: string): { status: number; variables: Map<string, string>; stderr: string } {
+function systemdReads(
+  container: Container,
+  file: string,
+): { status: number; variables: Map<string, string>; stderr: string } {
   const script = 'env -0 | base64 -w0';
-  const result = container.exec(['systemd-run', '--wait', '--pipe', '--quiet', '-p', `EnvironmentFile=-${file}`, 'sh', '-c', script]);
+  const result = container.exec([
+    'systemd-run',
+    '--wait',
+    '--pipe',
+    '--quiet',
+    '-p',
+    `EnvironmentFile=-${file}`,
+    'sh',
+    '-c',
+    script,
+  ]);
   const variables = new Map<string, string>();
   for (const entry of decodeLossless(Buffer.from(result.stdout, 'base64')).split('\0')) {
     const equals = entry.indexOf('=');
@@ -57,7 +70,11 @@ function assertModelAgrees(world: World, text: string, file = `/srv/case-${++cas
   writeFileSync(`${world.container.root}${file}`, encodeLossless(text));
   const real = systemdReads(world.container, file);
   assert.equal(real.status, 0, real.stderr);
-  assert.deepEqual(sorted(real.variables), sorted(predicted(world.baseline, text)), `systemd 252 and the model, on ${JSON.stringify(text)}`);
+  assert.deepEqual(
+    sorted(real.variables),
+    sorted(predicted(world.baseline, text)),
+    `systemd 252 and the model, on ${JSON.stringify(text)}`,
+  );
   return real.variables;
 }
 
@@ -102,12 +119,48 @@ const MANAGED = { ECS_CLUSTER: 'prod', ECS_LOGLEVEL: 'warn' };
 const AGENT_ENV = 'ECS_CLUSTER=prod\nECS_LOGLEVEL=warn\n';
 
 const AGENT_CASES: readonly AgentCase[] = [
-  { what: 'a comment ending in "\\" before the managed line', existing: '# note \\\nECS_CLUSTER=old\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
-  { what: 'a comment ending in "\\" last in the file', existing: 'ECS_CLUSTER=old\n# note \\', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
-  { what: 'a value ending in "\\" before the managed line', existing: 'ECS_HAND=x\\\nECS_CLUSTER=old\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
-  { what: 'a CR-hidden ECS_CLUSTER=evil after the managed line', existing: 'ECS_CLUSTER=old\nX=1\rECS_CLUSTER=evil\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
-  { what: 'an open double quote at the end', existing: 'ECS_CLUSTER=old\nECS_HAND="open\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
-  { what: 'an open single quote in the middle', existing: "# top\nECS_HAND='open\nECS_CLUSTER=old\n", agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
+  {
+    what: 'a comment ending in "\\" before the managed line',
+    existing: '# note \\\nECS_CLUSTER=old\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
+  {
+    what: 'a comment ending in "\\" last in the file',
+    existing: 'ECS_CLUSTER=old\n# note \\',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
+  {
+    what: 'a value ending in "\\" before the managed line',
+    existing: 'ECS_HAND=x\\\nECS_CLUSTER=old\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
+  {
+    what: 'a CR-hidden ECS_CLUSTER=evil after the managed line',
+    existing: 'ECS_CLUSTER=old\nX=1\rECS_CLUSTER=evil\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
+  {
+    what: 'an open double quote at the end',
+    existing: 'ECS_CLUSTER=old\nECS_HAND="open\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
+  {
+    what: 'an open single quote in the middle',
+    existing: "# top\nECS_HAND='open\nECS_CLUSTER=old\n",
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
   {
     what: 'a CR-hidden assignment then an open quote on one line: no placement',
     existing: 'ECS_CLUSTER=old\nX=1\rECS_CLUSTER=evil\rECS_OPEN="x\n',
@@ -115,11 +168,41 @@ const AGENT_CASES: readonly AgentCase[] = [
     managed: MANAGED,
     refused: /ECS_CLUSTER would not be read as written: systemd 252 reads "evil", ecs-init reads "prod"/,
   },
-  { what: 'a NUL in a comment', existing: '# x\0y\nECS_CLUSTER=old\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: /ecs\.config:1: NUL byte: systemd 252 refuses the whole file/ },
-  { what: 'invalid UTF-8 in a hand-written value', existing: 'ECS_HAND=caf\udd69\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: /invalid UTF-8 byte 0xE9 in an assignment/ },
-  { what: 'invalid UTF-8 in a comment, kept byte for byte', existing: '# caf\udd69\nECS_CLUSTER=old\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
-  { what: 'a BOM before the managed key', existing: '\ufeffECS_CLUSTER=old\nECS_HAND=1\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
-  { what: 'a CRLF file', existing: 'ECS_CLUSTER=old\r\nECS_HAND=1\r\n', agentEnv: AGENT_ENV, managed: MANAGED, refused: null },
+  {
+    what: 'a NUL in a comment',
+    existing: '# x\0y\nECS_CLUSTER=old\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: /ecs\.config:1: NUL byte: systemd 252 refuses the whole file/,
+  },
+  {
+    what: 'invalid UTF-8 in a hand-written value',
+    existing: 'ECS_HAND=caf\udd69\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: /invalid UTF-8 byte 0xE9 in an assignment/,
+  },
+  {
+    what: 'invalid UTF-8 in a comment, kept byte for byte',
+    existing: '# caf\udd69\nECS_CLUSTER=old\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
+  {
+    what: 'a BOM before the managed key',
+    existing: '\ufeffECS_CLUSTER=old\nECS_HAND=1\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
+  {
+    what: 'a CRLF file',
+    existing: 'ECS_CLUSTER=old\r\nECS_HAND=1\r\n',
+    agentEnv: AGENT_ENV,
+    managed: MANAGED,
+    refused: null,
+  },
   {
     what: 'every other hand-written form (export, quotes, spaces, ";" comments)',
     existing: 'export ECS_CLUSTER="old"\nECS_HAND = "x y"\n; comment\n\tECS_LOGLEVEL=debug\n',
@@ -128,8 +211,16 @@ const AGENT_CASES: readonly AgentCase[] = [
     refused: null,
   },
   ...[
-    ['JSON with spaces, compacted', 'ECS_INSTANCE_ATTRIBUTES={"stack": "prod", "team": "web ops"}', '{"stack":"prod","team":"web ops"}'],
-    ['"=" inside JSON in credentials', 'ECS_ENGINE_AUTH_DATA={"https://r.example.test":{"auth":"dXNlcjpwYXNz=="}}', null],
+    [
+      'JSON with spaces, compacted',
+      'ECS_INSTANCE_ATTRIBUTES={"stack": "prod", "team": "web ops"}',
+      '{"stack":"prod","team":"web ops"}',
+    ],
+    [
+      '"=" inside JSON in credentials',
+      'ECS_ENGINE_AUTH_DATA={"https://r.example.test":{"auth":"dXNlcjpwYXNz=="}}',
+      null,
+    ],
     ['a URL with port, query and ";"', 'ECS_CUSTOM_URL=https://ecs.example.test:8443/v1?x=1&y=2;z', null],
     ['quotes inside, not wrapping', 'ECS_CUSTOM_QUOTES=it\'s "fine"', null],
     ['"$" and backticks', 'ECS_CUSTOM_SHELL=$HOME`id`${X}', null],
@@ -139,7 +230,10 @@ const AGENT_CASES: readonly AgentCase[] = [
     ['an empty value', 'ECS_CUSTOM_EMPTY=', null],
     ['exactly 131,071 bytes', `ECS_CUSTOM_BIG=${'b'.repeat(131_071 - 'ECS_CUSTOM_BIG='.length)}`, null],
   ].map(([what, line, written]) => {
-    const [key, value] = [(line as string).slice(0, (line as string).indexOf('=')), (line as string).slice((line as string).indexOf('=') + 1)];
+    const [key, value] = [
+      (line as string).slice(0, (line as string).indexOf('=')),
+      (line as string).slice((line as string).indexOf('=') + 1),
+    ];
     return {
       what: `a tricky value: ${what}`,
       existing: '# kept\nECS_CLUSTER=old\nECS_HAND=by hand\n',
@@ -161,7 +255,11 @@ async function agentWrites(t: TestContext, world: World, row: AgentCase): Promis
     assert.equal(plan?.exitCode, 78, plan?.error ?? 'planned');
     assert.match(plan?.error ?? '', row.refused);
     await assert.rejects(converge(context));
-    assert.deepEqual(readFileSync(`${root}${ECS_CONFIG}`), Buffer.from(encodeLossless(row.existing)), 'nothing is changed');
+    assert.deepEqual(
+      readFileSync(`${root}${ECS_CONFIG}`),
+      Buffer.from(encodeLossless(row.existing)),
+      'nothing is changed',
+    );
     assertModelAgrees(world, row.existing, ECS_CONFIG);
     return;
   }
@@ -178,18 +276,23 @@ async function agentWrites(t: TestContext, world: World, row: AgentCase): Promis
   assert.deepEqual(again?.actions, [], `${t.name}: a second plan is empty`);
 }
 
-test('ecs.config through systemd 252 itself: the model agrees on every layout, and every file the agent writes reads alike', async (t) => {
+test('ecs.config through systemd 252 itself: the model agrees on every layout, agent files read alike', async (t) => {
   const container = await bootContainer(t);
   assert.match(container.run(['systemctl', '--version']), /^systemd 252 /);
   const detected = await detectSystemdVersion(new RealHost(container.root), await osFacts());
-  assert.equal(detected.version, VERSION, `the agent reads the version from the root's dpkg database: ${detected.evidence}`);
+  assert.equal(
+    detected.version,
+    VERSION,
+    `the agent reads the version from the root's dpkg database: ${detected.evidence}`,
+  );
 
   mkdirSync(`${container.root}/srv`, { recursive: true });
   writeFileSync(`${container.root}/srv/empty.env`, '');
   const world: World = { container, baseline: systemdReads(container, '/srv/empty.env').variables };
   assert.ok(world.baseline.has('PATH'), 'the manager sets PATH for every unit');
 
-  for (const [what, text] of LAYOUTS) await t.test(`hand-written layout: ${what}`, () => void assertModelAgrees(world, text));
+  for (const [what, text] of LAYOUTS)
+    await t.test(`hand-written layout: ${what}`, () => void assertModelAgrees(world, text));
 
   await t.test('one byte over MAX_ARG_STRLEN: systemd cannot start the unit at all (the reason for the limit)', () => {
     writeFileSync(`${container.root}/srv/too-long.env`, `A=${'x'.repeat(131_070)}\n`);

@@ -3,7 +3,7 @@
  * one line on stdin, then writes as the agent does and exits 0. The wait lets a tracer attach
  * first, so it counts only the syscalls of the write.
  *   node ecs-config-writer.ts ecs-config ROOT AGENT_ENV_TEXT   ecs.config and its key record, through the concern
- *   node ecs-config-writer.ts no-follow HOME TEXT              .ssh/authorized_keys below HOME, never following symlinks
+ *   node ecs-config-writer.ts no-follow HOME TEXT              .ssh/authorized_keys below HOME, following no symlink
  */
 import { RealHost } from '../../src/host/real-host.ts';
 import { contextFor, converge } from '../support/ecs-config.ts';

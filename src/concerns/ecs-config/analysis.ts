@@ -17,7 +17,12 @@ export interface Readings {
 }
 
 export function readAll(text: string, versions: readonly number[]): Readings {
-  return { text, versions, systemd: new Map(versions.map((version) => [version, readAsSystemd(text, version)])), ecsInit: readAsEcsInit(text) };
+  return {
+    text,
+    versions,
+    systemd: new Map(versions.map((version) => [version, readAsSystemd(text, version)])),
+    ecsInit: readAsEcsInit(text),
+  };
 }
 
 const FILE = PATHS.ecsConfig;
@@ -30,7 +35,9 @@ export function keyDisagreement(readings: Readings, key: string, expected?: stri
   const agreed = ecsInitValue === wanted && systemdValues.every(({ value }) => value === wanted);
   if (agreed) return null;
   const groups = groupByValue(systemdValues);
-  const systemd = groups.map(({ versions, value }) => `${systemdLabel(versions)} ${shownReading(readings, versions[0] as number, key, value)}`);
+  const systemd = groups.map(
+    ({ versions, value }) => `${systemdLabel(versions)} ${shownReading(readings, versions[0] as number, key, value)}`,
+  );
   return `${systemd.join(', ')}, ecs-init ${shownReading(readings, null, key, ecsInitValue)}`;
 }
 
@@ -40,10 +47,14 @@ function systemdValue(readings: Readings, version: number, key: string): string 
 
 function shownReading(readings: Readings, version: number | null, key: string, value: string | undefined): string {
   if (value !== undefined) return `reads ${shownValue(key, value)}`;
-  return version !== null && readings.systemd.get(version)?.refused ? 'reads nothing (it refuses the whole file)' : 'reads nothing';
+  return version !== null && readings.systemd.get(version)?.refused
+    ? 'reads nothing (it refuses the whole file)'
+    : 'reads nothing';
 }
 
-function groupByValue(values: readonly { version: number; value: string | undefined }[]): { versions: number[]; value: string | undefined }[] {
+function groupByValue(
+  values: readonly { version: number; value: string | undefined }[],
+): { versions: number[]; value: string | undefined }[] {
   const groups: { versions: number[]; value: string | undefined }[] = [];
   for (const { version, value } of values) {
     const last = groups.at(-1);
@@ -62,14 +73,24 @@ export function variableNames(readings: Readings): string[] {
 
 /** The named hazards in the text, each "FILE:LINE: what it is: what systemd and ecs-init do with it". */
 export function hazards(readings: Readings): string[] {
-  return [...fileRefusals(readings), ...bomHazard(readings.text), ...crHazards(readings.text), ...swallowedLines(readings), ...droppedAssignments(readings)];
+  return [
+    ...fileRefusals(readings),
+    ...bomHazard(readings.text),
+    ...crHazards(readings.text),
+    ...swallowedLines(readings),
+    ...droppedAssignments(readings),
+  ];
 }
 
 function fileRefusals(readings: Readings): string[] {
   const refusals = new Map<string, number[]>();
   for (const version of readings.versions) {
     const refused = readings.systemd.get(version)?.refused;
-    if (refused) refusals.set(`${FILE}:${refused.line}: ${refused.what}`, [...(refusals.get(`${FILE}:${refused.line}: ${refused.what}`) ?? []), version]);
+    if (refused)
+      refusals.set(`${FILE}:${refused.line}: ${refused.what}`, [
+        ...(refusals.get(`${FILE}:${refused.line}: ${refused.what}`) ?? []),
+        version,
+      ]);
   }
   return [...refusals].map(
     ([where, versions]) =>
@@ -80,7 +101,10 @@ function fileRefusals(readings: Readings): string[] {
 
 function bomHazard(text: string): string[] {
   if (!text.startsWith('\ufeff')) return [];
-  return [`${FILE}:1: BOM (U+FEFF, byte order mark) at the start: both readers take it as part of the first key, which then sets nothing`];
+  return [
+    `${FILE}:1: BOM (U+FEFF, byte order mark) at the start: both readers take it as part of the first key, ` +
+      'which then sets nothing',
+  ];
 }
 
 function crHazards(text: string): string[] {
@@ -102,14 +126,17 @@ function shownPiece(piece: string | undefined): string {
 const CONSTRUCTS: Readonly<Record<Exclude<LineStart['kind'], 'own'>, string>> = {
   comment: 'a comment ending in "\\", which systemd before v254 continues onto the next line',
   'escaped-newline': 'a line ending in "\\", which systemd joins with the next line',
-  'single-quote': "an open single quote, which systemd reads on to the next \"'\" or the end of the file",
-  'double-quote': 'an open double quote, which systemd reads on to the next \'"\' or the end of the file',
+  'single-quote': 'an open single quote, which systemd reads on to the next "\'" or the end of the file',
+  'double-quote': "an open double quote, which systemd reads on to the next '\"' or the end of the file",
 };
 
 /** Lines systemd does not read as lines of their own (blank ones hide nothing and are not named). */
 function swallowedLines(readings: Readings): string[] {
   const lines = readings.text.split('\n');
-  const found = new Map<string, { from: number; kind: Exclude<LineStart['kind'], 'own'>; lines: number[]; versions: number[] }>();
+  const found = new Map<
+    string,
+    { from: number; kind: Exclude<LineStart['kind'], 'own'>; lines: number[]; versions: number[] }
+  >();
   for (const version of readings.versions) {
     readings.systemd.get(version)?.lineStarts.forEach((start, index) => {
       if (start.kind === 'own' || (lines[index] ?? '').trim() === '') return;
@@ -122,7 +149,8 @@ function swallowedLines(readings: Readings): string[] {
   }
   return [...found.values()].map(({ from, kind, lines: hidden, versions }) => {
     const range = hidden.length === 1 ? `line ${hidden[0]}` : `lines ${hidden[0]} to ${hidden.at(-1)}`;
-    return `${FILE}:${from}: ${CONSTRUCTS[kind]}: ${systemdLabel(versions)} reads ${range} as part of line ${from}, ecs-init as lines of their own`;
+    const readers = `${systemdLabel(versions)} reads ${range} as part of line ${from}, ecs-init as lines of their own`;
+    return `${FILE}:${from}: ${CONSTRUCTS[kind]}: ${readers}`;
   });
 }
 
@@ -132,7 +160,8 @@ function droppedAssignments(readings: Readings): string[] {
   for (const version of readings.versions) {
     for (const dropped of readings.systemd.get(version)?.dropped ?? []) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(dropped.key)) continue;
-      const id = `${FILE}:${dropped.firstLine}: ${dropped.key}: systemd drops it from the unit's environment (${dropped.why})`;
+      const where = `${FILE}:${dropped.firstLine}: ${dropped.key}`;
+      const id = `${where}: systemd drops it from the unit's environment (${dropped.why})`;
       seen.set(id, [...(seen.get(id) ?? []), version]);
     }
   }

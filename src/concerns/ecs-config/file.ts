@@ -14,8 +14,7 @@ const STRICT_ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=/;
  * Any line some reader takes as setting KEY, or that was meant to: leading whitespace of
  * either reader (Go's TrimSpace strips Unicode spaces) or a BOM, `export`, spaces around `=`.
  */
-const ANY_ASSIGNMENT =
-  /^[\s\u0085\ufeff]*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
+const ANY_ASSIGNMENT = /^[\s\u0085\ufeff]*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
 /** The key a line sets for at least one reader, or null (comments, blank or unreadable lines). */
 export function assignedKey(line: string): string | null {
@@ -103,7 +102,7 @@ function keptLines({ existing, managed, released }: Rewrite): { line: string; ke
   return kept;
 }
 
-/** Every place a block of managed lines can go, the end first: before each kept hand-written line, or after the last. */
+/** Every place a block of managed lines can go, the end first: before each kept hand-written line, or after them. */
 export function blockPlacements(rewrite: Rewrite): Placement[] {
   const handWritten = keptLines(rewrite).filter(({ key }) => key === null).length;
   return Array.from({ length: handWritten + 1 }, (_, index) => ({ kind: 'block', before: handWritten - index }));
@@ -115,8 +114,10 @@ export function blockPlacements(rewrite: Rewrite): Placement[] {
  * reader models show.
  */
 export function readersDisagree(line: string): string | null {
-  if (/^\s*export\s/.test(line)) return 'starts with "export" (both readers then take "export KEY" as the name: the agent never sees the key)';
-  if (/^\s*[A-Za-z_][A-Za-z0-9_]*\s+=/.test(line)) return 'has a space before "=" (ecs-init then reads a name ending in a space)';
+  if (/^\s*export\s/.test(line))
+    return 'starts with "export" (both readers then take "export KEY" as the name: the agent never sees the key)';
+  if (/^\s*[A-Za-z_][A-Za-z0-9_]*\s+=/.test(line))
+    return 'has a space before "=" (ecs-init then reads a name ending in a space)';
   const value = line.slice(line.indexOf('=') + 1);
   if (/^\s*["']/.test(value)) return 'has a quoted value (systemd strips the quotes, ecs-init keeps them)';
   if (value.includes('\\')) return 'has a backslash (systemd drops it, ecs-init keeps it)';
@@ -133,6 +134,7 @@ export function holdsSecrets(text: string): boolean {
 export function shownLine(line: string): string {
   if (line === '') return '(an empty line)';
   const strict = strictKey(line);
-  if (strict !== null && !isSecretKey(strict) && !assignsSecret(line.slice(strict.length + 1))) return escapeControls(line);
+  if (strict !== null && !isSecretKey(strict) && !assignsSecret(line.slice(strict.length + 1)))
+    return escapeControls(line);
   return escapeControls(strict !== null && isSecretKey(strict) ? `${strict}=${REDACTED}` : redactedLine(line));
 }

@@ -23,7 +23,7 @@ export const ecsConfigConcern: Concern<EcsConfigFacts, EcsConfigAction> = {
   apply: (action, { host }) => applyEcsConfig(action, host),
 };
 
-/** The file is read as bytes and decoded losslessly: invalid UTF-8 in hand-written lines is modelled, and kept as it is. */
+/** Read as bytes, decoded losslessly: invalid UTF-8 in hand-written lines is modelled, and kept as it is. */
 async function gatherEcsConfig({ host, os }: ConcernContext): Promise<EcsConfigFacts> {
   const info = await host.stat(PATHS.ecsConfig);
   return {

@@ -27,9 +27,10 @@ export function chooseLayout(rewrite: Rewrite, versions: readonly number[]): Lay
     const layout = layoutOf(rewrite, placement, versions);
     if (managedDisagreements(layout.readings, rewrite.managed).length === 0) return layout;
   }
+  const reasons = [...hazards(inPlace.readings), ...managedDisagreements(inPlace.readings, rewrite.managed)];
   throw new ConfigError(
-    `${PATHS.ecsConfig}: nothing is changed: hand-written lines keep ${systemdLabel(versions)} and ecs-init from reading the managed keys ` +
-      `alike wherever they are placed: ${[...hazards(inPlace.readings), ...managedDisagreements(inPlace.readings, rewrite.managed)].join('; ')}; ` +
+    `${PATHS.ecsConfig}: nothing is changed: hand-written lines keep ${systemdLabel(versions)} and ecs-init ` +
+      `from reading the managed keys alike wherever they are placed: ${reasons.join('; ')}; ` +
       'fix or remove those lines by hand (set what they hold in agent.env instead)',
   );
 }
@@ -51,8 +52,14 @@ export function managedDisagreements(readings: Readings, managed: ReadonlyMap<st
 function checkEnvironmentSize(readings: Readings): void {
   for (const reading of readings.systemd.values()) {
     for (const assignment of reading.assignments) {
-      const tooLong = reading.variables.get(assignment.key) === assignment.value ? variableTooLong(assignment.key, assignment.value) : null;
-      if (tooLong) throw new ConfigError(`${PATHS.ecsConfig}:${assignment.firstLine}: ${assignment.key} ${tooLong}; nothing is changed`);
+      const tooLong =
+        reading.variables.get(assignment.key) === assignment.value
+          ? variableTooLong(assignment.key, assignment.value)
+          : null;
+      if (tooLong)
+        throw new ConfigError(
+          `${PATHS.ecsConfig}:${assignment.firstLine}: ${assignment.key} ${tooLong}; nothing is changed`,
+        );
     }
     const tooLarge = environmentTooLarge(reading.variables, PATHS.ecsConfig);
     if (tooLarge) throw new ConfigError(`${PATHS.ecsConfig}: ${tooLarge}; nothing is changed`);

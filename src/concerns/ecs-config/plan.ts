@@ -39,7 +39,11 @@ const CREDENTIALS_MODE = 0o600;
 const FILE = PATHS.ecsConfig;
 
 function rewriteOf(facts: EcsConfigFacts, managed: ReadonlyMap<string, string>): Rewrite {
-  return { existing: facts.text ?? '', managed, released: new Set(facts.managedKeys.filter((key) => !managed.has(key))) };
+  return {
+    existing: facts.text ?? '',
+    managed,
+    released: new Set(facts.managedKeys.filter((key) => !managed.has(key))),
+  };
 }
 
 /** Throws a ConfigError, changing nothing, when no placement of the managed keys reads alike to every reader. */
@@ -51,7 +55,11 @@ export function planEcsConfig(facts: EcsConfigFacts, managed: ReadonlyMap<string
   if (text !== facts.text || mode !== facts.mode) actions.push(writeAction(facts, layout, mode, managed));
   const keys = [...managed.keys()];
   if (!sameKeys(keys, facts.managedKeys)) {
-    actions.push({ kind: 'record', keys, summary: `record in ${MANAGED_KEYS_FILE} the keys the agent manages: ${keys.join(', ')}` });
+    actions.push({
+      kind: 'record',
+      keys,
+      summary: `record in ${MANAGED_KEYS_FILE} the keys the agent manages: ${keys.join(', ')}`,
+    });
   }
   return actions;
 }
@@ -75,7 +83,11 @@ export function warnEcsConfig(facts: EcsConfigFacts, managed: ReadonlyMap<string
   ];
 }
 
-function layoutOrNull(facts: EcsConfigFacts, managed: ReadonlyMap<string, string>, versions: readonly number[]): Layout | null {
+function layoutOrNull(
+  facts: EcsConfigFacts,
+  managed: ReadonlyMap<string, string>,
+  versions: readonly number[],
+): Layout | null {
   try {
     return chooseLayout(rewriteOf(facts, managed), versions);
   } catch {
@@ -86,7 +98,10 @@ function layoutOrNull(facts: EcsConfigFacts, managed: ReadonlyMap<string, string
 function versionWarnings(systemd: SystemdVersion): string[] {
   const modelled = SYSTEMD_VERSIONS.map((entry) => entry.version);
   if (systemd.version !== null && systemd.version >= OLDEST_MODELLED) return [];
-  const why = systemd.version === null ? `which systemd reads ${FILE} is ${systemd.evidence}` : `${systemd.evidence} is older than the versions modelled`;
+  const why =
+    systemd.version === null
+      ? `which systemd reads ${FILE} is ${systemd.evidence}`
+      : `${systemd.evidence} is older than the versions modelled`;
   return [`${why}: the file is checked against every modelled version (${systemdLabel(modelled)})`];
 }
 
@@ -100,7 +115,10 @@ function handWrittenDisagreements(readings: Readings, managed: ReadonlyMap<strin
       const index = lines.findLastIndex((line) => assignedKey(line) === key);
       const where = index < 0 ? FILE : `${FILE}:${index + 1}`;
       const reason = index < 0 ? null : readersDisagree(lines[index] as string);
-      return [`${where}: ${key}: ${disagreement}${reason ? `, as the line ${reason}` : ''}; write it as plain NAME=value, or set it in agent.env`];
+      return [
+        `${where}: ${key}: ${disagreement}${reason ? `, as the line ${reason}` : ''}; ` +
+          'write it as plain NAME=value, or set it in agent.env',
+      ];
     });
 }
 
@@ -108,13 +126,21 @@ function exportLines(text: string, managed: ReadonlyMap<string, string>): string
   return splitLines(text).flatMap((line, index) => {
     const key = assignedKey(line);
     if (key === null || managed.has(key) || !/^\s*export\s/.test(line)) return [];
-    return [`${FILE}:${index + 1}: ${key}: ${readersDisagree(line)}; write it as plain NAME=value, or set it in agent.env`];
+    return [
+      `${FILE}:${index + 1}: ${key}: ${readersDisagree(line)}; write it as plain NAME=value, or set it in agent.env`,
+    ];
   });
 }
 
-function writeAction(facts: EcsConfigFacts, layout: Layout, mode: number, managed: ReadonlyMap<string, string>): WriteEcsConfig {
+function writeAction(
+  facts: EcsConfigFacts,
+  layout: Layout,
+  mode: number,
+  managed: ReadonlyMap<string, string>,
+): WriteEcsConfig {
   const verb = facts.text === null ? 'create' : 'update';
-  const modeNote = mode === facts.mode ? '' : ` (mode ${octal(mode)}${facts.mode === null ? '' : `, was ${octal(facts.mode)}`})`;
+  const modeNote =
+    mode === facts.mode ? '' : ` (mode ${octal(mode)}${facts.mode === null ? '' : `, was ${octal(facts.mode)}`})`;
   const summary = `${verb} ${FILE}${modeNote}${placementNote(layout, managed)}${guardNote(layout, managed)}`;
   const printable = { kind: 'write', mode, summary, details: lineChanges(facts.text ?? '', layout.text) } as const;
   return { ...printable, text: layout.text, toJSON: () => printable };
@@ -140,13 +166,16 @@ function guardNote(layout: Layout, managed: ReadonlyMap<string, string>): string
   });
   if (guarded.length === 0) return '';
   const where = guarded.map((index) => `line ${index}`).join(', ');
-  return `; an empty line after ${where}, which ends in "\\", keeps systemd from joining the managed line after it onto it`;
+  return `; an empty line after ${where}, which ends in "\\", keeps systemd from joining the next line onto it`;
 }
 
 /** Lines removed and added, secrets redacted: what `plan` shows of the rewrite. */
 function lineChanges(before: string, after: string): string[] {
   const [old, next] = [splitLines(before), splitLines(after)];
-  return [...missingFrom(next, old).map((line) => `- ${shownLine(line)}`), ...missingFrom(old, next).map((line) => `+ ${shownLine(line)}`)];
+  return [
+    ...missingFrom(next, old).map((line) => `- ${shownLine(line)}`),
+    ...missingFrom(old, next).map((line) => `+ ${shownLine(line)}`),
+  ];
 }
 
 /** The lines of `lines` that `others` lacks, counting repeats. */

@@ -6,7 +6,7 @@
  * booted systemd 252. Keep them literal: they are the oracle. Text is decoded
  * losslessly (core/config/text.ts): invalid bytes are lone surrogates.
  */
-import { byteLength, characterName, invalidByteAt, isEdgeSpace } from '../../core/config/text.ts';
+import { byteLength, characterName, invalidByteAt, isEdgeSpace, isNoncharacter } from '../../core/config/text.ts';
 
 /**
  * systemd versions of the supported distributions, the rules of each taken from
@@ -28,9 +28,9 @@ export const OLDEST_MODELLED = 245;
 export interface SystemdRules {
   /** Before v254 a comment ending in "\" continues onto the next line (env-file.c, COMMENT_ESCAPE). */
   readonly commentsContinue: boolean;
-  /** From v247 "\" in double quotes unescapes only " \ ` $ and eats only LF; before, it unescaped only " and ate CR too. */
+  /** From v247 "\" in double quotes unescapes " \ ` $ and eats only LF; before, it unescaped only " and ate CR too. */
   readonly shellQuoteEscapes: boolean;
-  /** From v248 values may hold control characters; before, env_value_is_valid dropped a variable with any but TAB and LF. */
+  /** From v248 values may hold control characters; before, env_value_is_valid dropped one with any but TAB and LF. */
   readonly controlsInValues: boolean;
 }
 
@@ -97,7 +97,14 @@ export function readAsSystemd(text: string, version: number): SystemdReading {
   const parsed = parseEnvFile(text, rules);
   for (const assignment of parsed.assignments) {
     const invalid = invalidUtf8(assignment.key) ?? invalidUtf8(assignment.value);
-    if (invalid !== null) return { ...refusedReading({ line: assignment.firstLine, what: `${invalid} in ${assignment.key === '' ? 'a key' : 'an assignment'}` }, text), ...parsed };
+    if (invalid !== null)
+      return {
+        ...refusedReading(
+          { line: assignment.firstLine, what: `${invalid} in ${assignment.key === '' ? 'a key' : 'an assignment'}` },
+          text,
+        ),
+        ...parsed,
+      };
   }
   const variables = new Map<string, string>();
   const dropped: (SystemdAssignment & { why: string })[] = [];
@@ -112,13 +119,21 @@ export function readAsSystemd(text: string, version: number): SystemdReading {
 }
 
 function refusedReading(refused: { line: number; what: string }, text: string): SystemdReading {
-  return { variables: new Map(), refused, assignments: [], dropped: [], lineStarts: text.split('\n').map(() => ({ kind: 'own' })) };
+  return {
+    variables: new Map(),
+    refused,
+    assignments: [],
+    dropped: [],
+    lineStarts: text.split('\n').map(() => ({ kind: 'own' })),
+  };
 }
 
 /** env_name_is_valid and env_value_is_valid (in env_assignment_is_valid). */
 function invalidAssignment(assignment: SystemdAssignment, rules: SystemdRules): string | null {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(assignment.key)) return 'not a variable name (letters, digits and "_", not starting with a digit)';
-  if (!rules.controlsInValues && /[\u0000-\u0008\u000b-\u001f\u007f]/.test(assignment.value)) return 'a control character in the value';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(assignment.key))
+    return 'not a variable name (letters, digits and "_", not starting with a digit)';
+  if (!rules.controlsInValues && /[\u0000-\u0008\u000b-\u001f\u007f]/.test(assignment.value))
+    return 'a control character in the value';
   if (byteLength(assignment.value) > ARG_MAX - 3) return 'a value longer than ARG_MAX';
   return null;
 }
@@ -126,14 +141,11 @@ function invalidAssignment(assignment: SystemdAssignment, rules: SystemdRules): 
 /** What utf8_is_valid refuses, named, or null: invalid bytes, and noncharacters (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF). */
 function invalidUtf8(text: string): string | null {
   for (let index = 0; index < text.length; index++) {
-    if (invalidByteAt(text, index) !== null || NONCHARACTER.test(String.fromCodePoint(text.codePointAt(index) as number))) {
+    if (invalidByteAt(text, index) !== null || isNoncharacter(text.codePointAt(index) as number))
       return characterName(text, index);
-    }
   }
   return null;
 }
-
-const NONCHARACTER = /^(?:[\ufdd0-\ufdef\ufffe\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff])$/;
 
 function lineOf(text: string, index: number): number {
   return text.slice(0, index).split('\n').length;
@@ -261,7 +273,14 @@ function parseEnvFile(text: string, rules: SystemdRules): Parsed {
       lineStarts.push(lineStart(state, constructLine));
     }
   }
-  const unfinished: readonly State[] = ['PRE_VALUE', 'VALUE', 'VALUE_ESCAPE', 'SINGLE_QUOTE_VALUE', 'DOUBLE_QUOTE_VALUE', 'DOUBLE_QUOTE_VALUE_ESCAPE'];
+  const unfinished: readonly State[] = [
+    'PRE_VALUE',
+    'VALUE',
+    'VALUE_ESCAPE',
+    'SINGLE_QUOTE_VALUE',
+    'DOUBLE_QUOTE_VALUE',
+    'DOUBLE_QUOTE_VALUE_ESCAPE',
+  ];
   if (unfinished.includes(state)) push(state === 'VALUE');
   return { assignments, lineStarts };
 }

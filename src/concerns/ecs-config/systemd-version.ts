@@ -18,11 +18,13 @@ export interface SystemdVersion {
 }
 
 export async function detectSystemdVersion(host: Host, os: OsFacts): Promise<SystemdVersion> {
-  if (os.support.status === 'refused') return { version: null, evidence: 'unknown (no package manager for this system)' };
+  if (os.support.status === 'refused')
+    return { version: null, evidence: 'unknown (no package manager for this system)' };
   try {
     const installed = await packageManagerFor(os.support.packageManager, host).installedVersion('systemd');
     const major = installed === null ? null : /^(?:\d+:)?(\d+)/.exec(installed)?.[1];
-    if (installed === null || major === undefined || major === null) return { version: null, evidence: 'unknown (no systemd package installed)' };
+    if (installed === null || major === undefined || major === null)
+      return { version: null, evidence: 'unknown (no systemd package installed)' };
     return { version: Number(major), evidence: `systemd package ${installed}` };
   } catch (error) {
     return { version: null, evidence: `unknown (${messageOf(error)})` };

@@ -1,7 +1,15 @@
 import { ConfigError } from '../errors.ts';
 import { environmentTooLarge, variableTooLong } from './limits.ts';
 import { redactedLine } from './secrets.ts';
-import { characterName, decodeLossless, firstInvalidByte, invalidByteAt, isEdgeSpace, quoted } from './text.ts';
+import {
+  characterName,
+  decodeLossless,
+  firstInvalidByte,
+  invalidByteAt,
+  isEdgeSpace,
+  isNoncharacter,
+  quoted,
+} from './text.ts';
 
 /**
  * The strict `KEY=value` format shared by agent.env and /etc/ecs/ecs.config.
@@ -25,7 +33,9 @@ export function decodeEnvFile(bytes: Uint8Array, source: string): string {
   const invalid = firstInvalidByte(text);
   if (invalid === null) return text;
   const { line, column } = position(text, invalid.index);
-  throw new ConfigError(`${source}:${line}: ${characterName(text, invalid.index)} at column ${column}: the file must be UTF-8`);
+  throw new ConfigError(
+    `${source}:${line}: ${characterName(text, invalid.index)} at column ${column}: the file must be UTF-8`,
+  );
 }
 
 function position(text: string, index: number): { line: number; column: number } {
@@ -70,9 +80,11 @@ function characterRule(value: string, index: number): string | null {
   if (code === 0xfffd) return ' (what is left where invalid UTF-8 was read: write the value as UTF-8)';
   if (code === 0x0a || code === 0x0d) return ': values are one line';
   if (code === 0x00) return ' (systemd refuses a file with a NUL)';
-  if ((code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f)) return ' (a control character: systemd before v248 drops the variable)';
-  if (code === 0x2028 || code === 0x2029 || code === 0xfeff) return ' (an invisible separator: write the value without it)';
-  if ((code >= 0xfdd0 && code <= 0xfdef) || (code & 0xfffe) === 0xfffe) return ' (a Unicode noncharacter: systemd refuses it as invalid UTF-8)';
+  if ((code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f))
+    return ' (a control character: systemd before v248 drops the variable)';
+  if (code === 0x2028 || code === 0x2029 || code === 0xfeff)
+    return ' (an invisible separator: write the value without it)';
+  if (isNoncharacter(code)) return ' (a Unicode noncharacter: systemd refuses it as invalid UTF-8)';
   return null;
 }
 
@@ -85,7 +97,10 @@ function syntaxProblem(value: string): string | null {
 
 export function parseStrictEnv(text: string, source: string): EnvEntry[] {
   if (text.startsWith('\ufeff')) {
-    throw new ConfigError(`${source}:1: the file starts with a BOM (U+FEFF, byte order mark), which every reader takes as part of the first key; save it as UTF-8 without BOM`);
+    throw new ConfigError(
+      `${source}:1: the file starts with a BOM (U+FEFF, byte order mark), which every reader takes as part of ` +
+        'the first key; save it as UTF-8 without BOM',
+    );
   }
   const entries: EnvEntry[] = [];
   const seen = new Map<string, number>();
@@ -93,11 +108,17 @@ export function parseStrictEnv(text: string, source: string): EnvEntry[] {
     const entry = parseLine(raw, `${source}:${index + 1}`);
     if (entry === null) return;
     const earlier = seen.get(entry.key);
-    if (earlier !== undefined) throw new ConfigError(`${source}:${index + 1}: ${entry.key} is already set on line ${earlier}; set each key once`);
+    if (earlier !== undefined)
+      throw new ConfigError(
+        `${source}:${index + 1}: ${entry.key} is already set on line ${earlier}; set each key once`,
+      );
     seen.set(entry.key, index + 1);
     entries.push({ ...entry, line: index + 1 });
   });
-  const tooLarge = environmentTooLarge(entries.map(({ key, value }) => [key, value] as const), source);
+  const tooLarge = environmentTooLarge(
+    entries.map(({ key, value }) => [key, value] as const),
+    source,
+  );
   if (tooLarge) throw new ConfigError(`${source}: ${tooLarge}`);
   return entries;
 }
@@ -120,14 +141,18 @@ function parseLine(raw: string, where: string): { key: string; value: string } |
 }
 
 const COMMENT_CONTINUES =
-  'a comment ending in "\\": systemd before v254 (Amazon Linux 2023, Debian 11 and 12, Ubuntu 20.04 and 22.04, SLES 15 SP3 to SP5) ' +
+  'a comment ending in "\\": systemd before v254 ' +
+  '(Amazon Linux 2023, Debian 11 and 12, Ubuntu 20.04 and 22.04, SLES 15 SP3 to SP5) ' +
   'continues it onto the next line, which the unit then never sees; remove the backslash';
+
+const CR_INSIDE = 'systemd starts a new line there, other readers do not';
 
 /** CR and NUL in any line, comments included: they change where systemd's lines begin, or make it drop the file. */
 function characterLineProblem(raw: string): string | null {
   const cr = raw.indexOf('\r');
-  if (cr >= 0 && cr === raw.length - 1) return 'ends with CR (carriage return): the file has Windows line endings; save it with LF line endings';
-  if (cr >= 0) return `contains CR (carriage return) at character ${cr + 1}: systemd starts a new line there, other readers do not`;
+  if (cr >= 0 && cr === raw.length - 1)
+    return 'ends with CR (carriage return): the file has Windows line endings; save it with LF line endings';
+  if (cr >= 0) return `contains CR (carriage return) at character ${cr + 1}: ${CR_INSIDE}`;
   const nul = raw.indexOf('\0');
   if (nul >= 0) return `contains NUL at character ${nul + 1}: systemd refuses the whole file`;
   return null;
@@ -140,8 +165,10 @@ function shownLine(raw: string): string {
 function hint(raw: string): string {
   if (/^\s*export\s/.test(raw)) return ' (drop "export")';
   if (/^[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]+=/.test(raw)) return ' (no spaces around "=")';
-  if (raw.startsWith(';')) return ' (systemd reads ";" lines as comments, other readers as keys: start comments with "#")';
-  if (raw !== '' && (isEdgeSpace(raw[0] as string) || raw[0] === '\ufeff')) return ` (no leading ${characterName(raw, 0)})`;
+  if (raw.startsWith(';'))
+    return ' (systemd reads ";" lines as comments, other readers as keys: start comments with "#")';
+  if (raw !== '' && (isEdgeSpace(raw[0] as string) || raw[0] === '\ufeff'))
+    return ` (no leading ${characterName(raw, 0)})`;
   const equals = raw.indexOf('=');
   if (equals < 0) return ' (no "=")';
   if (equals === 0) return ' (no key before "=")';

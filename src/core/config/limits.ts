@@ -26,7 +26,8 @@ export function variableTooLong(key: string, value: string): string | null {
   const bytes = byteLength(`${key}=${value}`);
   if (bytes <= MAX_VARIABLE_BYTES) return null;
   return (
-    `is too long: ${key}=value is ${format(bytes)} bytes, over Linux's limit of ${format(MAX_VARIABLE_BYTES)} bytes for one ` +
+    `is too long: ${key}=value is ${format(bytes)} bytes, ` +
+    `over Linux's limit of ${format(MAX_VARIABLE_BYTES)} bytes for one ` +
     'environment variable (MAX_ARG_STRLEN), and systemd could not start the unit (status 203/EXEC)'
   );
 }
@@ -37,15 +38,20 @@ export function environmentTooLarge(variables: Iterable<readonly [string, string
   for (const [key, value] of variables) total += environmentCost(key, value);
   if (total <= MAX_FILE_ENVIRONMENT_BYTES) return null;
   return (
-    `the variables of ${file} take ${format(total)} bytes of the environment (each counted with its NUL and pointer), over ` +
-    `the agent's limit of ${format(MAX_FILE_ENVIRONMENT_BYTES)} bytes: half of the 2 MiB execve takes, the rest left for ` +
-    'what systemd adds; beyond execve\'s limit systemd cannot start the unit (status 203/EXEC)'
+    `the variables of ${file} take ${format(total)} bytes of the environment ` +
+    '(each counted with its NUL and pointer), over ' +
+    `the agent's limit of ${format(MAX_FILE_ENVIRONMENT_BYTES)} bytes: half of the 2 MiB execve takes, ` +
+    'the rest left for ' +
+    "what systemd adds; beyond execve's limit systemd cannot start the unit (status 203/EXEC)"
   );
 }
 
 /** The keys the agent writes to /etc/ecs/ecs.config, from wherever they came, must fit what execve takes. */
 export function checkEcsConfigEnvironment(cluster: string, passThrough: Readonly<Record<string, string>>): void {
-  const tooLarge = environmentTooLarge([['ECS_CLUSTER', cluster], ...Object.entries(passThrough)], '/etc/ecs/ecs.config');
+  const tooLarge = environmentTooLarge(
+    [['ECS_CLUSTER', cluster], ...Object.entries(passThrough)],
+    '/etc/ecs/ecs.config',
+  );
   if (tooLarge) throw new ConfigError(`ECS_* keys from agent.env, the environment and flags: ${tooLarge}`);
 }
 

@@ -19,7 +19,10 @@ export const REDACTED = '<redacted>';
 export function isSecretKey(name: string): boolean {
   const upper = name.toUpperCase();
   if (NOT_SECRET.includes(upper)) return false;
-  return SECRET_PARTS.some((part) => upper.includes(part)) || upper.split(/[^A-Z0-9]+/).some((word) => SECRET_WORDS.includes(word));
+  return (
+    SECRET_PARTS.some((part) => upper.includes(part)) ||
+    upper.split(/[^A-Z0-9]+/).some((word) => SECRET_WORDS.includes(word))
+  );
 }
 
 /** A name followed by "=", or a quoted name followed by ":" (JSON): anything that assigns a value to a name. */
@@ -30,7 +33,7 @@ export function assignsSecret(text: string): boolean {
   return [...text.matchAll(ASSIGNMENT)].some(([, name]) => isSecretKey(name as string));
 }
 
-/** A value quoted for a message (a long one cut short), or <redacted> when its name is secret or it holds a secret itself. */
+/** A value quoted for a message (a long one cut short), or <redacted> when its name is secret or it holds a secret. */
 export function shownValue(name: string, value: string): string {
   if (isSecretKey(name) || assignsSecret(value)) return REDACTED;
   if (value.length <= SHOWN_LENGTH) return quoted(value);

@@ -7,7 +7,7 @@
 
 const INVALID_BYTE_BASE = 0xdc80;
 
-/** UTF-8 as systemd's utf8_is_valid and the WHATWG decoder accept it: no overlongs, surrogates or values above U+10FFFF. */
+/** UTF-8 as systemd's utf8_is_valid and the WHATWG decoder accept it: no overlongs, surrogates or above U+10FFFF. */
 export function decodeLossless(bytes: Uint8Array): string {
   const decoder = new TextDecoder();
   let out = '';
@@ -19,7 +19,8 @@ export function decodeLossless(bytes: Uint8Array): string {
       index += length;
       continue;
     }
-    out += decoder.decode(bytes.subarray(run, index)) + String.fromCharCode(INVALID_BYTE_BASE + (bytes[index] as number));
+    out +=
+      decoder.decode(bytes.subarray(run, index)) + String.fromCharCode(INVALID_BYTE_BASE + (bytes[index] as number));
     run = ++index;
   }
   return out + decoder.decode(bytes.subarray(run));
@@ -30,14 +31,21 @@ function sequenceLength(bytes: Uint8Array, index: number): number {
   const first = bytes[index] as number;
   if (first < 0x80) return 1;
   const [length, low, high] =
-    first >= 0xc2 && first <= 0xdf ? [2, 0x80, 0xbf]
-    : first === 0xe0 ? [3, 0xa0, 0xbf]
-    : first === 0xed ? [3, 0x80, 0x9f]
-    : first >= 0xe1 && first <= 0xef ? [3, 0x80, 0xbf]
-    : first === 0xf0 ? [4, 0x90, 0xbf]
-    : first >= 0xf1 && first <= 0xf3 ? [4, 0x80, 0xbf]
-    : first === 0xf4 ? [4, 0x80, 0x8f]
-    : [0, 0, 0];
+    first >= 0xc2 && first <= 0xdf
+      ? [2, 0x80, 0xbf]
+      : first === 0xe0
+        ? [3, 0xa0, 0xbf]
+        : first === 0xed
+          ? [3, 0x80, 0x9f]
+          : first >= 0xe1 && first <= 0xef
+            ? [3, 0x80, 0xbf]
+            : first === 0xf0
+              ? [4, 0x90, 0xbf]
+              : first >= 0xf1 && first <= 0xf3
+                ? [4, 0x80, 0xbf]
+                : first === 0xf4
+                  ? [4, 0x80, 0x8f]
+                  : [0, 0, 0];
   if (length === 0 || index + length > bytes.length) return 0;
   const second = bytes[index + 1] as number;
   if (second < low || second > high) return 0;
@@ -84,6 +92,11 @@ export function firstInvalidByte(text: string): { readonly index: number; readon
   return null;
 }
 
+/** U+FDD0..U+FDEF and the last two code points of every plane, which systemd's utf8_is_valid refuses. */
+export function isNoncharacter(code: number): boolean {
+  return (code >= 0xfdd0 && code <= 0xfdef) || (code & 0xfffe) === 0xfffe;
+}
+
 /** Its length in bytes as written to disk or passed to execve. */
 export function byteLength(text: string): number {
   return encodeLossless(text).length;
@@ -95,7 +108,9 @@ export function byteLength(text: string): number {
  * which also holds \v, \f, U+0085, U+00A0 and the Unicode spaces. The union is
  * Go's set, which the ecs-init model also uses.
  */
-const EDGE_SPACE = '\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000';
+const EDGE_SPACE =
+  '\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a' +
+  '\u2028\u2029\u202f\u205f\u3000';
 
 export function isEdgeSpace(character: string): boolean {
   return character !== '' && EDGE_SPACE.includes(character);
@@ -126,7 +141,7 @@ export function characterName(text: string, index = 0): string {
   return NAMES[character] ?? (isVisible(character) ? `"${character}"` : codePoint(character));
 }
 
-/** Not a space, control, format character, surrogate, private-use or unassigned code point (noncharacters among them). */
+/** Not a space, control, format character, surrogate, private-use or unassigned code point (noncharacters too). */
 function isVisible(character: string): boolean {
   return !/^[\p{Z}\p{C}]$/u.test(character);
 }
@@ -162,7 +177,14 @@ function escapeWhere(text: string, needsEscape: (character: string) => boolean):
   return out;
 }
 
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\0' };
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '"': '\\"',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\0': '\\0',
+};
 
 function escapeOne(text: string, index: number): string {
   const byte = invalidByteAt(text, index);

@@ -13,14 +13,16 @@ import { type Check, fail, ok, warn } from '../check.ts';
  * line may hide another from systemd, and the cluster must be the configured one.
  */
 const ECS_INIT_DEFAULTS = '/var/lib/ecs/ecs.config';
-const APPLY = 'run "ecs-host-agent apply", which writes every managed key as plain KEY=value where both readers read it';
+const APPLY =
+  'run "ecs-host-agent apply", which writes every managed key as plain KEY=value where both readers read it';
 
 export const ecsConfig: Check = {
   id: 'ecs-config',
   title: `${PATHS.ecsConfig} read alike by systemd and ecs-init, naming the cluster`,
   async run(context) {
     const text = await context.ecsConfig();
-    if (text === null) return fail(`${PATHS.ecsConfig} does not exist: the agent would join the cluster "default"`, APPLY);
+    if (text === null)
+      return fail(`${PATHS.ecsConfig} does not exist: the agent would join the cluster "default"`, APPLY);
     const versions = versionsToCheck(await detectSystemdVersion(context.host, await context.os()));
     const readings = readAll(text, versions);
     const instanceDefaults = parseEcsInitEnvFile((await readTextIfExists(context.host, ECS_INIT_DEFAULTS)) ?? '');
@@ -37,11 +39,23 @@ export const ecsConfig: Check = {
     const cluster = ecsInit.ECS_CLUSTER;
     if (cluster === undefined || cluster === '') {
       const evidence = `${PATHS.ecsConfig} sets no ECS_CLUSTER: the agent joins "default"`;
-      return wanted === 'default' ? warn(evidence, 'set ECS_CLUSTER=default explicitly') : fail(`${evidence}, not "${wanted}"`, APPLY);
+      return wanted === 'default'
+        ? warn(evidence, 'set ECS_CLUSTER=default explicitly')
+        : fail(`${evidence}, not "${wanted}"`, APPLY);
     }
-    if (clusterNameOf(cluster) !== wanted) return fail(`ECS_CLUSTER is ${JSON.stringify(cluster)} there, but the agent is configured for "${wanted}"`, APPLY);
+    if (clusterNameOf(cluster) !== wanted)
+      return fail(
+        `ECS_CLUSTER is ${JSON.stringify(cluster)} there, but the agent is configured for "${wanted}"`,
+        APPLY,
+      );
     if (differences.length > 0) return fail(`the readers disagree: ${[...differences, ...named].join('; ')}`, APPLY);
-    if (named.length > 0) return warn(`the readers agree, but hand-written lines hide others from systemd: ${named.join('; ')}`, 'fix or remove those lines');
-    return ok(`ECS_CLUSTER=${cluster}; ${systemdLabel(versions)} and ecs-init read the same ${readings.ecsInit.size} keys`);
+    if (named.length > 0)
+      return warn(
+        `the readers agree, but hand-written lines hide others from systemd: ${named.join('; ')}`,
+        'fix or remove those lines',
+      );
+    return ok(
+      `ECS_CLUSTER=${cluster}; ${systemdLabel(versions)} and ecs-init read the same ${readings.ecsInit.size} keys`,
+    );
   },
 };

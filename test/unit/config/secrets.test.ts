@@ -26,7 +26,15 @@ test('names that say secret are secret, whatever their case or the words around 
     'ECS_DB_PWD',
     'ECS_SIGNING_KEYS',
   ];
-  const plain = ['ECS_CLUSTER', 'ECS_KEYBOARD_LAYOUT', 'ECS_MONKEY', 'CONTROL_TOKEN_FILE', 'ECSINIT_SIGNING_KEY', 'ECS_ENGINE_AUTH_TYPE', 'ECS_PASSENGER'];
+  const plain = [
+    'ECS_CLUSTER',
+    'ECS_KEYBOARD_LAYOUT',
+    'ECS_MONKEY',
+    'CONTROL_TOKEN_FILE',
+    'ECSINIT_SIGNING_KEY',
+    'ECS_ENGINE_AUTH_TYPE',
+    'ECS_PASSENGER',
+  ];
   for (const name of secret) assert.equal(isSecretKey(name), true, name);
   for (const name of plain) assert.equal(isSecretKey(name), false, name);
 });
@@ -49,11 +57,18 @@ test('a line that assigns a secret is redacted after its first "=", in every for
 });
 
 test('pieces of a value split over lines are redacted when they name a secret anywhere', () => {
-  assert.equal(redactedLine(`  "https://index.docker.io/v1/": {"username": "u", "password": "${SECRET}"}`), '<redacted>');
+  assert.equal(
+    redactedLine(`  "https://index.docker.io/v1/": {"username": "u", "password": "${SECRET}"}`),
+    '<redacted>',
+  );
   assert.doesNotMatch(redactedLine(`{"auth":"${SECRET}=="}`), new RegExp(SECRET));
   assert.equal(redactedLine(`  "token": "${SECRET}"`), '<redacted>');
   assert.equal(redactedLine('ECS_CLUSTER=prod'), 'ECS_CLUSTER=prod');
-  assert.equal(redactedLine('ECS_CLUSTER=auth-service'), 'ECS_CLUSTER=auth-service', 'a plain key is shown, whatever its value says');
+  assert.equal(
+    redactedLine('ECS_CLUSTER=auth-service'),
+    'ECS_CLUSTER=auth-service',
+    'a plain key is shown, whatever its value says',
+  );
 });
 
 test('values are shown quoted on one line, or redacted by name or content', () => {
@@ -63,20 +78,38 @@ test('values are shown quoted on one line, or redacted by name or content', () =
 });
 
 test('the last line of defence: a value assigned to a secret name inside any text is replaced', () => {
-  const text = `failed: ECS_DB_PASSWORD=${SECRET} and {"password": "${SECRET} x"} and ECS_API_KEY = '${SECRET}'; ECS_CLUSTER=prod`;
+  const text =
+    `failed: ECS_DB_PASSWORD=${SECRET} and {"password": "${SECRET} x"} and ` +
+    `ECS_API_KEY = '${SECRET}'; ECS_CLUSTER=prod`;
   const redacted = redactSecrets(text);
   assert.doesNotMatch(redacted, new RegExp(SECRET));
   assert.match(redacted, /ECS_CLUSTER=prod$/);
-  assert.equal(redactSecrets('the token: expired; ECS_ENGINE_AUTH_DATA=<redacted>'), 'the token: expired; ECS_ENGINE_AUTH_DATA=<redacted>');
-  assert.equal(redactSecrets('"x" is not KEY=value (drop "export")'), '"x" is not KEY=value (drop "export")', 'the placeholder of a format');
+  assert.equal(
+    redactSecrets('the token: expired; ECS_ENGINE_AUTH_DATA=<redacted>'),
+    'the token: expired; ECS_ENGINE_AUTH_DATA=<redacted>',
+  );
+  assert.equal(
+    redactSecrets('"x" is not KEY=value (drop "export")'),
+    '"x" is not KEY=value (drop "export")',
+    'the placeholder of a format',
+  );
 });
 
 test('log records: secrets redacted in messages and by field name, control characters escaped, one line each', () => {
   for (const journald of [false, true]) {
     let out = '';
-    const stream = new Writable({ write: (chunk, _encoding, done) => { out += String(chunk); done(); } });
+    const stream = new Writable({
+      write: (chunk, _encoding, done) => {
+        out += String(chunk);
+        done();
+      },
+    });
     const logger = createLogger({ level: 'debug', journald, stream });
-    logger.error(`bad line "ECS_DB_PASSWORD=${SECRET}"\nsecond\u2028line\u0085\x1b[31m`, { ECS_API_KEY: SECRET, nested: { password: SECRET }, argv: ['a\nb'] });
+    logger.error(`bad line "ECS_DB_PASSWORD=${SECRET}"\nsecond\u2028line\u0085\x1b[31m`, {
+      ECS_API_KEY: SECRET,
+      nested: { password: SECRET },
+      argv: ['a\nb'],
+    });
     const records = out.split('\n').filter(Boolean);
     assert.equal(records.length, 1, out);
     assert.doesNotMatch(out, new RegExp(SECRET));
@@ -103,16 +136,22 @@ test('agent.env errors never quote a secret, whatever the form of the line', () 
     `ECS_API_KEY\u00a0=${SECRET}`,
   ];
   for (const line of lines) {
-    assert.throws(() => load(`ECS_CLUSTER=prod\n${line}\n`), (error: Error & { exitCode: number }) => {
-      assert.equal(error.exitCode, 78, error.message);
-      assert.match(error.message, new RegExp(`^${FILE}:2: `));
-      assert.doesNotMatch(error.message, new RegExp(SECRET), error.message);
-      assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
-      return true;
-    });
+    assert.throws(
+      () => load(`ECS_CLUSTER=prod\n${line}\n`),
+      (error: Error & { exitCode: number }) => {
+        assert.equal(error.exitCode, 78, error.message);
+        assert.match(error.message, new RegExp(`^${FILE}:2: `));
+        assert.doesNotMatch(error.message, new RegExp(SECRET), error.message);
+        assert.doesNotMatch(error.message, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+        return true;
+      },
+    );
   }
-  assert.throws(() => load(null, { ECS_DB_PASSWORD: `${SECRET}\u0085` }), (error: Error) => {
-    assert.match(error.message, /^environment: ECS_DB_PASSWORD=<redacted> ends with U\+0085 \(NEXT LINE\)/);
-    return true;
-  });
+  assert.throws(
+    () => load(null, { ECS_DB_PASSWORD: `${SECRET}\u0085` }),
+    (error: Error) => {
+      assert.match(error.message, /^environment: ECS_DB_PASSWORD=<redacted> ends with U\+0085 \(NEXT LINE\)/);
+      return true;
+    },
+  );
 });

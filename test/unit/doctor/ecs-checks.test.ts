@@ -23,7 +23,8 @@ test('ecs-init: ok when installed and its unit runs; fail when missing or not en
 
 test('ecs-config: ok when both readers agree on the cluster', async () => {
   const { host } = healthyHost();
-  assert.deepEqual(await runCheck(ecsConfig, host), { verdict: 'ok', evidence: 'ECS_CLUSTER=prod; systemd 252 and ecs-init read the same 2 keys' });
+  const evidence = 'ECS_CLUSTER=prod; systemd 252 and ecs-init read the same 2 keys';
+  assert.deepEqual(await runCheck(ecsConfig, host), { verdict: 'ok', evidence });
 });
 
 test('ecs-config: fail when the readers disagree, naming the key; credentials stay redacted', async () => {
@@ -99,4 +100,29 @@ test('cluster: ok when ACTIVE (and for "default", created on registration); fail
   const denied = await runCheck(clusterExists, host, { ecsClient: scriptedEcsClient(() => ecsError('AccessDeniedException', 'not authorized to perform ecs:DescribeClusters')) });
   assert.equal(denied.verdict, 'fail');
   assert.match(denied.evidence, /DescribeClusters failed: not authorized/);
+});
+
+test('ecs-config: a line that hides another from this systemd is named, with what each reader sees', async () => {
+  const { host } = healthyHost();
+  host.putFile('/etc/ecs/ecs.config', `# note \\\nECS_CLUSTER=${CLUSTER}\n`);
+  const hidden = await runCheck(ecsConfig, host);
+  assert.equal(hidden.verdict, 'fail');
+  assert.match(hidden.evidence, /ECS_CLUSTER: systemd 252 reads nothing, ecs-init reads "prod"/);
+  assert.match(hidden.evidence, /ecs\.config:1: a comment ending in "\\", .*: systemd 252 reads line 2 as part of/);
+
+  host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\nX=1\rECS_OTHER=2\n# note \\\n# hidden comment\n`);
+  const named = await runCheck(ecsConfig, host);
+  assert.equal(named.verdict, 'fail', 'X and ECS_OTHER read differently');
+  assert.match(named.evidence, /ECS_OTHER: systemd 252 reads "2", ecs-init reads nothing/);
+  assert.match(named.evidence, /ecs\.config:2: CR \(carriage return\) inside the line/);
+
+  host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\n# note \\\n# hidden comment\n`);
+  const warned = await runCheck(ecsConfig, host);
+  assert.equal(warned.verdict, 'warn');
+  assert.match(warned.evidence, /the readers agree, but hand-written lines hide others from systemd: .*:2: a comment/);
+
+  host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\n# x\0y\n`);
+  const refused = (await runCheck(ecsConfig, host)).evidence;
+  assert.match(refused, /ECS_CLUSTER: systemd 252 reads nothing \(it refuses the whole file\), ecs-init reads "prod"/);
+  assert.match(refused, /ecs\.config:2: NUL byte: systemd 252 refuses the whole file/);
 });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { parseEcsInitEnvFile, parseSystemdEnvironmentFile, readAsSystemd, SYSTEMD_VERSIONS } from '../../../src/concerns/ecs-config/readers.ts';
+import {
+  parseEcsInitEnvFile,
+  parseSystemdEnvironmentFile,
+  readAsSystemd,
+  SYSTEMD_VERSIONS,
+} from '../../../src/concerns/ecs-config/readers.ts';
 
 // The oracles themselves, on the behaviours DESIGN.md §3 names: where the readers differ is
 // exactly what the writer must avoid, so the ports must get those differences right.
@@ -53,14 +58,16 @@ test('systemd refuses a whole file holding a NUL; ecs-init reads through it', ()
 
 /** The rules that changed between the modelled versions, each at the release that changed it. */
 function seenBy(text: string, key: string): Record<number, string | undefined> {
-  return Object.fromEntries(SYSTEMD_VERSIONS.map(({ version }) => [version, readAsSystemd(text, version).variables.get(key)]));
+  const seen = SYSTEMD_VERSIONS.map(({ version }) => [version, readAsSystemd(text, version).variables.get(key)]);
+  return Object.fromEntries(seen);
 }
 
 test('before v254 a comment ending in "\\" continues onto the next line; from v254 it does not', () => {
   assert.deepEqual(seenBy('# note \\\nECS_CLUSTER=prod\n', 'ECS_CLUSTER'), {
     245: undefined, 246: undefined, 247: undefined, 249: undefined, 252: undefined, 254: 'prod', 255: 'prod',
   });
-  assert.deepEqual(seenBy('# note \\\r\nECS_CLUSTER=prod\n', 'ECS_CLUSTER')[252], 'prod', 'a CR after the backslash ends the comment');
+  const crlf = seenBy('# note \\\r\nECS_CLUSTER=prod\n', 'ECS_CLUSTER');
+  assert.deepEqual(crlf[252], 'prod', 'a CR after the backslash ends the comment');
   const lines = readAsSystemd('# note \\\nECS_CLUSTER=prod\nB=1\n', 252).lineStarts;
   assert.deepEqual(lines.slice(0, 3), [{ kind: 'own' }, { kind: 'comment', from: 1 }, { kind: 'own' }]);
 });
@@ -90,12 +97,14 @@ test('systemd refuses the whole file for invalid UTF-8 or a noncharacter in a ke
 
 test('a CR starts a new line for systemd, not for ecs-init', () => {
   const text = 'ECS_X=1\rECS_CLUSTER=evil\nECS_CLUSTER=prod\n';
-  assert.deepEqual(parseSystemdEnvironmentFile('ECS_CLUSTER=prod\nECS_X=1\rECS_CLUSTER=evil\n', 252), { ECS_CLUSTER: 'evil', ECS_X: '1' });
+  const hidden = 'ECS_CLUSTER=prod\nECS_X=1\rECS_CLUSTER=evil\n';
+  assert.deepEqual(parseSystemdEnvironmentFile(hidden, 252), { ECS_CLUSTER: 'evil', ECS_X: '1' });
   assert.deepEqual(parseEcsInitEnvFile(text), { ECS_X: '1\rECS_CLUSTER=evil', ECS_CLUSTER: 'prod' });
 });
 
 test('an open quote swallows the following lines up to the next quote', () => {
   const reading = readAsSystemd('A="open\nECS_CLUSTER=prod\nB=1\n', 252);
   assert.deepEqual(Object.fromEntries(reading.variables), { A: 'open\nECS_CLUSTER=prod\nB=1\n' });
-  assert.deepEqual(reading.lineStarts.slice(1, 3), [{ kind: 'double-quote', from: 1 }, { kind: 'double-quote', from: 1 }]);
+  const inQuote = { kind: 'double-quote', from: 1 };
+  assert.deepEqual(reading.lineStarts.slice(1, 3), [inQuote, inQuote]);
 });

@@ -81,7 +81,8 @@ test('warnings name the file, line and key of hand-written lines only, never the
   });
   const warnings = await warningsFor(await contextFor(host, 'ECS_CLUSTER=prod\nECS_LOGLEVEL=info\n'));
   assert.deepEqual(warnings, [
-    '/etc/ecs/ecs.config:2: ECS_ENGINE_AUTH_DATA: systemd 252 reads <redacted>, ecs-init reads <redacted>, as the line has a quoted value ' +
+    '/etc/ecs/ecs.config:2: ECS_ENGINE_AUTH_DATA: systemd 252 reads <redacted>, ecs-init reads <redacted>, ' +
+      'as the line has a quoted value ' +
       '(systemd strips the quotes, ecs-init keeps them); write it as plain NAME=value, or set it in agent.env',
   ]);
 });

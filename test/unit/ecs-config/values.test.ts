@@ -110,9 +110,11 @@ for (const [key, value, problem] of REJECTED) {
 
 test('what cannot be written on one line is rejected wherever it comes from', () => {
   for (const [value, name] of [['a\nb', 'LF \\(a newline\\)'], ['a\rb', 'CR \\(carriage return\\)'], ['a\0b', 'NUL']]) {
-    assert.throws(() => configFrom('', { ECS_CUSTOM: value as string }), new RegExp(`environment: ECS_CUSTOM="a\\\\[nr0]b" contains ${name} at character 2`));
+    const refusal = new RegExp(`environment: ECS_CUSTOM="a\\\\[nr0]b" contains ${name} at character 2`);
+    assert.throws(() => configFrom('', { ECS_CUSTOM: value as string }), refusal);
   }
-  assert.throws(() => configFrom('', { ECS_LOGLEVEL: ' info' }), /environment: ECS_LOGLEVEL=" info" starts with a space/);
+  const leading = /environment: ECS_LOGLEVEL=" info" starts with a space/;
+  assert.throws(() => configFrom('', { ECS_LOGLEVEL: ' info' }), leading);
 });
 
 /** Lines of agent.env that readers would take differently: rejected by the strict parser, with the fix named. */

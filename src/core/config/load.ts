@@ -100,8 +100,6 @@ function unknownKey(where: string, name: string): ConfigError {
   );
 }
 
-export { shownValue };
-
 function invalid(origin: string, name: string, value: string, problem: string, allowed: string): ConfigError {
   return new ConfigError(`${origin}: ${name}=${shownValue(name, value)} ${problem}; allowed: ${allowed}`);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { shownValue } from '../../../src/core/config/load.ts';
+import { shownValue } from '../../../src/core/config/secrets.ts';
 import { AGENT_ENV, configFrom } from '../../support/ecs-config.ts';
 
 /** Values the agent accepts, and what it writes for them (JSON compact, the rest as given). */

@@ -1,6 +1,6 @@
 import { CONCERNS } from '../concerns/index.ts';
 import { ExitCode } from '../core/errors.ts';
-import { applyAll, type ConcernOutcome } from '../core/runner.ts';
+import { applyAll, type ConcernOutcome, failureExitCode } from '../core/runner.ts';
 import { proveRegistration } from '../ecs-agent/prove.ts';
 import type { Registration } from '../ecs-agent/registration.ts';
 import type { CommandImplementation } from './command.ts';
@@ -16,7 +16,7 @@ export const apply: CommandImplementation = {
     const outcomes = await applyAll(CONCERNS, concerns);
     if (outcomes.some((outcome) => outcome.error)) {
       print(context, outcomes, null);
-      return ExitCode.failed;
+      return failureExitCode(outcomes);
     }
     try {
       print(context, outcomes, flags['no-verify'] ? 'not verified: --no-verify' : await proveRegistration(context.host, context.config, concerns.os));

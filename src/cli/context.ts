@@ -1,9 +1,9 @@
 import type { Config } from '../core/config/load.ts';
+import { decodeEnvFile } from '../core/config/env-file.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../core/config/load.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
-import { readTextIfExists } from '../host/host.ts';
 import { RealHost } from '../host/real-host.ts';
 import type { Command, ConfigFlag, FlagValues } from './command.ts';
 import { createOutput, type Environment, type Output } from './output.ts';
@@ -29,9 +29,15 @@ export async function createContext(command: Command, flags: FlagValues, environ
 
 async function readConfig(command: Command, flags: FlagValues, environment: Environment): Promise<Config> {
   const configFile = typeof flags.config === 'string' ? flags.config : DEFAULT_CONFIG_FILE;
-  const fileText = await readTextIfExists(new RealHost('/'), configFile);
+  const fileText = await readConfigFile(configFile);
   if (fileText === null && typeof flags.config === 'string') throw new ConfigError(`${configFile}: config file not found`);
   return loadConfig({ file: configFile, fileText, env: environment.env, flags: configFlagValues(command, flags) });
+}
+
+/** Read as bytes: invalid UTF-8 is refused, not replaced. Always this machine's file, also with --root. */
+async function readConfigFile(path: string): Promise<string | null> {
+  const host = new RealHost('/');
+  return (await host.stat(path)) === null ? null : decodeEnvFile(await host.readBytes(path), path);
 }
 
 const COMMON_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = { 'log-level': 'LOG_LEVEL' };

@@ -3,7 +3,7 @@ import type { CommandImplementation } from './command.ts';
 import { concernContext, planConcerns } from './converge.ts';
 import type { Context } from './context.ts';
 import { renderPlan } from './render.ts';
-import type { ConcernPlan } from '../core/runner.ts';
+import { type ConcernPlan, failureExitCode } from '../core/runner.ts';
 
 export const plan: CommandImplementation = {
   async run(context, flags) {
@@ -15,5 +15,5 @@ export const plan: CommandImplementation = {
 export function printPlan(context: Context, root: string, system: string, plans: readonly ConcernPlan[]): number {
   if (context.json) context.out(JSON.stringify({ root, system, concerns: plans }, null, 2));
   else context.out(renderPlan(plans));
-  return plans.some((p) => p.error) ? ExitCode.failed : ExitCode.ok;
+  return plans.some((p) => p.error) ? failureExitCode(plans) : ExitCode.ok;
 }

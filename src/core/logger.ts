@@ -1,10 +1,16 @@
 import winston from 'winston';
 
+import { isSecretKey, REDACTED, redactSecrets } from './config/secrets.ts';
+import { escapeControls } from './config/text.ts';
+
 /**
  * One logger, always on stderr: stdout carries only data, so
  * `ecs-host-agent detect --json | jq` works whatever is logged.
  * Under journald ($JOURNAL_STREAM) each record is one JSON line with a `<N>`
  * syslog priority prefix, which journald turns into the entry's priority.
+ * Every record is one line, control characters escaped, and secrets redacted:
+ * fields named like secrets (see config/secrets.ts) and any value assigned to
+ * a secret name inside a message.
  */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -37,7 +43,7 @@ export function createLogger(options: LoggerOptions): Logger {
 
 function journaldFormat(): winston.Logform.Format {
   return winston.format.printf((info) => {
-    const { level, message, ...fields } = info;
+    const { level, message, fields } = cleaned(info);
     const priority = SYSLOG_PRIORITY[level as LogLevel] ?? 6;
     return `<${priority}>${JSON.stringify({ level, message, ...fields })}`;
   });
@@ -45,12 +51,35 @@ function journaldFormat(): winston.Logform.Format {
 
 function textFormat(): winston.Logform.Format {
   return winston.format.printf((info) => {
-    const { level, message, ...fields } = info;
+    const { level, message, fields } = cleaned(info);
     const extra = Object.entries(fields)
       .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
       .join(' ');
     return `${level}: ${String(message)}${extra ? ` (${extra})` : ''}`;
   });
+}
+
+interface CleanRecord {
+  readonly level: string;
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+function cleaned(info: winston.Logform.TransformableInfo): CleanRecord {
+  const { level, message, ...fields } = info;
+  return { level, message: cleanText(String(message)), fields: cleanValue(fields) as Record<string, unknown> };
+}
+
+function cleanText(text: string): string {
+  return escapeControls(redactSecrets(text));
+}
+
+function cleanValue(value: unknown): unknown {
+  if (typeof value === 'string') return cleanText(value);
+  if (Array.isArray(value)) return value.map(cleanValue);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value).map(([key, inner]) => [key, isSecretKey(key) ? REDACTED : cleanValue(inner)]);
+  return Object.fromEntries(entries);
 }
 
 /** For code paths and tests that must not log. */

@@ -1,5 +1,5 @@
 import type { Action, Concern, ConcernContext } from './concern.ts';
-import { messageOf } from './errors.ts';
+import { ExitCode, exitCodeOf, type ExitCodeValue, messageOf } from './errors.ts';
 
 /** A concern's plan, or the error that kept it from planning; one failing concern never stops the others. */
 export interface ConcernPlan {
@@ -7,6 +7,8 @@ export interface ConcernPlan {
   readonly actions: readonly Action[];
   readonly warnings: readonly string[];
   readonly error?: string;
+  /** The exit code of the error: 78 when the configuration (or a file the operator wrote) must be fixed first. */
+  readonly exitCode?: ExitCodeValue;
 }
 
 export interface ConcernOutcome extends ConcernPlan {
@@ -27,7 +29,8 @@ export async function planAll(concerns: readonly AnyConcern[], context: ConcernC
       plans.push({ concern: concern.name, actions: concern.plan(facts, context), warnings });
     } catch (error) {
       context.logger.error(`${concern.name}: planning failed: ${messageOf(error)}`);
-      plans.push({ concern: concern.name, actions: [], warnings: [], error: messageOf(error) });
+      const failure = { error: messageOf(error), exitCode: exitCodeOf(error) };
+      plans.push({ concern: concern.name, actions: [], warnings: [], ...failure });
     }
   }
   return plans;
@@ -48,8 +51,15 @@ export async function applyAll(concerns: readonly AnyConcern[], context: Concern
       outcomes.push({ ...plan, applied });
     } catch (error) {
       context.logger.error(`${concern.name}: ${messageOf(error)}`);
-      outcomes.push({ ...plan, applied, error: messageOf(error) });
+      outcomes.push({ ...plan, applied, error: messageOf(error), exitCode: exitCodeOf(error) });
     }
   }
   return outcomes;
+}
+
+/** 78 when every failed concern failed on configuration (retrying cannot help), else 1. */
+export function failureExitCode(plans: readonly ConcernPlan[]): ExitCodeValue {
+  const failed = plans.filter((plan) => plan.error !== undefined);
+  const configOnly = failed.length > 0 && failed.every((plan) => plan.exitCode === ExitCode.config);
+  return configOnly ? ExitCode.config : ExitCode.failed;
 }

@@ -3,10 +3,10 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import { createEcsClient } from '../aws/clients.ts';
 import { createImds, type Imds } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
+import { decodeLossless } from '../core/config/text.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
 import { PATHS } from '../core/paths.ts';
 import type { Host } from '../host/host.ts';
-import { readTextIfExists } from '../host/host.ts';
 import { gatherOsFacts, type OsFacts } from '../os/facts.ts';
 import { type DockerInfo, readDockerInfo } from './docker-info.ts';
 import { type InstanceIdentity, readIdentity } from './identity.ts';
@@ -61,7 +61,7 @@ export function createDoctorContext(options: DoctorOptions): DoctorContext {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const dockerSocket = options.dockerSocket ?? DOCKER_SOCKET;
   const imds = createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT, timeoutMs);
-  const ecsConfig = once(() => readTextIfExists(host, PATHS.ecsConfig));
+  const ecsConfig = once(() => readEcsConfig(host));
   const identity = once(() => readIdentity(imds));
   const region = once(async () => {
     if (config.AWS_REGION !== null) return config.AWS_REGION;
@@ -87,6 +87,11 @@ export function createDoctorContext(options: DoctorOptions): DoctorContext {
     dockerInfo: once(() => readDockerInfo(host, dockerSocket, timeoutMs)),
     proxy: once(async () => proxySettings(await ecsConfig(), options.env)),
   };
+}
+
+/** Decoded losslessly, as the ecs-config concern reads it: invalid UTF-8 stays visible to the reader models. */
+async function readEcsConfig(host: Host): Promise<string | null> {
+  return (await host.stat(PATHS.ecsConfig)) === null ? null : decodeLossless(await host.readBytes(PATHS.ecsConfig));
 }
 
 /** The first call runs fn; every call gets its promise (a rejection too). */

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 import { UnsafePathError } from './host.ts';
+import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 
 /**
  * File access below a directory another user controls, without ever following
@@ -102,7 +102,8 @@ export async function readFileIn(directory: string | null, name: string, shown: 
 export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: DirectorySettings): Promise<void> {
   if (directory === null) throw new Error(`no directory for ${shown}: directories are created on the way`);
   const target = posix.join(directory, name);
-  const temp = posix.join(directory, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await removeStaleTemps(directory, name, posix.dirname(shown));
+  const temp = posix.join(directory, await tempNameFor(name));
   const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
   try {
     try {

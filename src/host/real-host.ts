@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
@@ -32,6 +31,7 @@ import type {
 import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
+import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 import { probeTls } from './tls-probe.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
@@ -88,7 +88,8 @@ export class RealHost implements Host {
     const mode = options.mode ?? (previous ? previous.mode & 0o7777 : 0o644);
     const uid = options.uid ?? previous?.uid;
     const gid = options.gid ?? previous?.gid;
-    const temp = posix.join(posix.dirname(target), `.${posix.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    await removeStaleTemps(posix.dirname(target), posix.basename(target));
+    const temp = posix.join(posix.dirname(target), await tempNameFor(posix.basename(target)));
     try {
       const handle = await open(temp, 'wx', mode);
       try {

@@ -21,6 +21,11 @@ export async function osFacts(nvidiaGpus: number | null = 0): Promise<OsFacts> {
   return { ...(await gatherOsFacts(fakeHostFor('debian-12'))), nvidiaGpus };
 }
 
+/** A dpkg database naming the systemd package, so the concern models that systemd version. */
+export function dpkgWithSystemd(version: string): string {
+  return `Package: systemd\nStatus: install ok installed\nVersion: ${version}\n`;
+}
+
 export async function contextFor(host: Host, agentEnv: string, nvidiaGpus: number | null = 0): Promise<ConcernContext> {
   return { host, config: configFrom(agentEnv), os: await osFacts(nvidiaGpus), logger: silentLogger, resetAgentState: false };
 }

@@ -1,11 +1,13 @@
 import { posix } from 'node:path';
 
-import type { Concern } from '../../core/concern.ts';
+import type { Concern, ConcernContext } from '../../core/concern.ts';
+import { decodeLossless, encodeLossless } from '../../core/config/text.ts';
 import { PATHS } from '../../core/paths.ts';
 import type { Host } from '../../host/host.ts';
 import { managedValues } from './desired.ts';
 import { type EcsConfigAction, type EcsConfigFacts, planEcsConfig, warnEcsConfig } from './plan.ts';
 import { formatManagedKeys, MANAGED_KEYS_FILE, readManagedKeys } from './state.ts';
+import { detectSystemdVersion } from './systemd-version.ts';
 
 /**
  * /etc/ecs/ecs.config, read by systemd, ecs-init and the ECS agent: the
@@ -15,25 +17,27 @@ import { formatManagedKeys, MANAGED_KEYS_FILE, readManagedKeys } from './state.t
 export const ecsConfigConcern: Concern<EcsConfigFacts, EcsConfigAction> = {
   name: 'ecs-config',
   enabled: () => true,
-  gather: ({ host }) => gatherEcsConfig(host),
+  gather: (context) => gatherEcsConfig(context),
   plan: (facts, { config, os }) => planEcsConfig(facts, managedValues(config, os)),
   warnings: (facts, { config, os }) => warnEcsConfig(facts, managedValues(config, os)),
   apply: (action, { host }) => applyEcsConfig(action, host),
 };
 
-async function gatherEcsConfig(host: Host): Promise<EcsConfigFacts> {
+/** Read as bytes, decoded losslessly: invalid UTF-8 in hand-written lines is modelled, and kept as it is. */
+async function gatherEcsConfig({ host, os }: ConcernContext): Promise<EcsConfigFacts> {
   const info = await host.stat(PATHS.ecsConfig);
   return {
-    text: info === null ? null : await host.readText(PATHS.ecsConfig),
+    text: info === null ? null : decodeLossless(await host.readBytes(PATHS.ecsConfig)),
     mode: info?.mode ?? null,
     managedKeys: await readManagedKeys(host),
+    systemd: await detectSystemdVersion(host, os),
   };
 }
 
 async function applyEcsConfig(action: EcsConfigAction, host: Host): Promise<void> {
   if (action.kind === 'write') {
     await host.mkdir(posix.dirname(PATHS.ecsConfig));
-    await host.writeFileAtomic(PATHS.ecsConfig, action.text, { mode: action.mode });
+    await host.writeFileAtomic(PATHS.ecsConfig, encodeLossless(action.text), { mode: action.mode });
   } else {
     await host.mkdir(PATHS.agentState);
     await host.writeFileAtomic(MANAGED_KEYS_FILE, formatManagedKeys(action.keys), { mode: 0o644 });

@@ -28,7 +28,6 @@ export interface KeySpec<T> {
   readonly parse: Parse<T>;
   readonly default: string;
   readonly description: string;
-  readonly secret?: boolean;
 }
 
 function key<T>(parse: Parse<T>, defaultValue: string, description: string): KeySpec<T> {
@@ -141,8 +140,3 @@ function absolutePathOrVolume(): Parse<string> {
 }
 
 export type KeyName = keyof typeof KEYS;
-
-/** Values that must never appear in output or logs. */
-export function isSecretKey(name: string): boolean {
-  return /AUTH|TOKEN|SECRET|PASSWORD|CREDENTIAL/.test(name) && name !== 'CONTROL_TOKEN_FILE';
-}

@@ -1,7 +1,9 @@
 import { normalizeEcsValue } from '../../concerns/ecs-config/values.ts';
 import { ConfigError } from '../errors.ts';
-import { parseStrictEnv, strictValueProblem } from './env-file.ts';
-import { isSecretKey, KEYS, type KeyName } from './keys.ts';
+import { parseStrictEnv, valueProblem } from './env-file.ts';
+import { KEYS, type KeyName } from './keys.ts';
+import { checkEcsConfigEnvironment } from './limits.ts';
+import { shownValue } from './secrets.ts';
 import { InvalidValue, type Parse } from './values.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ecs-host-agent/agent.env';
@@ -56,6 +58,7 @@ function build(raw: ReadonlyMap<string, RawValue>): Config {
   }
   const config = { ...(values as Values), ecsPassThrough, origins };
   checkCombinations(config);
+  checkEcsConfigEnvironment(config.ECS_CLUSTER, ecsPassThrough);
   return config;
 }
 
@@ -69,7 +72,7 @@ function checkPassThrough(name: string, value: string, origin: string): string {
 }
 
 function validated<T>(name: string, value: string, origin: string, parse: Parse<T>): T {
-  const problem = strictValueProblem(value);
+  const problem = valueProblem(name, value);
   if (problem) throw invalid(origin, name, value, problem, 'a single-line value written bare');
   try {
     return parse(value);
@@ -95,10 +98,6 @@ function unknownKey(where: string, name: string): ConfigError {
   return new ConfigError(
     `${where}: unknown key ${name}; allowed: ${Object.keys(KEYS).join(', ')}, or ECS_* keys for /etc/ecs/ecs.config`,
   );
-}
-
-export function shownValue(name: string, value: string): string {
-  return isSecretKey(name) ? '<redacted>' : JSON.stringify(value);
 }
 
 function invalid(origin: string, name: string, value: string, problem: string, allowed: string): ConfigError {

@@ -67,7 +67,7 @@ const BAD_FILES: [string, string, RegExp][] = [
   ['single-quoted value', "AWS_REGION='eu-west-1'\n", /agent\.env:1: value of AWS_REGION starts with a quote/],
   ['hash in value', 'ECS_CLUSTER=prod#1\n', /agent\.env:1: value of ECS_CLUSTER contains "#"/],
   ['backslash', 'CONTROL_URL=https://x\\y\n', /agent\.env:1: value of CONTROL_URL contains a backslash/],
-  ['trailing space', 'ECS_CLUSTER=prod \n', /agent\.env:1: value of ECS_CLUSTER has leading or trailing whitespace/],
+  ['trailing space', 'ECS_CLUSTER=prod \n', /agent\.env:1: value of ECS_CLUSTER ends with a space \(systemd or Go's/],
   ['duplicate', 'ECS_CLUSTER=a\n\nECS_CLUSTER=b\n', /agent\.env:3: ECS_CLUSTER is already set on line 1/],
   ['unknown key', 'STORAGE_MODEL=btrfs-file\n', /agent\.env:1: unknown key STORAGE_MODEL; allowed: ECS_CLUSTER, .*STORAGE_MODE/],
   ['bad choice', 'STORAGE_MODE=zfs\n', /agent\.env:1: STORAGE_MODE="zfs" is not one of the choices; allowed: none, btrfs-file, btrfs-device/],
@@ -94,7 +94,8 @@ for (const [name, text, message] of BAD_FILES) {
 test('bad values from the environment and flags name their origin', () => {
   assertConfigError(() => load(null, { STORAGE_MODE: 'lvm' }), /^environment: STORAGE_MODE="lvm"/);
   assertConfigError(() => load(null, {}, { LOG_LEVEL: { value: 'loud', flag: '--log-level' } }), /^--log-level: LOG_LEVEL="loud" is not one of the choices; allowed: error, warn, info, debug/);
-  assertConfigError(() => load(null, { ECS_CLUSTER: 'a\nb' }), /^environment: ECS_CLUSTER=.* contains a newline/);
+  const newline = /^environment: ECS_CLUSTER="a\\nb" contains LF \(a newline\) at character 2: values are one line/;
+  assertConfigError(() => load(null, { ECS_CLUSTER: 'a\nb' }), newline);
 });
 
 test('secrets are never printed in errors', () => {

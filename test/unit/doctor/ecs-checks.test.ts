@@ -23,7 +23,8 @@ test('ecs-init: ok when installed and its unit runs; fail when missing or not en
 
 test('ecs-config: ok when both readers agree on the cluster', async () => {
   const { host } = healthyHost();
-  assert.deepEqual(await runCheck(ecsConfig, host), { verdict: 'ok', evidence: 'ECS_CLUSTER=prod; systemd and ecs-init read the same 2 keys' });
+  const evidence = 'ECS_CLUSTER=prod; systemd 252 and ecs-init read the same 2 keys';
+  assert.deepEqual(await runCheck(ecsConfig, host), { verdict: 'ok', evidence });
 });
 
 test('ecs-config: fail when the readers disagree, naming the key; credentials stay redacted', async () => {
@@ -31,8 +32,8 @@ test('ecs-config: fail when the readers disagree, naming the key; credentials st
   host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\nECS_LOGLEVEL="debug"\nECS_ENGINE_AUTH_DATA="{}"\n`);
   const finding = await runCheck(ecsConfig, host);
   assert.equal(finding.verdict, 'fail');
-  assert.match(finding.evidence, /ECS_LOGLEVEL: systemd reads "debug", ecs-init "\\"debug\\""/);
-  assert.match(finding.evidence, /ECS_ENGINE_AUTH_DATA: systemd reads <redacted>, ecs-init <redacted>/);
+  assert.match(finding.evidence, /ECS_LOGLEVEL: systemd 252 reads "debug", ecs-init reads "\\"debug\\""/);
+  assert.match(finding.evidence, /ECS_ENGINE_AUTH_DATA: systemd 252 reads <redacted>, ecs-init reads <redacted>/);
 });
 
 test('ecs-config: fail when missing, for another cluster, or without a cluster; /var/lib/ecs/ecs.config counts for ecs-init', async () => {
@@ -46,7 +47,7 @@ test('ecs-config: fail when missing, for another cluster, or without a cluster; 
   host.putFile('/var/lib/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\n`);
   const fromDefaults = await runCheck(ecsConfig, host);
   assert.equal(fromDefaults.verdict, 'fail', 'systemd does not read /var/lib/ecs/ecs.config, so the readers disagree');
-  assert.match(fromDefaults.evidence, /ECS_CLUSTER: systemd reads nothing, ecs-init "prod"/);
+  assert.match(fromDefaults.evidence, /ECS_CLUSTER: systemd 252 reads nothing, ecs-init reads "prod"/);
 
   host.files.delete('/etc/ecs/ecs.config');
   assert.match((await runCheck(ecsConfig, host)).evidence, /does not exist/);
@@ -99,4 +100,29 @@ test('cluster: ok when ACTIVE (and for "default", created on registration); fail
   const denied = await runCheck(clusterExists, host, { ecsClient: scriptedEcsClient(() => ecsError('AccessDeniedException', 'not authorized to perform ecs:DescribeClusters')) });
   assert.equal(denied.verdict, 'fail');
   assert.match(denied.evidence, /DescribeClusters failed: not authorized/);
+});
+
+test('ecs-config: a line that hides another from this systemd is named, with what each reader sees', async () => {
+  const { host } = healthyHost();
+  host.putFile('/etc/ecs/ecs.config', `# note \\\nECS_CLUSTER=${CLUSTER}\n`);
+  const hidden = await runCheck(ecsConfig, host);
+  assert.equal(hidden.verdict, 'fail');
+  assert.match(hidden.evidence, /ECS_CLUSTER: systemd 252 reads nothing, ecs-init reads "prod"/);
+  assert.match(hidden.evidence, /ecs\.config:1: a comment ending in "\\", .*: systemd 252 reads line 2 as part of/);
+
+  host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\nX=1\rECS_OTHER=2\n# note \\\n# hidden comment\n`);
+  const named = await runCheck(ecsConfig, host);
+  assert.equal(named.verdict, 'fail', 'X and ECS_OTHER read differently');
+  assert.match(named.evidence, /ECS_OTHER: systemd 252 reads "2", ecs-init reads nothing/);
+  assert.match(named.evidence, /ecs\.config:2: CR \(carriage return\) inside the line/);
+
+  host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\n# note \\\n# hidden comment\n`);
+  const warned = await runCheck(ecsConfig, host);
+  assert.equal(warned.verdict, 'warn');
+  assert.match(warned.evidence, /the readers agree, but hand-written lines hide others from systemd: .*:2: a comment/);
+
+  host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\n# x\0y\n`);
+  const refused = (await runCheck(ecsConfig, host)).evidence;
+  assert.match(refused, /ECS_CLUSTER: systemd 252 reads nothing \(it refuses the whole file\), ecs-init reads "prod"/);
+  assert.match(refused, /ecs\.config:2: NUL byte: systemd 252 refuses the whole file/);
 });

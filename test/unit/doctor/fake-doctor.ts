@@ -37,7 +37,9 @@ export function healthyHost(): HealthyHost {
   const host = fakeHostFor('debian-12');
   host.directories.add('/run/systemd/system');
   host.putFile('/sys/fs/cgroup/cgroup.controllers', 'cpuset cpu io memory pids\n');
-  host.putFile('/var/lib/dpkg/status', [pkg('docker.io', '20.10.24+dfsg1-1'), pkg('amazon-ecs-init', '1.89.3-1')].join('\n'));
+  const packages = [pkg('docker.io', '20.10.24+dfsg1-1'), pkg('amazon-ecs-init', '1.89.3-1')];
+  packages.push(pkg('systemd', '252.22-1~deb12u1'));
+  host.putFile('/var/lib/dpkg/status', packages.join('\n'));
   host.putFile('/etc/ecs/ecs.config', `ECS_CLUSTER=${CLUSTER}\nECS_ENABLE_TASK_IAM_ROLE=true\n`);
   host.putFile('/var/lib/ecs-host-agent/ecs-init-installed-by-agent', 'x');
   const state: HealthyHost = {

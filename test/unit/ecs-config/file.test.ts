@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { assignedKey, readersDisagree, rewriteEcsConfig } from '../../../src/concerns/ecs-config/file.ts';
-import { contextFor, warningsFor } from '../../support/ecs-config.ts';
+import { contextFor, dpkgWithSystemd, warningsFor } from '../../support/ecs-config.ts';
 import { parseEcsInitEnvFile, parseSystemdEnvironmentFile } from '../../../src/concerns/ecs-config/readers.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
@@ -75,9 +75,14 @@ for (const line of HAND_WRITTEN) {
 }
 
 test('warnings name the file, line and key of hand-written lines only, never their values', async () => {
-  const host = new FakeHost({ '/etc/ecs/ecs.config': '# mine\nECS_ENGINE_AUTH_DATA="{secret}"\nECS_LOGLEVEL="debug"\nECS_OK=1\n' });
+  const host = new FakeHost({
+    '/etc/ecs/ecs.config': '# mine\nECS_ENGINE_AUTH_DATA="{secret}"\nECS_LOGLEVEL="debug"\nECS_OK=1\n',
+    '/var/lib/dpkg/status': dpkgWithSystemd('252.22-1~deb12u1'),
+  });
   const warnings = await warningsFor(await contextFor(host, 'ECS_CLUSTER=prod\nECS_LOGLEVEL=info\n'));
   assert.deepEqual(warnings, [
-    '/etc/ecs/ecs.config:2: ECS_ENGINE_AUTH_DATA has a quoted value (systemd strips the quotes, ecs-init keeps them); write it as ECS_ENGINE_AUTH_DATA=value, or set it in agent.env',
+    '/etc/ecs/ecs.config:2: ECS_ENGINE_AUTH_DATA: systemd 252 reads <redacted>, ecs-init reads <redacted>, ' +
+      'as the line has a quoted value ' +
+      '(systemd strips the quotes, ecs-init keeps them); write it as plain NAME=value, or set it in agent.env',
   ]);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { shownValue } from '../../../src/core/config/load.ts';
+import { shownValue } from '../../../src/core/config/secrets.ts';
 import { AGENT_ENV, configFrom } from '../../support/ecs-config.ts';
 
 /** Values the agent accepts, and what it writes for them (JSON compact, the rest as given). */
@@ -109,10 +109,12 @@ for (const [key, value, problem] of REJECTED) {
 }
 
 test('what cannot be written on one line is rejected wherever it comes from', () => {
-  for (const value of ['a\nb', 'a\rb', 'a\0b']) {
-    assert.throws(() => configFrom('', { ECS_CUSTOM: value }), /environment: ECS_CUSTOM="a\\[nr0u]0*b" contains a newline, carriage return or NUL/);
+  for (const [value, name] of [['a\nb', 'LF \\(a newline\\)'], ['a\rb', 'CR \\(carriage return\\)'], ['a\0b', 'NUL']]) {
+    const refusal = new RegExp(`environment: ECS_CUSTOM="a\\\\[nr0]b" contains ${name} at character 2`);
+    assert.throws(() => configFrom('', { ECS_CUSTOM: value as string }), refusal);
   }
-  assert.throws(() => configFrom('', { ECS_LOGLEVEL: ' info' }), /environment: ECS_LOGLEVEL=" info" has leading or trailing whitespace/);
+  const leading = /environment: ECS_LOGLEVEL=" info" starts with a space/;
+  assert.throws(() => configFrom('', { ECS_LOGLEVEL: ' info' }), leading);
 });
 
 /** Lines of agent.env that readers would take differently: rejected by the strict parser, with the fix named. */

@@ -128,3 +128,16 @@ test('a segment another process delivered and removed is gone, not dropped', asy
   assert.deepEqual(batch.items.map((s) => s.id), [sample(2).id]);
   assert.deepEqual(writer.status(), { ...writer.status(), pendingSamples: 1, droppedSamples: 0 });
 });
+
+test('a torn segment\'s error quotes what it found escaped: no raw control bytes reach the log', async () => {
+  const host = freshHost();
+  await spoolOf(host, 2);
+  const first = segmentPath(host, 1);
+  host.putFile(first, '\u001b[2J\u001b]0;pwned\u0007{"format" \u202e\u0000garbage\n');
+  const reasons: unknown[] = [];
+  const logger = { ...silentLogger, error: (_message: string, fields?: Record<string, unknown>) => void reasons.push(fields?.reason) };
+  const reader = new Spool(host, { dir: DIR, maxBytes: 2 ** 30, maxAgeMs: DAY }, logger);
+  await reader.open();
+  assert.deepEqual((await reader.oldest(10, 2 ** 20)).items.map((s) => s.id), [sample(2).id]);
+  assert.deepEqual(reasons, ['the header line is not JSON: "\\u001b[2J\\u001b]0;pwned\\u0007{\\"format\\" \\u202e\\u0000garbage"']);
+});

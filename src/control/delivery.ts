@@ -278,7 +278,7 @@ function unreachableBecause(error: unknown): { readonly reachable: false; readon
  * `justTried`: the caller ran the round itself (a one-shot command), so the next attempt is not about this sample.
  */
 export function describeDelivery(state: DeliveryState, justTried = false): string {
-  const waiting = `${state.spool.pendingSamples} samples waiting`;
+  const waiting = `${counted(state.spool.pendingSamples, 'sample')} waiting`;
   const running = state.attemptSince === null ? null : `attempt running since ${state.attemptSince}`;
   if (state.consecutiveFailures === 0) {
     const last = state.lastDeliveredAt ? `last delivered at ${state.lastDeliveredAt}` : 'nothing delivered yet';
@@ -287,9 +287,13 @@ export function describeDelivery(state: DeliveryState, justTried = false): strin
   const until = state.backingOffUntil;
   const later = justTried ? `next attempt not before ${until}` : `not tried (backing off until ${until})`;
   const backoff = until === null ? 'next attempt due now' : later;
-  const failures = `${state.consecutiveFailures} attempts in a row`;
+  const failures = `${counted(state.consecutiveFailures, 'failed attempt')} in a row`;
   const failing = `delivery to ${state.endpoint} failing (${failures}): ${state.lastError}`;
   return `${failing}; ${waiting}; ${running ?? backoff}`;
+}
+
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** Whether the metrics task's details (from the status file, perhaps an older agent's) say its delivery fails. */

@@ -119,7 +119,10 @@ export class Spool<Item extends SpoolItem = Sample> {
     const temporary = `${this.#settings.dir}/.${randomUUID()}.seg.tmp`;
     if (!(await this.#host.createExclusive(temporary, data, { mode: 0o600 }))) throw new Error(`${temporary} already exists`);
     try {
-      this.#segments.push(await this.#publish(temporary, { oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) }));
+      const published = { oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) };
+      const segment = await this.#publish(temporary, published);
+      // Pushed after the await: a round may have replaced the list meanwhile (remove), and this must join the new one.
+      this.#segments.push(segment);
     } finally {
       await this.#host.rm(temporary);
     }

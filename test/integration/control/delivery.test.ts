@@ -1,40 +1,18 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { loadConfig } from '../../../src/core/config/load.ts';
-import { RealHost } from '../../../src/host/real-host.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
 import { scratchDir } from '../../support/scratch.ts';
-import { recordingLogger, sample } from '../../unit/control/fixtures.ts';
-import { agentSide } from './agent-side.ts';
+import { sample } from '../../unit/control/fixtures.ts';
+import { agentSide, metricsRunner } from './agent-side.ts';
 import { startEndpoint, type TestEndpoint } from './receiver-server.ts';
 
 /**
  * Real samples of this machine, delivered through the real spool on disk to the
  * reference receiver on a loopback port. IMDS is off: nothing leaves loopback.
  */
-const FACTS = async () => ({ os: 'test', kernel: 'k', arch: 'x64', cpuModel: 'cpu', cpuCores: 1, manufacturer: '', product: '', gpus: [] });
-
-async function runner(t: { after: (fn: () => unknown) => void }, dir: string, endpoint: TestEndpoint, extra: Record<string, string> = {}) {
-  const config = loadConfig({
-    file: 'agent.env',
-    fileText: null,
-    env: {
-      CONTROL_URL: endpoint.url,
-      CONTROL_IDENTITY: 'no',
-      SPOOL_DIR: join(dir, 'spool'),
-      INTROSPECTION_URL: 'http://127.0.0.1:9',
-      METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
-      ...extra,
-    },
-    flags: {},
-  });
-  const logger = recordingLogger();
-  const created = await MetricsRunner.create(new RealHost('/'), config, logger, { hostFacts: FACTS, backoff: { baseMs: 1, maxMs: 1, probeMs: 1 } });
-  t.after(() => created.close());
-  return { runner: created, logger };
+async function runner(t: TestContext, dir: string, endpoint: TestEndpoint, extra: Record<string, string> = {}) {
+  return metricsRunner(t, dir, endpoint.url, extra);
 }
 
 test('endpoint down for a while, then back: every sample arrives exactly once, in order', async (t) => {

@@ -18,7 +18,8 @@ import { scratchDir } from '../../support/scratch.ts';
 import { sample, status } from '../../unit/control/fixtures.ts';
 
 function batch(samples: readonly Sample[]): Batch {
-  return { protocol: 1, batchId: batchIdOf(samples), hostId: 'host-1', sentAt: '2026-11-22T12:00:00.000Z', samples, status: status() };
+  const sentAt = '2026-11-22T12:00:00.000Z';
+  return { protocol: 1, batchId: batchIdOf(samples), hostId: 'host-1', sentAt, samples, status: status() };
 }
 
 const ids = (items: readonly Record<string, unknown>[] | readonly Sample[]) => items.map((item) => item.id);
@@ -31,7 +32,7 @@ test('each sample id is stored once, also after the store is closed and opened a
   assert.deepEqual(ids(await first.addSamples(batch([sample(2), sample(3)]))), [sample(3).id]);
   await first.close();
   const reopened = await SqliteStore.open(host, dir);
-  assert.deepEqual(await reopened.addSamples(batch([sample(1), sample(2)])), [], 'a re-sent batch after a restart adds nothing');
+  assert.deepEqual(await reopened.addSamples(batch([sample(1), sample(2)])), [], 'a batch re-sent after a restart');
   assert.deepEqual(ids(await reopened.addSamples(batch([sample(3), sample(4)]))), [sample(4).id]);
   assert.deepEqual(ids([...reopened.stored('samples')]), [1, 2, 3, 4].map((i) => sample(i).id));
   assert.equal([...reopened.stored('samples')][0]?.hostId, 'host-1');
@@ -60,7 +61,7 @@ test('a database of another schema version is refused, naming the file', async (
   });
 });
 
-test('loading SQLite holds back exactly its ExperimentalWarning (printed by Node 22 and 23), nothing else', async () => {
+test('loading SQLite holds back exactly its ExperimentalWarning (Node 22 and 23 print it), nothing else', async () => {
   const seen: string[] = [];
   const original = process.emitWarning;
   process.emitWarning = ((warning: string | Error) => void seen.push(String(warning))) as typeof process.emitWarning;

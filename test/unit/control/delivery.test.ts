@@ -30,7 +30,9 @@ function setup(spoolBytes = 2 ** 30) {
     const faulty = state.fault(request);
     if (faulty === 'refused') throw new Error('connect ECONNREFUSED 127.0.0.1:8480');
     if (faulty) return faulty;
-    return receiver.handle({ method: request.method ?? 'GET', path: new URL(request.url).pathname, headers: lower(request.headers ?? {}), body: new TextEncoder().encode(request.body ?? '') });
+    const body = new TextEncoder().encode(request.body ?? '');
+    const path = new URL(request.url).pathname;
+    return receiver.handle({ method: request.method ?? 'GET', path, headers: lower(request.headers ?? {}), body });
   };
   const client = new ControlClient(host, controlSettings(config({ CONTROL_URL: URL_BASE, CONTROL_IDENTITY: 'no' }))!);
   const spool = new Spool(host, { dir: '/spool', maxBytes: spoolBytes, maxAgeMs: 86_400_000 }, recordingLogger());
@@ -54,7 +56,8 @@ function setup(spoolBytes = 2 ** 30) {
     await delivery.accept({ ...sample(taken, host.clock), ...extra });
     return delivery.round();
   };
-  return { host, receiver, received, state, spool, delivery, logger, next, advance, posts: () => host.httpCalls.filter((r) => r.method === 'POST') };
+  const posts = () => host.httpCalls.filter((r) => r.method === 'POST');
+  return { host, receiver, received, state, spool, delivery, logger, next, advance, posts };
 }
 
 function lower(headers: Record<string, string>): Record<string, string> {
@@ -66,7 +69,11 @@ function samplesIn(request: HttpRequest): Sample[] {
 }
 
 const ids = (count: number, from = 1) => Array.from({ length: count }, (_, i) => sample(i + from).id);
-const tooLarge: HttpResponse = { status: 413, headers: { 'content-type': 'text/html' }, body: new TextEncoder().encode('<html>413 Request Entity Too Large</html>') };
+const tooLarge: HttpResponse = {
+  status: 413,
+  headers: { 'content-type': 'text/html' },
+  body: new TextEncoder().encode('<html>413 Request Entity Too Large</html>'),
+};
 
 test('while the endpoint is down samples wait; when it is back each arrives once, in order', async () => {
   const { received, state, next, receiver, advance } = setup();
@@ -77,7 +84,8 @@ test('while the endpoint is down samples wait; when it is back each arrives once
     assert.equal(result.delivered, 0);
     assert.match(result.state.lastError ?? '', /ECONNREFUSED/);
   }
-  state.fault = (request) => (request.method === 'POST' ? { status: 503, headers: { 'retry-after': '1' }, body: EMPTY } : null);
+  const unavailable = { status: 503, headers: { 'retry-after': '1' }, body: EMPTY };
+  state.fault = (request) => (request.method === 'POST' ? unavailable : null);
   await next();
   state.fault = () => null;
   advance(10_000);
@@ -88,11 +96,12 @@ test('while the endpoint is down samples wait; when it is back each arrives once
   assert.equal(receiver.counts.duplicates, 0);
 });
 
-test('deliveries back off exponentially after failures, honouring Retry-After; a round inside the backoff sends nothing', async () => {
+test('deliveries back off exponentially, honouring Retry-After; a round inside the backoff sends nothing', async () => {
   const { host, state, next, posts } = setup();
   state.fault = () => 'refused';
   const first = await next();
-  assert.equal(first.state.backingOffUntil, new Date(host.clock.getTime() + 750).toISOString(), '1 s base with the jitter at 0.75');
+  const expected = new Date(host.clock.getTime() + 750).toISOString();
+  assert.equal(first.state.backingOffUntil, expected, '1 s base with the jitter at 0.75');
   state.fault = () => ({ status: 429, headers: { 'retry-after': '600' }, body: EMPTY });
   const attempts = posts().length;
   const second = await next();
@@ -104,38 +113,48 @@ test('deliveries back off exponentially after failures, honouring Retry-After; a
   assert.equal(third.state.spool.pendingSamples, 3);
 });
 
-test('status tells the truth: failures, their reason and the backoff, "not tried" instead of "delivered 0 samples"', async () => {
+test('status tells the truth: failures, why, the backoff; "not tried", never "delivered 0 samples"', async () => {
   const { state, next, delivery } = setup();
   await next();
-  assert.match(describeDelivery(delivery.state()), /^delivery to http:\/\/127\.0\.0\.1:8480: ok, last delivered at 2026-11-22T12:01:00\.000Z; 0 samples waiting$/);
+  const ok = describeDelivery(delivery.state());
+  assert.equal(ok, `delivery to ${URL_BASE}: ok, last delivered at 2026-11-22T12:01:00.000Z; 0 samples waiting`);
   assert.equal(deliveryFailing({ delivery: delivery.state() }), false);
   state.fault = () => 'refused';
   const failed = await next();
-  assert.equal(describeDelivery(failed.state, true), `delivery to ${URL_BASE} failing (1 attempts in a row): POST /v1/samples failed: connect ECONNREFUSED 127.0.0.1:8480; 1 samples waiting; next attempt not before 2026-11-22T12:02:00.750Z`);
+  assert.equal(
+    describeDelivery(failed.state, true),
+    `delivery to ${URL_BASE} failing (1 failed attempt in a row): ` +
+      'POST /v1/samples failed: connect ECONNREFUSED 127.0.0.1:8480; ' +
+      '1 sample waiting; next attempt not before 2026-11-22T12:02:00.750Z',
+  );
   await delivery.accept(sample(99));
   const line = describeDelivery(delivery.state());
-  assert.match(line, /failing \(1 attempts in a row\): .*ECONNREFUSED.*; 2 samples waiting; not tried \(backing off until 2026-11-22T12:02:00\.750Z\)$/);
+  assert.match(line, /failing \(1 failed attempt in a row\): .*ECONNREFUSED.*; 2 samples waiting; /);
+  assert.match(line, /; not tried \(backing off until 2026-11-22T12:02:00\.750Z\)$/);
   assert.doesNotMatch(line, /delivered 0/);
   assert.equal(deliveryFailing({ delivery: delivery.state() }), true);
   assert.equal(deliveryFailing({ spool: {} }), false, 'an older status file without delivery details');
 });
 
-test('a batch the endpoint rejects as invalid is split: only the sample refused on its own is dropped and counted', async () => {
+test('a batch refused as invalid is split: only the sample refused on its own is dropped and counted', async () => {
   const { state, next, received, logger } = setup();
   state.fault = () => 'refused';
   await next();
   await next();
-  state.fault = (request) => (samplesIn(request).some((s) => s.id === sample(2).id) ? jsonResponse(422, { error: 'invalid', problems: ['$.samples[0].cpu'] }) : null);
+  const invalid = jsonResponse(422, { error: 'invalid', problems: ['$.samples[0].cpu'] });
+  state.fault = (request) => (samplesIn(request).some((s) => s.id === sample(2).id) ? invalid : null);
   const result = await next();
   assert.equal(result.state.spool.rejectedSamples, 1);
   assert.equal(result.state.spool.pendingSamples, 0);
   assert.deepEqual(received.map((s) => s.id), [sample(1).id, sample(3).id]);
-  assert.ok(logger.lines.some((l) => /^error: the control endpoint http:\/\/127\.0\.0\.1:8480 refused a sample of \d+ bytes as invalid/.test(l)), logger.lines.join('\n'));
+  const refusal = /^error: the control endpoint http:\/\/127\.0\.0\.1:8480 refused a sample of \d+ bytes as invalid/;
+  assert.ok(logger.lines.some((l) => refusal.test(l)), logger.lines.join('\n'));
 });
 
 test('a 400 without a protocol error body (a proxy or WAF) drops nothing: the samples wait', async () => {
   const { state, next, received } = setup();
-  state.fault = () => ({ status: 400, headers: { 'content-type': 'text/html' }, body: new TextEncoder().encode('<html>Request blocked</html>') });
+  const blocked = new TextEncoder().encode('<html>Request blocked</html>');
+  state.fault = () => ({ status: 400, headers: { 'content-type': 'text/html' }, body: blocked });
   const result = await next();
   assert.equal(result.state.spool.rejectedSamples, 0);
   assert.equal(result.state.spool.pendingSamples, 1);
@@ -163,7 +182,7 @@ test('HTTP 413 halves the replay batch until it fits, and later batches start at
   assert.equal(posts().length, before + 2);
 });
 
-test('413-always for single samples of ordinary size: nothing is dropped, an error names the endpoint, delivered once it recovers', async () => {
+test('413-always for single samples: nothing dropped, an error names the endpoint, delivered after', async () => {
   const { state, next, received, logger, advance } = setup();
   state.fault = () => tooLarge;
   for (let i = 0; i < 5; i++) {
@@ -174,7 +193,9 @@ test('413-always for single samples of ordinary size: nothing is dropped, an err
   const errors = logger.lines.filter((l) => l.startsWith('error: '));
   assert.ok(errors.length > 0);
   for (const line of errors) {
-    assert.match(line, /^error: control endpoint http:\/\/127\.0\.0\.1:8480: POST \/v1\/samples answered HTTP 413 for a single sample of \d+ bytes, within the protocol's maximum of 1048576 bytes: a fault of the endpoint or of a proxy/);
+    assert.match(line, /^error: control endpoint http:\/\/127\.0\.0\.1:8480: POST \/v1\/samples answered HTTP 413 /);
+    assert.match(line, / single sample of \d+ bytes, within the protocol's maximum of 1048576 bytes: /);
+    assert.match(line, /: a fault of the endpoint or of a proxy/);
     assert.match(line, /samples wait in the spool/);
   }
   state.fault = () => null;
@@ -184,9 +205,10 @@ test('413-always for single samples of ordinary size: nothing is dropped, an err
   assert.deepEqual(received.map((s) => s.id), ids(6));
 });
 
-test('only a sample larger than the protocol maximum and refused with 413 is dropped, counted and logged as an error', async () => {
+test('only a sample over the maximum refused with 413 is dropped, counted and logged as an error', async () => {
   const { state, next, received, logger } = setup();
-  const big: Partial<Sample> = { errors: Array.from({ length: 300 }, () => ({ collector: 'disks', message: 'x'.repeat(4000) })) };
+  const errors = Array.from({ length: 300 }, () => ({ collector: 'disks', message: 'x'.repeat(4000) }));
+  const big: Partial<Sample> = { errors };
   assert.ok(Buffer.byteLength(JSON.stringify({ ...sample(1), ...big })) > LIMITS.itemBytes);
   state.fault = (request) => (samplesIn(request).some((s) => s.errors.length > 0) ? tooLarge : null);
   await next();
@@ -194,12 +216,14 @@ test('only a sample larger than the protocol maximum and refused with 413 is dro
   assert.equal(result.state.spool.rejectedSamples, 1);
   assert.equal(result.state.consecutiveFailures, 0);
   assert.deepEqual(received.map((s) => s.id), [sample(1).id]);
-  assert.ok(logger.lines.some((l) => /^error: the control endpoint .* refused a sample of \d+ bytes as too large, and it is larger than the protocol's maximum/.test(l)));
+  const refusal = /^error: the control endpoint .* refused a sample of \d+ bytes as too large, and it is larger /;
+  assert.ok(logger.lines.some((l) => refusal.test(l)));
 });
 
 test('a receipt for another batch is no receipt: the samples stay spooled and are sent again', async () => {
   const { state, next, received, receiver } = setup();
-  state.fault = (request) => jsonResponse(200, { batchId: '00000000-0000-5000-8000-000000000000', accepted: samplesIn(request).length, duplicates: 0 });
+  const other = '00000000-0000-5000-8000-000000000000';
+  state.fault = (request) => jsonResponse(200, { batchId: other, accepted: samplesIn(request).length, duplicates: 0 });
   const result = await next();
   assert.equal(result.state.spool.pendingSamples, 1);
   assert.match(result.state.lastError ?? '', /receipt of another batch/);
@@ -225,7 +249,7 @@ test('a re-sent batch is recognised by its id and counted as duplicates', async 
   assert.equal(receiver.counts.accepted, 2);
 });
 
-test('after the endpoint was unreachable, a ping that answers ends the backoff; pings come at most every probeMs', async () => {
+test('after the endpoint was away, a ping that answers ends the backoff; one ping per probeMs at most', async () => {
   const { host, state, next, delivery, advance } = setup();
   const pings = () => host.httpCalls.filter((r) => r.url.endsWith('/v1/ping')).length;
   state.fault = () => 'refused';
@@ -245,9 +269,10 @@ test('after the endpoint was unreachable, a ping that answers ends the backoff; 
   assert.equal((await delivery.round()).state.spool.pendingSamples, 0);
 });
 
-test('no ping cuts short a backoff after a reply that a working ping would not change (413, 401, Retry-After)', async () => {
+test('no ping cuts short a backoff after a reply a working ping does not change (413, 401, Retry-After)', async () => {
   const { host, state, next, delivery, advance } = setup();
-  for (const reply of [tooLarge, jsonResponse(401, { error: 'token' }), { status: 503, headers: { 'retry-after': '5' }, body: EMPTY }]) {
+  const later = { status: 503, headers: { 'retry-after': '5' }, body: EMPTY };
+  for (const reply of [tooLarge, jsonResponse(401, { error: 'token' }), later]) {
     state.fault = (request) => (request.method === 'POST' ? reply : null);
     await next();
     advance(2000);
@@ -258,7 +283,8 @@ test('no ping cuts short a backoff after a reply that a working ping would not c
 
 test('the spool minimum holds the largest sample the protocol allows, with its segment header', () => {
   assert.ok(SPOOL_MIN_BYTES >= LIMITS.itemBytes + 1024);
-  assert.throws(() => config({ SPOOL_MAX_BYTES: '0' }), /SPOOL_MAX_BYTES="0" is smaller than the largest sample the spool must hold; allowed: a size of at least 2M/);
+  const tooSmall = /SPOOL_MAX_BYTES="0" is smaller than the largest sample the spool must hold; allowed: .* 2M/;
+  assert.throws(() => config({ SPOOL_MAX_BYTES: '0' }), tooSmall);
   assert.throws(() => config({ SPOOL_MAX_BYTES: '1M' }), /SPOOL_MAX_BYTES/);
   assert.equal(config({ SPOOL_MAX_BYTES: '2M' }).SPOOL_MAX_BYTES, SPOOL_MIN_BYTES);
 });

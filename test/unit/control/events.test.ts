@@ -180,7 +180,7 @@ test('the daemon tries once; an invalid event is dropped and counted, not retrie
   assert.match(host.text(`${SPOOL}/counters.json`) ?? '', /"rejectedSamples":1/);
 });
 
-test('a 413 for a single event of ordinary size keeps it and logs an error naming the endpoint; the event arrives later', async () => {
+test('a 413 for one event of ordinary size keeps it, logs an error naming the endpoint; it arrives later', async () => {
   const host = hostWithToken();
   const endpoint = fakeEndpoint(host);
   endpoint.reply = textResponse(413, 'Request Entity Too Large');
@@ -189,7 +189,8 @@ test('a 413 for a single event of ordinary size keeps it and logs an error namin
   const result = await reporter.report(DRAINED);
   assert.equal(result.pending, 1);
   assert.match(result.problem ?? '', /HTTP 413 for a single event of \d+ bytes, within the protocol's maximum/);
-  assert.ok(logger.lines.some((line) => line.startsWith('error: control endpoint https://control.example: POST /v1/events answered HTTP 413')));
+  const error = 'error: control endpoint https://control.example: POST /v1/events answered HTTP 413';
+  assert.ok(logger.lines.some((line) => line.startsWith(error)));
   assert.doesNotMatch(host.text(`${SPOOL}/counters.json`) ?? '', /"rejectedSamples":[1-9]/);
   endpoint.reply = null;
   const outbox = await EventOutbox.create(host, controlConfig(), silentLogger);

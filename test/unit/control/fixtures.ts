@@ -36,6 +36,11 @@ export function status(): HostStatus {
   };
 }
 
+/** Host facts as systeminformation would give them, without asking it (it reads this machine). */
+export const FACTS = async () => ({
+  os: 'test', kernel: 'k', arch: 'x64', cpuModel: 'cpu', cpuCores: 1, manufacturer: '', product: '', gpus: [],
+});
+
 export function config(env: Record<string, string> = {}): Config {
   return loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
 }
@@ -43,6 +48,8 @@ export function config(env: Record<string, string> = {}): Config {
 /** A logger that keeps each line as "level: message {fields}". */
 export function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(`${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+  };
   return { lines, error: log('error'), warn: log('warn'), info: log('info'), debug: () => {} };
 }

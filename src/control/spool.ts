@@ -71,6 +71,8 @@ export class Spool<Item extends SpoolItem = Sample> {
   #lastSequence = 0;
   #counters: Counters = { droppedSamples: 0, rejectedSamples: 0 };
   #opened = false;
+  /** Counter writes one after another, each with the counts as they are then: never an older count written last. */
+  #countersWritten: Promise<void> = Promise.resolve();
 
   constructor(host: Host, settings: SpoolSettings, logger: Logger) {
     this.#host = host;
@@ -231,7 +233,11 @@ export class Spool<Item extends SpoolItem = Sample> {
   }
 
   async #writeCounters(): Promise<void> {
-    await this.#host.writeFileAtomic(`${this.#settings.dir}/${COUNTERS_FILE}`, `${JSON.stringify(this.#counters)}\n`, { mode: 0o600 });
+    const path = `${this.#settings.dir}/${COUNTERS_FILE}`;
+    const write = () => this.#host.writeFileAtomic(path, `${JSON.stringify(this.#counters)}\n`, { mode: 0o600 });
+    const written = this.#countersWritten.then(write);
+    this.#countersWritten = written.catch(() => {});
+    await written;
   }
 }
 

@@ -166,3 +166,22 @@ test('a sample appended while a delivered segment is being removed stays in the 
   assert.equal(shared.status().pendingSamples, 1);
   assert.deepEqual((await shared.oldest(10, 2 ** 20)).items.map((s) => s.id), [sample(2).id]);
 });
+
+test('counter writes that overlap leave the latest counts on disk, not the older ones', async () => {
+  const host = freshHost();
+  const shared = await spoolOf(host, 1);
+  let finishFirst: () => void = () => {};
+  const firstHeld = new Promise<void>((resolve) => (finishFirst = resolve));
+  const write = host.writeFileAtomic.bind(host);
+  let writes = 0;
+  host.writeFileAtomic = async (path, data, options) => {
+    if (path.endsWith('/counters.json') && ++writes === 1) await firstHeld; // a slow disk for the first write
+    return write(path, data, options);
+  };
+  const first = shared.countRejected(1);
+  const second = shared.countRejected(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  finishFirst();
+  await Promise.all([first, second]);
+  assert.match(host.text(`${DIR}/counters.json`) ?? '', /"rejectedSamples":2/);
+});

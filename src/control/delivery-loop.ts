@@ -1,5 +1,3 @@
-import { messageOf } from '../core/errors.ts';
-import type { Logger } from '../core/logger.ts';
 import type { Clock } from '../daemon/scheduler.ts';
 import type { Delivery } from './delivery.ts';
 
@@ -12,17 +10,15 @@ import type { Delivery } from './delivery.ts';
 export class DeliveryLoop {
   readonly #delivery: Delivery;
   readonly #clock: Clock;
-  readonly #logger: Logger;
   readonly #stop = new AbortController();
   #running: Promise<void> | null = null;
   #kicked = false;
   /** Aborted by a kick while the loop waits for samples. */
   #idle: AbortController | null = null;
 
-  constructor(delivery: Delivery, clock: Clock, logger: Logger) {
+  constructor(delivery: Delivery, clock: Clock) {
     this.#delivery = delivery;
     this.#clock = clock;
-    this.#logger = logger;
   }
 
   start(): void {
@@ -49,8 +45,8 @@ export class DeliveryLoop {
       try {
         await this.#delivery.probe();
         await this.#delivery.round(signal);
-      } catch (error) {
-        this.#logger.error(`delivery to ${this.#delivery.endpoint} failed: ${messageOf(error)}`);
+      } catch {
+        // The round counted it as a failed attempt and logged it; the backoff decides when the next one comes.
       }
       if (this.#kicked && !this.#delivery.backingOff) continue;
       await this.#wait(this.#delivery.wakeAt(), signal);

@@ -113,28 +113,28 @@ export class Delivery {
 
   /**
    * Replays the spool until it is empty, an attempt fails or the signal aborts; nothing while backing off.
-   * An error (the token file became unsafe, the disk failed) counts as a failed attempt, and is thrown.
+   * An error (the token file became unsafe, the disk failed) is a failed attempt, logged as an error, and thrown.
    */
   async round(signal?: AbortSignal): Promise<RoundResult> {
     const { spool } = this.#options;
-    await spool.open();
     const tally = { tried: false, delivered: 0, duplicates: 0 };
-    if (this.backingOff || spool.empty) return { ...tally, state: this.state() };
-    this.#attemptSince = this.#clock.now();
+    if (this.backingOff) return { ...tally, state: this.state() };
     try {
+      await spool.open();
       while (!spool.empty && !signal?.aborted) {
         tally.tried = true;
+        this.#attemptSince ??= this.#clock.now();
         const failure = await this.#sendOldest(tally);
         if (failure !== null) {
-          this.#fail(failure);
+          this.#fail(failure, failure.endpointFault ? 'error' : 'warn');
           break;
         }
       }
     } catch (error) {
-      this.#fail({ reason: messageOf(error), unreachable: false, endpointFault: false });
+      this.#fail({ reason: messageOf(error), unreachable: false, endpointFault: false }, 'error');
       throw error;
     } finally {
-      this.#lastAttemptMs = this.#clock.now();
+      if (tally.tried) this.#lastAttemptMs = this.#clock.now();
       this.#attemptSince = null;
     }
     return { ...tally, state: this.state() };
@@ -247,7 +247,7 @@ export class Delivery {
     this.#lastDeliveredMs = this.#clock.now();
   }
 
-  #fail(failure: SendFailure): void {
+  #fail(failure: SendFailure, level: 'warn' | 'error'): void {
     const now = this.#clock.now();
     this.#failures++;
     const exponential = Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** (this.#failures - 1));
@@ -258,10 +258,9 @@ export class Delivery {
     this.#nextProbeMs = now + this.#probeDelay();
     const pending = this.#options.spool.status().pendingSamples;
     const next = new Date(this.#nextAttemptMs).toISOString();
-    const waiting = `${pending} samples wait in the spool until ${next}`;
+    const waiting = `${counted(pending, 'sample')} in the spool, kept; next attempt not before ${next}`;
     const message = `control endpoint ${this.endpoint}: ${failure.reason}; ${waiting}`;
-    const log = failure.endpointFault ? this.#options.logger.error : this.#options.logger.warn;
-    log.call(this.#options.logger, message, { consecutiveFailures: this.#failures });
+    this.#options.logger[level](message, { consecutiveFailures: this.#failures });
   }
 
   #probeDelay(): number {

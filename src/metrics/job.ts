@@ -90,7 +90,7 @@ export class MetricsRunner {
       clock,
       ...(options.backoff ? { backoff: options.backoff } : {}),
     });
-    const outlet = controlOutlet(delivery, new DeliveryLoop(delivery, clock, logger));
+    const outlet = controlOutlet(delivery, new DeliveryLoop(delivery, clock));
     return new MetricsRunner(sampler, reporter, client, outlet);
   }
 

@@ -103,8 +103,8 @@ test('a receiver killed mid-stream, restarted on the same data directory, stores
   const dir = scratchDir(t);
   const dataDir = join(dir, 'control');
   const proxy = await startKillingProxy(t, () => startReceiver(t, dataDir), await startReceiver(t, dataDir));
-  const { delivery, logger } = agentSide(dir, proxy.url, { backoff: { baseMs: 20, maxMs: 200, probeMs: 50 } });
-  const loop = new DeliveryLoop(delivery, systemClock, logger);
+  const { delivery } = agentSide(dir, proxy.url, { backoff: { baseMs: 20, maxMs: 200, probeMs: 50 } });
+  const loop = new DeliveryLoop(delivery, systemClock);
   t.after(() => loop.stop());
   loop.start();
   const sent: string[] = [];

@@ -19,7 +19,7 @@ const URL_BASE = 'http://127.0.0.1:8480';
 const EMPTY = new Uint8Array();
 
 /** A Delivery to a reference Receiver on a FakeHost (its clock is the delivery's); `fault` may answer instead. */
-function setup(spoolBytes = 2 ** 30) {
+function setup(spoolBytes = 2 ** 30, env: Record<string, string> = {}) {
   const host = new FakeHost();
   host.clock = new Date(Date.UTC(2026, 10, 22, 12, 0, 0));
   const received: Sample[] = [];
@@ -34,7 +34,8 @@ function setup(spoolBytes = 2 ** 30) {
     const path = new URL(request.url).pathname;
     return receiver.handle({ method: request.method ?? 'GET', path, headers: lower(request.headers ?? {}), body });
   };
-  const client = new ControlClient(host, controlSettings(config({ CONTROL_URL: URL_BASE, CONTROL_IDENTITY: 'no' }))!);
+  const settings = controlSettings(config({ CONTROL_URL: URL_BASE, CONTROL_IDENTITY: 'no', ...env }));
+  const client = new ControlClient(host, settings!);
   const spool = new Spool(host, { dir: '/spool', maxBytes: spoolBytes, maxAgeMs: 86_400_000 }, recordingLogger());
   const logger = recordingLogger();
   const delivery = new Delivery(host, {
@@ -196,7 +197,7 @@ test('413-always for single samples: nothing dropped, an error names the endpoin
     assert.match(line, /^error: control endpoint http:\/\/127\.0\.0\.1:8480: POST \/v1\/samples answered HTTP 413 /);
     assert.match(line, / single sample of \d+ bytes, within the protocol's maximum of 1048576 bytes: /);
     assert.match(line, /: a fault of the endpoint or of a proxy/);
-    assert.match(line, /samples wait in the spool/);
+    assert.match(line, /; \d samples? in the spool, kept; next attempt not before /);
   }
   state.fault = () => null;
   advance(60_000);
@@ -287,4 +288,19 @@ test('the spool minimum holds the largest sample the protocol allows, with its s
   assert.throws(() => config({ SPOOL_MAX_BYTES: '0' }), tooSmall);
   assert.throws(() => config({ SPOOL_MAX_BYTES: '1M' }), /SPOOL_MAX_BYTES/);
   assert.equal(config({ SPOOL_MAX_BYTES: '2M' }).SPOOL_MAX_BYTES, SPOOL_MIN_BYTES);
+});
+
+test('a token file made unsafe meanwhile fails the attempt (an error, backed off), nothing lost', async () => {
+  const token = '/etc/ecs-host-agent/control.token';
+  const { host, next, received, logger } = setup(2 ** 30, { CONTROL_TOKEN_FILE: token });
+  host.putFile(token, 't0k\n', 0o600);
+  await next();
+  host.putFile(token, 't0k\n', 0o644);
+  await assert.rejects(next(), /CONTROL_TOKEN_FILE .* is mode 0644/);
+  const failed = logger.lines.find((line) => line.startsWith('error: control endpoint')) ?? '';
+  assert.match(failed, /is mode 0644 .*chmod 600 .*; 1 sample in the spool, kept; next attempt not before /);
+  host.putFile(token, 't0k\n', 0o600);
+  host.clock = new Date(host.clock.getTime() + 60_000);
+  await next();
+  assert.deepEqual(received.map((s) => s.id), ids(3));
 });

@@ -116,8 +116,16 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'control-server',
     summary: 'run the reference receiver of the control protocol on a loopback port (for trials and tests)',
-    usage: `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]`,
-    options: { listen: { type: 'string' }, 'token-file': { type: 'string' }, 'data-dir': { type: 'string' }, 'users-file': { type: 'string' } },
+    usage:
+      `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]` +
+      ' | control-server --data-dir DIR --print samples|events',
+    options: {
+      listen: { type: 'string' },
+      'token-file': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'users-file': { type: 'string' },
+      print: { type: 'string' },
+    },
     load: async () => (await import('./control-server.ts')).controlServer,
   },
   {

@@ -1,3 +1,4 @@
+import { deliveryFailing } from '../control/delivery.ts';
 import { ExitCode } from '../core/errors.ts';
 import { runningHolder } from '../daemon/lock.ts';
 import type { SpoolStatus } from '../control/protocol.ts';
@@ -19,7 +20,9 @@ export const status: CommandImplementation = {
       );
       context.out([header, ...rows, ...spoolLine(last)].join('\n'));
     }
-    return last !== null && running && Object.values(last.tasks).every((task) => task.result === 'ok') ? ExitCode.ok : ExitCode.failed;
+    // Sampling (the metrics task) can be fine while its delivery fails: that fails `status` too.
+    const healthy = last !== null && running && Object.values(last.tasks).every((task) => task.result === 'ok');
+    return healthy && !deliveryFailing(last.tasks.metrics?.details) ? ExitCode.ok : ExitCode.failed;
   },
 };
 

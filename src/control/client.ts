@@ -6,6 +6,7 @@ import { IdentitySource, readToken } from './auth.ts';
 import { validate } from './json-schema.ts';
 import { type Batch, EVENTS_PATH, type EventBatch, HEADERS, LIMITS, PING_PATH, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
 import { pongSchema, receiptSchema } from './schemas.ts';
+import { shownText } from './shown.ts';
 import { type ControlSettings, controlSettings } from './settings.ts';
 
 /**
@@ -15,11 +16,14 @@ import { type ControlSettings, controlSettings } from './settings.ts';
  */
 export type SendOutcome =
   | { readonly kind: 'delivered'; readonly receipt: Receipt }
-  /** Worth sending again later; retryAfterMs from a Retry-After header. */
-  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number }
-  /** The endpoint refused the batch as invalid: sending it again cannot help. */
+  /**
+   * Worth sending again later; retryAfterMs from a Retry-After header. `unreachable`: no reply came from the
+   * endpoint itself (connection refused, timeout, a gateway's 502/503/504), so a ping that succeeds says it is back.
+   */
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number; readonly unreachable?: boolean }
+  /** The endpoint refused the batch as invalid, in protocol v1's words (a JSON error body): no use sending it again. */
   | { readonly kind: 'rejected'; readonly reason: string }
-  /** HTTP 413: send fewer samples at once. */
+  /** HTTP 413: the batch is too large for the endpoint, or something in front of it. */
   | { readonly kind: 'too-large'; readonly reason: string };
 
 /** What `doctor` learns from GET /v1/ping: reachable means TLS trusted, token accepted, protocol v1 spoken. */
@@ -76,12 +80,10 @@ export class ControlClient {
       response = await this.#request({ method: 'GET', url, headers: { accept: 'application/json' } });
     } catch (error) {
       if (error instanceof ConfigError) return { reachable: false, evidence: error.message, fix: 'correct the file the evidence names' };
-      const reason = reasonOf(error);
-      const untrusted = /certificate|self[- ]signed|CERT_|unable to verify/i.test(reason);
       return {
         reachable: false,
-        evidence: `GET ${url} failed: ${reason}`,
-        fix: untrusted ? "trust the endpoint's CA with CONTROL_CA_BUNDLE, or fix the endpoint's certificate" : 'check CONTROL_URL and outbound HTTPS to the endpoint (proxy, firewall, security groups)',
+        evidence: `GET ${url} failed: ${transportReason(error)}`,
+        fix: isCertificateError(error) ? UNTRUSTED_FIX : UNREACHABLE_FIX,
       };
     }
     return probeResultOf(response, url, this.#settings);
@@ -98,7 +100,7 @@ export class ControlClient {
       });
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      return { kind: 'retry', reason: `POST ${path} failed: ${reasonOf(error)}` };
+      return { kind: 'retry', reason: `POST ${path} failed: ${transportReason(error)}`, unreachable: true };
     }
     return outcomeOf(response, batch.batchId, this.#host.now(), path);
   }
@@ -111,7 +113,7 @@ export class ControlClient {
       response = await this.#request({ method: 'GET', url, headers: { accept: 'application/json' } }, LIMITS.usersDocumentBytes);
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      throw new AgentError(`GET ${url} failed: ${reasonOf(error)}`);
+      throw new AgentError(`GET ${url} failed: ${transportReason(error)}`);
     }
     const body = Buffer.from(response.body).toString('utf8');
     if (response.status === 404) throw new AgentError(`GET ${url} answered 404: the control endpoint has no users document for this host`);
@@ -184,11 +186,27 @@ export function outcomeOf(response: HttpResponse, batchId: string, now: Date, pa
   const body = Buffer.from(response.body).toString('utf8');
   const said = `POST ${path} answered HTTP ${status}`;
   if (status >= 200 && status < 300) return receiptOutcome(response, body, batchId, said);
-  if (status === 400 || status === 422) return { kind: 'rejected', reason: `${said}: ${excerpt(body)}` };
+  if (status === 400 || status === 422) return refusalOutcome(response, body, said);
   if (status === 413) return { kind: 'too-large', reason: said };
   if (status === 401 || status === 403) return { kind: 'retry', reason: `${said}: the endpoint refused the credentials (check CONTROL_TOKEN_FILE)` };
   const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now) : null;
-  return { kind: 'retry', reason: `${said}: ${excerpt(body)}`, ...(retryAfterMs === null ? {} : { retryAfterMs }) };
+  // A gateway's 502/503/504 without Retry-After: the endpoint behind it is away, as when it refuses connections.
+  const unreachable = retryAfterMs === null && (status === 502 || status === 503 || status === 504);
+  const reason = `${said}: ${excerpt(body)}`;
+  return { kind: 'retry', reason, ...(retryAfterMs !== null && { retryAfterMs }), ...(unreachable && { unreachable }) };
+}
+
+/**
+ * A protocol v1 endpoint says why a batch is invalid in a JSON object with an `error` text or a `problems` list.
+ * A 400 without one comes from something else (a proxy, a WAF answering 400 to everything): no reason to drop
+ * anything, so it is retried.
+ */
+function refusalOutcome(response: HttpResponse, body: string, said: string): SendOutcome {
+  const refusal = (isJson(response) ? parseJson(body) : undefined) as { error?: unknown; problems?: unknown } | null;
+  if (typeof refusal?.error === 'string' || Array.isArray(refusal?.problems)) {
+    return { kind: 'rejected', reason: `${said}: ${excerpt(body)}` };
+  }
+  return { kind: 'retry', reason: `${said} without a protocol v1 error body (a proxy or firewall?): ${excerpt(body)}` };
 }
 
 function receiptOutcome(response: HttpResponse, body: string, batchId: string, said: string): SendOutcome {
@@ -226,11 +244,35 @@ function isJson(response: HttpResponse): boolean {
 }
 
 function excerpt(body: string): string {
-  return JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+  return shownText(body);
 }
 
-/** fetch-style errors hide the reason in their cause (ECONNREFUSED …). */
-function reasonOf(error: unknown): string {
+/** OpenSSL's verdicts (Node's `code`) that trusting the endpoint's CA fixes: the chain ends in a CA the agent lacks. */
+const UNTRUSTED_CHAIN = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_UNTRUSTED',
+]);
+const UNTRUSTED_FIX =
+  "trust the endpoint's CA with CONTROL_CA_BUNDLE (a PEM file of its CA certificates), " +
+  'or give the endpoint a certificate the system CAs trust';
+const UNREACHABLE_FIX = 'check CONTROL_URL and outbound HTTPS to the endpoint (proxy, firewall, security groups)';
+
+function isCertificateError(error: unknown): boolean {
+  return UNTRUSTED_CHAIN.has(String((error as { code?: unknown } | null)?.code ?? ''));
+}
+
+/**
+ * Why a request got no reply. Node ends some certificate errors with advice for Node users ("try running
+ * Node.js with --use-system-ca"), which the agent's operators cannot follow: the agent's own setting replaces it.
+ */
+function transportReason(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
-  return cause === undefined ? messageOf(error) : `${messageOf(error)}: ${messageOf(cause)}`;
+  const full = cause === undefined ? messageOf(error) : `${messageOf(error)}: ${messageOf(cause)}`;
+  const message = full.replace(/;[^;]*--use-system-ca[^;]*/g, '');
+  if (!isCertificateError(error)) return message;
+  return `${message} (${String((error as { code: unknown }).code)}); ${UNTRUSTED_FIX}`;
 }

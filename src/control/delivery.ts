@@ -1,24 +1,33 @@
 import { createHash } from 'node:crypto';
 
+import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { systemClock } from '../daemon/clock.ts';
+import type { Clock } from '../daemon/scheduler.ts';
 import type { Host } from '../host/host.ts';
 import type { Sample } from '../metrics/sample.ts';
-import type { ControlClient, SendOutcome } from './client.ts';
+import type { ControlClient } from './client.ts';
 import { type Batch, type HostStatus, LIMITS, PROTOCOL_VERSION, type SpoolStatus } from './protocol.ts';
+import { type SendFailure, sendSplitting } from './split-send.ts';
 import type { Spool } from './spool.ts';
 
 /**
- * Gets samples to the endpoint at least once and in order. While the spool is
- * empty a sample is sent at once; when that fails, or anything is already
- * waiting, it joins the spool, which is replayed oldest first, in batches,
- * after an exponential backoff with jitter (or the endpoint's Retry-After).
+ * Gets samples to the endpoint at least once and in order. Every sample is
+ * spooled first (so neither a down endpoint nor a crash loses it); a round
+ * replays the spool oldest first, in batches, until it is empty or an attempt
+ * fails. After a failure no round is tried before an exponential backoff with
+ * jitter (or the endpoint's Retry-After) has passed; when the endpoint was
+ * unreachable, a cheap GET /v1/ping every probeMs may end the backoff early.
+ * Rounds never overlap: the caller (DeliveryLoop, or a one-shot command) runs them one at a time.
  */
 export interface Backoff {
   readonly baseMs: number;
   readonly maxMs: number;
+  /** While backing off from an unreachable endpoint: how often it is pinged (times a jitter of 0.5 to 1). */
+  readonly probeMs: number;
 }
 
-export const DEFAULT_BACKOFF: Backoff = { baseMs: 5_000, maxMs: 15 * 60_000 };
+export const DEFAULT_BACKOFF: Backoff = { baseMs: 5_000, maxMs: 15 * 60_000, probeMs: 30_000 };
 /** Replayed batches stay well below what the endpoint must accept. */
 const REPLAY_BYTES = LIMITS.batchBytes / 4;
 
@@ -31,16 +40,34 @@ export interface DeliveryOptions {
   readonly backoff?: Backoff;
   /** 0 ≤ random() < 1, for the jitter. */
   readonly random?: () => number;
+  readonly clock?: Clock;
 }
 
-export interface DeliveryResult {
+/** What `status` shows of the delivery: written with every metrics run. */
+export interface DeliveryState {
+  readonly endpoint: string;
+  /** Failed attempts since the last one that delivered. */
+  readonly consecutiveFailures: number;
+  /** Why the last attempt failed, while failing. */
+  readonly lastError: string | null;
+  /** While backing off: no attempt before then (a ping that answers may end it sooner). */
+  readonly backingOffUntil: string | null;
+  /** While an attempt runs (a hung endpoint keeps one running up to the request timeout). */
+  readonly attemptSince: string | null;
+  readonly lastAttemptAt: string | null;
+  readonly lastDeliveredAt: string | null;
+  /** Samples the endpoint stored, and those it already had, since the agent started. */
   readonly delivered: number;
   readonly duplicates: number;
   readonly spool: SpoolStatus;
-  /** Set while deliveries are backing off. */
-  readonly nextAttempt: Date | null;
-  /** Why the last attempt failed, when it did. */
-  readonly problem: string | null;
+}
+
+export interface RoundResult {
+  /** False when nothing was sent: the spool was empty, or deliveries are backing off. */
+  readonly tried: boolean;
+  readonly delivered: number;
+  readonly duplicates: number;
+  readonly state: DeliveryState;
 }
 
 export class Delivery {
@@ -48,8 +75,18 @@ export class Delivery {
   readonly #options: DeliveryOptions;
   readonly #backoff: Backoff;
   readonly #random: () => number;
+  readonly #clock: Clock;
   #failures = 0;
   #nextAttemptMs = 0;
+  #lastError: string | null = null;
+  /** The last failure got no reply from the endpoint itself: pinging it tells when it is back. */
+  #unreachable = false;
+  #nextProbeMs = 0;
+  #attemptSince: number | null = null;
+  #lastAttemptMs: number | null = null;
+  #lastDeliveredMs: number | null = null;
+  #delivered = 0;
+  #duplicates = 0;
   #batchLimit: number = LIMITS.samplesPerBatch;
 
   constructor(host: Host, options: DeliveryOptions) {
@@ -57,45 +94,131 @@ export class Delivery {
     this.#options = options;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.#random = options.random ?? Math.random;
+    this.#clock = options.clock ?? systemClock;
   }
 
-  async deliver(sample: Sample, signal?: AbortSignal): Promise<DeliveryResult> {
+  get endpoint(): string {
+    return this.#options.client.url;
+  }
+
+  /** Spools the sample (fsync'd) for the next round. */
+  async accept(sample: Sample): Promise<void> {
+    await this.#options.spool.open();
+    await this.#options.spool.append([sample]);
+  }
+
+  get backingOff(): boolean {
+    return this.#clock.now() < this.#nextAttemptMs;
+  }
+
+  /**
+   * Replays the spool until it is empty, an attempt fails or the signal aborts; nothing while backing off.
+   * An error (the token file became unsafe, the disk failed) is a failed attempt, logged as an error, and thrown.
+   */
+  async round(signal?: AbortSignal): Promise<RoundResult> {
     const { spool } = this.#options;
-    await spool.open();
-    const tally = { delivered: 0, duplicates: 0, problem: null as string | null };
-    if (this.#host.now().getTime() < this.#nextAttemptMs) {
-      await spool.append([sample]);
-    } else if (spool.empty) {
-      const outcome = await this.#send([sample]).catch(async (error: unknown) => {
-        await spool.append([sample]); // a configuration error (token file) must not lose the sample
-        throw error;
-      });
-      if (outcome.kind === 'retry') await spool.append([sample]);
-      else if (outcome.kind !== 'delivered') await spool.countRejected(1);
-      this.#record(outcome, tally, 1);
-    } else {
-      await spool.append([sample]);
-      await this.#replay(tally, signal);
+    const tally = { tried: false, delivered: 0, duplicates: 0 };
+    if (this.backingOff) return { ...tally, state: this.state() };
+    try {
+      await spool.open();
+      while (!spool.empty && !signal?.aborted) {
+        tally.tried = true;
+        this.#attemptSince ??= this.#clock.now();
+        const failure = await this.#sendOldest(tally);
+        if (failure !== null) {
+          this.#fail(failure, failure.endpointFault ? 'error' : 'warn');
+          break;
+        }
+      }
+    } catch (error) {
+      this.#fail({ reason: messageOf(error), unreachable: false, endpointFault: false }, 'error');
+      throw error;
+    } finally {
+      if (tally.tried) this.#lastAttemptMs = this.#clock.now();
+      this.#attemptSince = null;
     }
-    return { ...tally, spool: spool.status(), nextAttempt: this.#nextAttemptMs > this.#host.now().getTime() ? new Date(this.#nextAttemptMs) : null };
+    return { ...tally, state: this.state() };
   }
 
-  async #replay(tally: { delivered: number; duplicates: number; problem: string | null }, signal?: AbortSignal): Promise<void> {
-    const { spool } = this.#options;
-    while (!spool.empty && !signal?.aborted) {
-      const batch = await spool.oldest(this.#batchLimit, REPLAY_BYTES);
-      if (batch.items.length === 0) continue; // every segment read was torn (and dropped)
-      const outcome = await this.#send(batch.items);
-      if (outcome.kind === 'delivered') await spool.remove(batch.segments);
-      else if (outcome.kind === 'rejected' || (outcome.kind === 'too-large' && batch.items.length === 1)) await spool.reject(batch.segments);
-      else if (outcome.kind === 'too-large') this.#batchLimit = Math.max(1, Math.floor(batch.items.length / 2));
-      this.#record(outcome, tally, batch.items.length);
-      if (outcome.kind === 'retry') return;
+  async #sendOldest(tally: { delivered: number; duplicates: number }): Promise<SendFailure | null> {
+    const { spool, logger } = this.#options;
+    const batch = await spool.oldest(this.#batchLimit, REPLAY_BYTES);
+    if (batch.items.length === 0) return null; // every segment read was torn (and dropped)
+    const send = (samples: readonly Sample[]) => this.#send(samples);
+    const sent = await sendSplitting(batch.items, { send, logger, endpoint: this.endpoint, noun: 'sample' });
+    tally.delivered += sent.accepted;
+    tally.duplicates += sent.duplicates;
+    this.#delivered += sent.accepted;
+    this.#duplicates += sent.duplicates;
+    if (sent.fittingSize !== null) this.#learnBatchLimit(sent.fittingSize);
+    if (sent.failure !== null) {
+      if (sent.failure.endpointFault) this.#batchLimit = LIMITS.samplesPerBatch;
+      return sent.failure;
     }
+    await spool.remove(batch.segments);
+    if (sent.refused > 0) await spool.countRejected(sent.refused);
+    this.#succeed();
+    return null;
   }
 
-  #send(samples: readonly Sample[]): Promise<SendOutcome> {
-    return this.#options.status(this.#options.spool.status()).then((status) => this.#options.client.send(this.#batch(samples, status)));
+  #learnBatchLimit(fitting: number): void {
+    if (fitting >= this.#batchLimit) return;
+    this.#batchLimit = fitting;
+    const { logger } = this.#options;
+    logger.warn(`control endpoint ${this.endpoint}: a batch was too large (HTTP 413); now ${fitting} samples at most`);
+  }
+
+  /**
+   * While backing off after the endpoint was unreachable, at most once per probeMs (with jitter):
+   * GET /v1/ping, and when it answers, the backoff ends now. True when it did.
+   */
+  async probe(): Promise<boolean> {
+    const now = this.#clock.now();
+    if (!this.#probing || now < this.#nextProbeMs) return false;
+    this.#nextProbeMs = now + this.#probeDelay();
+    const result = await this.#options.client.probe().catch(unreachableBecause);
+    if (!result.reachable) {
+      this.#options.logger.debug(`control endpoint ${this.endpoint} still unreachable`, { evidence: result.evidence });
+      return false;
+    }
+    const until = new Date(this.#nextAttemptMs).toISOString();
+    const { logger } = this.#options;
+    logger.info(`control endpoint ${this.endpoint} answers GET /v1/ping again: delivering now instead of at ${until}`);
+    this.#nextAttemptMs = 0;
+    this.#unreachable = false;
+    return true;
+  }
+
+  /** When a round or a probe is next due without new samples: null when nothing is waiting for time. */
+  wakeAt(): number | null {
+    if (!this.backingOff) return null;
+    return this.#probing ? Math.min(this.#nextAttemptMs, this.#nextProbeMs) : this.#nextAttemptMs;
+  }
+
+  /** A ping tells something only after the endpoint gave no reply at all (a 413 or a 401 comes with a working ping). */
+  get #probing(): boolean {
+    return this.#unreachable && this.backingOff;
+  }
+
+  state(): DeliveryState {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      endpoint: this.endpoint,
+      consecutiveFailures: this.#failures,
+      lastError: this.#lastError,
+      backingOffUntil: this.backingOff ? iso(this.#nextAttemptMs) : null,
+      attemptSince: iso(this.#attemptSince),
+      lastAttemptAt: iso(this.#lastAttemptMs),
+      lastDeliveredAt: iso(this.#lastDeliveredMs),
+      delivered: this.#delivered,
+      duplicates: this.#duplicates,
+      spool: this.#options.spool.status(),
+    };
+  }
+
+  #send(samples: readonly Sample[]) {
+    const { status, spool, client } = this.#options;
+    return status(spool.status()).then((hostStatus) => client.send(this.#batch(samples, hostStatus)));
   }
 
   #batch(samples: readonly Sample[], status: HostStatus): Batch {
@@ -109,28 +232,74 @@ export class Delivery {
     };
   }
 
-  #record(outcome: SendOutcome, tally: { delivered: number; duplicates: number; problem: string | null }, samples: number): void {
-    const { logger } = this.#options;
-    if (outcome.kind === 'delivered') {
-      this.#failures = 0;
-      this.#nextAttemptMs = 0;
-      tally.delivered += outcome.receipt.accepted;
-      tally.duplicates += outcome.receipt.duplicates;
-      return;
+  #succeed(): void {
+    if (this.#failures > 0) {
+      const pending = this.#options.spool.status().pendingSamples;
+      const { logger } = this.#options;
+      logger.info(`control endpoint ${this.endpoint} takes samples again after ${this.#failures} failures`, {
+        pending,
+      });
     }
-    tally.problem = outcome.reason;
-    if (outcome.kind === 'rejected') logger.error(`the control endpoint rejected ${samples} samples as invalid; they are dropped and counted`, { reason: outcome.reason });
-    if (outcome.kind === 'too-large') logger.warn(`the control endpoint found a batch of ${samples} samples too large; sending fewer at once`, { reason: outcome.reason });
-    if (outcome.kind !== 'retry') return;
+    this.#failures = 0;
+    this.#nextAttemptMs = 0;
+    this.#lastError = null;
+    this.#unreachable = false;
+    this.#lastDeliveredMs = this.#clock.now();
+  }
+
+  #fail(failure: SendFailure, level: 'warn' | 'error'): void {
+    const now = this.#clock.now();
     this.#failures++;
     const exponential = Math.min(this.#backoff.maxMs, this.#backoff.baseMs * 2 ** (this.#failures - 1));
-    const delay = Math.max(Math.round(exponential * (0.5 + this.#random() / 2)), outcome.retryAfterMs ?? 0);
-    this.#nextAttemptMs = this.#host.now().getTime() + delay;
-    logger.warn(`control endpoint ${this.#options.client.url} unavailable: ${outcome.reason}; samples wait in the spool, next attempt in ${Math.ceil(delay / 1000)} s`, {
-      failures: this.#failures,
-      pending: this.#options.spool.status().pendingSamples,
-    });
+    const delay = Math.max(Math.round(exponential * (0.5 + this.#random() / 2)), failure.retryAfterMs ?? 0);
+    this.#nextAttemptMs = now + delay;
+    this.#lastError = failure.reason;
+    this.#unreachable = failure.unreachable && failure.retryAfterMs === undefined;
+    this.#nextProbeMs = now + this.#probeDelay();
+    const pending = this.#options.spool.status().pendingSamples;
+    const next = new Date(this.#nextAttemptMs).toISOString();
+    const waiting = `${counted(pending, 'sample')} in the spool, kept; next attempt not before ${next}`;
+    const message = `control endpoint ${this.endpoint}: ${failure.reason}; ${waiting}`;
+    this.#options.logger[level](message, { consecutiveFailures: this.#failures });
   }
+
+  #probeDelay(): number {
+    return Math.round(this.#backoff.probeMs * (0.5 + this.#random() / 2));
+  }
+}
+
+function unreachableBecause(error: unknown): { readonly reachable: false; readonly evidence: string } {
+  return { reachable: false, evidence: messageOf(error) };
+}
+
+/**
+ * One line for `status` and the log: what delivery is doing, and when it fails, why and what comes next.
+ * `justTried`: the caller ran the round itself (a one-shot command), so the next attempt is not about this sample.
+ */
+export function describeDelivery(state: DeliveryState, justTried = false): string {
+  const waiting = `${counted(state.spool.pendingSamples, 'sample')} waiting`;
+  const running = state.attemptSince === null ? null : `attempt running since ${state.attemptSince}`;
+  if (state.consecutiveFailures === 0) {
+    const last = state.lastDeliveredAt ? `last delivered at ${state.lastDeliveredAt}` : 'nothing delivered yet';
+    return `delivery to ${state.endpoint}: ok, ${last}; ${waiting}${running === null ? '' : `, ${running}`}`;
+  }
+  const until = state.backingOffUntil;
+  const later = justTried ? `next attempt not before ${until}` : `not tried (backing off until ${until})`;
+  const backoff = until === null ? 'next attempt due now' : later;
+  const failures = `${counted(state.consecutiveFailures, 'failed attempt')} in a row`;
+  const failing = `delivery to ${state.endpoint} failing (${failures}): ${state.lastError}`;
+  return `${failing}; ${waiting}; ${running ?? backoff}`;
+}
+
+function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** Whether the metrics task's details (from the status file, perhaps an older agent's) say its delivery fails. */
+export function deliveryFailing(details: unknown): boolean {
+  const delivery = (details as { delivery?: { consecutiveFailures?: unknown } } | null | undefined)?.delivery;
+  const failures = delivery?.consecutiveFailures;
+  return typeof failures === 'number' && failures > 0;
 }
 
 /** A UUID derived from the item ids: the same samples (or events) make the same batch id, across restarts. */

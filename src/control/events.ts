@@ -11,6 +11,7 @@ import { batchIdOf } from './delivery.ts';
 import { FileSink } from './file-sink.ts';
 import { type EventBatch, type EventType, type HostEvent, LIMITS, PROTOCOL_VERSION } from './protocol.ts';
 import { controlSettings } from './settings.ts';
+import { sendSplitting } from './split-send.ts';
 import { Spool } from './spool.ts';
 
 /**
@@ -96,29 +97,31 @@ export class EventOutbox {
   async flush(policy: RetryPolicy): Promise<FlushResult> {
     const spool = await this.#spool();
     const tally = { delivered: 0, duplicates: 0, problem: null as string | null };
+    const send = (events: readonly HostEvent[]) => this.#client.sendEvents(this.#batch(events));
+    const target = { send, logger: this.#logger, endpoint: this.url, noun: 'event' };
     let batchLimit: number = LIMITS.eventsPerBatch;
     let failures = 0;
     while (!spool.empty) {
       const batch = await spool.oldest(batchLimit, LIMITS.batchBytes / 4);
       if (batch.items.length === 0) continue; // every segment read was torn (and dropped)
-      const outcome = await this.#client.sendEvents(this.#batch(batch.items));
-      if (outcome.kind === 'delivered') {
+      const sent = await sendSplitting(batch.items, target);
+      tally.delivered += sent.accepted;
+      tally.duplicates += sent.duplicates;
+      if (sent.fittingSize !== null) batchLimit = Math.min(batchLimit, sent.fittingSize);
+      if (sent.failure === null) {
         await spool.remove(batch.segments);
-        tally.delivered += outcome.receipt.accepted;
-        tally.duplicates += outcome.receipt.duplicates;
+        if (sent.refused > 0) await spool.countRejected(sent.refused);
         tally.problem = null;
         failures = 0;
-      } else if (outcome.kind === 'rejected' || (outcome.kind === 'too-large' && batch.items.length === 1)) {
-        this.#logger.error(`the control endpoint refused ${batch.items.length} host events as invalid; they are dropped and counted`, { reason: outcome.reason });
-        await spool.reject(batch.segments);
-      } else if (outcome.kind === 'too-large') {
-        batchLimit = 1;
-      } else {
-        tally.problem = outcome.reason;
-        const waitMs = Math.max(policy.retryDelayMs * 2 ** failures++, outcome.retryAfterMs ?? 0);
-        if (failures >= policy.attempts || waitMs > policy.maxWaitMs) break;
-        await this.#host.sleep(waitMs);
+        continue;
       }
+      tally.problem = sent.failure.reason;
+      if (sent.failure.endpointFault) {
+        this.#logger.error(`control endpoint ${this.url}: ${sent.failure.reason}; the events wait in the spool`);
+      }
+      const waitMs = Math.max(policy.retryDelayMs * 2 ** failures++, sent.failure.retryAfterMs ?? 0);
+      if (failures >= policy.attempts || waitMs > policy.maxWaitMs) break;
+      await this.#host.sleep(waitMs);
     }
     return { ...tally, pending: spool.status().pendingSamples };
   }

@@ -21,6 +21,11 @@ export const HEADERS = {
 } as const;
 /** Limits both sides keep to. */
 export const LIMITS = {
+  /**
+   * The largest sample or event (as JSON) an endpoint must accept, in a batch of its own. A 413 for a batch of
+   * one item this size or smaller is a fault of the endpoint (or of a proxy in front of it), never of the item.
+   */
+  itemBytes: 2 ** 20,
   samplesPerBatch: 500,
   eventsPerBatch: 100,
   batchBytes: 4 * 2 ** 20,

@@ -5,40 +5,39 @@ import type { Sample } from '../metrics/sample.ts';
 import { validate } from './json-schema.ts';
 import type { JsonSchema } from './json-schema.ts';
 import { type Batch, type EventBatch, EVENTS_PATH, HEADERS, type HostEvent, PING_PATH, PROTOCOL_VERSION, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
+import { MemoryStore, type ReceiverStore } from './receiver-store.ts';
 import { batchSchema, eventBatchSchema } from './schemas.ts';
 
 /**
  * The reference receiver of protocol v1: what `ecs-host-agent control-server`
  * runs and the tests deliver to. It checks every request against the schema,
- * accepts each sample and event once (by id) and each batch once (by batch
- * id), and answers re-sends with a receipt that counts them as duplicates.
+ * stores each sample and event once (by id, in its ReceiverStore) before it
+ * answers, and answers re-sends with a receipt that counts them as duplicates.
  */
 export interface ReceiverOptions {
   /** The bearer token clients must send; null: no authentication (loopback trials). */
   readonly token: string | null;
   /** The users document for GET /v1/users; null: 404. */
   readonly usersDocument?: (hostId: string | null) => Promise<unknown>;
-  /** Called with each batch and the samples it brought that were not seen before, in order. */
-  readonly store?: (batch: Batch, fresh: readonly Sample[]) => Promise<void>;
-  /** Called with each event batch and the events it brought that were not seen before, in order. */
-  readonly storeEvents?: (batch: EventBatch, fresh: readonly HostEvent[]) => Promise<void>;
+  /** Where accepted items are kept; in memory when not given. */
+  readonly store?: ReceiverStore;
+  /** Called after each batch is stored, with the samples it brought that were not stored before, in order. */
+  readonly onStored?: (batch: Batch, fresh: readonly Sample[]) => Promise<void>;
+  /** Called after each event batch is stored, with its events not stored before, in order. */
+  readonly onStoredEvents?: (batch: EventBatch, fresh: readonly HostEvent[]) => Promise<void>;
 }
 
 const ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = { [SAMPLES_PATH]: 'POST', [EVENTS_PATH]: 'POST', [USERS_PATH]: 'GET', [PING_PATH]: 'GET' };
 
-/** Remembered ids, so a long-running receiver does not grow without bound. */
-const REMEMBERED_IDS = 1_000_000;
-
 export class Receiver {
   readonly #options: ReceiverOptions;
-  readonly #sampleIds = new Set<string>();
-  readonly #eventIds = new Set<string>();
-  readonly #batchIds = new Set<string>();
+  readonly #store: ReceiverStore;
   /** Counters, for tests and the server's log. */
   readonly counts = { batches: 0, accepted: 0, duplicates: 0, events: 0, duplicateEvents: 0, invalid: 0, unauthorized: 0 };
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
+    this.#store = options.store ?? new MemoryStore();
   }
 
   async handle(request: ServedRequest): Promise<HttpResponse> {
@@ -74,9 +73,8 @@ export class Receiver {
   }
 
   async #acceptEvents(batch: EventBatch): Promise<Receipt> {
-    const fresh = batch.events.filter((event) => !this.#eventIds.has(event.id));
-    if (fresh.length > 0) await this.#options.storeEvents?.(batch, fresh);
-    for (const event of fresh) remember(this.#eventIds, event.id);
+    const fresh = await this.#store.addEvents(batch);
+    await this.#options.onStoredEvents?.(batch, fresh);
     const duplicates = batch.events.length - fresh.length;
     this.counts.events += fresh.length;
     this.counts.duplicateEvents += duplicates;
@@ -85,14 +83,8 @@ export class Receiver {
 
   async #accept(batch: Batch): Promise<Receipt> {
     this.counts.batches++;
-    if (this.#batchIds.has(batch.batchId)) {
-      this.counts.duplicates += batch.samples.length;
-      return { batchId: batch.batchId, accepted: 0, duplicates: batch.samples.length };
-    }
-    const fresh = batch.samples.filter((sample) => !this.#sampleIds.has(sample.id));
-    await this.#options.store?.(batch, fresh);
-    remember(this.#batchIds, batch.batchId);
-    for (const sample of fresh) remember(this.#sampleIds, sample.id);
+    const fresh = await this.#store.addSamples(batch);
+    await this.#options.onStored?.(batch, fresh);
     const duplicates = batch.samples.length - fresh.length;
     this.counts.accepted += fresh.length;
     this.counts.duplicates += duplicates;
@@ -115,11 +107,6 @@ export class Receiver {
     const given = Buffer.from(header ?? '');
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
-}
-
-function remember(ids: Set<string>, id: string): void {
-  if (ids.size >= REMEMBERED_IDS) ids.delete(ids.values().next().value as string);
-  ids.add(id);
 }
 
 function json(status: number, body: unknown): HttpResponse {

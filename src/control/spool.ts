@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import type { Sample } from '../metrics/sample.ts';
 import type { SpoolStatus } from './protocol.ts';
+import { shownText } from './shown.ts';
 
 /**
  * A durable queue of items (samples, events) the endpoint has not acknowledged. Each segment
@@ -70,6 +71,8 @@ export class Spool<Item extends SpoolItem = Sample> {
   #lastSequence = 0;
   #counters: Counters = { droppedSamples: 0, rejectedSamples: 0 };
   #opened = false;
+  /** Counter writes one after another, each with the counts as they are then: never an older count written last. */
+  #countersWritten: Promise<void> = Promise.resolve();
 
   constructor(host: Host, settings: SpoolSettings, logger: Logger) {
     this.#host = host;
@@ -118,7 +121,10 @@ export class Spool<Item extends SpoolItem = Sample> {
     const temporary = `${this.#settings.dir}/.${randomUUID()}.seg.tmp`;
     if (!(await this.#host.createExclusive(temporary, data, { mode: 0o600 }))) throw new Error(`${temporary} already exists`);
     try {
-      this.#segments.push(await this.#publish(temporary, { oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) }));
+      const published = { oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) };
+      const segment = await this.#publish(temporary, published);
+      // Pushed after the await: a round may have replaced the list meanwhile (remove), and this must join the new one.
+      this.#segments.push(segment);
     } finally {
       await this.#host.rm(temporary);
     }
@@ -227,24 +233,53 @@ export class Spool<Item extends SpoolItem = Sample> {
   }
 
   async #writeCounters(): Promise<void> {
-    await this.#host.writeFileAtomic(`${this.#settings.dir}/${COUNTERS_FILE}`, `${JSON.stringify(this.#counters)}\n`, { mode: 0o600 });
+    const path = `${this.#settings.dir}/${COUNTERS_FILE}`;
+    const write = () => this.#host.writeFileAtomic(path, `${JSON.stringify(this.#counters)}\n`, { mode: 0o600 });
+    const written = this.#countersWritten.then(write);
+    this.#countersWritten = written.catch(() => {});
+    await written;
   }
+}
+
+interface SegmentHeader {
+  readonly format: typeof FORMAT;
+  readonly version: 1;
+  readonly samples: number;
+  readonly bytes: number;
+  readonly sha256: string;
 }
 
 export function encodeSegment(samples: readonly SpoolItem[]): string {
   const body = `${samples.map((sample) => JSON.stringify(sample)).join('\n')}\n`;
-  const header = { format: FORMAT, version: 1, samples: samples.length, bytes: Buffer.byteLength(body), sha256: sha256(body) };
+  const header: SegmentHeader = {
+    format: FORMAT,
+    version: 1,
+    samples: samples.length,
+    bytes: Buffer.byteLength(body),
+    sha256: sha256(body),
+  };
   return `${JSON.stringify(header)}\n${body}`;
 }
 
 export function decodeSegment<Item extends SpoolItem = Sample>(text: string, expectedSamples: number): Item[] {
   const newline = text.indexOf('\n');
-  if (newline === -1) throw new Error('no header line');
-  const header = JSON.parse(text.slice(0, newline)) as { format?: unknown; samples?: unknown; bytes?: unknown; sha256?: unknown };
+  if (newline === -1) throw new Error(`no header line in ${Buffer.byteLength(text)} bytes: ${shownText(text, 64)}`);
+  const header = parseLine(text.slice(0, newline), 'the header line') as Partial<Record<keyof SegmentHeader, unknown>>;
   const body = text.slice(newline + 1);
-  if (header.format !== FORMAT || header.samples !== expectedSamples) throw new Error('header does not match the segment');
+  if (header?.format !== FORMAT || header.samples !== expectedSamples) {
+    throw new Error('header does not match the segment');
+  }
   if (header.bytes !== Buffer.byteLength(body) || header.sha256 !== sha256(body)) throw new Error('checksum mismatch (torn write)');
-  return body.trimEnd().split('\n').map((line) => JSON.parse(line) as Item);
+  return body.trimEnd().split('\n').map((line, index) => parseLine(line, `line ${index + 2}`) as Item);
+}
+
+/** A torn or tampered segment holds any bytes: the error quotes them escaped, never raw (they go to the log). */
+function parseLine(line: string, what: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    throw new Error(`${what} is not JSON: ${shownText(line, 64)}`);
+  }
 }
 
 function sha256(text: string): string {

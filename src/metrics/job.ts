@@ -1,13 +1,16 @@
 import { hostname } from 'node:os';
 
 import { ControlClient } from '../control/client.ts';
-import { type Backoff, Delivery } from '../control/delivery.ts';
+import { type Backoff, Delivery, describeDelivery } from '../control/delivery.ts';
+import { DeliveryLoop } from '../control/delivery-loop.ts';
 import { FileSink } from '../control/file-sink.ts';
 import { controlSettings } from '../control/settings.ts';
 import { Spool } from '../control/spool.ts';
 import type { Config } from '../core/config/load.ts';
 import type { Logger } from '../core/logger.ts';
+import { systemClock } from '../daemon/clock.ts';
 import type { Job, JobResult } from '../daemon/job.ts';
+import type { Clock } from '../daemon/scheduler.ts';
 import type { Host, HttpServer } from '../host/host.ts';
 import { cachedHostFacts, type HostFactsReader } from './host-facts.ts';
 import { servePrometheus } from './prometheus-endpoint.ts';
@@ -16,14 +19,18 @@ import { Sampler, samplerSettings } from './sampler.ts';
 import { readHostId, StatusReporter, type StatusSources } from './status.ts';
 
 /**
- * The metrics job: every METRICS_INTERVAL, one sample, delivered to the
- * control endpoint (spooled while it is away) or, without CONTROL_URL,
- * appended to the local sink; the Prometheus endpoint serves the latest one.
+ * The metrics job: every METRICS_INTERVAL, one sample, handed to the control
+ * endpoint's delivery (spooled first) or, without CONTROL_URL, appended to the
+ * local sink; the Prometheus endpoint serves the latest one. In the daemon the
+ * delivery runs in its own loop (DeliveryLoop), so a hung or refusing endpoint
+ * never delays the next sample; a one-shot command delivers before it returns.
  */
 export interface MetricsOptions {
   readonly statusSources?: StatusSources;
   readonly hostFacts?: HostFactsReader;
   readonly backoff?: Backoff;
+  /** The daemon's delivery loop waits on it (tests inject one they advance by hand). */
+  readonly clock?: Clock;
 }
 
 export interface StepResult {
@@ -34,20 +41,31 @@ export interface StepResult {
   readonly details: unknown;
 }
 
-type Deliver = (sample: Sample, signal?: AbortSignal) => Promise<Omit<StepResult, 'sample'>>;
+type Report = Omit<StepResult, 'sample'>;
+
+/** Where samples go: the sink file, or the control endpoint's delivery. */
+interface Outlet {
+  /** Takes the sample durably (the spool, or the sink file). */
+  accept(sample: Sample): Promise<void>;
+  /** Tries to deliver what waits, once, and says what happened (a one-shot command). */
+  flush(signal?: AbortSignal): Promise<Report>;
+  /** Has the background loop deliver what waits (the daemon), and says where delivery stands without waiting. */
+  handOff(): Report;
+  stop(): Promise<void>;
+}
 
 export class MetricsRunner {
   readonly #sampler: Sampler;
   readonly #reporter: StatusReporter;
-  readonly #deliver: Deliver;
+  readonly #outlet: Outlet;
   readonly #client: ControlClient | null;
   #prometheus: HttpServer | null = null;
 
-  private constructor(sampler: Sampler, reporter: StatusReporter, client: ControlClient | null, deliver: Deliver) {
+  private constructor(sampler: Sampler, reporter: StatusReporter, client: ControlClient | null, outlet: Outlet) {
     this.#sampler = sampler;
     this.#reporter = reporter;
     this.#client = client;
-    this.#deliver = deliver;
+    this.#outlet = outlet;
   }
 
   /** Checks the control settings and the token file first: a ConfigError (exit 78) when they are unsafe. */
@@ -58,7 +76,10 @@ export class MetricsRunner {
     const facts = cachedHostFacts(options.hostFacts);
     const reporter = new StatusReporter(config, facts, async () => (client ? client.instanceId() : null), options.statusSources);
     const sampler = new Sampler(host, samplerSettings(config));
-    if (client === null) return new MetricsRunner(sampler, reporter, null, sinkDelivery(new FileSink(host, config.METRICS_SINK_FILE)));
+    if (client === null) {
+      return new MetricsRunner(sampler, reporter, null, sinkOutlet(new FileSink(host, config.METRICS_SINK_FILE)));
+    }
+    const clock = options.clock ?? systemClock;
     const spool = new Spool(host, { dir: config.SPOOL_DIR, maxBytes: config.SPOOL_MAX_BYTES, maxAgeMs: config.SPOOL_MAX_AGE }, logger);
     const delivery = new Delivery(host, {
       client,
@@ -66,9 +87,11 @@ export class MetricsRunner {
       logger,
       hostId: await readHostId(host, hostname()),
       status: (spoolStatus) => reporter.build(spoolStatus),
+      clock,
       ...(options.backoff ? { backoff: options.backoff } : {}),
     });
-    return new MetricsRunner(sampler, reporter, client, controlDelivery(delivery));
+    const outlet = controlOutlet(delivery, new DeliveryLoop(delivery, clock));
+    return new MetricsRunner(sampler, reporter, client, outlet);
   }
 
   async serve(host: Host, config: Config): Promise<HttpServer | null> {
@@ -77,10 +100,23 @@ export class MetricsRunner {
     return this.#prometheus;
   }
 
+  /** One sample, delivered (or spooled) before it returns: `metrics --once --deliver`. */
   async step(signal?: AbortSignal): Promise<StepResult> {
+    const sample = await this.#take();
+    return { sample, ...(await this.#outlet.flush(signal)) };
+  }
+
+  /** One sample, left to the background delivery: the daemon's metrics job. */
+  async sampleAndHandOff(): Promise<StepResult> {
+    const sample = await this.#take();
+    return { sample, ...this.#outlet.handOff() };
+  }
+
+  async #take(): Promise<Sample> {
     const sample = await this.#sampler.sample();
     this.#reporter.latest = sample;
-    return { sample, ...(await this.#deliver(sample, signal)) };
+    await this.#outlet.accept(sample);
+    return sample;
   }
 
   get reportsTo(): string | null {
@@ -88,28 +124,43 @@ export class MetricsRunner {
   }
 
   async close(): Promise<void> {
+    await this.#outlet.stop();
     await this.#prometheus?.close();
     this.#prometheus = null;
     await this.#sampler.close();
   }
 }
 
-function sinkDelivery(sink: FileSink): Deliver {
-  return async (sample: Sample) => {
-    await sink.write(sample);
-    return { destination: sink.path, summary: `sample written to ${sink.path}`, details: { sink: sink.path } };
+function sinkOutlet(sink: FileSink): Outlet {
+  const summary = `sample written to ${sink.path}`;
+  const report: Report = { destination: sink.path, summary, details: { sink: sink.path } };
+  return {
+    accept: (sample) => sink.write(sample),
+    flush: async () => report,
+    handOff: () => report,
+    stop: async () => {},
   };
 }
 
-function controlDelivery(delivery: Delivery): Deliver {
-  return async (sample: Sample, signal?: AbortSignal) => {
-    const result = await delivery.deliver(sample, signal);
-    const pending = result.spool.pendingSamples;
-    const summary =
-      result.problem === null
-        ? `delivered ${result.delivered} samples${pending > 0 ? `, ${pending} still spooled` : ''}`
-        : `${pending} samples spooled (${result.problem})`;
-    return { destination: pending > 0 ? 'spool' : 'control', summary, details: result };
+function controlOutlet(delivery: Delivery, loop: DeliveryLoop): Outlet {
+  const report = (justTried: boolean): Report => {
+    const state = delivery.state();
+    const destination = state.spool.pendingSamples > 0 ? 'spool' : 'control';
+    const summary = `sample taken; ${describeDelivery(state, justTried)}`;
+    return { destination, summary, details: { delivery: state, spool: state.spool } };
+  };
+  return {
+    accept: (sample) => delivery.accept(sample),
+    async flush(signal) {
+      const { tried } = await delivery.round(signal);
+      return report(tried);
+    },
+    handOff() {
+      loop.start();
+      loop.kick();
+      return report(false);
+    },
+    stop: () => loop.stop(),
   };
 }
 
@@ -126,7 +177,7 @@ export function createMetricsJob(options: MetricsOptions = {}): Job {
         context.signal.addEventListener('abort', () => void created.close(), { once: true });
         runner = created;
       }
-      const { summary, details } = await runner.step(context.signal);
+      const { summary, details } = await runner.sampleAndHandOff();
       return { summary, details };
     },
   };

@@ -74,7 +74,7 @@ export const KEYS = {
   CONTROL_ALLOW_HTTP: key(bool, 'no', 'allow a plain http CONTROL_URL that is not loopback'),
   CONTROL_IDENTITY: key(oneOf(['auto', 'no'] as const), 'auto', 'auto: send the signed EC2 instance identity document (IMDSv2) when reachable; no: never'),
   SPOOL_DIR: key(absolutePath, '/var/lib/ecs-host-agent/spool', 'where samples wait while the control endpoint is unreachable'),
-  SPOOL_MAX_BYTES: key(size, '64M', 'spool size cap; the oldest samples are dropped (and counted) beyond it'),
+  SPOOL_MAX_BYTES: key(spoolSize, '64M', 'spool size cap (at least 2M); the oldest samples are dropped and counted'),
   SPOOL_MAX_AGE: key(duration(60_000, 90 * 86_400_000), '72h', 'samples older than this are dropped from the spool (and counted)'),
   METRICS_SINK_FILE: key(absolutePath, '/var/log/ecs-host-agent/metrics.ndjson', 'newline JSON file samples go to when CONTROL_URL is empty (rotated)'),
   EVENTS_SINK_FILE: key(absolutePath, '/var/log/ecs-host-agent/events.ndjson', 'newline JSON file host events (decommission, reboot) go to when CONTROL_URL is empty (rotated)'),
@@ -120,6 +120,18 @@ export const KEYS = {
   AWS_ENDPOINT_URL_ECR: key(optional(httpUrl), '', 'ECR API endpoint override; doctor checks it is reachable'),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: key(httpUrl, 'http://169.254.169.254', 'instance metadata service (IMDSv2)'),
 } satisfies Record<string, KeySpec<unknown>>;
+
+/**
+ * A spool smaller than the largest sample the protocol allows (1 MiB) with its segment header would drop samples as
+ * soon as they are written while saying they wait; 2M keeps room for that sample and the next.
+ */
+export const SPOOL_MIN_BYTES = 2 * 2 ** 20;
+
+function spoolSize(raw: string): number {
+  const bytes = size(raw);
+  if (bytes >= SPOOL_MIN_BYTES) return bytes;
+  throw new InvalidValue('is smaller than the largest sample the spool must hold', 'a size of at least 2M (e.g. 64M)');
+}
 
 /** SSM parameter hierarchy: "/" then names of letters, digits, "_", "." and "-" (no leading "aws" or "ssm"). */
 function ssmPath(raw: string): string {

@@ -1,45 +1,18 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { loadConfig } from '../../../src/core/config/load.ts';
-import type { Logger } from '../../../src/core/logger.ts';
-import { RealHost } from '../../../src/host/real-host.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
 import { scratchDir } from '../../support/scratch.ts';
+import { sample } from '../../unit/control/fixtures.ts';
+import { agentSide, metricsRunner } from './agent-side.ts';
 import { startEndpoint, type TestEndpoint } from './receiver-server.ts';
 
 /**
  * Real samples of this machine, delivered through the real spool on disk to the
  * reference receiver on a loopback port. IMDS is off: nothing leaves loopback.
  */
-const FACTS = async () => ({ os: 'test', kernel: 'k', arch: 'x64', cpuModel: 'cpu', cpuCores: 1, manufacturer: '', product: '', gpus: [] });
-
-function recordingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(`${level}: ${message} ${JSON.stringify(fields ?? {})}`);
-  return { lines, error: log('error'), warn: log('warn'), info: log('info'), debug: () => {} };
-}
-
-async function runner(t: { after: (fn: () => unknown) => void }, dir: string, endpoint: TestEndpoint, extra: Record<string, string> = {}) {
-  const config = loadConfig({
-    file: 'agent.env',
-    fileText: null,
-    env: {
-      CONTROL_URL: endpoint.url,
-      CONTROL_IDENTITY: 'no',
-      SPOOL_DIR: join(dir, 'spool'),
-      INTROSPECTION_URL: 'http://127.0.0.1:9',
-      METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
-      ...extra,
-    },
-    flags: {},
-  });
-  const logger = recordingLogger();
-  const created = await MetricsRunner.create(new RealHost('/'), config, logger, { hostFacts: FACTS, backoff: { baseMs: 1, maxMs: 1 } });
-  t.after(() => created.close());
-  return { runner: created, logger };
+async function runner(t: TestContext, dir: string, endpoint: TestEndpoint, extra: Record<string, string> = {}) {
+  return metricsRunner(t, dir, endpoint.url, extra);
 }
 
 test('endpoint down for a while, then back: every sample arrives exactly once, in order', async (t) => {
@@ -67,12 +40,18 @@ test('with the spool cap set low, the drop counter equals what was dropped', asy
   const endpoint = await startEndpoint();
   t.after(() => endpoint.stop());
   await endpoint.stop();
-  const { runner: metrics } = await runner(t, scratchDir(t), endpoint, { SPOOL_MAX_BYTES: '12K' });
+  // Below SPOOL_MAX_BYTES's minimum, which config refuses: the Spool itself takes any cap.
+  const { delivery } = agentSide(scratchDir(t), endpoint.url, { spoolMaxBytes: 4 * 1024 });
   const taken: string[] = [];
-  for (let i = 0; i < 12; i++) taken.push((await metrics.step()).sample.id);
+  const take = async (index: number) => {
+    taken.push(sample(index).id);
+    await delivery.accept(sample(index, new Date()));
+    return delivery.round();
+  };
+  for (let i = 1; i <= 12; i++) await take(i);
   await endpoint.start();
   await delay(5);
-  taken.push((await metrics.step()).sample.id);
+  await take(13);
   const received = endpoint.received.map((s) => s.id);
   const dropped = endpoint.statuses.at(-1)?.spool.droppedSamples ?? -1;
   assert.ok(dropped > 0, 'the cap made the spool drop samples');

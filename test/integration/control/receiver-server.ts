@@ -30,9 +30,9 @@ export async function startEndpoint(token: string | null = null, port = 0): Prom
   const statuses: HostStatus[] = [];
   const events: HostEvent[] = [];
   const receiver = new Receiver({
-    storeEvents: async (_batch, fresh) => void events.push(...fresh),
+    onStoredEvents: async (_batch, fresh) => void events.push(...fresh),
     token,
-    store: async (batch: Batch, fresh) => {
+    onStored: async (batch: Batch, fresh) => {
       received.push(...fresh);
       statuses.push(batch.status);
     },

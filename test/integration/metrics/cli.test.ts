@@ -60,6 +60,8 @@ test('control-server receives what metrics --once --deliver sends, with the toke
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => server.kill('SIGTERM'));
+  let serverErr = '';
+  server.stderr.on('data', (chunk: Buffer) => void (serverErr += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     server.stdout.on('data', (chunk: Buffer) => {
@@ -72,12 +74,22 @@ test('control-server receives what metrics --once --deliver sends, with the toke
   const env = { ...baseEnv(dir), CONTROL_URL: url, CONTROL_TOKEN_FILE: token };
   const sent = await runCli(['metrics', '--once', '--deliver', '--json', '--config', '/dev/null'], env);
   assert.equal(sent.status, 0, sent.stderr);
-  const stored = readFileSync(join(dir, 'data', 'samples.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  assert.match(sent.stderr, /sample taken; delivery to http:\/\/127\.0\.0\.1:\d+: ok, last delivered at \S+; 0 /);
+  const print = ['control-server', '--data-dir', join(dir, 'data'), '--print', 'samples', '--config', '/dev/null'];
+  const printed = await runCli(print);
+  assert.equal(printed.status, 0, printed.stderr);
+  const stored = printed.stdout.trim().split('\n').map((line) => JSON.parse(line));
   assert.deepEqual(stored.map((s) => s.id), [JSON.parse(sent.stdout).id]);
+  const hostStatus = JSON.parse(readFileSync(join(dir, 'data', `status-${stored[0].hostId}.json`), 'utf8'));
+  const { pendingBytes } = hostStatus.spool;
+  const sentFromSpool = { pendingSamples: 1, pendingBytes, droppedSamples: 0, rejectedSamples: 0 };
+  assert.deepEqual(hostStatus.spool, sentFromSpool, 'sent from the spool');
+  assert.doesNotMatch(serverErr, /ExperimentalWarning|SQLite is an experimental/, 'no warning from node:sqlite');
   writeFileSync(join(dir, 'wrong.token'), 'wrong\n', { mode: 0o600 });
   const refused = await runCli(['metrics', '--once', '--deliver', '--config', '/dev/null'], { ...env, CONTROL_TOKEN_FILE: join(dir, 'wrong.token'), SPOOL_DIR: join(dir, 'spool2') });
   assert.equal(refused.status, 0, 'a refused token spools, it does not fail the run');
   assert.match(refused.stderr, /HTTP 401: the endpoint refused the credentials/);
+  assert.match(refused.stderr, /1 sample waiting; next attempt not before/);
 });
 
 test('the Prometheus endpoint serves the latest sample on loopback', async (t) => {

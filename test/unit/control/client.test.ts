@@ -109,3 +109,54 @@ test('the users document: 404, errors and malformed JSON are clear errors', asyn
   await assert.rejects(fetchUsersDocument(answering(reply(200, '{}', { 'content-type': 'text/plain' })), settings), /not application\/json/);
   await assert.rejects(fetchUsersDocument(new FakeHost(), config()), (error: unknown) => error instanceof ConfigError);
 });
+
+test('only a protocol v1 refusal (a JSON error body) rejects a batch; a proxy\'s or WAF\'s 400 is retried', () => {
+  assert.equal(outcomeOf(reply(400, '{"error":"invalid batch"}'), BATCH_ID, NOW).kind, 'rejected');
+  assert.equal(outcomeOf(reply(422, '{"problems":["$.samples[0]"]}'), BATCH_ID, NOW).kind, 'rejected');
+  const waf = reply(400, '<html>blocked</html>', { 'content-type': 'text/html' });
+  for (const response of [waf, reply(400, ''), reply(422, '"no"')]) {
+    const outcome = outcomeOf(response, BATCH_ID, NOW);
+    assert.equal(outcome.kind, 'retry', JSON.stringify(outcome));
+    assert.match(outcome.kind === 'retry' ? outcome.reason : '', /without a protocol v1 error body/);
+  }
+});
+
+test('no reply from the endpoint itself (a gateway\'s 502/503/504 without Retry-After) is marked unreachable', () => {
+  const unreachable = (response: HttpResponse) => {
+    const outcome = outcomeOf(response, BATCH_ID, NOW);
+    return outcome.kind === 'retry' && outcome.unreachable === true;
+  };
+  assert.ok(unreachable(reply(502, '')));
+  assert.ok(unreachable(reply(503, '')));
+  assert.ok(unreachable(reply(504, '')));
+  assert.ok(!unreachable(reply(503, '', { 'retry-after': '30' })), 'the endpoint answered and said when');
+  assert.ok(!unreachable(reply(500, 'boom')));
+  assert.ok(!unreachable(reply(401, '')));
+});
+
+/** What Node 24 says for a self-signed endpoint (seen against a loopback server with an openssl certificate). */
+const NODE_SELF_SIGNED =
+  'self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca';
+
+test('a certificate the agent does not trust points at CONTROL_CA_BUNDLE, not at Node\'s --use-system-ca', async () => {
+  const host = new FakeHost();
+  host.http = async () => {
+    const error = new Error(NODE_SELF_SIGNED);
+    throw Object.assign(error, { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+  };
+  const settings = controlSettings(config({ CONTROL_URL: 'https://control.example', CONTROL_IDENTITY: 'no' }));
+  const client = new ControlClient(host, settings!);
+  const sentAt = NOW.toISOString();
+  const batch = {
+    protocol: 1 as const, batchId: BATCH_ID, hostId: 'h1', sentAt, samples: [sample(1)], status: status(),
+  };
+  const outcome = await client.send(batch);
+  assert.equal(outcome.kind, 'retry');
+  const reason = outcome.kind === 'retry' ? outcome.reason : '';
+  assert.match(reason, /^POST \/v1\/samples failed: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\); /);
+  assert.match(reason, /; trust the endpoint's CA with CONTROL_CA_BUNDLE/);
+  assert.doesNotMatch(reason, /use-system-ca|Node\.js/);
+  const probe = await client.probe();
+  assert.doesNotMatch(probe.evidence, /use-system-ca/);
+  assert.match(probe.fix ?? '', /CONTROL_CA_BUNDLE/);
+});

@@ -14,7 +14,7 @@ import type { Config } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import type { HttpResponse } from '../../../src/host/host.ts';
 import { FakeHost, jsonResponse, textResponse } from '../../support/fake-host.ts';
-import { config } from './fixtures.ts';
+import { config, recordingLogger } from './fixtures.ts';
 
 const TOKEN_FILE = '/etc/ecs-host-agent/control.token';
 const SPOOL = '/var/lib/ecs-host-agent/spool/events';
@@ -124,7 +124,7 @@ test('probe: reachable with the right token; a wrong token, a 404, a refused con
 
 test('the reference receiver stores each event once by id, answers ping only with the token', async () => {
   const stored: HostEvent[] = [];
-  const receiver = new Receiver({ token: 't0k', storeEvents: async (_batch, fresh) => void stored.push(...fresh) });
+  const receiver = new Receiver({ token: 't0k', onStoredEvents: async (_batch, fresh) => void stored.push(...fresh) });
   const send = (batch: EventBatch, path = '/v1/events', method = 'POST') =>
     receiver.handle({
       method,
@@ -178,6 +178,24 @@ test('the daemon tries once; an invalid event is dropped and counted, not retrie
   const outbox = await EventOutbox.create(host, controlConfig(), silentLogger);
   assert.deepEqual(await outbox?.flush(DAEMON_RETRIES), { delivered: 0, duplicates: 0, pending: 0, problem: null });
   assert.match(host.text(`${SPOOL}/counters.json`) ?? '', /"rejectedSamples":1/);
+});
+
+test('a 413 for one event of ordinary size keeps it, logs an error naming the endpoint; it arrives later', async () => {
+  const host = hostWithToken();
+  const endpoint = fakeEndpoint(host);
+  endpoint.reply = textResponse(413, 'Request Entity Too Large');
+  const logger = recordingLogger();
+  const reporter = await createEventReporter(host, controlConfig(), logger, DAEMON_RETRIES);
+  const result = await reporter.report(DRAINED);
+  assert.equal(result.pending, 1);
+  assert.match(result.problem ?? '', /HTTP 413 for a single event of \d+ bytes, within the protocol's maximum/);
+  const error = 'error: control endpoint https://control.example: POST /v1/events answered HTTP 413';
+  assert.ok(logger.lines.some((line) => line.startsWith(error)));
+  assert.doesNotMatch(host.text(`${SPOOL}/counters.json`) ?? '', /"rejectedSamples":[1-9]/);
+  endpoint.reply = null;
+  const outbox = await EventOutbox.create(host, controlConfig(), silentLogger);
+  assert.deepEqual(await outbox?.flush(DAEMON_RETRIES), { delivered: 1, duplicates: 0, pending: 0, problem: null });
+  assert.deepEqual(endpoint.received.map((e) => e.id), [result.event.id]);
 });
 
 test('without CONTROL_URL an event goes to EVENTS_SINK_FILE as one JSON line', async () => {

@@ -2,6 +2,7 @@ import { loadConfig } from '../../../src/core/config/load.ts';
 import type { Config } from '../../../src/core/config/load.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import type { HostStatus } from '../../../src/control/protocol.ts';
+import type { Logger } from '../../../src/core/logger.ts';
 
 /** Samples and config for the control tests. */
 export function sample(index: number, time = new Date(Date.UTC(2026, 10, 22, 12, 0, 0) + index * 60_000)): Sample {
@@ -35,6 +36,20 @@ export function status(): HostStatus {
   };
 }
 
+/** Host facts as systeminformation would give them, without asking it (it reads this machine). */
+export const FACTS = async () => ({
+  os: 'test', kernel: 'k', arch: 'x64', cpuModel: 'cpu', cpuCores: 1, manufacturer: '', product: '', gpus: [],
+});
+
 export function config(env: Record<string, string> = {}): Config {
   return loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
+}
+
+/** A logger that keeps each line as "level: message {fields}". */
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${level}: ${message} ${JSON.stringify(fields ?? {})}`);
+  };
+  return { lines, error: log('error'), warn: log('warn'), info: log('info'), debug: () => {} };
 }

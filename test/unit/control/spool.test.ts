@@ -128,3 +128,60 @@ test('a segment another process delivered and removed is gone, not dropped', asy
   assert.deepEqual(batch.items.map((s) => s.id), [sample(2).id]);
   assert.deepEqual(writer.status(), { ...writer.status(), pendingSamples: 1, droppedSamples: 0 });
 });
+
+test('a torn segment\'s error quotes what it found escaped: no raw control bytes reach the log', async () => {
+  const host = freshHost();
+  await spoolOf(host, 2);
+  const first = segmentPath(host, 1);
+  host.putFile(first, '\u001b[2J\u001b]0;pwned\u0007{"format" \u202e\u0000garbage\n');
+  const reasons: unknown[] = [];
+  const error = (_: string, fields?: Record<string, unknown>) => void reasons.push(fields?.reason);
+  const logger = { ...silentLogger, error };
+  const reader = new Spool(host, { dir: DIR, maxBytes: 2 ** 30, maxAgeMs: DAY }, logger);
+  await reader.open();
+  assert.deepEqual((await reader.oldest(10, 2 ** 20)).items.map((s) => s.id), [sample(2).id]);
+  const escaped = String.raw`"\u001b[2J\u001b]0;pwned\u0007{\"format\" \u202e\u0000garbage"`;
+  assert.deepEqual(reasons, [`the header line is not JSON: ${escaped}`]);
+});
+
+test('a sample appended while a delivered segment is being removed stays in the spool', async () => {
+  const host = freshHost();
+  const shared = await spoolOf(host, 1);
+  const delivered = await shared.oldest(10, 2 ** 20);
+  let publish: () => void = () => {};
+  let publishing: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (publish = resolve));
+  const linking = new Promise<void>((resolve) => (publishing = resolve));
+  const link = host.linkExclusive.bind(host);
+  host.linkExclusive = async (from, to) => {
+    publishing();
+    await gate;
+    return link(from, to);
+  };
+  const appending = shared.append([sample(2)]); // the metrics job's sample is being published …
+  await linking;
+  await shared.remove(delivered.segments); // … while the delivery loop removes what it delivered
+  publish();
+  await appending;
+  assert.equal(shared.status().pendingSamples, 1);
+  assert.deepEqual((await shared.oldest(10, 2 ** 20)).items.map((s) => s.id), [sample(2).id]);
+});
+
+test('counter writes that overlap leave the latest counts on disk, not the older ones', async () => {
+  const host = freshHost();
+  const shared = await spoolOf(host, 1);
+  let finishFirst: () => void = () => {};
+  const firstHeld = new Promise<void>((resolve) => (finishFirst = resolve));
+  const write = host.writeFileAtomic.bind(host);
+  let writes = 0;
+  host.writeFileAtomic = async (path, data, options) => {
+    if (path.endsWith('/counters.json') && ++writes === 1) await firstHeld; // a slow disk for the first write
+    return write(path, data, options);
+  };
+  const first = shared.countRejected(1);
+  const second = shared.countRejected(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  finishFirst();
+  await Promise.all([first, second]);
+  assert.match(host.text(`${DIR}/counters.json`) ?? '', /"rejectedSamples":2/);
+});

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+import { ControlClient } from '../../../src/control/client.ts';
+import { type Backoff, Delivery } from '../../../src/control/delivery.ts';
+import { controlSettings } from '../../../src/control/settings.ts';
+import { Spool } from '../../../src/control/spool.ts';
+import { type Config, loadConfig } from '../../../src/core/config/load.ts';
+import type { Clock } from '../../../src/daemon/scheduler.ts';
+import { RealHost } from '../../../src/host/real-host.ts';
+import { MetricsRunner } from '../../../src/metrics/job.ts';
+import { FACTS, recordingLogger, status } from '../../unit/control/fixtures.ts';
+
+/**
+ * The agent's side of a delivery test: the real metrics runner (this machine's samples), or the real parts of
+ * delivery (client, spool on disk, Delivery) without the sampler, so a test chooses the samples. IMDS is off,
+ * the ECS agent and Docker are dead loopback addresses: nothing leaves loopback.
+ */
+const FAST: Backoff = { baseMs: 1, maxMs: 1, probeMs: 1 };
+
+export function agentConfig(dir: string, url: string, extra: Record<string, string> = {}): Config {
+  const env = {
+    CONTROL_URL: url,
+    CONTROL_IDENTITY: 'no',
+    SPOOL_DIR: join(dir, 'spool'),
+    INTROSPECTION_URL: 'http://127.0.0.1:9',
+    METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
+    ...extra,
+  };
+  return loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
+}
+
+export async function metricsRunner(t: TestContext, dir: string, url: string, extra: Record<string, string> = {}) {
+  const logger = recordingLogger();
+  const options = { hostFacts: FACTS, backoff: FAST };
+  const created = await MetricsRunner.create(new RealHost('/'), agentConfig(dir, url, extra), logger, options);
+  t.after(() => created.close());
+  return { runner: created, logger };
+}
+export interface AgentSideOptions {
+  readonly spoolMaxBytes?: number;
+  readonly backoff?: Backoff;
+  readonly clock?: Clock;
+}
+
+export function agentSide(dir: string, url: string, options: AgentSideOptions = {}) {
+  const host = new RealHost('/');
+  const logger = recordingLogger();
+  const client = new ControlClient(host, controlSettings(agentConfig(dir, url))!, logger);
+  const settings = { dir: join(dir, 'spool'), maxBytes: options.spoolMaxBytes ?? 2 ** 30, maxAgeMs: 86_400_000 };
+  const spool = new Spool(host, settings, logger);
+  const delivery = new Delivery(host, {
+    client,
+    spool,
+    logger,
+    hostId: 'test-host',
+    status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }),
+    backoff: options.backoff ?? FAST,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  return { host, logger, spool, delivery };
+}

@@ -95,16 +95,18 @@ class BootedContainer implements Container {
 
   async waitForBoot(output: () => string): Promise<void> {
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
+    let state = 'no PID 1 yet';
     while (Date.now() < deadline) {
       if (this.#nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited with ${this.#nspawn.exitCode}:\n${output()}`);
       this.#pid1 ||= childPid(this.#nspawn.pid as number) ?? 0;
       if (this.#pid1 !== 0) {
-        const state = this.exec(['systemctl', 'is-system-running']).stdout.trim();
-        if (state === 'running' || state === 'degraded') return;
+        const answer = this.exec(['systemctl', 'is-system-running']);
+        state = `systemctl is-system-running: ${answer.stdout.trim() || answer.stderr.trim()}`;
+        if (answer.stdout.trim() === 'running' || answer.stdout.trim() === 'degraded') return;
       }
       await delay(200);
     }
-    throw new Error(`the container did not boot within ${BOOT_TIMEOUT_MS} ms:\n${output()}`);
+    throw new Error(`the container did not boot within ${BOOT_TIMEOUT_MS} ms (${state}):\n${output()}`);
   }
 
   exec(argv: readonly string[], options: ContainerExecOptions = {}): ContainerResult {
@@ -140,13 +142,27 @@ class BootedContainer implements Container {
   }
 }
 
-/** The container's init: the one child of the nspawn process. */
+/**
+ * The container's init: the child of the nspawn process that is PID 1 of its own PID namespace. nspawn forks
+ * an intermediate child first, which exits once the init is started; that one must not be taken for it.
+ */
 function childPid(parent: number): number | null {
   for (const task of readdirSync(`/proc/${parent}/task`)) {
-    const children = readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').trim();
-    if (children !== '') return Number(children.split(' ')[0]);
+    for (const child of readOrEmpty(`/proc/${parent}/task/${task}/children`).trim().split(' ').filter(Boolean)) {
+      const nsPids = /^NSpid:\s+(.+)$/m.exec(readOrEmpty(`/proc/${child}/status`))?.[1]?.trim().split(/\s+/);
+      if (nsPids !== undefined && nsPids.length > 1 && nsPids.at(-1) === '1') return Number(child);
+    }
   }
   return null;
+}
+
+/** A /proc file of a process that may have exited since it was listed. */
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /**

@@ -28,9 +28,13 @@ export function createSsmClient(settings: AwsSettings, tuning?: ClientTuning): S
   return new SSMClient({
     region: settings.region,
     maxAttempts: tuning?.maxAttempts ?? RETRIES,
-    ...(tuning ? { requestHandler: { requestTimeout: tuning.requestTimeoutMs, connectionTimeout: tuning.requestTimeoutMs } } : {}),
+    ...(tuning ? { requestHandler: handlerTimeouts(tuning.requestTimeoutMs) } : {}),
     ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
   });
+}
+
+function handlerTimeouts(timeoutMs: number) {
+  return { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
 }
 
 /** The endpoint overrides of config, for a region. */

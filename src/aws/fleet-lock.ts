@@ -103,7 +103,12 @@ export function lockTiming(host: Host): LockTiming {
   return { monotonicMs: () => performance.now(), sleep: (ms) => host.sleep(ms), random: Math.random };
 }
 
-export function createFleetLock(ssm: SSMClient, options: FleetLockOptions, timing: LockTiming, logger?: Logger): FleetLock {
+export function createFleetLock(
+  ssm: SSMClient,
+  options: FleetLockOptions,
+  timing: LockTiming,
+  logger?: Logger,
+): FleetLock {
   return createLockOn(ssmLockStore(ssm, timing, logger), options, timing, logger);
 }
 
@@ -118,9 +123,16 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
   const read = async () => readParameters(await store.list(prefix), prefix, options.ttlMs, logger).claims;
 
   const readWithClock = async (holder: string): Promise<Reading> => {
-    await store.overwrite(`${prefix}/${CLOCK_NAME}`, JSON.stringify({ readBy: holder, nonce: timing.random().toString(36).slice(2) }));
+    await store.overwrite(
+      `${prefix}/${CLOCK_NAME}`,
+      JSON.stringify({ readBy: holder, nonce: timing.random().toString(36).slice(2) }),
+    );
     const reading = readParameters(await store.list(prefix), prefix, options.ttlMs, logger);
-    if (reading.clockMs === null) throw new FleetLockError(`${prefix}/${CLOCK_NAME}, written just now, is not listed: the lock service's time is unknown, nothing was decided`);
+    if (reading.clockMs === null)
+      throw new FleetLockError(
+        `${prefix}/${CLOCK_NAME}, written just now, is not listed: ` +
+          "the lock service's time is unknown, nothing was decided",
+      );
     return { claims: reading.claims, serverNowMs: reading.clockMs };
   };
 
@@ -147,7 +159,10 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
     const lapsed = now.modifiedMs - claim.modifiedMs >= previousTtlMs;
     // Version 1: the claim had been deleted by the host that superseded it, and the overwrite made it again.
     if (version === 1 || lapsed || stateOf(now, topClaims(claims), now.modifiedMs) !== 'held') {
-      const why = lapsed ? `its renewal landed ${Math.round((now.modifiedMs - claim.modifiedMs) / 1000)} s after the one before, a TTL or more` : 'another host took the slot';
+      const gapSeconds = Math.round((now.modifiedMs - claim.modifiedMs) / 1000);
+      const why = lapsed
+        ? `its renewal landed ${gapSeconds} s after the one before, a TTL or more`
+        : 'another host took it';
       logger?.warn(`reboot slot ${claim.parameter} is no longer held by ${holder}: ${why}; giving it back`);
       await giveBack(now, claims, holder);
       return null;
@@ -164,18 +179,26 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
     const mine = claims.find((stored) => stored.parameter === name);
     if (!mine || holderOf(mine) !== holder) return null;
     // A create retried after a lost reply finds the name taken: the value says whether it is this host's own claim.
-    if (!created) logger?.info(`reboot slot ${name}: the reply to its creation was lost; the claim found there is ${holder}'s own`);
-    if (stateOf(mine, topClaims(claims), mine.modifiedMs) !== 'held' || heldClaims(claims, mine.modifiedMs).length > options.slots) {
+    if (!created)
+      logger?.info(`reboot slot ${name}: the reply to its creation was lost; the claim found there is ${holder}'s own`);
+    if (
+      stateOf(mine, topClaims(claims), mine.modifiedMs) !== 'held' ||
+      heldClaims(claims, mine.modifiedMs).length > options.slots
+    ) {
       await giveBack(mine, claims, holder);
       return null;
     }
-    for (const lower of claims.filter((stored) => stored.slot === slot && stored.generation < generation)) await store.remove(lower.parameter);
+    for (const lower of claims.filter((stored) => stored.slot === slot && stored.generation < generation))
+      await store.remove(lower.parameter);
     return leaseOf(mine, claims, sentAt, ttlMs);
   };
 
   const busy = (reading: Reading): AcquireResult => {
     const tops = topClaims(reading.claims);
-    return { acquired: false, holders: heldClaims(reading.claims, reading.serverNowMs).map((claim) => viewOf(claim, tops, reading.serverNowMs)) };
+    return {
+      acquired: false,
+      holders: heldClaims(reading.claims, reading.serverNowMs).map((claim) => viewOf(claim, tops, reading.serverNowMs)),
+    };
   };
 
   /** A slot whose top claim is missing, released or expired, in slot order. */
@@ -194,7 +217,8 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
   return {
     async acquire(holder, ttlMs = options.ttlMs) {
       checkHolder(holder);
-      if (!Number.isInteger(ttlMs) || ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS) throw new FleetLockError(`a reboot slot TTL of ${ttlMs} ms is outside 1m to 24h`);
+      if (!Number.isInteger(ttlMs) || ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS)
+        throw new FleetLockError(`a reboot slot TTL of ${ttlMs} ms is outside 1m to 24h`);
       let reading = await readWithClock(holder);
       const own = heldClaims(reading.claims, reading.serverNowMs).filter((claim) => holderOf(claim) === holder);
       if (own[0]) {
@@ -225,7 +249,11 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
       const { claims, serverNowMs } = await readWithClock(holder);
       const tops = topClaims(claims);
       const ordered = [...claims].sort((a, b) => a.slot - b.slot || b.generation - a.generation);
-      return { serverTime: new Date(serverNowMs).toISOString(), claims: ordered.map((claim) => viewOf(claim, tops, serverNowMs)), held: heldClaims(claims, serverNowMs).length };
+      return {
+        serverTime: new Date(serverNowMs).toISOString(),
+        claims: ordered.map((claim) => viewOf(claim, tops, serverNowMs)),
+        held: heldClaims(claims, serverNowMs).length,
+      };
     },
     remainingMs(lease) {
       return lease.validUntil - timing.monotonicMs();
@@ -234,5 +262,6 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
 }
 
 function checkHolder(holder: string): void {
-  if (!HOLDER.test(holder)) throw new FleetLockError(`reboot slot holder ${JSON.stringify(holder)} is not an instance id`);
+  if (!HOLDER.test(holder))
+    throw new FleetLockError(`reboot slot holder ${JSON.stringify(holder)} is not an instance id`);
 }

@@ -49,7 +49,14 @@ export function backoffMs(attempt: number, random: () => number): number {
   return Math.floor(random() * Math.min(RETRY.capMs, RETRY.baseMs * 2 ** (attempt - 1)));
 }
 
-const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyUpdates', 'RequestLimitExceeded', 'TooManyRequestsException', 'RequestThrottled']);
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyUpdates',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+]);
 /** Failures before any request left this host: retrying cannot help. */
 const LOCAL = new Set(['CredentialsProviderError', 'TypeError', 'RangeError']);
 
@@ -65,14 +72,17 @@ export function isTransient(error: unknown): boolean {
 }
 
 export function ssmLockStore(ssm: SSMClient, timing: LockTiming, logger?: Logger): LockStore {
-  const retried = <T>(permission: string, name: string, send: () => Promise<T>) => withRetries(permission, name, send, timing, logger);
+  const retried = <T>(permission: string, name: string, send: () => Promise<T>) =>
+    withRetries(permission, name, send, timing, logger);
   return {
     async list(path) {
       const parameters: Parameter[] = [];
       let nextToken: string | undefined;
       do {
         const input = { Path: path, Recursive: true, ...(nextToken ? { NextToken: nextToken } : {}) };
-        const page = await retried('ssm:GetParametersByPath', path, () => ssm.send(new GetParametersByPathCommand(input)));
+        const page = await retried('ssm:GetParametersByPath', path, () =>
+          ssm.send(new GetParametersByPathCommand(input)),
+        );
         parameters.push(...(page.Parameters ?? []));
         nextToken = page.NextToken;
       } while (nextToken);
@@ -90,7 +100,9 @@ export function ssmLockStore(ssm: SSMClient, timing: LockTiming, logger?: Logger
       });
     },
     async overwrite(name, value) {
-      const reply = await retried('ssm:PutParameter', name, () => ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true })));
+      const reply = await retried('ssm:PutParameter', name, () =>
+        ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true })),
+      );
       return reply.Version ?? 0;
     },
     async remove(name) {
@@ -105,14 +117,23 @@ export function ssmLockStore(ssm: SSMClient, timing: LockTiming, logger?: Logger
   };
 }
 
-async function withRetries<T>(permission: string, name: string, send: () => Promise<T>, timing: LockTiming, logger?: Logger): Promise<T> {
+async function withRetries<T>(
+  permission: string,
+  name: string,
+  send: () => Promise<T>,
+  timing: LockTiming,
+  logger?: Logger,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await send();
     } catch (error) {
       if (!isTransient(error) || attempt >= RETRY.attempts) throw failed(permission, name, error, attempt);
       const delayMs = backoffMs(attempt, () => timing.random());
-      logger?.warn(`${permission} on ${name} failed (${describe(error)}); trying again in ${delayMs} ms (attempt ${attempt + 1} of ${RETRY.attempts})`);
+      logger?.warn(
+        `${permission} on ${name} failed (${describe(error)}); ` +
+          `trying again in ${delayMs} ms (attempt ${attempt + 1} of ${RETRY.attempts})`,
+      );
       await timing.sleep(delayMs);
     }
   }
@@ -121,7 +142,9 @@ async function withRetries<T>(permission: string, name: string, send: () => Prom
 function failed(permission: string, name: string, error: unknown, attempts: number): FleetLockError {
   const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
   const denied = error instanceof Error && /AccessDenied|UnauthorizedOperation/.test(error.name);
-  const hint = denied ? `; the instance role needs ${permission} on the reboot lock path` : '; nothing was decided about the reboot slots';
+  const hint = denied
+    ? `; the instance role needs ${permission} on the reboot lock path`
+    : '; nothing was decided about the reboot slots';
   return new FleetLockError(`${permission} on ${name} failed${tries}: ${describe(error)}${hint}`);
 }
 

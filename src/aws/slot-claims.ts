@@ -54,7 +54,7 @@ export interface SlotClaim {
   readonly state: ClaimState;
   /** The instance id; null for a released slot or a value that cannot be read. */
   readonly holder: string | null;
-  /** When the claim was made; null when the service's record of it is gone (renewed by another version of the agent). */
+  /** When the claim was made; null when no record of it is left (renewed by another version of the agent). */
   readonly takenAt: string | null;
   /** When it was made or last renewed (LastModifiedDate). */
   readonly renewedAt: string;
@@ -86,7 +86,12 @@ export interface ReadParameters {
  * a claim nor the clock is ignored (and named in a warning); a claim whose
  * value cannot be read still holds its slot, for the reader's own TTL.
  */
-export function readParameters(parameters: readonly Parameter[], prefix: string, defaultTtlMs: number, logger?: Logger): ReadParameters {
+export function readParameters(
+  parameters: readonly Parameter[],
+  prefix: string,
+  defaultTtlMs: number,
+  logger?: Logger,
+): ReadParameters {
   const claims: StoredClaim[] = [];
   let clockMs: number | null = null;
   for (const parameter of parameters) {
@@ -101,17 +106,37 @@ export function readParameters(parameters: readonly Parameter[], prefix: string,
   return { claims, clockMs };
 }
 
-function readClaim(parameter: Parameter, name: string, modifiedMs: number, prefix: string, defaultTtlMs: number, logger?: Logger): StoredClaim | null {
+function readClaim(
+  parameter: Parameter,
+  name: string,
+  modifiedMs: number,
+  prefix: string,
+  defaultTtlMs: number,
+  logger?: Logger,
+): StoredClaim | null {
   const match = name.startsWith(`${prefix}/`) ? /^(\d{1,4})\/(\d{1,9})$/.exec(name.slice(prefix.length + 1)) : null;
   if (!match) {
-    logger?.warn(`ignoring SSM parameter ${JSON.stringify(name)} under the reboot lock path: not a slot claim (<path>/<cluster>/<slot>/<generation>)`);
+    logger?.warn(
+      `ignoring SSM parameter ${JSON.stringify(name)} under the reboot lock path: ` +
+        'not a slot claim (<path>/<cluster>/<slot>/<generation>)',
+    );
     return null;
   }
   const content = parseContent(parameter.Value ?? '', defaultTtlMs);
   if (content.kind === 'held' && content.holder === null) {
-    logger?.warn(`reboot slot ${name} has an unreadable value; it counts as held until ${new Date(modifiedMs + defaultTtlMs).toISOString()}`);
+    logger?.warn(
+      `reboot slot ${name} has an unreadable value; ` +
+        `it counts as held until ${new Date(modifiedMs + defaultTtlMs).toISOString()}`,
+    );
   }
-  return { parameter: name, slot: Number(match[1]), generation: Number(match[2]), version: parameter.Version ?? 0, modifiedMs, content };
+  return {
+    parameter: name,
+    slot: Number(match[1]),
+    generation: Number(match[2]),
+    version: parameter.Version ?? 0,
+    modifiedMs,
+    content,
+  };
 }
 
 function parseContent(text: string, defaultTtlMs: number): ClaimContent {

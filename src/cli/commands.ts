@@ -117,7 +117,7 @@ export const COMMANDS: readonly Command[] = [
     name: 'reboot-slot',
     summary: "take, give back or show this host's fleet-wide reboot slot (the daemon takes one before it reboots)",
     usage:
-      'reboot-slot acquire [--ttl D] [--json]   (D like 90m, 1m to 24h; default REBOOT_LOCK_TTL; run again to renew)\n' +
+      'reboot-slot acquire [--ttl D] [--json]   (D like 90m, 1m to 24h, default REBOOT_LOCK_TTL; again: renews)\n' +
       '       ecs-host-agent reboot-slot release [--json]\n       ecs-host-agent reboot-slot status [--json]',
     options: { ttl: { type: 'string' } },
     load: async () => (await import('./reboot-slot.ts')).rebootSlot,

@@ -22,7 +22,10 @@ export const rebootSlot: CommandImplementation = {
     const subcommand = parseOperands(operands, flags);
     const ttlMs = typeof flags.ttl === 'string' ? parseTtl(flags.ttl) : context.config.REBOOT_LOCK_TTL;
     const { config, host, logger } = context;
-    if (host.root !== '/') throw new UsageError('reboot-slot acts for this running host, by its EC2 instance id; an image root (--root) has none');
+    if (host.root !== '/')
+      throw new UsageError(
+        'reboot-slot acts for this running host, by its EC2 instance id; an image root (--root) has none',
+      );
     const instanceId = await readInstanceId(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT));
     const lock = hostFleetLock(host, config, await hostRegion(host, config), logger);
     const scope = { cluster: config.ECS_CLUSTER, slots: config.MAX_CONCURRENT_REBOOTS, instanceId };
@@ -41,9 +44,11 @@ interface Scope {
 
 function parseOperands(operands: readonly string[], flags: FlagValues): Subcommand {
   const [subcommand, ...extra] = operands;
-  if (!SUBCOMMANDS.includes(subcommand as Subcommand)) throw new UsageError(`reboot-slot: expected ${SUBCOMMANDS.join(', ')}, got ${JSON.stringify(subcommand ?? '')}`);
+  if (!SUBCOMMANDS.includes(subcommand as Subcommand))
+    throw new UsageError(`reboot-slot: expected ${SUBCOMMANDS.join(', ')}, got ${JSON.stringify(subcommand ?? '')}`);
   if (extra.length > 0) throw new UsageError(`reboot-slot ${subcommand}: unexpected ${JSON.stringify(extra[0])}`);
-  if (flags.ttl !== undefined && subcommand !== 'acquire') throw new UsageError(`reboot-slot ${subcommand}: --ttl belongs to acquire`);
+  if (flags.ttl !== undefined && subcommand !== 'acquire')
+    throw new UsageError(`reboot-slot ${subcommand}: --ttl belongs to acquire`);
   return subcommand as Subcommand;
 }
 
@@ -51,34 +56,46 @@ function parseTtl(raw: string): number {
   try {
     return duration(MIN_TTL_MS, MAX_TTL_MS)(raw);
   } catch (error) {
-    if (error instanceof InvalidValue) throw new ConfigError(`--ttl ${JSON.stringify(raw)} ${error.message}; allowed: ${error.allowed}`);
+    if (error instanceof InvalidValue)
+      throw new ConfigError(`--ttl ${JSON.stringify(raw)} ${error.message}; allowed: ${error.allowed}`);
     throw error;
   }
 }
 
 async function acquire(context: Context, lock: FleetLock, scope: Scope, ttlMs: number): Promise<number> {
   const result = await lock.acquire(scope.instanceId, ttlMs);
-  context.out(context.json ? JSON.stringify(acquireReport(lock, scope, result), null, 2) : acquireText(lock, scope, result));
+  context.out(
+    context.json ? JSON.stringify(acquireReport(lock, scope, result), null, 2) : acquireText(lock, scope, result),
+  );
   return result.acquired ? ExitCode.ok : ExitCode.failed;
 }
 
 function acquireReport(lock: FleetLock, scope: Scope, result: AcquireResult) {
   if (!result.acquired) return { acquired: false, ...scope, holders: result.holders };
   const { lease, renewed } = result;
-  return { acquired: true, ...scope, renewed, slot: lease.claim, expiresInSeconds: Math.floor(lock.remainingMs(lease) / 1000) };
+  return {
+    acquired: true,
+    ...scope,
+    renewed,
+    slot: lease.claim,
+    expiresInSeconds: Math.floor(lock.remainingMs(lease) / 1000),
+  };
 }
 
 function acquireText(lock: FleetLock, scope: Scope, result: AcquireResult): string {
   if (!result.acquired) {
-    const holders = result.holders.map((claim) => `slot ${claim.slot} by ${claim.holder ?? '(unreadable claim)'} until ${claim.expiresAt}`);
-    return `all ${scope.slots} reboot slot(s) of cluster "${scope.cluster}" are taken: ${holders.join(', ')} (lock service's clock)`;
+    const holders = result.holders.map(
+      (claim) => `slot ${claim.slot} by ${claim.holder ?? '(unreadable claim)'} until ${claim.expiresAt}`,
+    );
+    const taken = `all ${scope.slots} reboot slot(s) of cluster "${scope.cluster}" are taken`;
+    return `${taken}: ${holders.join(', ')} (lock service's clock)`;
   }
   const { claim } = result.lease;
   const seconds = Math.floor(lock.remainingMs(result.lease) / 1000);
   return (
-    `reboot slot ${claim.slot} of cluster "${scope.cluster}" ${result.renewed ? 'renewed' : 'taken'} for ${scope.instanceId}: ` +
-    `taken ${claim.takenAt ?? '(unknown)'}, expires ${claim.expiresAt} on the lock service's clock, in ${seconds} s at the latest; ` +
-    'run acquire again to renew it, release when done'
+    `reboot slot ${claim.slot} of cluster "${scope.cluster}" ${result.renewed ? 'renewed' : 'taken'} ` +
+    `for ${scope.instanceId}: taken ${claim.takenAt ?? '(unknown)'}, expires ${claim.expiresAt} ` +
+    `on the lock service's clock, in ${seconds} s at the latest; run acquire again to renew it, release when done`
   );
 }
 
@@ -95,14 +112,18 @@ function status(context: Context, scope: Scope, report: LockStatus): number {
     context.out(JSON.stringify({ ...scope, ...report }, null, 2));
     return ExitCode.ok;
   }
-  const lines = [`reboot slots of cluster "${scope.cluster}": ${report.held} of ${scope.slots} held (lock service's time ${report.serverTime})`];
-  lines.push(...report.claims.map((claim) => `  ${claimLine(claim, scope.instanceId)}`));
+  const held = `${report.held} of ${scope.slots} held (lock service's time ${report.serverTime})`;
+  const lines = [`reboot slots of cluster "${scope.cluster}": ${held}`];
+  lines.push(...report.claims.flatMap((claim) => claimLines(claim, scope.instanceId)));
   context.out(lines.join('\n'));
   return ExitCode.ok;
 }
 
-function claimLine(claim: SlotClaim, self: string): string {
-  const who = claim.holder === null ? (claim.state === 'released' ? '-' : '(unreadable)') : `${claim.holder}${claim.holder === self ? ' (this host)' : ''}`;
-  const times = claim.state === 'released' ? `released ${claim.renewedAt}` : `taken ${claim.takenAt ?? '(unknown)'}, renewed ${claim.renewedAt}, expires ${claim.expiresAt}`;
-  return `slot ${claim.slot} generation ${claim.generation}: ${claim.state.padEnd(10)} ${who}  ${times}`;
+/** A claim in two lines: which slot, its state and holder; then its times. */
+function claimLines(claim: SlotClaim, self: string): string[] {
+  const head = `  slot ${claim.slot} generation ${claim.generation}: ${claim.state}`;
+  if (claim.state === 'released') return [`${head} ${claim.renewedAt}`];
+  const holder = claim.holder === null ? 'an unreadable claim' : claim.holder;
+  const times = `taken ${claim.takenAt ?? '(unknown)'}, renewed ${claim.renewedAt}, expires ${claim.expiresAt}`;
+  return [`${head}, ${holder}${claim.holder === self ? ' (this host)' : ''}`, `    ${times}`];
 }

@@ -99,9 +99,14 @@ export const KEYS = {
   REBOOT_LOCK_TTL: key(
     duration(60_000, 86_400_000),
     '2h',
-    'how long a reboot slot lasts unrenewed before another host may take it (a dead holder); longer than DRAIN_TIMEOUT + REBOOT_TIMEOUT + REGISTRATION_TIMEOUT',
+    'how long a reboot slot lasts unrenewed before another host may take it (a dead holder); ' +
+      'longer than DRAIN_TIMEOUT + REBOOT_TIMEOUT + REGISTRATION_TIMEOUT',
   ),
-  REBOOT_TIMEOUT: key(duration(10_000, 3_600_000), '10m', 'longest a reboot may take, from systemctl reboot until the agent runs again (counted in REBOOT_LOCK_TTL)'),
+  REBOOT_TIMEOUT: key(
+    duration(10_000, 3_600_000),
+    '10m',
+    'longest a reboot may take, from systemctl reboot until the agent runs again (counted in REBOOT_LOCK_TTL)',
+  ),
   AL2023_RELEASE_UPGRADE: key(bool, 'no', 'Amazon Linux 2023: take security updates from a newer release when one is offered'),
   STORAGE_MODE: key(oneOf(['none', 'btrfs-file', 'btrfs-device'] as const), 'none', 'Docker image storage on Btrfs'),
   STORAGE_FILE: key(absolutePath, '/var/lib/docker-storage.btrfs', 'backing file for STORAGE_MODE=btrfs-file'),

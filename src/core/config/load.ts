@@ -104,9 +104,10 @@ function checkRebootLockTtl(config: Config): void {
   if (config.REBOOT_POLICY === 'never' || config.REBOOT_LOCK_TTL > span) return;
   const parts = REBOOT_SLOT_SPAN.map((key) => `${key}=${formatDuration(config[key])} (${config.origins[key]})`);
   throw new ConfigError(
-    `${config.origins.REBOOT_LOCK_TTL}: REBOOT_LOCK_TTL=${formatDuration(config.REBOOT_LOCK_TTL)} must be longer than ` +
-      `${parts.join(' + ')} = ${formatDuration(span)}: a rebooting host keeps its slot through the drain, the reboot and the ` +
-      'wait for the ECS agent; raise REBOOT_LOCK_TTL or lower the others (REBOOT_POLICY=never: no check)',
+    `${config.origins.REBOOT_LOCK_TTL}: REBOOT_LOCK_TTL=${formatDuration(config.REBOOT_LOCK_TTL)} ` +
+      `must be longer than ${parts.join(' + ')} = ${formatDuration(span)}: ` +
+      'a rebooting host keeps its slot through the drain, the reboot and the wait for the ECS agent; ' +
+      'raise REBOOT_LOCK_TTL or lower the others (REBOOT_POLICY=never: no check)',
   );
 }
 

@@ -66,8 +66,10 @@ export function settingsFor(setup: SequenceSetup): UpdateSettings {
 }
 
 export function fleetLockFor(setup: Pick<SequenceSetup, 'endpoint' | 'cluster' | 'slots' | 'lockTtlMs'>): FleetLock {
-  const ssm = createSsmClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: setup.endpoint }, LOCK_CLIENT_TUNING);
-  return createFleetLock(ssm, { path: LOCK_PATH, cluster: setup.cluster, slots: setup.slots, ttlMs: setup.lockTtlMs }, lockTiming(new RealHost('/')));
+  const settings = { region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: setup.endpoint };
+  const ssm = createSsmClient(settings, LOCK_CLIENT_TUNING);
+  const options = { path: LOCK_PATH, cluster: setup.cluster, slots: setup.slots, ttlMs: setup.lockTtlMs };
+  return createFleetLock(ssm, options, lockTiming(new RealHost('/')));
 }
 
 /** A simulated reboot: the root gets a new boot id (and the caller may end the process, as a reboot would). */

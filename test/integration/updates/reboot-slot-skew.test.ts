@@ -17,7 +17,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { test } from 'node:test';
 
 import { startMoto } from '../../support/moto.ts';
-import { jsonOf, requireFaketime, runSlotCli, type SlotHost, type SlotRun, startHost, stopStragglers } from './slot-hosts.ts';
+import {
+  jsonOf,
+  requireFaketime,
+  runSlotCli,
+  type SlotHost,
+  type SlotRun,
+  startHost,
+  stopStragglers,
+} from './slot-hosts.ts';
 
 const SLOTS = 2;
 const TTL_MS = 60_000;
@@ -62,92 +70,152 @@ interface Hold {
 
 const ttl = ['--ttl', '1m', '--json'];
 
-test('skewed clocks, a dead holder and a renewing one: never more than 2 hold a slot; the dead slot is taken back after its TTL on the service\'s clock', { timeout: TEST_BOUND_MS + 60_000 }, async (t) => {
-  requireFaketime();
-  const moto = await startMoto();
-  t.after(() => moto.stop());
-  t.after(stopStragglers);
-  const fleet = { ssmEndpoint: moto.endpoint, cluster: 'skewed', slots: SLOTS };
-  const dead = await startHost(t, fleet, DEAD_SKEW);
-  const contenders: SlotHost[] = [];
-  for (const skew of SKEWS) contenders.push(await startHost(t, fleet, skew));
-  const [renewer, ...others] = contenders as [SlotHost, ...SlotHost[]];
-  const bound = Date.now() + TEST_BOUND_MS;
-  const refusals: Refused[] = [];
+test(
+  "skewed clocks, a dead and a renewing holder: never more than 2 hold; a dead slot is free a TTL on (service's clock)",
+  { timeout: TEST_BOUND_MS + 60_000 },
+  async (t) => {
+    requireFaketime();
+    const moto = await startMoto();
+    t.after(() => moto.stop());
+    t.after(stopStragglers);
+    const fleet = { ssmEndpoint: moto.endpoint, cluster: 'skewed', slots: SLOTS };
+    const dead = await startHost(t, fleet, DEAD_SKEW);
+    const contenders: SlotHost[] = [];
+    for (const skew of SKEWS) contenders.push(await startHost(t, fleet, skew));
+    const [renewer, ...others] = contenders as [SlotHost, ...SlotHost[]];
+    const bound = Date.now() + TEST_BOUND_MS;
+    const refusals: Refused[] = [];
 
-  /** One acquire: the claim, or null when all slots are taken (a refusal is kept, to check who it names). */
-  const acquire = async (host: SlotHost): Promise<Acquired | null> => {
-    const run = await runSlotCli(host, ['acquire', ...ttl]);
-    assert.equal(run.status === 0 || run.status === 1, true, `${host.instanceId} acquire: exit ${run.status}\n${run.stdout}\n${run.stderr}`);
-    const answer = jsonOf<Acquired | Refused>(run);
-    if (answer.acquired) return answer;
-    refusals.push(answer);
-    return null;
-  };
-  const release = async (host: SlotHost): Promise<SlotRun> => {
-    const run = await runSlotCli(host, ['release', '--json']);
-    assert.equal(run.status, 0, run.stderr);
-    return run;
-  };
+    /** One acquire: the claim, or null when all slots are taken (a refusal is kept, to check who it names). */
+    const acquire = async (host: SlotHost): Promise<Acquired | null> => {
+      const run = await runSlotCli(host, ['acquire', ...ttl]);
+      assert.equal(
+        run.status === 0 || run.status === 1,
+        true,
+        `${host.instanceId} acquire: exit ${run.status}\n${run.stdout}\n${run.stderr}`,
+      );
+      const answer = jsonOf<Acquired | Refused>(run);
+      if (answer.acquired) return answer;
+      refusals.push(answer);
+      return null;
+    };
+    const release = async (host: SlotHost): Promise<SlotRun> => {
+      const run = await runSlotCli(host, ['release', '--json']);
+      assert.equal(run.status, 0, run.stderr);
+      return run;
+    };
 
-  // The host that dies: it takes a slot and is never heard of again.
-  const deadClaim = (await acquire(dead))?.slot;
-  assert.ok(deadClaim, 'the first host gets a slot');
-  const deadHold: Hold = { host: dead.instanceId, claim: deadClaim, from: Date.parse(deadClaim.takenAt), until: Date.parse(deadClaim.expiresAt) };
+    // The host that dies: it takes a slot and is never heard of again.
+    const deadClaim = (await acquire(dead))?.slot;
+    assert.ok(deadClaim, 'the first host gets a slot');
+    const deadHold: Hold = {
+      host: dead.instanceId,
+      claim: deadClaim,
+      from: Date.parse(deadClaim.takenAt),
+      until: Date.parse(deadClaim.expiresAt),
+    };
 
-  // The renewing host takes the other slot and keeps it for longer than the TTL.
-  const renewing = async (): Promise<{ hold: Hold; renewals: Acquired[] }> => {
-    const first = await acquire(renewer);
-    assert.ok(first, 'the renewing host gets the second slot');
-    const renewals: Acquired[] = [];
-    while (Date.now() - Date.parse(first.slot.takenAt) < RENEWER_HOLD_MS) {
-      await delay(RENEW_EVERY_MS);
-      const again = await acquire(renewer);
-      assert.ok(again, `the renewing host lost its slot: ${JSON.stringify(refusals.at(-1))}`);
-      renewals.push(again);
-    }
-    const released = await release(renewer);
-    return { hold: { host: renewer.instanceId, claim: first.slot, from: Date.parse(first.slot.takenAt), until: released.startedAt }, renewals };
-  };
-
-  // The others poll, hold their slot a few seconds, give it back.
-  const contending = async (host: SlotHost): Promise<Hold> => {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS && Date.now() < bound; attempt++) {
-      const taken = await acquire(host);
-      if (taken) {
-        assert.equal(taken.renewed, false);
-        await delay(HOLD_MS);
-        const released = await release(host);
-        return { host: host.instanceId, claim: taken.slot, from: Date.parse(taken.slot.takenAt), until: released.startedAt };
+    // The renewing host takes the other slot and keeps it for longer than the TTL.
+    const renewing = async (): Promise<{ hold: Hold; renewals: Acquired[] }> => {
+      const first = await acquire(renewer);
+      assert.ok(first, 'the renewing host gets the second slot');
+      const renewals: Acquired[] = [];
+      while (Date.now() - Date.parse(first.slot.takenAt) < RENEWER_HOLD_MS) {
+        await delay(RENEW_EVERY_MS);
+        const again = await acquire(renewer);
+        assert.ok(again, `the renewing host lost its slot: ${JSON.stringify(refusals.at(-1))}`);
+        renewals.push(again);
       }
-      await delay(4000 + Math.random() * 3000);
-    }
-    throw new Error(`${host.instanceId} (clock ${host.skewSeconds} s off) never got a slot`);
-  };
+      const released = await release(renewer);
+      return {
+        hold: {
+          host: renewer.instanceId,
+          claim: first.slot,
+          from: Date.parse(first.slot.takenAt),
+          until: released.startedAt,
+        },
+        renewals,
+      };
+    };
 
-  const renewerStarted = renewing();
-  await delay(1000);
-  const [{ hold: renewerHold, renewals }, ...otherHolds] = await Promise.all([renewerStarted, ...others.map(contending)]);
-  const holds = [deadHold, renewerHold, ...otherHolds];
-  const timeline = holds.map((hold) => `${hold.host} slot ${hold.claim.slot}/${hold.claim.generation} ${new Date(hold.from).toISOString()} .. ${new Date(hold.until).toISOString()}`).join('\n');
+    // The others poll, hold their slot a few seconds, give it back.
+    const contending = async (host: SlotHost): Promise<Hold> => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS && Date.now() < bound; attempt++) {
+        const taken = await acquire(host);
+        if (taken) {
+          assert.equal(taken.renewed, false);
+          await delay(HOLD_MS);
+          const released = await release(host);
+          return {
+            host: host.instanceId,
+            claim: taken.slot,
+            from: Date.parse(taken.slot.takenAt),
+            until: released.startedAt,
+          };
+        }
+        await delay(4000 + Math.random() * 3000);
+      }
+      throw new Error(`${host.instanceId} (clock ${host.skewSeconds} s off) never got a slot`);
+    };
 
-  assert.equal(maxOverlap(holds), SLOTS, `at most ${SLOTS} at any instant, and the slots were used:\n${timeline}`);
+    const renewerStarted = renewing();
+    await delay(1000);
+    const [{ hold: renewerHold, renewals }, ...otherHolds] = await Promise.all([
+      renewerStarted,
+      ...others.map(contending),
+    ]);
+    const holds = [deadHold, renewerHold, ...otherHolds];
+    const timeline = holds
+      .map(
+        (hold) =>
+          `${hold.host} slot ${hold.claim.slot}/${hold.claim.generation} ` +
+          `${new Date(hold.from).toISOString()} .. ${new Date(hold.until).toISOString()}`,
+      )
+      .join('\n');
 
-  const reclaim = otherHolds.filter((hold) => hold.claim.slot === deadClaim.slot).sort((a, b) => a.from - b.from)[0];
-  assert.ok(reclaim, `the dead host's slot was taken back:\n${timeline}`);
-  assert.equal(reclaim.claim.generation, deadClaim.generation + 1, 'by the next generation');
-  assert.equal(reclaim.from - Date.parse(deadClaim.takenAt) >= TTL_MS, true, `only a TTL after the dead host took it (on the service's clock):\n${timeline}`);
+    assert.equal(maxOverlap(holds), SLOTS, `at most ${SLOTS} at any instant, and the slots were used:\n${timeline}`);
 
-  assert.equal(renewals.length >= 4, true);
-  for (const renewal of renewals) assert.deepEqual([renewal.renewed, renewal.slot.parameter, renewal.slot.takenAt], [true, renewerHold.claim.parameter, renewerHold.claim.takenAt]);
-  const lastRenewal = renewals.at(-1) as Acquired;
-  assert.equal(Date.parse(lastRenewal.slot.renewedAt) - renewerHold.from > TTL_MS, true, 'the renewing host kept its slot past the TTL');
-  const intruder = otherHolds.find((hold) => hold.claim.slot === renewerHold.claim.slot && hold.from < renewerHold.until);
-  assert.equal(intruder, undefined, `nobody took the renewing host's slot while it held it:\n${timeline}`);
+    const reclaim = otherHolds.filter((hold) => hold.claim.slot === deadClaim.slot).sort((a, b) => a.from - b.from)[0];
+    assert.ok(reclaim, `the dead host's slot was taken back:\n${timeline}`);
+    assert.equal(reclaim.claim.generation, deadClaim.generation + 1, 'by the next generation');
+    assert.equal(
+      reclaim.from - Date.parse(deadClaim.takenAt) >= TTL_MS,
+      true,
+      `only a TTL after the dead host took it (on the service's clock):\n${timeline}`,
+    );
 
-  const named = refusals.filter((refusal) => refusal.holders.length === SLOTS).map((refusal) => refusal.holders.map((claim) => claim.holder).sort().join(' '));
-  assert.equal(named.includes([dead.instanceId, renewer.instanceId].sort().join(' ')), true, 'a refusal names the holders');
-});
+    assert.equal(renewals.length >= 4, true);
+    for (const renewal of renewals)
+      assert.deepEqual(
+        [renewal.renewed, renewal.slot.parameter, renewal.slot.takenAt],
+        [true, renewerHold.claim.parameter, renewerHold.claim.takenAt],
+      );
+    const lastRenewal = renewals.at(-1) as Acquired;
+    assert.equal(
+      Date.parse(lastRenewal.slot.renewedAt) - renewerHold.from > TTL_MS,
+      true,
+      'the renewing host kept its slot past the TTL',
+    );
+    const intruder = otherHolds.find(
+      (hold) => hold.claim.slot === renewerHold.claim.slot && hold.from < renewerHold.until,
+    );
+    assert.equal(intruder, undefined, `nobody took the renewing host's slot while it held it:\n${timeline}`);
+
+    const named = refusals
+      .filter((refusal) => refusal.holders.length === SLOTS)
+      .map((refusal) =>
+        refusal.holders
+          .map((claim) => claim.holder)
+          .sort()
+          .join(' '),
+      );
+    assert.equal(
+      named.includes([dead.instanceId, renewer.instanceId].sort().join(' ')),
+      true,
+      'a refusal names the holders',
+    );
+  },
+);
 
 /** Most intervals [from, until) that overlap at one instant. */
 function maxOverlap(holds: readonly Hold[]): number {

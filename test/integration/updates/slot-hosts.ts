@@ -77,7 +77,11 @@ export function stopStragglers(): void {
 }
 
 /** `ecs-host-agent reboot-slot ARGS` as the host runs it; onSpawn gets the child (to kill it mid-way). */
-export function runSlotCli(host: SlotHost, args: readonly string[], onSpawn?: (child: ChildProcess) => void): Promise<SlotRun> {
+export function runSlotCli(
+  host: SlotHost,
+  args: readonly string[],
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<SlotRun> {
   const command = [process.execPath, CLI, 'reboot-slot', ...args];
   const [file, ...argv] = host.skewSeconds === 0 ? command : ['faketime', '-f', skewSpec(host.skewSeconds), ...command];
   const startedAt = Date.now();
@@ -107,12 +111,19 @@ function skewSpec(seconds: number): string {
 export function requireFaketime(): void {
   let shown: number;
   try {
-    shown = Number(execFileSync('faketime', ['-f', '+150s', process.execPath, '-e', 'process.stdout.write(String(Date.now()))'], { encoding: 'utf8' }));
+    shown = Number(
+      execFileSync('faketime', ['-f', '+150s', process.execPath, '-e', 'process.stdout.write(String(Date.now()))'], {
+        encoding: 'utf8',
+      }),
+    );
   } catch (error) {
-    throw new Error(`faketime (Debian package faketime) is needed to skew the hosts' clocks: ${(error as Error).message}`);
+    throw new Error(
+      `faketime (Debian package faketime) is needed to skew the hosts' clocks: ${(error as Error).message}`,
+    );
   }
   const skew = shown - Date.now();
-  if (skew < 140_000 || skew > 160_000) throw new Error(`faketime -f +150s gave Node a clock ${skew} ms ahead, not 150 s`);
+  if (skew < 140_000 || skew > 160_000)
+    throw new Error(`faketime -f +150s gave Node a clock ${skew} ms ahead, not 150 s`);
 }
 
 /** The JSON a command printed, or a failure that shows what it printed instead. */

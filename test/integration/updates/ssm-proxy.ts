@@ -46,10 +46,15 @@ export async function startSsmProxy(t: TestContext, upstream: string): Promise<S
   });
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const body = await readAll(request);
-    const operation = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const operation =
+      String(request.headers['x-amz-target'] ?? '')
+        .split('.')
+        .pop() ?? '';
     const input = JSON.parse(body.toString('utf8') || '{}') as { Name?: string; Path?: string };
     const name = input.Name ?? input.Path ?? '';
-    const fault = faults.find((candidate) => candidate.count > 0 && candidate.operation === operation && (candidate.name?.test(name) ?? true));
+    const fault = faults.find(
+      (candidate) => candidate.count > 0 && candidate.operation === operation && (candidate.name?.test(name) ?? true),
+    );
     if (fault) fault.count--;
     if (fault?.kind === 'throttle') {
       calls.push({ operation, name, outcome: 'throttle' });
@@ -83,10 +88,21 @@ interface Reply {
 
 function forward(target: URL, request: IncomingMessage, body: Buffer): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const headers = { ...request.headers, host: target.host, 'content-length': String(body.length), connection: 'close' };
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers }, (reply) => {
-      void readAll(reply).then((data) => resolve({ status: reply.statusCode ?? 502, headers: copyHeaders(reply.headers), body: data }), reject);
-    });
+    const headers = {
+      ...request.headers,
+      host: target.host,
+      'content-length': String(body.length),
+      connection: 'close',
+    };
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers },
+      (reply) => {
+        void readAll(reply).then(
+          (data) => resolve({ status: reply.statusCode ?? 502, headers: copyHeaders(reply.headers), body: data }),
+          reject,
+        );
+      },
+    );
     upstream.once('error', reject);
     upstream.end(body);
   });

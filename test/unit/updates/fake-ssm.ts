@@ -50,7 +50,9 @@ export class FakeSsm {
       endpoint: 'http://ssm.invalid',
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
       maxAttempts: 1,
-      requestHandler: { handle: async (request: { headers: Record<string, string>; body?: unknown }) => this.#handle(request) },
+      requestHandler: {
+        handle: async (request: { headers: Record<string, string>; body?: unknown }) => this.#handle(request),
+      },
     });
   }
 
@@ -83,13 +85,20 @@ export class FakeSsm {
     const operation = String(request.headers['x-amz-target']).split('.').pop() as string;
     const input = JSON.parse(bodyText(request.body)) as Record<string, unknown>;
     const name = String(input.Name ?? input.Path ?? '');
-    this.calls.push({ operation, name, ...(operation === 'PutParameter' ? { overwrite: input.Overwrite === true } : {}) });
-    const fault = this.faults.find((candidate) => candidate.count > 0 && candidate.operation === operation && (candidate.name?.test(name) ?? true));
+    this.calls.push({
+      operation,
+      name,
+      ...(operation === 'PutParameter' ? { overwrite: input.Overwrite === true } : {}),
+    });
+    const fault = this.faults.find(
+      (candidate) => candidate.count > 0 && candidate.operation === operation && (candidate.name?.test(name) ?? true),
+    );
     if (fault) fault.count--;
     if (fault && typeof fault.kind === 'object') fault.kind.before(this);
     if (fault?.kind === 'throttle') return reply(400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
     if (fault?.kind === 'server-error') return reply(500, { __type: 'InternalServerError', message: 'internal error' });
-    if (fault?.kind === 'access-denied') return reply(400, { __type: 'AccessDeniedException', message: `not authorized to perform ssm:${operation}` });
+    if (fault?.kind === 'access-denied')
+      return reply(400, { __type: 'AccessDeniedException', message: `not authorized to perform ssm:${operation}` });
     const answer = this.#apply(operation, input);
     if (fault?.kind === 'lose-reply') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     return answer;
@@ -99,7 +108,8 @@ export class FakeSsm {
     if (operation === 'PutParameter') return this.#putParameter(input);
     if (operation === 'GetParametersByPath') return this.#getByPath(input);
     if (operation === 'DeleteParameter') {
-      if (!this.parameters.delete(String(input.Name))) return reply(400, { __type: 'ParameterNotFound', message: 'not found' });
+      if (!this.parameters.delete(String(input.Name)))
+        return reply(400, { __type: 'ParameterNotFound', message: 'not found' });
       return reply(200, {});
     }
     return reply(400, { __type: 'InvalidAction', message: operation });
@@ -107,7 +117,8 @@ export class FakeSsm {
 
   #putParameter(input: Record<string, unknown>) {
     const name = String(input.Name);
-    if (this.parameters.has(name) && input.Overwrite !== true) return reply(400, { __type: 'ParameterAlreadyExists', message: 'exists' });
+    if (this.parameters.has(name) && input.Overwrite !== true)
+      return reply(400, { __type: 'ParameterAlreadyExists', message: 'exists' });
     this.put(name, String(input.Value));
     return reply(200, { Version: this.parameters.get(name)?.version, Tier: 'Standard' });
   }
@@ -120,12 +131,21 @@ export class FakeSsm {
       const { value, version, modifiedMs } = this.parameters.get(name) as StoredParameter;
       return { Name: name, Type: 'String', Value: value, Version: version, LastModifiedDate: modifiedMs / 1000 };
     });
-    return reply(200, { Parameters: page, ...(start + PAGE_SIZE < names.length ? { NextToken: String(start + PAGE_SIZE) } : {}) });
+    return reply(200, {
+      Parameters: page,
+      ...(start + PAGE_SIZE < names.length ? { NextToken: String(start + PAGE_SIZE) } : {}),
+    });
   }
 }
 
 function reply(status: number, body: unknown) {
-  return { response: { statusCode: status, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: new TextEncoder().encode(JSON.stringify(body)) } };
+  return {
+    response: {
+      statusCode: status,
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: new TextEncoder().encode(JSON.stringify(body)),
+    },
+  };
 }
 
 function bodyText(body: unknown): string {

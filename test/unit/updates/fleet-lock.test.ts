@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { type AcquireResult, createFleetLock, type FleetLock, FleetLockError, type Lease } from '../../../src/aws/fleet-lock.ts';
+import {
+  type AcquireResult,
+  createFleetLock,
+  type FleetLock,
+  FleetLockError,
+  type Lease,
+} from '../../../src/aws/fleet-lock.ts';
 import { backoffMs, RETRY } from '../../../src/aws/lock-store.ts';
 import { FakeSsm, FakeTiming } from './fake-ssm.ts';
 
@@ -33,7 +39,7 @@ function claimParameters(ssm: FakeSsm): string[] {
   return ssm.names().filter((name) => !name.endsWith('/clock'));
 }
 
-test('a slot is free again only when its claim is a TTL old on the lock service\'s clock', async () => {
+test("a slot is free again only when its claim is a TTL old on the lock service's clock", async () => {
   const ssm = new FakeSsm();
   const lock = lockOn(ssm);
   const first = leaseOf(await lock.acquire(A));
@@ -45,7 +51,7 @@ test('a slot is free again only when its claim is a TTL old on the lock service\
 
   ssm.serverNowMs = takenMs + TTL;
   const second = leaseOf(await lock.acquire(B));
-  assert.equal(second.claim.parameter, `${PREFIX}/0/1`, 'the next generation: the dead holder\'s name is not reused');
+  assert.equal(second.claim.parameter, `${PREFIX}/0/1`, "the next generation: the dead holder's name is not reused");
   assert.deepEqual(claimParameters(ssm), [`${PREFIX}/0/1`], 'the superseded claim is removed');
   assert.equal(await lock.renew(A), null, 'the old holder does not get it back');
 });
@@ -64,14 +70,18 @@ test('a holder that renews keeps its slot past the TTL', async () => {
   assert.equal(leaseOf(await lock.acquire(B)).claim.holder, B, 'a TTL after the last renewal');
 });
 
-test('a renewal that lands a TTL or more after the one before is not believed, and the claim is given back', async () => {
+test('a renewal landing a TTL or more after the one before is not believed; the claim is given back', async () => {
   const ssm = new FakeSsm();
   const lock = lockOn(ssm);
   leaseOf(await lock.acquire(A));
   ssm.serverNowMs += TTL;
 
   assert.equal(await lock.renew(A), null);
-  assert.deepEqual(ssm.valueOf(`${PREFIX}/0/0`), { releasedBy: A }, 'released, so its fresh timestamp holds nobody out');
+  assert.deepEqual(
+    ssm.valueOf(`${PREFIX}/0/0`),
+    { releasedBy: A },
+    'released, so its fresh timestamp holds nobody out',
+  );
   assert.equal(leaseOf(await lock.acquire(B)).claim.parameter, `${PREFIX}/0/1`);
 });
 
@@ -110,16 +120,24 @@ test('a create whose reply was lost: the retry finds the claim by its value and 
   const lease = leaseOf(await lockOn(ssm, 1, timing).acquire(A));
 
   assert.equal(lease.claim.holder, A);
-  assert.deepEqual(ssm.calls.filter((call) => call.name === `${PREFIX}/0/0`).map((call) => call.operation), ['PutParameter', 'PutParameter']);
+  assert.deepEqual(
+    ssm.calls.filter((call) => call.name === `${PREFIX}/0/0`).map((call) => call.operation),
+    ['PutParameter', 'PutParameter'],
+  );
   assert.equal(timing.sleeps.length, 1, 'backed off once');
   assert.deepEqual(claimParameters(ssm), [`${PREFIX}/0/0`]);
   assert.deepEqual(holdersOf(await lockOn(ssm).acquire(B)), [A]);
 });
 
-test('a name another host created first is not mistaken for this host\'s claim', async () => {
+test("a name another host created first is not mistaken for this host's claim", async () => {
   const ssm = new FakeSsm();
   const other = JSON.stringify({ instanceId: B, ttlSeconds: 60 });
-  ssm.faults.push({ operation: 'PutParameter', name: /\/0\/0$/, kind: { before: (service) => service.put(`${PREFIX}/0/0`, other) }, count: 1 });
+  ssm.faults.push({
+    operation: 'PutParameter',
+    name: /\/0\/0$/,
+    kind: { before: (service) => service.put(`${PREFIX}/0/0`, other) },
+    count: 1,
+  });
 
   assert.deepEqual(holdersOf(await lockOn(ssm).acquire(A)), [B]);
   assert.deepEqual(ssm.valueOf(`${PREFIX}/0/0`), { instanceId: B, ttlSeconds: 60 });
@@ -135,8 +153,14 @@ test('throttling backs off with jitter, then the call goes through', async () =>
 });
 
 test('backoff is random below a bound that doubles up to its cap', () => {
-  assert.deepEqual([1, 2, 3, 6, 7, 8].map((attempt) => backoffMs(attempt, () => 0.999999)), [249, 499, 999, 7999, 7999, 7999]);
-  assert.deepEqual([1, 5].map((attempt) => backoffMs(attempt, () => 0)), [0, 0]);
+  assert.deepEqual(
+    [1, 2, 3, 6, 7, 8].map((attempt) => backoffMs(attempt, () => 0.999999)),
+    [249, 499, 999, 7999, 7999, 7999],
+  );
+  assert.deepEqual(
+    [1, 5].map((attempt) => backoffMs(attempt, () => 0)),
+    [0, 0],
+  );
 });
 
 test('SSM errors never read as a free slot (or a busy one): the operation fails, nothing is claimed', async () => {
@@ -144,7 +168,11 @@ test('SSM errors never read as a free slot (or a busy one): the operation fails,
     const ssm = new FakeSsm();
     ssm.faults.push({ operation: 'GetParametersByPath', kind, count: RETRY.attempts });
     const timing = new FakeTiming(ssm);
-    await assert.rejects(lockOn(ssm, 1, timing).acquire(A), (error: unknown) => error instanceof FleetLockError && /failed after 8 attempts/.test(error.message), kind);
+    await assert.rejects(
+      lockOn(ssm, 1, timing).acquire(A),
+      (error: unknown) => error instanceof FleetLockError && /failed after 8 attempts/.test(error.message),
+      kind,
+    );
     assert.equal(timing.sleeps.length, RETRY.attempts - 1, kind);
     assert.deepEqual(claimParameters(ssm), [], kind);
   }
@@ -153,7 +181,10 @@ test('SSM errors never read as a free slot (or a busy one): the operation fails,
 test('access denied is not retried; the error names the permission', async () => {
   const ssm = new FakeSsm();
   ssm.faults.push({ operation: 'PutParameter', kind: 'access-denied', count: 1 });
-  await assert.rejects(lockOn(ssm).acquire(A), /ssm:PutParameter on \/ecs-host-agent\/reboot-lock\/prod\/clock failed: .*the instance role needs ssm:PutParameter on the reboot lock path/);
+  await assert.rejects(
+    lockOn(ssm).acquire(A),
+    /ssm:PutParameter on \/ecs-host-agent\/reboot-lock\/prod\/clock failed: .*the instance role needs ssm:PutParameter/,
+  );
   assert.equal(ssm.calls.length, 1);
 });
 
@@ -169,7 +200,7 @@ test('release gives the slot back; its name is never used again', async () => {
   assert.deepEqual(claimParameters(ssm), [`${PREFIX}/0/1`]);
 });
 
-test('two slots: two hosts in, the third told both holders; a claim above MAX_CONCURRENT_REBOOTS still counts', async () => {
+test('two slots: two hosts in, the third told both holders; a claim above the limit still counts', async () => {
   const ssm = new FakeSsm();
   const lock = lockOn(ssm, 2);
   assert.equal(leaseOf(await lock.acquire(A)).claim.slot, 0);
@@ -182,7 +213,7 @@ test('two slots: two hosts in, the third told both holders; a claim above MAX_CO
   assert.deepEqual(holdersOf(await lock.acquire('i-0dddddddddddddddd')), [B, C]);
 });
 
-test('a claim whose value cannot be read holds its slot for the reader\'s TTL', async () => {
+test("a claim whose value cannot be read holds its slot for the reader's TTL", async () => {
   const ssm = new FakeSsm();
   ssm.put(`${PREFIX}/0/4`, 'not json');
   const lock = lockOn(ssm);
@@ -191,7 +222,7 @@ test('a claim whose value cannot be read holds its slot for the reader\'s TTL', 
   assert.equal(leaseOf(await lock.acquire(A)).claim.parameter, `${PREFIX}/0/5`);
 });
 
-test('an older agent\'s expiresAt, a time of its own clock, is ignored: its claim lasts the reader\'s TTL', async () => {
+test("an older agent's expiresAt, a time of its own clock, is ignored: its claim lasts the reader's TTL", async () => {
   const ssm = new FakeSsm();
   ssm.put(`${PREFIX}/0/0`, JSON.stringify({ instanceId: B, expiresAt: '2020-01-01T00:00:00Z' }));
   const lock = lockOn(ssm);
@@ -200,7 +231,7 @@ test('an older agent\'s expiresAt, a time of its own clock, is ignored: its clai
   assert.equal(leaseOf(await lock.acquire(A)).claim.holder, A);
 });
 
-test('status: every claim with holder, taken, renewed and expiry times on the lock service\'s clock', async () => {
+test("status: every claim with holder, taken, renewed and expiry times on the lock service's clock", async () => {
   const ssm = new FakeSsm();
   const lock = lockOn(ssm, 2);
   leaseOf(await lock.acquire(A));
@@ -216,19 +247,40 @@ test('status: every claim with holder, taken, renewed and expiry times on the lo
   const status = await lock.status(A);
 
   assert.equal(Date.parse(status.serverTime) >= ssm.serverNowMs - 5, true);
-  assert.equal(status.held, 0, 'A\'s claim is a TTL old too');
+  assert.equal(status.held, 0, "A's claim is a TTL old too");
   assert.deepEqual(status.claims, [
     {
-      slot: 0, generation: 0, parameter: `${PREFIX}/0/0`, state: 'expired', holder: A, takenAt,
-      renewedAt: new Date(renewedMs).toISOString(), expiresAt: new Date(renewedMs + TTL).toISOString(), ttlSeconds: 60,
+      slot: 0,
+      generation: 0,
+      parameter: `${PREFIX}/0/0`,
+      state: 'expired',
+      holder: A,
+      takenAt,
+      renewedAt: new Date(renewedMs).toISOString(),
+      expiresAt: new Date(renewedMs + TTL).toISOString(),
+      ttlSeconds: 60,
     },
     {
-      slot: 1, generation: 3, parameter: `${PREFIX}/1/3`, state: 'expired', holder: B, takenAt: new Date(expiredMs).toISOString(),
-      renewedAt: new Date(expiredMs).toISOString(), expiresAt: new Date(expiredMs + TTL).toISOString(), ttlSeconds: 60,
+      slot: 1,
+      generation: 3,
+      parameter: `${PREFIX}/1/3`,
+      state: 'expired',
+      holder: B,
+      takenAt: new Date(expiredMs).toISOString(),
+      renewedAt: new Date(expiredMs).toISOString(),
+      expiresAt: new Date(expiredMs + TTL).toISOString(),
+      ttlSeconds: 60,
     },
     {
-      slot: 1, generation: 2, parameter: `${PREFIX}/1/2`, state: 'superseded', holder: C, takenAt: new Date(expiredMs + TTL).toISOString(),
-      renewedAt: new Date(expiredMs + TTL).toISOString(), expiresAt: new Date(expiredMs + 2 * TTL).toISOString(), ttlSeconds: 60,
+      slot: 1,
+      generation: 2,
+      parameter: `${PREFIX}/1/2`,
+      state: 'superseded',
+      holder: C,
+      takenAt: new Date(expiredMs + TTL).toISOString(),
+      renewedAt: new Date(expiredMs + TTL).toISOString(),
+      expiresAt: new Date(expiredMs + 2 * TTL).toISOString(),
+      ttlSeconds: 60,
     },
   ]);
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { createFleetLock, type FleetLock } from '../../../src/aws/fleet-lock.ts';
+import { createFleetLock } from '../../../src/aws/fleet-lock.ts';
 import { rebootWanted } from '../../../src/concerns/updates/apply.ts';
 import { createUpdatesJob } from '../../../src/concerns/updates/job.ts';
 import { SEQUENCE_RECORD_FILE, SequenceRecordError } from '../../../src/concerns/updates/reboot/record.ts';
@@ -38,7 +38,10 @@ class Ecs {
   readonly calls: EcsCall[] = [];
   readonly client = scriptedEcsClient((call) => {
     if (call.operation === 'UpdateContainerInstancesState') this.onStatus((this.status = call.input.status as string));
-    return { status: 200, body: { containerInstances: [{ containerInstanceArn: ARN, status: this.status, runningTasksCount: this.running(), pendingTasksCount: 0, agentConnected: this.agentConnected() }], failures: [], taskArns: [], tasks: [] } };
+    const [status, runningTasksCount, agentConnected] = [this.status, this.running(), this.agentConnected()];
+    const instance = { containerInstanceArn: ARN, status, runningTasksCount, pendingTasksCount: 0, agentConnected };
+    const containerInstances = [instance];
+    return { status: 200, body: { containerInstances, failures: [], taskArns: [], tasks: [] } };
   }, this.calls);
 }
 
@@ -46,7 +49,7 @@ const LOCK_PATH = '/ecs-host-agent/reboot-lock';
 const CLAIM = `${LOCK_PATH}/prod/0/0`;
 
 /** The real fleet lock on an in-memory SSM whose clock runs with the FakeHost's. */
-function fleetLock(host: FakeHost, ssm: FakeSsm, ttlMs = config().REBOOT_LOCK_TTL, logger: Logger = silentLogger): FleetLock {
+function fleetLock(host: FakeHost, ssm: FakeSsm, ttlMs = config().REBOOT_LOCK_TTL, logger: Logger = silentLogger) {
   const timing = { monotonicMs: () => host.now().getTime(), sleep: (ms: number) => host.sleep(ms), random: () => 0.5 };
   return createFleetLock(ssm.client, { path: LOCK_PATH, cluster: 'prod', slots: 1, ttlMs }, timing, logger);
 }
@@ -126,16 +129,20 @@ test('a record that is not the agent\'s is refused, naming the file', async () =
   await assert.rejects(resumeRebootSequence(deps()), (error: unknown) => error instanceof SequenceRecordError && /reboot-sequence\.json has phase "sleeping"/.test(error.message));
 });
 
-test('REBOOT_LOCK_TTL must cover drain, reboot and the agent\'s return, where the agent reboots (exit 78 naming each)', () => {
-  const refused = (values: Record<string, string>, message: RegExp) =>
-    assert.throws(() => config(values), (error: unknown) => error instanceof ConfigError && error.exitCode === 78 && message.test(error.message));
+test('REBOOT_LOCK_TTL must cover drain, reboot and the agent\'s return where it reboots (78, naming each)', () => {
+  const refused = (values: Record<string, string>, message: string) =>
+    assert.throws(
+      () => config(values),
+      (error: unknown) => error instanceof ConfigError && error.exitCode === 78 && error.message.startsWith(message),
+    );
   refused(
     { REBOOT_LOCK_TTL: '45m' },
-    /^environment: REBOOT_LOCK_TTL=45m must be longer than DRAIN_TIMEOUT=30m \(default\) \+ REBOOT_TIMEOUT=10m \(default\) \+ REGISTRATION_TIMEOUT=5m \(default\) = 45m: /,
+    'environment: REBOOT_LOCK_TTL=45m must be longer than DRAIN_TIMEOUT=30m (default) + ' +
+      'REBOOT_TIMEOUT=10m (default) + REGISTRATION_TIMEOUT=5m (default) = 45m: ',
   );
-  refused({ DRAIN_TIMEOUT: '2h' }, /REBOOT_LOCK_TTL=2h must be longer than DRAIN_TIMEOUT=2h \(environment\) \+ REBOOT_TIMEOUT=10m/);
+  refused({ DRAIN_TIMEOUT: '2h' }, 'default: REBOOT_LOCK_TTL=2h must be longer than DRAIN_TIMEOUT=2h (environment) + ');
   assert.equal(config({ REBOOT_LOCK_TTL: '46m' }).REBOOT_LOCK_TTL, 46 * 60_000);
-  assert.equal(config({ DRAIN_TIMEOUT: '2h', REBOOT_POLICY: 'never' }).DRAIN_TIMEOUT, 7_200_000, 'no reboots, no check');
+  assert.equal(config({ DRAIN_TIMEOUT: '2h', REBOOT_POLICY: 'never' }).DRAIN_TIMEOUT, 7_200_000, 'no reboot, no check');
   assert.throws(() => config({ REBOOT_LOCK_PATH: '/aws/mine' }), /REBOOT_LOCK_PATH="\/aws\/mine" is not an SSM parameter path/);
 });
 
@@ -201,12 +208,17 @@ const OTHER = 'i-0ffffffffffffffff';
 /** Drain, reboot and the agent's return fit in 45m with the defaults. */
 const TTL_50M = { REBOOT_LOCK_TTL: '50m' };
 
+/** Another host's claim of the next generation: as when an operator forced the slot, or this host lapsed. */
+function takeOver(ssm: FakeSsm): void {
+  ssm.put(`${LOCK_PATH}/prod/0/1`, JSON.stringify({ instanceId: OTHER, ttlSeconds: 3000 }));
+}
+
 function drainingFor(host: FakeHost, ms: number): () => number {
   const until = host.now().getTime() + ms;
   return () => (host.now().getTime() < until ? 1 : 0);
 }
 
-test('a holder renews its slot while it drains and before it reboots; a contender is kept out; released at the end', async () => {
+test('a holder renews its slot while it drains and just before it reboots; a contender is kept out', async () => {
   const { host, ecs, ssm, holder, deps } = world();
   ecs.running = drainingFor(host, 25 * MINUTE);
   const contender = fleetLock(host, ssm);
@@ -220,7 +232,7 @@ test('a holder renews its slot while it drains and before it reboots; a contende
   };
 
   assert.equal((await runRebootSequence(deps(TTL_50M, reboot), 'test')).outcome, 'rebooting');
-  assert.deepEqual(atReboot, { sinceRenewalMs: 1, version: 3 }, 'renewed a third of the TTL into the drain, and just before the reboot');
+  assert.deepEqual(atReboot, { sinceRenewalMs: 1, version: 3 }, 'renewed a third of the TTL in, and just before');
   assert.equal((await contender.acquire(OTHER)).acquired, false);
   const back = host.now().getTime() + 4 * MINUTE;
   ecs.agentConnected = () => host.now().getTime() >= back;
@@ -235,9 +247,8 @@ test('a slot another host took while this one drained: no reboot, ACTIVE again, 
   const { host, ecs, ssm, deps } = world();
   const tasks = drainingFor(host, 20 * MINUTE);
   ecs.running = () => {
-    if (host.now().getTime() > Date.parse('2026-11-22T12:05:00Z') && !ssm.parameters.has(`${LOCK_PATH}/prod/0/1`)) {
-      ssm.put(`${LOCK_PATH}/prod/0/1`, JSON.stringify({ instanceId: OTHER, ttlSeconds: 3000 }));
-    }
+    const taken = ssm.parameters.has(`${LOCK_PATH}/prod/0/1`);
+    if (host.now().getTime() > Date.parse('2026-11-22T12:05:00Z') && !taken) takeOver(ssm);
     return tasks();
   };
 
@@ -256,7 +267,7 @@ function throttleRenewals(ssm: FakeSsm, count: number): void {
   ssm.faults.push({ operation: 'PutParameter', name: /\/0\/0$/, kind: 'throttle', count });
 }
 
-test('a renewal that fails (throttled) is tolerated while the lease lasts: the drain goes on and the host reboots', async () => {
+test('a renewal that fails (throttled) is tolerated while the lease lasts: the host drains and reboots', async () => {
   const { host, ecs, ssm, logger, deps } = world();
   const tasks = drainingFor(host, 20 * MINUTE);
   ecs.running = () => {
@@ -265,7 +276,8 @@ test('a renewal that fails (throttled) is tolerated while the lease lasts: the d
   };
 
   assert.equal((await runRebootSequence(deps(TTL_50M), 'test')).outcome, 'rebooting');
-  assert.equal(logger.lines.some((line) => /^warn: renewing reboot slot \S+ failed; it is held for \d+ s more/.test(line)), true, logger.lines.join('\n'));
+  const warned = logger.lines.some((line) => /^warn: renewing reboot slot \S+ failed; it is held for \d+ s/.test(line));
+  assert.equal(warned, true, logger.lines.join('\n'));
 });
 
 test('the slot is renewed just before the reboot: one another host took by then is not rebooted on', async () => {
@@ -273,7 +285,7 @@ test('the slot is renewed just before the reboot: one another host took by then 
   const tasks = drainingFor(host, 10 * MINUTE);
   ecs.running = () => {
     const left = tasks();
-    if (left === 0 && !ssm.parameters.has(`${LOCK_PATH}/prod/0/1`)) ssm.put(`${LOCK_PATH}/prod/0/1`, JSON.stringify({ instanceId: OTHER, ttlSeconds: 3000 }));
+    if (left === 0 && !ssm.parameters.has(`${LOCK_PATH}/prod/0/1`)) takeOver(ssm);
     return left;
   };
 
@@ -293,10 +305,13 @@ test('the reboot is measured on the lock service\'s clock; one longer than REBOO
   };
   assert.equal((await runRebootSequence(deps(TTL_50M, slowReboot), 'test')).outcome, 'rebooting');
   assert.equal((await resumeRebootSequence(deps(TTL_50M)))?.outcome, 'rebooted');
-  assert.equal(logger.lines.some((line) => line.startsWith('warn: the reboot slot was renewed 720 s after its renewal before the reboot (lock service\'s clock): longer than REBOOT_TIMEOUT=10m')), true, logger.lines.join('\n'));
+  const warning =
+    'warn: the reboot slot was renewed 720 s after its renewal before the reboot (lock service\'s clock): ' +
+    'longer than REBOOT_TIMEOUT=10m';
+  assert.equal(logger.lines.some((line) => line.startsWith(warning)), true, logger.lines.join('\n'));
 });
 
-test('a reboot that outlasts the slot: the instance comes back all the same, and the lost slot is an error', async () => {
+test('a reboot that outlasts the slot: the instance comes back all the same; the lost slot is an error', async () => {
   const { host, ecs, ssm, logger, deps } = world();
   const contender = fleetLock(host, ssm);
   const longReboot = async () => {
@@ -308,6 +323,7 @@ test('a reboot that outlasts the slot: the instance comes back all the same, and
 
   assert.equal((await resumeRebootSequence(deps(TTL_50M)))?.outcome, 'rebooted');
   assert.equal(ecs.status, 'ACTIVE');
-  assert.equal(logger.lines.some((line) => line.startsWith('error: the reboot slot was lost during the reboot: another host may have rebooted alongside')), true);
+  const error = 'error: the reboot slot was lost during the reboot: another host may have rebooted alongside';
+  assert.equal(logger.lines.some((line) => line.startsWith(error)), true);
   assert.equal(ssm.valueOf(`${LOCK_PATH}/prod/0/1`)?.instanceId, OTHER, 'the other host\'s claim is left alone');
 });

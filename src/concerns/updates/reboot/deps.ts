@@ -34,7 +34,12 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
 /** The fleet's reboot slots as this host sees them: the daemon's sequence and `reboot-slot` use the same lock. */
 export function hostFleetLock(host: Host, config: Config, region: string, logger: Logger): FleetLock {
   const ssm = createSsmClient(awsSettings(config, region), LOCK_CLIENT_TUNING);
-  const options = { path: config.REBOOT_LOCK_PATH, cluster: config.ECS_CLUSTER, slots: config.MAX_CONCURRENT_REBOOTS, ttlMs: config.REBOOT_LOCK_TTL };
+  const options = {
+    path: config.REBOOT_LOCK_PATH,
+    cluster: config.ECS_CLUSTER,
+    slots: config.MAX_CONCURRENT_REBOOTS,
+    ttlMs: config.REBOOT_LOCK_TTL,
+  };
   return createFleetLock(ssm, options, lockTiming(host), logger);
 }
 

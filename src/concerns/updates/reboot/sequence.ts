@@ -109,10 +109,13 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     await step(deps, 'slot-acquired');
     if (!taken.acquired) {
       await removeSequenceRecord(host);
-      return { outcome: 'slot-busy', message: `all ${settings.maxConcurrentReboots} reboot slot(s) of cluster "${settings.cluster}" are taken (${holdersText(taken.holders)}); trying again later` };
+      const all = `all ${settings.maxConcurrentReboots} reboot slot(s) of cluster "${settings.cluster}" are taken`;
+      return { outcome: 'slot-busy', message: `${all} (${holdersText(taken.holders)}); trying again later` };
     }
     const { claim } = taken.lease;
-    deps.logger.info(`reboot slot ${claim.slot} taken, renewed while this host works; it expires at ${claim.expiresAt} unrenewed (lock service's clock)`, { parameter: claim.parameter });
+    const expiry = `it expires at ${claim.expiresAt} unrenewed`;
+    const parameter = claim.parameter;
+    deps.logger.info(`reboot slot ${claim.slot} taken; renewed while this host works, ${expiry}`, { parameter });
     const keeper = new SlotKeeper(deps.lock, record.instanceId, taken.lease, deps.logger);
     const before = await describeInstance(deps.ecs, record);
     record = { ...record, phase: 'draining', drainedByAgent: before.status === 'ACTIVE' };
@@ -133,7 +136,9 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     }
     if (!insideWindow(deps)) return await rollBack(deps, record, { outcome: 'window-closed', message: `the window ${windowText(settings)} closed while draining; reboot postponed` });
     // Renewed last thing before the reboot, so the claim outlasts the reboot by as much as it can.
-    if ((await keeper.renew()) === 'lost' || keeper.remainingMs() <= settings.rebootTimeoutMs) return await rollBack(deps, record, slotLost('before the reboot'));
+    if ((await keeper.renew()) === 'lost' || keeper.remainingMs() <= settings.rebootTimeoutMs) {
+      return await rollBack(deps, record, slotLost('before the reboot'));
+    }
     record = { ...record, phase: 'rebooting', slotRenewedAt: keeper.claim?.renewedAt ?? null };
     await writeSequenceRecord(host, record);
     await step(deps, 'reboot-recorded');
@@ -208,7 +213,7 @@ async function undo(deps: SequenceDeps, record: SequenceRecord): Promise<void> {
 }
 
 function holdersText(holders: readonly SlotClaim[]): string {
-  return holders.map((claim) => `slot ${claim.slot}: ${claim.holder ?? 'an unreadable claim'} until ${claim.expiresAt}`).join(', ');
+  return holders.map((claim) => `slot ${claim.slot}: ${claim.holder ?? '?'} until ${claim.expiresAt}`).join(', ');
 }
 
 function slotLost(when: string): SequenceOutcome {
@@ -219,12 +224,17 @@ function slotLost(when: string): SequenceOutcome {
 }
 
 /** Drains, renewing the slot between polls; 'slot-lost' when it could not be kept. */
-async function drainKeepingSlot(deps: SequenceDeps, record: SequenceRecord, keeper: SlotKeeper): Promise<DrainOutcome | 'slot-lost'> {
+async function drainKeepingSlot(
+  deps: SequenceDeps,
+  record: SequenceRecord,
+  keeper: SlotKeeper,
+): Promise<DrainOutcome | 'slot-lost'> {
   const lost = new SlotLostSignal();
   const betweenPolls = async () => {
     if ((await keeper.renewIfDue()) === 'lost') throw lost;
   };
-  const wait = { timeoutMs: deps.settings.drainTimeoutMs, pollIntervalMs: deps.pollIntervalMs ?? DRAIN_POLL_INTERVAL_MS, betweenPolls };
+  const pollIntervalMs = deps.pollIntervalMs ?? DRAIN_POLL_INTERVAL_MS;
+  const wait = { timeoutMs: deps.settings.drainTimeoutMs, pollIntervalMs, betweenPolls };
   try {
     return await waitUntilDrained(deps.ecs, deps.host, record, wait);
   } catch (error) {
@@ -248,13 +258,14 @@ async function renewAfterBoot(deps: SequenceDeps, record: SequenceRecord): Promi
   try {
     lease = await deps.lock.renew(record.instanceId);
   } catch (error) {
-    logger.warn(`the reboot slot could not be renewed after the boot; bringing the instance back first: ${messageOf(error)}`);
+    logger.warn(`the reboot slot could not be renewed after the boot; bringing the instance back: ${messageOf(error)}`);
     return null;
   }
   if (lease === null) {
     logger.error(
-      `the reboot slot was lost during the reboot: another host may have rebooted alongside this one; raise REBOOT_TIMEOUT ` +
-        `(${formatDuration(settings.rebootTimeoutMs)}) and REBOOT_LOCK_TTL (${formatDuration(settings.lockTtlMs)}) to cover the reboot`,
+      'the reboot slot was lost during the reboot: another host may have rebooted alongside this one; ' +
+        `raise REBOOT_TIMEOUT (${formatDuration(settings.rebootTimeoutMs)}) ` +
+        `and REBOOT_LOCK_TTL (${formatDuration(settings.lockTtlMs)}) to cover the reboot`,
     );
     return null;
   }
@@ -264,12 +275,14 @@ async function renewAfterBoot(deps: SequenceDeps, record: SequenceRecord): Promi
 
 /** From the renewal before the reboot to the one after it, both stamped by the lock service. */
 function reportDowntime(deps: SequenceDeps, downMs: number): void {
-  const text = `the reboot slot was renewed ${Math.round(downMs / 1000)} s after its renewal before the reboot (lock service's clock)`;
-  if (downMs > deps.settings.rebootTimeoutMs) deps.logger.warn(`${text}: longer than REBOOT_TIMEOUT=${formatDuration(deps.settings.rebootTimeoutMs)}; raise it (and REBOOT_LOCK_TTL)`);
-  else deps.logger.info(text);
+  const seconds = Math.round(downMs / 1000);
+  const text = `the reboot slot was renewed ${seconds} s after its renewal before the reboot (lock service's clock)`;
+  const limit = deps.settings.rebootTimeoutMs;
+  if (downMs <= limit) deps.logger.info(text);
+  else deps.logger.warn(`${text}: longer than REBOOT_TIMEOUT=${formatDuration(limit)}; raise it and REBOOT_LOCK_TTL`);
 }
 
-/** The agent answers for this instance and ECS sees it connected: tasks may be placed again. The slot is kept meanwhile. */
+/** The agent answers for this instance and ECS sees it connected: tasks may be placed again. The slot is kept. */
 async function waitForAgent(deps: SequenceDeps, record: SequenceRecord, keeper: SlotKeeper | null): Promise<void> {
   const { host, settings } = deps;
   const deadline = host.now().getTime() + settings.agentReconnectTimeoutMs;

@@ -51,15 +51,21 @@ export class SlotKeeper {
     try {
       this.#lease = await this.#lock.renew(this.#holder);
       this.#nextTryAtLeftMs = Infinity;
-      if (this.#lease === null) this.#logger.error(`reboot slot ${lease.claim.parameter} was lost: it lapsed, or another host took it`);
+      if (this.#lease === null)
+        this.#logger.error(`reboot slot ${lease.claim.parameter} was lost: it lapsed, or another host took it`);
     } catch (error) {
       const leftMs = this.#lock.remainingMs(lease);
       this.#nextTryAtLeftMs = leftMs - lease.ttlMs / 12;
       if (leftMs > 0) {
-        this.#logger.warn(`renewing reboot slot ${lease.claim.parameter} failed; it is held for ${Math.round(leftMs / 1000)} s more, trying again in ${Math.round(lease.ttlMs / 12000)} s: ${messageOf(error)}`);
+        this.#logger.warn(
+          `renewing reboot slot ${lease.claim.parameter} failed; it is held for ${Math.round(leftMs / 1000)} s more, ` +
+            `trying again in ${Math.round(lease.ttlMs / 12000)} s: ${messageOf(error)}`,
+        );
         return 'held';
       }
-      this.#logger.error(`reboot slot ${lease.claim.parameter} ran out while it could not be renewed: ${messageOf(error)}`);
+      this.#logger.error(
+        `reboot slot ${lease.claim.parameter} ran out while it could not be renewed: ${messageOf(error)}`,
+      );
       this.#lease = null;
     }
     return this.#lease ? 'held' : 'lost';

@@ -128,11 +128,12 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
       JSON.stringify({ readBy: holder, nonce: timing.random().toString(36).slice(2) }),
     );
     const reading = readParameters(await store.list(prefix), prefix, options.ttlMs, logger);
-    if (reading.clockMs === null)
+    if (reading.clockMs === null) {
       throw new FleetLockError(
         `${prefix}/${CLOCK_NAME}, written just now, is not listed: ` +
           "the lock service's time is unknown, nothing was decided",
       );
+    }
     return { claims: reading.claims, serverNowMs: reading.clockMs };
   };
 
@@ -179,8 +180,9 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
     const mine = claims.find((stored) => stored.parameter === name);
     if (!mine || holderOf(mine) !== holder) return null;
     // A create retried after a lost reply finds the name taken: the value says whether it is this host's own claim.
-    if (!created)
+    if (!created) {
       logger?.info(`reboot slot ${name}: the reply to its creation was lost; the claim found there is ${holder}'s own`);
+    }
     if (
       stateOf(mine, topClaims(claims), mine.modifiedMs) !== 'held' ||
       heldClaims(claims, mine.modifiedMs).length > options.slots
@@ -188,8 +190,9 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
       await giveBack(mine, claims, holder);
       return null;
     }
-    for (const lower of claims.filter((stored) => stored.slot === slot && stored.generation < generation))
+    for (const lower of claims.filter((stored) => stored.slot === slot && stored.generation < generation)) {
       await store.remove(lower.parameter);
+    }
     return leaseOf(mine, claims, sentAt, ttlMs);
   };
 
@@ -217,8 +220,9 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
   return {
     async acquire(holder, ttlMs = options.ttlMs) {
       checkHolder(holder);
-      if (!Number.isInteger(ttlMs) || ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS)
+      if (!Number.isInteger(ttlMs) || ttlMs < MIN_TTL_MS || ttlMs > MAX_TTL_MS) {
         throw new FleetLockError(`a reboot slot TTL of ${ttlMs} ms is outside 1m to 24h`);
+      }
       let reading = await readWithClock(holder);
       const own = heldClaims(reading.claims, reading.serverNowMs).filter((claim) => holderOf(claim) === holder);
       if (own[0]) {
@@ -262,6 +266,7 @@ function createLockOn(store: LockStore, options: FleetLockOptions, timing: LockT
 }
 
 function checkHolder(holder: string): void {
-  if (!HOLDER.test(holder))
+  if (!HOLDER.test(holder)) {
     throw new FleetLockError(`reboot slot holder ${JSON.stringify(holder)} is not an instance id`);
+  }
 }

@@ -22,10 +22,11 @@ export const rebootSlot: CommandImplementation = {
     const subcommand = parseOperands(operands, flags);
     const ttlMs = typeof flags.ttl === 'string' ? parseTtl(flags.ttl) : context.config.REBOOT_LOCK_TTL;
     const { config, host, logger } = context;
-    if (host.root !== '/')
+    if (host.root !== '/') {
       throw new UsageError(
         'reboot-slot acts for this running host, by its EC2 instance id; an image root (--root) has none',
       );
+    }
     const instanceId = await readInstanceId(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT));
     const lock = hostFleetLock(host, config, await hostRegion(host, config), logger);
     const scope = { cluster: config.ECS_CLUSTER, slots: config.MAX_CONCURRENT_REBOOTS, instanceId };
@@ -44,11 +45,13 @@ interface Scope {
 
 function parseOperands(operands: readonly string[], flags: FlagValues): Subcommand {
   const [subcommand, ...extra] = operands;
-  if (!SUBCOMMANDS.includes(subcommand as Subcommand))
+  if (!SUBCOMMANDS.includes(subcommand as Subcommand)) {
     throw new UsageError(`reboot-slot: expected ${SUBCOMMANDS.join(', ')}, got ${JSON.stringify(subcommand ?? '')}`);
+  }
   if (extra.length > 0) throw new UsageError(`reboot-slot ${subcommand}: unexpected ${JSON.stringify(extra[0])}`);
-  if (flags.ttl !== undefined && subcommand !== 'acquire')
+  if (flags.ttl !== undefined && subcommand !== 'acquire') {
     throw new UsageError(`reboot-slot ${subcommand}: --ttl belongs to acquire`);
+  }
   return subcommand as Subcommand;
 }
 
@@ -56,8 +59,9 @@ function parseTtl(raw: string): number {
   try {
     return duration(MIN_TTL_MS, MAX_TTL_MS)(raw);
   } catch (error) {
-    if (error instanceof InvalidValue)
+    if (error instanceof InvalidValue) {
       throw new ConfigError(`--ttl ${JSON.stringify(raw)} ${error.message}; allowed: ${error.allowed}`);
+    }
     throw error;
   }
 }

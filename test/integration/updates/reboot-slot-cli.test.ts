@@ -50,8 +50,9 @@ async function fleet(
   const cluster = `slots-${++clusters}`;
   const proxy = await startSsmProxy(t, moto.endpoint);
   const hosts = [];
-  for (let i = 0; i < count; i++)
+  for (let i = 0; i < count; i++) {
     hosts.push(await startHost(t, { ssmEndpoint: proxy.url, cluster, slots, env }, skews[i] ?? 0));
+  }
   return { hosts, proxy, cluster };
 }
 
@@ -154,10 +155,7 @@ test("acquire, status, release and their JSON; times are the lock service's, als
   const text = ok(await runSlotCli(c, ['status'])).stdout.split('\n');
   assert.match(text[0] ?? '', /^reboot slots of cluster "slots-\d+": 1 of 2 held \(lock service's time \S+\)$/);
   assert.match(text[1] ?? '', /^ {2}slot 0 generation 0: released \S+$/);
-  assert.match(
-    text[2] ?? '',
-    new RegExp(`^  slot 1 generation 0: held, ${b.instanceId}$`),
-  );
+  assert.match(text[2] ?? '', new RegExp(`^  slot 1 generation 0: held, ${b.instanceId}$`));
 
   const next = jsonOf<{ slot: Claim }>(ok(await runSlotCli(c, ['acquire', '--json'])));
   assert.equal(
@@ -167,7 +165,9 @@ test("acquire, status, release and their JSON; times are the lock service's, als
   );
   assert.match(
     ok(await runSlotCli(c, ['status'])).stdout,
-    new RegExp(`slot 0 generation 1: held, ${c.instanceId} \\(this host\\)\n {4}taken \\S+, renewed \\S+, expires \\S+\n`),
+    new RegExp(
+      `slot 0 generation 1: held, ${c.instanceId} \\(this host\\)\n {4}taken \\S+, renewed \\S+, expires \\S+\n`,
+    ),
   );
 });
 

@@ -185,11 +185,12 @@ test(
     );
 
     assert.equal(renewals.length >= 4, true);
-    for (const renewal of renewals)
+    for (const renewal of renewals) {
       assert.deepEqual(
         [renewal.renewed, renewal.slot.parameter, renewal.slot.takenAt],
         [true, renewerHold.claim.parameter, renewerHold.claim.takenAt],
       );
+    }
     const lastRenewal = renewals.at(-1) as Acquired;
     assert.equal(
       Date.parse(lastRenewal.slot.renewedAt) - renewerHold.from > TTL_MS,

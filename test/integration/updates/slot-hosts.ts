@@ -122,8 +122,9 @@ export function requireFaketime(): void {
     );
   }
   const skew = shown - Date.now();
-  if (skew < 140_000 || skew > 160_000)
+  if (skew < 140_000 || skew > 160_000) {
     throw new Error(`faketime -f +150s gave Node a clock ${skew} ms ahead, not 150 s`);
+  }
 }
 
 /** The JSON a command printed, or a failure that shows what it printed instead. */

@@ -97,8 +97,9 @@ export class FakeSsm {
     if (fault && typeof fault.kind === 'object') fault.kind.before(this);
     if (fault?.kind === 'throttle') return reply(400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
     if (fault?.kind === 'server-error') return reply(500, { __type: 'InternalServerError', message: 'internal error' });
-    if (fault?.kind === 'access-denied')
+    if (fault?.kind === 'access-denied') {
       return reply(400, { __type: 'AccessDeniedException', message: `not authorized to perform ssm:${operation}` });
+    }
     const answer = this.#apply(operation, input);
     if (fault?.kind === 'lose-reply') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     return answer;
@@ -108,8 +109,9 @@ export class FakeSsm {
     if (operation === 'PutParameter') return this.#putParameter(input);
     if (operation === 'GetParametersByPath') return this.#getByPath(input);
     if (operation === 'DeleteParameter') {
-      if (!this.parameters.delete(String(input.Name)))
+      if (!this.parameters.delete(String(input.Name))) {
         return reply(400, { __type: 'ParameterNotFound', message: 'not found' });
+      }
       return reply(200, {});
     }
     return reply(400, { __type: 'InvalidAction', message: operation });
@@ -117,8 +119,9 @@ export class FakeSsm {
 
   #putParameter(input: Record<string, unknown>) {
     const name = String(input.Name);
-    if (this.parameters.has(name) && input.Overwrite !== true)
+    if (this.parameters.has(name) && input.Overwrite !== true) {
       return reply(400, { __type: 'ParameterAlreadyExists', message: 'exists' });
+    }
     this.put(name, String(input.Value));
     return reply(200, { Version: this.parameters.get(name)?.version, Tier: 'Standard' });
   }

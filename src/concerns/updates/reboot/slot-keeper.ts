@@ -51,8 +51,9 @@ export class SlotKeeper {
     try {
       this.#lease = await this.#lock.renew(this.#holder);
       this.#nextTryAtLeftMs = Infinity;
-      if (this.#lease === null)
+      if (this.#lease === null) {
         this.#logger.error(`reboot slot ${lease.claim.parameter} was lost: it lapsed, or another host took it`);
+      }
     } catch (error) {
       const leftMs = this.#lock.remainingMs(lease);
       this.#nextTryAtLeftMs = leftMs - lease.ttlMs / 12;

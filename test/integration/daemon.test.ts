@@ -8,6 +8,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -72,6 +74,88 @@ test('run: ready and watchdog over NOTIFY_SOCKET, one instance, SIGHUP keeps a g
   assert.equal(existsSync(LOCK_FILE), false, 'the lock is released');
   assert.equal(JSON.parse(readFileSync(STATUS_FILE, 'utf8')).state, 'stopped');
   assert.equal((await runCli(['status'])).status, 1, 'status says the daemon is not running');
+});
+
+/** What systemd's EnvironmentFile= exports from a strict agent.env: every KEY=value line, as is. */
+function exportedBySystemd(file: string): Record<string, string> {
+  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => /^[A-Z_][A-Z0-9_]*=/.test(line));
+  return Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+/** A loopback IMDS: tokens always; spot/instance-action as `answer` says (500: failing, 404: nothing announced). */
+async function startImds(t: TestContext): Promise<{ url: string; answer: number }> {
+  const imds = { url: '', answer: 500 };
+  const server = createServer((request, response) => {
+    if (request.method === 'PUT' && request.url === '/latest/api/token') return void response.end('token');
+    response.writeHead(request.url === '/latest/meta-data/spot/instance-action' ? imds.answer : 404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  imds.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return imds;
+}
+
+test('run under EnvironmentFile=: agent.env lines named, the spot watch honest about IMDS, reload reads the file, status on a bad config', async (t) => {
+  requireRoot();
+  const previousStatus = existsSync(STATUS_FILE) ? readFileSync(STATUS_FILE) : null;
+  t.after(() => (previousStatus ? writeFileSync(STATUS_FILE, previousStatus) : rmSync(STATUS_FILE, { force: true })));
+  const dir = scratchDir(t);
+  const imds = await startImds(t);
+  const config = `${dir}/agent.env`;
+  const settings = [
+    'CONVERGE_INTERVAL=off',
+    'UPDATES_CHECK_INTERVAL=off',
+    `AWS_EC2_METADATA_SERVICE_ENDPOINT=${imds.url}`,
+    `METRICS_SINK_FILE=${dir}/metrics.ndjson`,
+    `SPOOL_DIR=${dir}/spool`,
+  ];
+  const bad = `${dir}/bad.env`;
+  writeFileSync(bad, [...settings, 'METRICS_INTERVAL=5s', ''].join('\n'));
+  const refused = await runCli(['run', '--config', bad], exportedBySystemd(bad));
+  assert.equal(refused.status, 78);
+  assert.match(refused.stderr, new RegExp(`${bad}:6: METRICS_INTERVAL="5s" `), 'the line, not "environment"');
+
+  writeFileSync(config, ['ECS_CLUSTER=first', ...settings, ''].join('\n'));
+  const notify = await startNotifySocket(`${dir}/notify.sock`);
+  t.after(() => notify.close());
+  const env = { PATH: process.env.PATH ?? '', NOTIFY_SOCKET: notify.path, ...exportedBySystemd(config) };
+  const daemon: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', config], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  daemon.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  t.after(() => daemon.exitCode === null && daemon.kill('SIGKILL'));
+  await notify.waitFor(/READY=1/).catch((error: Error) => {
+    throw new Error(`${error.message}; the daemon said: ${stderr || '(nothing)'}`);
+  });
+  const spot = () => (existsSync(STATUS_FILE) ? JSON.parse(readFileSync(STATUS_FILE, 'utf8')).tasks['spot-interruption'] : undefined);
+  const lines = (pattern: RegExp) => stderr.split('\n').filter((line) => pattern.test(line));
+
+  await waitUntil(() => spot()?.consecutiveFailures >= 3, 60_000);
+  const failing = await runCli(['status']);
+  assert.equal(failing.status, 1);
+  assert.match(failing.stdout, /^spot-interruption: failed at .*: cannot tell whether a spot interruption is announced: IMDS GET \/latest\/meta-data\/spot\/instance-action answered HTTP 500; next /m);
+  assert.equal(lines(/^[a-z]+: spot-interruption/).length, 1, `one line for three failures:\n${stderr}`);
+  assert.match(lines(/^[a-z]+: spot-interruption/)[0] ?? '', /^error: spot-interruption failed \(attempt 1\): cannot tell .* HTTP 500; next attempt in \d s/);
+
+  imds.answer = 404;
+  await waitUntil(() => spot()?.result === 'ok');
+  const firstOk = spot()?.startedAt;
+  await waitUntil(() => spot()?.startedAt !== firstOk, 30_000);
+  const quiet = lines(/spot-interruption: no spot interruption announced/);
+  assert.equal(quiet.length, 1, `the recovery is news, the steady state after it is not:\n${stderr}`);
+  assert.match(quiet[0] ?? '', /^info: spot-interruption: no spot interruption announced \(recovered; failing since \S+\)/);
+
+  writeFileSync(config, ['ECS_CLUSTER=second', ...settings, ''].join('\n'));
+  daemon.kill('SIGHUP');
+  await waitUntil(() => /configuration reloaded \(SIGHUP\): ECS_CLUSTER changed; /.test(stderr));
+
+  const shown = await runCli(['status', '--config', bad]);
+  assert.equal(shown.status, 78);
+  assert.match(shown.stdout, new RegExp(`^running as pid ${daemon.pid} since `, 'm'));
+  assert.match(shown.stdout, new RegExp(`^configuration error: ${bad}:6: METRICS_INTERVAL="5s" `, 'm'));
+
+  daemon.kill('SIGTERM');
+  const [code] = await once(daemon, 'exit');
+  assert.equal(code, 0, stderr);
 });
 
 async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {

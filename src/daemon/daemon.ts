@@ -57,8 +57,11 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
   };
   const tasks = daemonTasks(current, first, deps.jobs);
   const watchdog = startWatchdog(notifier, logger);
-  const onStop = () =>
-    void announceStop(deps, board.current().current ?? {}, stoppable.running()).then(() => board.setState('stopping'));
+  // The state first: status writes go out in the order they are made, so 'stopped' can only come after it.
+  const onStop = () => {
+    void board.setState('stopping');
+    void announceStop(deps, board.current().current ?? {}, stoppable.running());
+  };
   signal.addEventListener('abort', onStop, { once: true });
   try {
     await board.setState('running');

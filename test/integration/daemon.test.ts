@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 
 import { type Bundle, bundleAgent } from '../../packaging/build/bundle.ts';
@@ -42,21 +42,7 @@ test('run: ready and watchdog over NOTIFY_SOCKET, one instance, SIGHUP keeps a g
   const config = `${dir}/agent.env`;
   const settings = `UPDATES_CHECK_INTERVAL=off\nSPOT_INTERRUPTION_DRAIN=no\nMETRICS_SINK_FILE=${dir}/metrics.ndjson\nSPOOL_DIR=${dir}/spool\n`;
   writeFileSync(config, `CONVERGE_INTERVAL=off\n${settings}`);
-  const notify = await startNotifySocket(`${dir}/notify.sock`);
-  t.after(() => notify.close());
-
-  const env = { PATH: process.env.PATH ?? '', NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: '400000' };
-  const daemon: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', config], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  daemon.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  t.after(() => daemon.exitCode === null && daemon.kill('SIGKILL'));
-
-  await notify.waitFor(/READY=1/).catch((error: Error) => {
-    throw new Error(`${error.message}; the daemon said: ${stderr || '(nothing)'}`);
-  });
+  const { daemon, notify, stderr } = await startDaemon(t, config, { WATCHDOG_USEC: '400000' });
   await notify.waitFor(/WATCHDOG=1/);
   assert.match(readFileSync(LOCK_FILE, 'utf8'), new RegExp(`^${daemon.pid} \\d+\n$`));
 
@@ -77,13 +63,13 @@ test('run: ready and watchdog over NOTIFY_SOCKET, one instance, SIGHUP keeps a g
   writeFileSync(config, `CONVERGE_INTERVAL=often\n${settings}`);
   daemon.kill('SIGHUP');
   await waitUntil(() =>
-    /configuration not reloaded, keeping the running one: .*CONVERGE_INTERVAL="often"/.test(stderr),
+    /configuration not reloaded, keeping the running one: .*CONVERGE_INTERVAL="often"/.test(stderr()),
   );
   assert.equal(daemon.exitCode, null, 'a bad config on reload does not stop the daemon');
 
   daemon.kill('SIGTERM');
   const [code] = await once(daemon, 'exit');
-  assert.equal(code, 0, stderr);
+  assert.equal(code, 0, stderr());
   await notify.waitFor(/STOPPING=1/);
   assert.equal(existsSync(LOCK_FILE), false, 'the lock is released');
   assert.equal(JSON.parse(readFileSync(STATUS_FILE, 'utf8')).state, 'stopped');
@@ -132,22 +118,10 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
   assert.match(refused.stderr, new RegExp(`${bad}:6: METRICS_INTERVAL="5s" `), 'the line, not "environment"');
 
   writeFileSync(config, ['ECS_CLUSTER=first', ...settings, ''].join('\n'));
-  const notify = await startNotifySocket(`${dir}/notify.sock`);
-  t.after(() => notify.close());
-  const env = { PATH: process.env.PATH ?? '', NOTIFY_SOCKET: notify.path, ...exportedBySystemd(config) };
-  const daemon: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', config], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  daemon.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  t.after(() => daemon.exitCode === null && daemon.kill('SIGKILL'));
-  await notify.waitFor(/READY=1/).catch((error: Error) => {
-    throw new Error(`${error.message}; the daemon said: ${stderr || '(nothing)'}`);
-  });
+  const { daemon, stderr } = await startDaemon(t, config, exportedBySystemd(config));
   const spot = () =>
     existsSync(STATUS_FILE) ? JSON.parse(readFileSync(STATUS_FILE, 'utf8')).tasks['spot-interruption'] : undefined;
-  const lines = (pattern: RegExp) => stderr.split('\n').filter((line) => pattern.test(line));
+  const lines = (pattern: RegExp) => stderr().split('\n').filter((line) => pattern.test(line));
 
   await waitUntil(() => spot()?.consecutiveFailures >= 3, 60_000);
   const failing = await runCli(['status']);
@@ -156,7 +130,7 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
     failing.stdout,
     /^spot-interruption: failed at .*: cannot tell whether a spot interruption is announced: IMDS .* HTTP 500; /m,
   );
-  assert.equal(lines(/^[a-z]+: spot-interruption/).length, 1, `one line for three failures:\n${stderr}`);
+  assert.equal(lines(/^[a-z]+: spot-interruption/).length, 1, `one line for three failures:\n${stderr()}`);
   assert.match(
     lines(/^[a-z]+: spot-interruption/)[0] ?? '',
     /^error: spot-interruption failed \(attempt 1\): cannot tell .* HTTP 500; next attempt in \d s/,
@@ -167,7 +141,7 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
   const firstOk = spot()?.startedAt;
   await waitUntil(() => spot()?.startedAt !== firstOk, 30_000);
   const quiet = lines(/spot-interruption: no spot interruption announced/);
-  assert.equal(quiet.length, 1, `the recovery is news, the steady state after it is not:\n${stderr}`);
+  assert.equal(quiet.length, 1, `the recovery is news, the steady state after it is not:\n${stderr()}`);
   assert.match(
     quiet[0] ?? '',
     /^info: spot-interruption: no spot interruption announced \(recovered; failing since \S+\)/,
@@ -175,7 +149,7 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
 
   writeFileSync(config, ['ECS_CLUSTER=second', ...settings, ''].join('\n'));
   daemon.kill('SIGHUP');
-  await waitUntil(() => /configuration reloaded \(SIGHUP\): ECS_CLUSTER changed; /.test(stderr));
+  await waitUntil(() => /configuration reloaded \(SIGHUP\): ECS_CLUSTER changed; /.test(stderr()));
 
   const shown = await runCli(['status', '--config', bad]);
   assert.equal(shown.status, 78);
@@ -184,8 +158,26 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
 
   daemon.kill('SIGTERM');
   const [code] = await once(daemon, 'exit');
-  assert.equal(code, 0, stderr);
+  assert.equal(code, 0, stderr());
 });
+
+/** `run` as a child process with a notification socket; resolves once it said READY=1. */
+async function startDaemon(t: TestContext, config: string, extraEnv: Record<string, string>) {
+  const notify = await startNotifySocket(`${dirname(config)}/notify.sock`);
+  t.after(() => notify.close());
+  const env = { PATH: process.env.PATH ?? '', NOTIFY_SOCKET: notify.path, ...extraEnv };
+  const daemon: ChildProcess = spawn(process.execPath, [CLI, 'run', '--config', config], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  daemon.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  t.after(() => daemon.exitCode === null && daemon.kill('SIGKILL'));
+  await notify.waitFor(/READY=1/).catch((error: Error) => {
+    throw new Error(`${error.message}; the daemon said: ${stderr || '(nothing)'}`);
+  });
+  return { daemon, notify, stderr: () => stderr };
+}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -54,15 +54,18 @@ async function contextFor(host: FakeHost): Promise<JobContext> {
   return { ...context, signal: new AbortController().signal };
 }
 
+/** A new watch on a Debian host whose IMDS the test scripts. */
+async function watch() {
+  const host = fakeHostFor('debian-12');
+  return { host, script: imds(host), job: createSpotInterruptionJob(), context: await contextFor(host) };
+}
+
 const refused = (): HttpResponse => {
   throw new Error('connect ECONNREFUSED 127.0.0.1:1338');
 };
 
 test('only a 404 means nothing is announced: refused, 401 and 5xx are failures that say what IMDS did', async () => {
-  const host = fakeHostFor('debian-12');
-  const script = imds(host);
-  const job = createSpotInterruptionJob();
-  const context = await contextFor(host);
+  const { script, job, context } = await watch();
   assert.equal((await job.run(context)).summary, 'no spot interruption announced');
   const cases: Array<[() => void, RegExp]> = [
     [
@@ -82,10 +85,7 @@ test('only a 404 means nothing is announced: refused, 401 and 5xx are failures t
 });
 
 test('one IMDS token for the watch: renewed before it expires, and once more when IMDS rejects it', async () => {
-  const host = fakeHostFor('debian-12');
-  const script = imds(host);
-  const job = createSpotInterruptionJob();
-  const context = await contextFor(host);
+  const { host, script, job, context } = await watch();
   const seen: string[] = [];
   script.action = (request) => (seen.push(request.headers?.['X-aws-ec2-metadata-token'] ?? ''), textResponse(404, ''));
   for (let run = 0; run < 50; run++) {
@@ -112,10 +112,7 @@ test('one IMDS token for the watch: renewed before it expires, and once more whe
 });
 
 test('the log: the steady state once, an outage once (then a reminder every 6 h), the recovery once', async () => {
-  const host = fakeHostFor('debian-12');
-  const script = imds(host);
-  const job = createSpotInterruptionJob();
-  const context = await contextFor(host);
+  const { host, script, job, context } = await watch();
   const lines: string[] = [];
   const record = (level: string) => (message: string) => void lines.push(`${level}: ${message}`);
   const logger: Logger = { error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug') };

@@ -32,6 +32,8 @@ export const SYSTEM_PACKAGES = [
   'systemd-container',
   'faketime',
   'strace',
+  // Receives remote write in the metrics sink tests; the policy-rc.d below keeps its service from starting.
+  'prometheus',
 ];
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';

@@ -6,6 +6,7 @@ import { Delivery, deliveryFailing, describeDelivery } from '../../../src/contro
 import { LIMITS } from '../../../src/control/protocol.ts';
 import { Receiver } from '../../../src/control/receiver.ts';
 import { controlSettings } from '../../../src/control/settings.ts';
+import { controlSink } from '../../../src/control/sinks/control.ts';
 import { Spool } from '../../../src/control/spool.ts';
 import { SPOOL_MIN_BYTES } from '../../../src/core/config/keys.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
@@ -38,27 +39,30 @@ function setup(spoolBytes = 2 ** 30, env: Record<string, string> = {}) {
   const client = new ControlClient(host, settings!);
   const spool = new Spool(host, { dir: '/spool', maxBytes: spoolBytes, maxAgeMs: 86_400_000 }, recordingLogger());
   const logger = recordingLogger();
-  const delivery = new Delivery(host, {
-    client,
+  const sink = controlSink(host, { client, hostId: 'host-1', status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }) });
+  const delivery = new Delivery({
+    sink,
     spool,
     logger,
-    hostId: 'host-1',
-    status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }),
     backoff: { baseMs: 1000, maxMs: 8000, probeMs: 2000 },
     random: () => 0.5,
     clock: { now: () => host.clock.getTime(), sleep: async () => {} },
   });
+  const accept = async (item: Sample) => {
+    await spool.open();
+    await spool.append([item]);
+  };
   let taken = 0;
   const advance = (ms: number) => void (host.clock = new Date(host.clock.getTime() + ms));
   /** A minute later, one more sample, and a round. */
   const next = async (extra: Partial<Sample> = {}) => {
     taken++;
     advance(60_000);
-    await delivery.accept({ ...sample(taken, host.clock), ...extra });
+    await accept({ ...sample(taken, host.clock), ...extra });
     return delivery.round();
   };
   const posts = () => host.httpCalls.filter((r) => r.method === 'POST');
-  return { host, receiver, received, state, spool, delivery, logger, next, advance, posts };
+  return { host, receiver, received, state, spool, delivery, logger, next, advance, posts, accept };
 }
 
 function lower(headers: Record<string, string>): Record<string, string> {
@@ -115,7 +119,7 @@ test('deliveries back off exponentially, honouring Retry-After; a round inside t
 });
 
 test('status tells the truth: failures, why, the backoff; "not tried", never "delivered 0 samples"', async () => {
-  const { state, next, delivery } = setup();
+  const { state, next, delivery, accept } = setup();
   await next();
   const ok = describeDelivery(delivery.state());
   assert.equal(ok, `delivery to ${URL_BASE}: ok, last delivered at 2026-11-22T12:01:00.000Z; 0 samples waiting`);
@@ -128,7 +132,7 @@ test('status tells the truth: failures, why, the backoff; "not tried", never "de
       'POST /v1/samples failed: connect ECONNREFUSED 127.0.0.1:8480; ' +
       '1 sample waiting; next attempt not before 2026-11-22T12:02:00.750Z',
   );
-  await delivery.accept(sample(99));
+  await accept(sample(99));
   const line = describeDelivery(delivery.state());
   assert.match(line, /failing \(1 failed attempt in a row\): .*ECONNREFUSED.*; 2 samples waiting; /);
   assert.match(line, /; not tried \(backing off until 2026-11-22T12:02:00\.750Z\)$/);

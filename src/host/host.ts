@@ -64,7 +64,8 @@ export interface HttpRequest {
   readonly method?: 'GET' | 'PUT' | 'POST' | 'HEAD';
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** Text is sent as UTF-8; bytes as they are (a compressed protobuf). */
+  readonly body?: string | Uint8Array;
   readonly timeoutMs?: number;
   /** Connect to this unix socket instead of the URL's host (the Docker API). */
   readonly socketPath?: string;

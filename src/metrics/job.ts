@@ -83,7 +83,7 @@ export class MetricsRunner {
     const sampler = new Sampler(host, samplerSettings(config));
     const status = (spoolStatus: SpoolStatus) => reporter.build(spoolStatus);
     const control = client && controlSink(host, { client, hostId: await readHostId(host, hostname()), status });
-    const sinks = await openSinks(control);
+    const sinks = await openSinks(host, config, logger, control);
     if (sinks.length === 0) return new MetricsRunner(sampler, reporter, fileOutlet(new FileSink(host, config.METRICS_SINK_FILE)));
     const spool = new Spool(host, { dir: config.SPOOL_DIR, maxBytes: config.SPOOL_MAX_BYTES, maxAgeMs: config.SPOOL_MAX_AGE }, logger);
     const shared = new SharedSpool(host, spool, { dir: config.SPOOL_DIR, sinks: sinks.map((sink) => sink.name), forgetOthers: options.ownsSpool === true }, logger);

@@ -12,7 +12,7 @@ import { SPOOL_MIN_BYTES } from '../../../src/core/config/keys.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import { FakeHost, jsonResponse } from '../../support/fake-host.ts';
-import { config, recordingLogger, sample, status } from './fixtures.ts';
+import { config, recordingLogger, sample, status, bodyText } from './fixtures.ts';
 
 type Fault = (request: HttpRequest) => HttpResponse | 'refused' | null;
 
@@ -31,7 +31,7 @@ function setup(spoolBytes = 2 ** 30, env: Record<string, string> = {}) {
     const faulty = state.fault(request);
     if (faulty === 'refused') throw new Error('connect ECONNREFUSED 127.0.0.1:8480');
     if (faulty) return faulty;
-    const body = new TextEncoder().encode(request.body ?? '');
+    const body = new TextEncoder().encode(bodyText(request));
     const path = new URL(request.url).pathname;
     return receiver.handle({ method: request.method ?? 'GET', path, headers: lower(request.headers ?? {}), body });
   };
@@ -70,7 +70,7 @@ function lower(headers: Record<string, string>): Record<string, string> {
 }
 
 function samplesIn(request: HttpRequest): Sample[] {
-  return (JSON.parse(request.body ?? '{}') as { samples?: Sample[] }).samples ?? [];
+  return (JSON.parse(bodyText(request) || '{}') as { samples?: Sample[] }).samples ?? [];
 }
 
 const ids = (count: number, from = 1) => Array.from({ length: count }, (_, i) => sample(i + from).id);
@@ -244,7 +244,7 @@ test('a re-sent batch is recognised by its id and counted as duplicates', async 
   state.fault = (request) => {
     if (!lost) return null;
     lost = false;
-    void receiver.handle({ method: 'POST', path: '/v1/samples', headers: lower(request.headers ?? {}), body: new TextEncoder().encode(request.body ?? '') });
+    void receiver.handle({ method: 'POST', path: '/v1/samples', headers: lower(request.headers ?? {}), body: new TextEncoder().encode(bodyText(request)) });
     return { status: 502, headers: {}, body: EMPTY }; // the endpoint stored it, the reply was lost
   };
   await next();

@@ -46,7 +46,7 @@ export function text(status: number, body: string, headers: Record<string, strin
 export function deliveryOf(host: FakeHost, sink: SampleSink) {
   host.clock = new Date(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logger = recordingLogger();
-  const spool = new Spool(host, { dir: '/spool', maxBytes: 2 ** 30, maxAgeMs: 86_400_000 }, logger);
+  const spool = new Spool(host, { dir: '/spool', maxBytes: 2 ** 30, maxAgeMs: 90 * 86_400_000 }, logger);
   const delivery = new Delivery({
     sink,
     spool,

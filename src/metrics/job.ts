@@ -16,9 +16,9 @@ import { systemClock } from '../daemon/clock.ts';
 import type { Job, JobResult } from '../daemon/job.ts';
 import type { Clock } from '../daemon/scheduler.ts';
 import type { SpoolStatus } from '../control/protocol.ts';
-import type { Host, HttpServer } from '../host/host.ts';
+import type { Host } from '../host/host.ts';
 import { cachedHostFacts, type HostFactsReader } from './host-facts.ts';
-import { servePrometheus } from './prometheus-endpoint.ts';
+import { PrometheusEndpoint } from './prometheus-endpoint.ts';
 import type { Sample } from './sample.ts';
 import { Sampler, samplerSettings } from './sampler.ts';
 import { readHostId, StatusReporter, type StatusSources } from './status.ts';
@@ -65,12 +65,14 @@ export class MetricsRunner {
   readonly #sampler: Sampler;
   readonly #reporter: StatusReporter;
   readonly #outlet: Outlet;
-  #prometheus: HttpServer | null = null;
+  readonly #logger: Logger;
+  #prometheus: PrometheusEndpoint | null = null;
 
-  private constructor(sampler: Sampler, reporter: StatusReporter, outlet: Outlet) {
+  private constructor(sampler: Sampler, reporter: StatusReporter, outlet: Outlet, logger: Logger) {
     this.#sampler = sampler;
     this.#reporter = reporter;
     this.#outlet = outlet;
+    this.#logger = logger;
   }
 
   /** Checks every sink's settings and credential files first: a ConfigError (exit 78) when they are unsafe. */
@@ -84,7 +86,7 @@ export class MetricsRunner {
     const status = (spoolStatus: SpoolStatus) => reporter.build(spoolStatus);
     const control = client && controlSink(host, { client, hostId: await readHostId(host, hostname()), status });
     const sinks = await openSinks(host, config, logger, control);
-    if (sinks.length === 0) return new MetricsRunner(sampler, reporter, fileOutlet(new FileSink(host, config.METRICS_SINK_FILE)));
+    if (sinks.length === 0) return new MetricsRunner(sampler, reporter, fileOutlet(new FileSink(host, config.METRICS_SINK_FILE)), logger);
     const spool = new Spool(host, { dir: config.SPOOL_DIR, maxBytes: config.SPOOL_MAX_BYTES, maxAgeMs: config.SPOOL_MAX_AGE }, logger);
     const shared = new SharedSpool(host, spool, { dir: config.SPOOL_DIR, sinks: sinks.map((sink) => sink.name), forgetOthers: options.ownsSpool === true }, logger);
     const clock = options.clock ?? systemClock;
@@ -93,12 +95,15 @@ export class MetricsRunner {
       const delivery = new Delivery({ sink, spool: shared.reader(sink.name), logger, clock, ...backoff });
       return { sink, delivery, loop: new DeliveryLoop(delivery, clock) };
     });
-    return new MetricsRunner(sampler, reporter, spoolOutlet(shared, deliveries));
+    return new MetricsRunner(sampler, reporter, spoolOutlet(shared, deliveries), logger);
   }
 
-  async serve(host: Host, config: Config): Promise<HttpServer | null> {
-    if (config.METRICS_PROMETHEUS_LISTEN === null || this.#prometheus) return this.#prometheus;
-    this.#prometheus = await servePrometheus(host, config.METRICS_PROMETHEUS_LISTEN, () => this.#reporter.latest);
+  /** The Prometheus page (METRICS_PROMETHEUS_LISTEN), once: a ConfigError when its web config is unusable. */
+  async serve(host: Host, config: Config): Promise<PrometheusEndpoint | null> {
+    const listen = config.METRICS_PROMETHEUS_LISTEN;
+    if (listen === null || this.#prometheus) return this.#prometheus;
+    const settings = { listen, webConfig: config.METRICS_PROMETHEUS_WEB_CONFIG, allowHttp: config.METRICS_PROMETHEUS_ALLOW_HTTP };
+    this.#prometheus = await PrometheusEndpoint.start(host, settings, () => this.#reporter.latest, this.#logger);
     return this.#prometheus;
   }
 
@@ -118,6 +123,7 @@ export class MetricsRunner {
     const sample = await this.#sampler.sample();
     this.#reporter.latest = sample;
     await this.#outlet.accept(sample);
+    await this.#prometheus?.refresh();
     return sample;
   }
 

@@ -1,4 +1,3 @@
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -11,6 +10,7 @@ export interface AwsSettings {
   readonly region: string;
   readonly ecsEndpoint: string | null;
   readonly ssmEndpoint: string | null;
+  /** Only the metrics sink's CloudWatch client (src/control/sinks/cloudwatch/client.ts) uses it. */
   readonly cloudWatchEndpoint?: string | null;
 }
 
@@ -22,23 +22,6 @@ export function createEcsClient(settings: AwsSettings): ECSClient {
 
 export function createSsmClient(settings: AwsSettings): SSMClient {
   return new SSMClient({ region: settings.region, maxAttempts: RETRIES, ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}) });
-}
-
-/**
- * CloudWatch for the metrics sink, loaded only when it is on (the client is several MB of the daemon's memory).
- * One attempt per call, with timeouts: the sink's delivery backs off into the spool itself, and a call must never
- * hang it. Request compression off: a sample's call is a few KB, below the SDK's 10 KB threshold anyway, and gzip
- * on a replay after an outage costs CPU to save bandwidth the host does not lack.
- */
-export async function createCloudWatchClient(settings: AwsSettings): Promise<CloudWatchClient> {
-  const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
-  return new CloudWatchClient({
-    region: settings.region,
-    maxAttempts: 1,
-    disableRequestCompression: true,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
-    ...(settings.cloudWatchEndpoint ? { endpoint: settings.cloudWatchEndpoint } : {}),
-  });
 }
 
 /** The endpoint overrides of config, for a region. */

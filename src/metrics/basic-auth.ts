@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+import bcrypt from 'bcryptjs';
+
 /**
  * HTTP basic auth against the bcrypt hashes of a web config's basic_auth_users. bcrypt comes from bcryptjs
  * (bcrypt in plain JavaScript: node:crypto has no bcrypt, and a native addon would have to be built for every
- * platform the packages serve), loaded only when there are users. A check costs tens of milliseconds of CPU on
+ * platform the packages serve); this module is loaded only when there are users. A check costs tens of milliseconds of CPU on
  * purpose; a scraper comes every 15 to 60 s with the same credentials, so a check that succeeded is remembered
  * (by a SHA-256 of user, password and hash, as the exporters cache) and costs nothing the next time. Checks run
  * one at a time; while a few wait, further requests are turned away (429), so that passwords sent in bulk cannot
@@ -35,7 +37,7 @@ export class BasicAuth {
     if (hash !== undefined && [...this.#remembered].some((known) => timingSafeEqual(Buffer.from(known, 'hex'), key))) return 'ok';
     if (this.#waiting >= MAX_WAITING) return 'busy';
     this.#waiting++;
-    const checked = this.#queue.then(() => compare(credentials.password, hash ?? DUMMY_HASH));
+    const checked = this.#queue.then(() => bcrypt.compare(credentials.password, hash ?? DUMMY_HASH));
     this.#queue = checked.catch(() => {});
     try {
       const matches = (await checked) && hash !== undefined;
@@ -47,11 +49,6 @@ export class BasicAuth {
       this.#waiting--;
     }
   }
-}
-
-async function compare(password: string, hash: string): Promise<boolean> {
-  const { default: bcrypt } = await import('bcryptjs');
-  return bcrypt.compare(password, hash);
 }
 
 function parseBasic(header: string | undefined): { user: string; password: string } | null {

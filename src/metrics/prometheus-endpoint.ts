@@ -2,10 +2,10 @@ import { isLoopbackAddress, type ListenAddress } from '../core/config/keys.ts';
 import { ConfigError, messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Host, HttpResponse, HttpServer, ServedRequest } from '../host/host.ts';
-import { type AuthVerdict, BasicAuth } from './basic-auth.ts';
+import type { AuthVerdict, BasicAuth } from './basic-auth.ts';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus.ts';
 import type { Sample } from './sample.ts';
-import { type LoadedWebConfig, loadWebConfig, webConfigChanged } from './web-config.ts';
+import type { LoadedWebConfig } from './web-config.ts';
 
 /**
  * METRICS_PROMETHEUS_LISTEN: the latest sample as Prometheus text. A scrape renders what the job sampled last and
@@ -29,7 +29,7 @@ export class PrometheusEndpoint {
   readonly #logger: Logger;
   readonly #server: HttpServer;
   #loaded: LoadedWebConfig | null;
-  #auth: BasicAuth | null;
+  #auth: BasicAuth | null = null;
 
   private constructor(host: Host, settings: PrometheusSettings, logger: Logger, server: HttpServer, loaded: LoadedWebConfig | null) {
     this.#host = host;
@@ -37,18 +37,18 @@ export class PrometheusEndpoint {
     this.#logger = logger;
     this.#server = server;
     this.#loaded = loaded;
-    this.#auth = authOf(loaded);
   }
 
   /** A ConfigError (exit 78) when the web config does not read, or does not protect a page beyond loopback. */
   static async start(host: Host, settings: PrometheusSettings, latest: () => Sample | null, logger: Logger): Promise<PrometheusEndpoint> {
-    const loaded = settings.webConfig === null ? null : await loadWebConfig(host, settings.webConfig);
+    const loaded = settings.webConfig === null ? null : await (await import('./web-config.ts')).loadWebConfig(host, settings.webConfig);
     checkExposure(settings, loaded);
     let endpoint: PrometheusEndpoint | null = null;
     const handler = (request: ServedRequest) => (endpoint === null ? text(503, 'starting\n') : endpoint.#answer(request, latest));
     const { address, port } = settings.listen;
     const server = await host.serveHttp({ address, port, maxBodyBytes: 0, ...(loaded?.tls ? { tls: loaded.tls } : {}) }, handler);
     endpoint = new PrometheusEndpoint(host, settings, logger, server, loaded);
+    endpoint.#auth = await authOf(loaded);
     return endpoint;
   }
 
@@ -59,14 +59,16 @@ export class PrometheusEndpoint {
   /** Reads the web config again when a file of it changed; never throws. */
   async refresh(): Promise<void> {
     const { webConfig } = this.#settings;
-    if (webConfig === null || this.#loaded === null || !(await webConfigChanged(this.#host, this.#loaded).catch(() => true))) return;
+    if (webConfig === null || this.#loaded === null) return;
+    const { loadWebConfig, webConfigChanged } = await import('./web-config.ts');
+    if (!(await webConfigChanged(this.#host, this.#loaded).catch(() => true))) return;
     try {
       const next = await loadWebConfig(this.#host, webConfig);
       checkExposure(this.#settings, next);
       if ((next.tls === null) !== (this.#loaded.tls === null)) throw new ConfigError('turning TLS on or off takes a restart of the agent');
       if (next.tls !== null) this.#server.setTls?.(next.tls);
+      this.#auth = await authOf(next);
       this.#loaded = next;
-      this.#auth = authOf(next);
       this.#logger.info(`METRICS_PROMETHEUS_WEB_CONFIG ${webConfig} read again: the Prometheus page uses it from now on`);
     } catch (error) {
       this.#loaded = { ...this.#loaded, versions: new Map() };
@@ -90,8 +92,10 @@ export class PrometheusEndpoint {
   }
 }
 
-function authOf(loaded: LoadedWebConfig | null): BasicAuth | null {
-  return loaded === null || loaded.config.users.size === 0 ? null : new BasicAuth(loaded.config.users);
+/** bcryptjs and the checks are loaded only when the web config has users. */
+async function authOf(loaded: LoadedWebConfig | null): Promise<BasicAuth | null> {
+  if (loaded === null || loaded.config.users.size === 0) return null;
+  return new (await import('./basic-auth.ts')).BasicAuth(loaded.config.users);
 }
 
 /** Beyond loopback: scrapers must authenticate, and over TLS unless plain http was allowed. */

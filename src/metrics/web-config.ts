@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
 
+import { parse } from 'yaml';
+
 import { ConfigError, messageOf } from '../core/errors.ts';
 import type { FileInfo, Host, TlsCredentials } from '../host/host.ts';
 
@@ -10,6 +12,7 @@ import type { FileInfo, Host, TlsCredentials } from '../host/host.ts';
  * NoClientCert or RequireAndVerifyClientCert, client_ca_file, min_version TLS12 or TLS13) and basic_auth_users
  * (user: bcrypt hash). Anything else is refused by name rather than ignored. Relative file names are relative to
  * the config file's directory, as the exporters read them. The files are read again when one of them changes.
+ * This module (and yaml, eemeli/yaml: YAML 1.2, duplicate keys refused) is loaded only when there is a web config.
  */
 export interface WebConfig {
   readonly tls: TlsFiles | null;
@@ -61,7 +64,7 @@ export async function webConfigChanged(host: Host, loaded: LoadedWebConfig): Pro
 }
 
 export async function parseWebConfig(text: string, path: string): Promise<WebConfig> {
-  const document = await parseYaml(text, path);
+  const document = parseYaml(text, path);
   const top = mapping(document ?? {}, path, 'the document');
   refuseUnknown(top, TOP_KEYS, path, '');
   const tls = top.tls_server_config === undefined || top.tls_server_config === null ? null : tlsFiles(top.tls_server_config, path);
@@ -121,9 +124,7 @@ async function readConfigFile(host: Host, file: string, what: string): Promise<s
   }
 }
 
-/** yaml (eemeli/yaml) is loaded only when there is a web config: YAML 1.2, duplicate keys refused. */
-async function parseYaml(text: string, path: string): Promise<unknown> {
-  const { parse } = await import('yaml');
+function parseYaml(text: string, path: string): unknown {
   try {
     return parse(text, { uniqueKeys: true, prettyErrors: false });
   } catch (error) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { createCloudWatchClient } from '../../../src/aws/clients.ts';
+import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
@@ -58,7 +58,7 @@ test('one sample delivered: ListMetrics shows the OpsWorks names with InstanceId
   const step = await runner.step();
   assert.equal(step.destination, 'cloudwatch', step.summary);
   const { sample } = step;
-  const client = await createCloudWatchClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: null, cloudWatchEndpoint: moto.endpoint });
+  const client = createCloudWatchClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: null, cloudWatchEndpoint: moto.endpoint });
   t.after(() => client.destroy());
 
   const metrics = await listMetrics(client, 'ECSHost');
@@ -108,7 +108,7 @@ test('an unreachable endpoint: samples wait in the spool and are all delivered w
   taken.push(last.sample);
   assert.equal(last.destination, 'cloudwatch', last.summary);
 
-  const client = await createCloudWatchClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: null, cloudWatchEndpoint: moto.endpoint });
+  const client = createCloudWatchClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: null, cloudWatchEndpoint: moto.endpoint });
   t.after(() => client.destroy());
   const withAsg = { ...dims, AutoScalingGroupName: 'web-asg' };
   const procs = await points(client, 'ECSHost', 'procs', withAsg, new Date(taken[0]?.time ?? ''), new Date(taken.at(-1)?.time ?? ''));

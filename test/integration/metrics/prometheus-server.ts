@@ -5,13 +5,12 @@
  * storage, as a receiver that restarts does.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { stopChild } from '../../support/moto.ts';
-import { scratchDir } from '../../support/scratch.ts';
 import { freePort } from './free-port.ts';
 
 const STARTUP_TIMEOUT_MS = 60_000;
@@ -41,9 +40,14 @@ export function requirePrometheus(): void {
   }
 }
 
-export async function startPrometheus(t: TestContext): Promise<PrometheusServer> {
+/** Where the server's stop and the removal of its directory are registered: a test's context, or a benchmark's. */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
+export async function startPrometheus(t: Cleanup): Promise<PrometheusServer> {
   requirePrometheus();
-  const dir = scratchDir(t, 'eha-prometheus-');
+  const dir = mkdtempSync(join(tmpdir(), 'eha-prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, 'global:\n  scrape_interval: 1m\nscrape_configs: []\n');
   const port = await freePort();
@@ -74,6 +78,7 @@ export async function startPrometheus(t: TestContext): Promise<PrometheusServer>
   t.after(async () => {
     process.removeListener('exit', killOnExit);
     await stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   await start();
   return {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { createCloudWatchClient } from '../../../src/aws/clients.ts';
+import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
@@ -89,7 +89,7 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
 
   await cloudwatch.up();
   await sampleNow();
-  const reader = await createCloudWatchClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: null, cloudWatchEndpoint: moto.endpoint });
+  const reader = createCloudWatchClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: null, cloudWatchEndpoint: moto.endpoint });
   t.after(() => reader.destroy());
   const segments = () => readdirSync(join(dir, 'spool')).filter((name) => name.endsWith('.seg')).length;
   await until(() => control.received.length === 4 && segments() === 0, 'CloudWatch to catch up (the spool to empty)', 20_000);

@@ -1,6 +1,6 @@
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 
-import { awsSettings, createCloudWatchClient, hostRegion } from '../../../aws/clients.ts';
+import { awsSettings, hostRegion } from '../../../aws/clients.ts';
 import type { Config } from '../../../core/config/load.ts';
 import { messageOf } from '../../../core/errors.ts';
 import type { Host } from '../../../host/host.ts';
@@ -10,6 +10,7 @@ import type { SinkOutcome } from '../../split-send.ts';
 import type { InstanceIdentity } from '../instance.ts';
 import type { SampleSink } from '../sink.ts';
 import { callsOf } from './calls.ts';
+import { createCloudWatchClient, PutMetricDataCommand } from './client.ts';
 import { type DatumOptions, datumsOf } from './metrics.ts';
 
 /**
@@ -82,7 +83,6 @@ export class CloudWatchSink implements SampleSink {
     } catch (error) {
       return { kind: 'retry', reason: messageOf(error) };
     }
-    const { PutMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
     for (const call of callsOf(perSample, this.#settings.namespace)) {
       try {
         await client.send(new PutMetricDataCommand({ Namespace: this.#settings.namespace, MetricData: call }));

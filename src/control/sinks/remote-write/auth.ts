@@ -61,17 +61,10 @@ interface Signer {
   sign(request: object): Promise<{ headers: Record<string, string> }>;
 }
 
-/** The signer and the credentials chain are loaded on the first request: only hosts that sign pay for them. */
+/** The signer and the credentials chain (sigv4-signer.ts) are loaded on the first request: only hosts that sign pay. */
 function sigv4(region: () => Promise<string>): RemoteWriteAuth {
   let signer: Promise<Signer> | null = null;
-  const load = async (): Promise<Signer> => {
-    const [{ SignatureV4 }, { Sha256 }, { defaultProvider }] = await Promise.all([
-      import('@smithy/signature-v4'),
-      import('@smithy/core/checksum'),
-      import('@aws-sdk/credential-provider-node'),
-    ]);
-    return new SignatureV4({ service: 'aps', region: await region(), credentials: defaultProvider(), sha256: Sha256 });
-  };
+  const load = async (): Promise<Signer> => (await import('./sigv4-signer.ts')).apsSigner(await region());
   return {
     async headers(request) {
       signer ??= load().catch((error: unknown) => {

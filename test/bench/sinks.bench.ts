@@ -16,8 +16,9 @@ import { promisify } from 'node:util';
 
 import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { startEndpoint } from '../integration/control/receiver-server.ts';
+import { agentEnv, processEnv } from '../integration/metrics/agent-env.ts';
 import { startPrometheus } from '../integration/metrics/prometheus-server.ts';
-import { MOTO_REGION, startMoto } from '../support/moto.ts';
+import { startMoto } from '../support/moto.ts';
 import type { SinkFigures } from './sinks-runner.ts';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
@@ -48,19 +49,7 @@ try {
   const imds = await startImds();
   cleanups.push(imds.close);
 
-  const base = {
-    PATH: process.env.PATH ?? '',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_REGION: MOTO_REGION,
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-    CONTROL_URL: control.url,
-    CONTROL_IDENTITY: 'no',
-    INTROSPECTION_URL: 'http://127.0.0.1:9',
-    METRICS_DOCKER_SOCKET: join(scratch, 'no-docker.sock'),
-    NODE_OPTIONS: WRAPPER_FLAGS,
-  };
+  const base = { ...processEnv(), CONTROL_URL: control.url, NODE_OPTIONS: WRAPPER_FLAGS };
   const cloudwatch = { METRICS_CLOUDWATCH: 'yes', AWS_ENDPOINT_URL_CLOUDWATCH: moto.endpoint };
   const remoteWrite = { METRICS_REMOTE_WRITE_URL: prometheus.writeUrl };
   const configurations: [string, Record<string, string>][] = [
@@ -72,8 +61,8 @@ try {
   // One after another, never two at once; asynchronously, for the receiver and IMDS answer from this process.
   const results: [string, SinkFigures][] = [];
   for (const [index, [name, env]] of configurations.entries()) {
-    const spool = join(scratch, `spool-${index}`);
-    const { stdout } = await promisify(execFile)(process.execPath, [entry, String(SAMPLES), String(WARM_UP)], { encoding: 'utf8', env: { ...base, ...env, SPOOL_DIR: spool } });
+    const agent = agentEnv(join(scratch, `run-${index}`), imds.url, { ...base, ...env });
+    const { stdout } = await promisify(execFile)(process.execPath, [entry, String(SAMPLES), String(WARM_UP)], { encoding: 'utf8', env: agent });
     results.push([name, JSON.parse(stdout) as SinkFigures]);
   }
   const reference = results[0]?.[1] as SinkFigures;

@@ -12,11 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { bundleAgent } from '../../../packaging/build/bundle.ts';
-import { MOTO_REGION, startMoto } from '../../support/moto.ts';
+import { startMoto } from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import type { SinkFigures } from '../../bench/sinks-runner.ts';
 import { startEndpoint } from '../control/receiver-server.ts';
 import { startImds } from '../doctor/loopback.ts';
+import { agentEnv, processEnv } from './agent-env.ts';
 import { startPrometheus } from './prometheus-server.ts';
 
 test('bundled, every sink loads its code on first use and delivers: nothing is left in the spool', async (t) => {
@@ -32,20 +33,13 @@ test('bundled, every sink loads its code on first use and delivers: nothing is l
   t.after(() => control.stop());
   t.after(() => moto.stop());
   const env = {
-    PATH: process.env.PATH ?? '',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_REGION: MOTO_REGION,
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-    CONTROL_URL: control.url,
-    CONTROL_IDENTITY: 'no',
-    METRICS_CLOUDWATCH: 'yes',
-    AWS_ENDPOINT_URL_CLOUDWATCH: moto.endpoint,
-    METRICS_REMOTE_WRITE_URL: prometheus.writeUrl,
-    SPOOL_DIR: join(dir, 'spool'),
-    INTROSPECTION_URL: 'http://127.0.0.1:9',
-    METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
+    ...processEnv(),
+    ...agentEnv(dir, imds.url, {
+      CONTROL_URL: control.url,
+      METRICS_CLOUDWATCH: 'yes',
+      AWS_ENDPOINT_URL_CLOUDWATCH: moto.endpoint,
+      METRICS_REMOTE_WRITE_URL: prometheus.writeUrl,
+    }),
   };
   const { stdout } = await promisify(execFile)(process.execPath, [bundle.entry, '2', '1'], { encoding: 'utf8', env });
   const figures = JSON.parse(stdout) as SinkFigures;

@@ -4,7 +4,6 @@
  * of moto takes the endpoint away and brings it back. IMDS is a loopback stand-in; credentials are moto's fakes.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -17,6 +16,7 @@ import { MOTO_REGION, startMoto } from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
 import { startImds } from '../doctor/loopback.ts';
+import { agentEnv } from './agent-env.ts';
 import { listMetrics, minuteAverages, points } from './cloudwatch-reader.ts';
 import { relay } from './tcp-relay.ts';
 
@@ -31,17 +31,7 @@ async function agent(t: TestContext, endpoint: string, extra: Record<string, str
     '/latest/meta-data/instance-id': INSTANCE_ID,
     '/latest/meta-data/tags/instance/aws:autoscaling:groupName': 'web-asg',
   });
-  const env = {
-    METRICS_CLOUDWATCH: 'yes',
-    AWS_ENDPOINT_URL_CLOUDWATCH: endpoint,
-    AWS_REGION: MOTO_REGION,
-    ECS_CLUSTER: 'prod',
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-    SPOOL_DIR: join(dir, 'spool'),
-    INTROSPECTION_URL: 'http://127.0.0.1:9',
-    METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
-    ...extra,
-  };
+  const env = agentEnv(dir, imds.url, { METRICS_CLOUDWATCH: 'yes', AWS_ENDPOINT_URL_CLOUDWATCH: endpoint, AWS_REGION: MOTO_REGION, ...extra });
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
   const logger = recordingLogger();
   const runner = await MetricsRunner.create(new RealHost('/'), config, logger, { hostFacts: FACTS, backoff: FAST });

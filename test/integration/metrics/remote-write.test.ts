@@ -4,7 +4,6 @@
  * Docker are dead addresses: nothing leaves loopback.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -16,6 +15,7 @@ import type { Sample } from '../../../src/metrics/sample.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
 import { startImds } from '../doctor/loopback.ts';
+import { agentEnv } from './agent-env.ts';
 import { type PrometheusServer, startPrometheus } from './prometheus-server.ts';
 
 const INSTANCE_ID = 'i-0a1b2c3d4e5f60718';
@@ -24,14 +24,7 @@ const FAST = { baseMs: 1, maxMs: 1, probeMs: 1 };
 async function agent(t: TestContext, prometheus: PrometheusServer) {
   const dir = scratchDir(t);
   const imds = await startImds(t, { '/latest/meta-data/instance-id': INSTANCE_ID });
-  const env = {
-    METRICS_REMOTE_WRITE_URL: prometheus.writeUrl,
-    ECS_CLUSTER: 'prod',
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-    SPOOL_DIR: join(dir, 'spool'),
-    INTROSPECTION_URL: 'http://127.0.0.1:9',
-    METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
-  };
+  const env = agentEnv(dir, imds.url, { METRICS_REMOTE_WRITE_URL: prometheus.writeUrl });
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
   const logger = recordingLogger();
   const runner = await MetricsRunner.create(new RealHost('/'), config, logger, { hostFacts: FACTS, backoff: FAST });

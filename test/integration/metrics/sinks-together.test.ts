@@ -23,6 +23,7 @@ import { FACTS } from '../../unit/control/fixtures.ts';
 import { ManualClock, until } from '../../unit/metrics/manual-clock.ts';
 import { startEndpoint } from '../control/receiver-server.ts';
 import { startImds } from '../doctor/loopback.ts';
+import { agentEnv } from './agent-env.ts';
 import { minuteAverages, points } from './cloudwatch-reader.ts';
 import { startPrometheus } from './prometheus-server.ts';
 import { relay } from './tcp-relay.ts';
@@ -40,20 +41,14 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   t.after(() => control.stop());
   t.after(() => moto.stop());
   const cloudwatch = await relay(t, moto.endpoint);
-  const env = {
+  const env = agentEnv(dir, imds.url, {
     CONTROL_URL: control.url,
-    CONTROL_IDENTITY: 'no',
     METRICS_CLOUDWATCH: 'yes',
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
     AWS_REGION: MOTO_REGION,
     METRICS_REMOTE_WRITE_URL: prometheus.writeUrl,
-    ECS_CLUSTER: 'prod',
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-    SPOOL_DIR: join(dir, 'spool'),
-    INTROSPECTION_URL: 'http://127.0.0.1:9',
-    METRICS_DOCKER_SOCKET: join(dir, 'no-docker.sock'),
     CONVERGE_INTERVAL: 'off',
-  };
+  });
   const host = new RealHost('/');
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
   const context = { host, config, os: {} as OsFacts, logger: silentLogger, resetAgentState: false };
@@ -80,12 +75,12 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
     await untilTrue(async () => (await procs()) === i, `sample ${i} in Prometheus`);
   }
 
+  const cursors = (sink: string) => JSON.parse(readFileSync(join(dir, 'spool', 'sinks', `${sink}.json`), 'utf8')) as { sequence: number };
+  // A cursor is written once the sink's reply is in: just after the receivers have the sample.
+  await until(() => cursors('control').sequence === 3 && cursors('remote-write').sequence === 3, 'the working sinks to move on');
   const spooled = readdirSync(join(dir, 'spool')).filter((name) => name.endsWith('.seg'));
   assert.equal(spooled.length, 3, 'the spool keeps what CloudWatch has not had');
-  const cursors = (sink: string) => JSON.parse(readFileSync(join(dir, 'spool', 'sinks', `${sink}.json`), 'utf8')) as { sequence: number };
   assert.equal(cursors('cloudwatch').sequence, 0);
-  assert.equal(cursors('control').sequence, 3);
-  assert.equal(cursors('remote-write').sequence, 3);
 
   await cloudwatch.up();
   await sampleNow();

@@ -8,16 +8,21 @@ import type { Segment, Spool, SpooledBatch } from './spool.ts';
 /**
  * One spool of samples, read by every sink that is on (the control endpoint, CloudWatch, remote write), each
  * from its own place. A sink's cursor is the sequence number of the last segment it is done with (delivered, or
- * refused by the sink and counted), kept in SPOOL_DIR/sinks/<sink>.json with the sink's drop and reject counters,
- * written atomically after every delivery. A segment is removed once every sink's cursor has passed it: a sink
- * that is down holds back only what it has not had, and the others go on from their own cursors.
+ * refused by the sink and counted), kept in SPOOL_DIR/sinks/<sink>.json with the sink's drop and reject counters.
+ * A segment is removed once every sink's cursor has passed it: a sink that is down holds back only what it has
+ * not had, and the others go on from their own cursors.
+ *
+ * A cursor is written (atomically) when its counters change, and after a delivery when a segment it has passed
+ * is still in the spool (another sink still needs it): then a crash would send that segment to this sink again.
+ * When the delivery emptied the spool up to the cursor (every sink has it all, the usual case), the file may lag
+ * behind; what it lags over is gone, so nothing is sent twice for it, and it saves an fsync'd write per sample.
  *
  * The caps (SPOOL_MAX_BYTES, SPOOL_MAX_AGE) are the spool's: when one sink's long outage fills it, the oldest
  * segments go (the working sinks delivered them long ago) and each sink counts the samples it lost. A crash
  * between a delivery and its cursor's write sends that batch again (at least once); segments every cursor has
- * passed but a crash left behind are removed at open. New segments are numbered after the highest cursor as well
- * as after the highest segment, so a cursor never lies ahead of a sample it has not had, even when the spool
- * emptied and the agent restarted.
+ * passed but a crash left behind are removed at open. New segments are numbered after the highest cursor on disk
+ * as well as after the highest segment, so no cursor lies ahead of a sample it has not had, even when the spool
+ * emptied and the agent restarted (a cursor on disk may lag, never lead).
  *
  * The daemon forgets the cursors of sinks that were turned off; a one-shot command (`metrics --once --deliver`)
  * keeps them, and the segments they have not passed, so a run with other settings loses nothing of the daemon's.
@@ -111,8 +116,9 @@ export class SharedSpool {
   async advance(sink: string, segments: readonly Segment[]): Promise<void> {
     const cursor = this.#cursor(sink);
     cursor.sequence = Math.max(cursor.sequence, ...segments.map((segment) => segment.sequence));
-    await this.#write(sink, cursor);
     await this.#collect();
+    const oldest = this.#spool.oldestSequence();
+    if (oldest !== null && oldest <= cursor.sequence) await this.#write(sink, cursor);
   }
 
   async countRejected(sink: string, samples: number): Promise<void> {

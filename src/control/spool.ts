@@ -210,6 +210,11 @@ export class Spool<Item extends SpoolItem = Sample> {
     return { samples, bytes };
   }
 
+  /** The number of the oldest segment kept; null when the spool is empty. */
+  oldestSequence(): number | null {
+    return this.#segments[0]?.sequence ?? null;
+  }
+
   /** Removes the segments numbered up to `sequence`: every reader has them. */
   async removeThrough(sequence: number): Promise<void> {
     const done = this.#segments.filter((segment) => segment.sequence <= sequence);

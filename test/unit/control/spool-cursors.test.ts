@@ -76,19 +76,33 @@ test('cursors survive a restart; segments every cursor passed before a crash are
   assert.equal(host.files.get(cursorFile)?.mode, 0o600);
 });
 
-test('after the spool emptied and the agent restarted, new samples are numbered after every cursor', async () => {
+test('after the spool emptied and the agent restarted, new samples are numbered after every cursor on disk', async () => {
   const host = freshHost();
   const first = open(host, ['control', 'cloudwatch']).shared;
   for (let i = 1; i <= 3; i++) await first.append(sample(i));
-  await drain(first.reader('control'));
-  await drain(first.reader('cloudwatch'));
+  await drain(first.reader('control')); // cloudwatch still needs them: control's cursor is written
+  await drain(first.reader('cloudwatch')); // the spool empties: cloudwatch's cursor may lag on disk
   assert.deepEqual(segmentFiles(host), []);
+  const onDisk = (sink: string) => (JSON.parse(host.text(`${DIR}/sinks/${sink}.json`) ?? '{}') as { sequence: number }).sequence;
+  assert.deepEqual([onDisk('control'), onDisk('cloudwatch')], [3, 0], 'no fsync for a place nothing depends on');
 
   const second = open(host, ['control', 'cloudwatch']).shared;
   await second.append(sample(4));
   assert.match(segmentFiles(host)[0] ?? '', /\/000000000004-/);
   assert.deepEqual(await drain(second.reader('control')), ids(4, 4));
   assert.deepEqual(await drain(second.reader('cloudwatch')), ids(4, 4));
+});
+
+test('with the control endpoint alone, a delivery writes no cursor: it costs what it cost before there were sinks', async () => {
+  const host = freshHost();
+  const { shared } = open(host, ['control']);
+  await shared.open();
+  const writes = host.writes.length;
+  for (let i = 1; i <= 3; i++) {
+    await shared.append(sample(i));
+    await drain(shared.reader('control'));
+  }
+  assert.deepEqual(host.writes.slice(writes).filter((path) => path.includes('/sinks/')), []);
 });
 
 test('the caps drop the oldest segments; only the sink that had not had them counts them as dropped', async () => {

@@ -145,7 +145,9 @@ export class ControlClient {
 export async function readTrustAnchors(host: Host, key: string, bundle: string | null): Promise<string> {
   if (bundle === null) return 'system';
   const text = (await host.stat(bundle)) === null ? '' : await host.readText(bundle);
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${key} ${bundle} is missing or holds no PEM certificate`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`${key} ${bundle} is missing or holds no PEM certificate`);
+  }
   return text;
 }
 

@@ -13,7 +13,7 @@ import { LIMITS } from './protocol.ts';
  */
 export type SinkOutcome =
   | { readonly kind: 'delivered'; readonly receipt: { readonly accepted: number; readonly duplicates: number } }
-  /** Worth sending again later. `unreachable`: no reply came from the endpoint itself, so a probe can tell it is back. */
+  /** Worth sending again later. `unreachable`: no reply came from the endpoint itself (a probe tells it is back). */
   | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number; readonly unreachable?: boolean }
   /** Refused as invalid: no use sending again. `wholeRequest`: whatever the items, so they are not halved first. */
   | { readonly kind: 'rejected'; readonly reason: string; readonly wholeRequest?: boolean }
@@ -93,8 +93,9 @@ async function sendHalves<Item>(items: readonly Item[], target: SplitTarget<Item
 
 type Refusal = SinkOutcome & { readonly kind: 'rejected' | 'too-large' };
 
-function refuseAll<Item>(items: readonly Item[], outcome: Refusal, target: SplitTarget<Item>, progress: Progress): boolean {
-  const refused = `the ${target.label} refused ${items.length} ${target.noun}${items.length === 1 ? '' : 's'} whatever they hold`;
+function refuseAll<Item>(items: readonly Item[], outcome: Refusal, target: SplitTarget<Item>, progress: Progress) {
+  const nouns = `${target.noun}${items.length === 1 ? '' : 's'}`;
+  const refused = `the ${target.label} refused ${items.length} ${nouns} whatever they hold`;
   target.logger.error(`${refused}; they are dropped and counted as rejected`, { reason: outcome.reason });
   progress.refused += items.length;
   return true;

@@ -141,7 +141,8 @@ export class SharedSpool {
     for (const sink of this.#options.sinks) {
       if (this.#cursors.has(sink)) continue;
       // A new sink starts at the oldest sample kept; the first sink of an older spool keeps that spool's counters.
-      const { droppedSamples, rejectedSamples } = sink === FIRST_SINK ? legacy : { droppedSamples: 0, rejectedSamples: 0 };
+      const { droppedSamples, rejectedSamples } =
+        sink === FIRST_SINK ? legacy : { droppedSamples: 0, rejectedSamples: 0 };
       const cursor = { sequence: 0, droppedSamples, rejectedSamples, written: Promise.resolve() };
       this.#cursors.set(sink, cursor);
       // On disk at once: another process opening the spool (a one-shot command) keeps what this sink has not had.
@@ -167,14 +168,19 @@ export class SharedSpool {
   /** A cursor that cannot be read starts the sink from the oldest sample kept: sent twice rather than lost. */
   async #read(path: string): Promise<Omit<Cursor, 'written'> | null> {
     try {
-      const { sequence, droppedSamples, rejectedSamples } = JSON.parse(await this.#host.readText(path)) as Record<string, unknown>;
+      const { sequence, droppedSamples, rejectedSamples } = JSON.parse(await this.#host.readText(path)) as Record<
+        string,
+        unknown
+      >;
       const counts = [sequence, droppedSamples, rejectedSamples];
       if (counts.every((count) => Number.isSafeInteger(count) && (count as number) >= 0)) {
         return { sequence, droppedSamples, rejectedSamples } as Omit<Cursor, 'written'>;
       }
       this.#logger.warn(`${path} does not hold a spool cursor; that sink starts again from the oldest sample kept`);
     } catch (error) {
-      this.#logger.warn(`${path} is unreadable (${messageOf(error)}); that sink starts again from the oldest sample kept`);
+      this.#logger.warn(
+        `${path} is unreadable (${messageOf(error)}); that sink starts again from the oldest sample kept`,
+      );
     }
     return null;
   }
@@ -192,7 +198,9 @@ export class SharedSpool {
   /** Each sink counts the dropped samples it had not had. */
   async #countDropped(segments: readonly Segment[]): Promise<void> {
     for (const [sink, cursor] of this.#cursors) {
-      const lost = segments.filter((segment) => segment.sequence > cursor.sequence).reduce((sum, segment) => sum + segment.samples, 0);
+      const lost = segments
+        .filter((segment) => segment.sequence > cursor.sequence)
+        .reduce((sum, segment) => sum + segment.samples, 0);
       if (lost === 0) continue;
       cursor.droppedSamples += lost;
       await this.#write(sink, cursor);

@@ -104,12 +104,13 @@ export class Spool<Item extends SpoolItem = Sample> {
       const match = SEGMENT_NAME.exec(name);
       const info = match && !known.has(name) && (await this.#host.stat(`${dir}/${name}`));
       if (!match || !info) continue;
-      segments.push({ name, sequence: Number(match[1]), oldestMs: Number(match[2]), samples: Number(match[3]), bytes: info.size });
+      const [sequence, oldestMs, samples] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+      segments.push({ name, sequence, oldestMs, samples, bytes: info.size });
     }
     return segments.sort((a, b) => a.sequence - b.sequence);
   }
 
-  /** New segments are numbered after this one at least: a reader's place (spool-cursors.ts) never lies ahead of new samples. */
+  /** New segments are numbered after this one at least: no reader's place (spool-cursors.ts) lies ahead of them. */
   raiseSequence(sequence: number): void {
     this.#lastSequence = Math.max(this.#lastSequence, sequence);
   }

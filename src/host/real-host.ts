@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -355,7 +355,7 @@ async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `${tls === undefined ? 'http' : 'https'}://${address.includes(':') ? `[${address}]` : address}:${port}`,
-    ...(tls === undefined ? {} : { setTls: (next: TlsCredentials) => (server as ReturnType<typeof createHttpsServer>).setSecureContext(tlsOptions(next)) }),
+    ...(tls === undefined ? {} : { setTls: renewTls(server as HttpsServer) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -366,8 +366,14 @@ async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<
 
 /** A client certificate is asked for only with a CA to check it against, and then required. */
 function tlsOptions(tls: TlsCredentials) {
-  const clientAuth = tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
-  return { cert: tls.cert, key: tls.key, minVersion: tls.minVersion, ...clientAuth };
+  const server = { cert: tls.cert, key: tls.key, minVersion: tls.minVersion };
+  const clientAuth = { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
+  return tls.clientCa === undefined ? server : { ...server, ...clientAuth };
+}
+
+/** New connections of an HTTPS server use these credentials from now on. */
+function renewTls(server: HttpsServer): (tls: TlsCredentials) => void {
+  return (tls) => server.setSecureContext(tlsOptions(tls));
 }
 
 function passedEnv(): Record<string, string> {

@@ -5,7 +5,8 @@ import bcrypt from 'bcryptjs';
 /**
  * HTTP basic auth against the bcrypt hashes of a web config's basic_auth_users. bcrypt comes from bcryptjs
  * (bcrypt in plain JavaScript: node:crypto has no bcrypt, and a native addon would have to be built for every
- * platform the packages serve); this module is loaded only when there are users. A check costs tens of milliseconds of CPU on
+ * platform the packages serve); this module is loaded only when there are users. A check costs tens of milliseconds
+ * of CPU on
  * purpose; a scraper comes every 15 to 60 s with the same credentials, so a check that succeeded is remembered
  * (by a SHA-256 of user, password and hash, as the exporters cache) and costs nothing the next time. Checks run
  * one at a time; while a few wait, further requests are turned away (429), so that passwords sent in bulk cannot
@@ -33,8 +34,11 @@ export class BasicAuth {
     const credentials = parseBasic(header);
     if (credentials === null) return 'denied';
     const hash = this.#users.get(credentials.user);
-    const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}\u0000${hash ?? ''}`).digest();
-    if (hash !== undefined && [...this.#remembered].some((known) => timingSafeEqual(Buffer.from(known, 'hex'), key))) return 'ok';
+    const key = createHash('sha256')
+      .update(`${credentials.user}\u0000${credentials.password}\u0000${hash ?? ''}`)
+      .digest();
+    if (hash !== undefined && [...this.#remembered].some((known) => timingSafeEqual(Buffer.from(known, 'hex'), key)))
+      return 'ok';
     if (this.#waiting >= MAX_WAITING) return 'busy';
     this.#waiting++;
     const checked = this.#queue.then(() => bcrypt.compare(credentials.password, hash ?? DUMMY_HASH));

@@ -4,6 +4,7 @@ import { ControlClient } from '../control/client.ts';
 import { type Backoff, Delivery, type DeliveryState, describeDelivery } from '../control/delivery.ts';
 import { DeliveryLoop } from '../control/delivery-loop.ts';
 import { FileSink } from '../control/file-sink.ts';
+import type { SpoolStatus } from '../control/protocol.ts';
 import { controlSettings } from '../control/settings.ts';
 import { controlSink } from '../control/sinks/control.ts';
 import { openSinks } from '../control/sinks/index.ts';
@@ -15,7 +16,6 @@ import type { Logger } from '../core/logger.ts';
 import { systemClock } from '../daemon/clock.ts';
 import type { Job, JobResult } from '../daemon/job.ts';
 import type { Clock } from '../daemon/scheduler.ts';
-import type { SpoolStatus } from '../control/protocol.ts';
 import type { Host } from '../host/host.ts';
 import { cachedHostFacts, type HostFactsReader } from './host-facts.ts';
 import { PrometheusEndpoint } from './prometheus-endpoint.ts';
@@ -86,23 +86,17 @@ export class MetricsRunner {
     const status = (spoolStatus: SpoolStatus) => reporter.build(spoolStatus);
     const control = client && controlSink(host, { client, hostId: await readHostId(host, hostname()), status });
     const sinks = await openSinks(host, config, logger, control);
-    if (sinks.length === 0) return new MetricsRunner(sampler, reporter, fileOutlet(new FileSink(host, config.METRICS_SINK_FILE)), logger);
-    const spool = new Spool(host, { dir: config.SPOOL_DIR, maxBytes: config.SPOOL_MAX_BYTES, maxAgeMs: config.SPOOL_MAX_AGE }, logger);
-    const shared = new SharedSpool(host, spool, { dir: config.SPOOL_DIR, sinks: sinks.map((sink) => sink.name), forgetOthers: options.ownsSpool === true }, logger);
-    const clock = options.clock ?? systemClock;
-    const deliveries = sinks.map((sink) => {
-      const backoff = options.backoff ? { backoff: options.backoff } : {};
-      const delivery = new Delivery({ sink, spool: shared.reader(sink.name), logger, clock, ...backoff });
-      return { sink, delivery, loop: new DeliveryLoop(delivery, clock) };
-    });
-    return new MetricsRunner(sampler, reporter, spoolOutlet(shared, deliveries), logger);
+    const file = () => fileOutlet(new FileSink(host, config.METRICS_SINK_FILE));
+    const outlet = sinks.length === 0 ? file() : spoolOutlet(host, config, logger, sinks, options);
+    return new MetricsRunner(sampler, reporter, outlet, logger);
   }
 
   /** The Prometheus page (METRICS_PROMETHEUS_LISTEN), once: a ConfigError when its web config is unusable. */
   async serve(host: Host, config: Config): Promise<PrometheusEndpoint | null> {
     const listen = config.METRICS_PROMETHEUS_LISTEN;
     if (listen === null || this.#prometheus) return this.#prometheus;
-    const settings = { listen, webConfig: config.METRICS_PROMETHEUS_WEB_CONFIG, allowHttp: config.METRICS_PROMETHEUS_ALLOW_HTTP };
+    const { METRICS_PROMETHEUS_WEB_CONFIG: webConfig, METRICS_PROMETHEUS_ALLOW_HTTP: allowHttp } = config;
+    const settings = { listen, webConfig, allowHttp };
     this.#prometheus = await PrometheusEndpoint.start(host, settings, () => this.#reporter.latest, this.#logger);
     return this.#prometheus;
   }
@@ -152,7 +146,28 @@ interface SinkDelivery {
   readonly loop: DeliveryLoop;
 }
 
-function spoolOutlet(shared: SharedSpool, deliveries: readonly SinkDelivery[]): Outlet {
+/** The sinks' deliveries, each from its own cursor of the one spool, each in a loop of its own. */
+function spoolOutlet(
+  host: Host,
+  config: Config,
+  logger: Logger,
+  sinks: readonly SampleSink[],
+  options: MetricsOptions,
+): Outlet {
+  const dir = config.SPOOL_DIR;
+  const spool = new Spool(host, { dir, maxBytes: config.SPOOL_MAX_BYTES, maxAgeMs: config.SPOOL_MAX_AGE }, logger);
+  const cursors = { dir, sinks: sinks.map((sink) => sink.name), forgetOthers: options.ownsSpool === true };
+  const shared = new SharedSpool(host, spool, cursors, logger);
+  const clock = options.clock ?? systemClock;
+  const backoff = options.backoff ? { backoff: options.backoff } : {};
+  const deliveries = sinks.map((sink): SinkDelivery => {
+    const delivery = new Delivery({ sink, spool: shared.reader(sink.name), logger, clock, ...backoff });
+    return { sink, delivery, loop: new DeliveryLoop(delivery, clock) };
+  });
+  return deliveryOutlet(shared, deliveries);
+}
+
+function deliveryOutlet(shared: SharedSpool, deliveries: readonly SinkDelivery[]): Outlet {
   const report = (justTried: boolean): Report => {
     const states = deliveries.map(({ delivery }) => delivery.state());
     const waiting = states.some((state) => state.spool.pendingSamples > 0);
@@ -198,7 +213,8 @@ export function createMetricsJob(options: MetricsOptions = {}): Job {
     intervalMs: (context) => context.config.METRICS_INTERVAL,
     async run(context): Promise<JobResult> {
       if (runner === null) {
-        const created = await MetricsRunner.create(context.host, context.config, context.logger, { ownsSpool: true, ...options });
+        const { host, config, logger } = context;
+        const created = await MetricsRunner.create(host, config, logger, { ownsSpool: true, ...options });
         await created.serve(context.host, context.config);
         context.signal.addEventListener('abort', () => void created.close(), { once: true });
         runner = created;

@@ -31,7 +31,13 @@ export class PrometheusEndpoint {
   #loaded: LoadedWebConfig | null;
   #auth: BasicAuth | null = null;
 
-  private constructor(host: Host, settings: PrometheusSettings, logger: Logger, server: HttpServer, loaded: LoadedWebConfig | null) {
+  private constructor(
+    host: Host,
+    settings: PrometheusSettings,
+    logger: Logger,
+    server: HttpServer,
+    loaded: LoadedWebConfig | null,
+  ) {
     this.#host = host;
     this.#settings = settings;
     this.#logger = logger;
@@ -40,13 +46,25 @@ export class PrometheusEndpoint {
   }
 
   /** A ConfigError (exit 78) when the web config does not read, or does not protect a page beyond loopback. */
-  static async start(host: Host, settings: PrometheusSettings, latest: () => Sample | null, logger: Logger): Promise<PrometheusEndpoint> {
-    const loaded = settings.webConfig === null ? null : await (await import('./web-config.ts')).loadWebConfig(host, settings.webConfig);
+  static async start(
+    host: Host,
+    settings: PrometheusSettings,
+    latest: () => Sample | null,
+    logger: Logger,
+  ): Promise<PrometheusEndpoint> {
+    const loaded =
+      settings.webConfig === null
+        ? null
+        : await (await import('./web-config.ts')).loadWebConfig(host, settings.webConfig);
     checkExposure(settings, loaded);
     let endpoint: PrometheusEndpoint | null = null;
-    const handler = (request: ServedRequest) => (endpoint === null ? text(503, 'starting\n') : endpoint.#answer(request, latest));
+    const handler = (request: ServedRequest) =>
+      endpoint === null ? text(503, 'starting\n') : endpoint.#answer(request, latest);
     const { address, port } = settings.listen;
-    const server = await host.serveHttp({ address, port, maxBodyBytes: 0, ...(loaded?.tls ? { tls: loaded.tls } : {}) }, handler);
+    const server = await host.serveHttp(
+      { address, port, maxBodyBytes: 0, ...(loaded?.tls ? { tls: loaded.tls } : {}) },
+      handler,
+    );
     endpoint = new PrometheusEndpoint(host, settings, logger, server, loaded);
     endpoint.#auth = await authOf(loaded);
     return endpoint;
@@ -65,14 +83,20 @@ export class PrometheusEndpoint {
     try {
       const next = await loadWebConfig(this.#host, webConfig);
       checkExposure(this.#settings, next);
-      if ((next.tls === null) !== (this.#loaded.tls === null)) throw new ConfigError('turning TLS on or off takes a restart of the agent');
+      if ((next.tls === null) !== (this.#loaded.tls === null))
+        throw new ConfigError('turning TLS on or off takes a restart of the agent');
       if (next.tls !== null) this.#server.setTls?.(next.tls);
       this.#auth = await authOf(next);
       this.#loaded = next;
-      this.#logger.info(`METRICS_PROMETHEUS_WEB_CONFIG ${webConfig} read again: the Prometheus page uses it from now on`);
+      this.#logger.info(
+        `METRICS_PROMETHEUS_WEB_CONFIG ${webConfig} read again: the Prometheus page uses it from now on`,
+      );
     } catch (error) {
       this.#loaded = { ...this.#loaded, versions: new Map() };
-      this.#logger.error(`METRICS_PROMETHEUS_WEB_CONFIG ${webConfig} changed but is not used: ${messageOf(error)}; the page keeps the last good one`);
+      this.#logger.error(
+        `METRICS_PROMETHEUS_WEB_CONFIG ${webConfig} changed but is not used: ${messageOf(error)}; ` +
+          'the page keeps the last good one',
+      );
     }
   }
 
@@ -82,13 +106,20 @@ export class PrometheusEndpoint {
 
   async #answer(request: ServedRequest, latest: () => Sample | null): Promise<HttpResponse> {
     const verdict: AuthVerdict = this.#auth === null ? 'ok' : await this.#auth.check(request.headers.authorization);
-    if (verdict === 'denied') return { ...text(401, 'unauthorized\n'), headers: { 'content-type': 'text/plain', 'www-authenticate': REALM } };
-    if (verdict === 'busy') return { ...text(429, 'too many authentication attempts at once\n'), headers: { 'content-type': 'text/plain', 'retry-after': '1' } };
+    if (verdict === 'denied')
+      return { ...text(401, 'unauthorized\n'), headers: { 'content-type': 'text/plain', 'www-authenticate': REALM } };
+    if (verdict === 'busy')
+      return {
+        ...text(429, 'too many authentication attempts at once\n'),
+        headers: { 'content-type': 'text/plain', 'retry-after': '1' },
+      };
     const path = request.path.split('?', 1)[0];
     if (path !== '/metrics') return text(404, 'try /metrics\n');
     if (request.method !== 'GET' && request.method !== 'HEAD') return text(405, 'use GET\n');
     const sample = latest();
-    return sample === null ? text(503, 'no sample taken yet\n') : text(200, renderPrometheus(sample), PROMETHEUS_CONTENT_TYPE);
+    return sample === null
+      ? text(503, 'no sample taken yet\n')
+      : text(200, renderPrometheus(sample), PROMETHEUS_CONTENT_TYPE);
   }
 }
 
@@ -105,10 +136,16 @@ function checkExposure(settings: PrometheusSettings, loaded: LoadedWebConfig | n
   const file = `METRICS_PROMETHEUS_WEB_CONFIG ${settings.webConfig ?? '(empty)'}`;
   const clientCerts = (loaded?.config.tls?.clientCaFile ?? null) !== null;
   if (loaded === null || (loaded.config.users.size === 0 && !clientCerts)) {
-    throw new ConfigError(`${where}, and ${file} authenticates nobody: add basic_auth_users, or client certificates (client_auth_type RequireAndVerifyClientCert)`);
+    throw new ConfigError(
+      `${where}, and ${file} authenticates nobody: add basic_auth_users, or client certificates ` +
+        '(client_auth_type RequireAndVerifyClientCert)',
+    );
   }
   if (loaded.tls === null && !settings.allowHttp) {
-    throw new ConfigError(`${where} without tls_server_config in ${file}: passwords and metrics would cross the network in the clear; add TLS, or set METRICS_PROMETHEUS_ALLOW_HTTP=yes to accept that`);
+    throw new ConfigError(
+      `${where} without tls_server_config in ${file}: passwords and metrics would cross the network in the clear; ` +
+        'add TLS, or set METRICS_PROMETHEUS_ALLOW_HTTP=yes to accept that',
+    );
   }
 }
 

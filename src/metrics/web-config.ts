@@ -47,7 +47,14 @@ const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 export async function loadWebConfig(host: Host, path: string): Promise<LoadedWebConfig> {
   const text = await readConfigFile(host, path, 'the file');
   const config = await parseWebConfig(text, path);
-  const files = config.tls === null ? [] : [config.tls.certFile, config.tls.keyFile, ...(config.tls.clientCaFile === null ? [] : [config.tls.clientCaFile])];
+  const files =
+    config.tls === null
+      ? []
+      : [
+          config.tls.certFile,
+          config.tls.keyFile,
+          ...(config.tls.clientCaFile === null ? [] : [config.tls.clientCaFile]),
+        ];
   const tls = config.tls === null ? null : await readTls(host, path, config.tls);
   const versions = new Map<string, number>();
   for (const file of [path, ...files]) versions.set(file, (await host.stat(file))?.mtimeMs ?? 0);
@@ -67,12 +74,21 @@ export async function parseWebConfig(text: string, path: string): Promise<WebCon
   const document = parseYaml(text, path);
   const top = mapping(document ?? {}, path, 'the document');
   refuseUnknown(top, TOP_KEYS, path, '');
-  const tls = top.tls_server_config === undefined || top.tls_server_config === null ? null : tlsFiles(top.tls_server_config, path);
+  const tls =
+    top.tls_server_config === undefined || top.tls_server_config === null
+      ? null
+      : tlsFiles(top.tls_server_config, path);
   const users = new Map<string, string>();
-  const listed = top.basic_auth_users === undefined || top.basic_auth_users === null ? {} : mapping(top.basic_auth_users, path, 'basic_auth_users');
+  const listed =
+    top.basic_auth_users === undefined || top.basic_auth_users === null
+      ? {}
+      : mapping(top.basic_auth_users, path, 'basic_auth_users');
   for (const [user, hash] of Object.entries(listed)) {
     if (typeof hash !== 'string' || !BCRYPT.test(hash)) {
-      throw new ConfigError(`${KEY} ${path}: basic_auth_users.${user} is not a bcrypt hash; allowed: a hash from htpasswd -nBC 10 "" | tr -d ':\\n'`);
+      throw new ConfigError(
+        `${KEY} ${path}: basic_auth_users.${user} is not a bcrypt hash; ` +
+          `allowed: a hash from htpasswd -nBC 10 "" | tr -d ':\\n'`,
+      );
     }
     users.set(user, hash);
   }
@@ -90,10 +106,14 @@ function tlsFiles(value: unknown, path: string): TlsFiles {
   };
   const certFile = file('cert_file');
   const keyFile = file('key_file');
-  if (certFile === null || keyFile === null) throw new ConfigError(`${KEY} ${path}: tls_server_config needs cert_file and key_file`);
+  if (certFile === null || keyFile === null)
+    throw new ConfigError(`${KEY} ${path}: tls_server_config needs cert_file and key_file`);
   const clientAuth = tls.client_auth_type ?? 'NoClientCert';
   if (typeof clientAuth !== 'string' || !CLIENT_AUTH.includes(clientAuth)) {
-    throw new ConfigError(`${KEY} ${path}: tls_server_config.client_auth_type=${JSON.stringify(clientAuth)} is not supported; allowed: ${CLIENT_AUTH.join(', ')}`);
+    throw new ConfigError(
+      `${KEY} ${path}: tls_server_config.client_auth_type=${JSON.stringify(clientAuth)} is not supported; ` +
+        `allowed: ${CLIENT_AUTH.join(', ')}`,
+    );
   }
   const clientCaFile = file('client_ca_file');
   if ((clientAuth === 'RequireAndVerifyClientCert') !== (clientCaFile !== null)) {
@@ -101,7 +121,10 @@ function tlsFiles(value: unknown, path: string): TlsFiles {
   }
   const minVersion = MIN_VERSIONS[String(tls.min_version ?? 'TLS12')];
   if (minVersion === undefined) {
-    throw new ConfigError(`${KEY} ${path}: tls_server_config.min_version=${JSON.stringify(tls.min_version)} is not supported; allowed: ${Object.keys(MIN_VERSIONS).join(', ')}`);
+    throw new ConfigError(
+      `${KEY} ${path}: tls_server_config.min_version=${JSON.stringify(tls.min_version)} is not supported; ` +
+        `allowed: ${Object.keys(MIN_VERSIONS).join(', ')}`,
+    );
   }
   return { certFile, keyFile, clientCaFile, minVersion };
 }
@@ -109,9 +132,17 @@ function tlsFiles(value: unknown, path: string): TlsFiles {
 async function readTls(host: Host, path: string, files: TlsFiles): Promise<TlsCredentials> {
   const cert = await readConfigFile(host, files.certFile, 'tls_server_config.cert_file');
   const key = await readConfigFile(host, files.keyFile, 'tls_server_config.key_file');
-  const clientCa = files.clientCaFile === null ? null : await readConfigFile(host, files.clientCaFile, 'tls_server_config.client_ca_file');
-  for (const [what, pem, marker] of [['cert_file', cert, 'CERTIFICATE'], ['key_file', key, 'PRIVATE KEY'], ['client_ca_file', clientCa, 'CERTIFICATE']] as const) {
-    if (pem !== null && !new RegExp(`-----BEGIN [A-Z ]*${marker}-----`).test(pem)) throw new ConfigError(`${KEY} ${path}: tls_server_config.${what} holds no PEM ${marker.toLowerCase()}`);
+  const clientCa =
+    files.clientCaFile === null
+      ? null
+      : await readConfigFile(host, files.clientCaFile, 'tls_server_config.client_ca_file');
+  for (const [what, pem, marker] of [
+    ['cert_file', cert, 'CERTIFICATE'],
+    ['key_file', key, 'PRIVATE KEY'],
+    ['client_ca_file', clientCa, 'CERTIFICATE'],
+  ] as const) {
+    if (pem !== null && !new RegExp(`-----BEGIN [A-Z ]*${marker}-----`).test(pem))
+      throw new ConfigError(`${KEY} ${path}: tls_server_config.${what} holds no PEM ${marker.toLowerCase()}`);
   }
   return { cert, key, minVersion: files.minVersion, ...(clientCa === null ? {} : { clientCa }) };
 }
@@ -133,13 +164,17 @@ function parseYaml(text: string, path: string): unknown {
 }
 
 function mapping(value: unknown, path: string, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${KEY} ${path}: ${what} is not a mapping`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(`${KEY} ${path}: ${what} is not a mapping`);
   return value as Record<string, unknown>;
 }
 
 function refuseUnknown(value: Record<string, unknown>, known: readonly string[], path: string, prefix: string): void {
   const unknown = Object.keys(value).filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    throw new ConfigError(`${KEY} ${path}: ${prefix}${unknown[0]} is not supported by ecs-host-agent; supported: ${known.map((name) => `${prefix}${name}`).join(', ')}`);
+    throw new ConfigError(
+      `${KEY} ${path}: ${prefix}${unknown[0]} is not supported by ecs-host-agent; ` +
+        `supported: ${known.map((name) => `${prefix}${name}`).join(', ')}`,
+    );
   }
 }

@@ -34,7 +34,16 @@ const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-const facts = async () => ({ os: 'bench', kernel: '', arch: 'x64', cpuModel: '', cpuCores: 1, manufacturer: '', product: '', gpus: [] });
+const facts = async () => ({
+  os: 'bench',
+  kernel: '',
+  arch: 'x64',
+  cpuModel: '',
+  cpuCores: 1,
+  manufacturer: '',
+  product: '',
+  gpus: [],
+});
 
 const [samples = 300, warmUp = 50] = process.argv.slice(2).map(Number);
 const config = loadConfig({ file: 'agent.env', fileText: null, env: process.env, flags: {} });

@@ -23,7 +23,10 @@ import type { SinkFigures } from './sinks-runner.ts';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const WARM_UP = 50;
-const WRAPPER_FLAGS = /NODE_OPTIONS="([^"$]*)/.exec(readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8'))?.[1]?.trim() ?? '';
+const WRAPPER_FLAGS =
+  /NODE_OPTIONS="([^"$]*)/
+    .exec(readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8'))?.[1]
+    ?.trim() ?? '';
 
 /** IMDSv2 with the instance id only: what the CloudWatch and remote-write sinks ask for. */
 async function startImds(): Promise<{ url: string; close: () => void }> {
@@ -40,7 +43,10 @@ const cleanups: (() => unknown)[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'eha-bench-sinks-'));
 try {
   const entryPoint = fileURLToPath(new URL('sinks-runner.ts', import.meta.url));
-  const { entry } = await bundleAgent(join(scratch, 'bundle'), '0.0.0-bench', { entryPoint, define: { 'import.meta.main': 'false' } });
+  const { entry } = await bundleAgent(join(scratch, 'bundle'), '0.0.0-bench', {
+    entryPoint,
+    define: { 'import.meta.main': 'false' },
+  });
   const control = await startEndpoint();
   cleanups.push(() => control.stop());
   const moto = await startMoto();
@@ -62,25 +68,37 @@ try {
   const results: [string, SinkFigures][] = [];
   for (const [index, [name, env]] of configurations.entries()) {
     const agent = agentEnv(join(scratch, `run-${index}`), imds.url, { ...base, ...env });
-    const { stdout } = await promisify(execFile)(process.execPath, [entry, String(SAMPLES), String(WARM_UP)], { encoding: 'utf8', env: agent });
+    const { stdout } = await promisify(execFile)(process.execPath, [entry, String(SAMPLES), String(WARM_UP)], {
+      encoding: 'utf8',
+      env: agent,
+    });
     results.push([name, JSON.parse(stdout) as SinkFigures]);
   }
   const reference = results[0]?.[1] as SinkFigures;
-  console.log(`metrics sinks, bundled, Node ${process.version} ${WRAPPER_FLAGS}: ${SAMPLES} samples after ${WARM_UP}, each delivered before the next\n`);
+  console.log(
+    `metrics sinks, bundled, Node ${process.version} ${WRAPPER_FLAGS}: ${SAMPLES} samples after ${WARM_UP}, ` +
+      'each delivered before the next\n',
+  );
   const columns = ['CPU ms', 'x control', 'RSS loaded', 'x control', 'after warm-up', 'x control', 'end', 'spooled'];
   console.log(`${'sinks'.padEnd(30)}${columns.map((c) => c.padStart(14)).join('')}`);
   for (const [name, f] of results) {
     const values = [
-      f.cpuMsPerSample.toFixed(2), (f.cpuMsPerSample / reference.cpuMsPerSample).toFixed(2),
-      f.rssLoadedMb.toFixed(1), (f.rssLoadedMb / reference.rssLoadedMb).toFixed(2),
-      f.rssAfterWarmUpMb.toFixed(1), (f.rssAfterWarmUpMb / reference.rssAfterWarmUpMb).toFixed(2),
-      f.rssEndMb.toFixed(1), String(f.spooled),
+      f.cpuMsPerSample.toFixed(2),
+      (f.cpuMsPerSample / reference.cpuMsPerSample).toFixed(2),
+      f.rssLoadedMb.toFixed(1),
+      (f.rssLoadedMb / reference.rssLoadedMb).toFixed(2),
+      f.rssAfterWarmUpMb.toFixed(1),
+      (f.rssAfterWarmUpMb / reference.rssAfterWarmUpMb).toFixed(2),
+      f.rssEndMb.toFixed(1),
+      String(f.spooled),
     ];
     console.log(`${name.padEnd(30)}${values.map((v) => v.padStart(14)).join('')}`);
   }
-  for (const [name, f] of results) if (f.lastSpooled !== null) console.log(`${name}: ${f.spooled} samples spooled; last: ${f.lastSpooled}`);
-  console.log('\nCPU: user+system of the agent process per sample (sampling, spool, every delivery); RSS in MB; "x control": ratio to');
-  console.log('the control protocol alone in this run. "spooled": steps whose sample a sink did not take at once (should be 0).');
+  for (const [name, f] of results)
+    if (f.lastSpooled !== null) console.log(`${name}: ${f.spooled} samples spooled; last: ${f.lastSpooled}`);
+  console.log('\nCPU: user+system of the agent process per sample (sampling, spool, every delivery); RSS in MB;');
+  console.log('"x control": ratio to the control protocol alone in this run; "spooled": steps whose sample a sink');
+  console.log('did not take at once (should be 0).');
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup();
   rmSync(scratch, { recursive: true, force: true });

@@ -12,7 +12,12 @@ import type { SampleSink } from './sink.ts';
  * use them. Credential files are read here, so that a bad one stops the command at once (exit 78); nothing here
  * needs the network (the region and the instance id are asked for on the first delivery).
  */
-export async function openSinks(host: Host, config: Config, logger: Logger, control: SampleSink | null): Promise<SampleSink[]> {
+export async function openSinks(
+  host: Host,
+  config: Config,
+  logger: Logger,
+  control: SampleSink | null,
+): Promise<SampleSink[]> {
   const sinks: SampleSink[] = control === null ? [] : [control];
   if (!config.METRICS_CLOUDWATCH && config.METRICS_REMOTE_WRITE_URL === null) return sinks;
   const instance = new InstanceIdentity(

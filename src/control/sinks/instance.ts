@@ -52,7 +52,8 @@ export class InstanceIdentity {
   async #read(): Promise<InstanceLabels> {
     const imds = createImds(this.#host, this.#settings.imdsEndpoint, IMDS_TIMEOUT_MS);
     const instanceId = (await imds.get('/latest/meta-data/instance-id')).trim();
-    if (!INSTANCE_ID.test(instanceId)) throw new Error(`IMDS returned an invalid instance-id ${JSON.stringify(instanceId.slice(0, 40))}`);
+    if (!INSTANCE_ID.test(instanceId))
+      throw new Error(`IMDS returned an invalid instance-id ${JSON.stringify(instanceId.slice(0, 40))}`);
     const autoScalingGroup = this.#settings.autoScalingGroup ? await this.#autoScalingGroup(imds) : null;
     return { instanceId, cluster: this.#settings.cluster, autoScalingGroup };
   }

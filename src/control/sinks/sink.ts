@@ -22,7 +22,7 @@ export interface SampleSink {
   readonly limitName?: string;
   /** One request; `spool` is what this sink's spool holds (the control protocol reports it). */
   send(samples: readonly Sample[], spool: SpoolStatus): Promise<SinkOutcome>;
-  /** After the sink gave no reply at all: a cheap request that tells it answers again. Without one, the backoff runs. */
+  /** After the sink gave no reply at all: a cheap request that tells it answers again (else the backoff runs). */
   probe?(): Promise<Reachability>;
   /** Frees what the sink holds (an SDK client's sockets). */
   close?(): void;

@@ -88,8 +88,12 @@ function checkCombinations(config: Config): void {
       `${config.origins.STORAGE_MODE}: STORAGE_MODE=btrfs-device needs STORAGE_DEVICE (a /dev path or an EBS volume id)`,
     );
   }
-  const remoteWriteAuth = (['METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE', 'METRICS_REMOTE_WRITE_BASIC_AUTH_FILE', 'METRICS_REMOTE_WRITE_SIGV4'] as const)
-    .filter((name) => config[name] !== null && config[name] !== false);
+  const authKeys = [
+    'METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE',
+    'METRICS_REMOTE_WRITE_BASIC_AUTH_FILE',
+    'METRICS_REMOTE_WRITE_SIGV4',
+  ] as const;
+  const remoteWriteAuth = authKeys.filter((name) => config[name] !== null && config[name] !== false);
   if (remoteWriteAuth.length > 1) {
     const set = remoteWriteAuth.map((name) => `${name} (${config.origins[name]})`).join(' and ');
     throw new ConfigError(`${set} are both set: remote write authenticates one way; keep one of them`);
@@ -97,7 +101,8 @@ function checkCombinations(config: Config): void {
   const listen = config.METRICS_PROMETHEUS_LISTEN;
   if (listen !== null && !isLoopbackAddress(listen.address) && config.METRICS_PROMETHEUS_WEB_CONFIG === null) {
     throw new ConfigError(
-      `${config.origins.METRICS_PROMETHEUS_LISTEN}: METRICS_PROMETHEUS_LISTEN is beyond loopback (${listen.address}) without ` +
+      `${config.origins.METRICS_PROMETHEUS_LISTEN}: METRICS_PROMETHEUS_LISTEN is beyond loopback ` +
+        `(${listen.address}) without ` +
         'METRICS_PROMETHEUS_WEB_CONFIG: anyone who reaches the port would read the page; set a web config file with ' +
         'basic_auth_users (and tls_server_config), or listen on a loopback address',
     );

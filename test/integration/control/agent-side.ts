@@ -3,6 +3,7 @@ import type { TestContext } from 'node:test';
 
 import { ControlClient } from '../../../src/control/client.ts';
 import { type Backoff, Delivery } from '../../../src/control/delivery.ts';
+import type { SpoolStatus } from '../../../src/control/protocol.ts';
 import { controlSettings } from '../../../src/control/settings.ts';
 import { controlSink } from '../../../src/control/sinks/control.ts';
 import { SharedSpool } from '../../../src/control/spool-cursors.ts';
@@ -51,8 +52,10 @@ export function agentSide(dir: string, url: string, options: AgentSideOptions = 
   const logger = recordingLogger();
   const client = new ControlClient(host, controlSettings(agentConfig(dir, url))!, logger);
   const settings = { dir: join(dir, 'spool'), maxBytes: options.spoolMaxBytes ?? 2 ** 30, maxAgeMs: 86_400_000 };
-  const shared = new SharedSpool(host, new Spool(host, settings, logger), { dir: settings.dir, sinks: ['control'], forgetOthers: true }, logger);
-  const sink = controlSink(host, { client, hostId: 'test-host', status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }) });
+  const cursors = { dir: settings.dir, sinks: ['control'], forgetOthers: true };
+  const shared = new SharedSpool(host, new Spool(host, settings, logger), cursors, logger);
+  const withSpool = async (spoolStatus: SpoolStatus) => ({ ...status(), spool: spoolStatus });
+  const sink = controlSink(host, { client, hostId: 'test-host', status: withSpool });
   const delivery = new Delivery({
     sink,
     spool: shared.reader('control'),

@@ -18,7 +18,7 @@ export function agentEnv(dir: string, imdsUrl: string, extra: Record<string, str
   };
 }
 
-/** What a process of its own needs besides (bundled runs): a PATH, and moto's fake credentials so the SDK asks nothing else. */
+/** What a process of its own needs besides: a PATH, and moto's fake credentials so the SDK asks nothing else. */
 export function processEnv(): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',

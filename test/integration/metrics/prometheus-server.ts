@@ -36,7 +36,9 @@ export function requirePrometheus(): void {
   try {
     execFileSync('prometheus', ['--version'], { stdio: 'ignore' });
   } catch {
-    throw new Error("Debian's prometheus is missing (the remote-write receiver of these tests): run node test/support/setup-system.ts as root");
+    throw new Error(
+      "Debian's prometheus is missing (the remote-write receiver): run node test/support/setup-system.ts as root",
+    );
   }
 }
 
@@ -99,7 +101,8 @@ export async function startPrometheus(t: Cleanup): Promise<PrometheusServer> {
 async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const giveUp = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < giveUp) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}): ${stderr()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}): ${stderr()}`);
     try {
       if ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok) return;
     } catch {

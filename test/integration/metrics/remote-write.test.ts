@@ -34,7 +34,7 @@ async function agent(t: TestContext, prometheus: PrometheusServer) {
 
 const seconds = (sample: Sample) => Date.parse(sample.time) / 1000;
 
-test('after a delivery, PromQL returns the ecs_host_* series with instance_id and cluster and the sample\'s values', async (t) => {
+test("after a delivery, PromQL returns the ecs_host_* series with instance_id, cluster, the values", async (t) => {
   const prometheus = await startPrometheus(t);
   const { runner } = await agent(t, prometheus);
   const step = await runner.step();
@@ -42,7 +42,10 @@ test('after a delivery, PromQL returns the ecs_host_* series with instance_id an
   const { sample } = step;
   const at = new Date(sample.time);
 
-  const total = await prometheus.query(`ecs_host_memory_bytes{kind="total",instance_id="${INSTANCE_ID}",cluster="prod"}`, at);
+  const total = await prometheus.query(
+    `ecs_host_memory_bytes{kind="total",instance_id="${INSTANCE_ID}",cluster="prod"}`,
+    at,
+  );
   assert.equal(total.length, 1);
   assert.equal(Number(total[0]?.value?.[1]), sample.memory.total);
   assert.equal(total[0]?.value?.[0], seconds(sample));
@@ -53,9 +56,16 @@ test('after a delivery, PromQL returns the ecs_host_* series with instance_id an
 
   const names = await prometheus.query(`count by (__name__) ({instance_id="${INSTANCE_ID}"})`, at);
   const stored = new Set(names.map((result) => result.metric.__name__));
-  assert.deepEqual(stored, new Set(prometheusFamilies(sample).map((family) => family.name)), 'every family of the scrape page');
+  assert.deepEqual(
+    stored,
+    new Set(prometheusFamilies(sample).map((family) => family.name)),
+    'every family of the scrape page',
+  );
   for (const disk of sample.disks) {
-    const avail = await prometheus.query(`ecs_host_filesystem_avail_bytes{mountpoint=${JSON.stringify(disk.mount)}}`, at);
+    const avail = await prometheus.query(
+      `ecs_host_filesystem_avail_bytes{mountpoint=${JSON.stringify(disk.mount)}}`,
+      at,
+    );
     assert.equal(Number(avail[0]?.value?.[1]), disk.freeBytes, disk.mount);
   }
 });
@@ -72,7 +82,11 @@ test('a server that is down: samples wait in the spool, and all arrive, in order
     assert.equal(step.destination, 'spool');
     assert.match(step.summary, /delivery to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write failing .*ECONNREFUSED/);
   }
-  assert.ok(logger.lines.some((line) => /^warn: remote write endpoint .*: POST failed: .*ECONNREFUSED.*; \d samples? in the spool, kept/.test(line)));
+  assert.ok(
+    logger.lines.some((line) =>
+      /^warn: remote write endpoint .*: POST failed: .*ECONNREFUSED.*; \d samples? in the spool, kept/.test(line),
+    ),
+  );
   await prometheus.start();
   await delay(1100);
   const last = await runner.step();
@@ -81,6 +95,13 @@ test('a server that is down: samples wait in the spool, and all arrive, in order
 
   const points = await prometheus.query(`ecs_host_processes{instance_id="${INSTANCE_ID}",cluster="prod"}[1h]`);
   assert.equal(points.length, 1);
-  assert.deepEqual(points[0]?.values?.map(([time]) => time), taken.map(seconds), 'every sample, once, in order');
-  assert.deepEqual(points[0]?.values?.map(([, value]) => Number(value)), taken.map((s) => s.procs));
+  assert.deepEqual(
+    points[0]?.values?.map(([time]) => time),
+    taken.map(seconds),
+    'every sample, once, in order',
+  );
+  assert.deepEqual(
+    points[0]?.values?.map(([, value]) => Number(value)),
+    taken.map((s) => s.procs),
+  );
 });

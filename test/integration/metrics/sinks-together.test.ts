@@ -56,7 +56,12 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   const job = createMetricsJob({ clock, hostFacts: FACTS, backoff: { baseMs: 1, maxMs: 1, probeMs: 1 } });
   const records: TaskRecord[] = [];
   const stop = new AbortController();
-  const running = runScheduler(daemonTasks(async () => context, context, [job]), clock, stop.signal, async (record) => void records.push(record));
+  const running = runScheduler(
+    daemonTasks(async () => context, context, [job]),
+    clock,
+    stop.signal,
+    async (record) => void records.push(record),
+  );
   t.after(async () => {
     stop.abort();
     await running;
@@ -66,7 +71,8 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
     if (count > 0) clock.advance(60_000);
     await until(() => records.length > count, 'the next metrics run');
   };
-  const procs = async () => (await prometheus.query(`ecs_host_processes{instance_id="${INSTANCE_ID}"}[1h]`))[0]?.values?.length ?? 0;
+  const procs = async () =>
+    (await prometheus.query(`ecs_host_processes{instance_id="${INSTANCE_ID}"}[1h]`))[0]?.values?.length ?? 0;
 
   await cloudwatch.down();
   for (let i = 1; i <= 3; i++) {
@@ -75,24 +81,48 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
     await untilTrue(async () => (await procs()) === i, `sample ${i} in Prometheus`);
   }
 
-  const cursors = (sink: string) => JSON.parse(readFileSync(join(dir, 'spool', 'sinks', `${sink}.json`), 'utf8')) as { sequence: number };
+  const cursors = (sink: string) =>
+    JSON.parse(readFileSync(join(dir, 'spool', 'sinks', `${sink}.json`), 'utf8')) as { sequence: number };
   // A cursor is written once the sink's reply is in: just after the receivers have the sample.
-  await until(() => cursors('control').sequence === 3 && cursors('remote-write').sequence === 3, 'the working sinks to move on');
+  await until(
+    () => cursors('control').sequence === 3 && cursors('remote-write').sequence === 3,
+    'the working sinks to move on',
+  );
   const spooled = readdirSync(join(dir, 'spool')).filter((name) => name.endsWith('.seg'));
   assert.equal(spooled.length, 3, 'the spool keeps what CloudWatch has not had');
   assert.equal(cursors('cloudwatch').sequence, 0);
 
   await cloudwatch.up();
   await sampleNow();
-  const reader = createCloudWatchClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: null, cloudWatchEndpoint: moto.endpoint });
+  const reader = createCloudWatchClient({
+    region: MOTO_REGION,
+    ecsEndpoint: null,
+    ssmEndpoint: null,
+    cloudWatchEndpoint: moto.endpoint,
+  });
   t.after(() => reader.destroy());
   const segments = () => readdirSync(join(dir, 'spool')).filter((name) => name.endsWith('.seg')).length;
-  await until(() => control.received.length === 4 && segments() === 0, 'CloudWatch to catch up (the spool to empty)', 20_000);
+  await until(
+    () => control.received.length === 4 && segments() === 0,
+    'CloudWatch to catch up (the spool to empty)',
+    20_000,
+  );
   const all = control.received;
   const first = new Date(all[0]?.time ?? '');
   const last = new Date(all.at(-1)?.time ?? '');
-  const inCloudWatch = await points(reader, 'ECSHost', 'procs', { InstanceId: INSTANCE_ID, ClusterName: 'prod' }, first, last);
-  assert.deepEqual(inCloudWatch, minuteAverages(all, (sample) => sample.procs), 'CloudWatch got all four samples');
+  const inCloudWatch = await points(
+    reader,
+    'ECSHost',
+    'procs',
+    { InstanceId: INSTANCE_ID, ClusterName: 'prod' },
+    first,
+    last,
+  );
+  assert.deepEqual(
+    inCloudWatch,
+    minuteAverages(all, (sample) => sample.procs),
+    'CloudWatch got all four samples',
+  );
   assert.equal(await procs(), 4);
   assert.equal(control.receiver.counts.duplicates, 0, 'the control endpoint got no sample twice');
 });

@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test';
 
 import { freePort } from './free-port.ts';
 
-/** A TCP relay to a loopback server on a port of its own: down() refuses connections (the port closed), up() relays again. */
+/** A TCP relay to a loopback server, on a port of its own: down() refuses connections, up() relays again. */
 export async function relay(t: TestContext, target: string) {
   const { port: targetPort } = new URL(target);
   const port = await freePort();

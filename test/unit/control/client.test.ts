@@ -49,7 +49,10 @@ test('Retry-After is read as seconds or a date, capped at an hour; nonsense is i
 test('a batch goes out with the token, the idempotency key, a size cap and, for https, the system CAs', async () => {
   const host = new FakeHost();
   host.putFile('/etc/ecs-host-agent/control.token', 's3cr3t-token\n', 0o600);
-  host.onHttp((request) => jsonResponse(200, { batchId: JSON.parse(bodyText(request) || '{}').batchId, accepted: 1, duplicates: 0 }));
+  host.onHttp((request) => {
+    const { batchId } = JSON.parse(bodyText(request) || '{}') as { batchId?: string };
+    return jsonResponse(200, { batchId, accepted: 1, duplicates: 0 });
+  });
   const settings = controlSettings(config({ CONTROL_URL: 'https://control.example/', CONTROL_TOKEN_FILE: '/etc/ecs-host-agent/control.token', CONTROL_IDENTITY: 'no' }));
   const client = new ControlClient(host, settings!);
   const batch = { protocol: 1 as const, batchId: BATCH_ID, hostId: 'h1', sentAt: NOW.toISOString(), samples: [sample(1)], status: status() };

@@ -16,13 +16,31 @@ const INSTANCE: InstanceLabels = { instanceId: INSTANCE_ID, cluster: 'prod', aut
 const GIB = 2 ** 30;
 
 function disk(mount: string, usedGib: number, freeGib: number): Disk {
-  return { mount, device: `/dev/${mount.length}`, fsType: 'ext4', totalBytes: (usedGib + freeGib + 1) * GIB, usedBytes: usedGib * GIB, freeBytes: freeGib * GIB, inodesTotal: 0, inodesFree: 0 };
+  return {
+    mount,
+    device: `/dev/${mount.length}`,
+    fsType: 'ext4',
+    totalBytes: (usedGib + freeGib + 1) * GIB,
+    usedBytes: usedGib * GIB,
+    freeBytes: freeGib * GIB,
+    inodesTotal: 0,
+    inodesFree: 0,
+  };
 }
 
 function hostSample(index: number, extra: Partial<Sample> = {}): Sample {
   return {
     ...sample(index),
-    memory: { total: 8 * GIB, free: 2 * GIB, available: 5 * GIB, buffers: 2 ** 20, cached: 3 * GIB, used: 3 * GIB - 2 ** 20, swapTotal: GIB, swapUsed: 2 ** 20 },
+    memory: {
+      total: 8 * GIB,
+      free: 2 * GIB,
+      available: 5 * GIB,
+      buffers: 2 ** 20,
+      cached: 3 * GIB,
+      used: 3 * GIB - 2 ** 20,
+      swapTotal: GIB,
+      swapUsed: 2 ** 20,
+    },
     disks: [disk('/', 30, 70), disk('/data', 1, 3)],
     ecs: { agentAnswering: true, cluster: 'prod', containerInstanceArn: 'arn', runningTasks: 4 },
     ...extra,
@@ -30,13 +48,33 @@ function hostSample(index: number, extra: Partial<Sample> = {}): Sample {
 }
 
 const byName = (datums: readonly MetricDatum[], name: string, mount?: string) =>
-  datums.filter((d) => d.MetricName === name && (mount === undefined || d.Dimensions?.some((x) => x.Name === 'MountPath' && x.Value === mount)));
+  datums.filter(
+    (d) =>
+      d.MetricName === name &&
+      (mount === undefined || d.Dimensions?.some((x) => x.Name === 'MountPath' && x.Value === mount)),
+  );
 
 test('a sample as the OpsWorks names, in their units, with InstanceId and ClusterName on every metric', () => {
   const taken = hostSample(1);
   const datums = datumsOf(taken, INSTANCE, { mounts: null });
-  const opsworks = ['cpu_idle', 'cpu_nice', 'cpu_steal', 'cpu_system', 'cpu_user', 'cpu_waitio', 'memory_buffers', 'memory_cached', 'memory_free',
-    'memory_swap', 'memory_total', 'memory_used', 'load_1', 'load_5', 'load_15', 'procs'];
+  const opsworks = [
+    'cpu_idle',
+    'cpu_nice',
+    'cpu_steal',
+    'cpu_system',
+    'cpu_user',
+    'cpu_waitio',
+    'memory_buffers',
+    'memory_cached',
+    'memory_free',
+    'memory_swap',
+    'memory_total',
+    'memory_used',
+    'load_1',
+    'load_5',
+    'load_15',
+    'procs',
+  ];
   for (const name of opsworks) assert.equal(byName(datums, name).length, 1, name);
   const one = (name: string, mount?: string) => byName(datums, name, mount)[0] as MetricDatum;
   assert.deepEqual([one('cpu_idle').Value, one('cpu_idle').Unit], [98, 'Percent']);
@@ -45,7 +83,11 @@ test('a sample as the OpsWorks names, in their units, with InstanceId and Cluste
   assert.deepEqual([one('load_1').Value, one('load_1').Unit, one('procs').Unit], [0.1, 'None', 'Count']);
   assert.deepEqual([one('disk_used_percent', '/').Value, one('disk_used_percent', '/').Unit], [30, 'Percent']);
   assert.deepEqual([one('disk_free', '/data').Value, one('disk_free', '/data').Unit], [3 * GIB, 'Bytes']);
-  assert.deepEqual([one('docker_store_used_percent').Value, one('docker_store_free').Value], [30, 70 * GIB], 'the store lives on /');
+  assert.deepEqual(
+    [one('docker_store_used_percent').Value, one('docker_store_free').Value],
+    [30, 70 * GIB],
+    'the store lives on /',
+  );
   assert.deepEqual([one('ecs_running_tasks').Value, one('ecs_running_tasks').Unit], [4, 'Count']);
   for (const datum of datums) {
     const names = datum.Dimensions?.map((d) => d.Name);
@@ -58,11 +100,17 @@ test('a sample as the OpsWorks names, in their units, with InstanceId and Cluste
   assert.deepEqual(names, new Set(CLOUDWATCH_METRICS.map((m) => m.name)), 'what is sent is what the README lists');
 });
 
-test('the Docker store on its own mount; mounts chosen by METRICS_CLOUDWATCH_MOUNTS; absent figures are not sent as 0', () => {
-  const taken = hostSample(1, { disks: [disk('/', 30, 70), disk('/var/lib/docker', 9, 1)], ecs: { agentAnswering: false, cluster: null, containerInstanceArn: null, runningTasks: null } });
+test('the Docker store on its own mount; METRICS_CLOUDWATCH_MOUNTS; absent figures are not sent as 0', () => {
+  const taken = hostSample(1, {
+    disks: [disk('/', 30, 70), disk('/var/lib/docker', 9, 1)],
+    ecs: { agentAnswering: false, cluster: null, containerInstanceArn: null, runningTasks: null },
+  });
   const datums = datumsOf(taken, INSTANCE, { mounts: ['/var/lib/docker'] });
   assert.equal(byName(datums, 'docker_store_used_percent')[0]?.Value, 90);
-  assert.deepEqual(byName(datums, 'disk_free').map((d) => d.Dimensions?.at(-1)?.Value), ['/var/lib/docker']);
+  assert.deepEqual(
+    byName(datums, 'disk_free').map((d) => d.Dimensions?.at(-1)?.Value),
+    ['/var/lib/docker'],
+  );
   assert.equal(byName(datums, 'ecs_running_tasks').length, 0);
 });
 
@@ -81,26 +129,42 @@ test('calls keep to 1,000 data points and 1 MB, cut at sample boundaries', () =>
   // Within CloudWatch's own limits (30 dimensions, values up to 1,024 characters) a host with 20 mounts makes a
   // sample of about 1.7 MB: more than one call takes.
   const disks = Array.from({ length: 20 }, (_, k) => disk(`/mnt/${String(k).padStart(1000, 'm')}`, 1, 1));
-  const long = (i: number) => datumsOf(hostSample(i, { disks }), INSTANCE, { mounts: null }).map((d) => ({
-    ...d, Dimensions: [...(d.Dimensions ?? []), ...Array.from({ length: 26 }, (_, k) => ({ Name: `D${k}`, Value: 'v'.repeat(1024) }))],
-  }));
+  const long = (i: number) =>
+    datumsOf(hostSample(i, { disks }), INSTANCE, { mounts: null }).map((d) => ({
+      ...d,
+      Dimensions: [
+        ...(d.Dimensions ?? []),
+        ...Array.from({ length: 26 }, (_, k) => ({ Name: `D${k}`, Value: 'v'.repeat(1024) })),
+      ],
+    }));
   const heavy = callsOf([long(1), long(2)], 'ECSHost');
-  for (const call of heavy) assert.ok(Buffer.byteLength(JSON.stringify({ Namespace: 'ECSHost', MetricData: call })) < 1_048_576);
+  for (const call of heavy)
+    assert.ok(Buffer.byteLength(JSON.stringify({ Namespace: 'ECSHost', MetricData: call })) < 1_048_576);
   assert.ok(heavy.length >= 4, `a sample too large for one call is cut (${heavy.length} calls)`);
   assert.equal(heavy.flat().length, long(1).length * 2);
 });
 
-test('what a failed PutMetricData means: throttling and server errors wait, invalid data is refused, 413 halves', () => {
-  const error = (name: string, status?: number) => Object.assign(new Error(`${name} happened`), { name, ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }) });
+test('a failed PutMetricData: throttling and server errors wait, invalid data is refused, 413 halves', () => {
+  const error = (name: string, status?: number) =>
+    Object.assign(new Error(`${name} happened`), {
+      name,
+      ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }),
+    });
   assert.equal(cloudWatchOutcome(error('ThrottlingException', 400), 'ECSHost').kind, 'retry');
-  assert.match((cloudWatchOutcome(error('Throttling', 400), 'ECSHost') as { reason: string }).reason, /throttled: backing off/);
+  assert.match(
+    (cloudWatchOutcome(error('Throttling', 400), 'ECSHost') as { reason: string }).reason,
+    /throttled: backing off/,
+  );
   assert.equal(cloudWatchOutcome(error('InternalServiceError', 500), 'ECSHost').kind, 'retry');
   assert.equal(cloudWatchOutcome(error('InvalidParameterValueException', 400), 'ECSHost').kind, 'rejected');
   assert.equal(cloudWatchOutcome(error('RequestEntityTooLarge', 413), 'ECSHost').kind, 'too-large');
   const denied = cloudWatchOutcome(error('AccessDenied', 403), 'ECSHost');
   assert.equal(denied.kind, 'retry', 'a missing permission keeps the samples until the role is fixed');
   assert.match((denied as { reason: string }).reason, /cloudwatch:PutMetricData for the namespace ECSHost/);
-  const network = cloudWatchOutcome(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), 'ECSHost');
+  const network = cloudWatchOutcome(
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    'ECSHost',
+  );
   assert.deepEqual([network.kind, (network as { unreachable?: boolean }).unreachable], ['retry', true]);
 });
 
@@ -129,13 +193,14 @@ function cloudWatch() {
   return { host, imds, sink, ...fake, ...deliveryOf(host, sink) };
 }
 
-test('one call per sample; a replay after an outage sends whole batches; throttling backs off into the spool', async () => {
+test('one call per sample; a replay sends whole batches; throttling backs off into the spool', async () => {
   const { take, delivery, calls, state, spool, advance } = cloudWatch();
   await take(1);
   assert.equal((await delivery.round()).delivered, 1);
   assert.equal(calls.length, 1);
   assert.equal(calls[0]?.Namespace, 'ECSHost');
-  state.fail = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+  state.fail = () =>
+    Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
   await take(1);
   const throttled = await delivery.round();
   assert.equal(throttled.state.consecutiveFailures, 1);
@@ -144,7 +209,10 @@ test('one call per sample; a replay after an outage sends whole batches; throttl
   state.fail = () => null;
   advance(10_000);
   assert.equal((await delivery.round()).delivered, 31);
-  assert.deepEqual(calls.slice(1).map((call) => new Set(call.MetricData?.map((d) => d.Timestamp?.getTime())).size), [15, 15, 1]);
+  assert.deepEqual(
+    calls.slice(1).map((call) => new Set(call.MetricData?.map((d) => d.Timestamp?.getTime())).size),
+    [15, 15, 1],
+  );
 });
 
 test('a sample older than CloudWatch keeps is refused on its own and counted; the others go', async () => {
@@ -162,15 +230,23 @@ test('a sample older than CloudWatch keeps is refused on its own and counted; th
 
 test('the namespace refuses AWS/ (exit 78 at config load), and the default is ECSHost', () => {
   assert.equal(config().METRICS_CLOUDWATCH_NAMESPACE, 'ECSHost');
-  assert.throws(() => config({ METRICS_CLOUDWATCH_NAMESPACE: 'AWS/EC2' }), (error: unknown) => {
-    const { message, exitCode } = error as { message: string; exitCode: number };
-    return exitCode === 78 && /METRICS_CLOUDWATCH_NAMESPACE="AWS\/EC2" is one of AWS's own namespaces; allowed: a namespace of your own/.test(message);
-  });
+  assert.throws(
+    () => config({ METRICS_CLOUDWATCH_NAMESPACE: 'AWS/EC2' }),
+    (error: unknown) => {
+      const { message, exitCode } = error as { message: string; exitCode: number };
+      return (
+        exitCode === 78 &&
+        /METRICS_CLOUDWATCH_NAMESPACE="AWS\/EC2" is one of AWS's own namespaces; allowed: a namespace of your own/.test(
+          message,
+        )
+      );
+    },
+  );
   assert.throws(() => config({ METRICS_CLOUDWATCH_NAMESPACE: ':x' }), /METRICS_CLOUDWATCH_NAMESPACE/);
   assert.deepEqual(config({ METRICS_CLOUDWATCH_MOUNTS: '/, /data' }).METRICS_CLOUDWATCH_MOUNTS, ['/', '/data']);
 });
 
-test('the ASG dimension comes from the instance metadata tag; without the tag there is none, and a warning says why', async () => {
+test('the ASG dimension comes from the instance metadata tag; without it there is none, and a warning', async () => {
   const host = new FakeHost();
   const imds = fakeImds(host, { '/latest/meta-data/tags/instance/aws:autoscaling:groupName': 'web-asg' });
   assert.equal((await instanceIdentity(host, { autoScalingGroup: true }).identity.get()).autoScalingGroup, 'web-asg');

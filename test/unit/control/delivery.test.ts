@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import { ControlClient } from '../../../src/control/client.ts';
 import { Delivery, deliveryFailing, describeDelivery } from '../../../src/control/delivery.ts';
-import { LIMITS } from '../../../src/control/protocol.ts';
+import { LIMITS, type SpoolStatus } from '../../../src/control/protocol.ts';
 import { Receiver } from '../../../src/control/receiver.ts';
 import { controlSettings } from '../../../src/control/settings.ts';
 import { controlSink } from '../../../src/control/sinks/control.ts';
@@ -39,7 +39,8 @@ function setup(spoolBytes = 2 ** 30, env: Record<string, string> = {}) {
   const client = new ControlClient(host, settings!);
   const spool = new Spool(host, { dir: '/spool', maxBytes: spoolBytes, maxAgeMs: 86_400_000 }, recordingLogger());
   const logger = recordingLogger();
-  const sink = controlSink(host, { client, hostId: 'host-1', status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }) });
+  const withSpool = async (spoolStatus: SpoolStatus) => ({ ...status(), spool: spoolStatus });
+  const sink = controlSink(host, { client, hostId: 'host-1', status: withSpool });
   const delivery = new Delivery({
     sink,
     spool,
@@ -244,7 +245,8 @@ test('a re-sent batch is recognised by its id and counted as duplicates', async 
   state.fault = (request) => {
     if (!lost) return null;
     lost = false;
-    void receiver.handle({ method: 'POST', path: '/v1/samples', headers: lower(request.headers ?? {}), body: new TextEncoder().encode(bodyText(request)) });
+    const body = new TextEncoder().encode(bodyText(request));
+    void receiver.handle({ method: 'POST', path: '/v1/samples', headers: lower(request.headers ?? {}), body });
     return { status: 502, headers: {}, body: EMPTY }; // the endpoint stored it, the reply was lost
   };
   await next();

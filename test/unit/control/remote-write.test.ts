@@ -6,7 +6,11 @@ import { uncompress } from 'snappyjs';
 
 import type { RemoteWriteAuthSettings } from '../../../src/control/sinks/remote-write/auth.ts';
 import { REMOTE_WRITE_HEADERS, RemoteWriteSink } from '../../../src/control/sinks/remote-write/sink.ts';
-import { encodeWriteRequest, seriesOf, writeRequestType } from '../../../src/control/sinks/remote-write/write-request.ts';
+import {
+  encodeWriteRequest,
+  seriesOf,
+  writeRequestType,
+} from '../../../src/control/sinks/remote-write/write-request.ts';
 import { ConfigError } from '../../../src/core/errors.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import { prometheusFamilies, renderPrometheus } from '../../../src/metrics/prometheus.ts';
@@ -23,28 +27,87 @@ function fullSample(index: number): Sample {
   const base = sample(index);
   return {
     ...base,
-    disks: [{
-      mount: '/var/lib/docker', device: '/dev/loop0', fsType: 'btrfs', totalBytes: 100, usedBytes: 40, freeBytes: 50, inodesTotal: 0,
-      inodesFree: 0, btrfs: { dataTotal: 30, dataUsed: 20, metadataTotal: 10, metadataUsed: 5, deviceBytes: 100, unallocatedBytes: 60 },
-    }],
-    volumes: [{ mountPoint: '/data', volume: 'vol-0123456789abcdef0', mounted: true, device: '/dev/nvme1n1', totalBytes: 10, usedBytes: 1, freeBytes: 9 }],
-    network: [{ name: 'eth0', rxBytes: 1, rxPackets: 2, rxErrors: 0, rxDropped: 0, txBytes: 3, txPackets: 4, txErrors: 0, txDropped: 0 }],
-    docker: { running: 1, containers: [{ id: 'a'.repeat(64), name: 'web "1"', image: 'nginx', taskArn: null, cpuSeconds: 1.5, cpuPercent: 2, memoryBytes: 7, memoryLimitBytes: 8 }] },
+    disks: [
+      {
+        mount: '/var/lib/docker',
+        device: '/dev/loop0',
+        fsType: 'btrfs',
+        totalBytes: 100,
+        usedBytes: 40,
+        freeBytes: 50,
+        inodesTotal: 0,
+        inodesFree: 0,
+        btrfs: {
+          dataTotal: 30,
+          dataUsed: 20,
+          metadataTotal: 10,
+          metadataUsed: 5,
+          deviceBytes: 100,
+          unallocatedBytes: 60,
+        },
+      },
+    ],
+    volumes: [
+      {
+        mountPoint: '/data',
+        volume: 'vol-0123456789abcdef0',
+        mounted: true,
+        device: '/dev/nvme1n1',
+        totalBytes: 10,
+        usedBytes: 1,
+        freeBytes: 9,
+      },
+    ],
+    network: [
+      {
+        name: 'eth0',
+        rxBytes: 1,
+        rxPackets: 2,
+        rxErrors: 0,
+        rxDropped: 0,
+        txBytes: 3,
+        txPackets: 4,
+        txErrors: 0,
+        txDropped: 0,
+      },
+    ],
+    docker: {
+      running: 1,
+      containers: [
+        {
+          id: 'a'.repeat(64),
+          name: 'web "1"',
+          image: 'nginx',
+          taskArn: null,
+          cpuSeconds: 1.5,
+          cpuPercent: 2,
+          memoryBytes: 7,
+          memoryLimitBytes: 8,
+        },
+      ],
+    },
     ecs: { agentAnswering: true, cluster: 'prod', containerInstanceArn: 'arn', runningTasks: 3 },
   };
 }
 
 /** Decodes a request body the way a receiver does: snappy block format, then the WriteRequest message. */
-function decodeBody(body: Uint8Array): { timeseries: { labels: { name: string; value: string }[]; samples: { value: number; timestamp: number }[] }[] } {
+function decodeBody(body: Uint8Array): {
+  timeseries: { labels: { name: string; value: string }[]; samples: { value: number; timestamp: number }[] }[];
+} {
   const type = writeRequestType();
-  return type.toObject(type.decode(uncompress(body)), { longs: Number, defaults: true }) as ReturnType<typeof decodeBody>;
+  return type.toObject(type.decode(uncompress(body)), { longs: Number, defaults: true }) as ReturnType<
+    typeof decodeBody
+  >;
 }
 
-test('a WriteRequest round-trips through snappy and the protobuf decoder: every family of the page, labels sorted', () => {
+test('a WriteRequest round-trips through snappy and the protobuf decoder: the page\'s families, sorted labels', () => {
   const samples = [fullSample(1), fullSample(2)];
   const series = seriesOf(samples, INSTANCE);
   const decoded = decodeBody(encodeWriteRequest(series));
-  assert.deepEqual(decoded.timeseries, series.map((s) => ({ labels: s.labels, samples: s.samples })));
+  assert.deepEqual(
+    decoded.timeseries,
+    series.map((s) => ({ labels: s.labels, samples: s.samples })),
+  );
 
   const names = new Set(decoded.timeseries.map((s) => s.labels.find((l) => l.name === '__name__')?.value));
   const pageNames = new Set(prometheusFamilies(samples[0] as Sample).map((family) => family.name));
@@ -53,7 +116,11 @@ test('a WriteRequest round-trips through snappy and the protobuf decoder: every 
     const labelNames = s.labels.map((l) => l.name);
     assert.deepEqual(labelNames, [...labelNames].sort(), 'labels sorted by name');
     assert.ok(labelNames.includes('instance_id') && labelNames.includes('cluster'));
-    assert.deepEqual(s.samples.map((p) => p.timestamp), samples.map((x) => Date.parse(x.time)), 'one point per sample, oldest first');
+    assert.deepEqual(
+      s.samples.map((p) => p.timestamp),
+      samples.map((x) => Date.parse(x.time)),
+      'one point per sample, oldest first',
+    );
   }
   const idle = decoded.timeseries.find((s) => s.labels.some((l) => l.name === 'mode' && l.value === 'idle'));
   assert.deepEqual(idle?.labels, [
@@ -62,13 +129,22 @@ test('a WriteRequest round-trips through snappy and the protobuf decoder: every 
     { name: 'instance_id', value: INSTANCE_ID },
     { name: 'mode', value: 'idle' },
   ]);
-  assert.deepEqual(idle?.samples.map((p) => p.value), [98, 98]);
+  assert.deepEqual(
+    idle?.samples.map((p) => p.value),
+    [98, 98],
+  );
   const container = decoded.timeseries.find((s) => s.labels.some((l) => l.value === 'ecs_host_container_memory_bytes'));
-  assert.ok(container?.labels.some((l) => l.name === 'name' && l.value === 'web "1"'), 'label values as they are, not escaped');
+  assert.ok(
+    container?.labels.some((l) => l.name === 'name' && l.value === 'web "1"'),
+    'label values as they are, not escaped',
+  );
   assert.match(renderPrometheus(samples[0] as Sample), /ecs_host_container_memory_bytes\{name="web \\"1\\""/);
 });
 
-function remoteWrite(auth: RemoteWriteAuthSettings = { kind: 'none' }, reply: (request: HttpRequest) => HttpResponse = () => text(204, '')) {
+function remoteWrite(
+  auth: RemoteWriteAuthSettings = { kind: 'none' },
+  reply: (request: HttpRequest) => HttpResponse = () => text(204, ''),
+) {
   const host = new FakeHost();
   const imds = fakeImds(host);
   host.onHttp((request) => (request.url === URL_RW ? reply(request) : undefined));
@@ -77,7 +153,7 @@ function remoteWrite(auth: RemoteWriteAuthSettings = { kind: 'none' }, reply: (r
   return { host, imds, sink, ...deliveryOf(host, sink) };
 }
 
-test('requests carry the remote write 1.0 headers, the system CAs for https, and decode to what was taken', async () => {
+test('requests carry the remote write 1.0 headers, the system CAs, and decode to what was taken', async () => {
   const { host, take, delivery } = remoteWrite();
   const taken = await take(3);
   const round = await delivery.round();
@@ -86,13 +162,21 @@ test('requests carry the remote write 1.0 headers, the system CAs for https, and
   assert.equal(request?.method, 'POST');
   assert.deepEqual(
     Object.fromEntries(Object.entries(request?.headers ?? {}).filter(([name]) => name in REMOTE_WRITE_HEADERS)),
-    { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0', 'user-agent': REMOTE_WRITE_HEADERS['user-agent'] },
+    {
+      'content-type': 'application/x-protobuf',
+      'content-encoding': 'snappy',
+      'x-prometheus-remote-write-version': '0.1.0',
+      'user-agent': REMOTE_WRITE_HEADERS['user-agent'],
+    },
   );
   assert.match(REMOTE_WRITE_HEADERS['user-agent'], /^ecs-host-agent\/\d+\.\d+\.\d+/);
   assert.equal(request?.ca, 'system');
   const decoded = decodeBody(request?.body as Uint8Array);
   const load1 = decoded.timeseries.find((s) => s.labels.some((l) => l.name === 'period' && l.value === '1m'));
-  assert.deepEqual(load1?.samples.map((p) => p.timestamp), taken.map((s) => Date.parse(s.time)));
+  assert.deepEqual(
+    load1?.samples.map((p) => p.timestamp),
+    taken.map((s) => Date.parse(s.time)),
+  );
 });
 
 test('batches stay within the samples per request: 60 samples go as 25, 25 and 10', async () => {
@@ -127,18 +211,24 @@ test('5xx and 429 are retried with backoff (Retry-After honoured); nothing is dr
 test('a 400 is about a sample: the batch is halved until the refused one is found, dropped and counted', async () => {
   const { take, delivery, spool, logger, host } = remoteWrite({ kind: 'none' }, (request) => {
     const times = decodeBody(request.body as Uint8Array).timeseries[0]?.samples.map((p) => p.timestamp) ?? [];
-    return times.includes(Date.parse(sample(3, new Date(Date.UTC(2026, 10, 22, 12, 3, 0))).time)) ? text(400, 'out of order sample') : text(204, '');
+    return times.includes(Date.parse(sample(3, new Date(Date.UTC(2026, 10, 22, 12, 3, 0))).time))
+      ? text(400, 'out of order sample')
+      : text(204, '');
   });
   await take(4);
   const round = await delivery.round();
   assert.equal(round.delivered, 3);
   assert.equal(spool.status().rejectedSamples, 1);
   assert.equal(spool.status().pendingSamples, 0);
-  assert.ok(logger.lines.some((line) => /^error: the remote write endpoint .* refused a sample of \d+ bytes as invalid/.test(line)));
+  assert.ok(
+    logger.lines.some((line) =>
+      /^error: the remote write endpoint .* refused a sample of \d+ bytes as invalid/.test(line),
+    ),
+  );
   assert.equal(requestsTo(host, URL_RW).length, 5, '4, then 2 + 2, then 1 + 1');
 });
 
-test('a 401 or 404 refuses the request whatever it holds: dropped and counted at once, not halved (the spec)', async () => {
+test('a 401 or 404 refuses the request whatever it holds: dropped and counted at once, not halved', async () => {
   for (const status of [401, 404]) {
     const { take, delivery, spool, logger, host } = remoteWrite({ kind: 'none' }, () => text(status, 'no'));
     await take(4);
@@ -146,21 +236,33 @@ test('a 401 or 404 refuses the request whatever it holds: dropped and counted at
     assert.equal(requestsTo(host, URL_RW).length, 1);
     assert.equal(spool.status().rejectedSamples, 4);
     assert.equal(spool.status().pendingSamples, 0);
-    assert.ok(logger.lines.some((line) => line.startsWith('error: the remote write endpoint') && line.includes(`HTTP ${status}`)));
+    assert.ok(
+      logger.lines.some(
+        (line) => line.startsWith('error: the remote write endpoint') && line.includes(`HTTP ${status}`),
+      ),
+    );
   }
 });
 
 test('a 413 halves the batch; later batches start at the size that fitted', async () => {
   const { take, delivery, host, spool } = remoteWrite({ kind: 'none' }, (request) =>
-    (decodeBody(request.body as Uint8Array).timeseries[0]?.samples.length ?? 0) > 5 ? text(413, 'too big') : text(204, ''));
+    (decodeBody(request.body as Uint8Array).timeseries[0]?.samples.length ?? 0) > 5
+      ? text(413, 'too big')
+      : text(204, ''),
+  );
   await take(20);
   await delivery.round();
   assert.equal(spool.status().pendingSamples, 0);
   const before = requestsTo(host, URL_RW).length;
   await take(20);
   await delivery.round();
-  const sizes = requestsTo(host, URL_RW).slice(before).map((r) => decodeBody(r.body as Uint8Array).timeseries[0]?.samples.length);
-  assert.ok(sizes.every((size) => (size ?? 0) <= 5), `no request over the size that fitted: ${sizes.join(',')}`);
+  const sizes = requestsTo(host, URL_RW)
+    .slice(before)
+    .map((r) => decodeBody(r.body as Uint8Array).timeseries[0]?.samples.length);
+  assert.ok(
+    sizes.every((size) => (size ?? 0) <= 5),
+    `no request over the size that fitted: ${sizes.join(',')}`,
+  );
 });
 
 test('an endpoint that is down: the samples wait; a probe that gets any answer ends the backoff', async () => {
@@ -199,29 +301,51 @@ test('bearer token and basic auth come from root-only files, read for every requ
   bearer.host.putFile('/etc/rw.token', 'rotated\n', 0o600);
   await bearer.take(1);
   await bearer.delivery.round();
-  assert.deepEqual(requestsTo(bearer.host, URL_RW).map((r) => r.headers?.authorization), ['Bearer tok.EN-1', 'Bearer rotated']);
+  assert.deepEqual(
+    requestsTo(bearer.host, URL_RW).map((r) => r.headers?.authorization),
+    ['Bearer tok.EN-1', 'Bearer rotated'],
+  );
 
   const basic = remoteWrite({ kind: 'basic', file: '/etc/rw.basic' });
   basic.host.putFile('/etc/rw.basic', 'agent:p@ss:word\n', 0o600);
   await basic.sink.checkCredentials();
   await basic.take(1);
   await basic.delivery.round();
-  assert.equal(requestsTo(basic.host, URL_RW)[0]?.headers?.authorization, `Basic ${Buffer.from('agent:p@ss:word').toString('base64')}`);
+  assert.equal(
+    requestsTo(basic.host, URL_RW)[0]?.headers?.authorization,
+    `Basic ${Buffer.from('agent:p@ss:word').toString('base64')}`,
+  );
 });
 
 test('an unsafe or malformed credentials file is a configuration error naming the key and the fix', async () => {
   const cases: [RemoteWriteAuthSettings, string, number, RegExp][] = [
-    [{ kind: 'bearer', file: '/etc/rw.token' }, 'tok', 0o644, /METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE \/etc\/rw\.token is mode 0644 .* chmod 600/],
-    [{ kind: 'basic', file: '/etc/rw.basic' }, 'no-colon', 0o600, /METRICS_REMOTE_WRITE_BASIC_AUTH_FILE \/etc\/rw\.basic does not hold one line USER:PASSWORD/],
+    [
+      { kind: 'bearer', file: '/etc/rw.token' },
+      'tok',
+      0o644,
+      /METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE \/etc\/rw\.token is mode 0644 .* chmod 600/,
+    ],
+    [
+      { kind: 'basic', file: '/etc/rw.basic' },
+      'no-colon',
+      0o600,
+      /METRICS_REMOTE_WRITE_BASIC_AUTH_FILE \/etc\/rw\.basic does not hold one line USER:PASSWORD/,
+    ],
     [{ kind: 'basic', file: '/etc/rw.basic' }, 'a:b\nc:d\n', 0o600, /does not hold one line USER:PASSWORD/],
   ];
   for (const [auth, content, mode, message] of cases) {
     const { host, sink } = remoteWrite(auth);
     host.putFile(auth.kind === 'none' || auth.kind === 'sigv4' ? '' : auth.file, content, mode);
-    await assert.rejects(sink.checkCredentials(), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+    await assert.rejects(
+      sink.checkCredentials(),
+      (error: unknown) => error instanceof ConfigError && message.test(error.message),
+    );
   }
   const missing = remoteWrite({ kind: 'bearer', file: '/etc/none' });
-  await assert.rejects(missing.sink.checkCredentials(), /METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE \/etc\/none does not exist/);
+  await assert.rejects(
+    missing.sink.checkCredentials(),
+    /METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE \/etc\/none does not exist/,
+  );
 });
 
 test('SigV4: the request is signed for aps in the workspace region, and the signature verifies', async (t) => {
@@ -249,8 +373,18 @@ test('SigV4: the request is signed for aps in the workspace region, and the sign
   const request = requestsTo(host, url)[0] as HttpRequest;
   const headers = request.headers ?? {};
   assert.equal(headers['x-amz-security-token'], 'session-token');
-  assert.match(headers.authorization ?? '', /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/aps\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/);
-  assert.equal(verifySigV4(request, 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'), true, 'an independent SigV4 check accepts it');
+  assert.match(
+    headers.authorization ?? '',
+    new RegExp(
+      '^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\\d{8}/eu-west-1/aps/aws4_request, ' +
+        'SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$',
+    ),
+  );
+  assert.equal(
+    verifySigV4(request, 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'),
+    true,
+    'an independent SigV4 check accepts it',
+  );
   const tampered = { ...request, body: new Uint8Array([...(request.body as Uint8Array), 0]) };
   assert.equal(verifySigV4(tampered, 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'), false, 'and refuses a changed body');
 });
@@ -260,7 +394,8 @@ function verifySigV4(request: HttpRequest, secret: string): boolean {
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const url = new URL(request.url);
   const all: Record<string, string> = { ...headers, host: url.host };
-  const [, credential, signed, signature] = /Credential=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]+)/.exec(headers.authorization ?? '') ?? [];
+  const [, credential, signed, signature] =
+    /Credential=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]+)/.exec(headers.authorization ?? '') ?? [];
   const [, date, region, service] = (credential ?? '').split('/');
   const names = (signed ?? '').split(';');
   const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');

@@ -20,7 +20,10 @@ export interface FakeImds {
 
 /** IMDSv2 on the FakeHost: a token first, then reads with it. */
 export function fakeImds(host: FakeHost, paths: Record<string, string> = {}): FakeImds {
-  const imds: FakeImds = { up: true, paths: new Map(Object.entries({ '/latest/meta-data/instance-id': INSTANCE_ID, ...paths })) };
+  const imds: FakeImds = {
+    up: true,
+    paths: new Map(Object.entries({ '/latest/meta-data/instance-id': INSTANCE_ID, ...paths })),
+  };
   host.onHttp((request) => {
     if (!request.url.startsWith(IMDS)) return undefined;
     if (!imds.up) throw new Error('connect EHOSTUNREACH 169.254.169.254:80');
@@ -34,7 +37,11 @@ export function fakeImds(host: FakeHost, paths: Record<string, string> = {}): Fa
 
 export function instanceIdentity(host: FakeHost, settings: Partial<InstanceSettings> = {}) {
   const logger = recordingLogger();
-  const identity = new InstanceIdentity(host, { imdsEndpoint: IMDS, cluster: 'prod', autoScalingGroup: false, ...settings }, logger);
+  const identity = new InstanceIdentity(
+    host,
+    { imdsEndpoint: IMDS, cluster: 'prod', autoScalingGroup: false, ...settings },
+    logger,
+  );
   return { identity, logger };
 }
 

@@ -65,7 +65,10 @@ test('cursors survive a restart; segments every cursor passed before a crash are
   const batch = await writer.oldest(2, 2 ** 20);
   // The crash: the cursor is on disk, the segments it passed are not removed yet.
   const cursorFile = `${DIR}/sinks/remote-write.json`;
-  await host.writeFileAtomic(cursorFile, JSON.stringify({ sequence: batch.segments.at(-1)?.sequence, droppedSamples: 0, rejectedSamples: 0 }));
+  await host.writeFileAtomic(
+    cursorFile,
+    JSON.stringify({ sequence: batch.segments.at(-1)?.sequence, droppedSamples: 0, rejectedSamples: 0 }),
+  );
   assert.equal(segmentFiles(host).length, 4);
 
   const second = open(host, ['control', 'remote-write']).shared;
@@ -76,14 +79,15 @@ test('cursors survive a restart; segments every cursor passed before a crash are
   assert.equal(host.files.get(cursorFile)?.mode, 0o600);
 });
 
-test('after the spool emptied and the agent restarted, new samples are numbered after every cursor on disk', async () => {
+test('after the spool emptied and the agent restarted, new samples come after every cursor on disk', async () => {
   const host = freshHost();
   const first = open(host, ['control', 'cloudwatch']).shared;
   for (let i = 1; i <= 3; i++) await first.append(sample(i));
   await drain(first.reader('control')); // cloudwatch still needs them: control's cursor is written
   await drain(first.reader('cloudwatch')); // the spool empties: cloudwatch's cursor may lag on disk
   assert.deepEqual(segmentFiles(host), []);
-  const onDisk = (sink: string) => (JSON.parse(host.text(`${DIR}/sinks/${sink}.json`) ?? '{}') as { sequence: number }).sequence;
+  const onDisk = (sink: string) =>
+    (JSON.parse(host.text(`${DIR}/sinks/${sink}.json`) ?? '{}') as { sequence: number }).sequence;
   assert.deepEqual([onDisk('control'), onDisk('cloudwatch')], [3, 0], 'no fsync for a place nothing depends on');
 
   const second = open(host, ['control', 'cloudwatch']).shared;
@@ -93,7 +97,7 @@ test('after the spool emptied and the agent restarted, new samples are numbered 
   assert.deepEqual(await drain(second.reader('cloudwatch')), ids(4, 4));
 });
 
-test('with the control endpoint alone, a delivery writes no cursor: it costs what it cost before there were sinks', async () => {
+test('with the control endpoint alone, a delivery writes no cursor: it costs what it cost before', async () => {
   const host = freshHost();
   const { shared } = open(host, ['control']);
   await shared.open();
@@ -102,7 +106,10 @@ test('with the control endpoint alone, a delivery writes no cursor: it costs wha
     await shared.append(sample(i));
     await drain(shared.reader('control'));
   }
-  assert.deepEqual(host.writes.slice(writes).filter((path) => path.includes('/sinks/')), []);
+  assert.deepEqual(
+    host.writes.slice(writes).filter((path) => path.includes('/sinks/')),
+    [],
+  );
 });
 
 test('the caps drop the oldest segments; only the sink that had not had them counts them as dropped', async () => {
@@ -127,7 +134,7 @@ test('the caps drop the oldest segments; only the sink that had not had them cou
   assert.equal(reopened.statusOf('cloudwatch').droppedSamples, appended - kept, 'the count survives a restart');
 });
 
-test('the daemon forgets a sink that was turned off; a one-shot command with other settings keeps its samples', async () => {
+test('the daemon forgets a sink turned off; a one-shot command with other settings keeps its samples', async () => {
   const host = freshHost();
   const daemon = open(host, ['control', 'cloudwatch']).shared;
   for (let i = 1; i <= 2; i++) await daemon.append(sample(i));
@@ -145,7 +152,9 @@ test('the daemon forgets a sink that was turned off; a one-shot command with oth
   const { shared: withoutCloudwatch, logger } = open(host, ['control']);
   await withoutCloudwatch.open();
   assert.equal(host.files.has(`${DIR}/sinks/cloudwatch.json`), false);
-  assert.ok(logger.lines.some((line) => /the cloudwatch sink is off: its place in the spool .* is forgotten/.test(line)));
+  assert.ok(
+    logger.lines.some((line) => /the cloudwatch sink is off: its place in the spool .* is forgotten/.test(line)),
+  );
   assert.deepEqual(await drain(withoutCloudwatch.reader('control')), ids(4, 5));
   assert.deepEqual(segmentFiles(host), [], 'nothing waits for a sink that is off');
 });
@@ -161,7 +170,7 @@ test('an unreadable cursor starts its sink again from the oldest sample kept: tw
   assert.ok(logger.lines.some((line) => /cloudwatch\.json does not hold a spool cursor/.test(line)));
 });
 
-test("the control endpoint keeps the counters of a spool written before there were several sinks", async () => {
+test('the control endpoint keeps the counters of a spool written before there were several sinks', async () => {
   const host = freshHost();
   host.putFile(`${DIR}/counters.json`, '{"droppedSamples":7,"rejectedSamples":2}\n');
   const { shared } = open(host, ['control', 'remote-write']);
@@ -195,7 +204,11 @@ test("two writers never give one number to two segments; each delivers the other
   await daemon.append(sample(3)); // numbered 2 from the daemon's own listing, then moved on
   const numbers = segmentFiles(host).map((path) => path.split('/').at(-1)?.slice(0, 12));
   assert.equal(new Set(numbers).size, numbers.length, `one segment per number: ${numbers.join(' ')}`);
-  assert.deepEqual(await drain(daemon.reader('cloudwatch')), ids(1, 3), "the one-shot's sample is delivered in its place");
+  assert.deepEqual(
+    await drain(daemon.reader('cloudwatch')),
+    ids(1, 3),
+    "the one-shot's sample is delivered in its place",
+  );
   // The daemon's control cursor is its own: what the one-shot delivered to control comes again (at least once).
   assert.deepEqual(await drain(daemon.reader('control')), ids(1, 3));
 });

@@ -22,7 +22,11 @@ export function callsOf(samples: readonly (readonly MetricDatum[])[], namespace:
   };
   for (const datums of samples) {
     const sampleBytes = datums.reduce((sum, datum) => sum + datumBytes(datum, namespace), 0);
-    if (call.length + datums.length > PUT_METRIC_DATA_LIMITS.datums || bytes + sampleBytes > PUT_METRIC_DATA_LIMITS.bytes) flush();
+    if (
+      call.length + datums.length > PUT_METRIC_DATA_LIMITS.datums ||
+      bytes + sampleBytes > PUT_METRIC_DATA_LIMITS.bytes
+    )
+      flush();
     for (const datum of datums) {
       const size = datumBytes(datum, namespace);
       if (call.length === PUT_METRIC_DATA_LIMITS.datums || bytes + size > PUT_METRIC_DATA_LIMITS.bytes) flush();

@@ -56,7 +56,12 @@ export class CloudWatchSink implements SampleSink {
   #opened: CloudWatchClient | null = null;
 
   /** `client`: made on the first call (the region may have to come from IMDS). */
-  constructor(host: Host, settings: CloudWatchSettings, instance: InstanceIdentity, client: () => Promise<CloudWatchClient>) {
+  constructor(
+    host: Host,
+    settings: CloudWatchSettings,
+    instance: InstanceIdentity,
+    client: () => Promise<CloudWatchClient>,
+  ) {
     this.#host = host;
     this.#settings = settings;
     this.#instance = instance;
@@ -73,7 +78,8 @@ export class CloudWatchSink implements SampleSink {
 
   async send(samples: readonly Sample[]): Promise<SinkOutcome> {
     const tooOld = samples.filter((sample) => Date.parse(sample.time) < this.#host.now().getTime() - MAX_AGE_MS);
-    if (tooOld.length > 0) return { kind: 'rejected', reason: `CloudWatch takes no data points older than two weeks (${tooOld[0]?.time})` };
+    if (tooOld.length > 0)
+      return { kind: 'rejected', reason: `CloudWatch takes no data points older than two weeks (${tooOld[0]?.time})` };
     let client: CloudWatchClient;
     let perSample: MetricDatum[][];
     try {
@@ -112,9 +118,11 @@ export function cloudWatchClientFor(host: Host, config: Config): () => Promise<C
 export function cloudWatchOutcome(error: unknown, namespace: string): SinkOutcome {
   const { name } = error as { name?: string };
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const reason = `PutMetricData failed${status === undefined ? '' : ` (HTTP ${status})`}: ${name ?? 'Error'}: ${messageOf(error)}`;
+  const http = status === undefined ? '' : ` (HTTP ${status})`;
+  const reason = `PutMetricData failed${http}: ${name ?? 'Error'}: ${messageOf(error)}`;
   if (status === 413 || name === 'RequestEntityTooLarge') return { kind: 'too-large', reason };
-  if (THROTTLED.has(name ?? '') || status === 429) return { kind: 'retry', reason: `${reason} (throttled: backing off)` };
+  if (THROTTLED.has(name ?? '') || status === 429)
+    return { kind: 'retry', reason: `${reason} (throttled: backing off)` };
   if (status !== undefined && status < 500 && INVALID.has(name ?? '')) return { kind: 'rejected', reason };
   if (DENIED.has(name ?? '') || status === 403) {
     const fix = `the instance role needs cloudwatch:PutMetricData for the namespace ${namespace} (see the README)`;

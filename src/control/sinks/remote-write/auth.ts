@@ -28,6 +28,7 @@ export type RemoteWriteAuthSettings =
 
 const BEARER_KEY = 'METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE';
 const BASIC_KEY = 'METRICS_REMOTE_WRITE_BASIC_AUTH_FILE';
+const TOKEN_HOLDER = "the remote-write endpoint's token";
 /** RFC 7617: a user id without a colon; neither part may hold control characters. */
 const BASIC_LINE = /^([^:\p{Cc}]+):([^\p{Cc}]*)$/u;
 
@@ -37,11 +38,15 @@ export function remoteWriteAuth(host: Host, settings: RemoteWriteAuthSettings): 
       return { headers: async () => ({}) };
     case 'bearer':
       return {
-        headers: async () => ({ authorization: `Bearer ${await readToken(host, settings.file, BEARER_KEY, "the remote-write endpoint's token")}` }),
+        headers: async () => ({
+          authorization: `Bearer ${await readToken(host, settings.file, BEARER_KEY, TOKEN_HOLDER)}`,
+        }),
       };
     case 'basic':
       return {
-        headers: async () => ({ authorization: `Basic ${Buffer.from(await readBasicAuth(host, settings.file)).toString('base64')}` }),
+        headers: async () => ({
+          authorization: `Basic ${Buffer.from(await readBasicAuth(host, settings.file)).toString('base64')}`,
+        }),
       };
     case 'sigv4':
       return sigv4(settings.region);
@@ -50,9 +55,14 @@ export function remoteWriteAuth(host: Host, settings: RemoteWriteAuthSettings): 
 
 /** USER:PASSWORD on the file's one line (a trailing newline is fine). */
 export async function readBasicAuth(host: Host, file: string): Promise<string> {
-  const line = (await readSecretFile(host, file, BASIC_KEY, 'USER:PASSWORD for the remote-write endpoint')).replace(/\r?\n$/, '');
+  const line = (await readSecretFile(host, file, BASIC_KEY, 'USER:PASSWORD for the remote-write endpoint')).replace(
+    /\r?\n$/,
+    '',
+  );
   if (!BASIC_LINE.test(line)) {
-    throw new ConfigError(`${BASIC_KEY} ${file} does not hold one line USER:PASSWORD (a user without ":", no control characters)`);
+    throw new ConfigError(
+      `${BASIC_KEY} ${file} does not hold one line USER:PASSWORD (a user without ":", no control characters)`,
+    );
   }
   return line;
 }
@@ -72,7 +82,9 @@ function sigv4(region: () => Promise<string>): RemoteWriteAuth {
         throw error;
       });
       const url = new URL(request.url);
-      const signed = await (await signer).sign({
+      const signed = await (
+        await signer
+      ).sign({
         method: 'POST',
         protocol: url.protocol,
         hostname: url.hostname,

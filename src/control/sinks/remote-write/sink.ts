@@ -54,15 +54,19 @@ export function remoteWriteSettings(config: Config, region: () => Promise<string
   const url = new URL(raw);
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !config.METRICS_REMOTE_WRITE_ALLOW_HTTP) {
     throw new ConfigError(
-      `${config.origins.METRICS_REMOTE_WRITE_URL}: METRICS_REMOTE_WRITE_URL=${JSON.stringify(raw)} is plain http to a host that is not loopback: credentials and samples would cross the network unencrypted; use https, or set METRICS_REMOTE_WRITE_ALLOW_HTTP=yes to accept that`,
+      `${config.origins.METRICS_REMOTE_WRITE_URL}: METRICS_REMOTE_WRITE_URL=${JSON.stringify(raw)} is plain http ` +
+        'to a host that is not loopback: credentials and samples would cross the network unencrypted; use https, ' +
+        'or set METRICS_REMOTE_WRITE_ALLOW_HTTP=yes to accept that',
     );
   }
   return { url: raw, auth: authSettings(config, url, region), caBundle: config.METRICS_REMOTE_WRITE_CA_BUNDLE };
 }
 
 function authSettings(config: Config, url: URL, region: () => Promise<string>): RemoteWriteAuthSettings {
-  if (config.METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE !== null) return { kind: 'bearer', file: config.METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE };
-  if (config.METRICS_REMOTE_WRITE_BASIC_AUTH_FILE !== null) return { kind: 'basic', file: config.METRICS_REMOTE_WRITE_BASIC_AUTH_FILE };
+  if (config.METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE !== null)
+    return { kind: 'bearer', file: config.METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE };
+  if (config.METRICS_REMOTE_WRITE_BASIC_AUTH_FILE !== null)
+    return { kind: 'basic', file: config.METRICS_REMOTE_WRITE_BASIC_AUTH_FILE };
   if (!config.METRICS_REMOTE_WRITE_SIGV4) return { kind: 'none' };
   // A workspace URL names its region; another endpoint (a proxy) is signed for the host's own.
   const workspaceRegion = AMP_HOST.exec(url.hostname)?.[1];
@@ -121,10 +125,22 @@ export class RemoteWriteSink implements SampleSink {
     try {
       const ca = await this.#trustAnchors();
       const headers = { ...REMOTE_WRITE_HEADERS, ...auth };
-      response = await this.#host.http({ method: 'POST', url, headers, body, timeoutMs: REQUEST_TIMEOUT_MS, maxResponseBytes: REPLY_BYTES, ...ca });
+      response = await this.#host.http({
+        method: 'POST',
+        url,
+        headers,
+        body,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        maxResponseBytes: REPLY_BYTES,
+        ...ca,
+      });
     } catch (error) {
       if (error instanceof ConfigError) throw error;
-      return { kind: 'retry', reason: `POST failed: ${transportReason(error, 'METRICS_REMOTE_WRITE_CA_BUNDLE')}`, unreachable: true };
+      return {
+        kind: 'retry',
+        reason: `POST failed: ${transportReason(error, 'METRICS_REMOTE_WRITE_CA_BUNDLE')}`,
+        unreachable: true,
+      };
     }
     return remoteWriteOutcome(response, samples.length, this.#host.now());
   }
@@ -134,10 +150,19 @@ export class RemoteWriteSink implements SampleSink {
     const { url } = this.#settings;
     try {
       const ca = await this.#trustAnchors();
-      const response = await this.#host.http({ method: 'GET', url, timeoutMs: PROBE_TIMEOUT_MS, maxResponseBytes: REPLY_BYTES, ...ca });
+      const response = await this.#host.http({
+        method: 'GET',
+        url,
+        timeoutMs: PROBE_TIMEOUT_MS,
+        maxResponseBytes: REPLY_BYTES,
+        ...ca,
+      });
       return { reachable: true, evidence: `GET ${url} answered HTTP ${response.status}` };
     } catch (error) {
-      return { reachable: false, evidence: `GET ${url} failed: ${transportReason(error, 'METRICS_REMOTE_WRITE_CA_BUNDLE')}` };
+      return {
+        reachable: false,
+        evidence: `GET ${url} failed: ${transportReason(error, 'METRICS_REMOTE_WRITE_CA_BUNDLE')}`,
+      };
     }
   }
 
@@ -155,12 +180,21 @@ export function remoteWriteOutcome(response: HttpResponse, count: number, now: D
   if (status >= 200 && status < 300) return { kind: 'delivered', receipt: { accepted: count, duplicates: 0 } };
   if (status === 413) return { kind: 'too-large', reason: said };
   if (status === 429 || status >= 500) {
-    const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now) : null;
+    const retryAfterMs =
+      status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now) : null;
     const unreachable = retryAfterMs === null && (status === 502 || status === 503 || status === 504);
-    return { kind: 'retry', reason: `${said}: ${excerpt}`, ...(retryAfterMs !== null && { retryAfterMs }), ...(unreachable && { unreachable }) };
+    return {
+      kind: 'retry',
+      reason: `${said}: ${excerpt}`,
+      ...(retryAfterMs !== null && { retryAfterMs }),
+      ...(unreachable && { unreachable }),
+    };
   }
   if (ABOUT_THE_SAMPLES.has(status)) return { kind: 'rejected', reason: `${said}: ${excerpt}` };
   if (status >= 400) return { kind: 'rejected', reason: `${said}: ${excerpt}`, wholeRequest: true };
   const location = response.headers.location === undefined ? '' : ` to ${shownText(response.headers.location)}`;
-  return { kind: 'retry', reason: `${said}${location}, which is not followed: set METRICS_REMOTE_WRITE_URL to where the endpoint is` };
+  return {
+    kind: 'retry',
+    reason: `${said}${location}, which is not followed: set METRICS_REMOTE_WRITE_URL to where the endpoint is`,
+  };
 }

@@ -5,7 +5,11 @@ import { test } from 'node:test';
 import { uncompress } from 'snappyjs';
 
 import type { RemoteWriteAuthSettings } from '../../../src/control/sinks/remote-write/auth.ts';
-import { REMOTE_WRITE_HEADERS, RemoteWriteSink } from '../../../src/control/sinks/remote-write/sink.ts';
+import {
+  REMOTE_WRITE_HEADERS,
+  RemoteWriteSink,
+  remoteWriteSettings,
+} from '../../../src/control/sinks/remote-write/sink.ts';
 import {
   encodeWriteRequest,
   seriesOf,
@@ -16,7 +20,7 @@ import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import { prometheusFamilies, renderPrometheus } from '../../../src/metrics/prometheus.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import { FakeHost } from '../../support/fake-host.ts';
-import { sample } from './fixtures.ts';
+import { config, sample } from './fixtures.ts';
 import { deliveryOf, fakeImds, INSTANCE_ID, instanceIdentity, requestsTo, text } from './sink-fixtures.ts';
 
 const URL_RW = 'https://metrics.example/api/v1/write';
@@ -100,7 +104,7 @@ function decodeBody(body: Uint8Array): {
   >;
 }
 
-test('a WriteRequest round-trips through snappy and the protobuf decoder: the page\'s families, sorted labels', () => {
+test("a WriteRequest round-trips through snappy and the protobuf decoder: the page's families, sorted labels", () => {
   const samples = [fullSample(1), fullSample(2)];
   const series = seriesOf(samples, INSTANCE);
   const decoded = decodeBody(encodeWriteRequest(series));
@@ -414,3 +418,69 @@ function verifySigV4(request: HttpRequest, secret: string): boolean {
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date ?? ''), region ?? ''), service ?? ''), 'aws4_request');
   return createHmac('sha256', key).update(toSign).digest('hex') === signature;
 }
+
+test('HTTPS is verified against METRICS_REMOTE_WRITE_CA_BUNDLE alone when set; a bundle without a certificate stops', async () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const host = new FakeHost({ '/etc/rw-ca.pem': pem, '/etc/empty.pem': '' });
+  fakeImds(host);
+  host.onHttp((request) => (request.url === URL_RW ? text(204, '') : undefined));
+  const { identity } = instanceIdentity(host);
+  const trusted = new RemoteWriteSink(
+    host,
+    { url: URL_RW, auth: { kind: 'none' }, caBundle: '/etc/rw-ca.pem' },
+    identity,
+  );
+  assert.equal((await trusted.send([sample(1)])).kind, 'delivered');
+  assert.equal(requestsTo(host, URL_RW)[0]?.ca, pem);
+  const broken = new RemoteWriteSink(
+    host,
+    { url: URL_RW, auth: { kind: 'none' }, caBundle: '/etc/empty.pem' },
+    identity,
+  );
+  await assert.rejects(broken.send([sample(2)]), (error: unknown) => {
+    return (
+      error instanceof ConfigError &&
+      /METRICS_REMOTE_WRITE_CA_BUNDLE \/etc\/empty\.pem .* no PEM certificate/.test(error.message)
+    );
+  });
+});
+
+test('settings: plain http beyond loopback, or two ways to authenticate, stop the agent (exit 78)', async () => {
+  const region = async () => 'eu-west-1';
+  const beyond = config({ METRICS_REMOTE_WRITE_URL: 'http://metrics.example/api/v1/write' });
+  assert.throws(
+    () => remoteWriteSettings(beyond, region),
+    /is plain http to a host that is not loopback.*ALLOW_HTTP=yes/,
+  );
+  const allowed = config({
+    METRICS_REMOTE_WRITE_URL: 'http://metrics.example/w',
+    METRICS_REMOTE_WRITE_ALLOW_HTTP: 'yes',
+  });
+  assert.equal(remoteWriteSettings(allowed, region)?.url, 'http://metrics.example/w');
+  assert.equal(
+    remoteWriteSettings(config({ METRICS_REMOTE_WRITE_URL: 'http://127.0.0.1:9090/api/v1/write' }), region)?.auth.kind,
+    'none',
+  );
+  assert.equal(remoteWriteSettings(config(), region), null);
+  const both = {
+    METRICS_REMOTE_WRITE_URL: URL_RW,
+    METRICS_REMOTE_WRITE_SIGV4: 'yes',
+    METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE: '/t',
+  };
+  assert.throws(
+    () => config(both),
+    (error: unknown) => {
+      const { message, exitCode } = error as ConfigError;
+      return (
+        exitCode === 78 &&
+        /BEARER_TOKEN_FILE \(environment\) and METRICS_REMOTE_WRITE_SIGV4 .* authenticates one way/.test(message)
+      );
+    },
+  );
+  const workspace = 'https://aps-workspaces.ap-southeast-2.amazonaws.com/workspaces/ws-1/api/v1/remote_write';
+  const sigv4 = remoteWriteSettings(
+    config({ METRICS_REMOTE_WRITE_URL: workspace, METRICS_REMOTE_WRITE_SIGV4: 'yes' }),
+    region,
+  );
+  assert.equal(sigv4?.auth.kind === 'sigv4' && (await sigv4.auth.region()), 'ap-southeast-2', "the workspace's region");
+});

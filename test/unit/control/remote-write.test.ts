@@ -419,7 +419,7 @@ function verifySigV4(request: HttpRequest, secret: string): boolean {
   return createHmac('sha256', key).update(toSign).digest('hex') === signature;
 }
 
-test('HTTPS is verified against METRICS_REMOTE_WRITE_CA_BUNDLE alone when set; a bundle without a certificate stops', async () => {
+test('HTTPS trusts METRICS_REMOTE_WRITE_CA_BUNDLE alone; a bundle without a certificate stops', async () => {
   const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
   const host = new FakeHost({ '/etc/rw-ca.pem': pem, '/etc/empty.pem': '' });
   fakeImds(host);

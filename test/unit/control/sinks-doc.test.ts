@@ -15,15 +15,23 @@ function between(start: string, end: string): string {
 }
 
 test("the README's CloudWatch table is the metrics the sink publishes, in their units", () => {
-  const rows = CLOUDWATCH_METRICS.map((m) => `| \`${m.name}\` | ${m.unit} | ${m.meaning} | ${m.perMount ? 'mount (`MountPath`)' : 'instance'} |`);
+  const rows = CLOUDWATCH_METRICS.map(
+    (m) => `| \`${m.name}\` | ${m.unit} | ${m.meaning} | ${m.perMount ? 'mount (`MountPath`)' : 'instance'} |`,
+  );
   const table = ['| metric | unit | what | one per |', '|---|---|---|---|', ...rows].join('\n');
-  assert.equal(between('<!-- cloudwatch-metrics', '<!-- end cloudwatch-metrics -->'), table, 'regenerate the table from metrics.ts');
+  assert.equal(
+    between('<!-- cloudwatch-metrics', '<!-- end cloudwatch-metrics -->'),
+    table,
+    'regenerate the table from metrics.ts',
+  );
 });
 
 test("the README's cost counts the metrics the sink publishes", () => {
   const perInstance = CLOUDWATCH_METRICS.filter((m) => !m.perMount).length;
   const perMount = CLOUDWATCH_METRICS.filter((m) => m.perMount).length;
-  const counted = /<!-- cloudwatch-cost -->([\s\S]*?)<!-- end cloudwatch-cost -->/.exec(readme)?.[1]?.replace(/\s+/g, ' ');
+  const counted = /<!-- cloudwatch-cost -->([\s\S]*?)<!-- end cloudwatch-cost -->/
+    .exec(readme)?.[1]
+    ?.replace(/\s+/g, ' ');
   assert.equal(counted, `${perInstance} metrics per instance and ${perMount} per mount`);
   const twoMounts = perInstance + 2 * perMount;
   assert.match(readme, new RegExp(`so ${twoMounts} on a host with two mounts`));

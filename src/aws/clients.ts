@@ -20,8 +20,23 @@ export function createEcsClient(settings: AwsSettings): ECSClient {
   return new ECSClient({ region: settings.region, maxAttempts: RETRIES, ...(settings.ecsEndpoint ? { endpoint: settings.ecsEndpoint } : {}) });
 }
 
-export function createSsmClient(settings: AwsSettings): SSMClient {
-  return new SSMClient({ region: settings.region, maxAttempts: RETRIES, ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}) });
+/** For a caller that retries by itself (the fleet lock): its own attempts, and a bound on each request. */
+export interface ClientTuning {
+  readonly maxAttempts: number;
+  readonly requestTimeoutMs: number;
+}
+
+export function createSsmClient(settings: AwsSettings, tuning?: ClientTuning): SSMClient {
+  return new SSMClient({
+    region: settings.region,
+    maxAttempts: tuning?.maxAttempts ?? RETRIES,
+    ...(tuning ? { requestHandler: handlerTimeouts(tuning.requestTimeoutMs) } : {}),
+    ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
+  });
+}
+
+function handlerTimeouts(timeoutMs: number) {
+  return { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
 }
 
 /** The endpoint overrides of config, for a region. */

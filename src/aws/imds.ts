@@ -41,3 +41,12 @@ export async function readRegion(imds: Imds): Promise<string> {
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw new ImdsUnavailable(`IMDS returned an invalid region ${JSON.stringify(region.slice(0, 40))}`);
   return region;
 }
+
+/** The EC2 instance id: the holder's name in the fleet-wide reboot slots. */
+export async function readInstanceId(imds: Imds): Promise<string> {
+  const instanceId = (await imds.get('/latest/meta-data/instance-id')).trim();
+  if (!/^i-[0-9a-f]{8,17}$/.test(instanceId)) {
+    throw new ImdsUnavailable(`IMDS returned an invalid instance-id ${JSON.stringify(instanceId.slice(0, 40))}`);
+  }
+  return instanceId;
+}

@@ -114,6 +114,15 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import('./activate.ts')).activate,
   },
   {
+    name: 'reboot-slot',
+    summary: "take, give back or show this host's fleet-wide reboot slot (the daemon takes one before it reboots)",
+    usage:
+      'reboot-slot acquire [--ttl D] [--json]   (D like 90m, 1m to 24h, default REBOOT_LOCK_TTL; again: renews)\n' +
+      '       ecs-host-agent reboot-slot release [--json]\n       ecs-host-agent reboot-slot status [--json]',
+    options: { ttl: { type: 'string' } },
+    load: async () => (await import('./reboot-slot.ts')).rebootSlot,
+  },
+  {
     name: 'control-server',
     summary: 'run the reference receiver of the control protocol on a loopback port (for trials and tests)',
     usage:

@@ -172,7 +172,17 @@ export const KEYS = {
   DECOMMISSION_TIMEOUT: key(duration(10_000, 3_600_000), '5m', 'how long decommission waits for the tasks to leave (at most 5m at poweroff)'),
   SPOT_INTERRUPTION_DRAIN: key(bool, 'yes', 'drain at once when IMDS announces a spot interruption (spot/instance-action)'),
   REBOOT_LOCK_PATH: key(ssmPath, '/ecs-host-agent/reboot-lock', 'SSM parameter path of the fleet-wide reboot slots'),
-  REBOOT_LOCK_TTL: key(duration(60_000, 86_400_000), '2h', 'how long a reboot slot is held before others may reclaim it (a dead host)'),
+  REBOOT_LOCK_TTL: key(
+    duration(60_000, 86_400_000),
+    '2h',
+    'how long a reboot slot lasts unrenewed before another host may take it (a dead holder); ' +
+      'longer than DRAIN_TIMEOUT + REBOOT_TIMEOUT + REGISTRATION_TIMEOUT',
+  ),
+  REBOOT_TIMEOUT: key(
+    duration(10_000, 3_600_000),
+    '10m',
+    'longest a reboot may take, from systemctl reboot until the agent runs again (counted in REBOOT_LOCK_TTL)',
+  ),
   AL2023_RELEASE_UPGRADE: key(bool, 'no', 'Amazon Linux 2023: take security updates from a newer release when one is offered'),
   STORAGE_MODE: key(oneOf(['none', 'btrfs-file', 'btrfs-device'] as const), 'none', 'Docker image storage on Btrfs'),
   STORAGE_FILE: key(absolutePath, '/var/lib/docker-storage.btrfs', 'backing file for STORAGE_MODE=btrfs-file'),

@@ -4,7 +4,7 @@ import { parseStrictEnv, valueProblem } from './env-file.ts';
 import { isLoopbackAddress, KEYS, type KeyName } from './keys.ts';
 import { checkEcsConfigEnvironment } from './limits.ts';
 import { shownValue } from './secrets.ts';
-import { InvalidValue, type Parse } from './values.ts';
+import { formatDuration, InvalidValue, type Parse } from './values.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/ecs-host-agent/agent.env';
 
@@ -88,6 +88,32 @@ function checkCombinations(config: Config): void {
       `${config.origins.STORAGE_MODE}: STORAGE_MODE=btrfs-device needs STORAGE_DEVICE (a /dev path or an EBS volume id)`,
     );
   }
+  checkRebootLockTtl(config);
+  checkMetricsSinks(config);
+}
+
+/** What a reboot slot must outlast, end to end, should every renewal fail. */
+export const REBOOT_SLOT_SPAN = ['DRAIN_TIMEOUT', 'REBOOT_TIMEOUT', 'REGISTRATION_TIMEOUT'] as const;
+
+/**
+ * A rebooting host renews its slot while it drains and while it waits for the ECS agent, but cannot while it
+ * reboots, and renewals can fail for a while (throttling): the TTL covers the whole sequence, so that a slot is
+ * never lost to another host mid-way. Checked where the agent reboots at all (REBOOT_POLICY other than never).
+ */
+function checkRebootLockTtl(config: Config): void {
+  const span = REBOOT_SLOT_SPAN.reduce((sum, key) => sum + config[key], 0);
+  if (config.REBOOT_POLICY === 'never' || config.REBOOT_LOCK_TTL > span) return;
+  const parts = REBOOT_SLOT_SPAN.map((key) => `${key}=${formatDuration(config[key])} (${config.origins[key]})`);
+  throw new ConfigError(
+    `${config.origins.REBOOT_LOCK_TTL}: REBOOT_LOCK_TTL=${formatDuration(config.REBOOT_LOCK_TTL)} ` +
+      `must be longer than ${parts.join(' + ')} = ${formatDuration(span)}: ` +
+      'a rebooting host keeps its slot through the drain, the reboot and the wait for the ECS agent; ' +
+      'raise REBOOT_LOCK_TTL or lower the others (REBOOT_POLICY=never: no check)',
+  );
+}
+
+/** Remote write authenticates one way; the Prometheus page beyond loopback needs a web config. */
+function checkMetricsSinks(config: Config): void {
   const authKeys = [
     'METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE',
     'METRICS_REMOTE_WRITE_BASIC_AUTH_FILE',

@@ -56,12 +56,13 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   const job = createMetricsJob({ clock, hostFacts: FACTS, backoff: { baseMs: 1, maxMs: 1, probeMs: 1 } });
   const records: TaskRecord[] = [];
   const stop = new AbortController();
-  const running = runScheduler(
-    daemonTasks(async () => context, context, [job]),
+  // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
+  const running = runScheduler(daemonTasks(async () => context, context, [job]), {
     clock,
-    stop.signal,
-    async (record) => void records.push(record),
-  );
+    random: () => 0,
+    signal: stop.signal,
+    finished: (record: TaskRecord) => void records.push(record),
+  });
   t.after(async () => {
     stop.abort();
     await running;

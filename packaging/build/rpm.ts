@@ -74,7 +74,8 @@ function fileList(files: readonly PayloadFile[]): string {
 
 function fileDirective(file: PayloadFile): string {
   if (file.config) return '%config(noreplace) ';
-  return file.license ? '%license ' : '';
+  if (file.license) return '%license ';
+  return file.doc ? '%doc ' : '';
 }
 
 /** rpmbuild expands macros in scriptlets: a literal % is written %%. */

@@ -8,9 +8,11 @@ import { PACKAGING } from './project.ts';
  * followed by the deb- or rpm-specific part, e.g. 'deb/postinst'.
  */
 export function maintainerScript(part: string): string {
-  const enabled = units()
-    .filter((unit) => unit.installable)
-    .map((unit) => unit.name);
-  const helpers = readFileSync(`${PACKAGING}scripts/systemd.sh`, 'utf8').replace('@MAIN_UNIT@', MAIN_UNIT).replace('@UNITS@', enabled.join(' '));
+  const shipped = units();
+  const enabled = shipped.filter((unit) => unit.installable).map((unit) => unit.name);
+  const helpers = readFileSync(`${PACKAGING}scripts/systemd.sh`, 'utf8')
+    .replace('@MAIN_UNIT@', MAIN_UNIT)
+    .replace('@UNITS@', enabled.join(' '))
+    .replace('@SHIPPED_UNITS@', shipped.map((unit) => unit.name).join(' '));
   return `#!/bin/sh\nset -e\n\n${helpers}\n${readFileSync(`${PACKAGING}${part}`, 'utf8')}`;
 }

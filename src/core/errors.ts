@@ -43,6 +43,9 @@ export class ConfigError extends AgentError {
   override readonly exitCode = ExitCode.config;
 }
 
+/** The daemon is stopping: what was about to start (a step, a command, a wait) does not. */
+export class StoppingError extends AgentError {}
+
 /** A command the agent ran did not succeed. */
 export class CommandError extends AgentError {
   readonly command: readonly string[];

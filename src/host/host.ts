@@ -19,6 +19,17 @@ export interface ExecOptions {
    * `local`: the command runs on this machine as given (mkfs, mount, losetup).
    */
   readonly target?: 'managed' | 'local';
+  /**
+   * The command is safe to stop part-way: a query, a download, `apt-get update`, a dry run; nothing is left
+   * half-changed. When the daemon stops, such a command is killed rather than waited for. Unmarked commands
+   * (an install, an upgrade) are never killed by the agent: they finish even if the agent exits first.
+   */
+  readonly interruptible?: boolean;
+  /**
+   * Aborting kills the command's whole process group (SIGTERM, then SIGKILL) and the call rejects; the command
+   * runs in a process group of its own. The daemon sets it for interruptible commands only.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExecResult {

@@ -35,6 +35,8 @@ import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 import { probeTls } from './tls-probe.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
+/** How long a stopped command's process group has between SIGTERM and SIGKILL. */
+const STOP_KILL_AFTER_MS = 5000;
 const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** Commands get a fixed, predictable environment; the operator's proxy settings pass through. */
 const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
@@ -56,15 +58,24 @@ export class RealHost implements Host {
       options.target === 'local' ? [file, args] : retarget(this.root, file, args);
     const argv = [command, ...commandArgs];
     this.#onExec(argv);
-    const result = await execa(command, commandArgs, {
+    const subprocess = execa(command, commandArgs, {
       reject: false,
       extendEnv: false,
       env: { ...BASE_ENV, ...passedEnv(), ...options.env },
       timeout: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
       stripFinalNewline: false,
+      // A package manager the agent started must finish its transaction even when the agent exits first
+      // (a stop, an upgrade of the agent's own package): execa would otherwise kill it on the way out.
+      cleanup: false,
+      // Its own process group, so that a stop reaches the helpers it forks (apt's download methods) too.
+      ...(options.signal === undefined ? {} : { detached: true }),
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
+    const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
+    const result = await subprocess;
+    finished();
+    if (options.signal?.aborted && result.exitCode !== 0) throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
     if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
     if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);
     return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
@@ -393,5 +404,34 @@ async function syncDirectory(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * On abort: SIGTERM to the process group, SIGKILL to what is left of it a few seconds later. The returned
+ * function, called once the command exited, ends the wait and removes stragglers of a stopped group at once.
+ */
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
+  if (pid === undefined) return () => {};
+  let forced: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    killGroup(pid, 'SIGTERM');
+    forced = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_KILL_AFTER_MS);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+    clearTimeout(forced);
+    if (signal.aborted) killGroup(pid, 'SIGKILL');
+  };
+}
+
+/** A group that is already gone (ESRCH) is what was wanted. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // nothing left to stop
   }
 }

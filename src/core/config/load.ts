@@ -41,10 +41,30 @@ export function loadConfig(sources: ConfigSources): Config {
     raw.set(entry.key, { value: entry.value, origin: `${sources.file}:${entry.line}` });
   }
   for (const [name, value] of Object.entries(sources.env)) {
-    if (value !== undefined && isKnownKey(name)) raw.set(name, { value, origin: 'environment' });
+    if (value === undefined || !isKnownKey(name) || isExportedFromFile(raw.get(name), value)) continue;
+    raw.set(name, { value, origin: 'environment' });
   }
   for (const [name, { value, flag }] of Object.entries(sources.flags)) raw.set(name, { value, origin: flag });
   return build(raw);
+}
+
+/**
+ * The unit reads agent.env with EnvironmentFile=, so systemd exports every key of it: an environment value
+ * equal to the file's is that line, and errors name the line, not "environment". (The strict format makes
+ * systemd read exactly the value this parser reads.)
+ */
+function isExportedFromFile(fromFile: RawValue | undefined, value: string): boolean {
+  return fromFile !== undefined && fromFile.origin !== 'default' && fromFile.value === value;
+}
+
+/**
+ * Keys the environment holds only because systemd exported them from the config file: on a reload the file,
+ * read again, decides them (the environment keeps the values of when the unit started).
+ */
+export function keysExportedFromFile(config: Config, env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(config.origins)
+    .filter(([name, origin]) => env[name] !== undefined && /:\d+$/.test(origin))
+    .map(([name]) => name);
 }
 
 function build(raw: ReadonlyMap<string, RawValue>): Config {

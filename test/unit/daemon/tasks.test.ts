@@ -19,15 +19,17 @@ function job(name: string, intervalMs: number | null): Job {
   return { name, intervalMs: () => intervalMs, run: async () => ({ summary: `${name} ran` }) };
 }
 
-test('converge runs first and at its interval; unconfigured jobs are left out; only metrics runs beside the others', async () => {
+test('converge first, at its interval, retried from 30 s; unconfigured jobs are left out; only metrics runs beside the others', async () => {
   const first = await context({ CONVERGE_INTERVAL: '10m' });
-  const tasks = daemonTasks(async () => first, first, [job('metrics', 60_000), job('users', null), job('updates', 3_600_000)]);
+  const spot: Job = { ...job('spot-interruption', 5000), retry: (interval) => ({ firstMs: interval, maxMs: interval }) };
+  const tasks = daemonTasks(async () => first, first, [job('metrics', 60_000), job('users', null), job('updates', 3_600_000), spot]);
   assert.deepEqual(
-    tasks.map((t) => [t.name, t.intervalMs, t.exclusive, t.runAtStart]),
+    tasks.map((t) => [t.name, t.intervalMs, t.exclusive, t.retry]),
     [
-      ['converge', 600_000, true, true],
-      ['metrics', 60_000, false, true],
-      ['updates', 3_600_000, true, true],
+      ['converge', 600_000, true, { firstMs: 30_000, maxMs: 600_000 }],
+      ['metrics', 60_000, false, { firstMs: 120_000, maxMs: 3_600_000 }],
+      ['updates', 3_600_000, true, { firstMs: 7_200_000, maxMs: 3_600_000 }],
+      ['spot-interruption', 5000, false, { firstMs: 5000, maxMs: 5000 }],
     ],
   );
 });

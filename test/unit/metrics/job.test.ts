@@ -52,10 +52,16 @@ function daemonWithMetrics(endpoint: Endpoint) {
   const tasks = daemonTasks(async () => context, context, [job]);
   const records: TaskRecord[] = [];
   const stop = new AbortController();
-  const running = runScheduler(tasks, clock, stop.signal, async (record) => {
-    records.push(record);
-    const tasksNow = { [record.name]: record };
-    await writeStatus(host, { pid: 4242, startedAt: '', updatedAt: '', state: 'running', tasks: tasksNow });
+  // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
+  const running = runScheduler(tasks, {
+    clock,
+    random: () => 0,
+    signal: stop.signal,
+    finished: async (record) => {
+      records.push(record);
+      const tasksNow = { [record.name]: record };
+      await writeStatus(host, { pid: 4242, startedAt: '', updatedAt: '', state: 'running', tasks: tasksNow });
+    },
   });
   /** Lets the metrics task run once more (it sleeps an interval between runs) and waits for its record. */
   const nextSample = async () => {

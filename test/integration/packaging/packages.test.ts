@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 
 import { type BuiltPackage, buildPackages } from '../../../packaging/build.ts';
 import { buildRpms } from '../../support/rpm-repo.ts';
-import { DEBIAN_ROOT, REPO } from '../../support/paths.ts';
+import { DEBIAN_ROOT, FIXTURES, REPO } from '../../support/paths.ts';
 import { requireRoot, scratchDir } from '../../support/scratch.ts';
 
 const PACKAGE_VERSION: string = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')).version;
@@ -27,6 +27,20 @@ const RPM_LICENSES = '/usr/share/licenses/ecs-host-agent';
 /** The bundle's chunks (packaging/build/bundle.ts), named by their content. */
 const CHUNK = /^\/usr\/lib\/ecs-host-agent\/chunk-[A-Z0-9]+\.mjs$/;
 const CHROOT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
+/** Every endpoint the agent could reach, at a dead loopback port. */
+const DEAD = 'http://127.0.0.1:9';
+const OFFLINE_ENV = {
+  AWS_EC2_METADATA_SERVICE_ENDPOINT: DEAD,
+  AWS_ENDPOINT_URL_ECS: DEAD,
+  AWS_ENDPOINT_URL_SSM: DEAD,
+  AWS_ENDPOINT_URL_S3: DEAD,
+  AWS_ENDPOINT_URL_ECR: DEAD,
+  AWS_ENDPOINT_URL_CLOUDWATCH: DEAD,
+  ECSINIT_BASE_URL: DEAD,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'eu-west-1',
+};
 
 let work: string;
 const built = new Map<string, string>();
@@ -235,6 +249,40 @@ test('the .deb: real dpkg in a Debian root, enabled but never started in a chroo
     ['--no-block start ecs-host-agent.service', '--quiet is-enabled ecs-host-agent-decommission.service', '--no-block start ecs-host-agent-decommission.service'],
     'a new install on a booted system starts without waiting',
   );
+});
+
+test('a Debian build host without rpm: detect and plan --root of AL2023 and SLES give the verdict first, then name rpm and its package', (t) => {
+  const root = `${scratchDir(t)}/root`;
+  execFileSync('cp', ['-a', '--', DEBIAN_ROOT, root]);
+  assert.equal(dpkgInstall(root, pkg('deb', PACKAGE_VERSION)).status, 0);
+  assert.equal(existsSync(`${root}/usr/bin/rpm`), false, 'a minimal Debian has no rpm');
+  const images = { al2023: 'amzn-2023', sles: 'sles-15.5', optimized: 'amzn-2023' };
+  for (const [name, fixture] of Object.entries(images)) {
+    mkdirSync(`${root}/mnt/${name}`, { recursive: true });
+    execFileSync('cp', ['-a', '--', `${FIXTURES}/os/${fixture}/etc`, `${root}/mnt/${name}/etc`]);
+  }
+  // An ECS-optimized image is refused from its files alone: no package database needed.
+  mkdirSync(`${root}/mnt/optimized/etc/motd.d`, { recursive: true });
+  writeFileSync(`${root}/mnt/optimized/etc/motd.d/31-banner`, '   Amazon ECS-Optimized Amazon Linux 2023 AMI\n');
+  const agent = (args: readonly string[]) => run('chroot', [root, '/usr/bin/ecs-host-agent', ...args], { ...CHROOT_ENV, ...OFFLINE_ENV });
+  const missingRpm = /rpm is not installed on this machine; on Debian and Ubuntu it comes with the package rpm/;
+
+  for (const [name, manager] of [['al2023', 'dnf'], ['sles', 'zypper']] as const) {
+    const detected = agent(['detect', '--root', `/mnt/${name}`]);
+    assert.equal(detected.status, 1, detected.output);
+    assert.match(detected.output, new RegExp(`^support +supported \\(${manager}\\)$`, 'm'));
+    assert.match(detected.output, /^docker +unknown \(the package database could not be read\)$/m);
+    assert.match(detected.output, /^verdict +manageable$/m);
+    assert.match(detected.output, missingRpm);
+    const planned = agent(['plan', '--root', `/mnt/${name}`]);
+    assert.equal(planned.status, 1, planned.output);
+    assert.match(planned.output, missingRpm);
+  }
+  for (const command of ['detect', 'plan']) {
+    const refused = agent([command, '--root', '/mnt/optimized']);
+    assert.equal(refused.status, 3, refused.output);
+    assert.match(refused.output, /looks like an Amazon ECS-optimized AMI/);
+  }
 });
 
 test('the .rpm lists its files, keeps agent.env as config(noreplace), requires glibc >= 2.28 and enables without blocking', () => {

@@ -14,5 +14,8 @@ export function maintainerScript(part: string): string {
     .replace('@MAIN_UNIT@', MAIN_UNIT)
     .replace('@UNITS@', enabled.join(' '))
     .replace('@SHIPPED_UNITS@', shipped.map((unit) => unit.name).join(' '));
-  return `#!/bin/sh\nset -e\n\n${helpers}\n${readFileSync(`${PACKAGING}${part}`, 'utf8')}`;
+  // The directive applies to the whole script (it comes before the first command): not every script calls
+  // every shared helper.
+  const lint = '# shellcheck disable=SC2317 # shared helpers, not all of them called here\n';
+  return `#!/bin/sh\n${lint}set -e\n\n${helpers}\n${readFileSync(`${PACKAGING}${part}`, 'utf8')}`;
 }

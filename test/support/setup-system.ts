@@ -32,6 +32,9 @@ export const SYSTEM_PACKAGES = [
   'systemd-container',
   'faketime',
   'strace',
+  'shellcheck',
+  // Debian's packer (1.6.6) validates the Packer template; see test/integration/packaging/packer.test.ts.
+  'packer',
 ];
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';

@@ -85,7 +85,7 @@ function installPackages(root: string, debs: readonly string[]): void {
  * which the offline container cannot download, and nothing in these tests gets as far as a signature. With it,
  * dpkg and apt see a consistent system, as on a real host, instead of a dependency waived by hand.
  */
-function gpgStandIn(t: TestContext): string {
+export function gpgStandIn(t: TestContext): string {
   const dir = scratchDir(t, 'eha-gpg-');
   mkdirSync(`${dir}/pkg/DEBIAN`, { recursive: true });
   const control = ['Package: gpg', 'Version: 2.2.40-1.1', 'Architecture: all', 'Maintainer: tests <tests@invalid>', 'Description: stand-in for the tests', ''];

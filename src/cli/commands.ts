@@ -64,9 +64,10 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'status',
-    summary: 'show what the daemon last did for each task, when, and with what result',
+    summary: 'show what the daemon is doing and last did for each task, when, and with what result',
     usage: 'status [--json]',
     options: {},
+    reportsConfigError: true,
     load: async () => (await import('./status.ts')).status,
   },
   {

@@ -14,6 +14,8 @@ export interface Context extends Output {
   /** The managed system: this machine, or the image root given with --root. */
   readonly host: Host;
   readonly logger: Logger;
+  /** The configuration error a command that reports it (`reportsConfigError`) runs despite, on the defaults. */
+  readonly configError?: ConfigError;
   /**
    * Reads the config file and environment again (the daemon's SIGHUP). Keys the environment got from the file
    * (systemd's EnvironmentFile=) are read from the file alone, so an edit to the file takes effect.
@@ -22,14 +24,23 @@ export interface Context extends Output {
 }
 
 export async function createContext(command: Command, flags: FlagValues, environment: Environment): Promise<Context> {
-  const config = await readConfig(command, flags, environment.env);
+  const { config, configError } = await configOrError(command, flags, environment);
   const exported = new Set(keysExportedFromFile(config, environment.env));
   const reloadEnv = Object.fromEntries(Object.entries(environment.env).filter(([name]) => !exported.has(name)));
   const load = () => readConfig(command, flags, reloadEnv);
   const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
-  return { ...createOutput(flags, environment), config, host, logger, reloadConfig: load };
+  return { ...createOutput(flags, environment), config, host, logger, reloadConfig: load, ...(configError ? { configError } : {}) };
+}
+
+async function configOrError(command: Command, flags: FlagValues, environment: Environment): Promise<{ config: Config; configError?: ConfigError }> {
+  try {
+    return { config: await readConfig(command, flags, environment.env) };
+  } catch (error) {
+    if (!(command.reportsConfigError && error instanceof ConfigError)) throw error;
+    return { config: loadConfig({ file: DEFAULT_CONFIG_FILE, fileText: null, env: {}, flags: {} }), configError: error };
+  }
 }
 
 async function readConfig(command: Command, flags: FlagValues, env: Environment['env']): Promise<Config> {

@@ -148,13 +148,14 @@ function jobContext(host: FakeHost, values: Record<string, string>): ConcernCont
 
 test('the job: resumes a recorded sequence first; outside the window it only checks; inside it applies and reboots', async () => {
   const { host, ecs, lock, deps } = world();
-  host.putFile('/var/lib/dpkg/status', 'Package: openssl\nStatus: install ok installed\nVersion: 1\n');
+  const unattended = 'Package: unattended-upgrades\nStatus: install ok installed\nVersion: 2.9\n\n';
+  host.putFile('/var/lib/dpkg/status', `${unattended}Package: openssl\nStatus: install ok installed\nVersion: 1\n`);
   let upgraded = false;
   host.answer('apt-get', { exitCode: 0 }).onExec((file, args) => {
     if (file !== 'unattended-upgrade') return undefined;
     if (args.includes('--dry-run')) return { exitCode: 0, stdout: upgraded ? '' : 'Packages that will be upgraded: openssl\n', stderr: '' };
     upgraded = true;
-    host.putFile('/var/lib/dpkg/status', 'Package: openssl\nStatus: install ok installed\nVersion: 2\n');
+    host.putFile('/var/lib/dpkg/status', `${unattended}Package: openssl\nStatus: install ok installed\nVersion: 2\n`);
     host.putFile('/var/run/reboot-required', '');
     return { exitCode: 0, stdout: '', stderr: '' };
   });

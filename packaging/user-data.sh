@@ -36,11 +36,15 @@ need() {
 need sha256sum 'it checks the package against SHA256SUMS (coreutils)'
 case "$PACKAGE_FOLDER" in
   https://*) need curl 'it downloads the package from PACKAGE_FOLDER (install curl, or bake it into the image)' ;;
-  s3://*) need aws "PACKAGE_FOLDER is an s3:// URL, which needs the AWS CLI; stock Ubuntu and Debian images do not ship it: use the folder's https:// URL (README: Bootstrapping from EC2 user-data)" ;;
+  s3://*)
+    need aws "PACKAGE_FOLDER is an s3:// URL, which needs the AWS CLI; stock Ubuntu and Debian images do not ship\
+ it: use the folder's https:// URL (README: Bootstrapping from EC2 user-data)"
+    ;;
   *) fail "PACKAGE_FOLDER must be an https:// or s3:// URL, not ${PACKAGE_FOLDER}" ;;
 esac
 if [ -n "$CONTROL_TOKEN_PARAMETER" ]; then
-  need aws 'CONTROL_TOKEN_PARAMETER is read with the AWS CLI (aws ssm get-parameter --with-decryption); install it in the image, or provision the token file another way (README)'
+  need aws 'CONTROL_TOKEN_PARAMETER is read with the AWS CLI (aws ssm get-parameter --with-decryption);'\
+' install it in the image, or provision the token file another way (README)'
 fi
 if command -v apt-get >/dev/null 2>&1; then
   manager=apt-get
@@ -56,7 +60,11 @@ case "$(uname -m)" in
   aarch64) deb_arch=arm64 rpm_arch=aarch64 ;;
   *) fail "no package for $(uname -m)" ;;
 esac
-if [ "$manager" = apt-get ]; then file="ecs-host-agent_${PACKAGE_VERSION}_${deb_arch}.deb"; else file="ecs-host-agent-${PACKAGE_VERSION}.${rpm_arch}.rpm"; fi
+if [ "$manager" = apt-get ]; then
+  file="ecs-host-agent_${PACKAGE_VERSION}_${deb_arch}.deb"
+else
+  file="ecs-host-agent-${PACKAGE_VERSION}.${rpm_arch}.rpm"
+fi
 
 # 2. The package for this distribution and architecture, checked against SHA256SUMS.
 work=$(mktemp -d)
@@ -64,17 +72,22 @@ trap 'rm -rf "$work"' EXIT
 for name in SHA256SUMS "$file"; do
   case "$PACKAGE_FOLDER" in
     s3://*) aws s3 cp --only-show-errors "${PACKAGE_FOLDER%/}/${name}" "$work/${name}" ;;
-    *) curl --fail --silent --show-error --location --proto '=https' --retry 5 -o "$work/${name}" "${PACKAGE_FOLDER%/}/${name}" ;;
+    *)
+      curl --fail --silent --show-error --location --proto '=https' --retry 5 \
+        -o "$work/${name}" "${PACKAGE_FOLDER%/}/${name}"
+      ;;
   esac
 done
-grep -x "[0-9a-f]\{64\}  ${file}" "$work/SHA256SUMS" >"$work/expected" || fail "SHA256SUMS in ${PACKAGE_FOLDER} does not list ${file}"
+grep -x "[0-9a-f]\{64\}  ${file}" "$work/SHA256SUMS" >"$work/expected" ||
+  fail "SHA256SUMS in ${PACKAGE_FOLDER} does not list ${file}"
 (cd "$work" && sha256sum --check --quiet expected) || fail "${file} does not match SHA256SUMS: not installed"
 
 # 3. Configuration before the package: it starts the agent as soon as it is installed.
 mkdir -p "$CONFIG_DIR"
 umask 077
 if [ -n "$CONTROL_TOKEN_PARAMETER" ]; then
-  aws ssm get-parameter --with-decryption --name "$CONTROL_TOKEN_PARAMETER" --query Parameter.Value --output text >"${TOKEN_FILE}.new"
+  aws ssm get-parameter --with-decryption --name "$CONTROL_TOKEN_PARAMETER" \
+    --query Parameter.Value --output text >"${TOKEN_FILE}.new"
   mv -f "${TOKEN_FILE}.new" "$TOKEN_FILE"
 fi
 {

@@ -96,7 +96,11 @@ build {
   provisioner "shell-local" {
     inline = [
       "set -e",
-      "AWS_REGION=${var.region} NODE_OPTIONS=--max-semi-space-size=1 ${var.mount_path}/usr/lib/ecs-host-agent/node ${var.mount_path}/usr/lib/ecs-host-agent/ecs-host-agent.mjs apply --root ${var.mount_path} --config ${var.mount_path}/etc/ecs-host-agent/agent.env",
+      "image='${var.mount_path}'",
+      "agent=\"$image/usr/lib/ecs-host-agent\"",
+      "export AWS_REGION='${var.region}' NODE_OPTIONS=--max-semi-space-size=1",
+      "\"$agent/node\" \"$agent/ecs-host-agent.mjs\" apply --root \"$image\" \\",
+      "  --config \"$image/etc/ecs-host-agent/agent.env\"",
     ]
   }
 

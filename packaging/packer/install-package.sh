@@ -29,7 +29,11 @@ case "$PACKAGE" in
     apt-get -q -o Dpkg::Options::=--force-confold install -y "$PACKAGE"
     ;;
   *.rpm)
-    if command -v dnf >/dev/null 2>&1; then dnf -y install "$PACKAGE"; else zypper -n install --allow-unsigned-rpm "$PACKAGE"; fi
+    if command -v dnf >/dev/null 2>&1; then
+      dnf -y install "$PACKAGE"
+    else
+      zypper -n install --allow-unsigned-rpm "$PACKAGE"
+    fi
     ;;
   *)
     echo "install-package.sh: PACKAGE must end in .deb or .rpm, not $PACKAGE" >&2

@@ -32,6 +32,8 @@ export async function inspect(context: Context): Promise<Inspection> {
 export async function inspectManageable(context: Context): Promise<OsFacts> {
   const { facts, refusal } = await inspect(context);
   if (refusal) throw refusal;
-  if (facts.packagesUnknown !== null) throw new AgentError(`cannot read the installed packages of ${facts.root}: ${facts.packagesUnknown}`);
+  if (facts.packagesUnknown !== null) {
+    throw new AgentError(`cannot read the installed packages of ${facts.root}: ${facts.packagesUnknown}`);
+  }
   return facts;
 }

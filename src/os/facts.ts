@@ -73,7 +73,8 @@ export async function gatherOsFacts(host: Host): Promise<OsFacts> {
  */
 async function installedOrMissingTool(packages: PackageManager) {
   try {
-    return { docker: await firstInstalled(packages, DOCKER_PACKAGES), ecsInit: await firstInstalled(packages, ECS_INIT_PACKAGES), missingTool: null };
+    const docker = await firstInstalled(packages, DOCKER_PACKAGES);
+    return { docker, ecsInit: await firstInstalled(packages, ECS_INIT_PACKAGES), missingTool: null };
   } catch (error) {
     if (!(error instanceof MissingToolError)) throw error;
     return { docker: null, ecsInit: null, missingTool: error.message };

@@ -37,7 +37,12 @@ export function agentEnv(...extra: string[]): string {
 
 /** The amd64 .deb, built the quick way (gzip) into a scratch directory of the test. */
 export async function buildAgentDeb(t: TestContext): Promise<string> {
-  const [deb] = await buildPackages({ arches: ['amd64'], formats: ['deb'], outDir: scratchDir(t, 'eha-deb-'), compression: 'fast' });
+  const [deb] = await buildPackages({
+    arches: ['amd64'],
+    formats: ['deb'],
+    outDir: scratchDir(t, 'eha-deb-'),
+    compression: 'fast',
+  });
   if (!deb) throw new Error('no .deb was built');
   return deb.path;
 }
@@ -88,16 +93,30 @@ function installPackages(root: string, debs: readonly string[]): void {
 export function gpgStandIn(t: TestContext): string {
   const dir = scratchDir(t, 'eha-gpg-');
   mkdirSync(`${dir}/pkg/DEBIAN`, { recursive: true });
-  const control = ['Package: gpg', 'Version: 2.2.40-1.1', 'Architecture: all', 'Maintainer: tests <tests@invalid>', 'Description: stand-in for the tests', ''];
+  const control = [
+    'Package: gpg',
+    'Version: 2.2.40-1.1',
+    'Architecture: all',
+    'Maintainer: tests <tests@invalid>',
+    'Description: stand-in for the tests',
+    '',
+  ];
   writeFileSync(`${dir}/pkg/DEBIAN/control`, control.join('\n'));
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', `${dir}/pkg`, `${dir}/gpg.deb`], { stdio: 'ignore' });
+  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', `${dir}/pkg`, `${dir}/gpg.deb`], {
+    stdio: 'ignore',
+  });
   return `${dir}/gpg.deb`;
 }
 
 /** `systemctl show` properties of a unit. */
 export function unitProperties(container: Container, unit: string, names: readonly string[]): Record<string, string> {
   const out = container.run(['systemctl', 'show', `--property=${names.join(',')}`, '--', unit]);
-  return Object.fromEntries(out.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 /** The processes in a unit's cgroup, as "PID COMMAND". */
@@ -106,7 +125,12 @@ export function unitProcesses(container: Container, unit: string): string[] {
   if (!group) return [];
   // cgroup v2, or the hybrid layout (v1 controllers; systemd's tree under unified/ and systemd/): missing ones fail.
   const files = ['', '/unified', '/systemd'].map((mount) => `/sys/fs/cgroup${mount}${group}/cgroup.procs`);
-  const pids = new Set(container.exec(['cat', ...files]).stdout.split('\n').filter(Boolean));
+  const pids = new Set(
+    container
+      .exec(['cat', ...files])
+      .stdout.split('\n')
+      .filter(Boolean),
+  );
   return [...pids].map((pid) => `${pid} ${container.exec(['cat', `/proc/${pid}/comm`]).stdout.trim()}`);
 }
 

@@ -31,15 +31,38 @@ test('packer validate accepts the template for an Ubuntu amd64 and an Amazon Lin
   writeFileSync(`${dir}/ecs-host-agent_0.1.0-1_arm64.rpm`, '');
   const variants = [
     ['-var', `package_file=${dir}/ecs-host-agent_0.1.0-1_arm64.rpm`],
-    ['-var', `package_file=${dir}/ecs-host-agent_0.1.0-1_arm64.rpm`, '-var', 'architecture=arm64', '-var', 'source_ami_name=al2023-ami-2023.*-kernel-6.1-arm64', '-var', 'source_ami_owner=137112412989'],
+    [
+      '-var',
+      `package_file=${dir}/ecs-host-agent_0.1.0-1_arm64.rpm`,
+      '-var',
+      'architecture=arm64',
+      '-var',
+      'source_ami_name=al2023-ami-2023.*-kernel-6.1-arm64',
+      '-var',
+      'source_ami_owner=137112412989',
+    ],
   ];
   for (const variant of variants) {
     // No network at all (packer would otherwise look for updates).
-    const validated = spawnSync('unshare', ['--net', 'packer', 'validate', '-var', 'region=eu-west-1', '-var', 'ecs_cluster=production', ...variant, 'ecs-host.pkr.hcl'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { PATH, HOME: dir, CHECKPOINT_DISABLE: '1' },
-    });
+    const validated = spawnSync(
+      'unshare',
+      [
+        '--net',
+        'packer',
+        'validate',
+        '-var',
+        'region=eu-west-1',
+        '-var',
+        'ecs_cluster=production',
+        ...variant,
+        'ecs-host.pkr.hcl',
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH, HOME: dir, CHECKPOINT_DISABLE: '1' },
+      },
+    );
     assert.equal(validated.status, 0, `${validated.stdout}${validated.stderr}`);
   }
 });
@@ -51,7 +74,7 @@ test('shellcheck finds nothing in the Packer scripts', () => {
   }
 });
 
-test("the Packer scripts in a chroot: installed and enabled, nothing started, the image's agent plans it from outside, cleaned", async (t) => {
+test("the Packer scripts in a chroot: enabled, nothing started, planned by the image's agent, cleaned", async (t) => {
   const deb = await buildAgentDeb(t);
   const root = `${scratchDir(t)}/image`;
   execFileSync('cp', ['-a', '--', DEBIAN_ROOT, root]);
@@ -67,7 +90,10 @@ test("the Packer scripts in a chroot: installed and enabled, nothing started, th
   execFileSync('cp', ['--', deb, `${root}${packageInImage}`]);
   for (const script of SCRIPTS) execFileSync('cp', ['--', `${PACKER_DIR}/${script}`, `${root}/var/tmp/${script}`]);
   const inImage = (script: string, env: Record<string, string> = {}) =>
-    spawnSync('unshare', ['--net', 'chroot', root, '/bin/sh', `/var/tmp/${script}`], { encoding: 'utf8', env: { PATH, LANG: 'C', ...env } });
+    spawnSync('unshare', ['--net', 'chroot', root, '/bin/sh', `/var/tmp/${script}`], {
+      encoding: 'utf8',
+      env: { PATH, LANG: 'C', ...env },
+    });
 
   const installed = inImage('install-package.sh', { PACKAGE: packageInImage, ECS_CLUSTER: 'production' });
   assert.equal(installed.status, 0, `${installed.stdout}${installed.stderr}`);
@@ -75,23 +101,44 @@ test("the Packer scripts in a chroot: installed and enabled, nothing started, th
   const calls = readFileSync(`${root}/var/log/systemctl-calls`, 'utf8').trim().split('\n');
   assert.deepEqual(
     calls.filter((call) => call !== 'daemon-reload'),
-    ['ecs-host-agent-decommission.service', 'ecs-host-agent.service'].map((unit) => `--root=/ --system --preset-mode=enable-only preset ${unit}`),
+    ['ecs-host-agent-decommission.service', 'ecs-host-agent.service'].map(
+      (unit) => `--root=/ --system --preset-mode=enable-only preset ${unit}`,
+    ),
     'enabled, nothing started',
   );
   assert.equal(existsSync(`${root}/usr/sbin/policy-rc.d`), false, 'the policy is removed again');
   assert.equal(existsSync(`${root}${packageInImage}`), false, 'the package file is not left in the image');
   assert.equal(readFileSync(`${root}/etc/ecs-host-agent/agent.env`, 'utf8'), 'ECS_CLUSTER=production\n');
 
-  // The template's shell-local step, with plan instead of apply: this machine may not change anything.
-  const lib = `${root}/usr/lib/ecs-host-agent`;
-  const planned = spawnSync('unshare', ['--net', `${lib}/node`, `${lib}/ecs-host-agent.mjs`, 'plan', '--root', root, '--config', `${root}/etc/ecs-host-agent/agent.env`], {
-    encoding: 'utf8',
-    env: { PATH, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', ECSINIT_BASE_URL: 'http://127.0.0.1:9', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' },
+  // The template's own shell-local step, as Packer runs it (sh -e), with plan instead of apply: this machine
+  // may not change anything.
+  const step = shellLocalStep(readFileSync(`${PACKER_DIR}/ecs-host.pkr.hcl`, 'utf8'), {
+    mount_path: root,
+    region: 'eu-west-1',
   });
+  assert.match(step, / apply --root /);
+  const planned = spawnSync(
+    'unshare',
+    ['--net', '/bin/sh', '-e', '-c', step.replace(' apply --root ', ' plan --root ')],
+    {
+      encoding: 'utf8',
+      env: {
+        PATH,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        ECSINIT_BASE_URL: 'http://127.0.0.1:9',
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+      },
+    },
+  );
   assert.equal(planned.status, 0, `${planned.stdout}${planned.stderr}`);
   assert.match(planned.stdout, /install Docker/);
   assert.match(planned.stdout, /\+ ECS_CLUSTER=production/);
-  assert.match(planned.stdout, /verify the signature with .*\/usr\/lib\/ecs-host-agent\/keys\/amazon-ecs-agent\.asc/, "the image's own key");
+  assert.match(
+    planned.stdout,
+    /verify the signature with .*\/usr\/lib\/ecs-host-agent\/keys\/amazon-ecs-agent\.asc/,
+    "the image's own key",
+  );
 
   mkdirSync(`${root}/var/cache/ecs-host-agent`, { recursive: true });
   writeFileSync(`${root}/var/cache/ecs-host-agent/amazon-ecs-init-latest.amd64.deb`, 'a download of the build');
@@ -101,3 +148,14 @@ test("the Packer scripts in a chroot: installed and enabled, nothing started, th
   assert.equal(existsSync(`${root}/var/cache/ecs-host-agent`), false);
   assert.equal(readFileSync(`${root}/etc/machine-id`, 'utf8'), '', 'every instance gets its own machine id');
 });
+
+/** The inline lines of the template's shell-local provisioner, HCL string escapes and variables resolved. */
+function shellLocalStep(template: string, variables: Record<string, string>): string {
+  const block = /provisioner "shell-local" \{\s*inline = \[\n([\s\S]*?)\n\s*\]/.exec(template)?.[1];
+  assert.ok(block, 'the template has a shell-local inline step');
+  return block
+    .split('\n')
+    .map((line) => JSON.parse(line.trim().replace(/,$/, '')) as string)
+    .map((line) => line.replace(/\$\{var\.(\w+)\}/g, (_, name: string) => variables[name] ?? `<${name}?>`))
+    .join('\n');
+}

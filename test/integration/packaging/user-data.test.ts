@@ -19,7 +19,7 @@ function shellcheck(file: string, shell?: string) {
   return spawnSync('shellcheck', [...(shell ? ['--shell', shell] : []), '--', file], { encoding: 'utf8' });
 }
 
-test('shellcheck finds nothing in user-data.sh, the package wrapper or any maintainer script as the packages ship it', (t) => {
+test('shellcheck finds nothing in user-data.sh, the wrapper or any maintainer script as shipped', (t) => {
   const dir = scratchDir(t);
   for (const file of [USER_DATA, `${REPO}packaging/wrapper.sh`]) {
     const checked = shellcheck(file);
@@ -47,7 +47,10 @@ function rootWithUserData(t: Parameters<typeof scratchDir>[0], settings: Record<
 }
 
 function runUserData(root: string) {
-  const result = spawnSync('chroot', [root, '/bin/bash', '/var/tmp/user-data'], { encoding: 'utf8', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
+  const result = spawnSync('chroot', [root, '/bin/bash', '/var/tmp/user-data'], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
+  });
   return { status: result.status, stderr: result.stderr };
 }
 
@@ -56,19 +59,29 @@ function assertNothingChanged(root: string): void {
   assert.equal(existsSync(`${root}/usr/bin/ecs-host-agent`), false, 'nothing installed');
 }
 
-test('user-data on an image without the AWS CLI: an s3:// folder or a token parameter is refused naming what is missing', (t) => {
+test('user-data without the AWS CLI: an s3:// folder or a token parameter is refused, naming it', (t) => {
   assert.equal(existsSync(`${DEBIAN_ROOT}/usr/bin/aws`), false);
   const s3 = rootWithUserData(t, { PACKAGE_FOLDER: 's3://my-bucket/ecs-host-agent/0.1.0-1' });
   const fromS3 = runUserData(s3);
   assert.equal(fromS3.status, 1, 'a clear failure, not 127');
-  assert.match(fromS3.stderr, /^ecs-host-agent user-data: aws is not installed on this image; PACKAGE_FOLDER is an s3:\/\/ URL, which needs the AWS CLI; .*use the folder's https:\/\/ URL/m);
+  assert.match(
+    fromS3.stderr,
+    new RegExp(
+      '^ecs-host-agent user-data: aws is not installed on this image; ' +
+        "PACKAGE_FOLDER is an s3:// URL, which needs the AWS CLI; .*use the folder's https:// URL",
+      'm',
+    ),
+  );
   assertNothingChanged(s3);
 
   const token = rootWithUserData(t, { CONTROL_TOKEN_PARAMETER: '/ecs-host-agent/control-token' });
   stubCurl(token, `${scratchDir(t)}/empty`);
   const withToken = runUserData(token);
   assert.equal(withToken.status, 1);
-  assert.match(withToken.stderr, /aws is not installed on this image; CONTROL_TOKEN_PARAMETER is read with the AWS CLI/);
+  assert.match(
+    withToken.stderr,
+    /aws is not installed on this image; CONTROL_TOKEN_PARAMETER is read with the AWS CLI/,
+  );
   assertNothingChanged(token);
 });
 
@@ -77,7 +90,10 @@ test('user-data without curl names it; a package that does not match SHA256SUMS 
   const noCurl = rootWithUserData(t, {});
   const refused = runUserData(noCurl);
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /^ecs-host-agent user-data: curl is not installed on this image; it downloads the package/m);
+  assert.match(
+    refused.stderr,
+    /^ecs-host-agent user-data: curl is not installed on this image; it downloads the package/m,
+  );
   assertNothingChanged(noCurl);
 
   const folder = `${scratchDir(t)}/folder`;
@@ -89,7 +105,10 @@ test('user-data without curl names it; a package that does not match SHA256SUMS 
   stubCurl(tampered, folder);
   const result = runUserData(tampered);
   assert.equal(result.status, 1);
-  assert.match(result.stderr, new RegExp(`ecs-host-agent user-data: ${file.replaceAll('.', '\\.')} does not match SHA256SUMS: not installed`));
+  assert.match(
+    result.stderr,
+    new RegExp(`ecs-host-agent user-data: ${file.replaceAll('.', '\\.')} does not match SHA256SUMS: not installed`),
+  );
   assertNothingChanged(tampered);
 });
 
@@ -98,6 +117,12 @@ function stubCurl(root: string, folder: string): void {
   mkdirSync(`${root}/usr/local/bin`, { recursive: true });
   mkdirSync(`${root}/var/tmp/folder`, { recursive: true });
   if (existsSync(folder)) execFileSync('cp', ['-a', '--', `${folder}/.`, `${root}/var/tmp/folder/`]);
-  const script = ['#!/bin/sh', 'out=', 'while [ $# -gt 1 ]; do [ "$1" = -o ] && out=$2; shift; done', 'cp "/var/tmp/folder/${1##*/}" "$out"', ''];
+  const script = [
+    '#!/bin/sh',
+    'out=',
+    'while [ $# -gt 1 ]; do [ "$1" = -o ] && out=$2; shift; done',
+    'cp "/var/tmp/folder/${1##*/}" "$out"',
+    '',
+  ];
   writeFileSync(`${root}/usr/local/bin/curl`, script.join('\n'), { mode: 0o755 });
 }

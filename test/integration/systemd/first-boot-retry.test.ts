@@ -30,7 +30,9 @@ test('a converge that fails at first boot is tried again within a minute', async
   });
   const converge = () => {
     try {
-      return (JSON.parse(readFileSync(`${container.root}${STATUS_FILE}`, 'utf8')).tasks?.converge ?? undefined) as ConvergeRecord | undefined;
+      return (JSON.parse(readFileSync(`${container.root}${STATUS_FILE}`, 'utf8')).tasks?.converge ?? undefined) as
+        | ConvergeRecord
+        | undefined;
     } catch {
       return undefined;
     }
@@ -42,7 +44,10 @@ test('a converge that fails at first boot is tried again within a minute', async
   assert.equal(first.result, 'failed');
   assert.equal(first.consecutiveFailures, 1, 'this is the first attempt');
   const failedAt = Date.parse(first.startedAt) + first.durationMs;
-  assert.ok(Date.parse(first.nextRunAt) - failedAt <= RETRY_BOUND_MS, `next attempt announced for ${first.nextRunAt}, failed at ${new Date(failedAt).toISOString()}`);
+  assert.ok(
+    Date.parse(first.nextRunAt) - failedAt <= RETRY_BOUND_MS,
+    `next attempt announced for ${first.nextRunAt}, failed at ${new Date(failedAt).toISOString()}`,
+  );
 
   const second = await waitFor('the second converge attempt', 120_000, () => {
     const record = converge();

@@ -10,24 +10,17 @@ import type { TestContext } from 'node:test';
 
 import { buildPackages } from '../../packaging/build.ts';
 import { bootContainer, type Container } from './nspawn.ts';
+import { DEAD_ENDPOINTS, OFFLINE_ENV, SDK_ENV } from './offline-env.ts';
 import { scratchDir } from './scratch.ts';
 
 export const AGENT_UNIT = 'ecs-host-agent.service';
 export const DECOMMISSION_UNIT = 'ecs-host-agent-decommission.service';
 export const AGENT_ENV = '/etc/ecs-host-agent/agent.env';
 export const STATUS_FILE = '/var/lib/ecs-host-agent/status.json';
-/** Nothing listens on the discard port inside a container with only loopback. */
-const DEAD = 'http://127.0.0.1:9';
-
 /** agent.env lines that keep every request of the agent on loopback. */
 export const LOOPBACK_ENDPOINTS = [
-  `AWS_EC2_METADATA_SERVICE_ENDPOINT=${DEAD}`,
-  `AWS_ENDPOINT_URL_ECS=${DEAD}`,
-  `AWS_ENDPOINT_URL_SSM=${DEAD}`,
-  `AWS_ENDPOINT_URL_S3=${DEAD}`,
-  `AWS_ENDPOINT_URL_ECR=${DEAD}`,
-  `ECSINIT_BASE_URL=${DEAD}`,
-  'AWS_REGION=eu-west-1',
+  ...Object.entries(DEAD_ENDPOINTS).map(([key, value]) => `${key}=${value}`),
+  `AWS_REGION=${OFFLINE_ENV.AWS_REGION}`,
   'ECS_CLUSTER=test-cluster',
 ];
 
@@ -63,7 +56,9 @@ export async function bootWithAgent(t: TestContext, deb: string, options: AgentC
       // credential chain stops here instead of asking IMDS (which is dead too).
       const dropIn = `${root}/etc/systemd/system/${AGENT_UNIT}.d`;
       mkdirSync(dropIn, { recursive: true });
-      const environment = `AWS_ENDPOINT_URL_CLOUDWATCH=${DEAD} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test`;
+      const environment = Object.entries(SDK_ENV)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' ');
       writeFileSync(`${dropIn}/test-environment.conf`, `[Service]\nEnvironment=${environment}\n`);
       options.prepare?.(root);
     },

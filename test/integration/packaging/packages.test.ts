@@ -15,6 +15,7 @@ import { build } from 'esbuild';
 
 import { type BuiltPackage, buildPackages } from '../../../packaging/build.ts';
 import { buildRpms } from '../../support/rpm-repo.ts';
+import { OFFLINE_ENV } from '../../support/offline-env.ts';
 import { DEBIAN_ROOT, FIXTURES, REPO } from '../../support/paths.ts';
 import { requireRoot, scratchDir } from '../../support/scratch.ts';
 
@@ -27,20 +28,6 @@ const RPM_LICENSES = '/usr/share/licenses/ecs-host-agent';
 /** The bundle's chunks (packaging/build/bundle.ts), named by their content. */
 const CHUNK = /^\/usr\/lib\/ecs-host-agent\/chunk-[A-Z0-9]+\.mjs$/;
 const CHROOT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
-/** Every endpoint the agent could reach, at a dead loopback port. */
-const DEAD = 'http://127.0.0.1:9';
-const OFFLINE_ENV = {
-  AWS_EC2_METADATA_SERVICE_ENDPOINT: DEAD,
-  AWS_ENDPOINT_URL_ECS: DEAD,
-  AWS_ENDPOINT_URL_SSM: DEAD,
-  AWS_ENDPOINT_URL_S3: DEAD,
-  AWS_ENDPOINT_URL_ECR: DEAD,
-  AWS_ENDPOINT_URL_CLOUDWATCH: DEAD,
-  ECSINIT_BASE_URL: DEAD,
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: 'eu-west-1',
-};
 
 let work: string;
 const built = new Map<string, string>();

@@ -12,6 +12,7 @@ import { basename } from 'node:path';
 import { test } from 'node:test';
 
 import { buildAgentDeb, gpgStandIn } from '../../support/agent-container.ts';
+import { OFFLINE_ENV } from '../../support/offline-env.ts';
 import { DEBIAN_ROOT, REPO } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';
 
@@ -122,13 +123,8 @@ test("the Packer scripts in a chroot: enabled, nothing started, planned by the i
     ['--net', '/bin/sh', '-e', '-c', step.replace(' apply --root ', ' plan --root ')],
     {
       encoding: 'utf8',
-      env: {
-        PATH,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        ECSINIT_BASE_URL: 'http://127.0.0.1:9',
-        AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
-      },
+      // The step sets AWS_REGION itself.
+      env: { PATH, ...OFFLINE_ENV },
     },
   );
   assert.equal(planned.status, 0, `${planned.stdout}${planned.stderr}`);

@@ -98,7 +98,7 @@ build {
       "set -e",
       "image='${var.mount_path}'",
       "agent=\"$image/usr/lib/ecs-host-agent\"",
-      "export AWS_REGION='${var.region}' NODE_OPTIONS=--max-semi-space-size=1",
+      "export AWS_REGION='${var.region}'",
       "\"$agent/node\" \"$agent/ecs-host-agent.mjs\" apply --root \"$image\" \\",
       "  --config \"$image/etc/ecs-host-agent/agent.env\"",
     ]

@@ -29,12 +29,15 @@ export function createImds(host: Host, endpoint: string, timeoutMs = 2000): Imds
     } catch (error) {
       throw new ImdsUnavailable(`IMDS at ${endpoint} did not answer: ${(error as Error).message}`);
     }
-    if (response.status !== 200) throw new ImdsUnavailable(`IMDS ${method} ${path} answered HTTP ${response.status}`, response.status);
+    if (response.status !== 200) {
+      throw new ImdsUnavailable(`IMDS ${method} ${path} answered HTTP ${response.status}`, response.status);
+    }
     return Buffer.from(response.body).toString('utf8');
   };
   const session = async (): Promise<string> => {
     if (token === null || host.now().getTime() >= token.renewAt) {
-      const value = await request('PUT', '/latest/api/token', { 'X-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) });
+      const ttl = { 'X-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) };
+      const value = await request('PUT', '/latest/api/token', ttl);
       token = { value, renewAt: host.now().getTime() + TOKEN_TTL_SECONDS * 1000 - TOKEN_RENEW_MARGIN_MS };
     }
     return token.value;

@@ -31,15 +31,22 @@ export async function createContext(command: Command, flags: FlagValues, environ
   const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
-  return { ...createOutput(flags, environment), config, host, logger, reloadConfig: load, ...(configError ? { configError } : {}) };
+  const output = createOutput(flags, environment);
+  return { ...output, config, host, logger, reloadConfig: load, ...(configError ? { configError } : {}) };
 }
 
-async function configOrError(command: Command, flags: FlagValues, environment: Environment): Promise<{ config: Config; configError?: ConfigError }> {
+interface LoadedConfig {
+  readonly config: Config;
+  readonly configError?: ConfigError;
+}
+
+async function configOrError(command: Command, flags: FlagValues, environment: Environment): Promise<LoadedConfig> {
   try {
     return { config: await readConfig(command, flags, environment.env) };
   } catch (error) {
     if (!(command.reportsConfigError && error instanceof ConfigError)) throw error;
-    return { config: loadConfig({ file: DEFAULT_CONFIG_FILE, fileText: null, env: {}, flags: {} }), configError: error };
+    const defaults = loadConfig({ file: DEFAULT_CONFIG_FILE, fileText: null, env: {}, flags: {} });
+    return { config: defaults, configError: error };
   }
 }
 

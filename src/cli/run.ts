@@ -70,6 +70,7 @@ async function reload(context: Context, running: Config, apply: (config: Config)
 
 function changedKeys(before: Config, after: Config): string[] {
   const keys = new Set([...Object.keys(before.origins), ...Object.keys(after.origins)]);
-  const value = (config: Config, key: string) => JSON.stringify((config as unknown as Record<string, unknown>)[key] ?? config.ecsPassThrough[key]);
+  const value = (config: Config, key: string) =>
+    JSON.stringify((config as unknown as Record<string, unknown>)[key] ?? config.ecsPassThrough[key]);
   return [...keys].filter((key) => value(before, key) !== value(after, key)).sort();
 }

@@ -19,7 +19,10 @@ export const status: CommandImplementation = {
       context.out(JSON.stringify({ running, ...last, ...(configError ? { configError } : {}) }, null, 2));
     } else {
       const now = context.host.now().getTime();
-      const lines = last === null ? ['the daemon has not run on this machine (systemctl status ecs-host-agent)'] : describe(last, running, now);
+      const lines =
+        last === null
+          ? ['the daemon has not run on this machine (systemctl status ecs-host-agent)']
+          : describe(last, running, now);
       context.out([...lines, ...(configError ? [`configuration error: ${configError}`] : [])].join('\n'));
     }
     if (configError) return ExitCode.config;
@@ -39,9 +42,10 @@ function describe(last: DaemonStatus, running: boolean, now: number): string[] {
         return `${name}: running since ${run.startedAt} (${describeDelay(now - Date.parse(run.startedAt))})${step}`;
       })
     : [];
-  const rows = Object.values(last.tasks).map(
-    (task) => `${task.name}: ${task.result} at ${task.startedAt} (${task.durationMs} ms): ${task.summary}; next ${task.nextRunAt}`,
-  );
+  const rows = Object.values(last.tasks).map((task) => {
+    const when = `${task.result} at ${task.startedAt} (${task.durationMs} ms)`;
+    return `${task.name}: ${when}: ${task.summary}; next ${task.nextRunAt}`;
+  });
   return [header, ...current, ...rows, ...spoolLine(last)];
 }
 
@@ -50,5 +54,6 @@ function spoolLine(status: DaemonStatus): string[] {
   const details = status.tasks.metrics?.details as { spool?: Partial<SpoolStatus> } | undefined;
   const spool = details?.spool;
   if (typeof spool?.pendingSamples !== 'number') return [];
-  return [`spool: ${spool.pendingSamples} samples waiting (${spool.pendingBytes ?? 0} bytes), ${spool.droppedSamples ?? 0} dropped, ${spool.rejectedSamples ?? 0} rejected`];
+  const waiting = `${spool.pendingSamples} samples waiting (${spool.pendingBytes ?? 0} bytes)`;
+  return [`spool: ${waiting}, ${spool.droppedSamples ?? 0} dropped, ${spool.rejectedSamples ?? 0} rejected`];
 }

@@ -19,7 +19,11 @@ export interface ConcernOutcome extends ConcernPlan {
 
 export type AnyConcern = Concern<any, any>;
 
-export async function planAll(concerns: readonly AnyConcern[], context: ConcernContext, signal?: AbortSignal): Promise<ConcernPlan[]> {
+export async function planAll(
+  concerns: readonly AnyConcern[],
+  context: ConcernContext,
+  signal?: AbortSignal,
+): Promise<ConcernPlan[]> {
   const plans: ConcernPlan[] = [];
   for (const concern of concerns.filter((c) => c.enabled(context))) {
     if (signal?.aborted) {
@@ -44,7 +48,11 @@ export async function planAll(concerns: readonly AnyConcern[], context: ConcernC
  * Plans and applies each concern in turn; a concern stops at its first failed step.
  * Once `signal` aborts (the daemon is stopping) no further step starts: each one left is reported as not started.
  */
-export async function applyAll(concerns: readonly AnyConcern[], context: ConcernContext, signal?: AbortSignal): Promise<ConcernOutcome[]> {
+export async function applyAll(
+  concerns: readonly AnyConcern[],
+  context: ConcernContext,
+  signal?: AbortSignal,
+): Promise<ConcernOutcome[]> {
   const outcomes: ConcernOutcome[] = [];
   for (const plan of await planAll(concerns, context, signal)) {
     const concern = concerns.find((c) => c.name === plan.concern) as AnyConcern;

@@ -57,12 +57,17 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
   };
   const tasks = daemonTasks(current, first, deps.jobs);
   const watchdog = startWatchdog(notifier, logger);
-  const onStop = () => void announceStop(deps, board.current().current ?? {}, stoppable.running()).then(() => board.setState('stopping'));
+  // The state first: status writes go out in the order they are made, so 'stopped' can only come after it.
+  const onStop = () => {
+    void board.setState('stopping');
+    void announceStop(deps, board.current().current ?? {}, stoppable.running());
+  };
   signal.addEventListener('abort', onStop, { once: true });
   try {
     await board.setState('running');
     await notifier.ready();
-    logger.info(`running: ${tasks.map((task) => `${task.name} every ${describeDelay(task.intervalMs)}`).join(', ') || 'no tasks configured'}`);
+    const schedule = tasks.map((task) => `${task.name} every ${describeDelay(task.intervalMs)}`).join(', ');
+    logger.info(`running: ${schedule || 'no tasks configured'}`);
     const scheduler = runScheduler(tasks, {
       clock,
       random: deps.random,
@@ -77,7 +82,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
     await untilAborted(signal);
     if (await finishesWithin(scheduler, STOP_GRACE_MS, clock)) return { leftRunning: [] };
     const leftRunning = stoppable.running();
-    logger.warn(`stopping without waiting longer than ${describeDelay(STOP_GRACE_MS)} for ${describeCommands(leftRunning, clock)}: left to finish on its own`);
+    const what = `${describeDelay(STOP_GRACE_MS)} for ${describeCommands(leftRunning, clock)}`;
+    logger.warn(`stopping without waiting longer than ${what}: left to finish on its own`);
     return { leftRunning };
   } finally {
     signal.removeEventListener('abort', onStop);
@@ -88,21 +94,30 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
 }
 
 /** STOPPING=1 first, then what is still running and what happens to it. */
-async function announceStop(deps: DaemonDeps, tasks: Readonly<Record<string, unknown>>, commands: readonly RunningCommand[]): Promise<void> {
-  await deps.notifier.stopping().catch((error: unknown) => deps.logger.warn(`systemd-notify STOPPING=1 failed: ${String(error)}`));
+async function announceStop(
+  deps: DaemonDeps,
+  tasks: Readonly<Record<string, unknown>>,
+  commands: readonly RunningCommand[],
+): Promise<void> {
+  await deps.notifier
+    .stopping()
+    .catch((error: unknown) => deps.logger.warn(`systemd-notify STOPPING=1 failed: ${String(error)}`));
   const names = Object.keys(tasks);
   if (names.length === 0) return deps.logger.info('stopping: no task running');
   const killed = commands.filter((command) => command.interruptible);
   const waited = commands.filter((command) => !command.interruptible);
   const parts = [`stopping: ${names.join(', ')} running; no new step or task starts`];
   if (killed.length > 0) parts.push(`stopping ${describeCommands(killed, deps.clock)}`);
-  if (waited.length > 0) parts.push(`waiting up to ${describeDelay(STOP_GRACE_MS)} for ${describeCommands(waited, deps.clock)}`);
+  if (waited.length > 0)
+    parts.push(`waiting up to ${describeDelay(STOP_GRACE_MS)} for ${describeCommands(waited, deps.clock)}`);
   deps.logger.info(parts.join('; '));
 }
 
 function describeCommands(commands: readonly RunningCommand[], clock: Clock): string {
   if (commands.length === 0) return 'the running task';
-  return commands.map((command) => `${command.argv.join(' ')} (running ${describeDelay(clock.now() - command.since)})`).join(', ');
+  return commands
+    .map((command) => `${command.argv.join(' ')} (running ${describeDelay(clock.now() - command.since)})`)
+    .join(', ');
 }
 
 async function finishesWithin(work: Promise<void>, ms: number, clock: Clock): Promise<boolean> {
@@ -120,5 +135,7 @@ function startWatchdog(notifier: Notifier, logger: Logger): ReturnType<typeof se
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {
-  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -118,7 +118,10 @@ async function runTask(task: Task, deps: SchedulerDeps, exclusive: Mutex): Promi
       const ran = await runOnce(task, signal);
       failures = ran.result === 'failed' ? failures + 1 : ran.result === 'ok' ? 0 : failures;
       const now = clock.monotonic();
-      due = ran.result === 'failed' ? now + retryDelayMs(task.retry, failures, deps.random) : nextOnGrid(origin, task.intervalMs, now);
+      due =
+        ran.result === 'failed'
+          ? now + retryDelayMs(task.retry, failures, deps.random)
+          : nextOnGrid(origin, task.intervalMs, now);
       release();
       await deps.finished({
         name: task.name,

@@ -29,10 +29,13 @@ export function createStatusBoard(host: Host, pid: number, clock: Clock, logger:
   const save = (change: (previous: DaemonStatus) => DaemonStatus): Promise<void> => {
     status = { ...change(status), updatedAt: new Date(clock.now()).toISOString() };
     const snapshot = status;
-    writes = writes.then(() => writeStatus(host, snapshot)).catch((error: unknown) => logger.warn(`status not written: ${messageOf(error)}`));
+    writes = writes
+      .then(() => writeStatus(host, snapshot))
+      .catch((error: unknown) => logger.warn(`status not written: ${messageOf(error)}`));
     return writes;
   };
-  const setRunning = (task: string, run: RunningTask) => save((previous) => ({ ...previous, current: { ...previous.current, [task]: run } }));
+  const setRunning = (task: string, run: RunningTask) =>
+    save((previous) => ({ ...previous, current: { ...previous.current, [task]: run } }));
   const step = (task: string, message: string) => {
     const run = status.current?.[task];
     if (run !== undefined) void setRunning(task, { ...run, step: redactSecrets(message).slice(0, MAX_STEP_LENGTH) });
@@ -41,7 +44,12 @@ export function createStatusBoard(host: Host, pid: number, clock: Clock, logger:
     current: () => status,
     setState: (state) => save((previous) => ({ ...previous, state })),
     started: (task, at) => setRunning(task, { startedAt: at, step: null }),
-    finished: (record) => save((previous) => ({ ...previous, tasks: { ...previous.tasks, [record.name]: record }, current: withoutKey(previous.current ?? {}, record.name) })),
+    finished: (record) =>
+      save((previous) => ({
+        ...previous,
+        tasks: { ...previous.tasks, [record.name]: record },
+        current: withoutKey(previous.current ?? {}, record.name),
+      })),
     loggerFor: (task, base) => ({
       error: (message, fields) => (base.error(message, fields), step(task, message)),
       warn: (message, fields) => (base.warn(message, fields), step(task, message)),

@@ -34,9 +34,12 @@ export async function readStatus(host: Host): Promise<DaemonStatus | null> {
   const text = await host.readText(STATUS_FILE);
   try {
     const status = JSON.parse(text) as DaemonStatus;
-    if (typeof status.pid !== 'number' || typeof status.tasks !== 'object' || status.tasks === null) throw new Error('missing fields');
+    if (typeof status.pid !== 'number' || typeof status.tasks !== 'object' || status.tasks === null)
+      throw new Error('missing fields');
     return status;
   } catch (error) {
-    throw new Error(`${STATUS_FILE} is damaged (${(error as Error).message}); it is rewritten when the daemon next runs a task`);
+    throw new Error(
+      `${STATUS_FILE} is damaged (${(error as Error).message}); it is rewritten when the daemon next runs a task`,
+    );
   }
 }

@@ -31,14 +31,20 @@ export function stoppableHost(host: Host, signal: AbortSignal): StoppableHost {
     throw new StoppingError(`not started, the agent is stopping: ${what}`);
   };
   const untilStopped = new Promise<never>((_, reject) => {
-    signal.addEventListener('abort', () => reject(new StoppingError('stopped waiting: the agent is stopping')), { once: true });
+    signal.addEventListener('abort', () => reject(new StoppingError('stopped waiting: the agent is stopping')), {
+      once: true,
+    });
   });
   untilStopped.catch(() => {}); // only ever awaited by a race
 
   const overrides = {
     async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
       if (signal.aborted) refuse([file, ...args].join(' '));
-      const command: RunningCommand = { argv: [file, ...args], interruptible: options.interruptible === true, since: host.now().getTime() };
+      const command: RunningCommand = {
+        argv: [file, ...args],
+        interruptible: options.interruptible === true,
+        since: host.now().getTime(),
+      };
       running.add(command);
       try {
         return await host.exec(file, args, command.interruptible ? { ...options, signal } : options);

@@ -25,7 +25,8 @@ export function createTaskLog(logger: Logger): TaskLog {
   const memories = new Map<string, Memory>();
   return (record, nowMs) => {
     let memory = memories.get(record.name);
-    if (memory === undefined) memories.set(record.name, (memory = { lastSummary: null, failure: null, failingSince: null, remindedAt: 0 }));
+    if (memory === undefined)
+      memories.set(record.name, (memory = { lastSummary: null, failure: null, failingSince: null, remindedAt: 0 }));
     if (record.result === 'failed') logFailure(logger, record, memory, nowMs);
     else if (record.result === 'stopped') logger.info(`${record.name}: stopped part-way: ${record.summary}`);
     else logSuccess(logger, record, memory);
@@ -49,12 +50,17 @@ function logSuccess(logger: Logger, record: TaskRecord, memory: Memory): void {
 function logFailure(logger: Logger, record: TaskRecord, memory: Memory, nowMs: number): void {
   const message = record.brief ?? record.summary;
   const next = `next attempt in ${describeDelay(Date.parse(record.nextRunAt) - nowMs)} (${record.nextRunAt})`;
-  const fields = { durationMs: record.durationMs, consecutiveFailures: record.consecutiveFailures, nextRunAt: record.nextRunAt };
+  const fields = {
+    durationMs: record.durationMs,
+    consecutiveFailures: record.consecutiveFailures,
+    nextRunAt: record.nextRunAt,
+  };
   if (message !== memory.failure) {
     logger.error(`${record.name} failed (attempt ${record.consecutiveFailures}): ${message}; ${next}`, fields);
     memory.remindedAt = nowMs;
   } else if (nowMs - memory.remindedAt >= REMINDER_MS) {
-    logger.warn(`${record.name} still failing since ${memory.failingSince} (${record.consecutiveFailures} attempts): ${message}; ${next}`, fields);
+    const since = `since ${memory.failingSince} (${record.consecutiveFailures} attempts)`;
+    logger.warn(`${record.name} still failing ${since}: ${message}; ${next}`, fields);
     memory.remindedAt = nowMs;
   } else {
     logger.debug(`${record.name} failed again: ${message}; ${next}`, fields);

@@ -26,7 +26,9 @@ const INTERVAL_MS = 5000;
 const NOT_ANNOUNCED = 404;
 
 /** ecsFor: the ECS client for this host (tests give a scripted one). */
-export function createSpotInterruptionJob(ecsFor: (host: Host, config: Config) => Promise<ECSClient> = hostEcsClient): Job {
+export function createSpotInterruptionJob(
+  ecsFor: (host: Host, config: Config) => Promise<ECSClient> = hostEcsClient,
+): Job {
   let drained: string | null = null;
   // One IMDS session for the watch's life (its token renewed as it expires), not a new token every 5 s.
   let imds: { readonly endpoint: string; readonly client: Imds } | null = null;
@@ -44,14 +46,18 @@ export function createSpotInterruptionJob(ecsFor: (host: Host, config: Config) =
       try {
         notice = await imdsFor(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT).get(INSTANCE_ACTION);
       } catch (error) {
-        if (error instanceof ImdsUnavailable && error.status === NOT_ANNOUNCED) return { summary: 'no spot interruption announced' };
+        if (error instanceof ImdsUnavailable && error.status === NOT_ANNOUNCED)
+          return { summary: 'no spot interruption announced' };
         throw new AgentError(`cannot tell whether a spot interruption is announced: ${messageOf(error)}`);
       }
       const action = describeNotice(notice);
       const instance = await localInstance(host, config.INTROSPECTION_URL);
       await setInstanceStatus(await ecsFor(host, config), instance, 'DRAINING');
       drained = action;
-      return { summary: `spot interruption announced (${action}): ${instance.containerInstanceArn} set DRAINING`, details: { action, instance } };
+      return {
+        summary: `spot interruption announced (${action}): ${instance.containerInstanceArn} set DRAINING`,
+        details: { action, instance },
+      };
     },
   };
 }

@@ -76,7 +76,9 @@ export class RealHost implements Host {
     const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
     const result = await subprocess;
     finished();
-    if (options.signal?.aborted && result.exitCode !== 0) throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
+    if (options.signal?.aborted && result.exitCode !== 0) {
+      throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
+    }
     if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
     if (result.code === 'ENOENT' && options.cwd === undefined) throw new MissingToolError(argv, debianPackageOf(command));
     if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);

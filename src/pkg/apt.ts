@@ -30,7 +30,9 @@ export function aptPackageManager(host: Host, logger: Logger = silentLogger): Pa
     async availableVersion(name) {
       // Images often ship without package lists, and a repository just added has none yet.
       await runPackageCommand(host, UPDATE, logger);
-      return policyCandidate((await execChecked(host, 'apt-cache', ['policy', '--', name], { timeoutMs: 60_000, interruptible: true })).stdout);
+      const query = { timeoutMs: 60_000, interruptible: true };
+      const policy = await execChecked(host, 'apt-cache', ['policy', '--', name], query);
+      return policyCandidate(policy.stdout);
     },
     async install(packages) {
       await withServicesHeld(host, async () => {

@@ -17,13 +17,31 @@ export interface PackageCommand {
 export const LOCK_TIMEOUT_SECONDS = 300;
 const INSTALL_TIMEOUT_MS = 30 * 60_000;
 const RETRY_DELAYS_MS = [5_000, 20_000, 60_000];
-const TRANSIENT = /Failed to fetch|Temporary failure|Could not resolve|Connection (timed out|refused|reset)|Curl error|Cannot download|Download \(curl\) error|Timeout was reached|Hash Sum mismatch/i;
+const TRANSIENT = new RegExp(
+  [
+    'Failed to fetch',
+    'Temporary failure',
+    'Could not resolve',
+    'Connection (timed out|refused|reset)',
+    'Curl error',
+    'Cannot download',
+    'Download \\(curl\\) error',
+    'Timeout was reached',
+    'Hash Sum mismatch',
+  ].join('|'),
+  'i',
+);
 
 /**
  * Runs the command; a failure the network explains is retried after 5, 20 and 60 s, each retry logged with
  * what failed, why and when the next attempt is (a converge at first boot can spend minutes here).
  */
-export async function runPackageCommand(host: Host, command: PackageCommand, logger: Logger, retryDelaysMs = RETRY_DELAYS_MS): Promise<void> {
+export async function runPackageCommand(
+  host: Host,
+  command: PackageCommand,
+  logger: Logger,
+  retryDelaysMs = RETRY_DELAYS_MS,
+): Promise<void> {
   const options: ExecOptions = {
     timeoutMs: INSTALL_TIMEOUT_MS,
     ...(command.env ? { env: command.env } : {}),
@@ -34,9 +52,11 @@ export async function runPackageCommand(host: Host, command: PackageCommand, log
     if ((command.okExitCodes ?? [0]).includes(result.exitCode)) return;
     const cause = transientCause(result.stdout + result.stderr);
     const delay = retryDelaysMs[attempt];
-    if (cause === null || delay === undefined) throw new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
-    const attempts = retryDelaysMs.length + 1;
-    logger.warn(`${[command.file, ...command.args].join(' ')} exited with ${result.exitCode} (${cause}); attempt ${attempt + 2} of ${attempts} in ${delay / 1000} s`);
+    if (cause === null || delay === undefined) {
+      throw new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
+    }
+    const next = `attempt ${attempt + 2} of ${retryDelaysMs.length + 1} in ${delay / 1000} s`;
+    logger.warn(`${[command.file, ...command.args].join(' ')} exited with ${result.exitCode} (${cause}); ${next}`);
     await host.sleep(delay);
   }
 }
@@ -48,6 +68,8 @@ function transientCause(output: string): string | null {
 }
 
 export function describe(command: PackageCommand): string {
-  const env = Object.entries(command.env ?? {}).map(([key, value]) => `${key}=${value} `).join('');
+  const env = Object.entries(command.env ?? {})
+    .map(([key, value]) => `${key}=${value} `)
+    .join('');
   return `${env}${[command.file, ...command.args].join(' ')}`;
 }

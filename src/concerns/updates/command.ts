@@ -16,8 +16,9 @@ const UPDATE_TIMEOUT_MS = 60 * 60_000;
 
 /** Runs the command and returns whatever it exited with. */
 export function execUpdate(host: Host, command: UpdateCommand): Promise<ExecResult> {
-  const options = { timeoutMs: UPDATE_TIMEOUT_MS, interruptible: command.interruptible === true, ...(command.env ? { env: command.env } : {}) };
-  return host.exec(command.file, command.args, options);
+  const env = command.env ? { env: command.env } : {};
+  const interruptible = command.interruptible === true;
+  return host.exec(command.file, command.args, { timeoutMs: UPDATE_TIMEOUT_MS, interruptible, ...env });
 }
 
 export function isOk(command: UpdateCommand, result: ExecResult): boolean {

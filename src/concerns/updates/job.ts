@@ -26,11 +26,13 @@ export function createUpdatesJob(makeDeps: MakeSequenceDeps = hostSequenceDeps):
         const report = await checkUpdates(context, manager);
         const reboot = report.rebootRequired ? '; a reboot is required' : '';
         const window = `applied in the window ${settings.window.text} (${settings.timeZone})`;
-        const summary = [`${report.updates.length} security update(s) pending${reboot}`, window, ...report.notes].join('; ');
+        const pending = `${report.updates.length} security update(s) pending${reboot}`;
+        const summary = [pending, window, ...report.notes].join('; ');
         return { summary: resumed ? `${resumed.message}; ${summary}` : summary, details: { resumed, check: report } };
       }
       const run = await applyAndReboot(context, manager, settings, settings.rebootPolicy, makeDeps);
-      const summary = [`${run.applied.changed.length} security update(s) applied`, run.reboot.message, ...run.applied.notes].join('; ');
+      const applied = `${run.applied.changed.length} security update(s) applied`;
+      const summary = [applied, run.reboot.message, ...run.applied.notes].join('; ');
       return { summary: run.resumed ? `${run.resumed.message}; ${summary}` : summary, details: run };
     },
   };

@@ -22,7 +22,9 @@ export interface Prerequisite {
 export class PrerequisiteMissing extends AgentError {}
 
 export async function missingPrerequisites(manager: UpdateManager): Promise<Prerequisite[]> {
-  const installed = await Promise.all(manager.prerequisites.map(async (tool) => (await manager.installedVersion(tool.package)) !== null));
+  const installed = await Promise.all(
+    manager.prerequisites.map(async (tool) => (await manager.installedVersion(tool.package)) !== null),
+  );
   return manager.prerequisites.filter((_, index) => !installed[index]);
 }
 
@@ -33,13 +35,14 @@ export async function missingPrerequisites(manager: UpdateManager): Promise<Prer
 export async function checkPrerequisites(manager: UpdateManager): Promise<string[]> {
   const missing = await missingPrerequisites(manager);
   const required = missing.filter((tool) => tool.required);
-  if (required.length > 0) throw new PrerequisiteMissing(`security updates: ${required.map(describeMissing).join('; ')}`);
+  if (required.length > 0)
+    throw new PrerequisiteMissing(`security updates: ${required.map(describeMissing).join('; ')}`);
   return missing.map(describeMissing);
 }
 
 function describeMissing(tool: Prerequisite): string {
   return (
     `${tool.tool} is not installed (package ${tool.package}), so ${tool.without}; ` +
-    '`ecs-host-agent apply` installs it, and so does the daemon\'s next converge'
+    "`ecs-host-agent apply` installs it, and so does the daemon's next converge"
   );
 }

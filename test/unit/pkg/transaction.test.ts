@@ -7,11 +7,25 @@ import { aptPackageManager } from '../../../src/pkg/apt.ts';
 import { runPackageCommand } from '../../../src/pkg/transaction.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
+const POOL = 'http://deb.debian.org/debian/pool/main/x';
+const RESOLVING = "Temporary failure resolving 'deb.debian.org'";
+
 /** What apt-get install printed on a host whose DNS was not up yet (seen at first boot), twelve packages long. */
 const APT_OFFLINE = [
-  ...['runc', 'containerd', 'libip6tc2', 'libxtables12', 'netbase', 'libmnl0', 'libnfnetlink0', 'libnetfilter-conntrack3', 'libnftnl11', 'iptables', 'tini', 'docker.io'].map(
-    (name, index) => `E: Failed to fetch http://deb.debian.org/debian/pool/main/x/${name}/${name}_${index}.1-2_amd64.deb  Temporary failure resolving 'deb.debian.org'`,
-  ),
+  ...[
+    'runc',
+    'containerd',
+    'libip6tc2',
+    'libxtables12',
+    'netbase',
+    'libmnl0',
+    'libnfnetlink0',
+    'libnetfilter-conntrack3',
+    'libnftnl11',
+    'iptables',
+    'tini',
+    'docker.io',
+  ].map((name, index) => `E: Failed to fetch ${POOL}/${name}/${name}_${index}.1-2_amd64.deb  ${RESOLVING}`),
   'E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?',
   '',
 ].join('\n');
@@ -22,27 +36,40 @@ function recordingLogger(): Logger & { lines: string[] } {
   return { lines, error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug') };
 }
 
-test('a failure the network explains is retried, each retry logged with what failed, why and when the next attempt is', async () => {
+test('a failure the network explains is retried, each retry logged: what failed, why, when next', async () => {
   const statuses = [100, 100, 0];
-  const host = new FakeHost().onExec((file) => (file === 'apt-get' ? { exitCode: statuses.shift() ?? 0, stdout: '', stderr: APT_OFFLINE } : undefined));
+  const host = new FakeHost().onExec((file) =>
+    file === 'apt-get' ? { exitCode: statuses.shift() ?? 0, stdout: '', stderr: APT_OFFLINE } : undefined,
+  );
   const logger = recordingLogger();
-  await runPackageCommand(host, { file: 'apt-get', args: ['install', '-y', '--', 'docker.io'] }, logger, [5000, 20_000, 60_000]);
+  await runPackageCommand(
+    host,
+    { file: 'apt-get', args: ['install', '-y', '--', 'docker.io'] },
+    logger,
+    [5000, 20_000, 60_000],
+  );
   assert.equal(host.execCalls.length, 3);
   assert.equal(host.slept, 25_000);
+  const firstLine = `E: Failed to fetch ${POOL}/runc/runc_0.1-2_amd64.deb  ${RESOLVING}`;
   assert.deepEqual(logger.lines, [
-    "warn: apt-get install -y -- docker.io exited with 100 (E: Failed to fetch http://deb.debian.org/debian/pool/main/x/runc/runc_0.1-2_amd64.deb  Temporary failure resolving 'deb.debian.org'); attempt 2 of 4 in 5 s",
-    "warn: apt-get install -y -- docker.io exited with 100 (E: Failed to fetch http://deb.debian.org/debian/pool/main/x/runc/runc_0.1-2_amd64.deb  Temporary failure resolving 'deb.debian.org'); attempt 3 of 4 in 20 s",
+    `warn: apt-get install -y -- docker.io exited with 100 (${firstLine}); attempt 2 of 4 in 5 s`,
+    `warn: apt-get install -y -- docker.io exited with 100 (${firstLine}); attempt 3 of 4 in 20 s`,
   ]);
 });
 
 test('the last attempt fails with the lines that say why, each kind once', async () => {
   const host = new FakeHost().answer('apt-get', { exitCode: 100, stderr: APT_OFFLINE });
-  const error = await runPackageCommand(host, { file: 'apt-get', args: ['install', '--', 'docker.io'] }, recordingLogger(), [1]).catch((caught: unknown) => caught);
+  const error = await runPackageCommand(
+    host,
+    { file: 'apt-get', args: ['install', '--', 'docker.io'] },
+    recordingLogger(),
+    [1],
+  ).catch((caught: unknown) => caught);
   assert.ok(error instanceof CommandError);
   assert.equal(
     error.message,
     'apt-get install -- docker.io exited with 100: ' +
-      "E: Failed to fetch http://deb.debian.org/debian/pool/main/x/docker.io/docker.io_11.1-2_amd64.deb  Temporary failure resolving 'deb.debian.org' (and 11 more like it)\n" +
+      `E: Failed to fetch ${POOL}/docker.io/docker.io_11.1-2_amd64.deb  ${RESOLVING} (and 11 more like it)\n` +
       'E: Unable to fetch some archives, maybe run apt-get update or try with --fix-missing?',
   );
   assert.equal(error.stderr, APT_OFFLINE, 'the whole output stays with the error');

@@ -48,8 +48,14 @@ export function aptUpdates(host: Host, distributionId: string): UpdateManager {
   const origins = SECURITY_ORIGINS[distributionId];
   if (!origins) throw new AgentError(`security origins of ${distributionId} are unknown; known: ${Object.keys(SECURITY_ORIGINS).join(', ')}`);
   const env = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a', APT_CONFIG: UNATTENDED_CONFIG };
-  const refresh: UpdateCommand = { file: 'apt-get', args: ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`, 'update'], env, interruptible: true };
-  const unattended = (dryRun: boolean): UpdateCommand => ({ file: 'unattended-upgrade', args: dryRun ? ['--dry-run', '-v'] : ['-v'], env, interruptible: dryRun });
+  const lock = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
+  const refresh: UpdateCommand = { file: 'apt-get', args: [...lock, 'update'], env, interruptible: true };
+  const unattended = (dryRun: boolean): UpdateCommand => ({
+    file: 'unattended-upgrade',
+    args: dryRun ? ['--dry-run', '-v'] : ['-v'],
+    env,
+    interruptible: dryRun,
+  });
 
   const run = async (dryRun: boolean): Promise<string> => {
     await host.mkdir(PATHS.agentState);

@@ -38,8 +38,10 @@ export function zypperUpdates(host: Host): UpdateManager {
     okExitCodes: INFORMATIONAL,
     interruptible,
   });
-  const patch = (dryRun: boolean) =>
-    zypper([...(dryRun ? ['--xmlout'] : []), 'patch', '--category', 'security', '--with-interactive', '--auto-agree-with-licenses', ...(dryRun ? ['--dry-run'] : [])], dryRun);
+  const patch = (dryRun: boolean) => {
+    const args = ['patch', '--category', 'security', '--with-interactive', '--auto-agree-with-licenses'];
+    return zypper(dryRun ? ['--xmlout', ...args, '--dry-run'] : args, dryRun);
+  };
   const run = async (command: UpdateCommand): Promise<ExecResult> => {
     const result = await execUpdate(host, command);
     if (result.exitCode === ZYPPER_EXIT.locked) {

@@ -36,6 +36,9 @@ export const SYSTEM_PACKAGES = [
   'prometheus',
   // htpasswd: the bcrypt hashes of the Prometheus page's basic_auth_users, made as operators make them.
   'apache2-utils',
+  'shellcheck',
+  // Debian's packer (1.6.6) validates the Packer template; see test/integration/packaging/packer.test.ts.
+  'packer',
 ];
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';

@@ -100,7 +100,8 @@ export class RealHost implements Host {
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
     const target = await resolveParentUnderRoot(this.root, path);
-    const previous = await statOrNull(stat, target);
+    // A symlink at path is replaced; the mode and owner kept are its target's, found inside the root.
+    const previous = await statOrNull(stat, await this.#resolve(path));
     const mode = options.mode ?? (previous ? previous.mode & 0o7777 : 0o644);
     const uid = options.uid ?? previous?.uid;
     const gid = options.gid ?? previous?.gid;
@@ -182,7 +183,8 @@ export class RealHost implements Host {
   }
 
   async appendFile(path: string, data: string, options: { readonly mode?: number } = {}): Promise<void> {
-    await appendFile(await resolveParentUnderRoot(this.root, path), data, { mode: options.mode ?? 0o644 });
+    // Resolved whole: the kernel would follow a final absolute symlink out of an image root.
+    await appendFile(await this.#resolve(path), data, { mode: options.mode ?? 0o644 });
   }
 
   async statfs(path: string): Promise<FsStats> {

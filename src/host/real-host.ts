@@ -125,7 +125,7 @@ export class RealHost implements Host {
     await syncDirectory(posix.dirname(target));
   }
 
-  async createExclusive(path: string, data: string, options: WriteOptions = {}): Promise<boolean> {
+  async createExclusive(path: string, data: string, options: { readonly mode?: number } = {}): Promise<boolean> {
     let handle;
     try {
       handle = await open(await resolveParentUnderRoot(this.root, path), 'wx', options.mode ?? 0o644);

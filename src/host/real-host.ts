@@ -77,13 +77,22 @@ export class RealHost implements Host {
     const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
     const result = await subprocess;
     finished();
+    const stderr = String(result.stderr);
     if (options.signal?.aborted && result.exitCode !== 0) {
-      throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
+      throw new CommandError(argv, undefined, stderr, { reason: 'was stopped: the agent is stopping' });
     }
-    if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    if (result.timedOut) {
+      throw new CommandError(argv, undefined, stderr, { reason: `timed out after ${timeoutMs} ms` });
+    }
     if (result.code === 'ENOENT' && options.cwd === undefined) throw new MissingToolError(argv, debianPackageOf(command));
-    if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);
-    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+    // Killed, not unstartable: by the OOM killer (the unit's MemoryMax), an operator, or itself.
+    if (result.signal !== undefined) throw new CommandError(argv, undefined, stderr, { signal: result.signal });
+    if (result.exitCode === undefined) {
+      const reason = `could not be started (${result.code ?? result.shortMessage})`;
+      throw new CommandError(argv, undefined, stderr, { reason });
+    }
+    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr };
   }
 
   localPath(path: string): Promise<string> {

@@ -29,11 +29,11 @@ import type {
   TlsProbeResult,
   WriteOptions,
 } from './host.ts';
+import { syncDirectory, writeAtomically } from './atomic-write.ts';
 import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
 import { debianPackageOf } from './tool-packages.ts';
-import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 import { probeTls } from './tls-probe.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
@@ -112,26 +112,8 @@ export class RealHost implements Host {
     // A symlink at path is replaced; the mode and owner kept are its target's, found inside the root.
     const previous = await statOrNull(stat, await this.#resolve(path));
     const mode = options.mode ?? (previous ? previous.mode & 0o7777 : 0o644);
-    const uid = options.uid ?? previous?.uid;
-    const gid = options.gid ?? previous?.gid;
-    await removeStaleTemps(posix.dirname(target), posix.basename(target));
-    const temp = posix.join(posix.dirname(target), await tempNameFor(posix.basename(target)));
-    try {
-      const handle = await open(temp, 'wx', mode);
-      try {
-        await handle.writeFile(data);
-        if (uid !== undefined || gid !== undefined) await handle.chown(uid ?? -1, gid ?? -1);
-        await handle.chmod(mode); // the umask must not weaken or widen what was asked for
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await syncDirectory(posix.dirname(target));
+    const owner = { uid: options.uid ?? previous?.uid, gid: options.gid ?? previous?.gid };
+    await writeAtomically(posix.dirname(target), posix.basename(target), data, { mode, ...owner });
   }
 
   async createExclusive(path: string, data: string, options: { readonly mode?: number } = {}): Promise<boolean> {
@@ -427,15 +409,6 @@ function toFileInfo(info: Stats): FileInfo {
     gid: info.gid,
     mtimeMs: info.mtimeMs,
   };
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { posix } from 'node:path';
 
 import { setModeAndOwner, writeAtomically } from './atomic-write.ts';
 import { UnsafePathError } from './host.ts';
+import { nullIfMissing } from './missing.ts';
 
 /**
  * File access below a directory another user controls, without ever following
@@ -59,7 +60,7 @@ async function openDirectory(path: string, shown: string, create: DirectorySetti
     const code = codeOf(error);
     // With O_DIRECTORY, Linux reports a symlink as ENOTDIR rather than ELOOP.
     if (code === 'ELOOP' || code === 'ENOTDIR') {
-      const link = (await lstatOrNull(path))?.isSymbolicLink();
+      const link = (await nullIfMissing(lstat(path)))?.isSymbolicLink();
       throw new UnsafePathError(link ? `${shown} is a symbolic link; refusing to follow it` : `${shown} is not a directory`);
     }
     if (code !== 'ENOENT') throw error;
@@ -97,7 +98,7 @@ export async function readFileIn(directory: string | null, name: string, shown: 
 export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: DirectorySettings): Promise<void> {
   if (directory === null) throw new Error(`no directory for ${shown}: directories are created on the way`);
   const refuseSymlink = async () => {
-    if ((await lstatOrNull(posix.join(directory, name)))?.isSymbolicLink()) {
+    if ((await nullIfMissing(lstat(posix.join(directory, name))))?.isSymbolicLink()) {
       throw new UnsafePathError(`${shown} is a symbolic link; refusing to replace it`);
     }
   };
@@ -107,7 +108,7 @@ export async function writeFileIn(directory: string | null, name: string, shown:
 export async function removeFileIn(directory: string | null, name: string, shown: string): Promise<void> {
   if (directory === null) return;
   const target = posix.join(directory, name);
-  const stats = await lstatOrNull(target);
+  const stats = await nullIfMissing(lstat(target));
   if (stats === null) return;
   if (stats.isDirectory()) throw new UnsafePathError(`${shown} is a directory`);
   await unlink(target);
@@ -115,15 +116,6 @@ export async function removeFileIn(directory: string | null, name: string, shown
 
 function fdPath(handle: FileHandle, name?: string): string {
   return name === undefined ? `/proc/self/fd/${handle.fd}` : `/proc/self/fd/${handle.fd}/${name}`;
-}
-
-async function lstatOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if (codeOf(error) === 'ENOENT') return null;
-    throw error;
-  }
 }
 
 function codeOf(error: unknown): string | undefined {

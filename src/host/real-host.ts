@@ -30,6 +30,7 @@ import type {
   WriteOptions,
 } from './host.ts';
 import { syncDirectory, writeAtomically } from './atomic-write.ts';
+import { nullIfMissing } from './missing.ts';
 import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
@@ -389,13 +390,8 @@ function passedEnv(): Record<string, string> {
 }
 
 async function statOrNull(fn: (path: string) => Promise<Stats>, path: string): Promise<FileInfo | null> {
-  try {
-    return toFileInfo(await fn(path));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
-  }
+  const info = await nullIfMissing(fn(path));
+  return info && toFileInfo(info);
 }
 
 function toFileInfo(info: Stats): FileInfo {

@@ -232,6 +232,9 @@ export interface Host {
 
   now(): Date;
   sleep(ms: number): Promise<void>;
+
+  /** This machine's host name (the kernel's nodename), under --root too: an image root is not running. */
+  hostname(): string;
 }
 
 /** Runs a command that must succeed: any other exit is a CommandError carrying its stderr (or stdout when stderr is empty). */

@@ -3,6 +3,7 @@ import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFil
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname as osHostname } from 'node:os';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getCACertificates } from 'node:tls';
@@ -232,6 +233,10 @@ export class RealHost implements Host {
 
   async sleep(ms: number): Promise<void> {
     await delay(ms);
+  }
+
+  hostname(): string {
+    return osHostname();
   }
 
   #resolve(path: string): Promise<string> {

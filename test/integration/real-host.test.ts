@@ -81,6 +81,13 @@ test('a command killed by a signal is reported as killed, naming the signal, not
   assert.equal(status, 137, 'an exit status of 128+9 is only an exit status');
 });
 
+test('hostname is the kernel\'s nodename, under an image root too', async (t) => {
+  const nodename = (await new RealHost('/').exec('uname', ['-n'])).stdout.trim();
+  assert.ok(nodename.length > 0);
+  assert.equal(new RealHost('/').hostname(), nodename);
+  assert.equal(new RealHost(scratchDir(t)).hostname(), nodename);
+});
+
 test('package tools are retargeted at the image root: chroot dpkg-query sees the image, not this machine', async () => {
   requireRoot();
   assert.ok(statSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`).isFile(), `debootstrap fixture missing at ${DEBIAN_ROOT}: run npm test (its setup builds it)`);

@@ -116,6 +116,8 @@ export class FakeHost implements Host {
   /** Paths of the readers opened with openReader and not closed yet (one entry per reader). */
   readonly openReaders: string[] = [];
   clock = new Date('2026-11-22T12:00:00Z');
+  /** What hostname() returns. */
+  hostName = 'ip-10-0-1-23';
   /** Every write gets a later mtime, so readers that cache by mtime see the change. */
   #writes = 0;
   slept = 0;
@@ -390,6 +392,10 @@ export class FakeHost implements Host {
   async sleep(ms: number): Promise<void> {
     this.slept += ms;
     this.clock = new Date(this.clock.getTime() + ms);
+  }
+
+  hostname(): string {
+    return this.hostName;
   }
 
   /**

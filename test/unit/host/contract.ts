@@ -406,13 +406,7 @@ function noFollowContract(make: SubjectMaker): void {
   });
 
   test('readFileNoFollow refuses a symlink (final or on the way), a directory, a file on the way, ".."', async (t) => {
-    const s = await make(t);
-    const { host, base } = s;
-    await host.mkdir(`${base}/home/dir`);
-    await host.writeFileAtomic(`${base}/secret`, 'root only');
-    await host.writeFileAtomic(`${base}/home/file`, 'x');
-    await s.symlink(`${base}/secret`, `${base}/home/link`);
-    await s.symlink(base, `${base}/home/dir-link`);
+    const { host, base } = await withHostileHome(await make(t));
     for (const [relative, message] of [
       ['link', /link is a symbolic link/],
       ['dir-link/secret', /dir-link is a symbolic link/],
@@ -444,13 +438,7 @@ function noFollowContract(make: SubjectMaker): void {
   });
 
   test('writeFileNoFollow refuses a symlink (final or above), a file above; onto a directory is EISDIR', async (t) => {
-    const s = await make(t);
-    const { host, base } = s;
-    await host.mkdir(`${base}/home/dir`);
-    await host.writeFileAtomic(`${base}/secret`, 'root only');
-    await host.writeFileAtomic(`${base}/home/file`, 'x');
-    await s.symlink(`${base}/secret`, `${base}/home/link`);
-    await s.symlink(base, `${base}/home/dir-link`);
+    const { host, base } = await withHostileHome(await make(t));
     const write = (relative: string) => host.writeFileNoFollow(`${base}/home`, relative, 'x', { dirMode: 0o700 });
     await assert.rejects(write('link'), /link is a symbolic link; refusing to replace it/);
     await assert.rejects(write('dir-link/secret'), /dir-link is a symbolic link/);
@@ -462,13 +450,7 @@ function noFollowContract(make: SubjectMaker): void {
   });
 
   test('removeNoFollow: a file or symlink (not its target) goes, nothing there is fine, not a directory', async (t) => {
-    const s = await make(t);
-    const { host, base } = s;
-    await host.mkdir(`${base}/home/dir`);
-    await host.writeFileAtomic(`${base}/home/file`, 'x');
-    await host.writeFileAtomic(`${base}/secret`, 'root only');
-    await s.symlink(`${base}/secret`, `${base}/home/link`);
-    await s.symlink(base, `${base}/home/dir-link`);
+    const { host, base } = await withHostileHome(await make(t));
     await host.removeNoFollow(`${base}/home`, 'file');
     await host.removeNoFollow(`${base}/home`, 'link');
     await host.removeNoFollow(`${base}/home`, 'missing');
@@ -493,6 +475,20 @@ function noFollowContract(make: SubjectMaker): void {
     const read = await host.readFileNoFollow(`${base}/home`, 'sub/f', 100);
     assert.equal(new TextDecoder().decode(read?.data), 'through base');
   });
+}
+
+/**
+ * base/home as a user could leave it for the agent: a directory, a file, a symlink to a root-only file
+ * (base/secret) and one to a directory above home.
+ */
+async function withHostileHome(subject: ContractSubject): Promise<ContractSubject> {
+  const { host, base } = subject;
+  await host.mkdir(`${base}/home/dir`);
+  await host.writeFileAtomic(`${base}/home/file`, 'x');
+  await host.writeFileAtomic(`${base}/secret`, 'root only');
+  await subject.symlink(`${base}/secret`, `${base}/home/link`);
+  await subject.symlink(base, `${base}/home/dir-link`);
+  return subject;
 }
 
 function file(size: number, mode: number, uid = 0, gid = 0): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import type { Config } from '../core/config/load.ts';
 import { AgentError, ConfigError, messageOf } from '../core/errors.ts';
+import { parseJson } from '../core/json.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { Host, HttpRequest, HttpResponse } from '../host/host.ts';
 import { IdentitySource, readToken } from './auth.ts';
@@ -231,14 +232,6 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
   if (value === undefined) return null;
   const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now.getTime();
   return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : null;
-}
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 function isJson(response: HttpResponse): boolean {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 
 import type { Config } from '../core/config/load.ts';
 import { messageOf } from '../core/errors.ts';
@@ -82,7 +81,7 @@ export class EventOutbox {
   static async create(host: Host, config: Config, logger: Logger): Promise<EventOutbox | null> {
     const settings = controlSettings(config);
     if (settings === null) return null;
-    return new EventOutbox(host, new ControlClient(host, settings, logger), config, logger, await readHostId(host, hostname()));
+    return new EventOutbox(host, new ControlClient(host, settings, logger), config, logger, await readHostId(host));
   }
 
   get url(): string {

@@ -46,18 +46,27 @@ export class ConfigError extends AgentError {
 /** The daemon is stopping: what was about to start (a step, a command, a wait) does not. */
 export class StoppingError extends AgentError {}
 
+/**
+ * How a command that has no exit status ended: killed by a signal (the OOM killer under the unit's MemoryMax
+ * sends SIGKILL), or a reason it never ran to an end (not started, timed out, stopped).
+ */
+export type CommandEnd = { readonly signal: string } | { readonly reason: string };
+
 /** A command the agent ran did not succeed. */
 export class CommandError extends AgentError {
   readonly command: readonly string[];
+  /** Undefined when it has none: see `signal`, or the message for why. */
   readonly exitStatus: number | undefined;
+  /** The signal that killed it ("SIGKILL"), if one did. */
+  readonly signal: string | undefined;
   readonly stderr: string;
 
-  constructor(command: readonly string[], exitStatus: number | undefined, stderr: string, reason?: string) {
+  constructor(command: readonly string[], exitStatus: number | undefined, stderr: string, end?: CommandEnd) {
     const tail = outputTail(stderr);
-    const why = reason ?? `exited with ${exitStatus}`;
-    super(`${command.join(' ')} ${why}${tail ? `: ${tail}` : ''}`);
+    super(`${command.join(' ')} ${endOf(exitStatus, end)}${tail ? `: ${tail}` : ''}`);
     this.command = command;
     this.exitStatus = exitStatus;
+    this.signal = end !== undefined && 'signal' in end ? end.signal : undefined;
     this.stderr = stderr;
   }
 }
@@ -72,7 +81,8 @@ export class MissingToolError extends CommandError {
   constructor(command: readonly string[], provider: string | null) {
     const tool = command[0] ?? '';
     const install = provider === null ? '' : `; on Debian and Ubuntu it comes with the package ${provider}`;
-    super(command, undefined, '', `could not be started (ENOENT): ${tool} is not installed on this machine${install}`);
+    const reason = `could not be started (ENOENT): ${tool} is not installed on this machine${install}`;
+    super(command, undefined, '', { reason });
     this.tool = tool;
   }
 }
@@ -105,6 +115,11 @@ export function outputTail(output: string): string {
 
 function cut(line: string): string {
   return line.length > TAIL_LINE_LENGTH ? `${line.slice(0, TAIL_LINE_LENGTH)}…` : line;
+}
+
+function endOf(exitStatus: number | undefined, end: CommandEnd | undefined): string {
+  if (end === undefined) return `exited with ${exitStatus}`;
+  return 'signal' in end ? `was killed by ${end.signal}` : end.reason;
 }
 
 export function exitCodeOf(error: unknown): ExitCodeValue {

@@ -186,8 +186,8 @@ export interface Host {
   readBytes(path: string): Promise<Uint8Array>;
   /** Temp file in the same directory, fsync, rename, fsync of the directory. */
   writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
-  /** Creates a new file; false (and nothing written) when something is already there. */
-  createExclusive(path: string, data: string, options?: WriteOptions): Promise<boolean>;
+  /** Creates a new file (mode less the umask); false (and nothing written) when something, even a symlink, is there. */
+  createExclusive(path: string, data: string, options?: { readonly mode?: number }): Promise<boolean>;
   /** Follows symlinks; null when nothing is there. */
   stat(path: string): Promise<FileInfo | null>;
   /** Does not follow a final symlink; null when nothing is there. */
@@ -232,6 +232,9 @@ export interface Host {
 
   now(): Date;
   sleep(ms: number): Promise<void>;
+
+  /** This machine's host name (the kernel's nodename), under --root too: an image root is not running. */
+  hostname(): string;
 }
 
 /** Runs a command that must succeed: any other exit is a CommandError carrying its stderr (or stdout when stderr is empty). */

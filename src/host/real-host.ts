@@ -3,6 +3,7 @@ import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFil
 import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname as osHostname } from 'node:os';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { getCACertificates } from 'node:tls';
@@ -29,11 +30,12 @@ import type {
   TlsProbeResult,
   WriteOptions,
 } from './host.ts';
+import { syncDirectory, writeAtomically } from './atomic-write.ts';
+import { nullIfMissing } from './missing.ts';
 import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
 import { debianPackageOf } from './tool-packages.ts';
-import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 import { probeTls } from './tls-probe.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
@@ -77,13 +79,22 @@ export class RealHost implements Host {
     const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
     const result = await subprocess;
     finished();
+    const stderr = String(result.stderr);
     if (options.signal?.aborted && result.exitCode !== 0) {
-      throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
+      throw new CommandError(argv, undefined, stderr, { reason: 'was stopped: the agent is stopping' });
     }
-    if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    if (result.timedOut) {
+      throw new CommandError(argv, undefined, stderr, { reason: `timed out after ${timeoutMs} ms` });
+    }
     if (result.code === 'ENOENT' && options.cwd === undefined) throw new MissingToolError(argv, debianPackageOf(command));
-    if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);
-    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+    // Killed, not unstartable: by the OOM killer (the unit's MemoryMax), an operator, or itself.
+    if (result.signal !== undefined) throw new CommandError(argv, undefined, stderr, { signal: result.signal });
+    if (result.exitCode === undefined) {
+      const reason = `could not be started (${result.code ?? result.shortMessage})`;
+      throw new CommandError(argv, undefined, stderr, { reason });
+    }
+    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr };
   }
 
   localPath(path: string): Promise<string> {
@@ -100,31 +111,14 @@ export class RealHost implements Host {
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
     const target = await resolveParentUnderRoot(this.root, path);
-    const previous = await statOrNull(stat, target);
+    // A symlink at path is replaced; the mode and owner kept are its target's, found inside the root.
+    const previous = await statOrNull(stat, await this.#resolve(path));
     const mode = options.mode ?? (previous ? previous.mode & 0o7777 : 0o644);
-    const uid = options.uid ?? previous?.uid;
-    const gid = options.gid ?? previous?.gid;
-    await removeStaleTemps(posix.dirname(target), posix.basename(target));
-    const temp = posix.join(posix.dirname(target), await tempNameFor(posix.basename(target)));
-    try {
-      const handle = await open(temp, 'wx', mode);
-      try {
-        await handle.writeFile(data);
-        if (uid !== undefined || gid !== undefined) await handle.chown(uid ?? -1, gid ?? -1);
-        await handle.chmod(mode); // the umask must not weaken or widen what was asked for
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await syncDirectory(posix.dirname(target));
+    const owner = { uid: options.uid ?? previous?.uid, gid: options.gid ?? previous?.gid };
+    await writeAtomically(posix.dirname(target), posix.basename(target), data, { mode, ...owner });
   }
 
-  async createExclusive(path: string, data: string, options: WriteOptions = {}): Promise<boolean> {
+  async createExclusive(path: string, data: string, options: { readonly mode?: number } = {}): Promise<boolean> {
     let handle;
     try {
       handle = await open(await resolveParentUnderRoot(this.root, path), 'wx', options.mode ?? 0o644);
@@ -182,7 +176,8 @@ export class RealHost implements Host {
   }
 
   async appendFile(path: string, data: string, options: { readonly mode?: number } = {}): Promise<void> {
-    await appendFile(await resolveParentUnderRoot(this.root, path), data, { mode: options.mode ?? 0o644 });
+    // Resolved whole: the kernel would follow a final absolute symlink out of an image root.
+    await appendFile(await this.#resolve(path), data, { mode: options.mode ?? 0o644 });
   }
 
   async statfs(path: string): Promise<FsStats> {
@@ -238,6 +233,10 @@ export class RealHost implements Host {
 
   async sleep(ms: number): Promise<void> {
     await delay(ms);
+  }
+
+  hostname(): string {
+    return osHostname();
   }
 
   #resolve(path: string): Promise<string> {
@@ -396,13 +395,8 @@ function passedEnv(): Record<string, string> {
 }
 
 async function statOrNull(fn: (path: string) => Promise<Stats>, path: string): Promise<FileInfo | null> {
-  try {
-    return toFileInfo(await fn(path));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
-  }
+  const info = await nullIfMissing(fn(path));
+  return info && toFileInfo(info);
 }
 
 function toFileInfo(info: Stats): FileInfo {
@@ -416,15 +410,6 @@ function toFileInfo(info: Stats): FileInfo {
     gid: info.gid,
     mtimeMs: info.mtimeMs,
   };
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-
 import { ControlClient } from '../control/client.ts';
 import { type Backoff, Delivery, type DeliveryState, describeDelivery } from '../control/delivery.ts';
 import { DeliveryLoop } from '../control/delivery-loop.ts';
@@ -84,7 +82,7 @@ export class MetricsRunner {
     const reporter = new StatusReporter(config, facts, async () => (client ? client.instanceId() : null), options.statusSources);
     const sampler = new Sampler(host, samplerSettings(config));
     const status = (spoolStatus: SpoolStatus) => reporter.build(spoolStatus);
-    const control = client && controlSink(host, { client, hostId: await readHostId(host, hostname()), status });
+    const control = client && controlSink(host, { client, hostId: await readHostId(host), status });
     const sinks = await openSinks(host, config, logger, control);
     const file = () => fileOutlet(new FileSink(host, config.METRICS_SINK_FILE));
     const outlet = sinks.length === 0 ? file() : spoolOutlet(host, config, logger, sinks, options);

@@ -47,7 +47,7 @@ class SlowHost extends FakeHost {
       });
       options.signal?.addEventListener('abort', () => {
         this.killed.push(argv);
-        reject(new CommandError([file, ...args], undefined, '', 'was stopped: the agent is stopping'));
+        reject(new CommandError([file, ...args], undefined, '', { reason: 'was stopped: the agent is stopping' }));
       });
     });
   }

@@ -63,7 +63,7 @@ test('an ECS-optimized image is refused even when its packages cannot be read', 
 
 test('any other failure to read the packages still stops detection', async () => {
   const host = bare('amzn-2023').onExec((file, args) => {
-    if (file === 'rpm') throw new CommandError(['rpm', ...args], undefined, '', 'timed out after 60000 ms');
+    if (file === 'rpm') throw new CommandError(['rpm', ...args], undefined, '', { reason: 'timed out after 60000 ms' });
     return undefined;
   });
   await assert.rejects(gatherOsFacts(host), { name: 'CommandError', message: /timed out/ });

@@ -4,7 +4,7 @@ import type { Host } from '../host/host.ts';
 import type { Job } from './job.ts';
 import { acquireLock } from './lock.ts';
 import type { Notifier } from './notify.ts';
-import { type Clock, runScheduler, type SchedulerClock } from './scheduler.ts';
+import { type Clock, type SchedulerClock, startScheduler, untilAborted } from './scheduler.ts';
 import { createStatusBoard } from './status-board.ts';
 import { type RunningCommand, stoppableHost } from './stoppable-host.ts';
 import { createTaskLog, describeDelay } from './task-log.ts';
@@ -68,7 +68,7 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
     await notifier.ready();
     const schedule = tasks.map((task) => `${task.name} every ${describeDelay(task.intervalMs)}`).join(', ');
     logger.info(`running: ${schedule || 'no tasks configured'}`);
-    const scheduler = runScheduler(tasks, {
+    const scheduler = startScheduler(tasks, {
       clock,
       random: deps.random,
       signal,
@@ -80,7 +80,7 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
     });
     // With no task configured the daemon still runs (and answers the watchdog) until stopped.
     await untilAborted(signal);
-    if (await finishesWithin(scheduler, STOP_GRACE_MS, clock)) return { leftRunning: [] };
+    if (await finishesWithin(scheduler.done, STOP_GRACE_MS, clock)) return { leftRunning: [] };
     const leftRunning = stoppable.running();
     const what = `${describeDelay(STOP_GRACE_MS)} for ${describeCommands(leftRunning, clock)}`;
     logger.warn(`stopping without waiting longer than ${what}: left to finish on its own`);
@@ -132,10 +132,4 @@ function startWatchdog(notifier: Notifier, logger: Logger): ReturnType<typeof se
   return setInterval(() => {
     notifier.watchdog().catch((error: unknown) => logger.warn(`watchdog ping failed: ${String(error)}`));
   }, notifier.watchdogIntervalMs);
-}
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return signal.aborted
-    ? Promise.resolve()
-    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

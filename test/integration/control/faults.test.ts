@@ -14,7 +14,7 @@ import { DeliveryLoop } from '../../../src/control/delivery-loop.ts';
 import type { Batch } from '../../../src/control/protocol.ts';
 import { Receiver } from '../../../src/control/receiver.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
+import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import type { HttpResponse, ServedRequest } from '../../../src/host/host.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
@@ -129,7 +129,7 @@ test('hung replies do not cut the sampling rate: a sample per interval while one
   const tasks = daemonTasks(async () => context, context, [job]);
   // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
   const finished = (record: TaskRecord) => void records.push(record);
-  const scheduler = runScheduler(tasks, { clock, random: () => 0, signal: stop.signal, finished });
+  const scheduler = startScheduler(tasks, { clock, random: () => 0, signal: stop.signal, finished }).done;
   t.after(async () => {
     stop.abort();
     await scheduler;

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
+import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
 import { createMetricsJob } from '../../../src/metrics/job.ts';
@@ -57,12 +57,12 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   const records: TaskRecord[] = [];
   const stop = new AbortController();
   // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
-  const running = runScheduler(daemonTasks(async () => context, context, [job]), {
+  const running = startScheduler(daemonTasks(async () => context, context, [job]), {
     clock,
     random: () => 0,
     signal: stop.signal,
     finished: (record: TaskRecord) => void records.push(record),
-  });
+  }).done;
   t.after(async () => {
     stop.abort();
     await running;

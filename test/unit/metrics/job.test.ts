@@ -8,7 +8,7 @@ import { Receiver } from '../../../src/control/receiver.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { LOCK_FILE } from '../../../src/daemon/lock.ts';
-import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
+import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { writeStatus } from '../../../src/daemon/status-file.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
@@ -20,7 +20,7 @@ import { fakeMachine } from './fake-machine.ts';
 import { ManualClock, until } from './manual-clock.ts';
 
 /**
- * The daemon's metrics job as the daemon schedules it (daemonTasks + runScheduler), on a fake machine, with
+ * The daemon's metrics job as the daemon schedules it (daemonTasks + startScheduler), on a fake machine, with
  * a clock the test moves: sampling keeps its interval whatever the control endpoint does.
  */
 const CONTROL = 'http://127.0.0.1:8480';
@@ -53,7 +53,7 @@ function daemonWithMetrics(endpoint: Endpoint) {
   const records: TaskRecord[] = [];
   const stop = new AbortController();
   // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
-  const running = runScheduler(tasks, {
+  const running = startScheduler(tasks, {
     clock,
     random: () => 0,
     signal: stop.signal,
@@ -70,7 +70,7 @@ function daemonWithMetrics(endpoint: Endpoint) {
     await until(() => records.length > count, 'the next metrics run');
   };
   const posts = () => host.httpCalls.filter((request) => request.url === `${CONTROL}/v1/samples`);
-  return { host, clock, records, nextSample, posts, stop: async () => (stop.abort(), await running) };
+  return { host, clock, records, nextSample, posts, stop: async () => (stop.abort(), await running.done) };
 }
 
 function samplesOf(request: HttpRequest): readonly Sample[] {

@@ -55,13 +55,14 @@ function exitOnceDone(): void {
 async function reload(context: Context, running: Config, apply: (config: Config) => void): Promise<void> {
   try {
     const next = await context.reloadConfig();
-    apply(next);
     const changed = changedKeys(running, next);
+    // Unchanged, the running config stays the same object: jobs keep what they built from it.
     if (changed.length === 0) return context.logger.info('configuration reloaded (SIGHUP): nothing changed');
+    apply(next);
     context.logger.info(
-      `configuration reloaded (SIGHUP): ${changed.join(', ')} changed; the converge, users sync, updates, events and ` +
-        'spot watch use it from their next run. Kept from the start until a restart: which tasks run and their ' +
-        'intervals, LOG_LEVEL, and the metrics job (set up at its first run)',
+      `configuration reloaded (SIGHUP): ${changed.join(', ')} changed; the converge, users sync, updates, events, ` +
+        'spot watch and metrics use it from their next run. Kept from the start until a restart: which tasks run ' +
+        'and their intervals, and LOG_LEVEL',
     );
   } catch (error) {
     context.logger.error(`configuration not reloaded, keeping the running one: ${messageOf(error)}`);

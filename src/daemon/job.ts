@@ -6,6 +6,7 @@ import type { RetryPolicy } from './scheduler.ts';
  * besides the periodic full converge. A job owns its own state; the daemon only
  * times it, isolates its failures and retries it when it fails.
  */
+/** `config` stays the same object from run to run until a reload changes a value: a job may keep what it built. */
 export interface JobContext extends ConcernContext {
   /** Aborted on SIGTERM: a job finishes or abandons its step safely. */
   readonly signal: AbortSignal;

@@ -151,3 +151,58 @@ test('status while the endpoint is down: failing, why, "not tried (backing off u
     await daemon.stop();
   }
 });
+
+test('after a reload the next run uses the new sinks; settings it cannot use keep the old ones, and the run fails', async () => {
+  const received: Sample[] = [];
+  const receiver = new Receiver({ token: null, onStored: async (_batch, fresh) => void received.push(...fresh) });
+  const host = fakeMachine();
+  const local = host.http.bind(host);
+  host.http = async (request) => (request.url.startsWith(CONTROL) ? receiverReply(receiver, request) : local(request));
+  const base = { CONVERGE_INTERVAL: 'off', METRICS_INTERVAL: '60s', CONTROL_IDENTITY: 'no' };
+  const configWith = (env: Record<string, string>) =>
+    loadConfig({ file: 'agent.env', fileText: null, env: { ...base, ...env }, flags: {} });
+  const clock = new ManualClock();
+  const context = { host, config: configWith({}), os: {} as OsFacts, logger: silentLogger, resetAgentState: false };
+  const job = createMetricsJob({ clock, hostFacts: FACTS });
+  const records: TaskRecord[] = [];
+  const stop = new AbortController();
+  const schedule = startScheduler(daemonTasks(async () => context, context, [job]), {
+    clock,
+    random: () => 0,
+    signal: stop.signal,
+    finished: (record) => void records.push(record),
+  });
+  const nextRun = async (afterMs: number) => {
+    const count = records.length;
+    clock.advance(afterMs);
+    await until(() => records.length > count, 'the next metrics run');
+    return records.at(-1) as TaskRecord;
+  };
+  try {
+    await until(() => records.length === 1, 'the first metrics run');
+    assert.equal(records[0]?.summary, 'sample written to /var/log/ecs-host-agent/metrics.ndjson', 'no sink on');
+
+    context.config = configWith({ CONTROL_URL: CONTROL });
+    assert.match((await nextRun(INTERVAL)).summary, /^sample taken; delivery to http:\/\/127\.0\.0\.1:8480: /);
+    await until(() => received.length === 1, 'the sample at the endpoint');
+
+    context.config = configWith({ CONTROL_URL: CONTROL, CONTROL_TOKEN_FILE: '/etc/ecs-host-agent/missing-token' });
+    const refused = await nextRun(INTERVAL);
+    assert.equal(refused.result, 'failed');
+    assert.match(
+      refused.summary,
+      /^the reloaded metrics settings are not used, the previous ones are: .*\/etc\/ecs-host-agent\/missing-token.*; sample taken; delivery to http:\/\/127\.0\.0\.1:8480: /,
+    );
+    await until(() => received.length === 2, 'the sample taken with the previous settings, delivered');
+
+    context.config = configWith({});
+    const backToFile = await nextRun(2 * INTERVAL); // a failed run is retried after twice the interval
+    assert.equal(backToFile.result, 'ok');
+    assert.equal(backToFile.summary, 'sample written to /var/log/ecs-host-agent/metrics.ndjson');
+    assert.equal(host.text('/var/log/ecs-host-agent/metrics.ndjson')?.trim().split('\n').length, 2);
+    assert.equal(received.length, 2, 'the control sink is off');
+  } finally {
+    stop.abort();
+    await schedule.done;
+  }
+});

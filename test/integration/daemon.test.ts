@@ -33,6 +33,7 @@ import type { CliResult } from '../support/cli.ts';
 import { startEndpoint } from './control/receiver-server.ts';
 import { startNotifySocket } from '../support/notify-socket.ts';
 import { type Container, bootContainer } from '../support/nspawn.ts';
+import { pollUntil } from '../support/poll.ts';
 import { CLI, REPO } from '../support/paths.ts';
 import { requireRoot, scratchDir } from '../support/scratch.ts';
 
@@ -51,20 +52,22 @@ test('run: ready and watchdog over NOTIFY_SOCKET, one instance, SIGHUP keeps a g
   assert.equal(second.status, 1);
   assert.match(second.stderr, new RegExp(`already running as pid ${daemon.pid}`));
 
-  await waitUntil(() => existsSync(`${dir}/metrics.ndjson`));
+  await pollUntil(() => existsSync(`${dir}/metrics.ndjson`), 'the first sample in the file', 20_000);
   const sample = JSON.parse(readFileSync(`${dir}/metrics.ndjson`, 'utf8').split('\n')[0] ?? '');
   assert.equal(typeof sample, 'object', 'the metrics job ran at start and wrote a sample');
   const status = await cliIn(dirs, ['status', '--json']);
   const reported = JSON.parse(status.stdout);
   assert.equal(reported.running, true);
   assert.equal(reported.pid, daemon.pid);
-  await waitUntil(() => statusOf(dirs)?.tasks.metrics !== undefined);
+  await pollUntil(() => statusOf(dirs)?.tasks.metrics !== undefined, 'metrics in status', 20_000);
   assert.equal(statusOf(dirs)?.tasks.metrics?.result, 'ok');
 
   writeFileSync(config, `CONVERGE_INTERVAL=often\n${settings}`);
   daemon.kill('SIGHUP');
-  await waitUntil(() =>
-    /configuration not reloaded, keeping the running one: .*CONVERGE_INTERVAL="often"/.test(stderr()),
+  await pollUntil(
+    () => /configuration not reloaded, keeping the running one: .*CONVERGE_INTERVAL="often"/.test(stderr()),
+    'the refused reload in the log',
+    20_000,
   );
   assert.equal(daemon.exitCode, null, 'a bad config on reload does not stop the daemon');
 
@@ -122,7 +125,7 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
   const spot = () => statusOf(dirs)?.tasks['spot-interruption'];
   const lines = (pattern: RegExp) => stderr().split('\n').filter((line) => pattern.test(line));
 
-  await waitUntil(() => (spot()?.consecutiveFailures ?? 0) >= 3, 60_000);
+  await pollUntil(() => (spot()?.consecutiveFailures ?? 0) >= 3, 'three failures of the spot watch', 60_000);
   const failing = await cliIn(dirs, ['status']);
   assert.equal(failing.status, 1);
   assert.match(
@@ -136,9 +139,9 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
   );
 
   imds.answer = 404;
-  await waitUntil(() => spot()?.result === 'ok');
+  await pollUntil(() => spot()?.result === 'ok', 'the spot watch to recover', 20_000);
   const firstOk = spot()?.startedAt;
-  await waitUntil(() => spot()?.startedAt !== firstOk, 30_000);
+  await pollUntil(() => spot()?.startedAt !== firstOk, 'the next run of the spot watch');
   const quiet = lines(/spot-interruption: no spot interruption announced/);
   assert.equal(quiet.length, 1, `the recovery is news, the steady state after it is not:\n${stderr()}`);
   assert.match(
@@ -148,7 +151,8 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
 
   writeFileSync(config, ['ECS_CLUSTER=second', ...settings, ''].join('\n'));
   daemon.kill('SIGHUP');
-  await waitUntil(() => /configuration reloaded \(SIGHUP\): ECS_CLUSTER changed; /.test(stderr()));
+  const reloaded = /configuration reloaded \(SIGHUP\): ECS_CLUSTER changed; /;
+  await pollUntil(() => reloaded.test(stderr()), 'the reload', 20_000);
 
   const shown = await cliIn(dirs, ['status', '--config', bad]);
   assert.equal(shown.status, 78);
@@ -190,10 +194,10 @@ test('SIGHUP applies the edited agent.env: LOG_LEVEL, an interval, sinks and job
     write(...lines);
     const mark = stderr().length;
     daemon.kill('SIGHUP');
-    await waitUntil(() => statusOf(dirs)?.reload !== undefined && statusOf(dirs)?.reload?.at !== before);
+    await pollUntil(() => statusOf(dirs)?.reload !== undefined && statusOf(dirs)?.reload?.at !== before, 'the reload');
     return { log: () => since(mark), record: statusOf(dirs)?.reload };
   };
-  await waitUntil(() => samplesInFile() === 1 && statusOf(dirs)?.tasks.metrics !== undefined);
+  await pollUntil(() => samplesInFile() === 1 && statusOf(dirs)?.tasks.metrics !== undefined, 'the first sample');
   assert.doesNotMatch(stderr(), /^debug: /m, 'LOG_LEVEL=info at start');
 
   // On: debug logging, metrics every 10 s to the control endpoint instead of the file, the spot watch.
@@ -210,9 +214,9 @@ test('SIGHUP applies the edited agent.env: LOG_LEVEL, an interval, sinks and job
   const nextSample = Date.parse(statusOf(dirs)?.tasks.metrics?.nextRunAt ?? '');
   const reloadedAt = Date.parse(on.record?.at ?? '');
   assert.ok(nextSample - reloadedAt <= 10_000, 'the next sample within the new interval, not the old 60 s');
-  await waitUntil(() => statusOf(dirs)?.tasks['spot-interruption']?.result === 'ok');
-  await waitUntil(() => /^debug: spot-interruption: no spot interruption announced/m.test(on.log()));
-  await waitUntil(() => endpoint.received.length >= 1, 30_000);
+  await pollUntil(() => statusOf(dirs)?.tasks['spot-interruption']?.result === 'ok', 'the spot watch, turned on');
+  await pollUntil(() => /^debug: spot-interruption: no spot interruption announced/m.test(on.log()), 'a debug line');
+  await pollUntil(() => endpoint.received.length >= 1, 'a sample at the control endpoint');
   assert.equal(samplesInFile(), 1, 'with CONTROL_URL on, samples go to the endpoint, not the file');
   const shown = await cliIn(dirs, ['status', '--config', config]);
   assert.equal(shown.status, 0, shown.stdout);
@@ -227,10 +231,10 @@ test('SIGHUP applies the edited agent.env: LOG_LEVEL, an interval, sinks and job
     ),
     off.log(),
   );
-  await waitUntil(() => statusOf(dirs)?.tasks['spot-interruption'] === undefined);
-  await waitUntil(() => samplesInFile() >= 2, 30_000);
+  await pollUntil(() => statusOf(dirs)?.tasks['spot-interruption'] === undefined, 'the spot watch to leave status');
+  await pollUntil(() => samplesInFile() >= 2, 'a sample in the file again');
   const received = endpoint.received.length;
-  await waitUntil(() => samplesInFile() >= 3, 30_000);
+  await pollUntil(() => samplesInFile() >= 3, 'the next sample in the file');
   assert.equal(endpoint.received.length, received, 'the control sink is off');
   assert.doesNotMatch(off.log(), /^debug: /m, 'LOG_LEVEL=info again');
 
@@ -245,7 +249,7 @@ test('SIGHUP applies the edited agent.env: LOG_LEVEL, an interval, sinks and job
   const line = new RegExp(`^reload: refused at \\S+: ${config}:8: METRICS_INTERVAL="5s" .*; ${kept}$`, 'm');
   assert.match(refused.stdout, line);
   const files = samplesInFile();
-  await waitUntil(() => samplesInFile() > files, 30_000);
+  await pollUntil(() => samplesInFile() > files, 'the next sample, on the running configuration');
 
   daemon.kill('SIGTERM');
   const [code] = await once(daemon, 'exit');
@@ -296,14 +300,6 @@ async function startDaemon(t: TestContext, dirs: AgentDirs, config: string, extr
     throw new Error(`${error.message}; the daemon said: ${stderr || '(nothing)'}`);
   });
   return { daemon, notify, stderr: () => stderr };
-}
-
-async function waitUntil(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /**
@@ -447,7 +443,7 @@ test('under systemd: a stop in a converge: Result=success within TimeoutStopSec,
 
   // 1. Stuck in apt-get install, which must not be killed: waited for (10 s), then left to finish on its own.
   const first = startWithMode(container, 'block-install');
-  await waitUntil(() => existsSync(`${log}/install.pid`), 60_000);
+  await pollUntil(() => existsSync(`${log}/install.pid`), 'apt-get install to run', 60_000);
   const installPid = readFileSync(`${log}/install.pid`, 'utf8').trim();
   const callsBeforeStop = readFileSync(`${log}/calls`, 'utf8');
   container.run(['systemctl', 'stop', 'ecs-host-agent']);
@@ -476,7 +472,7 @@ test('under systemd: a stop in a converge: Result=success within TimeoutStopSec,
 
   // 2. Stuck in apt-get update, which may be stopped part-way: its process group is killed at once.
   const second = startWithMode(container, 'block-update');
-  await waitUntil(() => existsSync(`${log}/update.pids`), 60_000);
+  await pollUntil(() => existsSync(`${log}/update.pids`), 'apt-get update to run', 60_000);
   const updatePids = readFileSync(`${log}/update.pids`, 'utf8').trim().split(' ');
   container.run(['systemctl', 'stop', 'ecs-host-agent']);
   assert.deepEqual(unitResult(container), { Result: 'success', ExecMainStatus: '0', ActiveState: 'inactive' });
@@ -503,7 +499,8 @@ test('under systemd: a failed first converge is retried after about 30 s, and st
   const root = container.root;
   const run = startWithMode(container, 'fail-install');
   const installs = () => (readFileSync(`${root}/var/log/fake-apt/calls`, 'utf8').match(/ install /g) ?? []).length;
-  await waitUntil(() => existsSync(`${root}/var/log/fake-apt/calls`) && installs() >= 2, 90_000);
+  const retried = () => existsSync(`${root}/var/log/fake-apt/calls`) && installs() >= 2;
+  await pollUntil(retried, 'the install to be tried again', 90_000);
   const messages = (await logOnceSeen(container, run, /^converge failed \(attempt 1\)/)).messages;
   const failed = messages.find((message) => message.startsWith('converge failed (attempt 1): '));
   assert.match(

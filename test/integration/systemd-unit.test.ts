@@ -58,7 +58,7 @@ const PROTECTIONS = [
   'RestrictAddressFamilies=~AF_PACKET',
 ];
 
-test(`systemd-analyze security --offline: the unit's protections in place, exposure at most ${EXPOSURE_CEILING}`, () => {
+test(`systemd-analyze security --offline: the protections in place, exposure at most ${EXPOSURE_CEILING}`, () => {
   const { score, output } = securityReport(UNIT);
   assert.ok(score <= EXPOSURE_CEILING, `exposure ${score} above ${EXPOSURE_CEILING}:\n${output}`);
   const inPlace = new Set(output.split('\n').flatMap((line) => /^✓ (\S+)/.exec(line)?.[1] ?? []));

@@ -33,6 +33,7 @@ import type { CliResult } from '../support/cli.ts';
 import { startEndpoint } from './control/receiver-server.ts';
 import { startNotifySocket } from '../support/notify-socket.ts';
 import { type Container, bootContainer } from '../support/nspawn.ts';
+import { OFFLINE_ENV } from '../support/offline-env.ts';
 import { pollUntil } from '../support/poll.ts';
 import { CLI, REPO } from '../support/paths.ts';
 import { requireRoot, scratchDir } from '../support/scratch.ts';
@@ -256,22 +257,11 @@ test('SIGHUP applies the edited agent.env: LOG_LEVEL, an interval, sinks and job
   assert.equal(code, 0, stderr());
 });
 
-/** Every endpoint a daemon or command of these tests could reach: a dead loopback port, and fake credentials. */
-const DEAD = 'http://127.0.0.1:9';
-const LOOPBACK_ENV: Readonly<Record<string, string>> = {
-  AWS_EC2_METADATA_SERVICE_ENDPOINT: DEAD,
-  ...Object.fromEntries(['ECS', 'SSM', 'S3', 'ECR', 'CLOUDWATCH'].map((name) => [`AWS_ENDPOINT_URL_${name}`, DEAD])),
-  ECSINIT_BASE_URL: DEAD,
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  AWS_REGION: 'us-east-1',
-};
-
 /** The CLI as an operator runs it beside the daemon: the same agent directories, every endpoint at loopback. */
 function cliIn(dirs: AgentDirs, args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
   const [file, argv] = inAgentDirs(dirs, [process.execPath, CLI, ...args]);
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
-  const fullEnv = { ...base, ...LOOPBACK_ENV, ...env };
+  const fullEnv = { ...base, ...OFFLINE_ENV, ...env };
   return new Promise((resolve) => {
     execFile(file, argv, { encoding: 'utf8', env: fullEnv, timeout: 120_000 }, (error, stdout, stderr) => {
       const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
@@ -290,7 +280,7 @@ function statusOf(dirs: AgentDirs): DaemonStatus | undefined {
 async function startDaemon(t: TestContext, dirs: AgentDirs, config: string, extraEnv: Record<string, string>) {
   const notify = await startNotifySocket(`${dirname(config)}/notify.sock`);
   t.after(() => notify.close());
-  const env = { PATH: process.env.PATH ?? '', NOTIFY_SOCKET: notify.path, ...LOOPBACK_ENV, ...extraEnv };
+  const env = { PATH: process.env.PATH ?? '', NOTIFY_SOCKET: notify.path, ...OFFLINE_ENV, ...extraEnv };
   const [file, argv] = inAgentDirs(dirs, [process.execPath, CLI, 'run', '--config', config]);
   const daemon: ChildProcess = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -329,6 +319,7 @@ esac
 exit 0
 `;
 
+const DEAD = 'http://127.0.0.1:9';
 const CONTAINER_ENV = [
   'CONVERGE_INTERVAL=30m',
   'UPDATES_CHECK_INTERVAL=off',

@@ -2,7 +2,7 @@ import type { Config } from '../core/config/load.ts';
 import { decodeEnvFile } from '../core/config/env-file.ts';
 import { DEFAULT_CONFIG_FILE, keysExportedFromFile, loadConfig } from '../core/config/load.ts';
 import { ConfigError } from '../core/errors.ts';
-import { createLogger, type Logger } from '../core/logger.ts';
+import { createLogger, type Logger, type LogLevel } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { RealHost } from '../host/real-host.ts';
 import type { Command, ConfigFlag, FlagValues } from './command.ts';
@@ -21,6 +21,8 @@ export interface Context extends Output {
    * (systemd's EnvironmentFile=) are read from the file alone, so an edit to the file takes effect.
    */
   reloadConfig(): Promise<Config>;
+  /** Changes the level of `logger` (the daemon's reload of LOG_LEVEL). */
+  setLogLevel(level: LogLevel): void;
 }
 
 export async function createContext(command: Command, flags: FlagValues, environment: Environment): Promise<Context> {
@@ -32,7 +34,9 @@ export async function createContext(command: Command, flags: FlagValues, environ
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
   const output = createOutput(flags, environment);
-  return { ...output, config, host, logger, reloadConfig: load, ...(configError ? { configError } : {}) };
+  const setLogLevel = (level: LogLevel) => logger.setLevel(level);
+  const reported = configError ? { configError } : {};
+  return { ...output, config, host, logger, reloadConfig: load, setLogLevel, ...reported };
 }
 
 interface LoadedConfig {

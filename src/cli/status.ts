@@ -7,8 +7,9 @@ import { describeDelay } from '../daemon/task-log.ts';
 import type { CommandImplementation } from './command.ts';
 
 /**
- * The daemon's status: what runs now (and its last step), each task's last result, the spool backlog. It also
- * works on a bad config, which is reported after it (exit 78): the daemon may still run on the config it read.
+ * The daemon's status: its last reload, what runs now (and its last step), each task's last result, the spool
+ * backlog. It also works on a bad config, which is reported after it (exit 78): the daemon may still run on the
+ * config it read.
  */
 export const status: CommandImplementation = {
   async run(context) {
@@ -26,9 +27,11 @@ export const status: CommandImplementation = {
       context.out([...lines, ...(configError ? [`configuration error: ${configError}`] : [])].join('\n'));
     }
     if (configError) return ExitCode.config;
-    // Sampling (the metrics task) can be fine while its delivery fails: that fails `status` too.
+    // Sampling (the metrics task) can be fine while its delivery fails: that fails `status` too, and so does a
+    // refused reload (the daemon does not run on what the file says).
     const healthy = last !== null && running && Object.values(last.tasks).every((task) => task.result === 'ok');
-    return healthy && !deliveryFailing(last.tasks.metrics?.details) ? ExitCode.ok : ExitCode.failed;
+    const reloaded = last?.reload?.result !== 'refused';
+    return healthy && reloaded && !deliveryFailing(last.tasks.metrics?.details) ? ExitCode.ok : ExitCode.failed;
   },
 };
 
@@ -46,7 +49,8 @@ function describe(last: DaemonStatus, running: boolean, now: number): string[] {
     const when = `${task.result} at ${task.startedAt} (${task.durationMs} ms)`;
     return `${task.name}: ${when}: ${task.summary}; next ${task.nextRunAt}`;
   });
-  return [header, ...current, ...rows, ...spoolLine(last)];
+  const reload = last.reload ? [`reload: ${last.reload.result} at ${last.reload.at}: ${last.reload.summary}`] : [];
+  return [header, ...reload, ...current, ...rows, ...spoolLine(last)];
 }
 
 /** The metrics job's spool backlog, when samples go to a control endpoint. */

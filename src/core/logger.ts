@@ -25,20 +25,32 @@ export interface Logger {
 const SYSLOG_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
 const LEVEL_ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
+/** The process's logger: its level can change while it runs (the daemon's reload of LOG_LEVEL). */
+export interface RootLogger extends Logger {
+  setLevel(level: LogLevel): void;
+}
+
 export interface LoggerOptions {
   readonly level: LogLevel;
   readonly journald: boolean;
   readonly stream?: NodeJS.WritableStream;
 }
 
-export function createLogger(options: LoggerOptions): Logger {
+export function createLogger(options: LoggerOptions): RootLogger {
   const format = options.journald ? journaldFormat() : textFormat();
-  return winston.createLogger({
+  const logger = winston.createLogger({
     levels: LEVEL_ORDER,
     level: options.level,
     format,
     transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
   });
+  return {
+    error: (message, fields) => void logger.error(message, fields),
+    warn: (message, fields) => void logger.warn(message, fields),
+    info: (message, fields) => void logger.info(message, fields),
+    debug: (message, fields) => void logger.debug(message, fields),
+    setLevel: (level) => void (logger.level = level),
+  };
 }
 
 function journaldFormat(): winston.Logform.Format {

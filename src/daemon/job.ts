@@ -4,7 +4,9 @@ import type { RetryPolicy } from './scheduler.ts';
 /**
  * Work the daemon repeats on a schedule (metrics, users sync, updates check),
  * besides the periodic full converge. A job owns its own state; the daemon only
- * times it, isolates its failures and retries it when it fails.
+ * times it, isolates its failures and retries it when it fails. The context's
+ * `config` stays the same object from run to run until a reload changes a
+ * value, so a job may keep what it built from it.
  */
 export interface JobContext extends ConcernContext {
   /** Aborted on SIGTERM: a job finishes or abandons its step safely. */

@@ -10,6 +10,8 @@
  * rather than piling up. Retries are jittered by ±RETRY_JITTER. Time between
  * runs is measured on the monotonic clock: setting the wall clock (NTP at
  * first boot, an operator) neither delays nor hurries a task.
+ *
+ * The tasks can be replaced while they run (a reload): see Schedule.replace.
  */
 export interface Task {
   readonly name: string;
@@ -65,6 +67,10 @@ export interface SchedulerDeps {
   /** A run begins (after the task's turn came, for an exclusive one). */
   readonly started?: (name: string, startedAt: string) => Promise<void> | void;
   readonly finished: (record: TaskRecord) => Promise<void> | void;
+  /** A replace gave a waiting task a new next run. */
+  readonly rescheduled?: (name: string, nextRunAt: string) => Promise<void> | void;
+  /** A task a replace left out ran its last (after its run in progress, if any). */
+  readonly removed?: (name: string) => Promise<void> | void;
 }
 
 /** A failure whose details were logged as they happened: the log gets `brief`, status the whole message. */
@@ -97,44 +103,175 @@ export function nextOnGrid(originMs: number, intervalMs: number, nowMs: number):
   return originMs + k * intervalMs;
 }
 
-export async function runScheduler(tasks: readonly Task[], deps: SchedulerDeps): Promise<void> {
-  const exclusive = createMutex();
-  await Promise.all(tasks.map((task) => runTask(task, deps, exclusive)));
+/** What a replace changed: a task turned on (fromMs null), off (toMs null), or given a new interval. */
+export interface ScheduleChange {
+  readonly name: string;
+  readonly fromMs: number | null;
+  readonly toMs: number | null;
 }
 
-async function runTask(task: Task, deps: SchedulerDeps, exclusive: Mutex): Promise<void> {
+export interface Schedule {
+  /** Settles once the signal aborted and every run in progress ended. */
+  readonly done: Promise<void>;
+  /**
+   * The tasks from now on (a reload). A task new to the list runs at once, as at start. A task left out runs no
+   * more (a run in progress finishes). A task with a new interval gets a new grid at a random offset, so its next
+   * run comes within one new interval (hosts reloaded together stay spread); a failing one keeps its count of
+   * failures and is retried by the new interval's policy, counted from its last run. The others keep their
+   * schedule. Returns what changed.
+   */
+  replace(tasks: readonly Task[]): ScheduleChange[];
+}
+
+/** A task's place in the schedule. */
+interface Slot {
+  task: Task;
+  /** The grid: periodic runs fall on origin + k × interval (monotonic ms). */
+  origin: number;
+  /** When the next run is due (monotonic ms). */
+  due: number;
+  failures: number;
+  /** When the last run ended (monotonic ms), null before the first. */
+  lastEnd: number | null;
+  running: boolean;
+  removed: boolean;
+  /** Aborted to end the current wait early: the task was rescheduled or removed, or the daemon stops. */
+  wake: AbortController;
+}
+
+export function startScheduler(tasks: readonly Task[], deps: SchedulerDeps): Schedule {
   const { clock, signal } = deps;
-  const origin = clock.monotonic() + deps.random() * task.intervalMs;
-  let due = clock.monotonic();
-  let failures = 0;
-  for (;;) {
-    await clock.sleep(Math.max(0, due - clock.monotonic()), signal);
-    if (signal.aborted) return;
-    const release = task.exclusive ? await exclusive.acquire() : () => {};
-    try {
-      if (signal.aborted) return;
-      const started = clock.now();
-      await deps.started?.(task.name, new Date(started).toISOString());
-      const ran = await runOnce(task, signal);
-      failures = ran.result === 'failed' ? failures + 1 : ran.result === 'ok' ? 0 : failures;
-      const now = clock.monotonic();
-      due =
-        ran.result === 'failed'
-          ? now + retryDelayMs(task.retry, failures, deps.random)
-          : nextOnGrid(origin, task.intervalMs, now);
-      release();
-      await deps.finished({
-        name: task.name,
-        ...ran,
-        startedAt: new Date(started).toISOString(),
-        durationMs: clock.now() - started,
-        consecutiveFailures: failures,
-        nextRunAt: new Date(clock.now() + (due - now)).toISOString(),
-      });
-    } finally {
-      release();
+  const exclusive = createMutex();
+  const slots = new Map<string, Slot>();
+  const loops = new Set<Promise<void>>();
+  const start = (task: Task) => {
+    const now = clock.monotonic();
+    const slot: Slot = {
+      task,
+      origin: now + deps.random() * task.intervalMs,
+      due: now,
+      failures: 0,
+      lastEnd: null,
+      running: false,
+      removed: false,
+      wake: new AbortController(),
+    };
+    slots.set(task.name, slot);
+    const loop = runSlot(slot, deps, exclusive, () => {
+      // At once when the loop ends: a replace from then on starts the task afresh.
+      if (slots.get(task.name) === slot) slots.delete(task.name);
+    });
+    loops.add(loop);
+    void loop.finally(() => loops.delete(loop));
+  };
+  signal.addEventListener('abort', () => slots.forEach((slot) => slot.wake.abort()), { once: true });
+  for (const task of tasks) start(task);
+  return {
+    done: untilAborted(signal).then(async () => void (await Promise.all(loops))),
+    replace(next) {
+      if (signal.aborted) return [];
+      const names = new Set(next.map((task) => task.name));
+      const removed = [...slots.values()].filter((slot) => !slot.removed && !names.has(slot.task.name));
+      const changes = removed.map((slot) => remove(slot));
+      for (const task of next) {
+        const slot = slots.get(task.name);
+        const fromMs = slot === undefined || slot.removed ? null : slot.task.intervalMs;
+        if (slot === undefined) start(task);
+        else replaceTask(slot, task, fromMs, deps);
+        if (fromMs !== task.intervalMs) changes.push({ name: task.name, fromMs, toMs: task.intervalMs });
+      }
+      return changes;
+    },
+  };
+}
+
+function remove(slot: Slot): ScheduleChange {
+  slot.removed = true;
+  slot.wake.abort();
+  return { name: slot.task.name, fromMs: slot.task.intervalMs, toMs: null };
+}
+
+/** The task's new definition; with a new interval (or turned on again), a new grid and next run. */
+function replaceTask(slot: Slot, task: Task, fromMs: number | null, deps: SchedulerDeps): void {
+  slot.task = task;
+  slot.removed = false;
+  if (fromMs === task.intervalMs) return;
+  const now = deps.clock.monotonic();
+  // The first point of this grid after now is at a random offset within one interval.
+  slot.origin = now - (1 - deps.random()) * task.intervalMs;
+  // A run in progress, or the first one still to come, sets the next run itself.
+  if (slot.running || slot.lastEnd === null) return;
+  slot.due =
+    slot.failures > 0
+      ? slot.lastEnd + retryDelayMs(task.retry, slot.failures, deps.random)
+      : nextOnGrid(slot.origin, task.intervalMs, now);
+  slot.wake.abort();
+  void deps.rescheduled?.(task.name, new Date(deps.clock.now() + Math.max(0, slot.due - now)).toISOString());
+}
+
+async function runSlot(slot: Slot, deps: SchedulerDeps, exclusive: Mutex, ended: () => void): Promise<void> {
+  const { clock, signal } = deps;
+  const over = () => signal.aborted || slot.removed;
+  try {
+    for (;;) {
+      await untilDue(slot, clock, over);
+      if (over()) return;
+      const release = slot.task.exclusive ? await exclusive.acquire() : () => {};
+      try {
+        if (over()) return;
+        await runAndRecord(slot, deps, release);
+      } finally {
+        release();
+      }
     }
+  } finally {
+    ended();
+    if (slot.removed && !signal.aborted) await deps.removed?.(slot.task.name);
   }
+}
+
+async function untilDue(slot: Slot, clock: SchedulerClock, over: () => boolean): Promise<void> {
+  while (!over() && slot.due > clock.monotonic()) {
+    slot.wake = new AbortController();
+    await clock.sleep(slot.due - clock.monotonic(), slot.wake.signal);
+  }
+}
+
+/** One run: the task's record goes to `finished` after its turn is released. */
+async function runAndRecord(slot: Slot, deps: SchedulerDeps, release: () => void): Promise<void> {
+  const { clock, signal } = deps;
+  const started = clock.now();
+  let ran: Ran;
+  slot.running = true;
+  try {
+    await deps.started?.(slot.task.name, new Date(started).toISOString());
+    ran = await runOnce(slot.task, signal);
+  } finally {
+    slot.running = false;
+  }
+  slot.failures = ran.result === 'failed' ? slot.failures + 1 : ran.result === 'ok' ? 0 : slot.failures;
+  const now = clock.monotonic();
+  slot.lastEnd = now;
+  slot.due =
+    ran.result === 'failed'
+      ? now + retryDelayMs(slot.task.retry, slot.failures, deps.random)
+      : nextOnGrid(slot.origin, slot.task.intervalMs, now);
+  release();
+  await deps.finished({
+    name: slot.task.name,
+    ...ran,
+    startedAt: new Date(started).toISOString(),
+    durationMs: clock.now() - started,
+    consecutiveFailures: slot.failures,
+    nextRunAt: new Date(clock.now() + (slot.due - now)).toISOString(),
+  });
+}
+
+/** Resolves once the signal aborts (at once if it has). */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted
+    ? Promise.resolve()
+    : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 type Ran = Pick<TaskRecord, 'result' | 'summary' | 'details' | 'brief'>;

@@ -2,6 +2,7 @@ import { redactSecrets } from '../core/config/secrets.ts';
 import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
+import type { ReloadRecord } from './reload.ts';
 import type { Clock, TaskRecord } from './scheduler.ts';
 import { type DaemonStatus, type RunningTask, writeStatus } from './status-file.ts';
 
@@ -16,6 +17,11 @@ export interface StatusBoard {
   setState(state: DaemonStatus['state']): Promise<void>;
   started(task: string, startedAt: string): Promise<void>;
   finished(record: TaskRecord): Promise<void>;
+  /** A reload gave the task a new next run. */
+  rescheduled(task: string, nextRunAt: string): Promise<void>;
+  /** A reload turned the task off: its last result is no longer shown. */
+  removed(task: string): Promise<void>;
+  reloaded(record: ReloadRecord): Promise<void>;
   /** The task's logger: logs as `logger` does, and what it logs at info or above becomes the running task's step. */
   loggerFor(task: string, logger: Logger): Logger;
 }
@@ -50,6 +56,13 @@ export function createStatusBoard(host: Host, pid: number, clock: Clock, logger:
         tasks: { ...previous.tasks, [record.name]: record },
         current: withoutKey(previous.current ?? {}, record.name),
       })),
+    rescheduled: (task, nextRunAt) =>
+      save((previous) => {
+        const record = previous.tasks[task];
+        return record ? { ...previous, tasks: { ...previous.tasks, [task]: { ...record, nextRunAt } } } : previous;
+      }),
+    removed: (task) => save((previous) => ({ ...previous, tasks: withoutKey(previous.tasks, task) })),
+    reloaded: (reload) => save((previous) => ({ ...previous, reload })),
     loggerFor: (task, base) => ({
       error: (message, fields) => (base.error(message, fields), step(task, message)),
       warn: (message, fields) => (base.warn(message, fields), step(task, message)),

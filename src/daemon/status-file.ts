@@ -1,5 +1,6 @@
 import { PATHS } from '../core/paths.ts';
 import type { Host } from '../host/host.ts';
+import type { ReloadRecord } from './reload.ts';
 import type { TaskRecord } from './scheduler.ts';
 
 /** What the daemon does and last did, for `ecs-host-agent status`; rewritten atomically as that changes. */
@@ -21,6 +22,8 @@ export interface DaemonStatus {
   readonly tasks: Readonly<Record<string, TaskRecord>>;
   /** Runs in progress, by task (absent in files from before it was recorded). */
   readonly current?: Readonly<Record<string, RunningTask>>;
+  /** The last reload (SIGHUP) of this daemon, if any. */
+  readonly reload?: ReloadRecord;
 }
 
 export async function writeStatus(host: Host, status: DaemonStatus): Promise<void> {

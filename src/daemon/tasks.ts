@@ -20,14 +20,15 @@ export const CONVERGE_FIRST_RETRY_MS = 30_000;
 export type CurrentContext = (task: string, fresh: boolean) => Promise<ConcernContext>;
 
 /**
- * The daemon's tasks: the periodic full converge, then every configured job.
- * Each run gets a fresh context, so a SIGHUP reload applies to the next run of
- * every task (their intervals are fixed at start); the converge also re-reads
- * the OS facts the jobs share.
+ * The daemon's tasks under `context`'s configuration: the periodic full converge,
+ * then every configured job. Each run gets a fresh context, so a reload applies
+ * to the next run of every task; the daemon also makes the tasks again from the
+ * reloaded configuration (which run, how often). The converge also re-reads the
+ * OS facts the jobs share.
  */
-export function daemonTasks(current: CurrentContext, first: ConcernContext, jobs: readonly Job[]): Task[] {
+export function daemonTasks(current: CurrentContext, context: ConcernContext, jobs: readonly Job[]): Task[] {
   const tasks: Task[] = [];
-  const convergeEvery = first.config.CONVERGE_INTERVAL;
+  const convergeEvery = context.config.CONVERGE_INTERVAL;
   if (convergeEvery !== null) {
     tasks.push({
       name: 'converge',
@@ -38,7 +39,7 @@ export function daemonTasks(current: CurrentContext, first: ConcernContext, jobs
     });
   }
   for (const job of jobs) {
-    const intervalMs = job.intervalMs(first);
+    const intervalMs = job.intervalMs(context);
     if (intervalMs === null) continue;
     tasks.push({
       name: job.name,

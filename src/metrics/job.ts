@@ -10,9 +10,10 @@ import type { SampleSink } from '../control/sinks/sink.ts';
 import { SharedSpool } from '../control/spool-cursors.ts';
 import { Spool } from '../control/spool.ts';
 import type { Config } from '../core/config/load.ts';
+import { AgentError, messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { systemClock } from '../daemon/clock.ts';
-import type { Job, JobResult } from '../daemon/job.ts';
+import type { Job, JobContext, JobResult } from '../daemon/job.ts';
 import type { Clock } from '../daemon/scheduler.ts';
 import type { Host } from '../host/host.ts';
 import { cachedHostFacts, type HostFactsReader } from './host-facts.ts';
@@ -203,24 +204,53 @@ function deliveryDetails(states: readonly DeliveryState[], shared: SharedSpool):
   return { delivery: states[0], deliveries: states, spool: shared.status() };
 }
 
-/** The daemon's metrics job; its runner is made on the first run and kept. */
+/** A runner and the configuration it was made from. */
+interface Running {
+  readonly config: Config;
+  readonly runner: MetricsRunner;
+  close(): Promise<void>;
+}
+
+/**
+ * The daemon's metrics job. Its runner (sinks, delivery loops, the Prometheus page) is made on the first run and
+ * kept while the configuration stays the same object; after a reload that changed it, the next run makes a new
+ * runner and closes the old one. When the new configuration cannot make a runner (an unsafe credential file),
+ * the old one goes on sampling and delivering, and the run fails saying so (and tries again at the next).
+ */
 export function createMetricsJob(options: MetricsOptions = {}): Job {
-  let runner: MetricsRunner | null = null;
+  let current: Running | null = null;
+  const runnerFor = async (context: JobContext): Promise<{ running: Running; refused: string | null }> => {
+    if (current?.config === context.config) return { running: current, refused: null };
+    try {
+      current = await replaceRunner(current, context, options);
+      return { running: current, refused: null };
+    } catch (error) {
+      if (current === null) throw error;
+      const refused = `the reloaded metrics settings are not used, the previous ones are: ${messageOf(error)}`;
+      return { running: current, refused };
+    }
+  };
   return {
     name: 'metrics',
     intervalMs: (context) => context.config.METRICS_INTERVAL,
     async run(context): Promise<JobResult> {
-      if (runner === null) {
-        const { host, config, logger } = context;
-        const created = await MetricsRunner.create(host, config, logger, { ownsSpool: true, ...options });
-        await created.serve(context.host, context.config);
-        context.signal.addEventListener('abort', () => void created.close(), { once: true });
-        runner = created;
-      }
-      const { summary, details } = await runner.sampleAndHandOff();
+      const { running, refused } = await runnerFor(context);
+      await running.runner.serve(context.host, running.config);
+      const { summary, details } = await running.runner.sampleAndHandOff();
+      if (refused !== null) throw new AgentError(`${refused}; ${summary}`);
       return { summary, details };
     },
   };
+}
+
+/** The new runner first (it checks the new settings), then the old one closed; both close when the daemon stops. */
+async function replaceRunner(old: Running | null, context: JobContext, options: MetricsOptions): Promise<Running> {
+  const { host, config, logger, signal } = context;
+  const runner = await MetricsRunner.create(host, config, logger, { ownsSpool: true, ...options });
+  await old?.close();
+  const close = () => void runner.close();
+  signal.addEventListener('abort', close, { once: true });
+  return { config, runner, close: () => (signal.removeEventListener('abort', close), runner.close()) };
 }
 
 export const metricsJob: Job = createMetricsJob();

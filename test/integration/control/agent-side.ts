@@ -14,6 +14,7 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import { FACTS, recordingLogger, status } from '../../unit/control/fixtures.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 
 /**
  * The agent's side of a delivery test: the real metrics runner (this machine's samples), or the real parts of
@@ -34,12 +35,14 @@ export function agentConfig(dir: string, url: string, extra: Record<string, stri
   return loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
 }
 
+/** The real metrics runner; its deliveries judge their backoff by `clock`, which only the test moves. */
 export async function metricsRunner(t: TestContext, dir: string, url: string, extra: Record<string, string> = {}) {
   const logger = recordingLogger();
-  const options = { hostFacts: FACTS, backoff: FAST };
+  const clock = new ManualClock();
+  const options = { hostFacts: FACTS, backoff: FAST, clock };
   const created = await MetricsRunner.create(new RealHost('/'), agentConfig(dir, url, extra), logger, options);
   t.after(() => created.close());
-  return { runner: created, logger };
+  return { runner: created, logger, clock };
 }
 export interface AgentSideOptions {
   readonly spoolMaxBytes?: number;

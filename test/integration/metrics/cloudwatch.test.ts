@@ -5,16 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 
 import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
+import { ClockedHost } from '../../support/clocked-host.ts';
 import { MOTO_REGION, startMoto } from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { startImds } from '../doctor/loopback.ts';
 import { agentEnv } from './agent-env.ts';
 import { listMetrics, minuteAverages, points } from './cloudwatch-reader.ts';
@@ -55,9 +55,12 @@ async function agent(t: TestContext, endpoint: string, extra: Record<string, str
   });
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
   const logger = recordingLogger();
-  const runner = await MetricsRunner.create(new RealHost('/'), config, logger, { hostFacts: FACTS, backoff: FAST });
+  // Sample times and delivery backoffs on one clock the test moves, a minute behind this machine's.
+  const clock = new ManualClock(Date.now() - 60_000);
+  const options = { hostFacts: FACTS, backoff: FAST, clock };
+  const runner = await MetricsRunner.create(new ClockedHost(clock), config, logger, options);
   t.after(() => runner.close());
-  return { runner, logger };
+  return { runner, logger, clock };
 }
 
 const dims = { InstanceId: INSTANCE_ID, ClusterName: 'prod' };
@@ -113,11 +116,11 @@ test('an unreachable endpoint: samples wait in the spool and are all delivered w
   const moto = await startMoto();
   t.after(() => moto.stop());
   const front = await relay(t, moto.endpoint);
-  const { runner, logger } = await agent(t, front.url, { METRICS_CLOUDWATCH_ASG_DIMENSION: 'yes' });
+  const { runner, logger, clock } = await agent(t, front.url, { METRICS_CLOUDWATCH_ASG_DIMENSION: 'yes' });
   await front.down();
   const taken: Sample[] = [];
   for (let i = 0; i < 3; i++) {
-    if (i > 0) await delay(1000); // distinct timestamps, a second apart
+    if (i > 0) clock.advance(1000); // distinct timestamps, a second apart
     const step = await runner.step();
     taken.push(step.sample);
     assert.equal(step.destination, 'spool');
@@ -131,7 +134,7 @@ test('an unreachable endpoint: samples wait in the spool and are all delivered w
     ),
   );
   await front.up();
-  await delay(1000);
+  clock.advance(1000);
   const last = await runner.step();
   taken.push(last.sample);
   assert.equal(last.destination, 'cloudwatch', last.summary);

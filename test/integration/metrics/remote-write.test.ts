@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
 import { prometheusFamilies } from '../../../src/metrics/prometheus.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
+import { ClockedHost } from '../../support/clocked-host.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { startImds } from '../doctor/loopback.ts';
 import { agentEnv } from './agent-env.ts';
 import { type PrometheusServer, startPrometheus } from './prometheus-server.ts';
@@ -27,9 +27,12 @@ async function agent(t: TestContext, prometheus: PrometheusServer) {
   const env = agentEnv(dir, imds.url, { METRICS_REMOTE_WRITE_URL: prometheus.writeUrl });
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
   const logger = recordingLogger();
-  const runner = await MetricsRunner.create(new RealHost('/'), config, logger, { hostFacts: FACTS, backoff: FAST });
+  // Sample times and delivery backoffs on one clock the test moves, a minute behind this machine's.
+  const clock = new ManualClock(Date.now() - 60_000);
+  const options = { hostFacts: FACTS, backoff: FAST, clock };
+  const runner = await MetricsRunner.create(new ClockedHost(clock), config, logger, options);
   t.after(() => runner.close());
-  return { runner, logger };
+  return { runner, logger, clock };
 }
 
 const seconds = (sample: Sample) => Date.parse(sample.time) / 1000;
@@ -72,11 +75,11 @@ test("after a delivery, PromQL returns the ecs_host_* series with instance_id, c
 
 test('a server that is down: samples wait in the spool, and all arrive, in order, once it is back', async (t) => {
   const prometheus = await startPrometheus(t);
-  const { runner, logger } = await agent(t, prometheus);
+  const { runner, logger, clock } = await agent(t, prometheus);
   const taken: Sample[] = [(await runner.step()).sample];
   await prometheus.stop();
   for (let i = 0; i < 3; i++) {
-    await delay(1100); // samples a second apart, as series points need distinct timestamps
+    clock.advance(1000); // samples a second apart, as series points need distinct timestamps
     const step = await runner.step();
     taken.push(step.sample);
     assert.equal(step.destination, 'spool');
@@ -88,7 +91,7 @@ test('a server that is down: samples wait in the spool, and all arrive, in order
     ),
   );
   await prometheus.start();
-  await delay(1100);
+  clock.advance(1000);
   const last = await runner.step();
   taken.push(last.sample);
   assert.equal(last.destination, 'remote-write', last.summary);

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
+import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
 import { createMetricsJob } from '../../../src/metrics/job.ts';
@@ -20,7 +20,8 @@ import type { OsFacts } from '../../../src/os/facts.ts';
 import { MOTO_REGION, startMoto } from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS } from '../../unit/control/fixtures.ts';
-import { ManualClock, until } from '../../unit/metrics/manual-clock.ts';
+import { pollUntil } from '../../support/poll.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { startEndpoint } from '../control/receiver-server.ts';
 import { startImds } from '../doctor/loopback.ts';
 import { agentEnv } from './agent-env.ts';
@@ -57,12 +58,12 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   const records: TaskRecord[] = [];
   const stop = new AbortController();
   // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
-  const running = runScheduler(daemonTasks(async () => context, context, [job]), {
+  const running = startScheduler(daemonTasks(async () => context, context, [job]), {
     clock,
     random: () => 0,
     signal: stop.signal,
     finished: (record: TaskRecord) => void records.push(record),
-  });
+  }).done;
   t.after(async () => {
     stop.abort();
     await running;
@@ -70,7 +71,7 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   const sampleNow = async () => {
     const count = records.length;
     if (count > 0) clock.advance(60_000);
-    await until(() => records.length > count, 'the next metrics run');
+    await pollUntil(() => records.length > count, 'the next metrics run');
   };
   const procs = async () =>
     (await prometheus.query(`ecs_host_processes{instance_id="${INSTANCE_ID}"}[1h]`))[0]?.values?.length ?? 0;
@@ -78,14 +79,14 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   await cloudwatch.down();
   for (let i = 1; i <= 3; i++) {
     await sampleNow();
-    await until(() => control.received.length === i, `sample ${i} at the control endpoint`, 10_000);
-    await untilTrue(async () => (await procs()) === i, `sample ${i} in Prometheus`);
+    await pollUntil(() => control.received.length === i, `sample ${i} at the control endpoint`, 10_000);
+    await pollUntil(async () => (await procs()) === i, `sample ${i} in Prometheus`);
   }
 
   const cursors = (sink: string) =>
     JSON.parse(readFileSync(join(dir, 'spool', 'sinks', `${sink}.json`), 'utf8')) as { sequence: number };
   // A cursor is written once the sink's reply is in: just after the receivers have the sample.
-  await until(
+  await pollUntil(
     () => cursors('control').sequence === 3 && cursors('remote-write').sequence === 3,
     'the working sinks to move on',
   );
@@ -103,7 +104,7 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   });
   t.after(() => reader.destroy());
   const segments = () => readdirSync(join(dir, 'spool')).filter((name) => name.endsWith('.seg')).length;
-  await until(
+  await pollUntil(
     () => control.received.length === 4 && segments() === 0,
     'CloudWatch to catch up (the spool to empty)',
     20_000,
@@ -127,12 +128,3 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   assert.equal(await procs(), 4);
   assert.equal(control.receiver.counts.duplicates, 0, 'the control endpoint got no sample twice');
 });
-
-/** Polls an asynchronous condition (a PromQL query) without timing assertions; fails naming it after a bound. */
-async function untilTrue(condition: () => Promise<boolean>, what: string, boundMs = 15_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting (${boundMs} ms) for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

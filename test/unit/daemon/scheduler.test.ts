@@ -6,7 +6,7 @@ import {
   MAX_BACKOFF_MS,
   nextOnGrid,
   retryDelayMs,
-  runScheduler,
+  startScheduler,
   type SchedulerClock,
   type Task,
   type TaskRecord,
@@ -24,14 +24,15 @@ function schedule(tasks: Task[], clock: SchedulerClock = new ManualClock(), rand
   const controller = new AbortController();
   const records: TaskRecord[] = [];
   const started: string[] = [];
-  const done = runScheduler(tasks, {
+  const schedule = startScheduler(tasks, {
     clock,
     random: () => random,
     signal: controller.signal,
     started: (name) => void started.push(name),
     finished: (record) => void records.push(record),
   });
-  return { records, started, stop: async () => (controller.abort(), await done), controller, done };
+  const done = schedule.done;
+  return { records, started, stop: async () => (controller.abort(), await done), controller, done, schedule };
 }
 
 /** Seconds after the clock's start at which each record of the task started. */
@@ -224,4 +225,128 @@ test('a run that fails because the stop cut it short is recorded as stopped, not
     run.records.map((r) => [r.result, r.consecutiveFailures]),
     [['stopped', 0]],
   );
+});
+
+/** Moves the clock a second at a time up to `seconds` after its start, each time until `waiting` tasks wait again. */
+async function advanceTo(clock: ManualClock, origin: number, seconds: number, waiting: number): Promise<void> {
+  while (clock.now() < origin + seconds * 1000) {
+    clock.advance(1000);
+    await until(() => clock.waiting === waiting, `${waiting} tasks to wait again`);
+  }
+}
+
+test('reload: a new interval gives a new grid (next run within it); a task turned on runs at once', async () => {
+  const clock = new ManualClock();
+  const origin = clock.now();
+  const removed: string[] = [];
+  const rescheduled: string[] = [];
+  const records: TaskRecord[] = [];
+  const stop = new AbortController();
+  const sampled = (name: string) => task(name, async () => ({ summary: 'ran' }));
+  const schedule = startScheduler([sampled('metrics'), sampled('events'), sampled('users-sync')], {
+    clock,
+    random: () => 0.25,
+    signal: stop.signal,
+    finished: (record) => void records.push(record),
+    rescheduled: (name, at) => void rescheduled.push(`${name} ${(Date.parse(at) - origin) / 1000}`),
+    removed: (name) => void removed.push(name),
+  });
+  await until(() => records.length === 3 && clock.waiting === 3, 'the runs at start');
+  await advanceTo(clock, origin, 30, 3);
+  const changes = schedule.replace([
+    sampled('metrics'),
+    task('events', async () => ({ summary: 'ran' }), { intervalMs: 20_000 }),
+    sampled('updates'),
+  ]);
+  assert.deepEqual(changes, [
+    { name: 'users-sync', fromMs: MINUTE, toMs: null },
+    { name: 'events', fromMs: MINUTE, toMs: 20_000 },
+    { name: 'updates', fromMs: null, toMs: MINUTE },
+  ]);
+  await until(() => removed.length === 1 && records.length === 4, 'users-sync to end and updates to run at once');
+  assert.deepEqual(removed, ['users-sync']);
+  assert.deepEqual(rescheduled, ['events 35'], 'status learns the new next run');
+  await advanceTo(clock, origin, 200, 3);
+  // random 0.25: metrics keeps its grid (offset 15 s); events' new grid puts its next run 5 s (0.25 × 20 s) after
+  // the reload, then every 20 s; updates runs at the reload, then on its own grid (offset 15 s).
+  assert.deepEqual(startTimes(records, 'metrics', origin), [0, 75, 135, 195]);
+  assert.deepEqual(startTimes(records, 'events', origin), [0, 35, 55, 75, 95, 115, 135, 155, 175, 195]);
+  assert.deepEqual(startTimes(records, 'updates', origin), [30, 105, 165]);
+  assert.deepEqual(startTimes(records, 'users-sync', origin), [0]);
+  stop.abort();
+  await schedule.done;
+});
+
+test('a reload of a failing task keeps its failures: the next retry by the new policy, from its last run', async () => {
+  const clock = new ManualClock();
+  const origin = clock.now();
+  const records: TaskRecord[] = [];
+  const stop = new AbortController();
+  const failing = (intervalMs: number) =>
+    task('users-sync', async () => Promise.reject(new Error('source unreachable')), {
+      intervalMs,
+      retry: defaultRetry(intervalMs),
+    });
+  const schedule = startScheduler([failing(MINUTE)], {
+    clock,
+    random: () => 0.5,
+    signal: stop.signal,
+    finished: (record) => void records.push(record),
+  });
+  await until(() => records.length === 1 && clock.waiting === 1, 'the run at start');
+  await advanceTo(clock, origin, 200, 1);
+  assert.deepEqual(startTimes(records, 'users-sync', origin), [0, 120], 'retried after 2 min, next after 4 min');
+  const changes = schedule.replace([failing(10 * MINUTE)]);
+  assert.deepEqual(changes, [{ name: 'users-sync', fromMs: MINUTE, toMs: 10 * MINUTE }]);
+  await advanceTo(clock, origin, 2600, 1);
+  // Two failures: 2 × 2 × 10 min = 40 min after the last run (at 120 s), within the hour the policy allows.
+  assert.deepEqual(startTimes(records, 'users-sync', origin), [0, 120, 2520]);
+  assert.deepEqual(
+    records.map((r) => r.consecutiveFailures),
+    [1, 2, 3],
+  );
+  stop.abort();
+  await schedule.done;
+});
+
+test('a reload during a run: the run finishes and is recorded; left out, the task stops; back, it runs', async () => {
+  const clock = new ManualClock();
+  const origin = clock.now();
+  const records: TaskRecord[] = [];
+  const removed: string[] = [];
+  const stop = new AbortController();
+  const gates: Array<() => void> = [];
+  const slow = (intervalMs: number) =>
+    task('updates', () => new Promise((resolve) => gates.push(() => resolve({ summary: 'checked' }))), {
+      intervalMs,
+      exclusive: true,
+    });
+  const schedule = startScheduler([slow(MINUTE)], {
+    clock,
+    random: () => 0.5,
+    signal: stop.signal,
+    finished: (record) => void records.push(record),
+    removed: (name) => void removed.push(name),
+  });
+  await until(() => gates.length === 1, 'the first run');
+  assert.deepEqual(schedule.replace([slow(2 * MINUTE)]), [{ name: 'updates', fromMs: MINUTE, toMs: 2 * MINUTE }]);
+  gates[0]?.();
+  await until(() => records.length === 1 && clock.waiting === 1, 'the first run to be recorded');
+  assert.equal(records[0]?.nextRunAt, new Date(origin + MINUTE).toISOString(), 'the new grid: 0.5 × 2 min');
+
+  clock.advance(MINUTE);
+  await until(() => gates.length === 2, 'the second run');
+  assert.deepEqual(schedule.replace([]), [{ name: 'updates', fromMs: 2 * MINUTE, toMs: null }]);
+  assert.deepEqual(removed, [], 'not while it runs');
+  gates[1]?.();
+  await until(() => removed.length === 1, 'the task to end after its run');
+  assert.equal(records.length, 2, 'the run in progress was recorded');
+  assert.equal(clock.waiting, 0, 'nothing waits');
+
+  assert.deepEqual(schedule.replace([slow(MINUTE)]), [{ name: 'updates', fromMs: null, toMs: MINUTE }]);
+  await until(() => gates.length === 3, 'turned on again, it runs at once');
+  gates[2]?.();
+  stop.abort();
+  await schedule.done;
+  assert.deepEqual(startTimes(records, 'updates', origin), [0, 60, 60]);
 });

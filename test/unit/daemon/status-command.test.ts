@@ -23,6 +23,7 @@ function contextFor(host: FakeHost, json = false): Context & { output: string[] 
     output,
     out: (text) => void output.push(text),
     reloadConfig: async () => config,
+    setLogLevel: () => {},
   };
 }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { Action, Concern, ConcernContext } from '../../../src/core/concern.ts';
+import type { Action, Concern } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { CommandError, StoppingError } from '../../../src/core/errors.ts';
 import { type Logger, silentLogger } from '../../../src/core/logger.ts';
@@ -86,13 +86,6 @@ function daemonOn(host: SlowHost, job: Job) {
   const clock = new ManualClock();
   const events: string[] = [];
   const config = loadConfig({ file: 'agent.env', fileText: null, env: { CONVERGE_INTERVAL: 'off' }, flags: {} });
-  const context: ConcernContext = {
-    host,
-    config,
-    os: {} as OsFacts,
-    logger: recordingLogger(events),
-    resetAgentState: false,
-  };
   const done = runDaemon({
     host,
     pid: 4242,
@@ -101,8 +94,12 @@ function daemonOn(host: SlowHost, job: Job) {
     clock,
     random: () => 0,
     jobs: [job],
+    config,
+    osFacts: async () => ({}) as OsFacts,
+    readConfig: async () => config,
+    setLogLevel: () => {},
+    reloads: new EventTarget(),
     signal: stop.signal,
-    context: async () => context,
   });
   return { stop, clock, events, done };
 }

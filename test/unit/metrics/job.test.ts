@@ -8,7 +8,7 @@ import { Receiver } from '../../../src/control/receiver.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { LOCK_FILE } from '../../../src/daemon/lock.ts';
-import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
+import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { writeStatus } from '../../../src/daemon/status-file.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
@@ -20,7 +20,7 @@ import { fakeMachine } from './fake-machine.ts';
 import { ManualClock, until } from './manual-clock.ts';
 
 /**
- * The daemon's metrics job as the daemon schedules it (daemonTasks + runScheduler), on a fake machine, with
+ * The daemon's metrics job as the daemon schedules it (daemonTasks + startScheduler), on a fake machine, with
  * a clock the test moves: sampling keeps its interval whatever the control endpoint does.
  */
 const CONTROL = 'http://127.0.0.1:8480';
@@ -53,7 +53,7 @@ function daemonWithMetrics(endpoint: Endpoint) {
   const records: TaskRecord[] = [];
   const stop = new AbortController();
   // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
-  const running = runScheduler(tasks, {
+  const running = startScheduler(tasks, {
     clock,
     random: () => 0,
     signal: stop.signal,
@@ -70,7 +70,7 @@ function daemonWithMetrics(endpoint: Endpoint) {
     await until(() => records.length > count, 'the next metrics run');
   };
   const posts = () => host.httpCalls.filter((request) => request.url === `${CONTROL}/v1/samples`);
-  return { host, clock, records, nextSample, posts, stop: async () => (stop.abort(), await running) };
+  return { host, clock, records, nextSample, posts, stop: async () => (stop.abort(), await running.done) };
 }
 
 function samplesOf(request: HttpRequest): readonly Sample[] {
@@ -149,5 +149,59 @@ test('status while the endpoint is down: failing, why, "not tried (backing off u
     assert.ok(shown.includes(`not tried (backing off until ${backingOffUntil}); next `));
   } finally {
     await daemon.stop();
+  }
+});
+
+test('after a reload the next run uses the new sinks; settings it cannot use keep the old, fail the run', async () => {
+  const received: Sample[] = [];
+  const receiver = new Receiver({ token: null, onStored: async (_batch, fresh) => void received.push(...fresh) });
+  const host = fakeMachine();
+  const local = host.http.bind(host);
+  host.http = async (request) => (request.url.startsWith(CONTROL) ? receiverReply(receiver, request) : local(request));
+  const base = { CONVERGE_INTERVAL: 'off', METRICS_INTERVAL: '60s', CONTROL_IDENTITY: 'no' };
+  const configWith = (env: Record<string, string>) =>
+    loadConfig({ file: 'agent.env', fileText: null, env: { ...base, ...env }, flags: {} });
+  const clock = new ManualClock();
+  const context = { host, config: configWith({}), os: {} as OsFacts, logger: silentLogger, resetAgentState: false };
+  const job = createMetricsJob({ clock, hostFacts: FACTS });
+  const records: TaskRecord[] = [];
+  const stop = new AbortController();
+  const schedule = startScheduler(daemonTasks(async () => context, context, [job]), {
+    clock,
+    random: () => 0,
+    signal: stop.signal,
+    finished: (record) => void records.push(record),
+  });
+  const nextRun = async (afterMs: number) => {
+    const count = records.length;
+    clock.advance(afterMs);
+    await until(() => records.length > count, 'the next metrics run');
+    return records.at(-1) as TaskRecord;
+  };
+  try {
+    await until(() => records.length === 1, 'the first metrics run');
+    assert.equal(records[0]?.summary, 'sample written to /var/log/ecs-host-agent/metrics.ndjson', 'no sink on');
+
+    context.config = configWith({ CONTROL_URL: CONTROL });
+    assert.match((await nextRun(INTERVAL)).summary, /^sample taken; delivery to http:\/\/127\.0\.0\.1:8480: /);
+    await until(() => received.length === 1, 'the sample at the endpoint');
+
+    context.config = configWith({ CONTROL_URL: CONTROL, CONTROL_TOKEN_FILE: '/etc/ecs-host-agent/missing-token' });
+    const refused = await nextRun(INTERVAL);
+    assert.equal(refused.result, 'failed');
+    const notUsed = 'the reloaded metrics settings are not used, the previous ones are: ';
+    assert.ok(refused.summary.startsWith(notUsed), refused.summary);
+    assert.match(refused.summary, /\/missing-token.*; sample taken; delivery to http:\/\/127\.0\.0\.1:8480: /);
+    await until(() => received.length === 2, 'the sample taken with the previous settings, delivered');
+
+    context.config = configWith({});
+    const backToFile = await nextRun(2 * INTERVAL); // a failed run is retried after twice the interval
+    assert.equal(backToFile.result, 'ok');
+    assert.equal(backToFile.summary, 'sample written to /var/log/ecs-host-agent/metrics.ndjson');
+    assert.equal(host.text('/var/log/ecs-host-agent/metrics.ndjson')?.trim().split('\n').length, 2);
+    assert.equal(received.length, 2, 'the control sink is off');
+  } finally {
+    stop.abort();
+    await schedule.done;
   }
 });

@@ -1,47 +1,207 @@
 import type { Action } from '../../core/concern.ts';
+import { AgentError } from '../../core/errors.ts';
+import { type RemovalLimit } from './config-values.ts';
 import type { DesiredUser } from './document.ts';
 import type { ManagedUser, UsersFacts } from './facts.ts';
-import { KEYS_FILE_HEADER, SUDOERS_TEXT, USERS } from './settings.ts';
-import { stateText } from './state.ts';
+import type { SkelFile } from './homes.ts';
+import { planMembers } from './plan-members.ts';
+import { checkRemovals, isLocked } from './removals.ts';
+import { KEYS_FILE_HEADER, SSHD_DROP_IN_TEXT, SUDOERS_TEXT, USERS } from './settings.ts';
+import type { SourceCacheRecord } from './source-cache.ts';
+import type { StateChange } from './state.ts';
 
 /**
  * Pure: the steps from the facts to the source's users. Every account tool
  * call is carried in the action exactly as apply runs it, so `--dry-run`
  * shows the real commands. Nothing is planned for what already matches.
+ *
+ * Order: access ends first (locks, key removals, sessions ended, deletions), so that nothing after them, not
+ * even a failing creation, can delay a revocation; then the agent's groups and configuration, updates of the
+ * existing users, and last the accounts to create.
  */
 export type UsersAction = Action & { readonly user?: string } & (
+    | { readonly kind: 'lock-user'; readonly user: string; readonly home: string; readonly removeKeys: boolean; readonly usermod: readonly string[] | null }
+    | { readonly kind: 'end-sessions'; readonly user: string; readonly uid: number }
+    | { readonly kind: 'delete-user'; readonly user: string; readonly uid: number; readonly retire: boolean; readonly userdel: readonly string[] }
     | { readonly kind: 'create-group'; readonly group: string }
+    | { readonly kind: 'write-sshd-config' }
     | { readonly kind: 'write-sudoers'; readonly text: string }
-    | { readonly kind: 'record-state'; readonly users: readonly string[] }
-    | { readonly kind: 'create-user'; readonly user: string; readonly useradd: readonly string[]; readonly keys: string | null }
     | { readonly kind: 'modify-user'; readonly user: string; readonly usermod: readonly string[] }
+    | { readonly kind: 'set-passwords'; readonly users: readonly string[] }
+    | { readonly kind: 'set-members'; readonly group: string; readonly gpasswd: readonly string[] }
     | { readonly kind: 'write-keys'; readonly user: string; readonly home: string; readonly uid: number; readonly gid: number; readonly text: string }
     | { readonly kind: 'remove-keys'; readonly user: string; readonly home: string }
-    | { readonly kind: 'lock-user'; readonly user: string; readonly home: string; readonly removeKeys: boolean; readonly usermod: readonly string[] | null }
-    | { readonly kind: 'delete-user'; readonly user: string; readonly userdel: readonly string[] }
+    | { readonly kind: 'record-state'; readonly change: StateChange }
+    | { readonly kind: 'create-accounts'; readonly accounts: readonly NewAccount[]; readonly newusers: string }
+    | {
+        readonly kind: 'set-up-home';
+        readonly user: string;
+        readonly home: string;
+        readonly uid: number;
+        readonly homeMode: number;
+        readonly skel: readonly SkelFile[];
+        readonly keys: string | null;
+      }
+    | { readonly kind: 'record-source'; readonly record: SourceCacheRecord }
   );
+
+export interface NewAccount {
+  readonly name: string;
+  readonly uid: number;
+}
 
 export interface UsersPlanSettings {
   readonly shell: string;
   readonly remove: 'lock' | 'delete';
+  readonly maxRemovals: RemovalLimit;
 }
 
+/** The password field of every active managed account: no password, so only keys log in ("!" would refuse keys without PAM). */
+export const NO_PASSWORD = '*';
+
 export function planUsers(facts: UsersFacts, settings: UsersPlanSettings): UsersAction[] {
-  const desired = [...facts.desired].sort((a, b) => a.name.localeCompare(b.name));
-  const toCreate = desired.filter((user) => !facts.managed.has(user.name));
   const listed = new Set(facts.listed);
-  const gone = [...facts.managed.values()].filter((user) => !listed.has(user.account.name)).sort((a, b) => a.account.name.localeCompare(b.account.name));
+  const byName = (a: { account: { name: string } }, b: { account: { name: string } }) => a.account.name.localeCompare(b.account.name);
+  const gone = [...facts.managed.values()].filter((user) => !listed.has(user.account.name)).sort(byName);
+  checkRemovals(facts, gone, settings.maxRemovals);
+  const desired = [...facts.desired].sort((a, b) => a.name.localeCompare(b.name));
+  const existing = desired.flatMap((user) => {
+    const managed = facts.managed.get(user.name);
+    return managed ? [{ user, managed }] : [];
+  });
+  const toCreate = desired.filter((user) => !facts.managed.has(user.name));
+  const accounts = newAccounts(facts, toCreate);
+  const members = planMembers(facts, desired, gone, new Set(toCreate.map((user) => user.name)));
+  const anyUsers = desired.length > 0 || facts.managed.size > 0;
   return [
+    ...gone.flatMap((user) => lockUser(user)),
+    ...existing.filter(({ user }) => user.expired).flatMap(({ user, managed }) => optional(planKeys(user, managed))),
+    ...[...gone, ...existing.filter(({ user }) => user.expired).map(({ managed }) => managed)].flatMap((user) => endSessions(facts, user)),
+    ...(settings.remove === 'delete' ? gone.map(deleteUser) : []),
     // An all-rejected source changes nothing, not even groups.
-    ...(desired.length > 0 ? facts.missingGroups.map(createGroup) : []),
+    ...(anyUsers ? facts.missingGroups.map(createGroup) : []),
+    ...(anyUsers && facts.sshd.dropIn !== SSHD_DROP_IN_TEXT ? [sshdConfig()] : []),
     ...sudoers(facts, desired),
-    ...recordState(facts, toCreate),
-    ...desired.flatMap((user) => {
-      const managed = facts.managed.get(user.name);
-      return managed ? update(user, managed, settings) : [createUser(user, settings)];
-    }),
-    ...gone.flatMap((user) => (settings.remove === 'delete' ? [deleteUser(user)] : lockUser(user))),
+    ...existing.flatMap(({ user, managed }) => optional(modifyUser(user, managed, settings))),
+    ...setPasswords(existing.filter(({ managed }) => managed.password !== NO_PASSWORD).map(({ user }) => user.name)),
+    ...members.beforeCreation,
+    ...existing.filter(({ user, managed }) => !user.expired && !managed.creating).flatMap(({ user, managed }) => optional(planKeys(user, managed))),
+    ...planCreation(facts, settings, toCreate, accounts, members.afterCreation),
+    ...existing.filter(({ managed }) => managed.creating).map(({ user, managed }) => setUpHome(facts, user, managed.account.uid)),
+    ...recordCreated(existing.filter(({ managed }) => managed.creating).map(({ user }) => user.name), toCreate),
+    ...(facts.sourceCache ? [recordSource(facts.sourceCache)] : []),
   ];
+}
+
+function optional<T>(value: T | null): T[] {
+  return value === null ? [] : [value];
+}
+
+/** uids for the accounts to create: above every uid in use or retired, so no new account inherits an old one's files. */
+function newAccounts(facts: UsersFacts, toCreate: readonly DesiredUser[]): NewAccount[] {
+  const { uidMin, uidMax } = facts.accounts.defs;
+  const incomplete = new Map(facts.incomplete.map((account) => [account.name, account.uid]));
+  const taken = [...facts.accounts.users.values()].map((account) => account.uid).filter((uid) => uid >= uidMin && uid <= uidMax);
+  let next = Math.max(uidMin - 1, ...taken, ...facts.state.retiredUids.filter((uid) => uid <= uidMax)) + 1;
+  return toCreate.map((user) => {
+    // An account a killed creation left incomplete is made again with the uid it had: nobody ever used it.
+    const kept = incomplete.get(user.name);
+    return { name: user.name, uid: kept ?? next++ };
+  });
+}
+
+function planCreation(
+  facts: UsersFacts,
+  settings: UsersPlanSettings,
+  toCreate: readonly DesiredUser[],
+  accounts: readonly NewAccount[],
+  members: readonly UsersAction[],
+): UsersAction[] {
+  const vanished = facts.vanished.filter((name) => !toCreate.some((user) => user.name === name));
+  const creating = toCreate.map((user) => user.name).filter((name) => !facts.state.creating.includes(name));
+  const state: UsersAction[] =
+    creating.length > 0 || vanished.length > 0
+      ? [recordState({ creating, forget: vanished }, creating.length > 0 ? `adding ${creating.join(', ')}` : 'dropping entries whose account no longer exists')]
+      : [];
+  if (toCreate.length === 0) return [...state, ...members];
+  const overflow = accounts.find((account) => account.uid > facts.accounts.defs.uidMax);
+  if (overflow !== undefined) {
+    throw new AgentError(`no uid is left for ${overflow.name}: every uid up to UID_MAX ${facts.accounts.defs.uidMax} is used or retired`);
+  }
+  const redo = facts.incomplete.filter((account) => toCreate.some((user) => user.name === account.name));
+  const uids = new Map(accounts.map((account) => [account.name, account.uid]));
+  return [
+    ...state,
+    ...redo.map((account) => ({
+      kind: 'delete-user' as const,
+      user: account.name,
+      uid: account.uid,
+      retire: false,
+      userdel: ['--', account.name],
+      summary: `delete ${account.name}'s incomplete account (a creation was interrupted), to make it again`,
+      details: [shown('userdel', ['--', account.name])],
+    })),
+    createAccounts(accounts, settings.shell),
+    ...toCreate.flatMap((user) => (user.expireDay === null ? [] : [expireNewUser(user)])),
+    ...members,
+    ...toCreate.map((user) => setUpHome(facts, user, uids.get(user.name) as number)),
+  ];
+}
+
+function createAccounts(accounts: readonly NewAccount[], shell: string): UsersAction {
+  // Empty password field: newusers' PAM step then fails at once instead of setting a password (Debian builds set
+  // every password through PAM, which also costs a hash per user); chpasswd -e then writes "*".
+  const lines = accounts.map(({ name, uid }) => `${name}::${uid}::${USERS.comment}:${USERS.homeBase}/${name}:${shell}`);
+  return {
+    kind: 'create-accounts',
+    accounts,
+    newusers: `${lines.join('\n')}\n`,
+    summary: `create ${count(accounts.length, 'account')}: ${accounts.map((account) => account.name).join(', ')}`,
+    details: ['newusers, reading:', ...lines.map((line) => `  ${line}`), `chpasswd -e, reading NAME:${NO_PASSWORD} for each`],
+  };
+}
+
+function expireNewUser(user: DesiredUser): UsersAction {
+  const usermod = ['-e', String(user.expireDay), '--', user.name];
+  return { kind: 'modify-user', user: user.name, usermod, summary: `set ${user.name}'s account expiry (${user.expires})`, details: [shown('usermod', usermod)] };
+}
+
+function setUpHome(facts: UsersFacts, user: DesiredUser, uid: number): UsersAction {
+  const home = `${USERS.homeBase}/${user.name}`;
+  const keys = keysText(user.keys);
+  return {
+    kind: 'set-up-home',
+    user: user.name,
+    home,
+    uid,
+    homeMode: facts.accounts.defs.homeMode,
+    skel: facts.skel,
+    keys,
+    summary: `set up ${user.name}'s home (${describeUser(user)})`,
+    details: [
+      `${home} owned by ${user.name}, the files of ${USERS.skel} it lacks`,
+      keys === null ? 'no authorized_keys (no keys)' : `${home}/${USERS.keysPath} (${count(user.keys.length, 'key')}, mode 0600, .ssh 0700)`,
+    ],
+  };
+}
+
+function recordCreated(finishing: readonly string[], toCreate: readonly DesiredUser[]): UsersAction[] {
+  const created = [...finishing, ...toCreate.map((user) => user.name)].sort();
+  if (created.length === 0) return [];
+  return [recordState({ created }, `${created.join(', ')} set up`)];
+}
+
+function recordState(change: StateChange, detail: string): UsersAction {
+  return { kind: 'record-state', change, summary: `record the managed users in ${USERS.stateFile}`, details: [detail] };
+}
+
+function recordSource(record: SourceCacheRecord): UsersAction {
+  return {
+    kind: 'record-source',
+    record,
+    summary: `keep ${record.source} (generation ${record.generation.version}) in ${USERS.sourceCacheFile}`,
+    details: [`${Object.keys(record.parameters).length} parameters; read again when the generation changes`],
+  };
 }
 
 /** The authorized_keys text for these keys, or null for none (no file). */
@@ -51,6 +211,14 @@ export function keysText(keys: readonly string[]): string | null {
 
 function createGroup(group: string): UsersAction {
   return { kind: 'create-group', group, summary: `create the group ${group}`, details: [`groupadd --system -- ${group}`] };
+}
+
+function sshdConfig(): UsersAction {
+  return {
+    kind: 'write-sshd-config',
+    summary: `write ${USERS.sshdDropIn}: managed users log in only with the keys of the source (checked with sshd -t)`,
+    details: SSHD_DROP_IN_TEXT.trimEnd().split('\n'),
+  };
 }
 
 function sudoers(facts: UsersFacts, desired: readonly DesiredUser[]): UsersAction[] {
@@ -66,75 +234,39 @@ function sudoers(facts: UsersFacts, desired: readonly DesiredUser[]): UsersActio
   ];
 }
 
-/** Names are recorded before their accounts exist, so an interrupted sync never leaves an account the agent would not know as its own. */
-function recordState(facts: UsersFacts, toCreate: readonly DesiredUser[]): UsersAction[] {
-  const users = [...new Set([...facts.stateKept, ...toCreate.map((user) => user.name)])].sort();
-  if (stateText(users) === stateText(facts.state)) return [];
-  const added = toCreate.map((user) => user.name).filter((name) => !facts.state.includes(name));
+function setPasswords(users: readonly string[]): UsersAction[] {
+  if (users.length === 0) return [];
   return [
     {
-      kind: 'record-state',
+      kind: 'set-passwords',
       users,
-      summary: `record ${count(users.length, 'managed user')} in ${USERS.stateFile}`,
-      details: added.length > 0 ? [`adding ${added.join(', ')}`] : ['dropping entries whose account no longer exists'],
+      summary: `remove the password of ${users.join(', ')} (managed accounts log in with keys only)`,
+      details: [`chpasswd -e, reading ${users.map((name) => `${name}:${NO_PASSWORD}`).join(' ')}`],
     },
   ];
 }
 
-function activeGroups(user: DesiredUser): string[] {
-  return [...new Set([USERS.markerGroup, ...(user.sudo ? [USERS.sudoGroup] : []), ...user.groups])].sort();
+function wantedExpire(user: DesiredUser): string {
+  return user.expireDay === null ? '' : String(user.expireDay);
 }
 
-function createUser(user: DesiredUser, settings: UsersPlanSettings): UsersAction {
-  const home = `${USERS.homeBase}/${user.name}`;
-  const useradd = [
-    '--create-home', '--home-dir', home, '--shell', settings.shell, '--user-group',
-    '--groups', activeGroups(user).join(','), '--comment', USERS.comment, '--password', '*', '--', user.name,
-  ];
-  const keys = keysText(user.keys);
-  return {
-    kind: 'create-user',
-    user: user.name,
-    useradd,
-    keys,
-    summary: `create user ${user.name} (${describeUser(user)})`,
-    details: [shown('useradd', useradd), keys === null ? 'no authorized_keys (no keys)' : `write ${home}/${USERS.keysPath} (${count(user.keys.length, 'key')}, mode 0600, .ssh 0700)`],
-  };
-}
-
-function update(user: DesiredUser, managed: ManagedUser, settings: UsersPlanSettings): UsersAction[] {
+function modifyUser(user: DesiredUser, managed: ManagedUser, settings: UsersPlanSettings): UsersAction | null {
   const { account } = managed;
-  const groups = activeGroups(user);
-  const usermod = [
-    ...(sameList(managed.groups, groups) ? [] : ['-G', groups.join(',')]),
-    ...(account.shell === settings.shell ? [] : ['-s', settings.shell]),
-    ...(managed.locked ? ['-U'] : []),
-    ...(managed.expire === '' ? [] : ['-e', '']),
+  const expire = wantedExpire(user);
+  const usermod = [...(account.shell === settings.shell ? [] : ['-s', settings.shell]), ...(managed.expire === expire ? [] : ['-e', expire])];
+  if (usermod.length === 0) return null;
+  const changes = [
+    ...(account.shell === settings.shell ? [] : [`shell ${account.shell} -> ${settings.shell}`]),
+    ...(isLocked(managed) ? ['unlock (back in the source)'] : []),
+    ...(managed.expire === expire || isLocked(managed) ? [] : [expire === '' ? 'no expiry' : `expires ${user.expires}`]),
   ];
-  const actions: UsersAction[] = [];
-  if (usermod.length > 0) {
-    actions.push({
-      kind: 'modify-user',
-      user: user.name,
-      usermod: [...usermod, '--', user.name],
-      summary: `update user ${user.name}: ${changes(managed, groups, settings).join('; ')}`,
-      details: [shown('usermod', [...usermod, '--', user.name])],
-    });
-  }
-  const keys = planKeys(user, managed);
-  return keys ? [...actions, keys] : actions;
-}
-
-function changes(managed: ManagedUser, groups: readonly string[], settings: UsersPlanSettings): string[] {
-  return [
-    ...(sameList(managed.groups, groups) ? [] : [`groups ${managed.groups.join(',') || '(none)'} -> ${groups.join(',')}`]),
-    ...(managed.account.shell === settings.shell ? [] : [`shell ${managed.account.shell} -> ${settings.shell}`]),
-    ...(managed.locked || managed.expire !== '' ? ['unlock (back in the source)'] : []),
-  ];
+  const args = [...usermod, '--', user.name];
+  return { kind: 'modify-user', user: user.name, usermod: args, summary: `update user ${user.name}: ${changes.join('; ')}`, details: [shown('usermod', args)] };
 }
 
 function planKeys(user: DesiredUser, managed: ManagedUser): UsersAction | null {
-  const { account, keys } = managed;
+  const { account } = managed;
+  const { keys } = managed.home;
   if (keys.kind === 'refused') return null;
   const text = keysText(user.keys);
   const why = user.expired ? ` (expired at ${user.expires})` : '';
@@ -155,14 +287,14 @@ function planKeys(user: DesiredUser, managed: ManagedUser): UsersAction | null {
   };
 }
 
+/** The account first (password locked, expired: PAM refuses it whatever happens to the home), then the keys. */
 function lockUser(user: ManagedUser): UsersAction[] {
   const { account } = user;
-  const { keys } = user;
+  const { keys } = user.home;
   // A link planted as authorized_keys is removed too (never its target): it could hold keys of the user's choosing.
   const removeKeys = keys.kind === 'readable' ? keys.text !== null : keys.linkedFile;
-  const locked = user.locked && user.expire === USERS.lockedExpireDay && sameList(user.groups, [USERS.markerGroup]);
-  if (locked && !removeKeys) return [];
-  const usermod = locked ? null : ['-L', '-e', USERS.lockedExpireDay, '-G', USERS.markerGroup, '--', account.name];
+  const usermod = isLocked(user) ? null : ['-L', '-e', USERS.lockedExpireDay, '--', account.name];
+  if (usermod === null && !removeKeys) return [];
   return [
     {
       kind: 'lock-user',
@@ -176,14 +308,34 @@ function lockUser(user: ManagedUser): UsersAction[] {
   ];
 }
 
+function endSessions(facts: UsersFacts, user: ManagedUser): UsersAction[] {
+  const pids = facts.processes.get(user.account.uid) ?? [];
+  if (pids.length === 0) return [];
+  const name = user.account.name;
+  return [
+    {
+      kind: 'end-sessions',
+      user: name,
+      uid: user.account.uid,
+      summary: `end ${name}'s sessions and processes (${count(pids.length, 'process', 'processes')}: ${pids.join(' ')})`,
+      details: [`loginctl terminate-user -- ${name}`, `kill -s KILL -- PID… for each process of uid ${user.account.uid} left, until none is`],
+    },
+  ];
+}
+
 function deleteUser(user: ManagedUser): UsersAction {
-  const userdel = ['--remove', '--', user.account.name];
+  const { account } = user;
+  // userdel --remove on a home that is a link would empty whatever it points to.
+  const removeHome = user.home.info?.kind === 'directory';
+  const userdel = [...(removeHome ? ['--remove'] : []), '--', account.name];
   return {
     kind: 'delete-user',
-    user: user.account.name,
+    user: account.name,
+    uid: account.uid,
+    retire: true,
     userdel,
-    summary: `delete user ${user.account.name} and its home (gone from the source; USERS_REMOVE=delete)`,
-    details: [shown('userdel', userdel)],
+    summary: `delete user ${account.name}${removeHome ? ' and its home' : ' (its home is not a directory: left as it is)'} (gone from the source; USERS_REMOVE=delete)`,
+    details: [`retire uid ${account.uid} in ${USERS.stateFile}`, shown('userdel', userdel)],
   };
 }
 
@@ -192,18 +344,15 @@ function describeUser(user: DesiredUser): string {
   if (user.sudo) parts.push('sudo');
   if (user.groups.length > 0) parts.push(`groups ${user.groups.join(',')}`);
   if (user.expired) parts.push(`expired at ${user.expires}`);
+  else if (user.expires !== null) parts.push(`expires ${user.expires}`);
   return parts.join(', ');
 }
 
-function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }
 
 /** A command as an operator would type it: arguments with spaces or shell characters quoted. */
-function shown(tool: string, args: readonly string[]): string {
+export function shown(tool: string, args: readonly string[]): string {
   return [tool, ...args.map((arg) => (/^[A-Za-z0-9_.,:/=@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`))].join(' ');
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((item, index) => item === b[index]);
 }

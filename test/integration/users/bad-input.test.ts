@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { syncUsers } from '../../../src/concerns/users/sync.ts';
@@ -15,7 +16,7 @@ test('bad input: each entry rejected with a clear error, nothing on the system c
   const alice = newKeyPair(root, 'alice').publicLine;
   const other = newKeyPair(root, 'other').publicLine;
   const body = other.split(' ')[1] as string;
-  const context = await usersContext(root, { USERS_SOURCE: 'file:/users.json' });
+  const context = await usersContext(root, { USERS_SOURCE: 'file:/users.json', USERS_ALLOWED_GROUPS: 'users,nosuchgroup' });
   writeUsersFile(`${root}/users.json`, { alice: { sshPublicKeys: [alice] } });
   const first = await syncUsers(context, { dryRun: false });
   assert.deepEqual(first.problems, []);
@@ -44,9 +45,13 @@ test('bad input: each entry rejected with a clear error, nothing on the system c
     ['key over 16 KiB', 'mallory', keys(`${other} ${'c'.repeat(16 * 1024)}`), /sshPublicKeys\[0\] is longer than 16384 bytes/],
     ['more than 100 keys', 'mallory', keys(...Array.from({ length: 101 }, () => other)), /sshPublicKeys has 101 keys; allowed: at most 100/],
     ['keys not an array', 'mallory', { sshPublicKeys: other }, /sshPublicKeys is "ssh-ed25519 .*"; allowed: an array of public key strings/],
-    ['unknown group', 'mallory', { ...keys(other), groups: ['nosuchgroup'] }, /groups\[0\] "nosuchgroup" does not exist on this host/],
-    ['docker group', 'mallory', { ...keys(other), groups: ['docker'] }, /groups\[0\] "docker" is root-equivalent; allowed only with USERS_ALLOW_DOCKER_GROUP=yes/],
-    ['sudo group by name', 'mallory', { ...keys(other), groups: ['sudo'] }, /groups\[0\] "sudo" is root-equivalent and never granted; use "sudo": true for sudo/],
+    ['allowed group that does not exist', 'mallory', { ...keys(other), groups: ['nosuchgroup'] }, /groups\[0\] "nosuchgroup" does not exist on this host/],
+    ['docker group', 'mallory', { ...keys(other), groups: ['docker'] }, /^groups\[0\] "docker" is not in USERS_ALLOWED_GROUPS; allowed: nosuchgroup, users$/],
+    ['sudo group by name', 'mallory', { ...keys(other), groups: ['sudo'] }, /^groups\[0\] "sudo" is not in USERS_ALLOWED_GROUPS; allowed: nosuchgroup, users; use "sudo": true for sudo$/],
+    ['root-equivalent group', 'mallory', { ...keys(other), groups: ['users', 'disk'] }, /^groups\[1\] "disk" is not in USERS_ALLOWED_GROUPS; allowed: nosuchgroup, users$/],
+    ["another user's personal group", 'mallory', { ...keys(other), groups: ['alice'] }, /^groups\[0\] "alice" is not in USERS_ALLOWED_GROUPS/],
+    ['missing keys', 'mallory', { sudo: true }, /^sshPublicKeys is missing; allowed: an array of public key strings \(required\)$/],
+    ['impossible date', 'mallory', { ...keys(other), expires: '2026-02-30T00:00:00Z' }, /^expires is "2026-02-30T00:00:00Z"; allowed: an RFC 3339 time such as 2026-12-31T23:59:59Z, with a real date$/],
     ['sudo not a boolean', 'mallory', { ...keys(other), sudo: 'yes' }, /sudo is "yes"; allowed: true or false/],
     ['expires not RFC 3339', 'mallory', { ...keys(other), expires: 'tomorrow' }, /expires is "tomorrow"; allowed: an RFC 3339 time/],
     ['unknown field', 'mallory', { ...keys(other), shell: '/bin/sh' }, /unknown field "shell"; allowed: sshPublicKeys, sudo, groups, expires/],
@@ -64,6 +69,37 @@ test('bad input: each entry rejected with a clear error, nothing on the system c
     assert.deepEqual(report.steps, [], label);
     assert.deepEqual(snapshot(root), before, `${label}: accounts and homes unchanged`);
   }
+
+  // Keys given twice, which JSON.parse would read as the last one: the user is rejected, not guessed at.
+  const before = snapshot(root);
+  const twice = [
+    `{"alice": {"sshPublicKeys": [${JSON.stringify(alice)}]}, "mallory": {"sshPublicKeys": [], "sudo": true}, `,
+    `"mallory": {"sshPublicKeys": [${JSON.stringify(other)}], "sudo": true}, `,
+    `"eve": {"sshPublicKeys": [${JSON.stringify(other)}], "sudo": false, "sudo": true}}`,
+  ].join('');
+  writeFileSync(`${root}/users.json`, twice);
+  const report = await syncUsers(context, { dryRun: false });
+  assert.deepEqual(report.problems, [
+    { user: 'mallory', error: 'is listed twice in file:/users.json; allowed: each user once' },
+    { user: 'eve', error: 'field "sudo" is given twice; allowed: each field once' },
+  ]);
+  assert.deepEqual([report.steps, snapshot(root)], [[], before]);
+});
+
+test('USERS_ALLOWED_GROUPS: a group on it is granted; taken off it, the entry is rejected and the group taken away', async (t) => {
+  const root = accountsRoot(t);
+  const source = `${root}/users.json`;
+  const key = newKeyPair(root, 'dave').publicLine;
+  writeUsersFile(source, { dave: { sshPublicKeys: [key], groups: ['users', 'video'] } });
+  const granted = await syncUsers(await usersContext(root, { USERS_SOURCE: 'file:/users.json', USERS_ALLOWED_GROUPS: 'users,video' }), { dryRun: false });
+  assert.deepEqual(granted.problems, []);
+  assert.match(readFileSync(`${root}/etc/group`, 'utf8'), /^video:x:\d+:dave$/m);
+  const narrowed = await usersContext(root, { USERS_SOURCE: 'file:/users.json', USERS_ALLOWED_GROUPS: 'users' });
+  const revoked = await syncUsers(narrowed, { dryRun: false });
+  assert.deepEqual(revoked.problems, [{ user: 'dave', error: 'groups[1] "video" is not in USERS_ALLOWED_GROUPS; allowed: users' }]);
+  assert.deepEqual(revoked.steps.map((step) => step.summary), ['set the members of video: remove dave'], 'the rest of dave is left as it is');
+  assert.match(readFileSync(`${root}/etc/group`, 'utf8'), /^video:x:\d+:$/m);
+  assert.match(readFileSync(`${root}/etc/gshadow`, 'utf8'), /^video:\*::$/m);
 });
 
 test('USERS_ALLOW_DOCKER_GROUP=yes grants the docker group when asked', async (t) => {

@@ -31,7 +31,7 @@ test('ssm: source from moto_server: one parameter per user, paginated past 10, S
     { user: 'broken', error: 'parameter /ecs/users/broken is not JSON' },
     { user: 'team/nested', error: 'user name contains "/"; allowed: a name matching ^[a-z_][a-z0-9_-]{0,31}$' },
   ]);
-  const created = report.steps.filter((step) => step.kind === 'create-user').map((step) => step.user);
+  const created = report.steps.filter((step) => step.kind === 'set-up-home').map((step) => step.user);
   assert.deepEqual(created, [...names, 'secret'].sort());
   assert.match(await context.host.readText('/etc/group'), /^ecs-host-agent-sudo:x:\d+:user00$/m);
   assert.ok(!(await context.host.readText('/etc/passwd')).includes('zed:'), 'parameters outside the prefix are not users');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { syncUsers } from '../../../src/concerns/users/sync.ts';
@@ -11,7 +11,7 @@ import { accountsRoot, newKeyPair, usersContext, writeUsersFile } from './users-
 
 test("symlinked ~/.ssh or authorized_keys on a scratch root: refused and reported, the targets unchanged, other users synced", async (t) => {
   const root = accountsRoot(t);
-  const context = await usersContext(root, { USERS_SOURCE: 'file:/users.json' });
+  const context = await usersContext(root, { USERS_SOURCE: 'file:/users.json', USERS_MAX_REMOVALS: '2' });
   const first = newKeyPair(root, 'first').publicLine;
   const second = newKeyPair(root, 'second').publicLine;
   writeUsersFile(`${root}/users.json`, { alice: { sshPublicKeys: [first] }, bob: { sshPublicKeys: [first] }, carol: { sshPublicKeys: [first] } });
@@ -38,9 +38,40 @@ test("symlinked ~/.ssh or authorized_keys on a scratch root: refused and reporte
   writeUsersFile(`${root}/users.json`, { carol: { sshPublicKeys: [second] } });
   const locked = await syncUsers(context, { dryRun: false });
   assert.deepEqual(locked.steps.map((step) => `${step.kind} ${step.user} ${step.error ?? 'ok'}`), ['lock-user alice ok', 'lock-user bob ok']);
+  assert.deepEqual(locked.problems, [
+    { user: 'alice', error: '/home/alice/.ssh is a symbolic link; refusing to follow it; the account is locked and expired, so whatever is there does not log in' },
+  ], "bob's link is gone with the lock: nothing is reported as left in place");
   assert.equal(lstatSync(`${root}/home/bob/.ssh/authorized_keys`, { throwIfNoEntry: false }), undefined);
   assert.match(readFileSync(`${root}/etc/shadow`, 'utf8'), /^bob:!\*:\d+:0:99999:7::1:$/m);
   assert.equal(readFileSync(`${root}/etc/shadow`, 'utf8').replace(/^(alice|bob):.*\n/gm, ''), shadow.replace(/^(alice|bob):.*\n/gm, ''));
+});
+
+test('a home directory that is a symbolic link is refused: nothing written through it, and userdel never removes it', async (t) => {
+  const root = accountsRoot(t);
+  const context = await usersContext(root, { USERS_SOURCE: 'file:/users.json', USERS_REMOVE: 'delete' });
+  const key = newKeyPair(root, 'key').publicLine;
+  writeUsersFile(`${root}/users.json`, { dave: { sshPublicKeys: [key] }, erin: { sshPublicKeys: [key] } });
+  await syncUsers(context, { dryRun: false });
+  const victim = `${root}/victim`;
+  mkdirSync(`${victim}/.ssh`, { recursive: true });
+  writeFileSync(`${victim}/.ssh/authorized_keys`, 'precious\n');
+  rmSync(`${root}/home/dave`, { recursive: true });
+  symlinkSync(victim, `${root}/home/dave`);
+
+  writeUsersFile(`${root}/users.json`, { dave: { sshPublicKeys: [newKeyPair(root, 'other').publicLine] }, erin: { sshPublicKeys: [key] } });
+  const refused = await syncUsers(context, { dryRun: false });
+  assert.deepEqual(refused.problems, [{ user: 'dave', error: 'the home directory /home/dave is a symbolic link; refusing to follow it; its keys were left as they are' }]);
+  assert.deepEqual(refused.steps, []);
+  assert.equal(readFileSync(`${victim}/.ssh/authorized_keys`, 'utf8'), 'precious\n');
+
+  writeUsersFile(`${root}/users.json`, { erin: { sshPublicKeys: [key] } });
+  const deleted = await syncUsers(context, { dryRun: false });
+  assert.deepEqual(deleted.steps.map((step) => `${step.summary} ${step.error ?? 'ok'}`), [
+    'lock user dave (gone from the source) ok',
+    'delete user dave (its home is not a directory: left as it is) (gone from the source; USERS_REMOVE=delete) ok',
+  ]);
+  assert.equal(readFileSync(`${victim}/.ssh/authorized_keys`, 'utf8'), 'precious\n', 'the link target is untouched');
+  assert.ok(lstatSync(`${root}/home/dave`).isSymbolicLink());
 });
 
 test('no-follow primitives: a swapped-in link, a FIFO or a file in the way are refused', async (t) => {

@@ -1,7 +1,7 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, CommandError } from '../../core/errors.ts';
 import { execChecked, type FileInfo, type Host, UnsafePathError } from '../../host/host.ts';
-import { type Account, parsePasswd } from './accounts.ts';
+import { type Account, isComplete, parsePasswd, readAccounts } from './accounts.ts';
 import { belowParent } from './homes.ts';
 import { NO_PASSWORD, type UsersAction } from './plan.ts';
 import { endSessions } from './sessions.ts';
@@ -66,8 +66,12 @@ export async function applyUsers(action: UsersAction, context: ConcernContext, f
  */
 async function createAccounts(host: Host, accounts: readonly { name: string; uid: number }[], input: string): Promise<void> {
   const result = await host.exec('newusers', [], { input });
-  const written = parsePasswd(await host.readText('/etc/passwd'));
-  const missing = accounts.filter((account) => written.get(account.name)?.uid !== account.uid);
+  const written = await readAccounts(host);
+  // Written with the uid asked for, in every database: a newusers killed between two of them left less.
+  const missing = accounts.filter(({ name, uid }) => {
+    const account = written.users.get(name);
+    return account?.uid !== uid || !isComplete(account, written);
+  });
   if (missing.length > 0) {
     const names = missing.map((account) => account.name).join(', ');
     const said = result.stderr.split('\n').filter((line) => !/password not changed|Authentication token/.test(line)).join('\n');

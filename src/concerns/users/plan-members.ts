@@ -80,6 +80,7 @@ function setMembers(group: string, from: readonly string[], to: readonly string[
     kind: 'set-members',
     group,
     gpasswd,
+    affects: added,
     summary: `set the members of ${group}: ${change.join('; ') || 'rewrite /etc/gshadow to match /etc/group'}`,
     details: [`gpasswd -M ${to.join(',') || "''"} -- ${group}`],
   };

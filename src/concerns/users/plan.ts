@@ -19,7 +19,11 @@ import type { StateChange } from './state.ts';
  * even a failing creation, can delay a revocation; then the agent's groups and configuration, updates of the
  * existing users, and last the accounts to create.
  */
-export type UsersAction = Action & { readonly user?: string } & (
+export type UsersAction = Action & {
+  readonly user?: string;
+  /** Users whose later steps depend on this multi-user step: its failure skips them (and keeps them "creating"). */
+  readonly affects?: readonly string[];
+} & (
     | { readonly kind: 'lock-user'; readonly user: string; readonly home: string; readonly removeKeys: boolean; readonly usermod: readonly string[] | null }
     | { readonly kind: 'end-sessions'; readonly user: string; readonly uid: number }
     | { readonly kind: 'delete-user'; readonly user: string; readonly uid: number; readonly retire: boolean; readonly userdel: readonly string[] }
@@ -240,6 +244,7 @@ function setPasswords(users: readonly string[]): UsersAction[] {
     {
       kind: 'set-passwords',
       users,
+      affects: users,
       summary: `remove the password of ${users.join(', ')} (managed accounts log in with keys only)`,
       details: [`chpasswd -e, reading ${users.map((name) => `${name}:${NO_PASSWORD}`).join(' ')}`],
     },

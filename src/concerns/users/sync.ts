@@ -66,7 +66,7 @@ async function applySteps(context: ConcernContext, actions: readonly UsersAction
           if (stopped || (action.user !== undefined && failed.has(action.user))) return step(action, { done: false });
           const error = await applyOne(context, action, failed);
           if (error === null) return step(action, { done: true });
-          if (action.user !== undefined) failed.add(action.user);
+          for (const user of [...(action.user === undefined ? [] : [action.user]), ...(action.affects ?? [])]) failed.add(user);
           return step(action, { done: false, error });
         }),
       )),

@@ -14,7 +14,9 @@ export const users: CommandImplementation = {
     }
     if (extra.length > 0) throw new UsageError(`users ${subcommand}: unexpected ${JSON.stringify(extra[0])}`);
     if (context.config.USERS_SOURCE === null) {
-      throw new UsageError(`users ${subcommand}: USERS_SOURCE is not set (${context.config.origins.USERS_SOURCE}); no users are managed`);
+      throw new UsageError(
+        `users ${subcommand}: USERS_SOURCE is not set (${context.config.origins.USERS_SOURCE}); no users are managed`,
+      );
     }
     // Only the OS facts, not every concern: a no-op sync of a thousand users is meant to take well under a second.
     const os = await inspectManageable(context);
@@ -36,6 +38,11 @@ function renderSync(report: UsersSyncReport): string {
     summarizeSync(report),
     ...(report.sourceNote === null ? [] : [`  (${report.sourceNote})`]),
     ...(steps.length > 0 ? steps : ['  up to date']),
-    ...(report.problems.length > 0 ? ['rejected or skipped (the other users were synced):', ...report.problems.map((problem) => `  ${describeProblem(problem)}`)] : []),
+    ...(report.problems.length > 0
+      ? [
+          'rejected or skipped (the other users were synced):',
+          ...report.problems.map((problem) => `  ${describeProblem(problem)}`),
+        ]
+      : []),
   ].join('\n');
 }

@@ -31,15 +31,29 @@ export interface Sshd {
 
 export async function startSshd(dir: string): Promise<Sshd> {
   requireRoot();
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: apt-get install openssh-server (see test/support/setup-system.ts)`);
+  if (!existsSync(SSHD))
+    throw new Error(`${SSHD} is missing: apt-get install openssh-server (see test/support/setup-system.ts)`);
   if (/^\s*AuthorizedKeysFile/m.test(readFileSync(STOCK_SSHD_CONFIG, 'utf8'))) {
-    throw new Error(`${STOCK_SSHD_CONFIG} sets AuthorizedKeysFile: it is not the stock configuration these tests are about`);
+    throw new Error(
+      `${STOCK_SSHD_CONFIG} sets AuthorizedKeysFile: it is not the stock configuration these tests are about`,
+    );
   }
   const ownPrivsep = !existsSync(PRIVSEP_DIR);
   if (ownPrivsep) mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${dir}/host_key`]);
   const port = await freePort();
-  const args = ['-f', STOCK_SSHD_CONFIG, '-o', `Port=${port}`, '-o', 'ListenAddress=127.0.0.1', '-o', `HostKey=${dir}/host_key`, '-o', `PidFile=${dir}/sshd.pid`];
+  const args = [
+    '-f',
+    STOCK_SSHD_CONFIG,
+    '-o',
+    `Port=${port}`,
+    '-o',
+    'ListenAddress=127.0.0.1',
+    '-o',
+    `HostKey=${dir}/host_key`,
+    '-o',
+    `PidFile=${dir}/sshd.pid`,
+  ];
   execFileSync(SSHD, ['-t', ...args]);
   const child = spawn(SSHD, ['-D', '-e', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -73,25 +87,51 @@ export interface LoginResult {
 
 export function sshArgs(port: number, user: string, privateKey: string, command: string): string[] {
   return [
-    '-F', '/dev/null', '-i', privateKey, '-p', String(port),
-    '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes',
-    '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'ConnectTimeout=10',
-    `${user}@127.0.0.1`, command,
+    '-F',
+    '/dev/null',
+    '-i',
+    privateKey,
+    '-p',
+    String(port),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'IdentityAgent=none',
+    '-o',
+    'ConnectTimeout=10',
+    `${user}@127.0.0.1`,
+    command,
   ];
 }
 
 /** `ssh -i key user@127.0.0.1 command` with no config, agent or known hosts of this machine. */
 export function sshLogin(port: number, user: string, privateKey: string, command = 'true'): Promise<LoginResult> {
   return new Promise((resolve) => {
-    execFile('ssh', sshArgs(port, user, privateKey, command), { encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ ok: error === null, stdout, stderr }),
+    execFile(
+      'ssh',
+      sshArgs(port, user, privateKey, command),
+      { encoding: 'utf8', timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ ok: error === null, stdout, stderr }),
     );
   });
 }
 
 /** An ssh session left running (`sleep`), to see it ended; resolves when the client exits. */
-export function sshSession(port: number, user: string, privateKey: string, seconds: number): { readonly child: ChildProcess; readonly exited: Promise<number | null> } {
-  const child = spawn('ssh', sshArgs(port, user, privateKey, `echo started; exec sleep ${seconds}`), { stdio: ['ignore', 'pipe', 'pipe'] });
+export function sshSession(
+  port: number,
+  user: string,
+  privateKey: string,
+  seconds: number,
+): { readonly child: ChildProcess; readonly exited: Promise<number | null> } {
+  const child = spawn('ssh', sshArgs(port, user, privateKey, `echo started; exec sleep ${seconds}`), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exited };
 }
@@ -99,7 +139,8 @@ export function sshSession(port: number, user: string, privateKey: string, secon
 async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
   const giveUp = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < giveUp) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sshd exited (${child.exitCode ?? child.signalCode}): ${log()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`sshd exited (${child.exitCode ?? child.signalCode}): ${log()}`);
     if (await accepts(port)) return;
     await delay(50);
   }

@@ -33,9 +33,11 @@ export interface ShadowEntry {
 }
 
 export interface LoginDefs {
-  /** The range of regular accounts (UID_MIN and UID_MAX in login.defs: 1000 and 60000 when unset). */
+  /** The range of regular accounts (UID_MIN and UID_MAX in login.defs: 1000 and 60000 when unset), and groups. */
   readonly uidMin: number;
   readonly uidMax: number;
+  readonly gidMin: number;
+  readonly gidMax: number;
   /** The mode useradd and newusers give a new home: HOME_MODE, else 0777 less UMASK. */
   readonly homeMode: number;
 }
@@ -78,7 +80,8 @@ export function parsePasswd(text: string): Map<string, Account> {
 
 export function parseGroup(text: string): Map<string, Group> {
   const groups = new Map<string, Group>();
-  for (const [name = '', , gid = '', members = ''] of records(text)) groups.set(name, { gid: Number(gid), members: memberList(members) });
+  for (const [name = '', , gid = '', members = ''] of records(text))
+    groups.set(name, { gid: Number(gid), members: memberList(members) });
   return groups;
 }
 
@@ -101,7 +104,13 @@ export function parseLoginDefs(text: string): LoginDefs {
     const parsed = raw === undefined ? NaN : raw.startsWith('0') ? parseInt(raw, 8) : Number(raw);
     return Number.isInteger(parsed) ? parsed : fallback;
   };
-  return { uidMin: number('UID_MIN', 1000), uidMax: number('UID_MAX', 60000), homeMode: number('HOME_MODE', 0o777 & ~number('UMASK', 0o22)) };
+  return {
+    uidMin: number('UID_MIN', 1000),
+    uidMax: number('UID_MAX', 60000),
+    gidMin: number('GID_MIN', 1000),
+    gidMax: number('GID_MAX', 60000),
+    homeMode: number('HOME_MODE', 0o777 & ~number('UMASK', 0o22)),
+  };
 }
 
 /** The supplementary groups each user is a member of, sorted. */

@@ -1,9 +1,9 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, CommandError } from '../../core/errors.ts';
 import { execChecked, type FileInfo, type Host, UnsafePathError } from '../../host/host.ts';
-import { type Account, isComplete, parsePasswd, readAccounts } from './accounts.ts';
+import { isComplete, readAccounts } from './accounts.ts';
 import { belowParent } from './homes.ts';
-import { NO_PASSWORD, type UsersAction } from './plan.ts';
+import { type NewAccount, NO_PASSWORD, type UsersAction } from './plan.ts';
 import { endSessions } from './sessions.ts';
 import { USERS } from './settings.ts';
 import { writeSourceCache } from './source-cache.ts';
@@ -19,7 +19,11 @@ const USERDEL_HOME_LEFT = 12;
  * The only place the users concern changes the system. `failed`: users whose earlier step in this sync failed or
  * was skipped; a step covering several users leaves them out.
  */
-export async function applyUsers(action: UsersAction, context: ConcernContext, failed: ReadonlySet<string> = new Set()): Promise<void> {
+export async function applyUsers(
+  action: UsersAction,
+  context: ConcernContext,
+  failed: ReadonlySet<string> = new Set(),
+): Promise<void> {
   const { host } = context;
   switch (action.kind) {
     case 'lock-user':
@@ -40,7 +44,10 @@ export async function applyUsers(action: UsersAction, context: ConcernContext, f
     case 'modify-user':
       return void (await execChecked(host, 'usermod', action.usermod));
     case 'set-passwords':
-      return setNoPassword(host, action.users.filter((name) => !failed.has(name)));
+      return setNoPassword(
+        host,
+        action.users.filter((name) => !failed.has(name)),
+      );
     case 'set-members':
       return void (await execChecked(host, 'gpasswd', action.gpasswd));
     case 'write-keys':
@@ -48,7 +55,10 @@ export async function applyUsers(action: UsersAction, context: ConcernContext, f
     case 'remove-keys':
       return host.removeNoFollow(...belowParent(action.home, USERS.keysPath));
     case 'record-state':
-      return changeState(host, { ...action.change, created: action.change.created?.filter((name) => !failed.has(name)) });
+      return changeState(host, {
+        ...action.change,
+        created: action.change.created?.filter((name) => !failed.has(name)),
+      });
     case 'create-accounts':
       return createAccounts(host, action.accounts, action.newusers);
     case 'set-up-home':
@@ -64,20 +74,31 @@ export async function applyUsers(action: UsersAction, context: ConcernContext, f
  * that fails at once and newusers exits 1 although the accounts were written, so the result is checked by reading
  * the accounts back rather than by the exit status.
  */
-async function createAccounts(host: Host, accounts: readonly { name: string; uid: number }[], input: string): Promise<void> {
+async function createAccounts(host: Host, accounts: readonly NewAccount[], input: string): Promise<void> {
   const result = await host.exec('newusers', [], { input });
   const written = await readAccounts(host);
   // Written with the uid asked for, in every database: a newusers killed between two of them left less.
-  const missing = accounts.filter(({ name, uid }) => {
+  const missing = accounts.filter(({ name, uid, gid }) => {
     const account = written.users.get(name);
-    return account?.uid !== uid || !isComplete(account, written);
+    return account?.uid !== uid || account.gid !== gid || !isComplete(account, written);
   });
   if (missing.length > 0) {
     const names = missing.map((account) => account.name).join(', ');
-    const said = result.stderr.split('\n').filter((line) => !/password not changed|Authentication token/.test(line)).join('\n');
-    throw new CommandError(['newusers'], result.exitCode, said, `did not create ${names} (exit status ${result.exitCode})`);
+    const said = result.stderr
+      .split('\n')
+      .filter((line) => !/password not changed|Authentication token/.test(line))
+      .join('\n');
+    throw new CommandError(
+      ['newusers'],
+      result.exitCode,
+      said,
+      `did not create ${names} (exit status ${result.exitCode})`,
+    );
   }
-  await setNoPassword(host, accounts.map((account) => account.name));
+  await setNoPassword(
+    host,
+    accounts.map((account) => account.name),
+  );
 }
 
 /** chpasswd -e writes the field as given, without PAM: "*", no password, so only keys log in. */
@@ -90,26 +111,40 @@ async function setNoPassword(host: Host, users: readonly string[]): Promise<void
  * The uid is retired before userdel runs, so a kill between the two cannot free it. A user who still has
  * processes (userdel exits 8) stays locked, and the next sync tries again.
  */
-async function deleteUser(host: Host, user: string, uid: number, retire: boolean, userdel: readonly string[]): Promise<void> {
+async function deleteUser(
+  host: Host,
+  user: string,
+  uid: number,
+  retire: boolean,
+  userdel: readonly string[],
+): Promise<void> {
   if (retire) await changeState(host, { retireUids: [uid] });
   const result = await host.exec('userdel', userdel);
   if (result.exitCode === USERDEL_BUSY) {
     const why = (result.stderr || result.stdout).trim();
-    throw new AgentError(`userdel ${user}: ${why}; the account stays locked and its deletion is tried again at the next sync`);
+    throw new AgentError(
+      `userdel ${user}: ${why}; the account stays locked and its deletion is tried again at the next sync`,
+    );
   }
-  if (result.exitCode !== 0 && result.exitCode !== USERDEL_HOME_LEFT) throw new CommandError(['userdel', ...userdel], result.exitCode, result.stderr || result.stdout);
+  if (result.exitCode !== 0 && result.exitCode !== USERDEL_HOME_LEFT)
+    throw new CommandError(['userdel', ...userdel], result.exitCode, result.stderr || result.stdout);
   await changeState(host, retire ? { forget: [user] } : {});
-  if (result.exitCode === USERDEL_HOME_LEFT) throw new AgentError(`userdel deleted ${user} but left its home: ${result.stderr.trim()}`);
+  if (result.exitCode === USERDEL_HOME_LEFT)
+    throw new AgentError(`userdel deleted ${user} but left its home: ${result.stderr.trim()}`);
 }
 
-/** sudo reads every file in sudoers.d: a broken one would lock out sudo for everybody, so only a checked file is renamed into place. */
+/**
+ * sudo reads every file in sudoers.d: a broken one would lock out sudo for everybody, so only a checked file is
+ * renamed into place.
+ */
 async function writeSudoers(host: Host, text: string): Promise<void> {
   await host.mkdir('/etc/sudoers.d', { mode: 0o755 });
   await host.writeFileAtomic(USERS.sudoersTemp, text, { mode: 0o440, uid: 0, gid: 0 });
   try {
     const args = ['-cf', await host.localPath(USERS.sudoersTemp)];
     const check = await host.exec('visudo', args, { target: 'local' });
-    if (check.exitCode !== 0) throw new CommandError(['visudo', ...args], check.exitCode, `${check.stdout}${check.stderr}`);
+    if (check.exitCode !== 0)
+      throw new CommandError(['visudo', ...args], check.exitCode, `${check.stdout}${check.stderr}`);
     await host.rename(USERS.sudoersTemp, USERS.sudoersFile);
   } finally {
     await host.rm(USERS.sudoersTemp);
@@ -122,48 +157,56 @@ async function writeSudoers(host: Host, text: string): Promise<void> {
  */
 async function writeKeys(host: Host, home: string, uid: number, gid: number, text: string): Promise<void> {
   await checkHome(host, home);
-  await host.writeFileNoFollow(home, USERS.keysPath, text, { mode: USERS.keysFileMode, uid, gid, dirMode: USERS.sshDirMode });
+  await host.writeFileNoFollow(home, USERS.keysPath, text, {
+    mode: USERS.keysFileMode,
+    uid,
+    gid,
+    dirMode: USERS.sshDirMode,
+  });
 }
 
 async function checkHome(host: Host, home: string): Promise<void> {
   const info = await host.lstat(home);
-  if (info?.kind === 'directory') return;
-  const what = info === null ? 'does not exist' : info.kind === 'symlink' ? 'is a symbolic link' : 'is not a directory';
-  throw new UnsafePathError(`the home directory ${home} ${what}; refusing to write into it`);
+  if (info?.kind !== 'directory') throw unsafeHome(home, info);
 }
 
-const passwdRead = new WeakMap<Host, { readonly stamp: string; readonly users: Promise<Map<string, Account>> }>();
-
-/** /etc/passwd parsed once for the homes of a bulk creation, and again whenever the file changes. */
-async function currentPasswd(host: Host): Promise<Map<string, Account>> {
-  const info = await host.stat('/etc/passwd');
-  const stamp = `${info?.mtimeMs}:${info?.size}`;
-  const cached = passwdRead.get(host);
-  if (cached?.stamp === stamp) return cached.users;
-  const users = host.readText('/etc/passwd').then(parsePasswd);
-  passwdRead.set(host, { stamp, users });
-  return users;
+function unsafeHome(home: string, info: FileInfo | null): UnsafePathError {
+  const what = info === null ? 'does not exist' : info.kind === 'symlink' ? 'is a symbolic link' : 'is not a directory';
+  return new UnsafePathError(`the home directory ${home} ${what}; refusing to write into it`);
 }
 
 type SetUpHome = Extract<UsersAction, { kind: 'set-up-home' }>;
 
 /**
  * What useradd would have done after writing the account, and what a killed creation may have left undone: the
- * home made and owned by the user, the files of /etc/skel it lacks (never overwritten), and the keys.
+ * home made and owned by the user, the files of /etc/skel it lacks (never overwritten), and the keys. A home
+ * newusers made in this sync holds nothing yet: its skel files are written without looking first.
  */
 async function setUpHome(host: Host, action: SetUpHome): Promise<void> {
-  const account = (await currentPasswd(host)).get(action.user);
-  if (account === undefined || account.uid !== action.uid) throw new AgentError(`${action.user} is not in /etc/passwd with uid ${action.uid}`);
-  if ((await host.lstat(action.home)) === null) await host.mkdir(action.home, { mode: action.homeMode });
-  await checkHome(host, action.home);
-  const info = (await host.lstat(action.home)) as FileInfo;
+  const account = { uid: action.uid, gid: action.gid };
+  let info = await host.lstat(action.home);
+  if (info === null) {
+    await host.mkdir(action.home, { mode: action.homeMode });
+    info = await host.lstat(action.home);
+  }
+  if (info?.kind !== 'directory') throw unsafeHome(action.home, info);
   if (info.uid !== account.uid || info.gid !== account.gid) {
-    await execChecked(host, 'chown', ['--no-dereference', `${account.uid}:${account.gid}`, '--', await host.localPath(action.home)], { target: 'local' });
+    const args = ['--no-dereference', `${account.uid}:${account.gid}`, '--', await host.localPath(action.home)];
+    await execChecked(host, 'chown', args, { target: 'local' });
   }
+  const owner = { uid: account.uid, gid: account.gid };
   for (const file of action.skel) {
-    if ((await host.readFileNoFollow(action.home, file.path, 0)) !== null) continue;
-    const owner = { mode: file.mode, uid: account.uid, gid: account.gid, dirMode: file.dirMode };
-    await host.writeFileNoFollow(action.home, file.path, file.data, owner);
+    if (!action.newHome && (await host.readFileNoFollow(action.home, file.path, 0)) !== null) continue;
+    await host.writeFileNoFollow(action.home, file.path, file.data, {
+      ...owner,
+      mode: file.mode,
+      dirMode: file.dirMode,
+    });
   }
-  if (action.keys !== null) await writeKeys(host, action.home, account.uid, account.gid, action.keys);
+  if (action.keys === null) return;
+  await host.writeFileNoFollow(action.home, USERS.keysPath, action.keys, {
+    ...owner,
+    mode: USERS.keysFileMode,
+    dirMode: USERS.sshDirMode,
+  });
 }

@@ -23,9 +23,14 @@ export const allowedGroups: Parse<readonly string[]> = (raw) => {
   if (raw === '') return [];
   const names = raw.split(',');
   for (const name of names) {
-    if (!NAME_PATTERN.test(name)) throw new InvalidValue(`lists ${JSON.stringify(name)}, which is not a group name`, ALLOWED_GROUPS_FORM);
+    if (!NAME_PATTERN.test(name))
+      throw new InvalidValue(`lists ${JSON.stringify(name)}, which is not a group name`, ALLOWED_GROUPS_FORM);
     const never = NEVER_ALLOWED.get(name);
-    if (never !== undefined) throw new InvalidValue(`lists ${name}, which ${never}`, `${ALLOWED_GROUPS_FORM}; not ${[...NEVER_ALLOWED.keys()].join(', ')}`);
+    if (never !== undefined)
+      throw new InvalidValue(
+        `lists ${name}, which ${never}`,
+        `${ALLOWED_GROUPS_FORM}; not ${[...NEVER_ALLOWED.keys()].join(', ')}`,
+      );
   }
   return [...new Set(names)].sort();
 };
@@ -33,18 +38,26 @@ export const allowedGroups: Parse<readonly string[]> = (raw) => {
 /** A login shell for newusers' and usermod's input: an absolute path with no ":" (the field separator) or spaces. */
 export const loginShell: Parse<string> = (raw) => {
   if (/^\/[^:\s,]+$/.test(raw) && !raw.split('/').includes('..')) return raw;
-  throw new InvalidValue('is not a login shell path', 'an absolute path without ":", ",", spaces or ".." components, e.g. /bin/bash');
+  throw new InvalidValue(
+    'is not a login shell path',
+    'an absolute path without ":", ",", spaces or ".." components, e.g. /bin/bash',
+  );
 };
 
 /** How many managed users one sync may remove: a count, or a share of the users it manages. */
-export type RemovalLimit = { readonly kind: 'count'; readonly count: number } | { readonly kind: 'percent'; readonly percent: number };
+export type RemovalLimit =
+  | { readonly kind: 'count'; readonly count: number }
+  | { readonly kind: 'percent'; readonly percent: number };
 
 export const removalLimit: Parse<RemovalLimit> = (raw) => {
   const match = /^(\d{1,6})(%?)$/.exec(raw);
   const value = Number(match?.[1]);
   if (match && match[2] === '%' && value <= 100) return { kind: 'percent', percent: value };
   if (match && match[2] === '') return { kind: 'count', count: value };
-  throw new InvalidValue('is not a count or a percentage', 'a number of users (e.g. 20) or a percentage of the managed users (e.g. 10%)');
+  throw new InvalidValue(
+    'is not a count or a percentage',
+    'a number of users (e.g. 20) or a percentage of the managed users (e.g. 10%)',
+  );
 };
 
 /**

@@ -8,7 +8,9 @@ import { KeyProblem, parseSshKey } from './ssh-key.ts';
  * Each entry is validated on its own: a bad one is rejected with the field,
  * the value and what is allowed, and the others still sync.
  */
-export type SourceEntry = { readonly name: string; readonly document: unknown } | { readonly name: string; readonly error: string };
+export type SourceEntry =
+  | { readonly name: string; readonly document: unknown }
+  | { readonly name: string; readonly error: string };
 
 export interface DesiredUser {
   readonly name: string;
@@ -46,7 +48,10 @@ const SUDO_GROUPS = new Set(['sudo', 'wheel', 'admin']);
 
 class EntryProblem extends Error {}
 
-export function validateEntries(entries: readonly SourceEntry[], rules: ValidationRules): { users: DesiredUser[]; rejections: Rejection[] } {
+export function validateEntries(
+  entries: readonly SourceEntry[],
+  rules: ValidationRules,
+): { users: DesiredUser[]; rejections: Rejection[] } {
   const users: DesiredUser[] = [];
   const rejections: Rejection[] = [];
   for (const entry of entries) {
@@ -70,7 +75,8 @@ function validateEntry(entry: SourceEntry, rules: ValidationRules): DesiredUser 
   }
   const fields = document as Record<string, unknown>;
   const unknown = Object.keys(fields).find((field) => !FIELDS.includes(field));
-  if (unknown !== undefined) throw new EntryProblem(`unknown field ${JSON.stringify(unknown)}; allowed: ${FIELDS.join(', ')}`);
+  if (unknown !== undefined)
+    throw new EntryProblem(`unknown field ${JSON.stringify(unknown)}; allowed: ${FIELDS.join(', ')}`);
   const keys = checkKeys(fields.sshPublicKeys);
   const sudo = checkSudo(fields.sudo);
   const groups = checkGroups(fields.groups, rules);
@@ -102,9 +108,11 @@ function checkKeys(value: unknown): string[] {
   if (!Array.isArray(value)) {
     throw new EntryProblem(`sshPublicKeys is ${describe(value)}; allowed: an array of public key strings (required)`);
   }
-  if (value.length > USERS.maxKeys) throw new EntryProblem(`sshPublicKeys has ${value.length} keys; allowed: at most ${USERS.maxKeys}`);
+  if (value.length > USERS.maxKeys)
+    throw new EntryProblem(`sshPublicKeys has ${value.length} keys; allowed: at most ${USERS.maxKeys}`);
   const keys = value.map((key, index) => {
-    if (typeof key !== 'string') throw new EntryProblem(`sshPublicKeys[${index}] is ${describe(key)}; allowed: a public key string`);
+    if (typeof key !== 'string')
+      throw new EntryProblem(`sshPublicKeys[${index}] is ${describe(key)}; allowed: a public key string`);
     try {
       return parseSshKey(key);
     } catch (error) {
@@ -124,7 +132,8 @@ function checkSudo(value: unknown): boolean {
 function checkGroups(value: unknown, rules: ValidationRules): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new EntryProblem(`groups is ${describe(value)}; allowed: an array of group names`);
-  if (value.length > USERS.maxGroups) throw new EntryProblem(`groups has ${value.length} entries; allowed: at most ${USERS.maxGroups}`);
+  if (value.length > USERS.maxGroups)
+    throw new EntryProblem(`groups has ${value.length} entries; allowed: at most ${USERS.maxGroups}`);
   for (const [index, group] of value.entries()) {
     const problem = groupProblem(group, rules);
     if (problem) throw new EntryProblem(`groups[${index}] ${problem}`);
@@ -133,19 +142,23 @@ function checkGroups(value: unknown, rules: ValidationRules): string[] {
 }
 
 function groupProblem(group: unknown, rules: ValidationRules): string | null {
-  if (typeof group !== 'string' || !NAME_PATTERN.test(group)) return `${describe(group)} is not a group name; allowed: ${NAME_ALLOWED}`;
+  if (typeof group !== 'string' || !NAME_PATTERN.test(group))
+    return `${describe(group)} is not a group name; allowed: ${NAME_ALLOWED}`;
   if (!rules.allowedGroups.has(group)) {
-    const allowed = rules.allowedGroups.size === 0 ? 'none (USERS_ALLOWED_GROUPS is empty)' : [...rules.allowedGroups].join(', ');
+    const allowed =
+      rules.allowedGroups.size === 0 ? 'none (USERS_ALLOWED_GROUPS is empty)' : [...rules.allowedGroups].join(', ');
     const hint = SUDO_GROUPS.has(group) ? '; use "sudo": true for sudo' : '';
     return `${JSON.stringify(group)} is not in USERS_ALLOWED_GROUPS; allowed: ${allowed}${hint}`;
   }
-  if (!rules.existingGroups.has(group)) return `${JSON.stringify(group)} does not exist on this host; allowed: existing groups`;
+  if (!rules.existingGroups.has(group))
+    return `${JSON.stringify(group)} does not exist on this host; allowed: existing groups`;
   return null;
 }
 
 function checkExpires(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !isRealTime(value)) throw new EntryProblem(`expires is ${describe(value)}; allowed: ${EXPIRES_ALLOWED}`);
+  if (typeof value !== 'string' || !isRealTime(value))
+    throw new EntryProblem(`expires is ${describe(value)}; allowed: ${EXPIRES_ALLOWED}`);
   return value;
 }
 
@@ -153,12 +166,27 @@ function checkExpires(value: unknown): string | null {
 function isRealTime(text: string): boolean {
   const match = RFC3339.exec(text);
   if (!match) return false;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [offsetHours, offsetMinutes] = [Number(match[8] ?? 0), Number(match[9] ?? 0)];
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return (
-    month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 &&
-    offsetHours <= 23 && offsetMinutes <= 59 && !Number.isNaN(Date.parse(text))
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetHours <= 23 &&
+    offsetMinutes <= 59 &&
+    !Number.isNaN(Date.parse(text))
   );
 }
 

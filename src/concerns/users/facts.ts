@@ -40,6 +40,8 @@ export interface UsersFacts {
   readonly sshd: SshdFacts;
   /** Processes of the users whose access ends (gone from the source, or expired), by uid. */
   readonly processes: ProcessesByUid;
+  /** Users to create whose /home/NAME was already there (left by a killed creation of the agent's). */
+  readonly takenHomes: ReadonlySet<string>;
   /** /etc/skel, read only when a home is to be made. */
   readonly skel: readonly SkelFile[];
   /** --root: an image, where no process runs and no sshd is reloaded. */
@@ -58,10 +60,13 @@ export interface ManagedUser {
   readonly creating: boolean;
 }
 
-/** Homes are read this many at a time: each read holds a few descriptors open. */
 const HOME_READS_AT_ONCE = 64;
 
-export async function gatherUsers(context: ConcernContext, source: UsersSource, options: SourceOptions): Promise<UsersFacts> {
+export async function gatherUsers(
+  context: ConcernContext,
+  source: UsersSource,
+  options: SourceOptions,
+): Promise<UsersFacts> {
   const { host, config } = context;
   const read = await readSource(context, source, options);
   const [accounts, state, sudoers, sshd] = await Promise.all([
@@ -70,13 +75,19 @@ export async function gatherUsers(context: ConcernContext, source: UsersSource, 
     readTextIfExists(host, USERS.sudoersFile),
     gatherSshd(host),
   ]);
-  const allowedGroups = new Set([...config.USERS_ALLOWED_GROUPS, ...(config.USERS_ALLOW_DOCKER_GROUP ? ['docker'] : [])]);
+  const allowedGroups = new Set([
+    ...config.USERS_ALLOWED_GROUPS,
+    ...(config.USERS_ALLOW_DOCKER_GROUP ? ['docker'] : []),
+  ]);
   const rules = { existingGroups: new Set(accounts.groups.keys()), allowedGroups, now: host.now() };
   const { users, rejections } = validateEntries(read.entries, rules);
   const ownership = findManaged(accounts, state);
   const homes = await readHomes(host, ownership.managed);
   const unmanageable = new Set(ownership.unmanageable.map((problem) => problem.user));
-  const homeTaken = await takenHomes(host, users.filter((user) => !accounts.users.has(user.name)).map((user) => user.name));
+  const homeTaken = await takenHomes(
+    host,
+    users.filter((user) => !accounts.users.has(user.name)).map((user) => user.name),
+  );
   const desired = users.filter((user) => {
     if (unmanageable.has(user.name)) return false;
     const conflict = conflictOf(user.name, accounts, state, ownership.managed, homeTaken.has(user.name));
@@ -102,6 +113,7 @@ export async function gatherUsers(context: ConcernContext, source: UsersSource, 
     sudoers,
     sshd,
     processes: await processesOf(host, endingUids(managed, new Set(read.entries.map((entry) => entry.name)), desired)),
+    takenHomes: homeTaken,
     skel: needsSkel ? await readSkel(host) : [],
     imageRoot: host.root !== '/',
   };
@@ -128,8 +140,12 @@ function findManaged(accounts: Accounts, state: UsersState): Ownership {
     const account = accounts.users.get(name);
     if (account === undefined) continue;
     if (!isRegular(account, accounts)) {
-      const problem = `uid ${account.uid} is below UID_MIN ${accounts.defs.uidMin} (changed since the agent created it?)`;
-      unmanageable.push({ user: name, error: `${problem}: no longer managed, not synced, locked or deleted; fix the uid or remove the account` });
+      const { uidMin } = accounts.defs;
+      const problem = `uid ${account.uid} is below UID_MIN ${uidMin} (changed since the agent created it?)`;
+      unmanageable.push({
+        user: name,
+        error: `${problem}: no longer managed, not synced, locked or deleted; fix the uid or remove the account`,
+      });
     } else if (creating.has(name)) {
       (isComplete(account, accounts) ? managed : incomplete).push(account);
     } else if (markerMembers.has(name)) {
@@ -143,37 +159,57 @@ function isRegular(account: Account, accounts: Accounts): boolean {
   return account.uid !== 0 && account.uid >= accounts.defs.uidMin;
 }
 
-function conflictOf(name: string, accounts: Accounts, state: UsersState, managed: readonly Account[], homeTaken: boolean): string | null {
+function conflictOf(
+  name: string,
+  accounts: Accounts,
+  state: UsersState,
+  managed: readonly Account[],
+  homeTaken: boolean,
+): string | null {
   const account = accounts.users.get(name);
   const creating = state.creating.includes(name);
   if (account === undefined) {
-    if (accounts.groups.has(name)) return `a group named ${name} already exists (the agent gives each user a group of its name)`;
+    if (accounts.groups.has(name))
+      return `a group named ${name} already exists (the agent gives each user a group of its name)`;
     // A home its own killed creation made is finished; any other is somebody's files, never handed to a new account.
-    if (homeTaken && !creating) return `${USERS.homeBase}/${name} already exists (left by an earlier account?); move it away to create ${name}`;
+    if (homeTaken && !creating)
+      return `${USERS.homeBase}/${name} already exists (left by an earlier account?); move it away to create ${name}`;
     return null;
   }
   if (managed.includes(account) || creating) return null;
-  if (!isRegular(account, accounts)) return `${name} is a system account (uid ${account.uid}, UID_MIN ${accounts.defs.uidMin})`;
+  if (!isRegular(account, accounts))
+    return `${name} is a system account (uid ${account.uid}, UID_MIN ${accounts.defs.uidMin})`;
   return `the account ${name} already exists and was not created by ecs-host-agent`;
 }
 
 /** Names to create whose home path is already taken. */
 async function takenHomes(host: Host, names: readonly string[]): Promise<Set<string>> {
-  const taken = await Promise.all(names.map(async (name) => ((await host.lstat(`${USERS.homeBase}/${name}`)) === null ? null : name)));
+  const taken = await Promise.all(
+    names.map(async (name) => ((await host.lstat(`${USERS.homeBase}/${name}`)) === null ? null : name)),
+  );
   return new Set(taken.filter((name) => name !== null));
 }
 
+/** Each home read holds a few descriptors open: at most HOME_READS_AT_ONCE at a time, the next one as one ends. */
 async function readHomes(host: Host, managed: readonly Account[]): Promise<Map<string, Home>> {
   const homes = new Map<string, Home>();
-  for (let start = 0; start < managed.length; start += HOME_READS_AT_ONCE) {
-    const batch = managed.slice(start, start + HOME_READS_AT_ONCE);
-    const read = await Promise.all(batch.map((account) => readHome(host, account)));
-    batch.forEach((account, index) => homes.set(account.name, read[index] as Home));
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < managed.length) {
+      const account = managed[next++] as Account;
+      homes.set(account.name, await readHome(host, account));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HOME_READS_AT_ONCE, managed.length) }, worker));
   return homes;
 }
 
-function describeManaged(accounts: Accounts, state: UsersState, managed: readonly Account[], homes: ReadonlyMap<string, Home>): Map<string, ManagedUser> {
+function describeManaged(
+  accounts: Accounts,
+  state: UsersState,
+  managed: readonly Account[],
+  homes: ReadonlyMap<string, Home>,
+): Map<string, ManagedUser> {
   const memberships = membershipsByUser(accounts.groups);
   const creating = new Set(state.creating);
   return new Map(
@@ -193,7 +229,15 @@ function describeManaged(accounts: Accounts, state: UsersState, managed: readonl
 }
 
 /** Users whose access ends in this sync or has ended: gone from the source, or past their expiry. */
-function endingUids(managed: ReadonlyMap<string, ManagedUser>, listed: ReadonlySet<string>, desired: readonly DesiredUser[]): Set<number> {
+function endingUids(
+  managed: ReadonlyMap<string, ManagedUser>,
+  listed: ReadonlySet<string>,
+  desired: readonly DesiredUser[],
+): Set<number> {
   const expired = new Set(desired.filter((user) => user.expired).map((user) => user.name));
-  return new Set([...managed.values()].filter(({ account }) => !listed.has(account.name) || expired.has(account.name)).map(({ account }) => account.uid));
+  return new Set(
+    [...managed.values()]
+      .filter(({ account }) => !listed.has(account.name) || expired.has(account.name))
+      .map(({ account }) => account.uid),
+  );
 }

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 
-import { type FileInfo, type Host, UnsafePathError } from '../../host/host.ts';
+import { type FileInfo, type Host, type NoFollowFile, UnsafePathError } from '../../host/host.ts';
 import type { Account } from './accounts.ts';
 import { USERS } from './settings.ts';
 
@@ -18,33 +18,60 @@ export type HomeKeys =
   | { readonly kind: 'refused'; readonly reason: string; readonly linkedFile: boolean; readonly missing: boolean };
 
 export interface Home {
-  /** The home directory itself (lstat), or null when it does not exist. */
-  readonly info: FileInfo | null;
+  /** The home is a directory, not a link (what userdel --remove may remove). */
+  readonly isDirectory: boolean;
   readonly keys: HomeKeys;
 }
 
+/**
+ * Two calls for a home that is as it should be (this runs for every managed user on every sync): the keys are
+ * read from the home's parent down, so a home that is a link fails that read, and only a failed or empty read
+ * looks at the home itself.
+ */
 export async function readHome(host: Host, account: Account): Promise<Home> {
+  const [sshDir, file] = await Promise.all([host.lstat(`${account.home}/.ssh`), readKeysFile(host, account)]);
+  // Read without following anything from the home's parent down: the home is a directory.
+  if (file.kind === 'read' && file.file !== null)
+    return { isDirectory: true, keys: readable(account, sshDir, file.file) };
   const info = await host.lstat(account.home);
-  if (info === null) return { info, keys: refused(`the home directory ${account.home} does not exist`, { missing: true }) };
-  if (info.kind === 'symlink') return { info, keys: refused(`the home directory ${account.home} is a symbolic link; refusing to follow it`) };
-  if (info.kind !== 'directory') return { info, keys: refused(`the home directory ${account.home} is not a directory`) };
-  return { info, keys: await readKeys(host, account) };
+  const home = (keys: HomeKeys): Home => ({ isDirectory: info?.kind === 'directory', keys });
+  if (info === null) return home(refused(`the home directory ${account.home} does not exist`, { missing: true }));
+  if (info.kind === 'symlink')
+    return home(refused(`the home directory ${account.home} is a symbolic link; refusing to follow it`));
+  if (info.kind !== 'directory') return home(refused(`the home directory ${account.home} is not a directory`));
+  if (sshDir?.kind === 'symlink')
+    return home(refused(`${account.home}/.ssh is a symbolic link; refusing to follow it`));
+  if (sshDir !== null && sshDir.kind !== 'directory') return home(refused(`${account.home}/.ssh is not a directory`));
+  if (file.kind === 'refused') return home(refused(file.reason, { linkedFile: file.linkedFile }));
+  return home(readable(account, sshDir, null));
 }
 
-async function readKeys(host: Host, account: Account): Promise<HomeKeys> {
-  const sshDir = await host.lstat(`${account.home}/.ssh`);
-  if (sshDir?.kind === 'symlink') return refused(`${account.home}/.ssh is a symbolic link; refusing to follow it`);
-  if (sshDir !== null && sshDir.kind !== 'directory') return refused(`${account.home}/.ssh is not a directory`);
+type KeysFile =
+  | { readonly kind: 'read'; readonly file: NoFollowFile | null }
+  | { readonly kind: 'refused'; readonly reason: string; readonly linkedFile: boolean };
+
+async function readKeysFile(host: Host, account: Account): Promise<KeysFile> {
   try {
-    const file = await host.readFileNoFollow(account.home, USERS.keysPath, USERS.maxKeysFileBytes);
-    const owned = (info: FileInfo, mode: number) => info.uid === account.uid && info.gid === account.gid && info.mode === mode;
-    const settled = sshDir !== null && owned(sshDir, USERS.sshDirMode) && (file === null || owned(file.info, USERS.keysFileMode));
-    return { kind: 'readable', text: file && Buffer.from(file.data).toString('utf8'), settled };
+    return {
+      kind: 'read',
+      file: await host.readFileNoFollow(...belowParent(account.home, USERS.keysPath), USERS.maxKeysFileBytes),
+    };
   } catch (error) {
     if (!(error instanceof UnsafePathError)) throw error;
     const linkedFile = (await host.lstat(`${account.home}/${USERS.keysPath}`))?.kind === 'symlink';
-    return refused(error.message, { linkedFile });
+    return { kind: 'refused', reason: error.message, linkedFile };
   }
+}
+
+/** settled: .ssh and the file have the agent's mode and the user as owner. */
+function readable(account: Account, sshDir: FileInfo | null, file: NoFollowFile | null): HomeKeys {
+  const owned = (info: FileInfo, mode: number) =>
+    info.uid === account.uid && info.gid === account.gid && info.mode === mode;
+  const settled =
+    sshDir?.kind === 'directory' &&
+    owned(sshDir, USERS.sshDirMode) &&
+    (file === null || owned(file.info, USERS.keysFileMode));
+  return { kind: 'readable', text: file && Buffer.from(file.data).toString('utf8'), settled };
 }
 
 /** [the home's parent, "name/relative"]: the no-follow walk then starts above the home. */
@@ -66,7 +93,7 @@ export interface SkelFile {
   readonly data: Uint8Array;
 }
 
-/** Regular files, below directories of any depth; anything else (a symlink, a FIFO, an empty directory) is not copied. */
+/** Regular files, below directories of any depth; anything else (a link, a FIFO, an empty directory) is not copied. */
 export async function readSkel(host: Host, directory: string = USERS.skel, prefix = ''): Promise<SkelFile[]> {
   const info = await host.lstat(directory);
   if (info?.kind !== 'directory') return [];
@@ -75,7 +102,13 @@ export async function readSkel(host: Host, directory: string = USERS.skel, prefi
     const path = `${directory}/${name}`;
     const entry = await host.lstat(path);
     const relative = `${prefix}${name}`;
-    if (entry?.kind === 'file') files.push({ path: relative, mode: entry.mode & 0o777, dirMode: info.mode & 0o777, data: await host.readBytes(path) });
+    if (entry?.kind === 'file')
+      files.push({
+        path: relative,
+        mode: entry.mode & 0o777,
+        dirMode: info.mode & 0o777,
+        data: await host.readBytes(path),
+      });
     if (entry?.kind === 'directory') files.push(...(await readSkel(host, path, `${relative}/`)));
   }
   return files;

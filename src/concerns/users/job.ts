@@ -13,7 +13,10 @@ export function createUsersSyncJob(options: SourceOptions = {}): Job {
       const report = await syncUsers(context, { ...options, dryRun: false });
       for (const problem of report.problems) context.logger.warn(`users: ${describeProblem(problem)}`);
       const failed = report.steps.filter((step) => step.error !== undefined);
-      if (failed.length > 0) throw new AgentError(`${summarizeSync(report)}: ${failed.map((step) => `${step.summary}: ${step.error}`).join('; ')}`);
+      if (failed.length > 0)
+        throw new AgentError(
+          `${summarizeSync(report)}: ${failed.map((step) => `${step.summary}: ${step.error}`).join('; ')}`,
+        );
       return { summary: summarizeSync(report), details: report };
     },
   };

@@ -18,19 +18,29 @@ export interface MemberActions {
   readonly afterCreation: readonly UsersAction[];
 }
 
-export function planMembers(facts: UsersFacts, desired: readonly DesiredUser[], gone: readonly ManagedUser[], created: ReadonlySet<string>): MemberActions {
+export function planMembers(
+  facts: UsersFacts,
+  desired: readonly DesiredUser[],
+  gone: readonly ManagedUser[],
+  created: ReadonlySet<string>,
+): MemberActions {
   const wants = new Map<string, readonly string[]>();
   for (const user of desired) wants.set(user.name, groupsOf(user));
   for (const user of gone) wants.set(user.account.name, [USERS.markerGroup]);
   const managed = new Set([...facts.managed.keys(), ...created]);
-  const groups = new Set([...[...facts.managed.values()].flatMap((user) => user.groups), ...[...wants.values()].flat()]);
+  const groups = new Set([
+    ...[...facts.managed.values()].flatMap((user) => user.groups),
+    ...[...wants.values()].flat(),
+  ]);
   const beforeCreation: UsersAction[] = [];
   const afterCreation: UsersAction[] = [];
   for (const group of [...groups].sort()) {
     const current = facts.accounts.groups.get(group)?.members ?? [];
     const kept = current.filter((member) => !managed.has(member) && keepsOutsider(group, member, facts));
     // A rejected entry changes nothing, except that no managed account stays in a group off the allow-list.
-    const untouched = current.filter((member) => facts.managed.has(member) && !wants.has(member) && mayStayIn(group, facts));
+    const untouched = current.filter(
+      (member) => facts.managed.has(member) && !wants.has(member) && mayStayIn(group, facts),
+    );
     const wanting = (names: Iterable<string>) => [...names].filter((name) => wants.get(name)?.includes(group)).sort();
     const existing = ordered(current, [...kept, ...untouched, ...wanting(facts.managed.keys())]);
     const final = ordered(current, [...existing, ...wanting(created)]);

@@ -24,16 +24,35 @@ export type UsersAction = Action & {
   /** Users whose later steps depend on this multi-user step: its failure skips them (and keeps them "creating"). */
   readonly affects?: readonly string[];
 } & (
-    | { readonly kind: 'lock-user'; readonly user: string; readonly home: string; readonly removeKeys: boolean; readonly usermod: readonly string[] | null }
+    | {
+        readonly kind: 'lock-user';
+        readonly user: string;
+        readonly home: string;
+        readonly removeKeys: boolean;
+        readonly usermod: readonly string[] | null;
+      }
     | { readonly kind: 'end-sessions'; readonly user: string; readonly uid: number }
-    | { readonly kind: 'delete-user'; readonly user: string; readonly uid: number; readonly retire: boolean; readonly userdel: readonly string[] }
+    | {
+        readonly kind: 'delete-user';
+        readonly user: string;
+        readonly uid: number;
+        readonly retire: boolean;
+        readonly userdel: readonly string[];
+      }
     | { readonly kind: 'create-group'; readonly group: string }
     | { readonly kind: 'write-sshd-config' }
     | { readonly kind: 'write-sudoers'; readonly text: string }
     | { readonly kind: 'modify-user'; readonly user: string; readonly usermod: readonly string[] }
     | { readonly kind: 'set-passwords'; readonly users: readonly string[] }
     | { readonly kind: 'set-members'; readonly group: string; readonly gpasswd: readonly string[] }
-    | { readonly kind: 'write-keys'; readonly user: string; readonly home: string; readonly uid: number; readonly gid: number; readonly text: string }
+    | {
+        readonly kind: 'write-keys';
+        readonly user: string;
+        readonly home: string;
+        readonly uid: number;
+        readonly gid: number;
+        readonly text: string;
+      }
     | { readonly kind: 'remove-keys'; readonly user: string; readonly home: string }
     | { readonly kind: 'record-state'; readonly change: StateChange }
     | { readonly kind: 'create-accounts'; readonly accounts: readonly NewAccount[]; readonly newusers: string }
@@ -42,7 +61,10 @@ export type UsersAction = Action & {
         readonly user: string;
         readonly home: string;
         readonly uid: number;
+        readonly gid: number;
         readonly homeMode: number;
+        /** Made by newusers in this sync (no home was there when the sync began): nothing in it to keep. */
+        readonly newHome: boolean;
         readonly skel: readonly SkelFile[];
         readonly keys: string | null;
       }
@@ -52,6 +74,7 @@ export type UsersAction = Action & {
 export interface NewAccount {
   readonly name: string;
   readonly uid: number;
+  readonly gid: number;
 }
 
 export interface UsersPlanSettings {
@@ -60,12 +83,13 @@ export interface UsersPlanSettings {
   readonly maxRemovals: RemovalLimit;
 }
 
-/** The password field of every active managed account: no password, so only keys log in ("!" would refuse keys without PAM). */
+/** The password field of every active managed account: none, so only keys log in ("!" refuses keys without PAM). */
 export const NO_PASSWORD = '*';
 
 export function planUsers(facts: UsersFacts, settings: UsersPlanSettings): UsersAction[] {
   const listed = new Set(facts.listed);
-  const byName = (a: { account: { name: string } }, b: { account: { name: string } }) => a.account.name.localeCompare(b.account.name);
+  const byName = (a: { account: { name: string } }, b: { account: { name: string } }) =>
+    a.account.name.localeCompare(b.account.name);
   const gone = [...facts.managed.values()].filter((user) => !listed.has(user.account.name)).sort(byName);
   checkRemovals(facts, gone, settings.maxRemovals);
   const desired = [...facts.desired].sort((a, b) => a.name.localeCompare(b.name));
@@ -80,7 +104,9 @@ export function planUsers(facts: UsersFacts, settings: UsersPlanSettings): Users
   return [
     ...gone.flatMap((user) => lockUser(user)),
     ...existing.filter(({ user }) => user.expired).flatMap(({ user, managed }) => optional(planKeys(user, managed))),
-    ...[...gone, ...existing.filter(({ user }) => user.expired).map(({ managed }) => managed)].flatMap((user) => endSessions(facts, user)),
+    ...[...gone, ...existing.filter(({ user }) => user.expired).map(({ managed }) => managed)].flatMap((user) =>
+      endSessions(facts, user),
+    ),
     ...(settings.remove === 'delete' ? gone.map(deleteUser) : []),
     // An all-rejected source changes nothing, not even groups.
     ...(anyUsers ? facts.missingGroups.map(createGroup) : []),
@@ -89,10 +115,17 @@ export function planUsers(facts: UsersFacts, settings: UsersPlanSettings): Users
     ...existing.flatMap(({ user, managed }) => optional(modifyUser(user, managed, settings))),
     ...setPasswords(existing.filter(({ managed }) => managed.password !== NO_PASSWORD).map(({ user }) => user.name)),
     ...members.beforeCreation,
-    ...existing.filter(({ user, managed }) => !user.expired && !managed.creating).flatMap(({ user, managed }) => optional(planKeys(user, managed))),
+    ...existing
+      .filter(({ user, managed }) => !user.expired && !managed.creating)
+      .flatMap(({ user, managed }) => optional(planKeys(user, managed))),
     ...planCreation(facts, settings, toCreate, accounts, members.afterCreation),
-    ...existing.filter(({ managed }) => managed.creating).map(({ user, managed }) => setUpHome(facts, user, managed.account.uid)),
-    ...recordCreated(existing.filter(({ managed }) => managed.creating).map(({ user }) => user.name), toCreate),
+    ...existing
+      .filter(({ managed }) => managed.creating)
+      .map(({ user, managed }) => setUpHome(facts, user, managed.account, false)),
+    ...recordCreated(
+      existing.filter(({ managed }) => managed.creating).map(({ user }) => user.name),
+      toCreate,
+    ),
     ...(facts.sourceCache ? [recordSource(facts.sourceCache)] : []),
   ];
 }
@@ -101,17 +134,32 @@ function optional<T>(value: T | null): T[] {
   return value === null ? [] : [value];
 }
 
-/** uids for the accounts to create: above every uid in use or retired, so no new account inherits an old one's files. */
+/**
+ * uids for the accounts to create: above every uid in use or retired, so that no new account inherits the files
+ * an old one left outside its home. Each user's group gets the same number when no group has it (as useradd and
+ * newusers prefer), so the deleted accounts' group numbers are not handed out again by the agent either.
+ */
 function newAccounts(facts: UsersFacts, toCreate: readonly DesiredUser[]): NewAccount[] {
-  const { uidMin, uidMax } = facts.accounts.defs;
-  const incomplete = new Map(facts.incomplete.map((account) => [account.name, account.uid]));
-  const taken = [...facts.accounts.users.values()].map((account) => account.uid).filter((uid) => uid >= uidMin && uid <= uidMax);
-  let next = Math.max(uidMin - 1, ...taken, ...facts.state.retiredUids.filter((uid) => uid <= uidMax)) + 1;
+  const { uidMin, uidMax, gidMin, gidMax } = facts.accounts.defs;
+  const incomplete = new Map(facts.incomplete.map((account) => [account.name, account]));
+  const uids = [...facts.accounts.users.values()].map((account) => account.uid);
+  let nextUid = highest(uidMin, uidMax, [...uids, ...facts.state.retiredUids]) + 1;
+  const gids = new Set([...facts.accounts.groups.values()].map((group) => group.gid));
+  let nextGid = highest(gidMin, gidMax, [...gids, ...facts.state.retiredUids]) + 1;
   return toCreate.map((user) => {
-    // An account a killed creation left incomplete is made again with the uid it had: nobody ever used it.
+    // An account a killed creation left incomplete is made again with the numbers it had: nobody ever used them.
     const kept = incomplete.get(user.name);
-    return { name: user.name, uid: kept ?? next++ };
+    if (kept !== undefined) return { name: user.name, uid: kept.uid, gid: kept.gid };
+    const uid = nextUid++;
+    const gid = gids.has(uid) || uid > gidMax ? nextGid++ : uid;
+    gids.add(gid);
+    return { name: user.name, uid, gid };
   });
+}
+
+/** The highest of `numbers` in [min, max], or min - 1. */
+function highest(min: number, max: number, numbers: readonly number[]): number {
+  return numbers.reduce((top, n) => (n >= min && n <= max && n > top ? n : top), min - 1);
 }
 
 function planCreation(
@@ -125,15 +173,22 @@ function planCreation(
   const creating = toCreate.map((user) => user.name).filter((name) => !facts.state.creating.includes(name));
   const state: UsersAction[] =
     creating.length > 0 || vanished.length > 0
-      ? [recordState({ creating, forget: vanished }, creating.length > 0 ? `adding ${creating.join(', ')}` : 'dropping entries whose account no longer exists')]
+      ? [
+          recordState(
+            { creating, forget: vanished },
+            creating.length > 0 ? `adding ${creating.join(', ')}` : 'dropping entries whose account no longer exists',
+          ),
+        ]
       : [];
   if (toCreate.length === 0) return [...state, ...members];
   const overflow = accounts.find((account) => account.uid > facts.accounts.defs.uidMax);
   if (overflow !== undefined) {
-    throw new AgentError(`no uid is left for ${overflow.name}: every uid up to UID_MAX ${facts.accounts.defs.uidMax} is used or retired`);
+    throw new AgentError(
+      `no uid is left for ${overflow.name}: every uid up to UID_MAX ${facts.accounts.defs.uidMax} is used or retired`,
+    );
   }
   const redo = facts.incomplete.filter((account) => toCreate.some((user) => user.name === account.name));
-  const uids = new Map(accounts.map((account) => [account.name, account.uid]));
+  const ids = new Map(accounts.map((account) => [account.name, account]));
   return [
     ...state,
     ...redo.map((account) => ({
@@ -148,43 +203,66 @@ function planCreation(
     createAccounts(accounts, settings.shell),
     ...toCreate.flatMap((user) => (user.expireDay === null ? [] : [expireNewUser(user)])),
     ...members,
-    ...toCreate.map((user) => setUpHome(facts, user, uids.get(user.name) as number)),
+    ...toCreate.map((user) =>
+      setUpHome(facts, user, ids.get(user.name) as NewAccount, !facts.takenHomes.has(user.name)),
+    ),
   ];
 }
 
 function createAccounts(accounts: readonly NewAccount[], shell: string): UsersAction {
   // Empty password field: newusers' PAM step then fails at once instead of setting a password (Debian builds set
   // every password through PAM, which also costs a hash per user); chpasswd -e then writes "*".
-  const lines = accounts.map(({ name, uid }) => `${name}::${uid}::${USERS.comment}:${USERS.homeBase}/${name}:${shell}`);
+  const lines = accounts.map(
+    ({ name, uid, gid }) => `${name}::${uid}:${gid}:${USERS.comment}:${USERS.homeBase}/${name}:${shell}`,
+  );
   return {
     kind: 'create-accounts',
     accounts,
     newusers: `${lines.join('\n')}\n`,
     summary: `create ${count(accounts.length, 'account')}: ${accounts.map((account) => account.name).join(', ')}`,
-    details: ['newusers, reading:', ...lines.map((line) => `  ${line}`), `chpasswd -e, reading NAME:${NO_PASSWORD} for each`],
+    details: [
+      'newusers, reading:',
+      ...lines.map((line) => `  ${line}`),
+      `chpasswd -e, reading NAME:${NO_PASSWORD} for each`,
+    ],
   };
 }
 
 function expireNewUser(user: DesiredUser): UsersAction {
   const usermod = ['-e', String(user.expireDay), '--', user.name];
-  return { kind: 'modify-user', user: user.name, usermod, summary: `set ${user.name}'s account expiry (${user.expires})`, details: [shown('usermod', usermod)] };
+  return {
+    kind: 'modify-user',
+    user: user.name,
+    usermod,
+    summary: `set ${user.name}'s account expiry (${user.expires})`,
+    details: [shown('usermod', usermod)],
+  };
 }
 
-function setUpHome(facts: UsersFacts, user: DesiredUser, uid: number): UsersAction {
+function setUpHome(
+  facts: UsersFacts,
+  user: DesiredUser,
+  ids: { uid: number; gid: number },
+  newHome: boolean,
+): UsersAction {
   const home = `${USERS.homeBase}/${user.name}`;
   const keys = keysText(user.keys);
   return {
     kind: 'set-up-home',
     user: user.name,
     home,
-    uid,
+    uid: ids.uid,
+    gid: ids.gid,
     homeMode: facts.accounts.defs.homeMode,
+    newHome,
     skel: facts.skel,
     keys,
     summary: `set up ${user.name}'s home (${describeUser(user)})`,
     details: [
       `${home} owned by ${user.name}, the files of ${USERS.skel} it lacks`,
-      keys === null ? 'no authorized_keys (no keys)' : `${home}/${USERS.keysPath} (${count(user.keys.length, 'key')}, mode 0600, .ssh 0700)`,
+      keys === null
+        ? 'no authorized_keys (no keys)'
+        : `${home}/${USERS.keysPath} (${count(user.keys.length, 'key')}, mode 0600, .ssh 0700)`,
     ],
   };
 }
@@ -214,7 +292,12 @@ export function keysText(keys: readonly string[]): string | null {
 }
 
 function createGroup(group: string): UsersAction {
-  return { kind: 'create-group', group, summary: `create the group ${group}`, details: [`groupadd --system -- ${group}`] };
+  return {
+    kind: 'create-group',
+    group,
+    summary: `create the group ${group}`,
+    details: [`groupadd --system -- ${group}`],
+  };
 }
 
 function sshdConfig(): UsersAction {
@@ -258,15 +341,26 @@ function wantedExpire(user: DesiredUser): string {
 function modifyUser(user: DesiredUser, managed: ManagedUser, settings: UsersPlanSettings): UsersAction | null {
   const { account } = managed;
   const expire = wantedExpire(user);
-  const usermod = [...(account.shell === settings.shell ? [] : ['-s', settings.shell]), ...(managed.expire === expire ? [] : ['-e', expire])];
+  const usermod = [
+    ...(account.shell === settings.shell ? [] : ['-s', settings.shell]),
+    ...(managed.expire === expire ? [] : ['-e', expire]),
+  ];
   if (usermod.length === 0) return null;
   const changes = [
     ...(account.shell === settings.shell ? [] : [`shell ${account.shell} -> ${settings.shell}`]),
     ...(isLocked(managed) ? ['unlock (back in the source)'] : []),
-    ...(managed.expire === expire || isLocked(managed) ? [] : [expire === '' ? 'no expiry' : `expires ${user.expires}`]),
+    ...(managed.expire === expire || isLocked(managed)
+      ? []
+      : [expire === '' ? 'no expiry' : `expires ${user.expires}`]),
   ];
   const args = [...usermod, '--', user.name];
-  return { kind: 'modify-user', user: user.name, usermod: args, summary: `update user ${user.name}: ${changes.join('; ')}`, details: [shown('usermod', args)] };
+  return {
+    kind: 'modify-user',
+    user: user.name,
+    usermod: args,
+    summary: `update user ${user.name}: ${changes.join('; ')}`,
+    details: [shown('usermod', args)],
+  };
 }
 
 function planKeys(user: DesiredUser, managed: ManagedUser): UsersAction | null {
@@ -277,9 +371,16 @@ function planKeys(user: DesiredUser, managed: ManagedUser): UsersAction | null {
   const why = user.expired ? ` (expired at ${user.expires})` : '';
   if (text === null) {
     if (keys.text === null) return null;
-    return { kind: 'remove-keys', user: user.name, home: account.home, summary: `remove ${user.name}'s authorized_keys${why || ' (no keys listed)'}` };
+    return {
+      kind: 'remove-keys',
+      user: user.name,
+      home: account.home,
+      summary: `remove ${user.name}'s authorized_keys${why || ' (no keys listed)'}`,
+    };
   }
   if (keys.text === text && keys.settled) return null;
+  const what =
+    keys.text === text ? `${count(user.keys.length, 'key')}: owner or mode only` : count(user.keys.length, 'key');
   return {
     kind: 'write-keys',
     user: user.name,
@@ -287,7 +388,7 @@ function planKeys(user: DesiredUser, managed: ManagedUser): UsersAction | null {
     uid: account.uid,
     gid: account.gid,
     text,
-    summary: `write ${user.name}'s authorized_keys (${count(user.keys.length, 'key')}${keys.text === text ? ': owner or mode only' : ''})`,
+    summary: `write ${user.name}'s authorized_keys (${what})`,
     details: [`${account.home}/${USERS.keysPath}, owner ${account.uid}:${account.gid}, mode 0600, .ssh 0700`],
   };
 }
@@ -308,7 +409,10 @@ function lockUser(user: ManagedUser): UsersAction[] {
       removeKeys,
       usermod,
       summary: `lock user ${account.name} (gone from the source)`,
-      details: [...(usermod ? [shown('usermod', usermod)] : []), ...(removeKeys ? [`remove ${account.home}/${USERS.keysPath}`] : [])],
+      details: [
+        ...(usermod ? [shown('usermod', usermod)] : []),
+        ...(removeKeys ? [`remove ${account.home}/${USERS.keysPath}`] : []),
+      ],
     },
   ];
 }
@@ -317,13 +421,17 @@ function endSessions(facts: UsersFacts, user: ManagedUser): UsersAction[] {
   const pids = facts.processes.get(user.account.uid) ?? [];
   if (pids.length === 0) return [];
   const name = user.account.name;
+  const processes = count(pids.length, 'process', 'processes');
   return [
     {
       kind: 'end-sessions',
       user: name,
       uid: user.account.uid,
-      summary: `end ${name}'s sessions and processes (${count(pids.length, 'process', 'processes')}: ${pids.join(' ')})`,
-      details: [`loginctl terminate-user -- ${name}`, `kill -s KILL -- PID… for each process of uid ${user.account.uid} left, until none is`],
+      summary: `end ${name}'s sessions and processes (${processes}: ${pids.join(' ')})`,
+      details: [
+        `loginctl terminate-user -- ${name}`,
+        `kill -s KILL -- PID… for each process of uid ${user.account.uid} left, until none is`,
+      ],
     },
   ];
 }
@@ -331,15 +439,16 @@ function endSessions(facts: UsersFacts, user: ManagedUser): UsersAction[] {
 function deleteUser(user: ManagedUser): UsersAction {
   const { account } = user;
   // userdel --remove on a home that is a link would empty whatever it points to.
-  const removeHome = user.home.info?.kind === 'directory';
+  const removeHome = user.home.isDirectory;
   const userdel = [...(removeHome ? ['--remove'] : []), '--', account.name];
+  const home = removeHome ? ' and its home' : ' (its home is not a directory: left as it is)';
   return {
     kind: 'delete-user',
     user: account.name,
     uid: account.uid,
     retire: true,
     userdel,
-    summary: `delete user ${account.name}${removeHome ? ' and its home' : ' (its home is not a directory: left as it is)'} (gone from the source; USERS_REMOVE=delete)`,
+    summary: `delete user ${account.name}${home} (gone from the source; USERS_REMOVE=delete)`,
     details: [`retire uid ${account.uid} in ${USERS.stateFile}`, shown('userdel', userdel)],
   };
 }
@@ -359,5 +468,8 @@ export function count(n: number, noun: string, plural = `${noun}s`): string {
 
 /** A command as an operator would type it: arguments with spaces or shell characters quoted. */
 export function shown(tool: string, args: readonly string[]): string {
-  return [tool, ...args.map((arg) => (/^[A-Za-z0-9_.,:/=@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`))].join(' ');
+  return [
+    tool,
+    ...args.map((arg) => (/^[A-Za-z0-9_.,:/=@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)),
+  ].join(' ');
 }

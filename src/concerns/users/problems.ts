@@ -26,7 +26,9 @@ function homeProblem(user: ManagedUser, listed: boolean): UsersProblem[] {
   if (listed) return [{ user: name, error: `${keys.reason}; its keys were left as they are` }];
   // Gone from the source: a planted authorized_keys link is removed with the lock, anything else stays, harmless.
   if (keys.linkedFile) return [];
-  return [{ user: name, error: `${keys.reason}; the account is locked and expired, so whatever is there does not log in` }];
+  return [
+    { user: name, error: `${keys.reason}; the account is locked and expired, so whatever is there does not log in` },
+  ];
 }
 
 /** One line for logs, warnings and the CLI. */

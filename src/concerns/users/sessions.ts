@@ -20,14 +20,18 @@ export async function endSessions(host: Host, logger: Logger, user: string, uid:
     await host.sleep(USERS.killRoundWaitMs);
   }
   const left = (await processesOf(host, new Set([uid]))).get(uid) ?? [];
-  if (left.length > 0) throw new AgentError(`${user}'s processes ${left.join(' ')} are still running after SIGKILL; the account stays locked`);
+  if (left.length > 0)
+    throw new AgentError(
+      `${user}'s processes ${left.join(' ')} are still running after SIGKILL; the account stays locked`,
+    );
 }
 
 /** logind may not run (a container, an image being built) or know no session of the user: neither is a failure. */
 async function terminateLogindUser(host: Host, logger: Logger, user: string): Promise<void> {
   try {
     const result = await host.exec('loginctl', ['terminate-user', '--', user], { timeoutMs: 30_000 });
-    if (result.exitCode !== 0) logger.debug(`users: loginctl terminate-user ${user}: ${(result.stderr || result.stdout).trim()}`);
+    if (result.exitCode !== 0)
+      logger.debug(`users: loginctl terminate-user ${user}: ${(result.stderr || result.stdout).trim()}`);
   } catch (error) {
     logger.debug(`users: loginctl terminate-user ${user}: ${messageOf(error)}`);
   }

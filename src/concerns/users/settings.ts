@@ -45,25 +45,30 @@ export const USERS = {
   killRoundWaitMs: 200,
 } as const;
 
-export const SUDOERS_TEXT = `# Managed by ecs-host-agent: members of ${USERS.sudoGroup} (users with "sudo": true in USERS_SOURCE)
-# may run any command as root. The agent's users have no password, hence NOPASSWD.
-%${USERS.sudoGroup} ALL=(ALL:ALL) NOPASSWD: ALL
-`;
+export const SUDOERS_TEXT = [
+  `# Managed by ecs-host-agent: members of ${USERS.sudoGroup} (users with "sudo": true in USERS_SOURCE)`,
+  "# may run any command as root. The agent's users have no password, hence NOPASSWD.",
+  `%${USERS.sudoGroup} ALL=(ALL:ALL) NOPASSWD: ALL`,
+  '',
+].join('\n');
 
 /**
  * For the users the agent manages, the keys of the source are the only way in: sshd reads no other key file
  * (Debian's and Ubuntu's default also reads ~/.ssh/authorized_keys2), asks no AuthorizedKeysCommand (EC2 Instance
  * Connect, an LDAP lookup), and accepts no user certificates and no host-based login.
  */
-export const SSHD_DROP_IN_TEXT = `# Managed by ecs-host-agent: for the users it manages (group ${USERS.markerGroup}), the keys from
-# USERS_SOURCE in ~/.ssh/authorized_keys are the only keys sshd accepts. Changes here are overwritten.
-Match Group ${USERS.markerGroup}
-	AuthorizedKeysFile .ssh/authorized_keys
-	AuthorizedKeysCommand none
-	AuthorizedPrincipalsCommand none
-	AuthorizedPrincipalsFile none
-	TrustedUserCAKeys none
-	HostbasedAuthentication no
-`;
+export const SSHD_DROP_IN_TEXT = [
+  `# Managed by ecs-host-agent: for the users it manages (group ${USERS.markerGroup}), the keys from`,
+  '# USERS_SOURCE in ~/.ssh/authorized_keys are the only keys sshd accepts. Changes here are overwritten.',
+  `Match Group ${USERS.markerGroup}`,
+  '\tAuthorizedKeysFile .ssh/authorized_keys',
+  '\tAuthorizedKeysCommand none',
+  '\tAuthorizedPrincipalsCommand none',
+  '\tAuthorizedPrincipalsFile none',
+  '\tTrustedUserCAKeys none',
+  '\tHostbasedAuthentication no',
+  '',
+].join('\n');
 
-export const KEYS_FILE_HEADER = '# Managed by ecs-host-agent from USERS_SOURCE: changes here are overwritten at the next sync.\n';
+export const KEYS_FILE_HEADER =
+  '# Managed by ecs-host-agent from USERS_SOURCE: changes here are overwritten at the next sync.\n';

@@ -22,8 +22,12 @@ export async function readSourceCache(host: Host): Promise<SourceCacheRecord | n
   try {
     const record = JSON.parse(text) as SourceCacheRecord;
     const valid =
-      typeof record.source === 'string' && typeof record.readAt === 'string' && typeof record.generation?.version === 'number' &&
-      typeof record.generation.value === 'string' && typeof record.parameters === 'object' && record.parameters !== null &&
+      typeof record.source === 'string' &&
+      typeof record.readAt === 'string' &&
+      typeof record.generation?.version === 'number' &&
+      typeof record.generation.value === 'string' &&
+      typeof record.parameters === 'object' &&
+      record.parameters !== null &&
       Object.values(record.parameters).every((value) => typeof value === 'string');
     // A damaged cache only costs a full read.
     return valid ? record : null;

@@ -23,7 +23,12 @@ import { type SourceRead, twiceMessage, UsersSourceError } from './source.ts';
  * reads as fewer users.
  */
 const PAGE_SIZE = 10;
-const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'ThrottledException', 'RequestLimitExceeded']);
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+]);
 
 interface Generation {
   readonly version: number;
@@ -44,8 +49,12 @@ export async function readSsmSource(context: ConcernContext, prefix: string): Pr
       }
     }
     const parameters = await readAll(ssm, source, path);
-    const cache = generation === null ? null : { source, generation, readAt: context.host.now().toISOString(), parameters };
-    const note = generation === null ? `no generation parameter ${path}: read in full` : `generation ${generation.version}: read in full`;
+    const cache =
+      generation === null ? null : { source, generation, readAt: context.host.now().toISOString(), parameters };
+    const note =
+      generation === null
+        ? `no generation parameter ${path}: read in full`
+        : `generation ${generation.version}: read in full`;
     return { entries: entriesOf(path, parameters), note, cache };
   } finally {
     ssm.destroy();
@@ -66,8 +75,11 @@ async function client(context: ConcernContext): Promise<SSMClient> {
 function isCurrent(cached: SourceCacheRecord, source: string, generation: Generation, now: Date): boolean {
   const age = now.getTime() - Date.parse(cached.readAt);
   return (
-    cached.source === source && cached.generation.version === generation.version && cached.generation.value === generation.value &&
-    age >= 0 && age < USERS.sourceCacheMaxAgeMs
+    cached.source === source &&
+    cached.generation.version === generation.version &&
+    cached.generation.value === generation.value &&
+    age >= 0 &&
+    age < USERS.sourceCacheMaxAgeMs
   );
 }
 
@@ -86,7 +98,13 @@ async function readAll(ssm: SSMClient, source: string, path: string): Promise<Re
   let count = 0;
   let nextToken: string | undefined;
   do {
-    const command = new GetParametersByPathCommand({ Path: path, Recursive: true, WithDecryption: true, MaxResults: PAGE_SIZE, NextToken: nextToken });
+    const command = new GetParametersByPathCommand({
+      Path: path,
+      Recursive: true,
+      WithDecryption: true,
+      MaxResults: PAGE_SIZE,
+      NextToken: nextToken,
+    });
     const reply = await ssm.send(command).catch((error: unknown) => {
       throw failure(source, 'GetParametersByPath', error);
     });
@@ -106,7 +124,9 @@ function failure(source: string, call: string, error: unknown): UsersSourceError
   const name = (error as Error).name;
   const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts;
   const tried = attempts === undefined ? '' : ` (${attempts} attempt${attempts === 1 ? '' : 's'})`;
-  const what = THROTTLING.has(name) ? `was throttled${tried}: ${messageOf(error)}` : `failed${tried}: ${messageOf(error)}`;
+  const what = THROTTLING.has(name)
+    ? `was throttled${tried}: ${messageOf(error)}`
+    : `failed${tried}: ${messageOf(error)}`;
   return new UsersSourceError(`${source}: ${call} ${what}; nothing was changed, the next sync reads it again`);
 }
 

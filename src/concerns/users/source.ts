@@ -33,7 +33,11 @@ export function describeSource(source: UsersSource): string {
   return source.kind === 'control' ? 'control' : `${source.kind}:${source.path}`;
 }
 
-export async function readSource(context: ConcernContext, source: UsersSource, options: SourceOptions): Promise<SourceRead> {
+export async function readSource(
+  context: ConcernContext,
+  source: UsersSource,
+  options: SourceOptions,
+): Promise<SourceRead> {
   const read = await readEntries(context, source, options);
   if (read.entries.length > USERS.maxSourceUsers) {
     const count = `${read.entries.length} users`;
@@ -49,7 +53,12 @@ async function readEntries(context: ConcernContext, source: UsersSource, options
       return plain(entriesOfText(await readFile(context, source.path), where));
     }
     case 'control':
-      return plain(entriesOfDocument(await fetchControl(() => (options.fetchUsersDocument ?? fromControlEndpoint)(context)), 'control'));
+      return plain(
+        entriesOfDocument(
+          await fetchControl(() => (options.fetchUsersDocument ?? fromControlEndpoint)(context)),
+          'control',
+        ),
+      );
     case 'ssm': {
       // The SDK loads only for ssm: sources, so a file source's sync starts fast.
       const { readSsmSource } = await import('./source-ssm.ts');
@@ -94,7 +103,10 @@ export function entriesOfText(text: string, where: string): SourceEntry[] {
   const repeated = new Map<string, string>();
   for (const [name = '', ...field] of parsed.duplicates) {
     if (repeated.has(name)) continue;
-    repeated.set(name, field.length === 0 ? `is listed twice in ${where}; allowed: each user once` : twiceMessage(field));
+    repeated.set(
+      name,
+      field.length === 0 ? `is listed twice in ${where}; allowed: each user once` : twiceMessage(field),
+    );
   }
   return entriesOfDocument(parsed.value, where).map((entry) => {
     const error = repeated.get(entry.name);

@@ -39,12 +39,17 @@ export async function gatherSshd(host: Host): Promise<SshdFacts> {
 async function earlierMatchBlocks(host: Host): Promise<string[]> {
   if ((await host.lstat(USERS.sshdDropInDirectory))?.kind !== 'directory') return [];
   const ours = posix.basename(USERS.sshdDropIn);
-  const earlier = (await host.readdir(USERS.sshdDropInDirectory)).filter((name) => name.endsWith('.conf') && name < ours);
+  const earlier = (await host.readdir(USERS.sshdDropInDirectory)).filter(
+    (name) => name.endsWith('.conf') && name < ours,
+  );
   const problems: string[] = [];
   for (const name of earlier) {
     const text = await readTextIfExists(host, `${USERS.sshdDropInDirectory}/${name}`);
     if (text !== null && directives(text).some(([keyword]) => keyword === 'match')) {
-      problems.push(`${USERS.sshdDropInDirectory}/${name} sorts before ${ours} and has a Match block: for the users it matches, its settings win over the agent's`);
+      problems.push(
+        `${USERS.sshdDropInDirectory}/${name} sorts before ${ours} and has a Match block: ` +
+          "for the users it matches, its settings win over the agent's",
+      );
     }
   }
   return problems;
@@ -53,7 +58,10 @@ async function earlierMatchBlocks(host: Host): Promise<string[]> {
 /** [lower-case keyword, arguments] of each line that is not a comment. */
 function directives(text: string): [string, string[]][] {
   return text.split('\n').flatMap((line) => {
-    const words = line.trim().split(/[\s=]+/).filter(Boolean);
+    const words = line
+      .trim()
+      .split(/[\s=]+/)
+      .filter(Boolean);
     const [keyword, ...args] = words;
     return keyword === undefined || keyword.startsWith('#') ? [] : [[keyword.toLowerCase(), args.map(unquote)]];
   });
@@ -67,13 +75,20 @@ function unquote(word: string): string {
 export function includesDropIns(text: string): boolean {
   for (const [keyword, args] of directives(text)) {
     if (keyword === 'match') return false;
-    if (keyword === 'include' && args.some((pattern) => globMatches(posix.resolve('/etc/ssh', pattern), USERS.sshdDropIn))) return true;
+    if (
+      keyword === 'include' &&
+      args.some((pattern) => globMatches(posix.resolve('/etc/ssh', pattern), USERS.sshdDropIn))
+    )
+      return true;
   }
   return false;
 }
 
 function globMatches(pattern: string, path: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]');
+  const regex = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replaceAll('*', '[^/]*')
+    .replaceAll('?', '[^/]');
   return new RegExp(`^${regex}$`).test(path);
 }
 
@@ -92,7 +107,9 @@ export async function writeSshdDropIn(host: Host, logger: Logger): Promise<void>
     const after = await sshdTest(host);
     if (after !== null && before === null) {
       await (previous === null ? host.rm(USERS.sshdDropIn) : host.writeFileAtomic(USERS.sshdDropIn, previous));
-      throw new AgentError(`sshd -t rejects the configuration with ${USERS.sshdDropIn}, so it was taken back: ${after}`);
+      throw new AgentError(
+        `sshd -t rejects the configuration with ${USERS.sshdDropIn}, so it was taken back: ${after}`,
+      );
     }
     if (after !== null) logger.warn(`users: sshd -t fails with and without ${USERS.sshdDropIn}: ${after}`);
   }
@@ -118,5 +135,7 @@ async function reloadSshd(host: Host, logger: Logger): Promise<void> {
     await execChecked(host, 'systemctl', ['reload', '--', unit]);
     return;
   }
-  logger.info(`users: sshd does not run as ${USERS.sshdUnits.join(' or ')}: it reads ${USERS.sshdDropIn} when it starts`);
+  logger.info(
+    `users: sshd does not run as ${USERS.sshdUnits.join(' or ')}: it reads ${USERS.sshdDropIn} when it starts`,
+  );
 }

@@ -47,14 +47,18 @@ export async function readState(host: Host): Promise<UsersState> {
   const { managedUsers, creating = [], retiredUids = [] } = fields;
   if (!isList(managedUsers, 'string') || !isList(creating, 'string') || !isList(retiredUids, 'number')) {
     throw new UsersStateError(
-      `${USERS.stateFile} is damaged (expected {"managedUsers": [names], "creating": [names], "retiredUids": [uids]}); ` +
+      `${USERS.stateFile} is damaged ` +
+        '(expected {"managedUsers": [names], "creating": [names], "retiredUids": [uids]}); ' +
         'no user is touched until it is fixed or removed',
     );
   }
   return { managedUsers, creating, retiredUids };
 }
 
-function isList<T extends 'string' | 'number'>(value: unknown, type: T): value is (T extends 'string' ? string : number)[] {
+function isList<T extends 'string' | 'number'>(
+  value: unknown,
+  type: T,
+): value is (T extends 'string' ? string : number)[] {
   return Array.isArray(value) && value.every((item) => typeof item === type);
 }
 
@@ -64,7 +68,9 @@ export function changedState(state: UsersState, change: StateChange): UsersState
   const keep = (name: string) => !forget.has(name);
   return {
     managedUsers: [...new Set([...state.managedUsers, ...(change.creating ?? [])])].filter(keep).sort(),
-    creating: [...new Set([...state.creating, ...(change.creating ?? [])])].filter((name) => keep(name) && !created.has(name)).sort(),
+    creating: [...new Set([...state.creating, ...(change.creating ?? [])])]
+      .filter((name) => keep(name) && !created.has(name))
+      .sort(),
     retiredUids: [...new Set([...state.retiredUids, ...(change.retireUids ?? [])])].sort((a, b) => a - b),
   };
 }

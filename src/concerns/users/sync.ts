@@ -46,7 +46,13 @@ const AT_ONCE = 32;
 export async function syncUsers(context: ConcernContext, options: UsersSyncOptions): Promise<UsersSyncReport> {
   const facts = await gatherUsers(context, sourceOf(context), options);
   const actions = planUsers(facts, planSettings(context));
-  const report = { source: facts.source, sourceNote: facts.sourceNote, dryRun: options.dryRun, listed: facts.listed.length, problems: usersProblems(facts) };
+  const report = {
+    source: facts.source,
+    sourceNote: facts.sourceNote,
+    dryRun: options.dryRun,
+    listed: facts.listed.length,
+    problems: usersProblems(facts),
+  };
   if (options.dryRun) return { ...report, steps: actions.map((action) => step(action, { done: false })) };
   return { ...report, steps: await applySteps(context, actions) };
 }
@@ -58,7 +64,13 @@ async function applySteps(context: ConcernContext, actions: readonly UsersAction
   for (let index = 0; index < actions.length; ) {
     const first = actions[index] as UsersAction;
     let end = index + 1;
-    while (CONCURRENT.has(first.kind) && end < actions.length && end - index < AT_ONCE && actions[end]?.kind === first.kind) end++;
+    while (
+      CONCURRENT.has(first.kind) &&
+      end < actions.length &&
+      end - index < AT_ONCE &&
+      actions[end]?.kind === first.kind
+    )
+      end++;
     const batch = actions.slice(index, end);
     steps.push(
       ...(await Promise.all(
@@ -66,12 +78,18 @@ async function applySteps(context: ConcernContext, actions: readonly UsersAction
           if (stopped || (action.user !== undefined && failed.has(action.user))) return step(action, { done: false });
           const error = await applyOne(context, action, failed);
           if (error === null) return step(action, { done: true });
-          for (const user of [...(action.user === undefined ? [] : [action.user]), ...(action.affects ?? [])]) failed.add(user);
+          for (const user of [...(action.user === undefined ? [] : [action.user]), ...(action.affects ?? [])])
+            failed.add(user);
           return step(action, { done: false, error });
         }),
       )),
     );
-    if (batch.some((action, offset) => STOPPING.has(action.kind) && steps[steps.length - batch.length + offset]?.error !== undefined)) {
+    if (
+      batch.some(
+        (action, offset) =>
+          STOPPING.has(action.kind) && steps[steps.length - batch.length + offset]?.error !== undefined,
+      )
+    ) {
       stopped = true;
     }
     index = end;
@@ -79,7 +97,11 @@ async function applySteps(context: ConcernContext, actions: readonly UsersAction
   return steps;
 }
 
-async function applyOne(context: ConcernContext, action: UsersAction, failed: ReadonlySet<string>): Promise<string | null> {
+async function applyOne(
+  context: ConcernContext,
+  action: UsersAction,
+  failed: ReadonlySet<string>,
+): Promise<string | null> {
   try {
     context.logger.info(`users: ${action.summary}`);
     await applyUsers(action, context, failed);
@@ -91,7 +113,13 @@ async function applyOne(context: ConcernContext, action: UsersAction, failed: Re
 }
 
 function step(action: UsersAction, outcome: { done: boolean; error?: string }): UsersSyncStep {
-  return { kind: action.kind, user: action.user ?? null, summary: action.summary, details: action.details ?? [], ...outcome };
+  return {
+    kind: action.kind,
+    user: action.user ?? null,
+    summary: action.summary,
+    details: action.details ?? [],
+    ...outcome,
+  };
 }
 
 export function syncFailed(report: UsersSyncReport): boolean {

@@ -14,7 +14,10 @@ export interface AccountView {
 }
 
 function rows(root: string, file: string): string[][] {
-  return readFileSync(`${root}/etc/${file}`, 'utf8').split('\n').filter(Boolean).map((line) => line.split(':'));
+  return readFileSync(`${root}/etc/${file}`, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(':'));
 }
 
 export function parseAccounts(root: string): Map<string, AccountView> {
@@ -24,7 +27,10 @@ export function parseAccounts(root: string): Map<string, AccountView> {
   const accounts = new Map<string, AccountView>();
   for (const [name = '', , uid = '', gid = ''] of rows(root, 'passwd')) {
     const own = groups.find(([, , groupGid]) => groupGid === gid)?.[0];
-    const member = groups.filter(([, , , members = '']) => members.split(',').includes(name)).map(([group = '']) => group).sort();
+    const member = groups
+      .filter(([, , , members = '']) => members.split(',').includes(name))
+      .map(([group = '']) => group)
+      .sort();
     const gshadowAgrees = member.every((group) => (gshadow.get(group) ?? '').split(',').includes(name));
     accounts.set(name, {
       uid: Number(uid),

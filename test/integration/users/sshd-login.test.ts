@@ -22,7 +22,9 @@ function cleanUpThisMachine(t: TestContext, names: readonly string[]): void {
     const previous = existsSync(path) ? readFileSync(path) : null;
     return () => (previous === null ? rmSync(path, { force: true }) : writeFileSync(path, previous));
   };
-  const groups = [USERS.markerGroup, USERS.sudoGroup].filter((group) => !readFileSync('/etc/group', 'utf8').includes(`\n${group}:`));
+  const groups = [USERS.markerGroup, USERS.sudoGroup].filter(
+    (group) => !readFileSync('/etc/group', 'utf8').includes(`\n${group}:`),
+  );
   const steps = [
     ...names.map((name) => () => execFileSync('userdel', ['--remove', '--', name], { stdio: 'ignore' })),
     ...groups.map((group) => () => execFileSync('groupdel', ['--', group], { stdio: 'ignore' })),
@@ -60,22 +62,39 @@ function plantKey(name: string, file: string, line: string): void {
 }
 
 function shadowOf(name: string): string {
-  return readFileSync('/etc/shadow', 'utf8').split('\n').find((line) => line.startsWith(`${name}:`)) ?? '';
+  return (
+    readFileSync('/etc/shadow', 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith(`${name}:`)) ?? ''
+  );
 }
 
 function membersOf(group: string): string[] {
-  const line = readFileSync('/etc/group', 'utf8').split('\n').find((entry) => entry.startsWith(`${group}:`)) ?? '';
+  const line =
+    readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith(`${group}:`)) ?? '';
   return (line.split(':')[3] ?? '').split(',').filter(Boolean);
 }
 
-async function syncedWith(source: string, document: unknown, env: Record<string, string> = {}): Promise<UsersSyncReport> {
+async function syncedWith(
+  source: string,
+  document: unknown,
+  env: Record<string, string> = {},
+): Promise<UsersSyncReport> {
   writeUsersFile(source, document);
   return syncUsers(await usersContext('/', { USERS_SOURCE: `file:${source}`, ...env }), { dryRun: false });
 }
 
 function assertDone(report: UsersSyncReport): void {
-  assert.deepEqual(report.problems.filter((problem) => problem.user !== null), []);
-  assert.ok(report.steps.every((step) => step.done), JSON.stringify(report.steps, null, 2));
+  assert.deepEqual(
+    report.problems.filter((problem) => problem.user !== null),
+    [],
+  );
+  assert.ok(
+    report.steps.every((step) => step.done),
+    JSON.stringify(report.steps, null, 2),
+  );
 }
 
 test('stock sshd: managed users log in only with the keys of the source (not authorized_keys2, not a rotated-out key); sudo as asked', async (t) => {
@@ -88,7 +107,12 @@ test('stock sshd: managed users log in only with the keys of the source (not aut
   const [adminKey, devKey, devKey2, planted] = ['admin', 'dev', 'dev2', 'planted'].map((name) => newKeyPair(dir, name));
   const source = `${dir}/users.json`;
 
-  assertDone(await syncedWith(source, { [admin]: { sshPublicKeys: [adminKey!.publicLine], sudo: true }, [dev]: { sshPublicKeys: [devKey!.publicLine] } }));
+  assertDone(
+    await syncedWith(source, {
+      [admin]: { sshPublicKeys: [adminKey!.publicLine], sudo: true },
+      [dev]: { sshPublicKeys: [devKey!.publicLine] },
+    }),
+  );
   // Checked by the agent with this machine's own `sshd -t`; the unit would now be reloaded.
   assert.equal(readFileSync(USERS.sshdDropIn, 'utf8'), SSHD_DROP_IN_TEXT);
   await sshd.reload();
@@ -106,14 +130,27 @@ test('stock sshd: managed users log in only with the keys of the source (not aut
   const devSudo = await sshLogin(sshd.port, dev, devKey!.privateKey, 'sudo -n true');
   assert.equal(devSudo.ok, false, 'no sudo without "sudo": true');
   assert.match(devSudo.stderr, /password is required|not in the sudoers|may not run sudo/);
-  assert.equal((await sshLogin(sshd.port, dev, adminKey!.privateKey)).ok, false, "another user's key does not open dev");
+  assert.equal(
+    (await sshLogin(sshd.port, dev, adminKey!.privateKey)).ok,
+    false,
+    "another user's key does not open dev",
+  );
 
   plantKey(dev, 'authorized_keys2', planted!.publicLine);
-  assert.equal((await sshLogin(sshd.port, dev, planted!.privateKey)).ok, false, 'a key the managed user put in authorized_keys2 is refused');
+  assert.equal(
+    (await sshLogin(sshd.port, dev, planted!.privateKey)).ok,
+    false,
+    'a key the managed user put in authorized_keys2 is refused',
+  );
 
   // Rotation: dev's key is replaced in the source. A copy of the old key kept in authorized_keys2 opens nothing.
   plantKey(dev, 'authorized_keys2', devKey!.publicLine);
-  assertDone(await syncedWith(source, { [admin]: { sshPublicKeys: [adminKey!.publicLine], sudo: true }, [dev]: { sshPublicKeys: [devKey2!.publicLine] } }));
+  assertDone(
+    await syncedWith(source, {
+      [admin]: { sshPublicKeys: [adminKey!.publicLine], sudo: true },
+      [dev]: { sshPublicKeys: [devKey2!.publicLine] },
+    }),
+  );
   assert.equal((await sshLogin(sshd.port, dev, devKey!.privateKey)).ok, false, 'the rotated-out key is refused');
   assert.ok((await sshLogin(sshd.port, dev, devKey2!.privateKey)).ok, 'the new key logs in');
 
@@ -123,10 +160,21 @@ test('stock sshd: managed users log in only with the keys of the source (not aut
   await started(session.child);
   const removed = await syncedWith(source, { [admin]: { sshPublicKeys: [adminKey!.publicLine], sudo: true } });
   assertDone(removed);
-  assert.deepEqual(removed.steps.map((step) => `${step.kind} ${step.user}`), [`lock-user ${dev}`, `end-sessions ${dev}`]);
-  assert.notEqual(await Promise.race([session.exited, delay(20_000).then(() => 'still running')]), 'still running', 'the open session was ended');
+  assert.deepEqual(
+    removed.steps.map((step) => `${step.kind} ${step.user}`),
+    [`lock-user ${dev}`, `end-sessions ${dev}`],
+  );
+  assert.notEqual(
+    await Promise.race([session.exited, delay(20_000).then(() => 'still running')]),
+    'still running',
+    'the open session was ended',
+  );
   plantKey(dev, 'authorized_keys', devKey2!.publicLine);
-  assert.equal((await sshLogin(sshd.port, dev, devKey2!.privateKey)).ok, false, 'locked and expired: a key put back does not log in');
+  assert.equal(
+    (await sshLogin(sshd.port, dev, devKey2!.privateKey)).ok,
+    false,
+    'locked and expired: a key put back does not log in',
+  );
   assert.ok((await sshLogin(sshd.port, admin, adminKey!.privateKey)).ok, 'the other user still logs in');
 });
 
@@ -140,10 +188,15 @@ test('an expired user is refused by sshd even while the agent is not running; th
   const key = newKeyPair(dir, 'temp');
   const source = `${dir}/users.json`;
   const expires = new Date(Date.now() - 25 * 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  writeUsersFile(source, { [keep]: { sshPublicKeys: [key.publicLine] }, [temp]: { sshPublicKeys: [key.publicLine], sudo: true, expires } });
+  writeUsersFile(source, {
+    [keep]: { sshPublicKeys: [key.publicLine] },
+    [temp]: { sshPublicKeys: [key.publicLine], sudo: true, expires },
+  });
 
   // The agent last ran three days ago (by its clock): temp was valid then, and got keys, sudo and its expiry day.
-  const past = await run('faketime', ['-f', '-3d', process.execPath, CLI, 'users', 'sync', '--config', '/dev/null'], { USERS_SOURCE: `file:${source}` });
+  const past = await run('faketime', ['-f', '-3d', process.execPath, CLI, 'users', 'sync', '--config', '/dev/null'], {
+    USERS_SOURCE: `file:${source}`,
+  });
   assert.equal(past.status, 0, past.stderr);
   await sshd.reload();
   assert.ok(readFileSync(`/home/${temp}/.ssh/authorized_keys`, 'utf8').includes(key.publicLine), 'keys written');
@@ -155,12 +208,18 @@ test('an expired user is refused by sshd even while the agent is not running; th
   assert.ok((await sshLogin(sshd.port, keep, key.privateKey)).ok, 'the key itself is fine');
   assert.equal((await sshLogin(sshd.port, temp, key.privateKey)).ok, false, 'the expired account is refused');
 
-  const now = await syncedWith(source, { [keep]: { sshPublicKeys: [key.publicLine] }, [temp]: { sshPublicKeys: [key.publicLine], sudo: true, expires } });
+  const now = await syncedWith(source, {
+    [keep]: { sshPublicKeys: [key.publicLine] },
+    [temp]: { sshPublicKeys: [key.publicLine], sudo: true, expires },
+  });
   assertDone(now);
-  assert.deepEqual(now.steps.map((step) => step.summary), [
-    `remove ${temp}'s authorized_keys (expired at ${expires})`,
-    `set the members of ${USERS.sudoGroup}: remove ${temp}`,
-  ]);
+  assert.deepEqual(
+    now.steps.map((step) => step.summary),
+    [
+      `remove ${temp}'s authorized_keys (expired at ${expires})`,
+      `set the members of ${USERS.sudoGroup}: remove ${temp}`,
+    ],
+  );
   assert.equal(statSync(`/home/${temp}/.ssh/authorized_keys`, { throwIfNoEntry: false }), undefined);
   assert.ok(!membersOf(USERS.sudoGroup).includes(temp));
 });
@@ -174,7 +233,12 @@ test('USERS_REMOVE=delete: a removed user with a running process is locked at on
   t.after(() => sshd.stop());
   const key = newKeyPair(dir, 'key');
   const source = `${dir}/users.json`;
-  assertDone(await syncedWith(source, { [keep]: { sshPublicKeys: [key.publicLine] }, [leaving]: { sshPublicKeys: [key.publicLine] } }));
+  assertDone(
+    await syncedWith(source, {
+      [keep]: { sshPublicKeys: [key.publicLine] },
+      [leaving]: { sshPublicKeys: [key.publicLine] },
+    }),
+  );
   await sshd.reload();
   const { uid, gid } = idOf(leaving);
   const asUser = ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', 'sleep', '300'];
@@ -184,8 +248,14 @@ test('USERS_REMOVE=delete: a removed user with a running process is locked at on
   await waitFor(() => processesOf(uid).length === 2, 'both processes of the user to run');
 
   const first = await syncedWith(source, { [keep]: { sshPublicKeys: [key.publicLine] } }, { USERS_REMOVE: 'delete' });
-  assert.deepEqual(first.steps.map((step) => `${step.kind} ${step.error === undefined ? 'ok' : 'failed'}`), ['lock-user ok', 'end-sessions ok', 'delete-user failed']);
-  assert.match(first.steps[2]?.error ?? '', /currently used by process \d+; the account stays locked and its deletion is tried again at the next sync$/);
+  assert.deepEqual(
+    first.steps.map((step) => `${step.kind} ${step.error === undefined ? 'ok' : 'failed'}`),
+    ['lock-user ok', 'end-sessions ok', 'delete-user failed'],
+  );
+  assert.match(
+    first.steps[2]?.error ?? '',
+    /currently used by process \d+; the account stays locked and its deletion is tried again at the next sync$/,
+  );
   assert.match(shadowOf(leaving), /^[^:]+:!\*:\d+:0:99999:7::1:$/, 'locked and expired at once');
   assert.equal(statSync(`/home/${leaving}/.ssh/authorized_keys`, { throwIfNoEntry: false }), undefined, 'keys removed');
   assert.equal((await sshLogin(sshd.port, leaving, key.privateKey)).ok, false);
@@ -197,7 +267,10 @@ test('USERS_REMOVE=delete: a removed user with a running process is locked at on
   await waitFor(() => processesOf(uid).length === 0, 'the contained process to end');
   const second = await syncedWith(source, { [keep]: { sshPublicKeys: [key.publicLine] } }, { USERS_REMOVE: 'delete' });
   assertDone(second);
-  assert.deepEqual(second.steps.map((step) => `${step.kind} ${step.user}`), [`delete-user ${leaving}`]);
+  assert.deepEqual(
+    second.steps.map((step) => `${step.kind} ${step.user}`),
+    [`delete-user ${leaving}`],
+  );
   assert.equal(shadowOf(leaving), '');
   assert.equal(existsSync(`/home/${leaving}`), false);
   const state = JSON.parse(readFileSync(USERS.stateFile, 'utf8')) as { managedUsers: string[]; retiredUids: number[] };
@@ -245,11 +318,19 @@ async function started(child: ChildProcess): Promise<void> {
   });
 }
 
-function run(file: string, args: readonly string[], env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
+function run(
+  file: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stderr: string }> {
   const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
   return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 120_000 }, (error, _stdout, stderr) =>
-      resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr }),
+    execFile(
+      file,
+      args,
+      { encoding: 'utf8', env: { ...baseEnv, ...env }, timeout: 120_000 },
+      (error, _stdout, stderr) =>
+        resolve({ status: error === null ? 0 : typeof error.code === 'number' ? error.code : null, stderr }),
     );
   });
 }

@@ -28,11 +28,19 @@ export async function startSsmProxy(motoEndpoint: string): Promise<SsmProxy> {
       throttled.set(action, left - 1);
       incoming.resume();
       const body = JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' });
-      outgoing.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ThrottlingException' }).end(body);
+      outgoing
+        .writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ThrottlingException' })
+        .end(body);
       return;
     }
     const forwarded = request(
-      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
       (reply) => {
         outgoing.writeHead(reply.statusCode ?? 502, reply.headers);
         reply.pipe(outgoing);

@@ -35,9 +35,15 @@ function env(endpoint: string): Record<string, string> {
   return { USERS_SOURCE: 'ssm:/ecs/users', AWS_REGION: MOTO_REGION, AWS_ENDPOINT_URL_SSM: endpoint };
 }
 
-async function putUsers(put: (name: string, value: string) => Promise<unknown>, names: readonly string[], key: string): Promise<void> {
+async function putUsers(
+  put: (name: string, value: string) => Promise<unknown>,
+  names: readonly string[],
+  key: string,
+): Promise<void> {
   for (let start = 0; start < names.length; start += 20) {
-    await Promise.all(names.slice(start, start + 20).map((name) => put(`/ecs/users/${name}`, JSON.stringify({ sshPublicKeys: [key] }))));
+    await Promise.all(
+      names.slice(start, start + 20).map((name) => put(`/ecs/users/${name}`, JSON.stringify({ sshPublicKeys: [key] }))),
+    );
   }
 }
 
@@ -52,7 +58,10 @@ test('ssm: 1,000 users behind a generation parameter: a sync where nothing chang
 
   const first = await syncUsers(context, { dryRun: false });
   assert.deepEqual(first.problems, []);
-  assert.ok(first.steps.every((step) => step.done), JSON.stringify(first.steps.filter((step) => !step.done).slice(0, 3)));
+  assert.ok(
+    first.steps.every((step) => step.done),
+    JSON.stringify(first.steps.filter((step) => !step.done).slice(0, 3)),
+  );
   assert.equal(first.listed, 1000);
   assertFullRead(proxy.calls);
   assert.equal(statSync(`${root}/var/lib/ecs-host-agent/users-source.json`).mode & 0o777, 0o600);
@@ -72,7 +81,13 @@ test('ssm: 1,000 users behind a generation parameter: a sync where nothing chang
   await put('/ecs/users', 'initial');
   proxy.reset();
   const changed = await syncUsers(context, { dryRun: false });
-  assert.deepEqual(changed.steps.map((step) => step.summary), ["write user0001's authorized_keys (1 key)", 'keep ssm:/ecs/users (generation 2) in /var/lib/ecs-host-agent/users-source.json']);
+  assert.deepEqual(
+    changed.steps.map((step) => step.summary),
+    [
+      "write user0001's authorized_keys (1 key)",
+      'keep ssm:/ecs/users (generation 2) in /var/lib/ecs-host-agent/users-source.json',
+    ],
+  );
   assertFullRead(proxy.calls);
   assert.ok(readFileSync(`${root}/home/user0001/.ssh/authorized_keys`, 'utf8').includes(other));
 });
@@ -82,7 +97,8 @@ test('ssm: without a generation parameter, one parameter per user read in full, 
   const root = accountsRoot(t);
   const key = newKeyPair(root, 'team').publicLine;
   const names = Array.from({ length: 12 }, (_, i) => `user${String(i).padStart(2, '0')}`);
-  for (const name of names) await put(`/ecs/users/${name}`, JSON.stringify({ sshPublicKeys: [key], sudo: name === 'user00' }));
+  for (const name of names)
+    await put(`/ecs/users/${name}`, JSON.stringify({ sshPublicKeys: [key], sudo: name === 'user00' }));
   await put('/ecs/users/secret', JSON.stringify({ sshPublicKeys: [key] }), 'SecureString');
   await put('/ecs/users/broken', '{"sshPublicKeys": [');
   await put('/ecs/users/twice', `{"sshPublicKeys": [], "sudo": false, "sudo": true}`);
@@ -94,15 +110,21 @@ test('ssm: without a generation parameter, one parameter per user read in full, 
   assert.equal(report.source, 'ssm:/ecs/users');
   assert.equal(report.sourceNote, 'no generation parameter /ecs/users: read in full');
   assert.equal(report.listed, 16);
-  assert.deepEqual([...report.problems].sort((a, b) => String(a.user).localeCompare(String(b.user))), [
-    { user: 'broken', error: 'parameter /ecs/users/broken is not JSON' },
-    { user: 'team/nested', error: 'user name contains "/"; allowed: a name matching ^[a-z_][a-z0-9_-]{0,31}$' },
-    { user: 'twice', error: 'parameter /ecs/users/twice: field "sudo" is given twice; allowed: each field once' },
-  ]);
+  assert.deepEqual(
+    [...report.problems].sort((a, b) => String(a.user).localeCompare(String(b.user))),
+    [
+      { user: 'broken', error: 'parameter /ecs/users/broken is not JSON' },
+      { user: 'team/nested', error: 'user name contains "/"; allowed: a name matching ^[a-z_][a-z0-9_-]{0,31}$' },
+      { user: 'twice', error: 'parameter /ecs/users/twice: field "sudo" is given twice; allowed: each field once' },
+    ],
+  );
   const created = report.steps.filter((step) => step.kind === 'set-up-home').map((step) => step.user);
   assert.deepEqual(created, [...names, 'secret'].sort());
   assert.match(await context.host.readText('/etc/group'), /^ecs-host-agent-sudo:x:\d+:user00$/m);
-  assert.ok(!(await context.host.readText('/etc/passwd')).includes('zed:'), 'parameters outside the prefix are not users');
+  assert.ok(
+    !(await context.host.readText('/etc/passwd')).includes('zed:'),
+    'parameters outside the prefix are not users',
+  );
   assert.deepEqual(Object.fromEntries(proxy.calls), { GetParameter: 1, GetParametersByPath: 2 });
 });
 
@@ -116,7 +138,11 @@ test('ssm: throttled calls are retried with backoff; throttling that does not st
   proxy.throttle('GetParametersByPath', 2);
   const retried = await syncUsers(context, { dryRun: false });
   assert.deepEqual([retried.problems, retried.listed], [[], 3]);
-  assert.deepEqual(Object.fromEntries(proxy.calls), { GetParameter: 1, GetParametersByPath: 3 }, 'two throttled, then answered');
+  assert.deepEqual(
+    Object.fromEntries(proxy.calls),
+    { GetParameter: 1, GetParametersByPath: 3 },
+    'two throttled, then answered',
+  );
 
   const before = snapshot(root);
   proxy.reset();

@@ -23,22 +23,46 @@ test('USERS_SOURCE empty disables the concern and the daemon job', async () => {
 
 test('control source: the injected document is validated like the file source', async () => {
   const host = await withSshdDropIn(machine());
-  const { actions, warnings } = await planWith(host, { alice: { sshPublicKeys: [KEY] }, bob: { sshPublicKeys: [KEY], sudo: true }, '-x': {} });
+  const { actions, warnings } = await planWith(host, {
+    alice: { sshPublicKeys: [KEY] },
+    bob: { sshPublicKeys: [KEY], sudo: true },
+    '-x': {},
+  });
   assert.deepEqual(kinds(actions), [
-    'write-sudoers', 'record-state', 'create-accounts', 'set-members', 'set-members', 'set-up-home bob', 'record-state',
+    'write-sudoers',
+    'record-state',
+    'create-accounts',
+    'set-members',
+    'set-members',
+    'set-up-home bob',
+    'record-state',
   ]);
-  assert.deepEqual(warnings, ['"-x": user name starts with "-" (a tool would read it as an option); allowed: a name matching ^[a-z_][a-z0-9_-]{0,31}$']);
+  assert.deepEqual(warnings, [
+    '"-x": user name starts with "-" (a tool would read it as an option); allowed: a name matching ^[a-z_][a-z0-9_-]{0,31}$',
+  ]);
   await assert.rejects(planWith(host, ['alice']), /control is not a JSON object mapping user names to their documents/);
   const failing = createUsersConcern({ fetchUsersDocument: async () => Promise.reject(new Error('HTTP 503')) });
-  await assert.rejects(failing.gather(await contextFor(host, 'USERS_SOURCE=control\n')), /control: the users document could not be fetched: HTTP 503/);
-  await assert.rejects(createUsersConcern().gather(await contextFor(host, 'USERS_SOURCE=control\n')), /USERS_SOURCE=control needs CONTROL_URL/);
+  await assert.rejects(
+    failing.gather(await contextFor(host, 'USERS_SOURCE=control\n')),
+    /control: the users document could not be fetched: HTTP 503/,
+  );
+  await assert.rejects(
+    createUsersConcern().gather(await contextFor(host, 'USERS_SOURCE=control\n')),
+    /USERS_SOURCE=control needs CONTROL_URL/,
+  );
 });
 
-test('a new user is created by newusers with a uid above every used and retired one, then given groups, home and keys', async () => {
-  const host = await withSshdDropIn(machine({ state: { managedUsers: ['alice'], retiredUids: [1007] } }));
-  const { actions } = await planWith(host, { alice: { sshPublicKeys: [KEY] }, bob: { sshPublicKeys: [KEY], sudo: true } });
+test('a new user gets a uid above every used and retired one (its group the same number unless taken), groups, home, keys', async () => {
+  const host = await withSshdDropIn(machine({ state: { managedUsers: ['alice'], retiredUids: [1007] }, group: 'ops:x:1008:\n' }));
+  const { actions } = await planWith(host, {
+    alice: { sshPublicKeys: [KEY] },
+    bob: { sshPublicKeys: [KEY], sudo: true },
+  });
   const create = actions.find((action) => action.kind === 'create-accounts');
-  assert.deepEqual(create?.details?.slice(0, 2), ['newusers, reading:', '  bob::1008::managed by ecs-host-agent:/home/bob:/bin/bash']);
+  assert.deepEqual(create?.details?.slice(0, 2), [
+    'newusers, reading:',
+    '  bob::1008:1009:managed by ecs-host-agent:/home/bob:/bin/bash',
+  ]);
   assert.deepEqual(
     actions.filter((action) => action.kind === 'set-members').map((action) => action.details),
     [['gpasswd -M bob -- ecs-host-agent-sudo'], ['gpasswd -M alice,bob -- ecs-host-agent-users']],
@@ -57,18 +81,30 @@ test('keys with the wrong owner or mode are rewritten through the no-follow prim
   const host = await withSshdDropIn(machine());
   host.putFile('/home/alice/.ssh/authorized_keys', KEYS_TEXT, 0o644, 0, 0);
   const first = await planWith(host, { alice: { sshPublicKeys: [KEY] } });
-  assert.deepEqual(first.actions.map((a) => a.summary), ["write alice's authorized_keys (1 key: owner or mode only)"]);
+  assert.deepEqual(
+    first.actions.map((a) => a.summary),
+    ["write alice's authorized_keys (1 key: owner or mode only)"],
+  );
   await applyUsers(first.actions[0] as UsersAction, first.context);
   assert.deepEqual(host.files.get('/home/alice/.ssh/authorized_keys')?.mode, 0o600);
   assert.deepEqual((await planWith(host, { alice: { sshPublicKeys: [KEY] } })).actions, []);
 });
 
 test('only accounts in the state file and the marker group, with uid >= UID_MIN, are managed', async () => {
-  const notMarked = await planWith(await withSshdDropIn(machine({ markerMembers: '' })), { alice: { sshPublicKeys: [KEY] } });
-  assert.deepEqual(notMarked.warnings, ['"alice": the account alice already exists and was not created by ecs-host-agent; skipped']);
+  const notMarked = await planWith(await withSshdDropIn(machine({ markerMembers: '' })), {
+    alice: { sshPublicKeys: [KEY] },
+  });
+  assert.deepEqual(notMarked.warnings, [
+    '"alice": the account alice already exists and was not created by ecs-host-agent; skipped',
+  ]);
   assert.deepEqual(notMarked.actions, []);
-  const gone = await planWith(await withSshdDropIn(machine({ passwd: 'bob:x:1001:1001::/home/bob:/bin/bash\n' })), { bob: { sshPublicKeys: [] } });
-  assert.deepEqual(gone.actions.map((a) => a.summary), ['lock user alice (gone from the source)']);
+  const gone = await planWith(await withSshdDropIn(machine({ passwd: 'bob:x:1001:1001::/home/bob:/bin/bash\n' })), {
+    bob: { sshPublicKeys: [] },
+  });
+  assert.deepEqual(
+    gone.actions.map((a) => a.summary),
+    ['lock user alice (gone from the source)'],
+  );
   assert.deepEqual(gone.actions[0]?.details, ['usermod -L -e 1 -- alice', 'remove /home/alice/.ssh/authorized_keys']);
 });
 
@@ -94,7 +130,9 @@ test('a symlinked ~/.ssh or home is reported and nothing is written through it',
     const { actions, warnings } = await planWith(host, { alice: { sshPublicKeys: [ed25519Key()] } });
     assert.deepEqual(actions, []);
     const what = link === '/home/alice' ? 'the home directory /home/alice' : '/home/alice/.ssh';
-    assert.deepEqual(warnings, [`"alice": ${what} is a symbolic link; refusing to follow it; its keys were left as they are`]);
+    assert.deepEqual(warnings, [
+      `"alice": ${what} is a symbolic link; refusing to follow it; its keys were left as they are`,
+    ]);
   }
 });
 

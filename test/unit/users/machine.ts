@@ -51,7 +51,13 @@ export async function planWith(host: FakeHost, document: unknown, env = '') {
   const concern = createUsersConcern({ fetchUsersDocument });
   const context = await contextFor(host, `USERS_SOURCE=control\n${env}`);
   const facts = await concern.gather(context);
-  return { concern, context, facts, actions: concern.plan(facts, context), warnings: concern.warnings?.(facts, context) ?? [] };
+  return {
+    concern,
+    context,
+    facts,
+    actions: concern.plan(facts, context),
+    warnings: concern.warnings?.(facts, context) ?? [],
+  };
 }
 
 /** "kind user" of each action, for compact assertions. */

@@ -18,7 +18,9 @@ async function team(n: number, options: { locked?: readonly number[] } = {}): Pr
       markerMembers: ['alice', ...names].join(','),
       passwd: names.map((name, i) => `${name}:x:${1001 + i}:${1001 + i}::/home/${name}:/bin/bash\n`).join(''),
       group: names.map((name, i) => `${name}:x:${1001 + i}:\n`).join(''),
-      shadow: names.map((name, i) => `${name}:${locked.has(i) ? '!*:20000:0:99999:7::1:' : '*:20000:0:99999:7:::'}\n`).join(''),
+      shadow: names
+        .map((name, i) => `${name}:${locked.has(i) ? '!*:20000:0:99999:7::1:' : '*:20000:0:99999:7:::'}\n`)
+        .join(''),
       state: { managedUsers: ['alice', ...names] },
     }),
   );
@@ -33,7 +35,10 @@ test('an empty source is refused, nothing planned; USERS_MAX_REMOVALS=100% is th
   const host = await team(0);
   await assert.rejects(planWith(host, {}), (error: Error & { exitCode: number }) => {
     assert.equal(error.exitCode, 1);
-    assert.equal(error.message, 'control lists no users: an empty source is refused (a wrong prefix or path, or a document emptied by mistake, would remove every managed user); nothing was changed. To remove everybody, set USERS_MAX_REMOVALS=100%');
+    assert.equal(
+      error.message,
+      'control lists no users: an empty source is refused (a wrong prefix or path, or a document emptied by mistake, would remove every managed user); nothing was changed. To remove everybody, set USERS_MAX_REMOVALS=100%',
+    );
     return true;
   });
   assert.deepEqual(kinds((await planWith(host, {}, 'USERS_MAX_REMOVALS=100%\n')).actions), ['lock-user alice']);
@@ -42,15 +47,27 @@ test('an empty source is refused, nothing planned; USERS_MAX_REMOVALS=100% is th
 
 test('a source that shrinks sharply is refused as a whole; the default 10% still allows one removal', async () => {
   const host = await team(19);
-  const keep = (n: number) => Object.fromEntries([['alice', { sshPublicKeys: [KEY] }], ...Array.from({ length: n }, (_, i) => [`user${i}`, { sshPublicKeys: [] }])]);
-  assert.deepEqual(kinds((await planWith(host, keep(17))).actions), ['lock-user user17', 'lock-user user18'], '2 of 20 is 10%');
+  const keep = (n: number) =>
+    Object.fromEntries([
+      ['alice', { sshPublicKeys: [KEY] }],
+      ...Array.from({ length: n }, (_, i) => [`user${i}`, { sshPublicKeys: [] }]),
+    ]);
+  assert.deepEqual(
+    kinds((await planWith(host, keep(17))).actions),
+    ['lock-user user17', 'lock-user user18'],
+    '2 of 20 is 10%',
+  );
   await assert.rejects(
     planWith(host, { ...keep(16), carol: { sshPublicKeys: [KEY] } }),
     /^UsersRemovalError: control would remove 3 of the 20 managed users in one sync \(user16, user17, user18\); USERS_MAX_REMOVALS=10% allows 2\. Nothing was changed\. If the source is right, raise USERS_MAX_REMOVALS \(e\.g\. USERS_MAX_REMOVALS=3\) for this sync$/,
   );
   assert.equal((await planWith(host, keep(16), 'USERS_MAX_REMOVALS=3\n')).actions.length, 3);
   const small = await team(2);
-  assert.deepEqual(kinds((await planWith(small, keep(1))).actions), ['lock-user user1'], '10% of 3 rounds down, but one removal is always allowed');
+  assert.deepEqual(
+    kinds((await planWith(small, keep(1))).actions),
+    ['lock-user user1'],
+    '10% of 3 rounds down, but one removal is always allowed',
+  );
   await assert.rejects(planWith(small, keep(1), 'USERS_MAX_REMOVALS=0\n'), /USERS_MAX_REMOVALS=0 allows 0/);
 });
 
@@ -69,18 +86,31 @@ test('removal: lock first, then sessions and processes (own PID namespace, no zo
   host.putFile('/proc/103/status', 'Name:\tdefunct\nState:\tZ (zombie)\nUid:\t1001\t1001\t1001\t1001\nNSpid:\t103\n');
   host.putFile('/proc/104/status', 'Name:\tcron\nState:\tS (sleeping)\nUid:\t0\t0\t0\t0\nNSpid:\t104\n');
   const { actions, context } = await planWith(host, aliceOnly, 'USERS_REMOVE=delete\n');
-  assert.deepEqual(kinds(actions), ['lock-user user0', 'end-sessions user0', 'delete-user user0'], 'user0 stays in the marker group until deleted');
+  assert.deepEqual(
+    kinds(actions),
+    ['lock-user user0', 'end-sessions user0', 'delete-user user0'],
+    'user0 stays in the marker group until deleted',
+  );
   assert.equal(actions[1]?.summary, "end user0's sessions and processes (2 processes: 100 101)");
-  assert.deepEqual(actions[2]?.details, ['retire uid 1001 in /var/lib/ecs-host-agent/users.json', 'userdel --remove -- user0']);
+  assert.deepEqual(actions[2]?.details, [
+    'retire uid 1001 in /var/lib/ecs-host-agent/users.json',
+    'userdel --remove -- user0',
+  ]);
 
   host.onExec((file, args) => {
     if (file === 'kill') for (const pid of args.slice(3)) void host.rm(`/proc/${pid}/status`);
-    return file === 'kill' || file === 'loginctl' ? { exitCode: file === 'loginctl' ? 1 : 0, stdout: '', stderr: 'Failed to connect to bus' } : undefined;
+    return file === 'kill' || file === 'loginctl'
+      ? { exitCode: file === 'loginctl' ? 1 : 0, stdout: '', stderr: 'Failed to connect to bus' }
+      : undefined;
   });
   host.answer('usermod', {});
   await applyUsers(actions[0] as UsersAction, context);
   await applyUsers(actions[1] as UsersAction, context);
-  assert.deepEqual(host.commands(), ['usermod -L -e 1 -- user0', 'loginctl terminate-user -- user0', 'kill -s KILL -- 100 101']);
+  assert.deepEqual(host.commands(), [
+    'usermod -L -e 1 -- user0',
+    'loginctl terminate-user -- user0',
+    'kill -s KILL -- 100 101',
+  ]);
   assert.ok(host.files.has('/proc/102/status'), 'a process in another PID namespace (a container) is never signalled');
 
   host.answer('userdel', { exitCode: 8, stderr: 'userdel: user user0 is currently used by process 103\n' });
@@ -88,10 +118,18 @@ test('removal: lock first, then sessions and processes (own PID namespace, no zo
     applyUsers(actions[2] as UsersAction, context),
     /^AgentError: userdel user0: userdel: user user0 is currently used by process 103; the account stays locked and its deletion is tried again at the next sync$/,
   );
-  assert.deepEqual(JSON.parse(host.text('/var/lib/ecs-host-agent/users.json') ?? ''), { managedUsers: ['alice', 'user0'], creating: [], retiredUids: [1001] });
+  assert.deepEqual(JSON.parse(host.text('/var/lib/ecs-host-agent/users.json') ?? ''), {
+    managedUsers: ['alice', 'user0'],
+    creating: [],
+    retiredUids: [1001],
+  });
   host.execHandlers.unshift((file) => (file === 'userdel' ? { exitCode: 0, stdout: '', stderr: '' } : undefined));
   await applyUsers(actions[2] as UsersAction, context);
-  assert.deepEqual(JSON.parse(host.text('/var/lib/ecs-host-agent/users.json') ?? ''), { managedUsers: ['alice'], creating: [], retiredUids: [1001] });
+  assert.deepEqual(JSON.parse(host.text('/var/lib/ecs-host-agent/users.json') ?? ''), {
+    managedUsers: ['alice'],
+    creating: [],
+    retiredUids: [1001],
+  });
 });
 
 test('processes that survive every SIGKILL round fail the step; the account stays locked', async () => {
@@ -100,23 +138,39 @@ test('processes that survive every SIGKILL round fail the step; the account stay
   const { actions, context } = await planWith(host, aliceOnly);
   host.answer('kill', {}).answer('loginctl', {});
   const end = actions.find((action) => action.kind === 'end-sessions') as UsersAction;
-  await assert.rejects(applyUsers(end, context), /^AgentError: user0's processes 100 are still running after SIGKILL; the account stays locked$/);
+  await assert.rejects(
+    applyUsers(end, context),
+    /^AgentError: user0's processes 100 are still running after SIGKILL; the account stays locked$/,
+  );
   assert.equal(host.commands().filter((command) => command.startsWith('kill')).length, 5);
 });
 
 test('expiry: written to shadow (usermod -e) while valid; once past, keys removed, sudo dropped, sessions ended', async () => {
   const host = await withSshdDropIn(machine({ markerMembers: 'alice', group: '' }));
-  host.putFile('/etc/group', (host.text('/etc/group') ?? '').replace('ecs-host-agent-sudo:x:998:', 'ecs-host-agent-sudo:x:998:alice'));
+  host.putFile(
+    '/etc/group',
+    (host.text('/etc/group') ?? '').replace('ecs-host-agent-sudo:x:998:', 'ecs-host-agent-sudo:x:998:alice'),
+  );
   host.putFile('/etc/sudoers.d/ecs-host-agent', SUDOERS_TEXT);
   const day = Date.parse('2026-12-01T00:00:00Z') / 86_400_000;
-  const valid = await planWith(host, { alice: { sshPublicKeys: [KEY], sudo: true, expires: '2026-11-30T18:00:00-06:00' } });
-  assert.deepEqual(valid.actions.map((action) => action.details), [[`usermod -e ${day} -- alice`]]);
+  const valid = await planWith(host, {
+    alice: { sshPublicKeys: [KEY], sudo: true, expires: '2026-11-30T18:00:00-06:00' },
+  });
+  assert.deepEqual(
+    valid.actions.map((action) => action.details),
+    [[`usermod -e ${day} -- alice`]],
+  );
   assert.equal(valid.actions[0]?.summary, 'update user alice: expires 2026-11-30T18:00:00-06:00');
 
-  host.putFile('/etc/shadow', (host.text('/etc/shadow') ?? '').replace('alice:*:20000:0:99999:7:::', `alice:*:20000:0:99999:7::${day}:`));
+  host.putFile(
+    '/etc/shadow',
+    (host.text('/etc/shadow') ?? '').replace('alice:*:20000:0:99999:7:::', `alice:*:20000:0:99999:7::${day}:`),
+  );
   host.putFile('/proc/300/status', 'Name:\tbash\nState:\tS (sleeping)\nUid:\t1000\t1000\t1000\t1000\nNSpid:\t300\n');
   host.clock = new Date('2026-12-01T00:00:01Z');
-  const expired = await planWith(host, { alice: { sshPublicKeys: [KEY], sudo: true, expires: '2026-11-30T18:00:00-06:00' } });
+  const expired = await planWith(host, {
+    alice: { sshPublicKeys: [KEY], sudo: true, expires: '2026-11-30T18:00:00-06:00' },
+  });
   assert.deepEqual(kinds(expired.actions), ['remove-keys alice', 'end-sessions alice', 'set-members']);
   assert.deepEqual(expired.actions[2]?.details, ["gpasswd -M '' -- ecs-host-agent-sudo"]);
 });
@@ -125,10 +179,16 @@ test('a locked user back in the source: expiry cleared by usermod, password "*" 
   const host = await withSshdDropIn(machine({ aliceShadow: '!*:20000:0:99999:7::1:' }));
   await host.rm('/home/alice/.ssh/authorized_keys');
   const { actions } = await planWith(host, aliceOnly);
-  assert.deepEqual(actions.map((action) => action.summary), [
-    'update user alice: unlock (back in the source)',
-    'remove the password of alice (managed accounts log in with keys only)',
-    "write alice's authorized_keys (1 key)",
-  ]);
-  assert.deepEqual(actions.slice(0, 2).map((action) => action.details), [["usermod -e '' -- alice"], ['chpasswd -e, reading alice:*']]);
+  assert.deepEqual(
+    actions.map((action) => action.summary),
+    [
+      'update user alice: unlock (back in the source)',
+      'remove the password of alice (managed accounts log in with keys only)',
+      "write alice's authorized_keys (1 key)",
+    ],
+  );
+  assert.deepEqual(
+    actions.slice(0, 2).map((action) => action.details),
+    [["usermod -e '' -- alice"], ['chpasswd -e, reading alice:*']],
+  );
 });

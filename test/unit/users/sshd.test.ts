@@ -16,32 +16,54 @@ test('the drop-in counts only when the main config includes it before any Match 
   assert.ok(includesDropIns('Include /etc/ssh/other.conf /etc/ssh/sshd_config.d/0*.conf\n'));
   assert.ok(!includesDropIns('Port 22\nUsePAM yes\n'), 'no Include (older SUSE)');
   assert.ok(!includesDropIns('#Include /etc/ssh/sshd_config.d/*.conf\n'));
-  assert.ok(!includesDropIns('Match User root\n  Include /etc/ssh/sshd_config.d/*.conf\n'), 'an Include inside a Match is conditional');
+  assert.ok(
+    !includesDropIns('Match User root\n  Include /etc/ssh/sshd_config.d/*.conf\n'),
+    'an Include inside a Match is conditional',
+  );
   assert.ok(!includesDropIns('Include /etc/ssh/sshd_config.d/*.cfg\n'));
 });
 
 test('sshd problems are reported: no Include, or an earlier drop-in with a Match block', async () => {
-  const host = new FakeHost({ '/etc/ssh/sshd_config': 'UsePAM yes\n', '/etc/ssh/sshd_config.d/00-aaa.conf': 'Match all\n  AuthorizedKeysFile /x\n', '/etc/ssh/sshd_config.d/50-cloud-init.conf': 'Match all\n' });
+  const host = new FakeHost({
+    '/etc/ssh/sshd_config': 'UsePAM yes\n',
+    '/etc/ssh/sshd_config.d/00-aaa.conf': 'Match all\n  AuthorizedKeysFile /x\n',
+    '/etc/ssh/sshd_config.d/50-cloud-init.conf': 'Match all\n',
+  });
   assert.deepEqual((await gatherSshd(host)).problems, [
     '/etc/ssh/sshd_config does not Include /etc/ssh/sshd_config.d/*.conf before its first Match block, so sshd ignores /etc/ssh/sshd_config.d/00-ecs-host-agent.conf and may accept keys of managed users from other files (Debian\'s default also reads ~/.ssh/authorized_keys2); add "Include /etc/ssh/sshd_config.d/*.conf" at its top',
-    '/etc/ssh/sshd_config.d/00-aaa.conf sorts before 00-ecs-host-agent.conf and has a Match block: for the users it matches, its settings win over the agent\'s',
+    "/etc/ssh/sshd_config.d/00-aaa.conf sorts before 00-ecs-host-agent.conf and has a Match block: for the users it matches, its settings win over the agent's",
   ]);
-  assert.deepEqual((await gatherSshd(new FakeHost({ '/usr/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n' }))).problems, [], 'openSUSE keeps it in /usr/etc');
+  assert.deepEqual(
+    (await gatherSshd(new FakeHost({ '/usr/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n' })))
+      .problems,
+    [],
+    'openSUSE keeps it in /usr/etc',
+  );
 });
 
 function sshdHost(tests: number[]): FakeHost {
-  const host = new FakeHost({ '/usr/sbin/sshd': '', '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n' });
+  const host = new FakeHost({
+    '/usr/sbin/sshd': '',
+    '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n',
+  });
   host.onExec((file) => {
     if (file !== '/usr/sbin/sshd') return undefined;
     const exitCode = tests.shift() ?? 0;
-    return { exitCode, stdout: '', stderr: exitCode === 0 ? '' : '/etc/ssh/sshd_config.d/00-ecs-host-agent.conf line 3: Bad Match condition' };
+    return {
+      exitCode,
+      stdout: '',
+      stderr: exitCode === 0 ? '' : '/etc/ssh/sshd_config.d/00-ecs-host-agent.conf line 3: Bad Match condition',
+    };
   });
   return host;
 }
 
 test('a drop-in that makes a valid configuration invalid is taken back, and the step fails', async () => {
   const host = sshdHost([0, 255]);
-  await assert.rejects(writeSshdDropIn(host, silentLogger), /sshd -t rejects the configuration with \/etc\/ssh\/sshd_config.d\/00-ecs-host-agent.conf, so it was taken back: .* Bad Match condition/);
+  await assert.rejects(
+    writeSshdDropIn(host, silentLogger),
+    /sshd -t rejects the configuration with \/etc\/ssh\/sshd_config.d\/00-ecs-host-agent.conf, so it was taken back: .* Bad Match condition/,
+  );
   assert.equal(host.files.has(DROP_IN), false);
   const previous = sshdHost([0, 255]);
   previous.putFile(DROP_IN, '# an earlier version\n');
@@ -64,7 +86,11 @@ test('written, then a running sshd reloaded through its unit (ssh.service on Deb
   const stopped = sshdHost([255, 255]);
   stopped.answer('systemctl', { exitCode: 3 });
   await writeSshdDropIn(stopped, silentLogger);
-  assert.equal(stopped.text(DROP_IN), SSHD_DROP_IN_TEXT, 'sshd -t failing before too (no host keys yet): kept, sshd reads it when it starts');
+  assert.equal(
+    stopped.text(DROP_IN),
+    SSHD_DROP_IN_TEXT,
+    'sshd -t failing before too (no host keys yet): kept, sshd reads it when it starts',
+  );
   assert.ok(!stopped.commands().some((command) => command.startsWith('systemctl reload')));
 });
 

@@ -20,6 +20,12 @@ export interface DirectorySettings {
   readonly gid?: number;
 }
 
+/** writeFileIn: `durable` false leaves out the fsyncs; `exclusive` creates the file in place (it must not exist). */
+export interface FileSettings extends DirectorySettings {
+  readonly durable?: boolean;
+  readonly exclusive?: boolean;
+}
+
 /**
  * Opens each directory of `relative` below `base` (`onDisk`: where base is on
  * this machine), then runs `use` inside the last one. Messages name paths as
@@ -99,9 +105,10 @@ export async function readFileIn(directory: string | null, name: string, shown: 
   }
 }
 
-export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: DirectorySettings): Promise<void> {
+export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: FileSettings): Promise<void> {
   if (directory === null) throw new Error(`no directory for ${shown}: directories are created on the way`);
   const target = posix.join(directory, name);
+  if (settings.exclusive === true) return createFileIn(directory, target, data, settings);
   await removeStaleTemps(directory, name, posix.dirname(shown));
   const temp = posix.join(directory, await tempNameFor(name));
   const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
@@ -109,7 +116,7 @@ export async function writeFileIn(directory: string | null, name: string, shown:
     try {
       await handle.writeFile(data);
       await settle(handle, settings);
-      await handle.sync();
+      if (settings.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -119,11 +126,27 @@ export async function writeFileIn(directory: string | null, name: string, shown:
     await rm(temp, { force: true });
     throw error;
   }
-  const directoryHandle = await open(directory, O_RDONLY | O_DIRECTORY);
+  if (settings.durable !== false) await syncDirectory(directory);
+}
+
+async function createFileIn(directory: string, target: string, data: string | Uint8Array, settings: FileSettings): Promise<void> {
+  const handle = await open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
   try {
-    await directoryHandle.sync();
+    await handle.writeFile(data);
+    await settle(handle, settings);
+    if (settings.durable !== false) await handle.sync();
   } finally {
-    await directoryHandle.close();
+    await handle.close();
+  }
+  if (settings.durable !== false) await syncDirectory(directory);
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, O_RDONLY | O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

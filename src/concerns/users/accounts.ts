@@ -123,9 +123,20 @@ export function membershipsByUser(groups: ReadonlyMap<string, Group>): Map<strin
   return memberships;
 }
 
+const groupNames = new WeakMap<Accounts, Map<number, string>>();
+
+function groupNameOf(gid: number, accounts: Accounts): string | undefined {
+  let names = groupNames.get(accounts);
+  if (names === undefined) {
+    names = new Map([...accounts.groups].reverse().map(([name, group]) => [group.gid, name]));
+    groupNames.set(accounts, names);
+  }
+  return names.get(gid);
+}
+
 /** Every database entry newusers writes for an account is there: passwd, shadow, its group (and gshadow). */
 export function isComplete(account: Account, accounts: Accounts): boolean {
-  const group = [...accounts.groups].find(([, entry]) => entry.gid === account.gid)?.[0];
+  const group = groupNameOf(account.gid, accounts);
   return (
     accounts.shadow.has(account.name) &&
     group !== undefined &&

@@ -63,6 +63,10 @@ export async function applyUsers(
       return createAccounts(host, action.accounts, action.newusers);
     case 'set-up-home':
       return setUpHome(host, action);
+    case 'flush-homes':
+      return void (await execChecked(host, 'sync', ['--file-system', '--', await host.localPath(USERS.homeBase)], {
+        target: 'local',
+      }));
     case 'record-source':
       return writeSourceCache(host, action.record);
   }
@@ -179,24 +183,25 @@ type SetUpHome = Extract<UsersAction, { kind: 'set-up-home' }>;
 
 /**
  * What useradd would have done after writing the account, and what a killed creation may have left undone: the
- * home made and owned by the user, the files of /etc/skel it lacks (never overwritten), and the keys. A home
- * newusers made in this sync holds nothing yet: its skel files are written without looking first.
+ * home made and owned by the user, the files of /etc/skel (never overwriting one the user changed: an existing
+ * one is rewritten only while it is not what skel holds, which after a crash may be a file left empty), and the
+ * keys. Written without an fsync each: a flush-homes step makes them durable before the state says they exist.
  */
 async function setUpHome(host: Host, action: SetUpHome): Promise<void> {
-  const account = { uid: action.uid, gid: action.gid };
   let info = await host.lstat(action.home);
   if (info === null) {
     await host.mkdir(action.home, { mode: action.homeMode });
     info = await host.lstat(action.home);
   }
   if (info?.kind !== 'directory') throw unsafeHome(action.home, info);
-  if (info.uid !== account.uid || info.gid !== account.gid) {
-    const args = ['--no-dereference', `${account.uid}:${account.gid}`, '--', await host.localPath(action.home)];
+  if (info.uid !== action.uid || info.gid !== action.gid) {
+    const args = ['--no-dereference', `${action.uid}:${action.gid}`, '--', await host.localPath(action.home)];
     await execChecked(host, 'chown', args, { target: 'local' });
   }
-  const owner = { uid: account.uid, gid: account.gid };
+  // A home newusers just made holds nothing and nobody has its keys yet: files go straight in.
+  const owner = { uid: action.uid, gid: action.gid, durable: false, exclusive: action.newHome };
   for (const file of action.skel) {
-    if (!action.newHome && (await host.readFileNoFollow(action.home, file.path, 0)) !== null) continue;
+    if (!action.newHome && (await sameFile(host, action.home, file.path, file.data))) continue;
     await host.writeFileNoFollow(action.home, file.path, file.data, {
       ...owner,
       mode: file.mode,
@@ -204,9 +209,11 @@ async function setUpHome(host: Host, action: SetUpHome): Promise<void> {
     });
   }
   if (action.keys === null) return;
-  await host.writeFileNoFollow(action.home, USERS.keysPath, action.keys, {
-    ...owner,
-    mode: USERS.keysFileMode,
-    dirMode: USERS.sshDirMode,
-  });
+  const keysFile = { ...owner, mode: USERS.keysFileMode, dirMode: USERS.sshDirMode };
+  await host.writeFileNoFollow(action.home, USERS.keysPath, action.keys, keysFile);
+}
+
+async function sameFile(host: Host, home: string, path: string, data: Uint8Array): Promise<boolean> {
+  const file = await host.readFileNoFollow(home, path, data.length + 1);
+  return file !== null && Buffer.from(file.data).equals(Buffer.from(data));
 }

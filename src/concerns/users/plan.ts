@@ -68,6 +68,7 @@ export type UsersAction = Action & {
         readonly skel: readonly SkelFile[];
         readonly keys: string | null;
       }
+    | { readonly kind: 'flush-homes' }
     | { readonly kind: 'record-source'; readonly record: SourceCacheRecord }
   );
 
@@ -267,10 +268,19 @@ function setUpHome(
   };
 }
 
+/** The homes were written without an fsync each: one flush of their filesystem, then the state says so. */
 function recordCreated(finishing: readonly string[], toCreate: readonly DesiredUser[]): UsersAction[] {
   const created = [...finishing, ...toCreate.map((user) => user.name)].sort();
   if (created.length === 0) return [];
-  return [recordState({ created }, `${created.join(', ')} set up`)];
+  const flush = ['--file-system', '--', USERS.homeBase];
+  return [
+    {
+      kind: 'flush-homes',
+      summary: `write the new homes to disk (${shown('sync', flush)})`,
+      details: [shown('sync', flush)],
+    },
+    recordState({ created }, `${created.join(', ')} set up`),
+  ];
 }
 
 function recordState(change: StateChange, detail: string): UsersAction {

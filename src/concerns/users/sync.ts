@@ -38,7 +38,12 @@ export interface UsersSyncOptions extends SourceOptions {
   readonly dryRun: boolean;
 }
 
-const STOPPING: ReadonlySet<UsersAction['kind']> = new Set(['create-group', 'record-state', 'create-accounts']);
+const STOPPING: ReadonlySet<UsersAction['kind']> = new Set([
+  'create-group',
+  'record-state',
+  'create-accounts',
+  'flush-homes',
+]);
 /** Steps for different users that share nothing: run side by side (homes are written with an fsync each). */
 const CONCURRENT: ReadonlySet<UsersAction['kind']> = new Set(['set-up-home', 'write-keys', 'remove-keys']);
 const AT_ONCE = 32;

@@ -20,7 +20,8 @@ import { accountsRoot, newKeyPair, writeUsersFile } from './users-root.ts';
  * The counts are per process (per thread for the agent): `zed`, synced first, creates the agent's groups, sshd
  * drop-in and sudoers file, so before newusers the agent only writes its state (one mkdir, one rename), and the
  * counts below are the tools' own (newusers: four link/unlink pairs to lock, a mkdir and chown per home, then per
- * database a rename and the unlink of its lock).
+ * database a rename and the unlink of its lock; fchmod: newusers 8, chpasswd 2, gpasswd 4, the agent 5 per home,
+ * so the 9th fchmod of one of the agent's threads falls part way through the homes).
  */
 interface KillPoint {
   readonly name: string;
@@ -104,7 +105,7 @@ const POINTS: readonly KillPoint[] = [
   },
   {
     name: 'agent killed part way through the homes',
-    inject: 'fsync:when=9+',
+    inject: 'fchmod:when=9+',
     signal: 'STOP',
     left: (root) =>
       assert.ok(

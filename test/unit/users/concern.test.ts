@@ -35,6 +35,7 @@ test('control source: the injected document is validated like the file source', 
     'set-members',
     'set-members',
     'set-up-home bob',
+    'flush-homes',
     'record-state',
   ]);
   assert.deepEqual(warnings, [

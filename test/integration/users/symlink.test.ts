@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { syncUsers } from '../../../src/concerns/users/sync.ts';
@@ -137,4 +137,14 @@ test('no-follow primitives: a swapped-in link, a FIFO or a file in the way are r
   assert.equal(await host.readFileNoFollow(dir, 'missing/file', 10), null);
   await host.removeNoFollow(dir, 'a/b/file');
   assert.equal(await host.readFileNoFollow(dir, 'a/b/file', 10), null);
+
+  // In place (a home just made): created with O_EXCL, so neither a file nor a link already there is written through.
+  const inPlace = { mode: 0o600, uid: 65534, gid: 65534, dirMode: 0o700, exclusive: true, durable: false };
+  await host.writeFileNoFollow(dir, 'c/new', 'fresh', inPlace);
+  assert.deepEqual([readFileSync(`${dir}/c/new`, 'utf8'), lstatSync(`${dir}/c/new`).mode & 0o777], ['fresh', 0o600]);
+  assert.deepEqual(readdirSync(`${dir}/c`), ['new'], 'no temporary file');
+  await assert.rejects(host.writeFileNoFollow(dir, 'c/new', 'again', inPlace), /EEXIST/);
+  symlinkSync(`${dir}/victim`, `${dir}/c/link`);
+  await assert.rejects(host.writeFileNoFollow(dir, 'c/link', 'x', inPlace), /EEXIST/);
+  assert.equal(readFileSync(`${dir}/victim`, 'utf8'), 'precious');
 });

@@ -129,7 +129,9 @@ export async function writeFileIn(directory: string | null, name: string, shown:
   if (settings.durable !== false) await syncDirectory(directory);
 }
 
-async function createFileIn(directory: string, target: string, data: string | Uint8Array, settings: FileSettings): Promise<void> {
+type Data = string | Uint8Array;
+
+async function createFileIn(directory: string, target: string, data: Data, settings: FileSettings): Promise<void> {
   const handle = await open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
   try {
     await handle.writeFile(data);

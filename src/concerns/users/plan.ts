@@ -88,46 +88,88 @@ export interface UsersPlanSettings {
 export const NO_PASSWORD = '*';
 
 export function planUsers(facts: UsersFacts, settings: UsersPlanSettings): UsersAction[] {
+  const users = sortedUsers(facts);
+  checkRemovals(facts, users.gone, settings.maxRemovals);
+  const created = new Set(users.toCreate.map((user) => user.name));
+  const members = planMembers(facts, users.desired, users.gone, created);
+  return [
+    ...accessEnds(facts, users, settings),
+    ...agentSetup(facts, users.desired),
+    ...updates(users, settings, members.beforeCreation),
+    ...planCreation(facts, settings, users.toCreate, newAccounts(facts, users.toCreate), members.afterCreation),
+    ...users.finishing.map(({ user, managed }) => setUpHome(facts, user, managed.account, false)),
+    ...recordCreated([...users.finishing.map(({ user }) => user.name), ...created]),
+    ...(facts.sourceCache ? [recordSource(facts.sourceCache)] : []),
+  ];
+}
+
+interface Existing {
+  readonly user: DesiredUser;
+  readonly managed: ManagedUser;
+}
+
+interface SortedUsers {
+  readonly desired: readonly DesiredUser[];
+  /** Managed users the source no longer lists. */
+  readonly gone: readonly ManagedUser[];
+  /** Listed and managed: past their expiry, or to update. */
+  readonly expired: readonly Existing[];
+  readonly current: readonly Existing[];
+  /** Listed and managed, but still being created (a sync was interrupted): their homes are set up again. */
+  readonly finishing: readonly Existing[];
+  readonly toCreate: readonly DesiredUser[];
+}
+
+function sortedUsers(facts: UsersFacts): SortedUsers {
   const listed = new Set(facts.listed);
-  const byName = (a: { account: { name: string } }, b: { account: { name: string } }) =>
-    a.account.name.localeCompare(b.account.name);
-  const gone = [...facts.managed.values()].filter((user) => !listed.has(user.account.name)).sort(byName);
-  checkRemovals(facts, gone, settings.maxRemovals);
+  const gone = [...facts.managed.values()].filter((user) => !listed.has(user.account.name));
+  gone.sort((a, b) => a.account.name.localeCompare(b.account.name));
   const desired = [...facts.desired].sort((a, b) => a.name.localeCompare(b.name));
   const existing = desired.flatMap((user) => {
     const managed = facts.managed.get(user.name);
     return managed ? [{ user, managed }] : [];
   });
-  const toCreate = desired.filter((user) => !facts.managed.has(user.name));
-  const accounts = newAccounts(facts, toCreate);
-  const members = planMembers(facts, desired, gone, new Set(toCreate.map((user) => user.name)));
-  const anyUsers = desired.length > 0 || facts.managed.size > 0;
+  return {
+    desired,
+    gone,
+    expired: existing.filter(({ user }) => user.expired),
+    current: existing,
+    finishing: existing.filter(({ managed }) => managed.creating),
+    toCreate: desired.filter((user) => !facts.managed.has(user.name)),
+  };
+}
+
+/** First in every sync: locks, expired keys, sessions, deletions. Nothing after them can delay them. */
+function accessEnds(facts: UsersFacts, users: SortedUsers, settings: UsersPlanSettings): UsersAction[] {
+  const ending = [...users.gone, ...users.expired.map(({ managed }) => managed)];
   return [
-    ...gone.flatMap((user) => lockUser(user)),
-    ...existing.filter(({ user }) => user.expired).flatMap(({ user, managed }) => optional(planKeys(user, managed))),
-    ...[...gone, ...existing.filter(({ user }) => user.expired).map(({ managed }) => managed)].flatMap((user) =>
-      endSessions(facts, user),
-    ),
-    ...(settings.remove === 'delete' ? gone.map(deleteUser) : []),
-    // An all-rejected source changes nothing, not even groups.
-    ...(anyUsers ? facts.missingGroups.map(createGroup) : []),
-    ...(anyUsers && facts.sshd.dropIn !== SSHD_DROP_IN_TEXT ? [sshdConfig()] : []),
+    ...users.gone.flatMap(lockUser),
+    ...users.expired.flatMap(({ user, managed }) => optional(planKeys(user, managed))),
+    ...ending.flatMap((user) => endSessions(facts, user)),
+    ...(settings.remove === 'delete' ? users.gone.map(deleteUser) : []),
+  ];
+}
+
+/** The agent's groups, sshd drop-in and sudoers file; an all-rejected source changes nothing, not even these. */
+function agentSetup(facts: UsersFacts, desired: readonly DesiredUser[]): UsersAction[] {
+  const anyUsers = desired.length > 0 || facts.managed.size > 0;
+  if (!anyUsers) return [];
+  return [
+    ...facts.missingGroups.map(createGroup),
+    ...(facts.sshd.dropIn !== SSHD_DROP_IN_TEXT ? [sshdConfig()] : []),
     ...sudoers(facts, desired),
-    ...existing.flatMap(({ user, managed }) => optional(modifyUser(user, managed, settings))),
-    ...setPasswords(existing.filter(({ managed }) => managed.password !== NO_PASSWORD).map(({ user }) => user.name)),
-    ...members.beforeCreation,
-    ...existing
-      .filter(({ user, managed }) => !user.expired && !managed.creating)
-      .flatMap(({ user, managed }) => optional(planKeys(user, managed))),
-    ...planCreation(facts, settings, toCreate, accounts, members.afterCreation),
-    ...existing
-      .filter(({ managed }) => managed.creating)
-      .map(({ user, managed }) => setUpHome(facts, user, managed.account, false)),
-    ...recordCreated(
-      existing.filter(({ managed }) => managed.creating).map(({ user }) => user.name),
-      toCreate,
-    ),
-    ...(facts.sourceCache ? [recordSource(facts.sourceCache)] : []),
+  ];
+}
+
+/** Existing users: account fields, passwords, groups, keys. */
+function updates(users: SortedUsers, settings: UsersPlanSettings, members: readonly UsersAction[]): UsersAction[] {
+  const withPassword = users.current.filter(({ managed }) => managed.password !== NO_PASSWORD);
+  const keyed = users.current.filter(({ user, managed }) => !user.expired && !managed.creating);
+  return [
+    ...users.current.flatMap(({ user, managed }) => optional(modifyUser(user, managed, settings))),
+    ...setPasswords(withPassword.map(({ user }) => user.name)),
+    ...members,
+    ...keyed.flatMap(({ user, managed }) => optional(planKeys(user, managed))),
   ];
 }
 
@@ -269,8 +311,8 @@ function setUpHome(
 }
 
 /** The homes were written without an fsync each: one flush of their filesystem, then the state says so. */
-function recordCreated(finishing: readonly string[], toCreate: readonly DesiredUser[]): UsersAction[] {
-  const created = [...finishing, ...toCreate.map((user) => user.name)].sort();
+function recordCreated(names: readonly string[]): UsersAction[] {
+  const created = [...names].sort();
   if (created.length === 0) return [];
   const flush = ['--file-system', '--', USERS.homeBase];
   return [

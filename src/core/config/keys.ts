@@ -85,11 +85,19 @@ export const KEYS = {
   USERS_REMOVE: key(
     oneOf(['lock', 'delete'] as const),
     'lock',
-    'users gone from USERS_SOURCE: lock (keys removed, account locked and expired, processes ended) or delete (then userdel)',
+    'users gone from USERS_SOURCE: lock (locked, expired, keys removed, processes ended) or delete (then userdel)',
   ),
   USERS_ALLOWED_GROUPS: key(allowedGroups, '', 'groups USERS_SOURCE may grant (comma-separated); empty: none'),
-  USERS_ALLOW_DOCKER_GROUP: key(bool, 'no', 'allow the docker group in USERS_SOURCE (root-equivalent); same as listing docker in USERS_ALLOWED_GROUPS'),
-  USERS_MAX_REMOVALS: key(removalLimit, '10%', 'most managed users one sync may remove (a count or a percentage, at least 1); more is refused'),
+  USERS_ALLOW_DOCKER_GROUP: key(
+    bool,
+    'no',
+    'allow the root-equivalent docker group in USERS_SOURCE: the same as listing docker in USERS_ALLOWED_GROUPS',
+  ),
+  USERS_MAX_REMOVALS: key(
+    removalLimit,
+    '10%',
+    'most managed users one sync may remove: a count, or a percentage (at least 1); more refuses the sync',
+  ),
   USERS_SYNC_INTERVAL: key(duration(30_000, 86_400_000), '5m', 'how often the daemon syncs SSH users'),
   USERS_SHELL: key(loginShell, '/bin/bash', 'login shell of the users the agent creates'),
   UPDATE_WINDOW: key(parseWindow, 'Sun 03:00-05:00', 'when security updates may reboot the host'),

@@ -97,7 +97,7 @@ function assertDone(report: UsersSyncReport): void {
   );
 }
 
-test('stock sshd: managed users log in only with the keys of the source (not authorized_keys2, not a rotated-out key); sudo as asked', async (t) => {
+test('stock sshd: only the keys of the source log in (not authorized_keys2, not a rotated-out key)', async (t) => {
   requireRoot();
   const dir = scratchDir(t, 'eha-sshd-');
   const [admin, dev, outsider] = testNames(3) as [string, string, string];
@@ -178,7 +178,7 @@ test('stock sshd: managed users log in only with the keys of the source (not aut
   assert.ok((await sshLogin(sshd.port, admin, adminKey!.privateKey)).ok, 'the other user still logs in');
 });
 
-test('an expired user is refused by sshd even while the agent is not running; the next sync drops keys and sudo', async (t) => {
+test('an expired user is refused by sshd with the agent not running; the next sync drops keys and sudo', async (t) => {
   requireRoot();
   const dir = scratchDir(t, 'eha-expiry-');
   const [keep, temp] = testNames(2) as [string, string];
@@ -224,7 +224,7 @@ test('an expired user is refused by sshd even while the agent is not running; th
   assert.ok(!membersOf(USERS.sudoGroup).includes(temp));
 });
 
-test('USERS_REMOVE=delete: a removed user with a running process is locked at once, its processes ended, deleted on a later sync', async (t) => {
+test('USERS_REMOVE=delete with a process running: locked at once, processes ended, deleted later', async (t) => {
   requireRoot();
   const dir = scratchDir(t, 'eha-delete-');
   const [keep, leaving] = testNames(2) as [string, string];

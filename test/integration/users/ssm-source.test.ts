@@ -92,7 +92,7 @@ test('ssm: 1,000 users behind a generation parameter: a sync where nothing chang
   assert.ok(readFileSync(`${root}/home/user0001/.ssh/authorized_keys`, 'utf8').includes(other));
 });
 
-test('ssm: without a generation parameter, one parameter per user read in full, SecureString decrypted, bad ones rejected alone', async (t) => {
+test('ssm: no generation parameter: read in full, SecureString decrypted, bad ones rejected alone', async (t) => {
   const { proxy, put } = await motoSsm(t);
   const root = accountsRoot(t);
   const key = newKeyPair(root, 'team').publicLine;
@@ -128,7 +128,7 @@ test('ssm: without a generation parameter, one parameter per user read in full, 
   assert.deepEqual(Object.fromEntries(proxy.calls), { GetParameter: 1, GetParametersByPath: 2 });
 });
 
-test('ssm: throttled calls are retried with backoff; throttling that does not stop fails the sync, never reads as no users', async (t) => {
+test('ssm: throttling is retried with backoff; if it lasts, the sync fails, never reads as no users', async (t) => {
   const { proxy, put } = await motoSsm(t);
   const root = accountsRoot(t);
   const key = newKeyPair(root, 'team').publicLine;
@@ -149,7 +149,10 @@ test('ssm: throttled calls are retried with backoff; throttling that does not st
   proxy.throttle('GetParametersByPath', Infinity);
   await assert.rejects(
     syncUsers(context, { dryRun: false }),
-    /^UsersSourceError: ssm:\/ecs\/users: GetParametersByPath was throttled \(5 attempts\): Rate exceeded; nothing was changed, the next sync reads it again$/,
+    new RegExp(
+      '^UsersSourceError: ssm:/ecs/users: GetParametersByPath was throttled \\(5 attempts\\): Rate exceeded; ' +
+        'nothing was changed, the next sync reads it again$',
+    ),
   );
   assert.equal(proxy.calls.get('GetParametersByPath'), 5);
   assert.deepEqual(snapshot(root), before, 'nobody locked: a source that cannot be read is not an empty one');

@@ -9,7 +9,7 @@ import { UnsafePathError } from '../../../src/host/host.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { accountsRoot, newKeyPair, usersContext, writeUsersFile } from './users-root.ts';
 
-test('symlinked ~/.ssh or authorized_keys on a scratch root: refused and reported, the targets unchanged, other users synced', async (t) => {
+test('symlinked ~/.ssh or authorized_keys: refused and reported, targets unchanged, other users synced', async (t) => {
   const root = accountsRoot(t);
   const context = await usersContext(root, { USERS_SOURCE: 'file:/users.json', USERS_MAX_REMOVALS: '2' });
   const first = newKeyPair(root, 'first').publicLine;
@@ -64,7 +64,8 @@ test('symlinked ~/.ssh or authorized_keys on a scratch root: refused and reporte
       {
         user: 'alice',
         error:
-          '/home/alice/.ssh is a symbolic link; refusing to follow it; the account is locked and expired, so whatever is there does not log in',
+          '/home/alice/.ssh is a symbolic link; refusing to follow it; ' +
+          'the account is locked and expired, so whatever is there does not log in',
       },
     ],
     "bob's link is gone with the lock: nothing is reported as left in place",
@@ -77,7 +78,7 @@ test('symlinked ~/.ssh or authorized_keys on a scratch root: refused and reporte
   );
 });
 
-test('a home directory that is a symbolic link is refused: nothing written through it, and userdel never removes it', async (t) => {
+test('a home directory that is a symbolic link is refused: nothing written through it, never removed', async (t) => {
   const root = accountsRoot(t);
   const context = await usersContext(root, { USERS_SOURCE: 'file:/users.json', USERS_REMOVE: 'delete' });
   const key = newKeyPair(root, 'key').publicLine;

@@ -39,7 +39,8 @@ test('control source: the injected document is validated like the file source', 
     'record-state',
   ]);
   assert.deepEqual(warnings, [
-    '"-x": user name starts with "-" (a tool would read it as an option); allowed: a name matching ^[a-z_][a-z0-9_-]{0,31}$',
+    '"-x": user name starts with "-" (a tool would read it as an option); ' +
+      'allowed: a name matching ^[a-z_][a-z0-9_-]{0,31}$',
   ]);
   await assert.rejects(planWith(host, ['alice']), /control is not a JSON object mapping user names to their documents/);
   const failing = createUsersConcern({ fetchUsersDocument: async () => Promise.reject(new Error('HTTP 503')) });
@@ -53,8 +54,10 @@ test('control source: the injected document is validated like the file source', 
   );
 });
 
-test('a new user gets a uid above every used and retired one (its group the same number unless taken), groups, home, keys', async () => {
-  const host = await withSshdDropIn(machine({ state: { managedUsers: ['alice'], retiredUids: [1007] }, group: 'ops:x:1008:\n' }));
+test('a new user: a uid above every used and retired one, its group the same number unless taken', async () => {
+  const host = await withSshdDropIn(
+    machine({ state: { managedUsers: ['alice'], retiredUids: [1007] }, group: 'ops:x:1008:\n' }),
+  );
   const { actions } = await planWith(host, {
     alice: { sshPublicKeys: [KEY] },
     bob: { sshPublicKeys: [KEY], sudo: true },
@@ -78,7 +81,7 @@ test('a managed user that matches the source plans nothing; no tool runs', async
   assert.deepEqual([actions, warnings, host.execCalls], [[], [], []]);
 });
 
-test('keys with the wrong owner or mode are rewritten through the no-follow primitive, then nothing is planned', async () => {
+test('keys with the wrong owner or mode are rewritten (no-follow), then nothing is planned', async () => {
   const host = await withSshdDropIn(machine());
   host.putFile('/home/alice/.ssh/authorized_keys', KEYS_TEXT, 0o644, 0, 0);
   const first = await planWith(host, { alice: { sshPublicKeys: [KEY] } });
@@ -115,7 +118,8 @@ test('an account whose uid was changed to 0 or below UID_MIN is reported on ever
     const { actions, warnings } = await planWith(host, { bob: { sshPublicKeys: [] } });
     assert.deepEqual(actions, [], 'never locked');
     assert.deepEqual(warnings, [
-      `"alice": uid ${uid} is below UID_MIN 1000 (changed since the agent created it?): no longer managed, not synced, locked or deleted; fix the uid or remove the account`,
+      `"alice": uid ${uid} is below UID_MIN 1000 (changed since the agent created it?): ` +
+        'no longer managed, not synced, locked or deleted; fix the uid or remove the account',
       '"bob": the account bob already exists and was not created by ecs-host-agent; skipped',
     ]);
     const listed = await planWith(host, { alice: { sshPublicKeys: [KEY], sudo: true } });
@@ -137,7 +141,7 @@ test('a symlinked ~/.ssh or home is reported and nothing is written through it',
   }
 });
 
-test('a symlinked authorized_keys of a removed user is removed with the lock and not reported as left in place', async () => {
+test('a symlinked authorized_keys of a removed user is removed with the lock, not reported as left', async () => {
   const host = await withSshdDropIn(machine({ passwd: 'bob:x:1001:1001::/home/bob:/bin/bash\n' }));
   await host.rm('/home/alice/.ssh/authorized_keys');
   host.symlinks.set('/home/alice/.ssh/authorized_keys', '/etc/shadow');

@@ -112,7 +112,10 @@ test('JSON: every key given twice is found, at any depth, escapes decoded; value
 });
 
 test('file source: a user listed twice or a field given twice rejects that user only', () => {
-  const text = `{"alice": {"sshPublicKeys": []}, "bob": {"sshPublicKeys": [], "sudo": true, "sudo": false}, "alice": {"sshPublicKeys": ["${KEY}"]}, "carol": {"sshPublicKeys": []}}`;
+  const text = [
+    '{"alice": {"sshPublicKeys": []}, "bob": {"sshPublicKeys": [], "sudo": true, "sudo": false},',
+    `"alice": {"sshPublicKeys": ["${KEY}"]}, "carol": {"sshPublicKeys": []}}`,
+  ].join(' ');
   assert.deepEqual(entriesOfText(text, 'file:/users.json'), [
     { name: 'alice', error: 'is listed twice in file:/users.json; allowed: each user once' },
     { name: 'bob', error: 'field "sudo" is given twice; allowed: each field once' },

@@ -2,6 +2,7 @@ import { createUsersConcern } from '../../../src/concerns/users/index.ts';
 import type { FetchUsersDocument } from '../../../src/concerns/users/source.ts';
 import { contextFor } from '../../support/ecs-config.ts';
 import { FakeHost } from '../../support/fake-host.ts';
+import { KEYS_FILE_HEADER } from '../../../src/concerns/users/settings.ts';
 import { ed25519Key } from './keys.ts';
 
 /**
@@ -9,7 +10,7 @@ import { ed25519Key } from './keys.ts';
  * keys and the sshd drop-in in place; no account tool may run (FakeHost fails any command it is not told about).
  */
 export const KEY = ed25519Key('alice@laptop');
-export const KEYS_TEXT = `# Managed by ecs-host-agent from USERS_SOURCE: changes here are overwritten at the next sync.\n${KEY}\n`;
+export const KEYS_TEXT = `${KEYS_FILE_HEADER}${KEY}\n`;
 
 export interface MachineOptions {
   readonly markerMembers?: string;
@@ -24,10 +25,29 @@ export interface MachineOptions {
 
 export function machine(options: MachineOptions = {}): FakeHost {
   const aliceUid = options.aliceUid ?? 1000;
+  const lines = (...rows: string[]) => rows.join('\n');
   const host = new FakeHost({
-    '/etc/passwd': `root:x:0:0:root:/root:/bin/bash\nnews:x:9:9:news:/var/spool/news:/usr/sbin/nologin\nalice:x:${aliceUid}:1000:managed by ecs-host-agent:/home/alice:/bin/bash\n${options.passwd ?? ''}`,
-    '/etc/group': `root:x:0:\nusers:x:100:\nvideo:x:44:\nlxd:x:110:\nalice:x:1000:\necs-host-agent-users:x:999:${options.markerMembers ?? 'alice'}\necs-host-agent-sudo:x:998:\n${options.group ?? ''}`,
-    '/etc/shadow': `root:*:20000:0:99999:7:::\nalice:${options.aliceShadow ?? '*:20000:0:99999:7:::'}\n${options.shadow ?? ''}`,
+    '/etc/passwd': lines(
+      'root:x:0:0:root:/root:/bin/bash',
+      'news:x:9:9:news:/var/spool/news:/usr/sbin/nologin',
+      `alice:x:${aliceUid}:1000:managed by ecs-host-agent:/home/alice:/bin/bash`,
+      options.passwd ?? '',
+    ),
+    '/etc/group': lines(
+      'root:x:0:',
+      'users:x:100:',
+      'video:x:44:',
+      'lxd:x:110:',
+      'alice:x:1000:',
+      `ecs-host-agent-users:x:999:${options.markerMembers ?? 'alice'}`,
+      'ecs-host-agent-sudo:x:998:',
+      options.group ?? '',
+    ),
+    '/etc/shadow': lines(
+      'root:*:20000:0:99999:7:::',
+      `alice:${options.aliceShadow ?? '*:20000:0:99999:7:::'}`,
+      options.shadow ?? '',
+    ),
     '/etc/login.defs': 'UID_MIN 1000\nUID_MAX 60000\n',
     '/var/lib/ecs-host-agent/users.json': JSON.stringify(options.state ?? { managedUsers: ['alice'] }),
     '/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\n',

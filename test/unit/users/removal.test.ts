@@ -31,13 +31,15 @@ async function team(n: number, options: { locked?: readonly number[] } = {}): Pr
 
 const aliceOnly = { alice: { sshPublicKeys: [KEY] } };
 
-test('an empty source is refused, nothing planned; USERS_MAX_REMOVALS=100% is the way to remove everybody', async () => {
+test('an empty source is refused, nothing planned; USERS_MAX_REMOVALS=100% removes everybody', async () => {
   const host = await team(0);
   await assert.rejects(planWith(host, {}), (error: Error & { exitCode: number }) => {
     assert.equal(error.exitCode, 1);
     assert.equal(
       error.message,
-      'control lists no users: an empty source is refused (a wrong prefix or path, or a document emptied by mistake, would remove every managed user); nothing was changed. To remove everybody, set USERS_MAX_REMOVALS=100%',
+      'control lists no users: an empty source is refused (a wrong prefix or path, or a document emptied by ' +
+        'mistake, would remove every managed user); nothing was changed. ' +
+        'To remove everybody, set USERS_MAX_REMOVALS=100%',
     );
     return true;
   });
@@ -59,7 +61,11 @@ test('a source that shrinks sharply is refused as a whole; the default 10% still
   );
   await assert.rejects(
     planWith(host, { ...keep(16), carol: { sshPublicKeys: [KEY] } }),
-    /^UsersRemovalError: control would remove 3 of the 20 managed users in one sync \(user16, user17, user18\); USERS_MAX_REMOVALS=10% allows 2\. Nothing was changed\. If the source is right, raise USERS_MAX_REMOVALS \(e\.g\. USERS_MAX_REMOVALS=3\) for this sync$/,
+    new RegExp(
+      '^UsersRemovalError: control would remove 3 of the 20 managed users in one sync \\(user16, user17, user18\\); ' +
+        'USERS_MAX_REMOVALS=10% allows 2\\. Nothing was changed\\. If the source is right, raise USERS_MAX_REMOVALS ' +
+        '\\(e\\.g\\. USERS_MAX_REMOVALS=3\\) for this sync$',
+    ),
   );
   assert.equal((await planWith(host, keep(16), 'USERS_MAX_REMOVALS=3\n')).actions.length, 3);
   const small = await team(2);
@@ -116,7 +122,10 @@ test('removal: lock first, then sessions and processes (own PID namespace, no zo
   host.answer('userdel', { exitCode: 8, stderr: 'userdel: user user0 is currently used by process 103\n' });
   await assert.rejects(
     applyUsers(actions[2] as UsersAction, context),
-    /^AgentError: userdel user0: userdel: user user0 is currently used by process 103; the account stays locked and its deletion is tried again at the next sync$/,
+    new RegExp(
+      '^AgentError: userdel user0: userdel: user user0 is currently used by process 103; ' +
+        'the account stays locked and its deletion is tried again at the next sync$',
+    ),
   );
   assert.deepEqual(JSON.parse(host.text('/var/lib/ecs-host-agent/users.json') ?? ''), {
     managedUsers: ['alice', 'user0'],
@@ -145,7 +154,7 @@ test('processes that survive every SIGKILL round fail the step; the account stay
   assert.equal(host.commands().filter((command) => command.startsWith('kill')).length, 5);
 });
 
-test('expiry: written to shadow (usermod -e) while valid; once past, keys removed, sudo dropped, sessions ended', async () => {
+test('expiry: in shadow (usermod -e) while valid; once past, keys removed, sudo dropped, sessions ended', async () => {
   const host = await withSshdDropIn(machine({ markerMembers: 'alice', group: '' }));
   host.putFile(
     '/etc/group',
@@ -175,7 +184,7 @@ test('expiry: written to shadow (usermod -e) while valid; once past, keys remove
   assert.deepEqual(expired.actions[2]?.details, ["gpasswd -M '' -- ecs-host-agent-sudo"]);
 });
 
-test('a locked user back in the source: expiry cleared by usermod, password "*" again by chpasswd -e, keys back', async () => {
+test('a locked user back in the source: expiry cleared, password "*" again (chpasswd -e), keys back', async () => {
   const host = await withSshdDropIn(machine({ aliceShadow: '!*:20000:0:99999:7::1:' }));
   await host.rm('/home/alice/.ssh/authorized_keys');
   const { actions } = await planWith(host, aliceOnly);

@@ -30,8 +30,11 @@ test('sshd problems are reported: no Include, or an earlier drop-in with a Match
     '/etc/ssh/sshd_config.d/50-cloud-init.conf': 'Match all\n',
   });
   assert.deepEqual((await gatherSshd(host)).problems, [
-    '/etc/ssh/sshd_config does not Include /etc/ssh/sshd_config.d/*.conf before its first Match block, so sshd ignores /etc/ssh/sshd_config.d/00-ecs-host-agent.conf and may accept keys of managed users from other files (Debian\'s default also reads ~/.ssh/authorized_keys2); add "Include /etc/ssh/sshd_config.d/*.conf" at its top',
-    "/etc/ssh/sshd_config.d/00-aaa.conf sorts before 00-ecs-host-agent.conf and has a Match block: for the users it matches, its settings win over the agent's",
+    '/etc/ssh/sshd_config does not Include /etc/ssh/sshd_config.d/*.conf before its first Match block, so sshd ' +
+      'ignores /etc/ssh/sshd_config.d/00-ecs-host-agent.conf and may accept keys of managed users from other files ' +
+      '(Debian\'s default also reads ~/.ssh/authorized_keys2); add "Include /etc/ssh/sshd_config.d/*.conf" at its top',
+    '/etc/ssh/sshd_config.d/00-aaa.conf sorts before 00-ecs-host-agent.conf and has a Match block: ' +
+      "for the users it matches, its settings win over the agent's",
   ]);
   assert.deepEqual(
     (await gatherSshd(new FakeHost({ '/usr/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n' })))
@@ -62,7 +65,7 @@ test('a drop-in that makes a valid configuration invalid is taken back, and the 
   const host = sshdHost([0, 255]);
   await assert.rejects(
     writeSshdDropIn(host, silentLogger),
-    /sshd -t rejects the configuration with \/etc\/ssh\/sshd_config.d\/00-ecs-host-agent.conf, so it was taken back: .* Bad Match condition/,
+    /sshd -t rejects the configuration with \S+00-ecs-host-agent\.conf, so it was taken back: /,
   );
   assert.equal(host.files.has(DROP_IN), false);
   const previous = sshdHost([0, 255]);
@@ -71,7 +74,7 @@ test('a drop-in that makes a valid configuration invalid is taken back, and the 
   assert.equal(previous.text(DROP_IN), '# an earlier version\n');
 });
 
-test('written, then a running sshd reloaded through its unit (ssh.service on Debian, sshd.service elsewhere)', async () => {
+test('written, then a running sshd reloaded by its unit (ssh.service on Debian, sshd.service elsewhere)', async () => {
   const host = sshdHost([0, 0]);
   host.answer('systemctl', { exitCode: 3 }, ['is-active', '--quiet', '--', 'ssh.service']).answer('systemctl', {});
   await writeSshdDropIn(host, silentLogger);

@@ -17,7 +17,7 @@ export const run: CommandImplementation = {
     let config = context.config;
     let os = await inspectManageable(context);
     const onStop = () => stop.abort();
-    const onReload = () => void reload(context, (next) => (config = next));
+    const onReload = () => void reload(context, config, (next) => (config = next));
     process.on('SIGTERM', onStop).on('SIGINT', onStop).on('SIGHUP', onReload);
     try {
       await runDaemon({
@@ -26,6 +26,7 @@ export const run: CommandImplementation = {
         logger: context.logger,
         notifier: createNotifier(context.host, process.env, process.pid, context.logger),
         clock: systemClock,
+        random: Math.random,
         jobs: JOBS,
         signal: stop.signal,
         async context(fresh): Promise<ConcernContext> {
@@ -36,16 +37,40 @@ export const run: CommandImplementation = {
     } finally {
       process.off('SIGTERM', onStop).off('SIGINT', onStop).off('SIGHUP', onReload);
     }
+    exitOnceDone();
     return ExitCode.ok;
   },
 };
 
-/** A bad config on reload is logged and the running config kept: a typo must not stop the agent. */
-async function reload(context: Context, apply: (config: Config) => void): Promise<void> {
+/**
+ * The daemon has stopped: a command it left to finish, or the timer of a wait
+ * it abandoned, must not keep the process alive. The timer does not hold the
+ * process itself; when something else does, it ends it with the exit code set.
+ */
+function exitOnceDone(): void {
+  setTimeout(() => process.exit(), 0).unref();
+}
+
+/** What SIGHUP changes, said as it is; a bad config on reload is logged and the running one kept. */
+async function reload(context: Context, running: Config, apply: (config: Config) => void): Promise<void> {
   try {
-    apply(await context.reloadConfig());
-    context.logger.info('configuration reloaded (SIGHUP)');
+    const next = await context.reloadConfig();
+    apply(next);
+    const changed = changedKeys(running, next);
+    if (changed.length === 0) return context.logger.info('configuration reloaded (SIGHUP): nothing changed');
+    context.logger.info(
+      `configuration reloaded (SIGHUP): ${changed.join(', ')} changed; the converge, users sync, updates, events and ` +
+        'spot watch use it from their next run. Kept from the start until a restart: which tasks run and their ' +
+        'intervals, LOG_LEVEL, and the metrics job (set up at its first run)',
+    );
   } catch (error) {
     context.logger.error(`configuration not reloaded, keeping the running one: ${messageOf(error)}`);
   }
+}
+
+function changedKeys(before: Config, after: Config): string[] {
+  const keys = new Set([...Object.keys(before.origins), ...Object.keys(after.origins)]);
+  const value = (config: Config, key: string) =>
+    JSON.stringify((config as unknown as Record<string, unknown>)[key] ?? config.ecsPassThrough[key]);
+  return [...keys].filter((key) => value(before, key) !== value(after, key)).sort();
 }

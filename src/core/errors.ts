@@ -43,6 +43,9 @@ export class ConfigError extends AgentError {
   override readonly exitCode = ExitCode.config;
 }
 
+/** The daemon is stopping: what was about to start (a step, a command, a wait) does not. */
+export class StoppingError extends AgentError {}
+
 /** A command the agent ran did not succeed. */
 export class CommandError extends AgentError {
   readonly command: readonly string[];
@@ -50,13 +53,43 @@ export class CommandError extends AgentError {
   readonly stderr: string;
 
   constructor(command: readonly string[], exitStatus: number | undefined, stderr: string, reason?: string) {
-    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    const tail = outputTail(stderr);
     const why = reason ?? `exited with ${exitStatus}`;
     super(`${command.join(' ')} ${why}${tail ? `: ${tail}` : ''}`);
     this.command = command;
     this.exitStatus = exitStatus;
     this.stderr = stderr;
   }
+}
+
+const TAIL_LINES = 5;
+const TAIL_LINE_LENGTH = 300;
+
+/**
+ * The last lines of a command's output, for a one-line message: blank lines dropped, and a run of lines that
+ * differ only in URLs and numbers (apt's "E: Failed to fetch …" for each of a dozen packages) shown once with
+ * how many more there were, so the lines that say why it failed are not pushed out; each line cut to a length.
+ */
+export function outputTail(output: string): string {
+  const groups: Array<{ shape: string; last: string; count: number }> = [];
+  for (const line of output.split('\n').map((text) => text.trim()).filter((text) => text !== '')) {
+    const shape = line.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, 'URL').replace(/\d+/g, '0');
+    const previous = groups.at(-1);
+    if (previous?.shape === shape) {
+      previous.count++;
+      previous.last = line;
+    } else {
+      groups.push({ shape, last: line, count: 1 });
+    }
+  }
+  return groups
+    .slice(-TAIL_LINES)
+    .map(({ last, count }) => `${cut(last)}${count > 1 ? ` (and ${count - 1} more like it)` : ''}`)
+    .join('\n');
+}
+
+function cut(line: string): string {
+  return line.length > TAIL_LINE_LENGTH ? `${line.slice(0, TAIL_LINE_LENGTH)}…` : line;
 }
 
 export function exitCodeOf(error: unknown): ExitCodeValue {

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
-import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -24,6 +24,7 @@ import type {
   NoFollowWriteOptions,
   ServeHandler,
   ServeOptions,
+  TlsCredentials,
   TlsProbeRequest,
   TlsProbeResult,
   WriteOptions,
@@ -35,6 +36,8 @@ import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 import { probeTls } from './tls-probe.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
+/** How long a stopped command's process group has between SIGTERM and SIGKILL. */
+const STOP_KILL_AFTER_MS = 5000;
 const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** Commands get a fixed, predictable environment; the operator's proxy settings pass through. */
 const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
@@ -56,15 +59,26 @@ export class RealHost implements Host {
       options.target === 'local' ? [file, args] : retarget(this.root, file, args);
     const argv = [command, ...commandArgs];
     this.#onExec(argv);
-    const result = await execa(command, commandArgs, {
+    const subprocess = execa(command, commandArgs, {
       reject: false,
       extendEnv: false,
       env: { ...BASE_ENV, ...passedEnv(), ...options.env },
       timeout: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
       stripFinalNewline: false,
+      // A package manager the agent started must finish its transaction even when the agent exits first
+      // (a stop, an upgrade of the agent's own package): execa would otherwise kill it on the way out.
+      cleanup: false,
+      // Its own process group, so that a stop reaches the helpers it forks (apt's download methods) too.
+      ...(options.signal === undefined ? {} : { detached: true }),
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
+    const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
+    const result = await subprocess;
+    finished();
+    if (options.signal?.aborted && result.exitCode !== 0) {
+      throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
+    }
     if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
     if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);
     return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
@@ -336,7 +350,7 @@ function systemCas(): string[] | undefined {
 }
 
 async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
-  const server = createServer((incoming, outgoing) => {
+  const serve = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     readLimited(incoming, options.maxBodyBytes, 'discard')
       .then((body) => handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }))
       .catch((error: unknown) => ({
@@ -349,17 +363,32 @@ async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<
         outgoing.writeHead(reply.status, reply.headers);
         outgoing.end(reply.body);
       });
-  });
+  };
+  const { tls } = options;
+  const server = tls === undefined ? createServer(serve) : createHttpsServer(tlsOptions(tls), serve);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.address, resolve));
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    ...(tls === undefined ? {} : { setTls: renewTls(server as HttpsServer) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** A client certificate is asked for only with a CA to check it against, and then required. */
+function tlsOptions(tls: TlsCredentials) {
+  const server = { cert: tls.cert, key: tls.key, minVersion: tls.minVersion };
+  const clientAuth = { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
+  return tls.clientCa === undefined ? server : { ...server, ...clientAuth };
+}
+
+/** New connections of an HTTPS server use these credentials from now on. */
+function renewTls(server: HttpsServer): (tls: TlsCredentials) => void {
+  return (tls) => server.setSecureContext(tlsOptions(tls));
 }
 
 function passedEnv(): Record<string, string> {
@@ -395,5 +424,34 @@ async function syncDirectory(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * On abort: SIGTERM to the process group, SIGKILL to what is left of it a few seconds later. The returned
+ * function, called once the command exited, ends the wait and removes stragglers of a stopped group at once.
+ */
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
+  if (pid === undefined) return () => {};
+  let forced: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    killGroup(pid, 'SIGTERM');
+    forced = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_KILL_AFTER_MS);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+    clearTimeout(forced);
+    if (signal.aborted) killGroup(pid, 'SIGKILL');
+  };
+}
+
+/** A group that is already gone (ESRCH) is what was wanted. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // nothing left to stop
   }
 }

@@ -32,6 +32,10 @@ export const SYSTEM_PACKAGES = [
   'systemd-container',
   'faketime',
   'strace',
+  // Receives remote write in the metrics sink tests; the policy-rc.d below keeps its service from starting.
+  'prometheus',
+  // htpasswd: the bcrypt hashes of the Prometheus page's basic_auth_users, made as operators make them.
+  'apache2-utils',
 ];
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';

@@ -51,5 +51,5 @@ function settingsOf(context: ConcernContext): StorageSettings {
 function packagesOf(context: ConcernContext): PackageManager {
   const { support } = context.os;
   if (support.status === 'refused') throw new Error(`storage: ${support.reason}`);
-  return packageManagerFor(support.packageManager, context.host);
+  return packageManagerFor(support.packageManager, context.host, context.logger);
 }

@@ -31,5 +31,5 @@ export const volumesConcern = createVolumesConcern();
 function packagesOf(context: ConcernContext): PackageManager {
   const { support } = context.os;
   if (support.status === 'refused') throw new Error(`volumes: ${support.reason}`);
-  return packageManagerFor(support.packageManager, context.host);
+  return packageManagerFor(support.packageManager, context.host, context.logger);
 }

@@ -15,7 +15,7 @@ import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import { createMetricsJob } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
-import { FACTS } from '../control/fixtures.ts';
+import { FACTS, bodyText } from '../control/fixtures.ts';
 import { fakeMachine } from './fake-machine.ts';
 import { ManualClock, until } from './manual-clock.ts';
 
@@ -52,10 +52,16 @@ function daemonWithMetrics(endpoint: Endpoint) {
   const tasks = daemonTasks(async () => context, context, [job]);
   const records: TaskRecord[] = [];
   const stop = new AbortController();
-  const running = runScheduler(tasks, clock, stop.signal, async (record) => {
-    records.push(record);
-    const tasksNow = { [record.name]: record };
-    await writeStatus(host, { pid: 4242, startedAt: '', updatedAt: '', state: 'running', tasks: tasksNow });
+  // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
+  const running = runScheduler(tasks, {
+    clock,
+    random: () => 0,
+    signal: stop.signal,
+    finished: async (record) => {
+      records.push(record);
+      const tasksNow = { [record.name]: record };
+      await writeStatus(host, { pid: 4242, startedAt: '', updatedAt: '', state: 'running', tasks: tasksNow });
+    },
   });
   /** Lets the metrics task run once more (it sleeps an interval between runs) and waits for its record. */
   const nextSample = async () => {
@@ -68,12 +74,12 @@ function daemonWithMetrics(endpoint: Endpoint) {
 }
 
 function samplesOf(request: HttpRequest): readonly Sample[] {
-  return (JSON.parse(request.body ?? '{}') as Batch).samples;
+  return (JSON.parse(bodyText(request) || '{}') as Batch).samples;
 }
 
 function receiverReply(receiver: Receiver, request: HttpRequest): Promise<HttpResponse> {
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const body = new TextEncoder().encode(request.body ?? '');
+  const body = new TextEncoder().encode(bodyText(request));
   return receiver.handle({ method: 'POST', path: '/v1/samples', headers, body });
 }
 

@@ -1,7 +1,7 @@
-import type { Clock } from '../../../src/daemon/scheduler.ts';
+import type { SchedulerClock } from '../../../src/daemon/scheduler.ts';
 
 /** A Clock that moves only when the test advances it: waits end when their time is passed (or on abort). */
-export class ManualClock implements Clock {
+export class ManualClock implements SchedulerClock {
   #now: number;
   #sleepers: Array<{ readonly at: number; readonly resolve: () => void }> = [];
 
@@ -10,6 +10,11 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.#now;
+  }
+
+  /** Moves with now(): this clock is never set back. */
+  monotonic(): number {
     return this.#now;
   }
 

@@ -105,34 +105,31 @@ export async function readFileIn(directory: string | null, name: string, shown: 
   }
 }
 
-export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: FileSettings): Promise<void> {
+export async function writeFileIn(directory: string | null, name: string, shown: string, data: Data, settings: FileSettings): Promise<void> {
   if (directory === null) throw new Error(`no directory for ${shown}: directories are created on the way`);
   const target = posix.join(directory, name);
-  if (settings.exclusive === true) return createFileIn(directory, target, data, settings);
-  await removeStaleTemps(directory, name, posix.dirname(shown));
-  const temp = posix.join(directory, await tempNameFor(name));
-  const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
-  try {
+  if (settings.exclusive === true) {
+    await createFile(target, data, settings);
+  } else {
+    await removeStaleTemps(directory, name, posix.dirname(shown));
+    const temp = posix.join(directory, await tempNameFor(name));
     try {
-      await handle.writeFile(data);
-      await settle(handle, settings);
-      if (settings.durable !== false) await handle.sync();
-    } finally {
-      await handle.close();
+      await createFile(temp, data, settings);
+      if ((await lstatOrNull(target))?.isSymbolicLink()) throw new UnsafePathError(`${shown} is a symbolic link; refusing to replace it`);
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
     }
-    if ((await lstatOrNull(target))?.isSymbolicLink()) throw new UnsafePathError(`${shown} is a symbolic link; refusing to replace it`);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
   }
   if (settings.durable !== false) await syncDirectory(directory);
 }
 
 type Data = string | Uint8Array;
 
-async function createFileIn(directory: string, target: string, data: Data, settings: FileSettings): Promise<void> {
-  const handle = await open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
+/** A new file (O_EXCL: nothing there, not even a link), written, owned and, when durable, fsynced. */
+async function createFile(path: string, data: Data, settings: FileSettings): Promise<void> {
+  const handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
   try {
     await handle.writeFile(data);
     await settle(handle, settings);
@@ -140,7 +137,6 @@ async function createFileIn(directory: string, target: string, data: Data, setti
   } finally {
     await handle.close();
   }
-  if (settings.durable !== false) await syncDirectory(directory);
 }
 
 async function syncDirectory(directory: string): Promise<void> {

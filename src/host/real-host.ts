@@ -9,7 +9,7 @@ import { getCACertificates } from 'node:tls';
 
 import { execa } from 'execa';
 
-import { CommandError } from '../core/errors.ts';
+import { CommandError, MissingToolError } from '../core/errors.ts';
 import type {
   ExecOptions,
   ExecResult,
@@ -32,6 +32,7 @@ import type {
 import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
+import { debianPackageOf } from './tool-packages.ts';
 import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 import { probeTls } from './tls-probe.ts';
 
@@ -80,6 +81,7 @@ export class RealHost implements Host {
       throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
     }
     if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
+    if (result.code === 'ENOENT' && options.cwd === undefined) throw new MissingToolError(argv, debianPackageOf(command));
     if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);
     return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
   }

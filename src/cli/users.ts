@@ -1,7 +1,8 @@
+import { describeProblem } from '../concerns/users/problems.ts';
 import { summarizeSync, syncFailed, syncUsers, type UsersSyncReport } from '../concerns/users/sync.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
 import type { CommandImplementation } from './command.ts';
-import { concernContext } from './converge.ts';
+import { inspectManageable } from './inspect.ts';
 
 const SUBCOMMANDS = ['sync'];
 
@@ -12,8 +13,14 @@ export const users: CommandImplementation = {
       throw new UsageError(`users: expected ${SUBCOMMANDS.join(' or ')}, got ${JSON.stringify(subcommand ?? '')}`);
     }
     if (extra.length > 0) throw new UsageError(`users ${subcommand}: unexpected ${JSON.stringify(extra[0])}`);
-    if (context.config.USERS_SOURCE === null) throw new UsageError(`users ${subcommand}: USERS_SOURCE is not set (${context.config.origins.USERS_SOURCE}); no users are managed`);
-    const concerns = await concernContext(context, flags);
+    if (context.config.USERS_SOURCE === null) {
+      throw new UsageError(
+        `users ${subcommand}: USERS_SOURCE is not set (${context.config.origins.USERS_SOURCE}); no users are managed`,
+      );
+    }
+    // Only the OS facts, not every concern: a no-op sync of a thousand users is meant to take well under a second.
+    const os = await inspectManageable(context);
+    const concerns = { host: context.host, config: context.config, os, logger: context.logger, resetAgentState: false };
     const report = await syncUsers(concerns, { dryRun: flags['dry-run'] === true });
     context.out(context.json ? JSON.stringify(report, null, 2) : renderSync(report));
     return syncFailed(report) ? ExitCode.failed : ExitCode.ok;
@@ -27,10 +34,15 @@ function renderSync(report: UsersSyncReport): string {
     if (report.dryRun) lines.push(...step.details.map((line) => `            ${line}`));
     return lines.join('\n');
   });
-  const problems = report.problems.map((problem) => `  ${JSON.stringify(problem.user)}: ${problem.error}`);
   return [
     summarizeSync(report),
+    ...(report.sourceNote === null ? [] : [`  (${report.sourceNote})`]),
     ...(steps.length > 0 ? steps : ['  up to date']),
-    ...(problems.length > 0 ? ['rejected or skipped (the other users were synced):', ...problems] : []),
+    ...(report.problems.length > 0
+      ? [
+          'rejected or skipped (the other users were synced):',
+          ...report.problems.map((problem) => `  ${describeProblem(problem)}`),
+        ]
+      : []),
   ].join('\n');
 }

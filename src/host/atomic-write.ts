@@ -18,6 +18,8 @@ export interface AtomicWriteOptions {
   readonly key?: string;
   /** Runs after the data is on disk, before the rename: it may refuse the target by throwing. */
   readonly beforeRename?: () => Promise<void>;
+  /** false leaves out the fsyncs: the caller makes a whole batch durable at once (one sync of the filesystem). */
+  readonly durable?: boolean;
 }
 
 /**
@@ -34,22 +36,28 @@ export async function writeAtomically(
 ): Promise<void> {
   await removeStaleTemps(directory, name, options.key);
   const temp = posix.join(directory, await tempNameFor(name));
-  const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, file.mode);
+  const durable = options.durable !== false;
   try {
-    try {
-      await handle.writeFile(data);
-      await setModeAndOwner(handle, file);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await createExclusively(temp, data, file, durable);
     await options.beforeRename?.();
     await rename(temp, posix.join(directory, name));
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-  await syncDirectory(directory);
+  if (durable) await syncDirectory(directory);
+}
+
+/** A new file at path (O_EXCL: nothing may be there, not even a link), written, given its mode and owner, fsynced when durable. */
+export async function createExclusively(path: string, data: string | Uint8Array, file: ModeAndOwner, durable: boolean): Promise<void> {
+  const handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, file.mode);
+  try {
+    await handle.writeFile(data);
+    await setModeAndOwner(handle, file);
+    if (durable) await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Owner first (chown clears setuid bits), then the mode exactly: the umask must not weaken or widen it. */

@@ -60,6 +60,16 @@ export interface WriteOptions {
 /** A directory that writeFileNoFollow creates or corrects on the way to the file. */
 export interface NoFollowWriteOptions extends WriteOptions {
   readonly dirMode: number;
+  /**
+   * false: no fsync of the file and its directory, for a batch of files the caller then makes durable at once
+   * (`sync --file-system`) before it relies on them. Default true.
+   */
+  readonly durable?: boolean;
+  /**
+   * true: the file is created in place, without a temporary file and rename, and must not exist yet (EEXIST
+   * otherwise): for directories nobody else writes into yet (a home just made). Default false.
+   */
+  readonly exclusive?: boolean;
 }
 
 export interface NoFollowFile {

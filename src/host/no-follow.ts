@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 
-import { setModeAndOwner, writeAtomically } from './atomic-write.ts';
+import { createExclusively, setModeAndOwner, syncDirectory, writeAtomically } from './atomic-write.ts';
 import { UnsafePathError } from './host.ts';
 import { nullIfMissing } from './missing.ts';
 
@@ -19,6 +19,12 @@ export interface DirectorySettings {
   readonly mode: number;
   readonly uid?: number;
   readonly gid?: number;
+}
+
+/** writeFileIn: `durable` false leaves out the fsyncs; `exclusive` creates the file in place (it must not exist). */
+export interface FileSettings extends DirectorySettings {
+  readonly durable?: boolean;
+  readonly exclusive?: boolean;
 }
 
 /**
@@ -95,14 +101,23 @@ export async function readFileIn(directory: string | null, name: string, shown: 
   }
 }
 
-export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: DirectorySettings): Promise<void> {
+export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: FileSettings): Promise<void> {
   if (directory === null) throw new Error(`no directory for ${shown}: directories are created on the way`);
+  if (settings.exclusive === true) {
+    await createExclusively(posix.join(directory, name), data, settings, settings.durable !== false);
+    if (settings.durable !== false) await syncDirectory(directory);
+    return;
+  }
   const refuseSymlink = async () => {
     if ((await nullIfMissing(lstat(posix.join(directory, name))))?.isSymbolicLink()) {
       throw new UnsafePathError(`${shown} is a symbolic link; refusing to replace it`);
     }
   };
-  await writeAtomically(directory, name, data, settings, { key: posix.dirname(shown), beforeRename: refuseSymlink });
+  await writeAtomically(directory, name, data, settings, {
+    key: posix.dirname(shown),
+    beforeRename: refuseSymlink,
+    durable: settings.durable !== false,
+  });
 }
 
 export async function removeFileIn(directory: string | null, name: string, shown: string): Promise<void> {

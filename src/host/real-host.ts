@@ -203,10 +203,12 @@ export class RealHost implements Host {
   }
 
   async writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void> {
-    const { dirMode, mode = 0o644, uid, gid } = options;
+    const { dirMode, mode = 0o644, uid, gid, durable, exclusive } = options;
     const owner = { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
+    const choices = { ...(durable === undefined ? {} : { durable }), ...(exclusive === undefined ? {} : { exclusive }) };
+    const file = { mode, ...owner, ...choices };
     await withDirectoryBelow(base, await this.#resolve(base), relative, { mode: dirMode, ...owner }, (directory, name, shown) =>
-      writeFileIn(directory, name, shown, data, { mode, ...owner }),
+      writeFileIn(directory, name, shown, data, file),
     );
   }
 

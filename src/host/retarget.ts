@@ -25,6 +25,8 @@ const RETARGETS: Readonly<Record<string, Retarget>> = {
   zypper: withOption((root) => ['--root', root]),
   systemctl: withOption((root) => [`--root=${root}`]),
   useradd: withOption((root) => ['--root', root]),
+  newusers: withOption((root) => ['--root', root]),
+  chpasswd: withOption((root) => ['--root', root]),
   usermod: withOption((root) => ['--root', root]),
   userdel: withOption((root) => ['--root', root]),
   groupadd: withOption((root) => ['--root', root]),

@@ -32,6 +32,8 @@ export const SYSTEM_PACKAGES = [
   'systemd-container',
   'faketime',
   'strace',
+  // kill and ps: the users concern ends a removed user's processes; its tests watch them.
+  'procps',
   // Receives remote write in the metrics sink tests; the policy-rc.d below keeps its service from starting.
   'prometheus',
   // htpasswd: the bcrypt hashes of the Prometheus page's basic_auth_users, made as operators make them.

@@ -1,3 +1,4 @@
+import { NAME_ALLOWED, NAME_PATTERN, nameProblem } from './names.ts';
 import { USERS } from './settings.ts';
 import { KeyProblem, parseSshKey } from './ssh-key.ts';
 
@@ -7,16 +8,21 @@ import { KeyProblem, parseSshKey } from './ssh-key.ts';
  * Each entry is validated on its own: a bad one is rejected with the field,
  * the value and what is allowed, and the others still sync.
  */
-export type SourceEntry = { readonly name: string; readonly document: unknown } | { readonly name: string; readonly error: string };
+export type SourceEntry =
+  | { readonly name: string; readonly document: unknown }
+  | { readonly name: string; readonly error: string };
 
 export interface DesiredUser {
   readonly name: string;
   /** Canonical authorized_keys lines; empty once `expires` has passed. */
   readonly keys: readonly string[];
+  /** False once `expires` has passed. */
   readonly sudo: boolean;
-  /** Supplementary groups asked for, sorted. */
+  /** Supplementary groups asked for, sorted; empty once `expires` has passed. */
   readonly groups: readonly string[];
   readonly expires: string | null;
+  /** The account expiry day for shadow (days since 1970-01-01), or null when it never expires. */
+  readonly expireDay: number | null;
   readonly expired: boolean;
 }
 
@@ -27,30 +33,25 @@ export interface Rejection {
 
 export interface ValidationRules {
   /** Groups that exist on the managed system. */
-  readonly groups: ReadonlySet<string>;
-  readonly allowDockerGroup: boolean;
+  readonly existingGroups: ReadonlySet<string>;
+  /** USERS_ALLOWED_GROUPS (with docker when USERS_ALLOW_DOCKER_GROUP=yes). */
+  readonly allowedGroups: ReadonlySet<string>;
   readonly now: Date;
 }
 
-export const NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
-const NAME_ALLOWED = `a name matching ${NAME_PATTERN.source}`;
 const FIELDS = ['sshPublicKeys', 'sudo', 'groups', 'expires'];
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** Accounts a distribution, cloud image or this agent already uses for something else. */
-const RESERVED_NAMES = new Set([
-  'root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup',
-  'list', 'irc', 'gnats', 'nobody', 'nogroup', '_apt', 'sshd', 'messagebus', 'polkitd', 'dbus', 'tss', 'chrony', 'postfix',
-  'ec2-user', 'ubuntu', 'admin', 'debian', 'halt', 'shutdown', 'operator', 'ftp', 'adm', 'wheel', 'sudo', 'docker', 'ecs',
-  'rpc', 'rpcuser', 'nfsnobody', 'dnsmasq', 'ssm-user', USERS.markerGroup, USERS.sudoGroup,
-]);
-
-/** Groups that are root by another name; sudo is granted with "sudo": true, the rest never. */
-const ROOT_EQUIVALENT_GROUPS = new Set(['root', 'sudo', 'wheel', 'admin', 'adm', 'shadow', 'disk', 'kmem', USERS.sudoGroup, USERS.markerGroup]);
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+const EXPIRES_ALLOWED = 'an RFC 3339 time such as 2026-12-31T23:59:59Z, with a real date';
+const DAY_MS = 86_400_000;
+/** Groups people ask for when they mean sudo. */
+const SUDO_GROUPS = new Set(['sudo', 'wheel', 'admin']);
 
 class EntryProblem extends Error {}
 
-export function validateEntries(entries: readonly SourceEntry[], rules: ValidationRules): { users: DesiredUser[]; rejections: Rejection[] } {
+export function validateEntries(
+  entries: readonly SourceEntry[],
+  rules: ValidationRules,
+): { users: DesiredUser[]; rejections: Rejection[] } {
   const users: DesiredUser[] = [];
   const rejections: Rejection[] = [];
   for (const entry of entries) {
@@ -65,7 +66,8 @@ export function validateEntries(entries: readonly SourceEntry[], rules: Validati
 }
 
 function validateEntry(entry: SourceEntry, rules: ValidationRules): DesiredUser {
-  checkName(entry.name);
+  const problem = nameProblem(entry.name);
+  if (problem) throw new EntryProblem(`user name ${problem}`);
   if ('error' in entry) throw new EntryProblem(entry.error);
   const document = entry.document;
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
@@ -73,36 +75,44 @@ function validateEntry(entry: SourceEntry, rules: ValidationRules): DesiredUser 
   }
   const fields = document as Record<string, unknown>;
   const unknown = Object.keys(fields).find((field) => !FIELDS.includes(field));
-  if (unknown !== undefined) throw new EntryProblem(`unknown field ${JSON.stringify(unknown)}; allowed: ${FIELDS.join(', ')}`);
-  const expires = checkExpires(fields.expires);
-  const expired = expires !== null && Date.parse(expires) <= rules.now.getTime();
+  if (unknown !== undefined)
+    throw new EntryProblem(`unknown field ${JSON.stringify(unknown)}; allowed: ${FIELDS.join(', ')}`);
   const keys = checkKeys(fields.sshPublicKeys);
-  return { name: entry.name, keys: expired ? [] : keys, sudo: checkSudo(fields.sudo), groups: checkGroups(fields.groups, rules), expires, expired };
+  const sudo = checkSudo(fields.sudo);
+  const groups = checkGroups(fields.groups, rules);
+  const expires = checkExpires(fields.expires);
+  const expiresMs = expires === null ? null : Date.parse(expires);
+  const expired = expiresMs !== null && expiresMs <= rules.now.getTime();
+  return {
+    name: entry.name,
+    keys: expired ? [] : keys,
+    sudo: sudo && !expired,
+    groups: expired ? [] : groups,
+    expires,
+    expireDay: expiresMs === null ? null : shadowDay(expiresMs),
+    expired,
+  };
 }
 
-function checkName(name: string): void {
-  const problem = nameProblem(name);
-  if (problem) throw new EntryProblem(`user name ${problem}`);
-}
-
-function nameProblem(name: string): string | null {
-  const syntax = (problem: string) => `${problem}; allowed: ${NAME_ALLOWED}`;
-  if (name === '') return syntax('is empty');
-  if (/[\n\r\0]/.test(name)) return syntax('contains a newline or NUL');
-  if (name.startsWith('-')) return syntax('starts with "-" (a tool would read it as an option)');
-  if (name.startsWith('.')) return syntax('starts with "."');
-  if (name.includes('/')) return syntax('contains "/"');
-  if (name.length > 32) return syntax('is longer than 32 characters');
-  if (!NAME_PATTERN.test(name)) return syntax('has characters other than a-z, 0-9, "_" and "-", or starts with a digit');
-  if (RESERVED_NAMES.has(name) || name.startsWith('systemd-')) return 'is reserved for a system account; allowed: a name no system account uses';
-  return null;
+/**
+ * shadow counts account expiry in whole days: the account is refused from the start of that day (UTC). The day
+ * chosen is the first midnight at or after `expires`, so PAM refuses the account at most a day late when the agent
+ * is not running, never early; while the agent runs it removes the keys at the exact time. Day 0 means "no expiry"
+ * to some tools, so 1 is the earliest.
+ */
+export function shadowDay(expiresMs: number): number {
+  return Math.max(1, Math.ceil(expiresMs / DAY_MS));
 }
 
 function checkKeys(value: unknown): string[] {
-  if (!Array.isArray(value)) throw new EntryProblem(`sshPublicKeys is ${describe(value)}; allowed: an array of public key strings`);
-  if (value.length > USERS.maxKeys) throw new EntryProblem(`sshPublicKeys has ${value.length} keys; allowed: at most ${USERS.maxKeys}`);
+  if (!Array.isArray(value)) {
+    throw new EntryProblem(`sshPublicKeys is ${describe(value)}; allowed: an array of public key strings (required)`);
+  }
+  if (value.length > USERS.maxKeys)
+    throw new EntryProblem(`sshPublicKeys has ${value.length} keys; allowed: at most ${USERS.maxKeys}`);
   const keys = value.map((key, index) => {
-    if (typeof key !== 'string') throw new EntryProblem(`sshPublicKeys[${index}] is ${describe(key)}; allowed: a public key string`);
+    if (typeof key !== 'string')
+      throw new EntryProblem(`sshPublicKeys[${index}] is ${describe(key)}; allowed: a public key string`);
     try {
       return parseSshKey(key);
     } catch (error) {
@@ -122,7 +132,8 @@ function checkSudo(value: unknown): boolean {
 function checkGroups(value: unknown, rules: ValidationRules): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new EntryProblem(`groups is ${describe(value)}; allowed: an array of group names`);
-  if (value.length > USERS.maxGroups) throw new EntryProblem(`groups has ${value.length} entries; allowed: at most ${USERS.maxGroups}`);
+  if (value.length > USERS.maxGroups)
+    throw new EntryProblem(`groups has ${value.length} entries; allowed: at most ${USERS.maxGroups}`);
   for (const [index, group] of value.entries()) {
     const problem = groupProblem(group, rules);
     if (problem) throw new EntryProblem(`groups[${index}] ${problem}`);
@@ -131,23 +142,57 @@ function checkGroups(value: unknown, rules: ValidationRules): string[] {
 }
 
 function groupProblem(group: unknown, rules: ValidationRules): string | null {
-  if (typeof group !== 'string' || !NAME_PATTERN.test(group)) return `${describe(group)} is not a group name; allowed: ${NAME_ALLOWED}`;
-  if (group === 'docker' && !rules.allowDockerGroup) return '"docker" is root-equivalent; allowed only with USERS_ALLOW_DOCKER_GROUP=yes';
-  if (ROOT_EQUIVALENT_GROUPS.has(group)) return `${JSON.stringify(group)} is root-equivalent and never granted; use "sudo": true for sudo`;
-  if (!rules.groups.has(group)) return `${JSON.stringify(group)} does not exist on this host; allowed: existing groups`;
+  if (typeof group !== 'string' || !NAME_PATTERN.test(group))
+    return `${describe(group)} is not a group name; allowed: ${NAME_ALLOWED}`;
+  if (!rules.allowedGroups.has(group)) {
+    const allowed =
+      rules.allowedGroups.size === 0 ? 'none (USERS_ALLOWED_GROUPS is empty)' : [...rules.allowedGroups].join(', ');
+    const hint = SUDO_GROUPS.has(group) ? '; use "sudo": true for sudo' : '';
+    return `${JSON.stringify(group)} is not in USERS_ALLOWED_GROUPS; allowed: ${allowed}${hint}`;
+  }
+  if (!rules.existingGroups.has(group))
+    return `${JSON.stringify(group)} does not exist on this host; allowed: existing groups`;
   return null;
 }
 
 function checkExpires(value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new EntryProblem(`expires is ${describe(value)}; allowed: an RFC 3339 time such as 2026-12-31T23:59:59Z`);
-  }
+  if (typeof value !== 'string' || !isRealTime(value))
+    throw new EntryProblem(`expires is ${describe(value)}; allowed: ${EXPIRES_ALLOWED}`);
   return value;
+}
+
+/** Date.parse rolls 2026-02-30 over to March 2nd: every field is checked against the calendar instead. */
+function isRealTime(text: string): boolean {
+  const match = RFC3339.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [offsetHours, offsetMinutes] = [Number(match[8] ?? 0), Number(match[9] ?? 0)];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetHours <= 23 &&
+    offsetMinutes <= 59 &&
+    !Number.isNaN(Date.parse(text))
+  );
 }
 
 /** A value for an error message: short, on one line, never a whole key. */
 function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';

@@ -1,130 +1,243 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import type { UsersSource } from '../../core/config/keys.ts';
-import { readTextIfExists, type Host, UnsafePathError } from '../../host/host.ts';
-import { type Account, type Accounts, membershipsByUser, readAccounts } from './accounts.ts';
+import { readTextIfExists, type Host } from '../../host/host.ts';
+import { type Account, type Accounts, isComplete, membershipsByUser, readAccounts } from './accounts.ts';
 import { type DesiredUser, type Rejection, validateEntries } from './document.ts';
+import { type Home, readHome, readSkel, type SkelFile } from './homes.ts';
+import { processesOf, type ProcessesByUid } from './processes.ts';
 import { USERS } from './settings.ts';
+import type { SourceCacheRecord } from './source-cache.ts';
 import { describeSource, readSource, type SourceOptions } from './source.ts';
-import { readState } from './state.ts';
+import { gatherSshd, type SshdFacts } from './sshd.ts';
+import { readState, type UsersState } from './state.ts';
 
 /** What the users concern plans from: the source, validated, and the accounts it manages. */
 export interface UsersFacts {
   readonly source: string;
+  /** How the source was read (an ssm: generation found unchanged …), or null. */
+  readonly sourceNote: string | null;
+  /** A full read of an ssm: source to keep for the next syncs. */
+  readonly sourceCache: SourceCacheRecord | null;
   /** Valid entries whose account is the agent's or does not exist yet. */
   readonly desired: readonly DesiredUser[];
   /** Every name the source lists, valid or not: a rejected entry leaves its account as it is. */
   readonly listed: readonly string[];
+  /** Entries rejected and accounts the agent will not touch, reported on every sync. */
   readonly rejections: readonly Rejection[];
-  readonly state: readonly string[];
-  /** State entries whose account still exists. */
-  readonly stateKept: readonly string[];
+  readonly state: UsersState;
+  /** Accounts the agent manages, complete ones and ones it is still creating. */
   readonly managed: ReadonlyMap<string, ManagedUser>;
+  /** Accounts a killed creation left with some of their database entries missing: made again from scratch. */
+  readonly incomplete: readonly Account[];
+  /** State entries whose account no longer exists: forgotten. */
+  readonly vanished: readonly string[];
+  readonly accounts: Accounts;
+  /** USERS_ALLOWED_GROUPS, with docker when USERS_ALLOW_DOCKER_GROUP=yes. */
+  readonly allowedGroups: ReadonlySet<string>;
   /** The agent's own groups that do not exist yet. */
   readonly missingGroups: readonly string[];
   readonly sudoers: string | null;
+  readonly sshd: SshdFacts;
+  /** Processes of the users whose access ends (gone from the source, or expired), by uid. */
+  readonly processes: ProcessesByUid;
+  /** Users to create whose /home/NAME was already there (left by a killed creation of the agent's). */
+  readonly takenHomes: ReadonlySet<string>;
+  /** /etc/skel, read only when a home is to be made. */
+  readonly skel: readonly SkelFile[];
+  /** --root: an image, where no process runs and no sshd is reloaded. */
+  readonly imageRoot: boolean;
 }
 
 export interface ManagedUser {
   readonly account: Account;
   /** Supplementary groups, sorted. */
   readonly groups: readonly string[];
-  readonly locked: boolean;
+  /** The shadow password field ("*", "!*" …). */
+  readonly password: string;
   readonly expire: string;
-  readonly keys: HomeKeys;
+  readonly home: Home;
+  /** Listed in the state as being created: its home, skel and keys are (re)done. */
+  readonly creating: boolean;
 }
 
-export type HomeKeys =
-  /** text null: no authorized_keys; settled: .ssh and the file have the agent's mode and the user as owner. */
-  | { readonly kind: 'readable'; readonly text: string | null; readonly settled: boolean }
-  /** A symlink or other trap in the home: nothing is written there. linkedFile: only authorized_keys itself is a link (removable). */
-  | { readonly kind: 'refused'; readonly reason: string; readonly linkedFile: boolean };
-
-/** Homes are read this many at a time: each read holds a few descriptors open. */
 const HOME_READS_AT_ONCE = 64;
 
-export async function gatherUsers(context: ConcernContext, source: UsersSource, options: SourceOptions): Promise<UsersFacts> {
+export async function gatherUsers(
+  context: ConcernContext,
+  source: UsersSource,
+  options: SourceOptions,
+): Promise<UsersFacts> {
   const { host, config } = context;
-  const entries = await readSource(context, source, options);
-  const [accounts, state, sudoers] = await Promise.all([readAccounts(host), readState(host), readTextIfExists(host, USERS.sudoersFile)]);
-  const rules = { groups: new Set(accounts.groups.keys()), allowDockerGroup: config.USERS_ALLOW_DOCKER_GROUP, now: host.now() };
-  const { users, rejections } = validateEntries(entries, rules);
-  const managedAccounts = findManaged(accounts, state);
+  const read = await readSource(context, source, options);
+  const [accounts, state, sudoers, sshd] = await Promise.all([
+    readAccounts(host),
+    readState(host),
+    readTextIfExists(host, USERS.sudoersFile),
+    gatherSshd(host),
+  ]);
+  const allowedGroups = new Set([
+    ...config.USERS_ALLOWED_GROUPS,
+    ...(config.USERS_ALLOW_DOCKER_GROUP ? ['docker'] : []),
+  ]);
+  const rules = { existingGroups: new Set(accounts.groups.keys()), allowedGroups, now: host.now() };
+  const { users, rejections } = validateEntries(read.entries, rules);
+  const ownership = findManaged(accounts, state);
+  const homes = await readHomes(host, ownership.managed);
+  const unmanageable = new Set(ownership.unmanageable.map((problem) => problem.user));
+  const homeTaken = await takenHomes(
+    host,
+    users.filter((user) => !accounts.users.has(user.name)).map((user) => user.name),
+  );
   const desired = users.filter((user) => {
-    const conflict = conflictOf(user.name, accounts, managedAccounts);
+    if (unmanageable.has(user.name)) return false;
+    const conflict = conflictOf(user.name, accounts, state, ownership.managed, homeTaken.has(user.name));
     if (conflict) rejections.push({ user: user.name, error: `${conflict}; skipped` });
     return conflict === null;
   });
+  const managed = describeManaged(accounts, state, ownership.managed, homes);
+  const needsSkel = desired.some((user) => managed.get(user.name)?.creating !== false);
   return {
     source: describeSource(source),
+    sourceNote: read.note,
+    sourceCache: read.cache,
     desired,
-    listed: entries.map((entry) => entry.name),
-    rejections,
+    listed: read.entries.map((entry) => entry.name),
+    rejections: [...ownership.unmanageable, ...rejections],
     state,
-    stateKept: state.filter((name) => accounts.users.has(name)),
-    managed: await describeManaged(host, accounts, managedAccounts),
+    managed,
+    incomplete: ownership.incomplete,
+    vanished: state.managedUsers.filter((name) => !accounts.users.has(name)),
+    accounts,
+    allowedGroups,
     missingGroups: [USERS.markerGroup, USERS.sudoGroup].filter((group) => !accounts.groups.has(group)),
     sudoers,
+    sshd,
+    processes: await processesOf(host, endingUids(managed, new Set(read.entries.map((entry) => entry.name)), desired)),
+    takenHomes: homeTaken,
+    skel: needsSkel ? await readSkel(host) : [],
+    imageRoot: host.root !== '/',
   };
 }
 
-/** Listed in the state file, a member of the marker group, and a regular (not a system) account. */
-function findManaged(accounts: Accounts, state: readonly string[]): Account[] {
-  const markerMembers = new Set(accounts.groups.get(USERS.markerGroup) ?? []);
-  return state.flatMap((name) => {
+interface Ownership {
+  readonly managed: readonly Account[];
+  readonly incomplete: readonly Account[];
+  /** State entries the agent no longer treats as its own, and why. */
+  readonly unmanageable: readonly Rejection[];
+}
+
+/**
+ * Managed: listed in the state file, a regular account (uid from UID_MIN), and a member of the marker group, or,
+ * while being created, complete in the account databases (a killed creation may not have reached the marker group).
+ */
+function findManaged(accounts: Accounts, state: UsersState): Ownership {
+  const markerMembers = new Set(accounts.groups.get(USERS.markerGroup)?.members ?? []);
+  const creating = new Set(state.creating);
+  const managed: Account[] = [];
+  const incomplete: Account[] = [];
+  const unmanageable: Rejection[] = [];
+  for (const name of state.managedUsers) {
     const account = accounts.users.get(name);
-    return account && markerMembers.has(name) && isRegular(account, accounts) ? [account] : [];
-  });
+    if (account === undefined) continue;
+    if (!isRegular(account, accounts)) {
+      const { uidMin } = accounts.defs;
+      const problem = `uid ${account.uid} is below UID_MIN ${uidMin} (changed since the agent created it?)`;
+      unmanageable.push({
+        user: name,
+        error: `${problem}: no longer managed, not synced, locked or deleted; fix the uid or remove the account`,
+      });
+    } else if (creating.has(name)) {
+      (isComplete(account, accounts) ? managed : incomplete).push(account);
+    } else if (markerMembers.has(name)) {
+      managed.push(account);
+    }
+  }
+  return { managed, incomplete, unmanageable };
 }
 
 function isRegular(account: Account, accounts: Accounts): boolean {
-  return account.uid !== 0 && account.uid >= accounts.uidMin;
+  return account.uid !== 0 && account.uid >= accounts.defs.uidMin;
 }
 
-function conflictOf(name: string, accounts: Accounts, managed: readonly Account[]): string | null {
+function conflictOf(
+  name: string,
+  accounts: Accounts,
+  state: UsersState,
+  managed: readonly Account[],
+  homeTaken: boolean,
+): string | null {
   const account = accounts.users.get(name);
-  if (account === undefined) return accounts.groups.has(name) ? `a group named ${name} already exists (the agent gives each user a group of its name)` : null;
-  if (managed.includes(account)) return null;
-  if (!isRegular(account, accounts)) return `${name} is a system account (uid ${account.uid}, UID_MIN ${accounts.uidMin})`;
+  const creating = state.creating.includes(name);
+  if (account === undefined) {
+    if (accounts.groups.has(name))
+      return `a group named ${name} already exists (the agent gives each user a group of its name)`;
+    // A home its own killed creation made is finished; any other is somebody's files, never handed to a new account.
+    if (homeTaken && !creating)
+      return `${USERS.homeBase}/${name} already exists (left by an earlier account?); move it away to create ${name}`;
+    return null;
+  }
+  if (managed.includes(account) || creating) return null;
+  if (!isRegular(account, accounts))
+    return `${name} is a system account (uid ${account.uid}, UID_MIN ${accounts.defs.uidMin})`;
   return `the account ${name} already exists and was not created by ecs-host-agent`;
 }
 
-async function describeManaged(host: Host, accounts: Accounts, managed: readonly Account[]): Promise<Map<string, ManagedUser>> {
+/** Names to create whose home path is already taken. */
+async function takenHomes(host: Host, names: readonly string[]): Promise<Set<string>> {
+  const taken = await Promise.all(
+    names.map(async (name) => ((await host.lstat(`${USERS.homeBase}/${name}`)) === null ? null : name)),
+  );
+  return new Set(taken.filter((name) => name !== null));
+}
+
+/** Each home read holds a few descriptors open: at most HOME_READS_AT_ONCE at a time, the next one as one ends. */
+async function readHomes(host: Host, managed: readonly Account[]): Promise<Map<string, Home>> {
+  const homes = new Map<string, Home>();
+  let next = 0;
+  const worker = async () => {
+    while (next < managed.length) {
+      const account = managed[next++] as Account;
+      homes.set(account.name, await readHome(host, account));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HOME_READS_AT_ONCE, managed.length) }, worker));
+  return homes;
+}
+
+function describeManaged(
+  accounts: Accounts,
+  state: UsersState,
+  managed: readonly Account[],
+  homes: ReadonlyMap<string, Home>,
+): Map<string, ManagedUser> {
   const memberships = membershipsByUser(accounts.groups);
-  const described = new Map<string, ManagedUser>();
-  for (let start = 0; start < managed.length; start += HOME_READS_AT_ONCE) {
-    const batch = managed.slice(start, start + HOME_READS_AT_ONCE);
-    const keys = await Promise.all(batch.map((account) => readHomeKeys(host, account)));
-    batch.forEach((account, index) => {
+  const creating = new Set(state.creating);
+  return new Map(
+    managed.map((account) => {
       const shadow = accounts.shadow.get(account.name);
-      described.set(account.name, {
+      const user: ManagedUser = {
         account,
         groups: memberships.get(account.name) ?? [],
-        locked: shadow?.locked ?? false,
+        password: shadow?.password ?? '',
         expire: shadow?.expire ?? '',
-        keys: keys[index] as HomeKeys,
-      });
-    });
-  }
-  return described;
+        home: homes.get(account.name) as Home,
+        creating: creating.has(account.name),
+      };
+      return [account.name, user];
+    }),
+  );
 }
 
-/** Reads ~/.ssh/authorized_keys without following any link the user may have planted. */
-export async function readHomeKeys(host: Host, account: Account): Promise<HomeKeys> {
-  const sshDir = await host.lstat(`${account.home}/.ssh`);
-  if (sshDir?.kind === 'symlink') return refused(`${account.home}/.ssh is a symbolic link; refusing to follow it`);
-  if (sshDir !== null && sshDir.kind !== 'directory') return refused(`${account.home}/.ssh is not a directory`);
-  try {
-    const file = await host.readFileNoFollow(account.home, USERS.keysPath, USERS.maxKeysFileBytes);
-    const owned = (info: { uid: number; gid: number; mode: number }, mode: number) => info.uid === account.uid && info.gid === account.gid && info.mode === mode;
-    const settled = sshDir !== null && owned(sshDir, USERS.sshDirMode) && (file === null || owned(file.info, USERS.keysFileMode));
-    return { kind: 'readable', text: file && Buffer.from(file.data).toString('utf8'), settled };
-  } catch (error) {
-    if (error instanceof UnsafePathError) return refused(error.message, (await host.lstat(`${account.home}/${USERS.keysPath}`))?.kind === 'symlink');
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return refused(`the home directory ${account.home} does not exist`);
-    throw error;
-  }
-}
-
-function refused(reason: string, linkedFile = false): HomeKeys {
-  return { kind: 'refused', reason, linkedFile };
+/** Users whose access ends in this sync or has ended: gone from the source, or past their expiry. */
+function endingUids(
+  managed: ReadonlyMap<string, ManagedUser>,
+  listed: ReadonlySet<string>,
+  desired: readonly DesiredUser[],
+): Set<number> {
+  const expired = new Set(desired.filter((user) => user.expired).map((user) => user.name));
+  return new Set(
+    [...managed.values()]
+      .filter(({ account }) => !listed.has(account.name) || expired.has(account.name))
+      .map(({ account }) => account.uid),
+  );
 }

@@ -1,5 +1,6 @@
 import { AgentError } from '../../core/errors.ts';
 import type { Job } from '../../daemon/job.ts';
+import { describeProblem } from './problems.ts';
 import type { SourceOptions } from './source.ts';
 import { summarizeSync, syncUsers } from './sync.ts';
 
@@ -10,9 +11,12 @@ export function createUsersSyncJob(options: SourceOptions = {}): Job {
     intervalMs: (context) => (context.config.USERS_SOURCE === null ? null : context.config.USERS_SYNC_INTERVAL),
     async run(context) {
       const report = await syncUsers(context, { ...options, dryRun: false });
-      for (const problem of report.problems) context.logger.warn(`users: ${JSON.stringify(problem.user)}: ${problem.error}`);
+      for (const problem of report.problems) context.logger.warn(`users: ${describeProblem(problem)}`);
       const failed = report.steps.filter((step) => step.error !== undefined);
-      if (failed.length > 0) throw new AgentError(`${summarizeSync(report)}: ${failed.map((step) => `${step.summary}: ${step.error}`).join('; ')}`);
+      if (failed.length > 0)
+        throw new AgentError(
+          `${summarizeSync(report)}: ${failed.map((step) => `${step.summary}: ${step.error}`).join('; ')}`,
+        );
       return { summary: summarizeSync(report), details: report };
     },
   };

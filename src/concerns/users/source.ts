@@ -1,12 +1,10 @@
-import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm';
-
-import { hostSsmClient } from '../../aws/clients.ts';
-import { fetchUsersDocument } from '../../control/client.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import type { UsersSource } from '../../core/config/keys.ts';
 import { AgentError, messageOf } from '../../core/errors.ts';
-import { parseJson } from '../../core/json.ts';
 import type { SourceEntry } from './document.ts';
+import { parseJsonNamingDuplicates } from './json.ts';
+import { USERS } from './settings.ts';
+import type { SourceCacheRecord } from './source-cache.ts';
 
 /**
  * Reads USERS_SOURCE into one entry per user. A source that cannot be read
@@ -19,36 +17,63 @@ export class UsersSourceError extends AgentError {}
 /** The control endpoint's users document (GET {CONTROL_URL}/v1/users); injectable for tests. */
 export type FetchUsersDocument = (context: ConcernContext) => Promise<unknown>;
 
-const fromControlEndpoint: FetchUsersDocument = (context) => fetchUsersDocument(context.host, context.config);
-
 export interface SourceOptions {
   readonly fetchUsersDocument?: FetchUsersDocument;
 }
 
-const MAX_USERS = 10_000;
-const SSM_PAGE_SIZE = 10;
+export interface SourceRead {
+  readonly entries: readonly SourceEntry[];
+  /** How the source was read, for the report ("generation 7 unchanged: read from the cache"). */
+  readonly note: string | null;
+  /** A full read of an ssm: source with a generation, to keep for the syncs that follow. */
+  readonly cache: SourceCacheRecord | null;
+}
 
 export function describeSource(source: UsersSource): string {
   return source.kind === 'control' ? 'control' : `${source.kind}:${source.path}`;
 }
 
-export async function readSource(context: ConcernContext, source: UsersSource, options: SourceOptions): Promise<SourceEntry[]> {
-  const entries = await readEntries(context, source, options);
-  if (entries.length > MAX_USERS) throw new UsersSourceError(`${describeSource(source)} lists ${entries.length} users; at most ${MAX_USERS} are synced`);
-  return entries;
+export async function readSource(
+  context: ConcernContext,
+  source: UsersSource,
+  options: SourceOptions,
+): Promise<SourceRead> {
+  const read = await readEntries(context, source, options);
+  if (read.entries.length > USERS.maxSourceUsers) {
+    const count = `${read.entries.length} users`;
+    throw new UsersSourceError(`${describeSource(source)} lists ${count}; at most ${USERS.maxSourceUsers} are synced`);
+  }
+  return read;
 }
 
-async function readEntries(context: ConcernContext, source: UsersSource, options: SourceOptions): Promise<SourceEntry[]> {
+async function readEntries(context: ConcernContext, source: UsersSource, options: SourceOptions): Promise<SourceRead> {
   switch (source.kind) {
     case 'file': {
       const where = `file:${source.path}`;
-      return entriesOfDocument(parseDocument(await readFile(context, source.path), where), where);
+      return plain(entriesOfText(await readFile(context, source.path), where));
     }
     case 'control':
-      return entriesOfDocument(await fetchControl(() => (options.fetchUsersDocument ?? fromControlEndpoint)(context)), 'control');
-    case 'ssm':
-      return readSsm(await hostSsmClient(context.host, context.config), source.path);
+      return plain(
+        entriesOfDocument(
+          await fetchControl(() => (options.fetchUsersDocument ?? fromControlEndpoint)(context)),
+          'control',
+        ),
+      );
+    case 'ssm': {
+      // The SDK loads only for ssm: sources, so a file source's sync starts fast.
+      const { readSsmSource } = await import('./source-ssm.ts');
+      return readSsmSource(context, source.path);
+    }
   }
+}
+
+function plain(entries: SourceEntry[]): SourceRead {
+  return { entries, note: null, cache: null };
+}
+
+async function fromControlEndpoint(context: ConcernContext): Promise<unknown> {
+  const { fetchUsersDocument } = await import('../../control/client.ts');
+  return fetchUsersDocument(context.host, context.config);
 }
 
 async function readFile(context: ConcernContext, path: string): Promise<string> {
@@ -67,10 +92,31 @@ async function fetchControl(fetch: () => Promise<unknown>): Promise<unknown> {
   }
 }
 
-function parseDocument(text: string, where: string): unknown {
-  return parseJson(text, (reason) => {
-    throw new UsersSourceError(`${where} is not JSON: ${reason}`);
+/** A document as text (the file source): a user listed twice, or a field given twice, rejects that user. */
+export function entriesOfText(text: string, where: string): SourceEntry[] {
+  let parsed: ReturnType<typeof parseJsonNamingDuplicates>;
+  try {
+    parsed = parseJsonNamingDuplicates(text);
+  } catch (error) {
+    throw new UsersSourceError(`${where} is not JSON: ${messageOf(error)}`);
+  }
+  const repeated = new Map<string, string>();
+  for (const [name = '', ...field] of parsed.duplicates) {
+    if (repeated.has(name)) continue;
+    repeated.set(
+      name,
+      field.length === 0 ? `is listed twice in ${where}; allowed: each user once` : twiceMessage(field),
+    );
+  }
+  return entriesOfDocument(parsed.value, where).map((entry) => {
+    const error = repeated.get(entry.name);
+    return error === undefined ? entry : { name: entry.name, error };
   });
+}
+
+/** For a key given twice in one user's document: which one counts would depend on the JSON reader. */
+export function twiceMessage(path: readonly string[]): string {
+  return `field ${path.map((part) => JSON.stringify(part)).join(' > ')} is given twice; allowed: each field once`;
 }
 
 /** The file and control sources: one object mapping each user name to its document. */
@@ -80,32 +126,3 @@ export function entriesOfDocument(document: unknown, where: string): SourceEntry
   }
   return Object.entries(document).map(([name, value]) => ({ name, document: value }));
 }
-
-/** One parameter per user under the prefix, its name the user's; SecureString values are decrypted. */
-async function readSsm(ssm: SSMClient, prefix: string): Promise<SourceEntry[]> {
-  const path = prefix.replace(/\/+$/, '') || '/';
-  const entries: SourceEntry[] = [];
-  let nextToken: string | undefined;
-  do {
-    const reply = await ssm
-      .send(new GetParametersByPathCommand({ Path: path, Recursive: true, WithDecryption: true, MaxResults: SSM_PAGE_SIZE, NextToken: nextToken }))
-      .catch((error: unknown) => {
-        throw new UsersSourceError(`ssm:${path}: GetParametersByPath failed: ${messageOf(error)}`);
-      });
-    for (const parameter of reply.Parameters ?? []) entries.push(ssmEntry(path, parameter.Name ?? '', parameter.Value ?? ''));
-    if (entries.length > MAX_USERS) break;
-    nextToken = reply.NextToken;
-  } while (nextToken);
-  return entries;
-}
-
-function ssmEntry(path: string, parameterName: string, value: string): SourceEntry {
-  const name = parameterName.slice(path === '/' ? 1 : path.length + 1);
-  try {
-    return { name, document: JSON.parse(value) };
-  } catch {
-    // The value may be a SecureString: say what is wrong with it, never what it holds.
-    return { name, error: `parameter ${parameterName} is not JSON` };
-  }
-}
-

@@ -32,9 +32,14 @@ export function parseSshKey(raw: string): string {
   const [type = '', body = '', ...comment] = raw.trim().split(/[ \t]+/);
   if (!(type in KEY_TYPES)) {
     if (OPTIONS.test(type)) {
-      throw new KeyProblem(`has key options (${JSON.stringify(type.slice(0, 40))}); options such as command=, from= or environment= are not allowed`);
+      throw new KeyProblem(
+        `has key options (${JSON.stringify(type.slice(0, 40))}); ` +
+          'options such as command=, from= or environment= are not allowed',
+      );
     }
-    throw new KeyProblem(`has unknown key type ${JSON.stringify(type.slice(0, 40))}; allowed: ${Object.keys(KEY_TYPES).join(', ')}`);
+    throw new KeyProblem(
+      `has unknown key type ${JSON.stringify(type.slice(0, 40))}; allowed: ${Object.keys(KEY_TYPES).join(', ')}`,
+    );
   }
   checkBlob(type, body);
   const text = comment.join(' ');
@@ -44,13 +49,17 @@ export function parseSshKey(raw: string): string {
 
 function checkBlob(type: string, body: string): void {
   const blob = Buffer.from(body, 'base64');
-  if (!BASE64.test(body) || blob.toString('base64') !== body) throw new KeyProblem('does not parse: the key body is not base64');
+  if (!BASE64.test(body) || blob.toString('base64') !== body)
+    throw new KeyProblem('does not parse: the key body is not base64');
   const reader = new BlobReader(blob);
-  if (reader.string().toString('latin1') !== type) throw new KeyProblem(`does not parse: the key body is not a ${type} key`);
+  if (reader.string().toString('latin1') !== type)
+    throw new KeyProblem(`does not parse: the key body is not a ${type} key`);
   for (const field of KEY_TYPES[type] as BlobShape) {
     const value = reader.string();
-    if (typeof field === 'object' && 'bytes' in field && value.length !== field.bytes) throw new KeyProblem(`does not parse: a ${type} key is ${field.bytes} bytes`);
-    if (typeof field === 'object' && 'equals' in field && value.toString('latin1') !== field.equals) throw new KeyProblem(`does not parse: the curve is not ${field.equals}`);
+    if (typeof field === 'object' && 'bytes' in field && value.length !== field.bytes)
+      throw new KeyProblem(`does not parse: a ${type} key is ${field.bytes} bytes`);
+    if (typeof field === 'object' && 'equals' in field && value.toString('latin1') !== field.equals)
+      throw new KeyProblem(`does not parse: the curve is not ${field.equals}`);
   }
   if (!reader.done()) throw new KeyProblem('does not parse: trailing data after the key');
   if (type === 'ssh-rsa') checkRsaSize(blob);

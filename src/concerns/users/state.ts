@@ -4,33 +4,83 @@ import { AgentError } from '../../core/errors.ts';
 import { USERS } from './settings.ts';
 
 /**
- * The names of the accounts this agent created. An account counts as managed
- * only when it is listed here and is a member of the marker group, so neither
- * a stray state entry nor a group membership alone hands an account over.
+ * What the agent remembers of the accounts it made (/var/lib/ecs-host-agent/users.json):
+ *   managedUsers  every account it created. An account counts as managed only when it is listed here and is a
+ *                 member of the marker group, so neither a stray entry nor a group membership alone hands it over.
+ *   creating      accounts whose creation has not been seen through (home, skel, keys): a sync that was killed half
+ *                 way leaves them here, and the next sync finishes them.
+ *   retiredUids   uids of accounts it deleted: never given to a new account, so nobody inherits the files the old
+ *                 account left outside its home.
+ * Earlier versions wrote only managedUsers; that file reads as nothing being created and no uid retired.
  */
+export interface UsersState {
+  readonly managedUsers: readonly string[];
+  readonly creating: readonly string[];
+  readonly retiredUids: readonly number[];
+}
+
+/** A change to the state file, applied to what is on disk when the step runs. */
+export interface StateChange {
+  /** Recorded as managed and being created, before their accounts exist. */
+  readonly creating?: readonly string[];
+  /** Seen through: no longer being created. */
+  readonly created?: readonly string[];
+  /** Forgotten: their accounts are gone. */
+  readonly forget?: readonly string[];
+  readonly retireUids?: readonly number[];
+}
+
 export class UsersStateError extends AgentError {}
 
-export async function readState(host: Host): Promise<readonly string[]> {
+export const EMPTY_STATE: UsersState = { managedUsers: [], creating: [], retiredUids: [] };
+
+export async function readState(host: Host): Promise<UsersState> {
   const text = await readTextIfExists(host, USERS.stateFile);
-  if (text === null) return [];
+  if (text === null) return EMPTY_STATE;
   let state: unknown;
   try {
     state = JSON.parse(text);
   } catch {
     state = null;
   }
-  const names = (state as { managedUsers?: unknown } | null)?.managedUsers;
-  if (!Array.isArray(names) || !names.every((name) => typeof name === 'string')) {
-    throw new UsersStateError(`${USERS.stateFile} is damaged (expected {"managedUsers": [names]}); no user is touched until it is fixed or removed`);
+  const fields = (state ?? {}) as Record<string, unknown>;
+  const { managedUsers, creating = [], retiredUids = [] } = fields;
+  if (!isList(managedUsers, 'string') || !isList(creating, 'string') || !isList(retiredUids, 'number')) {
+    throw new UsersStateError(
+      `${USERS.stateFile} is damaged ` +
+        '(expected {"managedUsers": [names], "creating": [names], "retiredUids": [uids]}); ' +
+        'no user is touched until it is fixed or removed',
+    );
   }
-  return names;
+  return { managedUsers, creating, retiredUids };
 }
 
-export function stateText(names: readonly string[]): string {
-  return `${JSON.stringify({ managedUsers: [...new Set(names)].sort() }, null, 2)}\n`;
+function isList<T extends 'string' | 'number'>(
+  value: unknown,
+  type: T,
+): value is (T extends 'string' ? string : number)[] {
+  return Array.isArray(value) && value.every((item) => typeof item === type);
 }
 
-export async function writeState(host: Host, names: readonly string[]): Promise<void> {
+export function changedState(state: UsersState, change: StateChange): UsersState {
+  const forget = new Set(change.forget ?? []);
+  const created = new Set(change.created ?? []);
+  const keep = (name: string) => !forget.has(name);
+  return {
+    managedUsers: [...new Set([...state.managedUsers, ...(change.creating ?? [])])].filter(keep).sort(),
+    creating: [...new Set([...state.creating, ...(change.creating ?? [])])]
+      .filter((name) => keep(name) && !created.has(name))
+      .sort(),
+    retiredUids: [...new Set([...state.retiredUids, ...(change.retireUids ?? [])])].sort((a, b) => a - b),
+  };
+}
+
+export function stateText(state: UsersState): string {
+  return `${JSON.stringify(state, null, 2)}\n`;
+}
+
+export async function changeState(host: Host, change: StateChange): Promise<void> {
+  const next = changedState(await readState(host), change);
   await host.mkdir(USERS.stateDirectory, { mode: 0o755 });
-  await host.writeFileAtomic(USERS.stateFile, stateText(names), { mode: 0o600, uid: 0, gid: 0 });
+  await host.writeFileAtomic(USERS.stateFile, stateText(next), { mode: 0o600, uid: 0, gid: 0 });
 }

@@ -1,18 +1,17 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { messageOf } from '../../core/errors.ts';
-import type { Rejection } from './document.ts';
 import { applyUsers } from './apply.ts';
 import { gatherUsers } from './facts.ts';
-import { sourceOf } from './index.ts';
+import { planSettings, sourceOf } from './index.ts';
 import { planUsers, type UsersAction } from './plan.ts';
-import { usersProblems } from './problems.ts';
+import { type UsersProblem, usersProblems } from './problems.ts';
 import type { SourceOptions } from './source.ts';
 
 /**
- * One sync, as `users sync` and the daemon run it: unlike the converge runner,
- * a step that fails for one user does not stop the others. A step for no
- * user in particular (a group, the sudoers file, the state file) does: the
- * user steps after it depend on it.
+ * One sync, as `users sync` and the daemon run it: unlike the converge runner, a step that fails does not stop
+ * the steps that do not depend on it. A failed step for one user skips that user's later steps; a failed step
+ * everything after it depends on (the agent's groups, the state file before a creation, the creation itself)
+ * stops the sync there.
  */
 export interface UsersSyncStep {
   readonly kind: UsersAction['kind'];
@@ -26,39 +25,106 @@ export interface UsersSyncStep {
 
 export interface UsersSyncReport {
   readonly source: string;
+  /** How the source was read (an ssm: generation unchanged …), or null. */
+  readonly sourceNote: string | null;
   readonly dryRun: boolean;
   readonly listed: number;
   readonly steps: readonly UsersSyncStep[];
   /** Entries rejected, accounts not the agent's, homes not written into: one line each, the rest synced. */
-  readonly problems: readonly Rejection[];
+  readonly problems: readonly UsersProblem[];
 }
 
 export interface UsersSyncOptions extends SourceOptions {
   readonly dryRun: boolean;
 }
 
+const STOPPING: ReadonlySet<UsersAction['kind']> = new Set([
+  'create-group',
+  'record-state',
+  'create-accounts',
+  'flush-homes',
+]);
+/** Steps for different users that share nothing: run side by side (homes are written with an fsync each). */
+const CONCURRENT: ReadonlySet<UsersAction['kind']> = new Set(['set-up-home', 'write-keys', 'remove-keys']);
+const AT_ONCE = 32;
+
 export async function syncUsers(context: ConcernContext, options: UsersSyncOptions): Promise<UsersSyncReport> {
   const facts = await gatherUsers(context, sourceOf(context), options);
-  const actions = planUsers(facts, { shell: context.config.USERS_SHELL, remove: context.config.USERS_REMOVE });
+  const actions = planUsers(facts, planSettings(context));
+  const report = {
+    source: facts.source,
+    sourceNote: facts.sourceNote,
+    dryRun: options.dryRun,
+    listed: facts.listed.length,
+    problems: usersProblems(facts),
+  };
+  if (options.dryRun) return { ...report, steps: actions.map((action) => step(action, { done: false })) };
+  return { ...report, steps: await applySteps(context, actions) };
+}
+
+async function applySteps(context: ConcernContext, actions: readonly UsersAction[]): Promise<UsersSyncStep[]> {
   const steps: UsersSyncStep[] = [];
+  const failed = new Set<string>();
   let stopped = false;
-  for (const action of actions) {
-    const step = { kind: action.kind, user: action.user ?? null, summary: action.summary, details: action.details ?? [] };
-    if (options.dryRun || stopped) {
-      steps.push({ ...step, done: false });
-      continue;
+  for (let index = 0; index < actions.length; ) {
+    const first = actions[index] as UsersAction;
+    let end = index + 1;
+    while (
+      CONCURRENT.has(first.kind) &&
+      end < actions.length &&
+      end - index < AT_ONCE &&
+      actions[end]?.kind === first.kind
+    )
+      end++;
+    const batch = actions.slice(index, end);
+    steps.push(
+      ...(await Promise.all(
+        batch.map(async (action) => {
+          if (stopped || (action.user !== undefined && failed.has(action.user))) return step(action, { done: false });
+          const error = await applyOne(context, action, failed);
+          if (error === null) return step(action, { done: true });
+          for (const user of [...(action.user === undefined ? [] : [action.user]), ...(action.affects ?? [])])
+            failed.add(user);
+          return step(action, { done: false, error });
+        }),
+      )),
+    );
+    if (
+      batch.some(
+        (action, offset) =>
+          STOPPING.has(action.kind) && steps[steps.length - batch.length + offset]?.error !== undefined,
+      )
+    ) {
+      stopped = true;
     }
-    try {
-      context.logger.info(`users: ${action.summary}`);
-      await applyUsers(action, context);
-      steps.push({ ...step, done: true });
-    } catch (error) {
-      context.logger.error(`users: ${action.summary}: ${messageOf(error)}`);
-      steps.push({ ...step, done: false, error: messageOf(error) });
-      stopped = action.user === undefined;
-    }
+    index = end;
   }
-  return { source: facts.source, dryRun: options.dryRun, listed: facts.listed.length, steps, problems: usersProblems(facts) };
+  return steps;
+}
+
+async function applyOne(
+  context: ConcernContext,
+  action: UsersAction,
+  failed: ReadonlySet<string>,
+): Promise<string | null> {
+  try {
+    context.logger.info(`users: ${action.summary}`);
+    await applyUsers(action, context, failed);
+    return null;
+  } catch (error) {
+    context.logger.error(`users: ${action.summary}: ${messageOf(error)}`);
+    return messageOf(error);
+  }
+}
+
+function step(action: UsersAction, outcome: { done: boolean; error?: string }): UsersSyncStep {
+  return {
+    kind: action.kind,
+    user: action.user ?? null,
+    summary: action.summary,
+    details: action.details ?? [],
+    ...outcome,
+  };
 }
 
 export function syncFailed(report: UsersSyncReport): boolean {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 
 import { LOG_LEVELS } from '../logger.ts';
+import { allowedGroups, loginShell, removalLimit } from '../../concerns/users/config-values.ts';
 import { parseVolumes } from '../../concerns/volumes/spec.ts';
 import { parseWindow } from './window.ts';
 import {
@@ -157,10 +158,24 @@ export const KEYS = {
   METRICS_REMOTE_WRITE_ALLOW_HTTP: key(bool, 'no', 'allow a plain http METRICS_REMOTE_WRITE_URL that is not loopback'),
   METRICS_DOCKER_SOCKET: key(absolutePath, '/var/run/docker.sock', 'Docker API socket read for container metrics'),
   USERS_SOURCE: key(optional(usersSource), '', 'where SSH users come from; empty: users are not managed'),
-  USERS_REMOVE: key(oneOf(['lock', 'delete'] as const), 'lock', 'users gone from USERS_SOURCE: lock (keys removed, account locked) or delete (with home)'),
-  USERS_ALLOW_DOCKER_GROUP: key(bool, 'no', 'allow the docker group in USERS_SOURCE (it is root-equivalent)'),
+  USERS_REMOVE: key(
+    oneOf(['lock', 'delete'] as const),
+    'lock',
+    'users gone from USERS_SOURCE: lock (locked, expired, keys removed, processes ended) or delete (then userdel)',
+  ),
+  USERS_ALLOWED_GROUPS: key(allowedGroups, '', 'groups USERS_SOURCE may grant (comma-separated); empty: none'),
+  USERS_ALLOW_DOCKER_GROUP: key(
+    bool,
+    'no',
+    'allow the root-equivalent docker group in USERS_SOURCE: the same as listing docker in USERS_ALLOWED_GROUPS',
+  ),
+  USERS_MAX_REMOVALS: key(
+    removalLimit,
+    '10%',
+    'most managed users one sync may remove: a count, or a percentage (at least 1); more refuses the sync',
+  ),
   USERS_SYNC_INTERVAL: key(duration(30_000, 86_400_000), '5m', 'how often the daemon syncs SSH users'),
-  USERS_SHELL: key(absolutePath, '/bin/bash', 'login shell of the users the agent creates'),
+  USERS_SHELL: key(loginShell, '/bin/bash', 'login shell of the users the agent creates'),
   UPDATE_WINDOW: key(parseWindow, 'Sun 03:00-05:00', 'when security updates may reboot the host'),
   UPDATE_TIMEZONE: key(timeZone, 'UTC', 'time zone of UPDATE_WINDOW'),
   REBOOT_POLICY: key(oneOf(['never', 'if-needed', 'always'] as const), 'if-needed', 'reboot after security updates'),

@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
@@ -27,7 +36,8 @@ export function accountsRoot(t: TestContext): string {
 
 /** Fills an empty directory with the account files, /home and os-release. */
 export function fillAccountsRoot(root: string): string {
-  if (!existsSync(`${DEBIAN_ROOT}/etc/passwd`)) throw new Error(`${DEBIAN_ROOT} is missing: run node test/support/setup-system.ts first`);
+  if (!existsSync(`${DEBIAN_ROOT}/etc/passwd`))
+    throw new Error(`${DEBIAN_ROOT} is missing: run node test/support/setup-system.ts first`);
   mkdirSync(`${root}/etc`);
   mkdirSync(`${root}/home`);
   for (const name of ACCOUNT_FILES) cpSync(`${DEBIAN_ROOT}/etc/${name}`, `${root}/etc/${name}`, { recursive: true });
@@ -59,7 +69,8 @@ export function newKeyPair(dir: string, name: string): KeyPair {
 /** Path → sha256 (or symlink target, or "dir <mode> <uid>") of the account files and everything below /home. */
 export function snapshot(root: string): Map<string, string> {
   const entries = new Map<string, string>();
-  for (const name of ['passwd', 'group', 'shadow', 'gshadow']) entries.set(`/etc/${name}`, digest(`${root}/etc/${name}`));
+  for (const name of ['passwd', 'group', 'shadow', 'gshadow'])
+    entries.set(`/etc/${name}`, digest(`${root}/etc/${name}`));
   walk(root, '/home', entries);
   return entries;
 }

@@ -23,12 +23,20 @@ export function ed25519Key(comment = 'user@host'): string {
 
 export function rsaKey(bits: number, comment = 'user@host'): string {
   const jwk = generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ format: 'jwk' });
-  return line('ssh-rsa', [mpint(Buffer.from(jwk.e as string, 'base64url')), mpint(Buffer.from(jwk.n as string, 'base64url'))], comment);
+  return line(
+    'ssh-rsa',
+    [mpint(Buffer.from(jwk.e as string, 'base64url')), mpint(Buffer.from(jwk.n as string, 'base64url'))],
+    comment,
+  );
 }
 
 export function ecdsaKey(comment = 'user@host'): string {
   const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
-  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]);
+  const point = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(jwk.x as string, 'base64url'),
+    Buffer.from(jwk.y as string, 'base64url'),
+  ]);
   return line('ecdsa-sha2-nistp256', [sshString('nistp256'), sshString(point)], comment);
 }
 

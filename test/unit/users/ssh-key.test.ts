@@ -12,7 +12,11 @@ test('ed25519, RSA and ECDSA keys are accepted and written back as "type body co
 });
 
 test('keys that are not what they claim, or too weak, are rejected', () => {
-  const rejects = (key: string, message: RegExp) => assert.throws(() => parseSshKey(key), (error: Error) => error instanceof KeyProblem && message.test(error.message));
+  const rejects = (key: string, message: RegExp) =>
+    assert.throws(
+      () => parseSshKey(key),
+      (error: Error) => error instanceof KeyProblem && message.test(error.message),
+    );
   rejects(rsaKey(1024), /is an RSA key of 1024 bits; at least 2048 are required/);
   rejects(craftedKey('ssh-ed25519', Buffer.alloc(31)), /a ssh-ed25519 key is 32 bytes/);
   rejects(craftedKey('ssh-ed25519', Buffer.alloc(32), 'extra'), /trailing data after the key/);

@@ -1,0 +1,115 @@
+import { posix } from 'node:path';
+
+import { type FileInfo, type Host, type NoFollowFile, UnsafePathError } from '../../host/host.ts';
+import type { Account } from './accounts.ts';
+import { USERS } from './settings.ts';
+
+/**
+ * A managed user's home as the agent finds it. The home directory, ~/.ssh and authorized_keys are all the user's
+ * (or were planted by someone who could write there): none of them is ever followed if it is a symbolic link.
+ */
+export type HomeKeys =
+  /** text null: no authorized_keys; settled: .ssh and the file have the agent's mode and the user as owner. */
+  | { readonly kind: 'readable'; readonly text: string | null; readonly settled: boolean }
+  /**
+   * A symlink or other trap: nothing is written there. linkedFile: only authorized_keys itself is a link
+   * (removable); missing: the home does not exist at all.
+   */
+  | { readonly kind: 'refused'; readonly reason: string; readonly linkedFile: boolean; readonly missing: boolean };
+
+export interface Home {
+  /** The home is a directory, not a link (what userdel --remove may remove). */
+  readonly isDirectory: boolean;
+  readonly keys: HomeKeys;
+}
+
+/**
+ * Two calls for a home that is as it should be (this runs for every managed user on every sync): the keys are
+ * read from the home's parent down, so a home that is a link fails that read, and only a failed or empty read
+ * looks at the home itself.
+ */
+export async function readHome(host: Host, account: Account): Promise<Home> {
+  const [sshDir, file] = await Promise.all([host.lstat(`${account.home}/.ssh`), readKeysFile(host, account)]);
+  // Read without following anything from the home's parent down: the home is a directory.
+  if (file.kind === 'read' && file.file !== null)
+    return { isDirectory: true, keys: readable(account, sshDir, file.file) };
+  const info = await host.lstat(account.home);
+  const home = (keys: HomeKeys): Home => ({ isDirectory: info?.kind === 'directory', keys });
+  if (info === null) return home(refused(`the home directory ${account.home} does not exist`, { missing: true }));
+  if (info.kind === 'symlink')
+    return home(refused(`the home directory ${account.home} is a symbolic link; refusing to follow it`));
+  if (info.kind !== 'directory') return home(refused(`the home directory ${account.home} is not a directory`));
+  if (sshDir?.kind === 'symlink')
+    return home(refused(`${account.home}/.ssh is a symbolic link; refusing to follow it`));
+  if (sshDir !== null && sshDir.kind !== 'directory') return home(refused(`${account.home}/.ssh is not a directory`));
+  if (file.kind === 'refused') return home(refused(file.reason, { linkedFile: file.linkedFile }));
+  return home(readable(account, sshDir, null));
+}
+
+type KeysFile =
+  | { readonly kind: 'read'; readonly file: NoFollowFile | null }
+  | { readonly kind: 'refused'; readonly reason: string; readonly linkedFile: boolean };
+
+async function readKeysFile(host: Host, account: Account): Promise<KeysFile> {
+  try {
+    return {
+      kind: 'read',
+      file: await host.readFileNoFollow(...belowParent(account.home, USERS.keysPath), USERS.maxKeysFileBytes),
+    };
+  } catch (error) {
+    if (!(error instanceof UnsafePathError)) throw error;
+    const linkedFile = (await host.lstat(`${account.home}/${USERS.keysPath}`))?.kind === 'symlink';
+    return { kind: 'refused', reason: error.message, linkedFile };
+  }
+}
+
+/** settled: .ssh and the file have the agent's mode and the user as owner. */
+function readable(account: Account, sshDir: FileInfo | null, file: NoFollowFile | null): HomeKeys {
+  const owned = (info: FileInfo, mode: number) =>
+    info.uid === account.uid && info.gid === account.gid && info.mode === mode;
+  const settled =
+    sshDir?.kind === 'directory' &&
+    owned(sshDir, USERS.sshDirMode) &&
+    (file === null || owned(file.info, USERS.keysFileMode));
+  return { kind: 'readable', text: file && Buffer.from(file.data).toString('utf8'), settled };
+}
+
+/** [the home's parent, "name/relative"]: the no-follow walk then starts above the home. */
+export function belowParent(home: string, relative: string): [string, string] {
+  return [posix.dirname(home), `${posix.basename(home)}/${relative}`];
+}
+
+function refused(reason: string, flags: { linkedFile?: boolean; missing?: boolean } = {}): HomeKeys {
+  return { kind: 'refused', reason, linkedFile: flags.linkedFile ?? false, missing: flags.missing ?? false };
+}
+
+/** A file of /etc/skel, copied into the homes the agent creates (newusers, unlike useradd, does not copy skel). */
+export interface SkelFile {
+  /** Relative to /etc/skel: ".bashrc", ".config/autostart/x.desktop". */
+  readonly path: string;
+  readonly mode: number;
+  /** The mode of its directory in skel, given to the directories made on the way. */
+  readonly dirMode: number;
+  readonly data: Uint8Array;
+}
+
+/** Regular files, below directories of any depth; anything else (a link, a FIFO, an empty directory) is not copied. */
+export async function readSkel(host: Host, directory: string = USERS.skel, prefix = ''): Promise<SkelFile[]> {
+  const info = await host.lstat(directory);
+  if (info?.kind !== 'directory') return [];
+  const files: SkelFile[] = [];
+  for (const name of await host.readdir(directory)) {
+    const path = `${directory}/${name}`;
+    const entry = await host.lstat(path);
+    const relative = `${prefix}${name}`;
+    if (entry?.kind === 'file')
+      files.push({
+        path: relative,
+        mode: entry.mode & 0o777,
+        dirMode: info.mode & 0o777,
+        data: await host.readBytes(path),
+      });
+    if (entry?.kind === 'directory') files.push(...(await readSkel(host, path, `${relative}/`)));
+  }
+  return files;
+}

@@ -328,6 +328,9 @@ export class FakeHost implements Host {
     const owner = { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
     // Never null: missing directories are created.
     const found = this.#noFollowPath(base, relative, { mode: dirMode, ...owner }) as NoFollowTarget;
+    const taken = this.files.has(found.path) || this.directories.has(found.path) || this.symlinks.has(found.path);
+    // O_CREAT|O_EXCL: anything already there, a symlink included (not followed), is EEXIST.
+    if (options.exclusive === true && taken) throw fsError('EEXIST', found.shown);
     this.#refuseLinkAt(found, 'replace');
     if (this.directories.has(found.path)) throw fsError('EISDIR', found.shown);
     this.writes.push(posix.join(base, relative));

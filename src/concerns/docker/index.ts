@@ -1,7 +1,7 @@
 import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import type { PackageManagerName } from '../../os/support.ts';
 import { describeExtrasInstall, installExtrasTopic } from '../../pkg/amazon-linux-extras.ts';
-import { packageManagerFor } from '../../pkg/package-manager.ts';
 import { describeStart, needsStart, startUnit, type UnitState, unitState } from '../systemd-unit.ts';
 
 /** Docker, installed the way each distribution ships it (DESIGN.md §3). */
@@ -41,20 +41,16 @@ export const dockerConcern: Concern<DockerFacts, DockerAction> = {
   },
 };
 
-function managerName(context: ConcernContext): PackageManagerName {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return context.os.support.packageManager;
-}
-
 function installCommands(context: ConcernContext): string[] {
-  const spec = INSTALL[managerName(context)];
+  const packages = packageManagerOf(context);
+  const spec = INSTALL[packages.name];
   if (spec.extrasTopic) return [describeExtrasInstall(spec.extrasTopic)];
-  return packageManagerFor(managerName(context), context.host).describeInstall(spec.packages);
+  return packages.describeInstall(spec.packages);
 }
 
 async function install(context: ConcernContext): Promise<void> {
-  const spec = INSTALL[managerName(context)];
-  const packages = packageManagerFor(managerName(context), context.host, context.logger);
+  const packages = packageManagerOf(context);
+  const spec = INSTALL[packages.name];
   if (!spec.extrasTopic) return packages.install(spec.packages);
   await installExtrasTopic(context.host, spec.extrasTopic);
 }

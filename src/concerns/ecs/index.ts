@@ -1,8 +1,9 @@
 import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
 import { PATHS } from '../../core/paths.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { readAgentState, staleStateProblem } from '../../ecs-agent/agent-state.ts';
 import { describeExtrasInstall, installExtrasTopic } from '../../pkg/amazon-linux-extras.ts';
-import { firstInstalled, packageManagerFor } from '../../pkg/package-manager.ts';
+import { firstInstalled } from '../../pkg/package-manager.ts';
 import { describeStart, needsStart, startUnit, stopUnit, type UnitState, unitState } from '../systemd-unit.ts';
 import { ECS_INIT_PLATFORMS, type EcsInitPlatform } from './platform.ts';
 import { debSource, describeSignedDebInstall, downloadRegion, installSignedDeb } from './signed-deb.ts';
@@ -28,7 +29,7 @@ export const ecsConcern: Concern<EcsFacts, EcsAction> = {
   async gather(context) {
     const { host, os, config } = context;
     const platform = platformOf(context);
-    const installed = (await firstInstalled(packageManagerFor(managerOf(context), host), [platform.source.name])) !== null;
+    const installed = (await firstInstalled(packageManagerOf(context), [platform.source.name])) !== null;
     const state = await readAgentState(host);
     return {
       installed,
@@ -58,27 +59,22 @@ export const ecsConcern: Concern<EcsFacts, EcsAction> = {
   },
 };
 
-function managerOf(context: ConcernContext) {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return context.os.support.packageManager;
-}
-
 function platformOf(context: ConcernContext): EcsInitPlatform {
-  return ECS_INIT_PLATFORMS[managerOf(context)];
+  return ECS_INIT_PLATFORMS[packageManagerOf(context).name];
 }
 
 function installDetails(context: ConcernContext, platform: EcsInitPlatform): string[] {
   const { source } = platform;
   if (source.kind === 'signed-deb') return describeSignedDebInstall(context, debSource(context, context.config.AWS_REGION));
   if (source.kind === 'extras') return [describeExtrasInstall(source.topic)];
-  return packageManagerFor(managerOf(context), context.host).describeInstall([source.name]);
+  return packageManagerOf(context).describeInstall([source.name]);
 }
 
 async function install(context: ConcernContext, platform: EcsInitPlatform): Promise<void> {
   const { source } = platform;
   if (source.kind === 'signed-deb') await installSignedDeb(context, debSource(context, await downloadRegion(context)));
   else if (source.kind === 'package') {
-    await packageManagerFor(managerOf(context), context.host, context.logger).install([source.name]);
+    await packageManagerOf(context).install([source.name]);
   }
   else await installExtrasTopic(context.host, source.topic);
   await context.host.mkdir(PATHS.agentState, { mode: 0o755 });

@@ -3,7 +3,7 @@ import { assetPath } from '../../core/assets.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, ConfigError } from '../../core/errors.ts';
 import { PATHS } from '../../core/paths.ts';
-import { packageManagerFor } from '../../pkg/package-manager.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { AMAZON_ECS_FINGERPRINT, verifyDetachedSignature } from './gpg.ts';
 
 /**
@@ -37,7 +37,7 @@ export function describeSignedDebInstall(context: ConcernContext, source: DebSou
   return [
     `download ${source.url} and ${source.signatureUrl}`,
     `verify the signature with ${keyFile(context)}${context.config.ECSINIT_SIGNING_KEY ? '' : ` (Amazon ECS key ${AMAZON_ECS_FINGERPRINT})`}`,
-    ...packageManagerFor('apt', context.host).describeInstall([path]),
+    ...packageManagerOf(context).describeInstall([path]),
   ];
 }
 
@@ -70,7 +70,7 @@ export async function installSignedDeb(context: ConcernContext, source: DebSourc
       ...(context.config.ECSINIT_SIGNING_KEY ? {} : { expectedFingerprint: AMAZON_ECS_FINGERPRINT }),
     });
     context.logger.info(`ecs: ${source.fileName} is signed by ${signer}`);
-    await packageManagerFor('apt', host, context.logger).install([debPath]);
+    await packageManagerOf(context).install([debPath]);
   } finally {
     await host.rm(PATHS.downloadCache, { recursive: true });
   }

@@ -1,6 +1,6 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import type { Action, Concern } from '../../core/concern.ts';
 import type { PackageManagerName } from '../../os/support.ts';
-import { type PackageManager, packageManagerFor } from '../../pkg/package-manager.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { runLocal } from '../block/run.ts';
 import { daemonJsonHasNvidiaRuntime, NVIDIA_RUNTIME, runningDockerRuntimes } from './docker-runtime.ts';
 
@@ -44,7 +44,7 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
   // An image root has no devices (nvidiaGpus is null there): a GPU image is baked differently (README).
   enabled: ({ config, os, host }) => host.root === '/' && config.GPU_SUPPORT === 'auto' && (os.nvidiaGpus ?? 0) > 0,
   async gather(context) {
-    const packages = packagesOf(context);
+    const packages = packageManagerOf(context);
     const installed = await packages.installedVersion(TOOLKIT);
     return {
       toolkit: { installed, available: installed === null ? await packages.availableVersion(TOOLKIT) : null },
@@ -58,7 +58,7 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     const actions: GpuAction[] = [];
     if (facts.toolkit.installed === null) {
       const summary = `install the NVIDIA container toolkit (${TOOLKIT} ${facts.toolkit.available})`;
-      actions.push({ kind: 'install', summary, details: packagesOf(context).describeInstall([TOOLKIT]) });
+      actions.push({ kind: 'install', summary, details: packageManagerOf(context).describeInstall([TOOLKIT]) });
     }
     if (!runtimeRegistered(facts)) {
       const summary = `register the ${NVIDIA_RUNTIME} runtime with Docker in /etc/docker/daemon.json (ECS starts GPU containers with it)`;
@@ -75,7 +75,7 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     if (outOfReach(facts.toolkit)) {
       warnings.push(
         `an NVIDIA GPU is present but no configured repository provides ${TOOLKIT}, which ECS needs to give containers GPUs; ` +
-          `it comes from NVIDIA's repository: ${REPOSITORY_HINTS[packagesOf(context).name]}; then run apply again (or set GPU_SUPPORT=no)`,
+          `it comes from NVIDIA's repository: ${REPOSITORY_HINTS[packageManagerOf(context).name]}; then run apply again (or set GPU_SUPPORT=no)`,
       );
     }
     if (!facts.driverLoaded) {
@@ -90,7 +90,7 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     return warnings;
   },
   async apply(action, context) {
-    if (action.kind === 'install') await packagesOf(context).install([TOOLKIT]);
+    if (action.kind === 'install') await packageManagerOf(context).install([TOOLKIT]);
     else if (action.kind === 'configure-runtime') await runLocal(context.host, 'nvidia-ctk', CONFIGURE_RUNTIME);
     else await runLocal(context.host, 'systemctl', RESTART_DOCKER);
   },
@@ -118,9 +118,4 @@ function dockerMustReload(facts: GpuFacts): boolean {
 /** null when no Docker answers. */
 function runningKnowsRuntime(facts: GpuFacts): boolean | null {
   return facts.runningRuntimes === null ? null : facts.runningRuntimes.includes(NVIDIA_RUNTIME);
-}
-
-function packagesOf(context: ConcernContext): PackageManager {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return packageManagerFor(context.os.support.packageManager, context.host, context.logger);
 }

@@ -1,5 +1,5 @@
 import type { Concern, ConcernContext } from '../../core/concern.ts';
-import { packageManagerFor, type PackageManager } from '../../pkg/package-manager.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { applyStorage } from './apply.ts';
 import { gatherStorage, type StorageFacts } from './facts.ts';
 import { planStorage, type StorageAction } from './plan.ts';
@@ -30,13 +30,13 @@ export function createStorageConcern(options: StorageConcernOptions = {}): Conce
   return {
     name: 'storage',
     enabled: (context) => storageSettings(context.config) !== null,
-    gather: (context) => gatherStorage(context, settingsOf(context), packagesOf(context), live(context)),
-    plan: (facts, context) => planStorage(facts, (packages) => packagesOf(context).describeInstall(packages)),
+    gather: (context) => gatherStorage(context, settingsOf(context), packageManagerOf(context), live(context)),
+    plan: (facts, context) => planStorage(facts, (packages) => packageManagerOf(context).describeInstall(packages)),
     warnings: (facts) => {
       const warning = facts.usedPercent === null ? null : fullnessWarning(facts.usedPercent, facts.settings.warnPercent);
       return warning === null ? [] : [warning];
     },
-    apply: (action, context) => applyStorage(action, context, settingsOf(context), packagesOf(context)),
+    apply: (action, context) => applyStorage(action, context, settingsOf(context), packageManagerOf(context)),
   };
 }
 
@@ -46,10 +46,4 @@ function settingsOf(context: ConcernContext): StorageSettings {
   const settings = storageSettings(context.config);
   if (settings === null) throw new Error('storage: STORAGE_MODE=none, the concern is disabled');
   return settings;
-}
-
-function packagesOf(context: ConcernContext): PackageManager {
-  const { support } = context.os;
-  if (support.status === 'refused') throw new Error(`storage: ${support.reason}`);
-  return packageManagerFor(support.packageManager, context.host, context.logger);
 }

@@ -1,6 +1,6 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import type { Action, Concern } from '../../core/concern.ts';
 import { execChecked } from '../../host/host.ts';
-import { type PackageManager, packageManagerFor } from '../../pkg/package-manager.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { updateManagerFor } from './manager.ts';
 import { missingPrerequisites, type Prerequisite } from './prerequisites.ts';
 
@@ -37,7 +37,7 @@ export const updateToolsConcern: Concern<UpdateToolsFacts, UpdateToolsAction> = 
       kind: 'install',
       packages,
       summary: `install ${packages.join(', ')} (the updates job runs ${missing.map((tool) => tool.tool).join(', ')})`,
-      details: installer(context).describeInstall(packages),
+      details: packageManagerOf(context).describeInstall(packages),
     };
     if (answers === '') return [install];
     return [
@@ -51,12 +51,7 @@ export const updateToolsConcern: Concern<UpdateToolsFacts, UpdateToolsAction> = 
     ];
   },
   async apply(action, context) {
-    if (action.kind === 'install') await installer(context).install(action.packages);
+    if (action.kind === 'install') await packageManagerOf(context).install(action.packages);
     else await execChecked(context.host, DEBCONF, [], { input: action.answers, timeoutMs: 60_000 });
   },
 };
-
-function installer(context: ConcernContext): PackageManager {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return packageManagerFor(context.os.support.packageManager, context.host, context.logger);
-}

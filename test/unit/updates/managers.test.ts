@@ -6,6 +6,8 @@ import { aptUpdates, REBOOT_REQUIRED_FILE, UNATTENDED_CONFIG } from '../../../sr
 import { dnfUpdates } from '../../../src/concerns/updates/dnf/index.ts';
 import { ZyppLocked, zypperUpdates } from '../../../src/concerns/updates/zypper/index.ts';
 import { CommandError } from '../../../src/core/errors.ts';
+import type { Logger } from '../../../src/core/logger.ts';
+import type { UpdateManager } from '../../../src/concerns/updates/types.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
 const ok = (stdout = '') => ({ exitCode: 0, stdout, stderr: '' });
@@ -102,3 +104,25 @@ test('apt: /var/run/reboot-required is the reboot signal', async () => {
   host.putFile(REBOOT_REQUIRED_FILE, '*** System restart required ***\n');
   assert.equal(await aptUpdates(host, 'ubuntu').rebootRequired(), true);
 });
+
+/** Each update manager's first run of `tool` fails as an offline mirror makes it fail, the next succeeds. */
+const FLAKY: readonly [string, (host: FakeHost, logger: Logger) => UpdateManager, string, string][] = [
+  ['apt-get', (host, logger) => aptUpdates(host, 'debian', logger), "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'", 'apt-get -o DPkg::Lock::Timeout=300 update'],
+  ['dnf', (host, logger) => dnfUpdates(host, { releaseUpgrade: false, amazonLinux: false }, logger), "Curl error (6): Couldn't resolve host name for https://cdn.amazonlinux.com/", 'dnf -y upgrade --security'],
+  ['zypper', (host, logger) => zypperUpdates(host, logger), "Download (curl) error for 'https://updates.suse.com/': Timeout was reached", 'zypper --non-interactive patch --category security --with-interactive --auto-agree-with-licenses'],
+];
+
+for (const [tool, managerOf, offline, command] of FLAKY) {
+  test(`${tool}: the update path retries a failure the network explains, as installs do, each retry logged`, async () => {
+    let failures = 1;
+    const host = new FakeHost({ '/var/lib/dpkg/status': '' })
+      .onExec((file) => (file === tool && failures-- > 0 ? { exitCode: 4, stdout: '', stderr: `${offline}\n` } : undefined))
+      .onExec(() => ok());
+    const warnings: string[] = [];
+    const logger: Logger = { error() {}, warn: (message) => void warnings.push(message), info() {}, debug() {} };
+    await managerOf(host, logger).apply();
+    assert.equal(host.commands().filter((line) => line === command).length, 2, host.commands().join('\n'));
+    assert.equal(host.slept, 5000);
+    assert.deepEqual(warnings, [`${command} exited with 4 (${offline}); attempt 2 of 4 in 5 s`]);
+  });
+}

@@ -1,0 +1,49 @@
+import type { ExecOptions, ExecResult } from '../host/host.ts';
+import { CommandError } from './errors.ts';
+
+/**
+ * A command as the agent runs it: an argument array, never a shell string, with how it is run. The same object is
+ * what `plan` prints (commandLine) and what is run: package installs, updates, and every step of a concern.
+ */
+export interface Command {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** Standard input (debconf answers). */
+  readonly input?: string;
+  /** Exit statuses that mean success (zypper reports information in 100-106). */
+  readonly okExitCodes?: readonly number[];
+  /** Changes nothing that could be left half-done (a metadata refresh, a query): a stop may kill it. */
+  readonly interruptible?: boolean;
+  /** `local`: runs on this machine as given (mkfs, mount), never retargeted at an image root. */
+  readonly target?: 'local';
+  readonly timeoutMs?: number;
+}
+
+/** The command as an operator would type it: environment first, standard input as a here-string. */
+export function commandLine(command: Command): string {
+  const env = Object.entries(command.env ?? {})
+    .map(([key, value]) => `${key}=${value} `)
+    .join('');
+  const input = command.input === undefined ? '' : ` <<< ${JSON.stringify(command.input)}`;
+  return `${env}${[command.file, ...command.args].join(' ')}${input}`;
+}
+
+export function execOptions(command: Command, defaultTimeoutMs: number): ExecOptions {
+  return {
+    timeoutMs: command.timeoutMs ?? defaultTimeoutMs,
+    ...(command.env ? { env: command.env } : {}),
+    ...(command.input === undefined ? {} : { input: command.input }),
+    ...(command.interruptible ? { interruptible: true } : {}),
+    ...(command.target ? { target: command.target } : {}),
+  };
+}
+
+export function isOk(command: Command, result: ExecResult): boolean {
+  return (command.okExitCodes ?? [0]).includes(result.exitCode);
+}
+
+/** The error for a command that exited outside its okExitCodes, in the tool's own words. */
+export function commandFailed(command: Command, result: ExecResult): CommandError {
+  return new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
+}

@@ -1,4 +1,4 @@
-import type { ExecOptions, ExecResult } from '../host/host.ts';
+import type { ExecOptions, ExecResult, Host } from '../host/host.ts';
 import { CommandError } from './errors.ts';
 
 /**
@@ -29,7 +29,8 @@ export function commandLine(command: Command): string {
   return `${env}${[command.file, ...command.args].join(' ')}${input}`;
 }
 
-export function execOptions(command: Command, defaultTimeoutMs: number): ExecOptions {
+/** defaultTimeoutMs: for a command that sets none (otherwise the Host's own default applies). */
+export function execOptions(command: Command, defaultTimeoutMs?: number): ExecOptions {
   return {
     timeoutMs: command.timeoutMs ?? defaultTimeoutMs,
     ...(command.env ? { env: command.env } : {}),
@@ -46,4 +47,11 @@ export function isOk(command: Command, result: ExecResult): boolean {
 /** The error for a command that exited outside its okExitCodes, in the tool's own words. */
 export function commandFailed(command: Command, result: ExecResult): CommandError {
   return new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
+}
+
+/** Runs a command that must succeed (exit within okExitCodes), as given: no retries. */
+export async function runCommand(host: Host, command: Command): Promise<ExecResult> {
+  const result = await host.exec(command.file, command.args, execOptions(command));
+  if (!isOk(command, result)) throw commandFailed(command, result);
+  return result;
 }

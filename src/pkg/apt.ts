@@ -14,7 +14,11 @@ const UPDATE: Command = { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env
 /** logger: where retries of a failed download are reported (a caller that only asks what is installed needs none). */
 export function aptPackageManager(host: Host, logger: Logger = silentLogger): PackageManager {
   const installed = dpkgDatabase(host);
-  const commands = (packages: readonly string[]): Command[] => [
+  const run = (commands: readonly Command[]) =>
+    withServicesHeld(host, async () => {
+      for (const command of commands) await runPackageCommand(host, command, logger);
+    });
+  const installCommands = (packages: readonly string[]): Command[] => [
     UPDATE,
     {
       file: 'apt-get',
@@ -35,12 +39,10 @@ export function aptPackageManager(host: Host, logger: Logger = silentLogger): Pa
       const policy = await execChecked(host, 'apt-cache', ['policy', '--', name], query);
       return policyCandidate(policy.stdout);
     },
-    async install(packages) {
-      await withServicesHeld(host, async () => {
-        for (const command of commands(packages)) await runPackageCommand(host, command, logger);
-      });
-    },
-    describeInstall: (packages) => commands(packages).map(commandLine),
+    installCommands,
+    run,
+    install: (packages) => run(installCommands(packages)),
+    describeInstall: (packages) => installCommands(packages).map(commandLine),
   };
 }
 

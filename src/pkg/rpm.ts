@@ -57,6 +57,9 @@ const AVAILABLE: Readonly<Record<RpmManager, AvailabilityQuery>> = {
 
 /** dnf, yum and zypper systems share the rpm database; rpm -q answers for all three. */
 export function rpmPackageManager(name: RpmManager, host: Host, logger: Logger = silentLogger): PackageManager {
+  const run = async (commands: readonly Command[]) => {
+    for (const command of commands) await runPackageCommand(host, command, logger);
+  };
   return {
     name,
     async installedVersion(packageName) {
@@ -75,7 +78,9 @@ export function rpmPackageManager(name: RpmManager, host: Host, logger: Logger =
       if (query.nothingFound?.test(result.stdout + result.stderr)) return null;
       throw new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
     },
-    install: async (packages) => void (await runPackageCommand(host, INSTALL[name](packages), logger)),
+    installCommands: (packages) => [INSTALL[name](packages)],
+    run,
+    install: (packages) => run([INSTALL[name](packages)]),
     describeInstall: (packages) => [commandLine(INSTALL[name](packages))],
   };
 }

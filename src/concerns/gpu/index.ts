@@ -1,7 +1,8 @@
 import type { Action, Concern } from '../../core/concern.ts';
-import type { PackageManagerName } from '../../os/support.ts';
+import { performSteps, type Step } from '../../core/step.ts';
 import { packageManagerOf } from '../../os/facts.ts';
-import { runLocal } from '../block/run.ts';
+import type { PackageManagerName } from '../../os/support.ts';
+import { localCommand } from '../block/run.ts';
 import { daemonJsonHasNvidiaRuntime, NVIDIA_RUNTIME, runningDockerRuntimes } from './docker-runtime.ts';
 
 /**
@@ -37,7 +38,10 @@ export interface GpuFacts {
   readonly driverLoaded: boolean;
 }
 
-export type GpuAction = Action & { readonly kind: 'install' | 'configure-runtime' | 'restart-docker' };
+export type GpuAction = Action & {
+  readonly kind: 'install' | 'configure-runtime' | 'restart-docker';
+  readonly steps: readonly Step[];
+};
 
 export const gpuConcern: Concern<GpuFacts, GpuAction> = {
   name: 'gpu',
@@ -58,15 +62,15 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     const actions: GpuAction[] = [];
     if (facts.toolkit.installed === null) {
       const summary = `install the NVIDIA container toolkit (${TOOLKIT} ${facts.toolkit.available})`;
-      actions.push({ kind: 'install', summary, details: packageManagerOf(context).describeInstall([TOOLKIT]) });
+      actions.push({ kind: 'install', summary, steps: [{ install: packageManagerOf(context).installCommands([TOOLKIT]) }] });
     }
     if (!runtimeRegistered(facts)) {
       const summary = `register the ${NVIDIA_RUNTIME} runtime with Docker in /etc/docker/daemon.json (ECS starts GPU containers with it)`;
-      actions.push({ kind: 'configure-runtime', summary, details: [['nvidia-ctk', ...CONFIGURE_RUNTIME].join(' ')] });
+      actions.push({ kind: 'configure-runtime', summary, steps: [{ run: localCommand('nvidia-ctk', CONFIGURE_RUNTIME) }] });
     }
     if (context.os.systemdRunning && dockerMustReload(facts)) {
       const summary = `restart ${DOCKER_UNIT} if it runs (without blocking), so it loads the ${NVIDIA_RUNTIME} runtime; its containers restart too`;
-      actions.push({ kind: 'restart-docker', summary, details: [['systemctl', ...RESTART_DOCKER].join(' ')] });
+      actions.push({ kind: 'restart-docker', summary, steps: [{ run: localCommand('systemctl', RESTART_DOCKER) }] });
     }
     return actions;
   },
@@ -89,11 +93,7 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     }
     return warnings;
   },
-  async apply(action, context) {
-    if (action.kind === 'install') await packageManagerOf(context).install([TOOLKIT]);
-    else if (action.kind === 'configure-runtime') await runLocal(context.host, 'nvidia-ctk', CONFIGURE_RUNTIME);
-    else await runLocal(context.host, 'systemctl', RESTART_DOCKER);
-  },
+  apply: (action, context) => performSteps(context.host, action.steps, packageManagerOf(context)),
 };
 
 /** Neither installed nor offered by a configured repository. */

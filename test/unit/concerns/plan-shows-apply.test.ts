@@ -1,0 +1,156 @@
+/**
+ * What `plan` prints is what apply does, for every action of every concern's plan: each concern is planned and
+ * applied on a fake Host whose tools answer as the real ones do, and for each action the commands apply ran (read-only
+ * probes aside) are exactly the commands its steps carry, in order, with their environment and input; the files it
+ * wrote hold exactly the content its steps carry; what its steps remove is gone. The users concern carries no steps
+ * yet and is not covered here.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { gpuConcern } from '../../../src/concerns/gpu/index.ts';
+import type { Command } from '../../../src/core/command.ts';
+import type { Action, ConcernContext } from '../../../src/core/concern.ts';
+import { encodeLossless } from '../../../src/core/config/text.ts';
+import { loadConfig } from '../../../src/core/config/load.ts';
+import { silentLogger } from '../../../src/core/logger.ts';
+import type { AnyConcern } from '../../../src/core/runner.ts';
+import { renderSteps, type Step } from '../../../src/core/step.ts';
+import type { ExecOptions } from '../../../src/host/host.ts';
+import { gatherOsFacts } from '../../../src/os/facts.ts';
+import type { FakeHost } from '../../support/fake-host.ts';
+import { fakeHostFor } from '../../support/fixtures.ts';
+
+interface Scenario {
+  readonly name: string;
+  readonly concern: AnyConcern;
+  /** A context on a FakeHost whose tools keep the state the concern reads back. */
+  readonly context: () => Promise<ConcernContext>;
+  /** The action kinds the plan holds, so that no scenario passes by planning nothing. */
+  readonly kinds: readonly string[];
+}
+
+/** A command as the Host was asked to run it. */
+interface Ran {
+  readonly line: string;
+  readonly input?: string;
+  readonly target?: string;
+}
+
+/** Tools and sub-commands that only read: apply may ask them (a UUID, a manifest to verify a copy) unprinted. */
+function readsOnly(file: string, args: readonly string[]): boolean {
+  if (['blkid', 'findmnt', 'lsblk', 'find', 'rpm', 'apt-cache', 'docker', 'gpg'].includes(file)) return true;
+  return file === 'systemctl' && ['is-active', 'is-enabled'].includes(args[0] as string);
+}
+
+function ran(file: string, args: readonly string[], options: ExecOptions): Ran {
+  const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value} `).join('');
+  return {
+    line: `${env}${[file, ...args].join(' ')}`,
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.target === 'local' ? { target: 'local' } : {}),
+  };
+}
+
+function printed(command: Command): Ran {
+  return ran(command.file, command.args, command);
+}
+
+function commandsOf(steps: readonly Step[]): Ran[] {
+  return steps.flatMap((step) => ('run' in step ? [step.run] : 'install' in step ? step.install : [])).map(printed);
+}
+
+/** `<what it is>`: a value only an earlier step can tell. */
+const PLACEHOLDER = /<[^<>\n]+>/;
+
+/** The printed text as a pattern, each placeholder standing for any value. */
+function shownAsPattern(text: string): RegExp {
+  const parts = text.split(new RegExp(PLACEHOLDER, 'g')).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('[^\\n]+')}$`);
+}
+
+async function checkAction(scenario: Scenario, context: ConcernContext, action: Action, log: Ran[]): Promise<void> {
+  const host = context.host as FakeHost;
+  const steps = action.steps ?? [];
+  assert.ok(steps.length > 0, `${action.summary}: an action carries its steps`);
+  const writes = host.writes.length;
+  log.length = 0;
+  await scenario.concern.apply(action, context);
+  const where = `${scenario.name}: ${action.summary}\n${renderSteps(steps).join('\n')}`;
+  assert.deepEqual(log, commandsOf(steps), `${where}\nran exactly the commands shown`);
+  const shownFiles = new Set<string>();
+  for (const step of steps) {
+    if ('write' in step) {
+      shownFiles.add(step.write);
+      const file = host.files.get(step.write);
+      if (PLACEHOLDER.test(step.content)) {
+        assert.match(new TextDecoder().decode(file?.data), shownAsPattern(step.content), `${where}\nwrote ${step.write}`);
+      } else {
+        assert.deepEqual(file?.data, encodeLossless(step.content), `${where}\nwrote ${step.write} as shown`);
+      }
+      if (step.mode !== undefined) assert.equal(file?.mode, step.mode, `${where}\nmode of ${step.write}`);
+    } else if ('edit' in step) {
+      shownFiles.add(step.edit);
+      const lines = (host.text(step.edit) ?? '').split('\n');
+      for (const change of step.changes) {
+        const has = lines.some((line) => shownAsPattern(change.slice(2)).test(line));
+        assert.equal(has, change.startsWith('+ '), `${where}\n${step.edit} ${change.startsWith('+ ') ? 'has' : 'lost'} ${change}`);
+      }
+    } else if ('remove' in step) {
+      const left = step.what === 'entries' ? (await host.readdir(step.remove)).length : Number((await host.lstat(step.remove)) !== null);
+      assert.equal(left, 0, `${where}\nremoved ${step.remove}`);
+    }
+  }
+  const unshown = host.writes.slice(writes).filter((path) => host.files.has(path) && !shownFiles.has(path));
+  assert.deepEqual(unshown, [], `${where}\nwrote no file it does not show`);
+}
+
+async function contextOf(host: FakeHost, env: Record<string, string> = {}): Promise<ConcernContext> {
+  const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
+  return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false };
+}
+
+const ok = { exitCode: 0, stdout: '', stderr: '' };
+
+/** An AL2023 host with an NVIDIA GPU and systemd, a running Docker without the nvidia runtime; dnf offers the toolkit. */
+function gpuHost(): FakeHost {
+  const host = fakeHostFor('amzn-2023');
+  host.putFile('/sys/bus/pci/devices/0000:00:1e.0/vendor', '0x10de\n');
+  host.putFile('/sys/bus/pci/devices/0000:00:1e.0/class', '0x030200\n');
+  host.putFile('/proc/driver/nvidia/version', 'NVRM version: 550.90.07\n');
+  host.directories.add('/run/systemd/system');
+  let toolkit: string | null = null;
+  host.execHandlers.unshift((file, args) => {
+    if (file === 'rpm' && args.at(-1) === 'nvidia-container-toolkit' && toolkit) return { ...ok, stdout: toolkit };
+    if (file === 'dnf' && args[0] === 'repoquery') return { ...ok, stdout: '1.17.8-1\n' };
+    if (file === 'dnf' && args[0] === 'install') toolkit = '1.17.8-1';
+    else if (file === 'nvidia-ctk') host.putFile('/etc/docker/daemon.json', '{"runtimes":{"nvidia":{"path":"nvidia-container-runtime"}}}\n');
+    else if (file === 'docker') return { ...ok, stdout: '{"runc":{"path":"runc"}}\n' };
+    else if (file !== 'systemctl') return undefined;
+    return ok;
+  });
+  return host;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'gpu on Amazon Linux 2023 with systemd',
+    concern: gpuConcern,
+    context: () => contextOf(gpuHost()),
+    kinds: ['install', 'configure-runtime', 'restart-docker'],
+  },
+];
+
+for (const scenario of SCENARIOS) {
+  test(`plan shows what apply does: ${scenario.name}`, async () => {
+    const context = await scenario.context();
+    const log: Ran[] = [];
+    (context.host as FakeHost).execHandlers.unshift((file, args, options) => {
+      if (!readsOnly(file, args)) log.push(ran(file, args, options));
+      return undefined;
+    });
+    const actions: Action[] = scenario.concern.plan(await scenario.concern.gather(context), context);
+    assert.deepEqual(actions.map((action) => (action as { kind?: string }).kind), scenario.kinds);
+    for (const action of actions) await checkAction(scenario, context, action, log);
+  });
+}

@@ -13,6 +13,8 @@ export interface Command {
   readonly input?: string;
   /** Exit statuses that mean success (zypper reports information in 100-106). */
   readonly okExitCodes?: readonly number[];
+  /** Words of a failure's stderr that mean there was nothing to do: a unit that is "not loaded" is stopped. */
+  readonly alreadyDone?: string;
   /** Changes nothing that could be left half-done (a metadata refresh, a query): a stop may kill it. */
   readonly interruptible?: boolean;
   /** `local`: runs on this machine as given (mkfs, mount), never retargeted at an image root. */
@@ -41,7 +43,8 @@ export function execOptions(command: Command, defaultTimeoutMs?: number): ExecOp
 }
 
 export function isOk(command: Command, result: ExecResult): boolean {
-  return (command.okExitCodes ?? [0]).includes(result.exitCode);
+  if ((command.okExitCodes ?? [0]).includes(result.exitCode)) return true;
+  return command.alreadyDone !== undefined && result.stderr.includes(command.alreadyDone);
 }
 
 /** The error for a command that exited outside its okExitCodes, in the tool's own words. */
@@ -49,7 +52,7 @@ export function commandFailed(command: Command, result: ExecResult): CommandErro
   return new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
 }
 
-/** Runs a command that must succeed (exit within okExitCodes), as given: no retries. */
+/** Runs a command that must succeed (isOk), as given: no retries. */
 export async function runCommand(host: Host, command: Command): Promise<ExecResult> {
   const result = await host.exec(command.file, command.args, execOptions(command));
   if (!isOk(command, result)) throw commandFailed(command, result);

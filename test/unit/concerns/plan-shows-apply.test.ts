@@ -8,6 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { dockerConcern } from '../../../src/concerns/docker/index.ts';
+import { ecsConcern } from '../../../src/concerns/ecs/index.ts';
+import { AMAZON_ECS_FINGERPRINT } from '../../../src/concerns/ecs/gpg.ts';
 import { gpuConcern } from '../../../src/concerns/gpu/index.ts';
 import type { Command } from '../../../src/core/command.ts';
 import type { Action, ConcernContext } from '../../../src/core/concern.ts';
@@ -18,7 +21,7 @@ import type { AnyConcern } from '../../../src/core/runner.ts';
 import { renderSteps, type Step } from '../../../src/core/step.ts';
 import type { ExecOptions } from '../../../src/host/host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
-import type { FakeHost } from '../../support/fake-host.ts';
+import { type FakeHost, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
 
 interface Scenario {
@@ -105,12 +108,40 @@ async function checkAction(scenario: Scenario, context: ConcernContext, action: 
   assert.deepEqual(unshown, [], `${where}\nwrote no file it does not show`);
 }
 
-async function contextOf(host: FakeHost, env: Record<string, string> = {}): Promise<ConcernContext> {
+async function contextOf(host: FakeHost, env: Record<string, string> = {}, resetAgentState = false): Promise<ConcernContext> {
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
-  return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false };
+  return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState };
 }
 
 const ok = { exitCode: 0, stdout: '', stderr: '' };
+
+/** A host of the fixture whose package, unit and signature tools all succeed; nothing is installed yet. */
+function plainHost(fixture: string, options: { readonly root?: string; readonly systemd?: boolean } = {}): FakeHost {
+  const host = fakeHostFor(fixture, options.root);
+  if (options.systemd) host.directories.add('/run/systemd/system');
+  host.putFile('/bin/sh', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, ...new Array(14).fill(0), 0x3e, 0]));
+  return host.onExec(() => ok);
+}
+
+/** ecs-init's agent left state of another cluster behind. */
+function withStaleAgentState(host: FakeHost): FakeHost {
+  const arn = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/old/0123456789abcdef0123456789abcdef';
+  host.putFile('/var/lib/ecs/data/ecs_agent_data.json', JSON.stringify({ Data: { Cluster: 'old', ContainerInstanceArn: arn } }));
+  host.putFile('/var/lib/ecs/data/agent.db', 'bolt');
+  return host;
+}
+
+/** A bucket with the signed .deb, and gpg that finds the Amazon ECS key's valid signature on it. */
+function withSignedDeb(host: FakeHost): FakeHost {
+  host.onHttp((request) => (request.url.includes('/amazon-ecs-init-') ? textResponse(200, 'package') : undefined));
+  const fingerprint = AMAZON_ECS_FINGERPRINT;
+  host.execHandlers.unshift((file, args) => {
+    if (file !== 'gpg') return undefined;
+    if (args.includes('--fingerprint')) return { ...ok, stdout: `fpr:::::::::${fingerprint}:\n` };
+    return { ...ok, stdout: args.includes('--verify') ? `[GNUPG:] VALIDSIG ${fingerprint} 2026-01-01 0 4 0 1 10 00 ${fingerprint}\n` : '' };
+  });
+  return host;
+}
 
 /** An AL2023 host with an NVIDIA GPU and systemd, a running Docker without the nvidia runtime; dnf offers the toolkit. */
 function gpuHost(): FakeHost {
@@ -133,6 +164,42 @@ function gpuHost(): FakeHost {
 }
 
 const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'docker on Debian 12, systemd not PID 1',
+    concern: dockerConcern,
+    context: () => contextOf(plainHost('debian-12')),
+    kinds: ['install', 'start'],
+  },
+  {
+    name: 'docker on Amazon Linux 2023 with systemd',
+    concern: dockerConcern,
+    context: () => contextOf(plainHost('amzn-2023', { systemd: true })),
+    kinds: ['install', 'start'],
+  },
+  {
+    name: 'docker in an Amazon Linux 2 image root (amazon-linux-extras)',
+    concern: dockerConcern,
+    context: () => contextOf(plainHost('amzn-2', { root: '/img' })),
+    kinds: ['install', 'start'],
+  },
+  {
+    name: 'ecs on SLES 15 with systemd, agent state of another cluster cleared on request',
+    concern: ecsConcern,
+    context: () => contextOf(withStaleAgentState(plainHost('sles-15.5', { systemd: true })), { ECS_CLUSTER: 'prod' }, true),
+    kinds: ['reset-state', 'install', 'start'],
+  },
+  {
+    name: 'ecs in an Amazon Linux 2 image root (amazon-linux-extras), baked agent state always cleared',
+    concern: ecsConcern,
+    context: () => contextOf(withStaleAgentState(plainHost('amzn-2', { root: '/img' }))),
+    kinds: ['reset-state', 'install', 'start'],
+  },
+  {
+    name: 'ecs on Ubuntu 24.04: the signed .deb',
+    concern: ecsConcern,
+    context: () => contextOf(withSignedDeb(plainHost('ubuntu-24.04')), { AWS_REGION: 'eu-west-1' }),
+    kinds: ['install', 'start'],
+  },
   {
     name: 'gpu on Amazon Linux 2023 with systemd',
     concern: gpuConcern,

@@ -11,7 +11,9 @@ import { test } from 'node:test';
 import { dockerConcern } from '../../../src/concerns/docker/index.ts';
 import { ecsConcern } from '../../../src/concerns/ecs/index.ts';
 import { AMAZON_ECS_FINGERPRINT } from '../../../src/concerns/ecs/gpg.ts';
+import { ecsConfigConcern } from '../../../src/concerns/ecs-config/index.ts';
 import { gpuConcern } from '../../../src/concerns/gpu/index.ts';
+import { updateToolsConcern } from '../../../src/concerns/updates/tools.ts';
 import type { Command } from '../../../src/core/command.ts';
 import type { Action, ConcernContext } from '../../../src/core/concern.ts';
 import { encodeLossless } from '../../../src/core/config/text.ts';
@@ -163,7 +165,31 @@ function gpuHost(): FakeHost {
   return host;
 }
 
+const AUTH = 'ECS_ENGINE_AUTH_TYPE=dockercfg\nECS_ENGINE_AUTH_DATA={"registry.example.test":{"auth":"dXNlcjpodW50ZXIy"}}\n';
+
 const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'ecs-config over a hand-written file, registry credentials added',
+    concern: ecsConfigConcern,
+    context: async () => {
+      const host = plainHost('debian-12');
+      host.putFile('/etc/ecs/ecs.config', '# by hand\nECS_CLUSTER=old\nECS_LOGLEVEL=debug\n');
+      return contextOf(host, Object.fromEntries(`ECS_CLUSTER=prod\n${AUTH}`.trim().split('\n').map((line) => line.split(/=(.*)/s))));
+    },
+    kinds: ['write', 'record'],
+  },
+  {
+    name: 'updates tools on Debian 12: debconf answered, unattended-upgrades installed',
+    concern: updateToolsConcern,
+    context: () => contextOf(plainHost('debian-12')),
+    kinds: ['debconf', 'install'],
+  },
+  {
+    name: 'updates tools on Amazon Linux 2023: dnf-plugins-core',
+    concern: updateToolsConcern,
+    context: () => contextOf(plainHost('amzn-2023')),
+    kinds: ['install'],
+  },
   {
     name: 'docker on Debian 12, systemd not PID 1',
     concern: dockerConcern,

@@ -21,7 +21,7 @@ export function createVolumesConcern(options: VolumesConcernOptions = {}): Conce
     name: 'volumes',
     enabled: (context) => context.config.VOLUMES.length > 0,
     gather: (context) => gatherVolumes(context, context.config.VOLUMES, packageManagerOf(context), live(context)),
-    plan: (facts, context) => planVolumes(facts, (packages) => packageManagerOf(context).describeInstall(packages)),
+    plan: (facts, context) => planVolumes(facts, (packages) => packageManagerOf(context).installCommands(packages)),
     apply: (action, context) => applyVolumes(action, context, packageManagerOf(context)),
   };
 }

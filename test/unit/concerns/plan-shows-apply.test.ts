@@ -14,6 +14,7 @@ import { AMAZON_ECS_FINGERPRINT } from '../../../src/concerns/ecs/gpg.ts';
 import { ecsConfigConcern } from '../../../src/concerns/ecs-config/index.ts';
 import { gpuConcern } from '../../../src/concerns/gpu/index.ts';
 import { updateToolsConcern } from '../../../src/concerns/updates/tools.ts';
+import { createVolumesConcern } from '../../../src/concerns/volumes/index.ts';
 import type { Command } from '../../../src/core/command.ts';
 import type { Action, ConcernContext } from '../../../src/core/concern.ts';
 import { encodeLossless } from '../../../src/core/config/text.ts';
@@ -25,6 +26,7 @@ import type { ExecOptions } from '../../../src/host/host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
+import { FakeMachine, storageContext } from '../storage/fake-machine.ts';
 
 interface Scenario {
   readonly name: string;
@@ -165,9 +167,38 @@ function gpuHost(): FakeHost {
   return host;
 }
 
+/** A host with two 1 GiB NVMe volumes: an empty one, and one holding ext4 that fstab names by device. */
+function volumesMachine(root = '/'): FakeMachine {
+  const machine = new FakeMachine(root)
+    .addDisk('/dev/nvme1n1', undefined, 'vol0123456789abcdef0')
+    .addDisk('/dev/nvme2n1', { TYPE: 'ext4', UUID: '12345678-1234-1234-1234-123456789abc' });
+  machine.host.putFile('/etc/fstab', '/dev/vda1 / ext4 defaults 0 1\n/dev/nvme2n1 /srv/logs ext4 defaults 0 2\n');
+  machine.host.directories.add('/usr/sbin');
+  machine.host.onExec((file, args) => {
+    if (file !== 'mkfs.xfs') return undefined;
+    machine.signatures.set(args.at(-1) as string, { TYPE: 'xfs', UUID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' });
+    return ok;
+  });
+  return machine;
+}
+
+const VOLUMES = 'VOLUMES=vol-0123456789abcdef0:xfs:/data:noatime;/dev/nvme2n1:ext4:/srv/logs\n';
+
 const AUTH = 'ECS_ENGINE_AUTH_TYPE=dockercfg\nECS_ENGINE_AUTH_DATA={"registry.example.test":{"auth":"dXNlcjpodW50ZXIy"}}\n';
 
 const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'volumes: tools installed, an empty volume formatted, both persisted by UUID and mounted',
+    concern: createVolumesConcern({ live: () => true }),
+    context: () => storageContext(volumesMachine(), VOLUMES),
+    kinds: ['install-tools', 'format', 'persist', 'mount', 'persist', 'mount'],
+  },
+  {
+    name: 'volumes in an image root: only the mkfs tools',
+    concern: createVolumesConcern(),
+    context: () => storageContext(volumesMachine('/image'), VOLUMES),
+    kinds: ['install-tools'],
+  },
   {
     name: 'ecs-config over a hand-written file, registry credentials added',
     concern: ecsConfigConcern,

@@ -1,4 +1,4 @@
-import { type Command, commandLine } from '../core/command.ts';
+import type { Command } from '../core/command.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { execChecked, type Host } from '../host/host.ts';
 import { type DpkgPackage, parseDpkgStatus } from './dpkg-status.ts';
@@ -42,7 +42,6 @@ export function aptPackageManager(host: Host, logger: Logger = silentLogger): Pa
     installCommands,
     run,
     install: (packages) => run(installCommands(packages)),
-    describeInstall: (packages) => installCommands(packages).map(commandLine),
   };
 }
 

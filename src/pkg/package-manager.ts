@@ -28,8 +28,6 @@ export interface PackageManager {
   run(commands: readonly Command[]): Promise<void>;
   /** run(installCommands(packages)). */
   install(packages: readonly string[]): Promise<void>;
-  /** The commands install runs, for `plan`. */
-  describeInstall(packages: readonly string[]): string[];
 }
 
 /** logger: where retries of failed downloads are reported; callers that only ask what is installed may leave it out. */

@@ -1,4 +1,4 @@
-import { type Command, commandLine } from '../core/command.ts';
+import type { Command } from '../core/command.ts';
 import { CommandError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
@@ -81,7 +81,6 @@ export function rpmPackageManager(name: RpmManager, host: Host, logger: Logger =
     installCommands: (packages) => [INSTALL[name](packages)],
     run,
     install: (packages) => run([INSTALL[name](packages)]),
-    describeInstall: (packages) => [commandLine(INSTALL[name](packages))],
   };
 }
 

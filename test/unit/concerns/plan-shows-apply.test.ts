@@ -13,6 +13,8 @@ import { ecsConcern } from '../../../src/concerns/ecs/index.ts';
 import { AMAZON_ECS_FINGERPRINT } from '../../../src/concerns/ecs/gpg.ts';
 import { ecsConfigConcern } from '../../../src/concerns/ecs-config/index.ts';
 import { gpuConcern } from '../../../src/concerns/gpu/index.ts';
+import { createStorageConcern } from '../../../src/concerns/storage/index.ts';
+import { STORE } from '../../../src/concerns/storage/settings.ts';
 import { updateToolsConcern } from '../../../src/concerns/updates/tools.ts';
 import { createVolumesConcern } from '../../../src/concerns/volumes/index.ts';
 import type { Command } from '../../../src/core/command.ts';
@@ -26,7 +28,7 @@ import type { ExecOptions } from '../../../src/host/host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
-import { FakeMachine, storageContext } from '../storage/fake-machine.ts';
+import { DEVICE_MODE, FakeMachine, FILE_MODE, storageContext } from '../storage/fake-machine.ts';
 
 interface Scenario {
   readonly name: string;
@@ -167,6 +169,44 @@ function gpuHost(): FakeHost {
   return host;
 }
 
+/** FakeHost renames files only; the store's move renames /var/lib/docker, a directory, as the real Host does. */
+function renamingDirectories(host: FakeHost): FakeHost {
+  const renameFile = host.rename.bind(host);
+  host.rename = async (from, to) => {
+    if (!host.directories.has(from)) return renameFile(from, to);
+    const moved = (path: string) => (path === from || path.startsWith(`${from}/`) ? `${to}${path.slice(from.length)}` : path);
+    for (const [path, file] of [...host.files]) host.files.delete(path) && host.files.set(moved(path), file);
+    for (const path of [...host.directories]) host.directories.delete(path) && host.directories.add(moved(path));
+  };
+  return host;
+}
+
+/** File mode on a host whose Docker (under systemd) has images in /var/lib/docker and a daemon.json of its own. */
+function storageWithDocker(): FakeMachine {
+  const machine = new FakeMachine();
+  machine.host.directories.add('/run/systemd/system');
+  machine.activeUnits.add('docker.socket').add('docker.service');
+  machine.host.putFile('/etc/fstab', '/dev/vda1 / ext4 defaults 0 1\n');
+  machine.host.putFile('/var/lib/docker/image/overlay2/repositories.json', '{}');
+  machine.host.putFile('/etc/docker/daemon.json', '{ "log-driver": "journald" }\n');
+  renamingDirectories(machine.host);
+  return machine;
+}
+
+/** Device mode with an ext4 device to erase, and an old store left by an interrupted switch. */
+function storageDevice(): FakeMachine {
+  const machine = new FakeMachine().installBtrfsProgs().addDisk('/dev/nvme1n1', { TYPE: 'ext4' });
+  machine.host.directories.add('/run/systemd/system');
+  machine.host.putFile(`${STORE.retired}/image`, 'old');
+  return machine;
+}
+
+/** Device mode on the agent's own Btrfs, neither mounted nor in a mount unit yet. */
+function storageOwnDevice(): FakeMachine {
+  const own = { TYPE: 'btrfs', LABEL: STORE.label, UUID: '99999999-8888-7777-6666-555555555555' };
+  return new FakeMachine().installBtrfsProgs().addDisk('/dev/nvme1n1', own);
+}
+
 /** A host with two 1 GiB NVMe volumes: an empty one, and one holding ext4 that fstab names by device. */
 function volumesMachine(root = '/'): FakeMachine {
   const machine = new FakeMachine(root)
@@ -186,7 +226,33 @@ const VOLUMES = 'VOLUMES=vol-0123456789abcdef0:xfs:/data:noatime;/dev/nvme2n1:ex
 
 const AUTH = 'ECS_ENGINE_AUTH_TYPE=dockercfg\nECS_ENGINE_AUTH_DATA={"registry.example.test":{"auth":"dXNlcjpodW50ZXIy"}}\n';
 
+const liveStorage = createStorageConcern({ live: () => true });
+
 const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'storage, file mode: Docker stopped, its store moved onto the new Btrfs, daemon.json set, Docker started',
+    concern: liveStorage,
+    context: () => storageContext(storageWithDocker(), FILE_MODE, true),
+    kinds: ['install-tools', 'create-file', 'format', 'write-fstab', 'switch'],
+  },
+  {
+    name: 'storage, device mode: an ext4 device erased, a mount unit by the new UUID, an old store removed',
+    concern: liveStorage,
+    context: () => storageContext(storageDevice(), `${DEVICE_MODE}STORAGE_FORCE_FORMAT=yes\n`, true),
+    kinds: ['format', 'write-mount-unit', 'switch', 'remove-retired'],
+  },
+  {
+    name: "storage, device mode: the agent's own Btrfs mounted by its UUID",
+    concern: liveStorage,
+    context: () => storageContext(storageOwnDevice(), DEVICE_MODE),
+    kinds: ['write-mount-unit', 'switch'],
+  },
+  {
+    name: 'storage in an image root: only the Btrfs tools',
+    concern: createStorageConcern(),
+    context: () => storageContext(volumesMachine('/image'), FILE_MODE),
+    kinds: ['install-tools'],
+  },
   {
     name: 'volumes: tools installed, an empty volume formatted, both persisted by UUID and mounted',
     concern: createVolumesConcern({ live: () => true }),

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { storageConcern } from '../../../src/concerns/storage/index.ts';
 import { FormatRefusedError } from '../../../src/concerns/storage/plan.ts';
 import { STORE } from '../../../src/concerns/storage/settings.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { converge, DEVICE_MODE, FakeMachine, FILE_MODE, planOf, storage, storageContext } from './fake-machine.ts';
 
 const kinds = (actions: readonly { kind: string }[]) => actions.map((a) => a.kind);
@@ -34,9 +35,9 @@ test('every step is printable: a summary and the commands or lines behind it', a
   const actions = await planOf(await storageContext(machine, FILE_MODE));
   for (const action of actions) {
     assert.ok(action.summary.length > 0);
-    assert.ok((action.details ?? []).length > 0, action.kind);
+    assert.ok(renderSteps(action.steps).length > 0, action.kind);
   }
-  assert.ok(actions[0]?.details?.some((line) => line.includes('apt-get') && line.includes('btrfs-progs')));
+  assert.ok(renderSteps(actions[0]?.steps ?? []).some((line) => line.includes('apt-get') && line.includes('btrfs-progs')));
 });
 
 test('under an image root only the Btrfs tools are installed; the store is made on the booted instance', async () => {
@@ -44,7 +45,7 @@ test('under an image root only the Btrfs tools are installed; the store is made 
   const context = await storageContext(machine, FILE_MODE);
   const actions = await storageConcern.plan(await storageConcern.gather(context), context);
   assert.deepEqual(kinds(actions), ['install-tools']);
-  assert.match(actions[0]?.details?.join('\n') ?? '', /made by the agent on the booted instance/);
+  assert.match(renderSteps(actions[0]?.steps ?? []).join('\n'), /made by the agent on the booted instance/);
   machine.installBtrfsProgs();
   assert.deepEqual(await storageConcern.plan(await storageConcern.gather(context), context), []);
   assert.ok(!machine.host.commands().some((c) => /^(mkfs|mount|losetup|blkid|truncate)/.test(c)), 'nothing probed or changed');
@@ -156,7 +157,7 @@ test('existing data in /var/lib/docker is planned to be moved, verified and only
   const change = actions.find((a) => a.kind === 'switch');
   assert.ok(change?.kind === 'switch' && change.migrate);
   assert.match(change.summary, /^move \/var\/lib\/docker onto the Btrfs store/);
-  assert.match(change.details?.join('\n') ?? '', /verify every name, type, size, mode and owner/);
+  assert.match(renderSteps(change.steps).join('\n'), /verify every name, type, size, mode and owner/);
 });
 
 test('an old store left by an interrupted switch is removed once the new one is mounted', async () => {

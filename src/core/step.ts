@@ -80,12 +80,12 @@ export function editStep(
   removes: readonly string[],
   adds: readonly string[],
 ): EditStep {
-  const changes = [...removes.map((line) => `- ${escapeControls(line)}`), ...adds.map((line) => `+ ${escapeControls(line)}`)];
-  return { edit: path, change, changes };
+  const shown = (sign: string) => (line: string) => `${sign} ${escapeControls(line)}`;
+  return { edit: path, change, changes: [...removes.map(shown('-')), ...adds.map(shown('+'))] };
 }
 
 /** The lines plan prints for a step. */
-export function renderStep(step: Step): string[] {
+function renderStep(step: Step): string[] {
   if ('run' in step) return [commandLine(step.run)];
   if ('install' in step) return step.install.map(commandLine);
   if ('write' in step) return [writeHeading(step), ...step.changes.map((line) => `  ${line}`)];
@@ -151,7 +151,7 @@ async function remove(host: Host, step: RemoveStep): Promise<void> {
 }
 
 /** Lines removed and added, each line shown as `show` renders it, counting repeats. */
-export function lineChanges(before: string, after: string, show: (line: string) => string): string[] {
+function lineChanges(before: string, after: string, show: (line: string) => string): string[] {
   const [old, next] = [splitLines(before), splitLines(after)];
   const removed = missingFrom(next, old).map((line) => `- ${show(line)}`);
   return [...removed, ...missingFrom(old, next).map((line) => `+ ${show(line)}`)];

@@ -42,5 +42,6 @@ export const dockerConcern: Concern<DockerFacts, DockerAction> = {
 function installSteps(context: ConcernContext): Step[] {
   const packages = packageManagerOf(context);
   const spec = INSTALL[packages.name];
-  return spec.extrasTopic ? [{ run: extrasInstallCommand(spec.extrasTopic) }] : [{ install: packages.installCommands(spec.packages) }];
+  if (spec.extrasTopic) return [{ run: extrasInstallCommand(spec.extrasTopic) }];
+  return [{ install: packages.installCommands(spec.packages) }];
 }

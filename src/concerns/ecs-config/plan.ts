@@ -132,7 +132,8 @@ function writeAction(
   const modeNote =
     mode === facts.mode ? '' : ` (mode ${octal(mode)}${facts.mode === null ? '' : `, was ${octal(facts.mode)}`})`;
   const summary = `${verb} ${FILE}${modeNote}${placementNote(layout, managed)}${guardNote(layout, managed)}`;
-  return { kind: 'write', summary, steps: [writeStep(FILE, layout.text, { mode, before: facts.text, show: shownLine })] };
+  const write = writeStep(FILE, layout.text, { mode, before: facts.text, show: shownLine });
+  return { kind: 'write', summary, steps: [write] };
 }
 
 /** Why the managed keys are not in their usual places, when the readers would not have read them alike there. */

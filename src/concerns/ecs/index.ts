@@ -22,7 +22,10 @@ export interface EcsFacts {
   readonly staleState: string | null;
 }
 
-export type EcsAction = Action & { readonly kind: 'reset-state' | 'install' | 'start'; readonly steps: readonly Step[] };
+export type EcsAction = Action & {
+  readonly kind: 'reset-state' | 'install' | 'start';
+  readonly steps: readonly Step[];
+};
 
 export const ecsConcern: Concern<EcsFacts, EcsAction> = {
   name: 'ecs',
@@ -48,7 +51,8 @@ export const ecsConcern: Concern<EcsFacts, EcsAction> = {
       actions.push({ kind: 'reset-state', summary, steps: resetSteps(context, platform) });
     }
     if (!facts.installed) {
-      actions.push({ kind: 'install', summary: `install ecs-init (${platform.source.name})`, steps: installSteps(context, platform) });
+      const summary = `install ecs-init (${platform.source.name})`;
+      actions.push({ kind: 'install', summary, steps: installSteps(context, platform) });
     }
     if (!facts.unit || needsStart(facts.unit)) actions.push({ kind: 'start', ...startUnit(platform.unit, context.os) });
     return actions;
@@ -58,7 +62,8 @@ export const ecsConcern: Concern<EcsFacts, EcsAction> = {
   },
   async apply(action, context) {
     // The .deb is downloaded and its signature verified before its steps run.
-    if (action.kind === 'install' && platformOf(context).source.kind === 'signed-deb') return installSignedDeb(context, action.steps);
+    const signedDeb = platformOf(context).source.kind === 'signed-deb';
+    if (action.kind === 'install' && signedDeb) return installSignedDeb(context, action.steps);
     await performSteps(context.host, action.steps, packageManagerOf(context));
   },
 };
@@ -77,7 +82,9 @@ function resetSteps(context: ConcernContext, platform: EcsInitPlatform): Step[] 
 function installSteps(context: ConcernContext, platform: EcsInitPlatform): Step[] {
   const { source } = platform;
   const marker = writeStep(PATHS.ecsInitInstalledMarker, `installed by ecs-host-agent: ${source.name}\n`);
-  if (source.kind === 'signed-deb') return [...signedDebSteps(context, debSource(context, context.config.AWS_REGION)), marker];
+  if (source.kind === 'signed-deb') {
+    return [...signedDebSteps(context, debSource(context, context.config.AWS_REGION)), marker];
+  }
   if (source.kind === 'extras') return [{ run: extrasInstallCommand(source.topic) }, marker];
   return [{ install: packageManagerOf(context).installCommands([source.name]) }, marker];
 }

@@ -62,11 +62,13 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     const actions: GpuAction[] = [];
     if (facts.toolkit.installed === null) {
       const summary = `install the NVIDIA container toolkit (${TOOLKIT} ${facts.toolkit.available})`;
-      actions.push({ kind: 'install', summary, steps: [{ install: packageManagerOf(context).installCommands([TOOLKIT]) }] });
+      const install = packageManagerOf(context).installCommands([TOOLKIT]);
+      actions.push({ kind: 'install', summary, steps: [{ install }] });
     }
     if (!runtimeRegistered(facts)) {
       const summary = `register the ${NVIDIA_RUNTIME} runtime with Docker in /etc/docker/daemon.json (ECS starts GPU containers with it)`;
-      actions.push({ kind: 'configure-runtime', summary, steps: [{ run: localCommand('nvidia-ctk', CONFIGURE_RUNTIME) }] });
+      const configure = localCommand('nvidia-ctk', CONFIGURE_RUNTIME);
+      actions.push({ kind: 'configure-runtime', summary, steps: [{ run: configure }] });
     }
     if (context.os.systemdRunning && dockerMustReload(facts)) {
       const summary = `restart ${DOCKER_UNIT} if it runs (without blocking), so it loads the ${NVIDIA_RUNTIME} runtime; its containers restart too`;
@@ -79,7 +81,8 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     if (outOfReach(facts.toolkit)) {
       warnings.push(
         `an NVIDIA GPU is present but no configured repository provides ${TOOLKIT}, which ECS needs to give containers GPUs; ` +
-          `it comes from NVIDIA's repository: ${REPOSITORY_HINTS[packageManagerOf(context).name]}; then run apply again (or set GPU_SUPPORT=no)`,
+          `it comes from NVIDIA's repository: ${REPOSITORY_HINTS[packageManagerOf(context).name]}; ` +
+          'then run apply again (or set GPU_SUPPORT=no)',
       );
     }
     if (!facts.driverLoaded) {

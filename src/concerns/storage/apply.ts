@@ -7,11 +7,15 @@ import { withDockerStopped } from './docker-service.ts';
 import { hasEntries } from './facts.ts';
 import { migrateAndMount, mountOnFreshDirectory } from './migrate.ts';
 import { mountUnitSteps } from './persist.ts';
-import type { StorageAction } from './plan.ts';
+import type { StorageAction, SwitchAction } from './plan.ts';
 import { STORE } from './settings.ts';
 
 /** The only place the storage concern changes the system: the action's steps. */
-export async function applyStorage(action: StorageAction, context: ConcernContext, packages: PackageManager): Promise<void> {
+export async function applyStorage(
+  action: StorageAction,
+  context: ConcernContext,
+  packages: PackageManager,
+): Promise<void> {
   const { host } = context;
   if (action.kind === 'switch') return switchStore(action, context);
   if (action.kind === 'write-mount-unit' && action.uuid === null) {
@@ -23,8 +27,8 @@ export async function applyStorage(action: StorageAction, context: ConcernContex
   await performSteps(host, action.steps, packages);
 }
 
-/** With Docker stopped (it cannot write any more), the store mounted, its old content moved first, and daemon.json set. */
-async function switchStore(action: Extract<StorageAction, { kind: 'switch' }>, context: ConcernContext): Promise<void> {
+/** With Docker stopped (it cannot write any more): the store mounted, what was there moved first; daemon.json set. */
+async function switchStore(action: SwitchAction, context: ConcernContext): Promise<void> {
   const { host } = context;
   await withDockerStopped(host, context.os.systemdRunning === true, action.dockerUnits, async () => {
     if (action.migrate) await migrateAndMount(host, action.backing);
@@ -34,9 +38,10 @@ async function switchStore(action: Extract<StorageAction, { kind: 'switch' }>, c
 }
 
 /** The plan found nothing in /var/lib/docker to move: whatever appeared since would be hidden under the mount. */
-async function mountFresh(context: ConcernContext, action: Extract<StorageAction, { kind: 'switch' }>): Promise<void> {
+async function mountFresh(context: ConcernContext, action: SwitchAction): Promise<void> {
   if (await hasEntries(context.host, STORE.mountPoint)) {
-    throw new AgentError(`${STORE.mountPoint} holds data that was not there when the store was planned; plan again to move it`);
+    const why = 'holds data that was not there when the store was planned; plan again to move it';
+    throw new AgentError(`${STORE.mountPoint} ${why}`);
   }
   await mountOnFreshDirectory(context.host, action.backing);
 }

@@ -21,12 +21,19 @@ const COPY_TIMEOUT_MS = 6 * 3_600_000;
  * What plan shows of the move, up to the mount on /var/lib/docker: the commands migrateAndMount runs when nothing
  * fails, with onDisk giving paths of this machine. Its checks and what it undoes on a failure are said in words.
  */
-export function migrationSteps(backing: Pick<Backing, 'kind' | 'source'>, onDiskPath: (path: string) => string): Step[] {
+export function migrationSteps(
+  backing: Pick<Backing, 'kind' | 'source'>,
+  onDiskPath: (path: string) => string,
+): Step[] {
   const [store, staging] = [onDiskPath(STORE.mountPoint), onDiskPath(STORE.staging)];
   return [
     { run: mountCommand(backing, staging) },
     { run: copyCommand(store, staging) },
-    { note: 'verify every name, type, size, mode and owner matches; on any failure the copy is removed and the old store stays in use' },
+    {
+      note:
+        'verify every name, type, size, mode and owner matches; ' +
+        'on any failure the copy is removed and the old store stays in use',
+    },
     { run: unmountCommand(staging) },
     { run: removeDirectoryCommand(staging) },
     { note: `move ${STORE.mountPoint} aside to ${STORE.retired} (moved back should the mount fail)` },

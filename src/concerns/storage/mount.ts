@@ -10,7 +10,8 @@ const BUSY_RETRIES = 10;
 const BUSY_DELAY_MS = 200;
 
 export function mountCommand(backing: Pick<Backing, 'kind' | 'source'>, target: string): Command {
-  return localCommand('mount', ['-t', 'btrfs', ...(backing.kind === 'file' ? ['-o', 'loop'] : []), '--', backing.source, target]);
+  const loop = backing.kind === 'file' ? ['-o', 'loop'] : [];
+  return localCommand('mount', ['-t', 'btrfs', ...loop, '--', backing.source, target]);
 }
 
 export async function mountBacking(host: Host, backing: Pick<Backing, 'kind' | 'source'>, target: string): Promise<void> {

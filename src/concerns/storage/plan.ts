@@ -7,30 +7,41 @@ import { dockerUnitsCommand } from './docker-service.ts';
 import type { Backing, StorageFacts, StoreFacts } from './facts.ts';
 import { migrationSteps } from './migrate.ts';
 import { mountCommand } from './mount.ts';
-import { currentFstabLine, fstabStep, isOwnMountUnit, mountUnit, mountUnitSteps, PersistConflictError, withFstabLine } from './persist.ts';
+import {
+  currentFstabLine,
+  fstabStep,
+  isOwnMountUnit,
+  mountUnit,
+  mountUnitSteps,
+  PersistConflictError,
+  withFstabLine,
+} from './persist.ts';
 import { describeSignature } from '../block/probe.ts';
 import { localCommand } from '../block/run.ts';
 import { isOwnFilesystem, STORE, type StorageSettings } from './settings.ts';
 
-export type StorageAction = Action & { readonly steps: readonly Step[] } & (
-    | { readonly kind: 'install-tools' | 'create-file' | 'format' | 'write-fstab' | 'remove-retired' }
-    | {
-        readonly kind: 'write-mount-unit';
-        readonly source: string;
-        /** Null: the filesystem is made by this apply, its UUID read once mkfs made it. */
-        readonly uuid: string | null;
-      }
-    | {
-        readonly kind: 'switch';
-        readonly backing: Pick<Backing, 'kind' | 'source'>;
-        /** The store is mounted on /var/lib/docker; with migrate, once what is there was copied onto it. */
-        readonly mount: boolean;
-        readonly migrate: boolean;
-        /** The Docker units stopped around the switch and started again. */
-        readonly dockerUnits: readonly string[];
-        readonly daemonJson: WriteStep | null;
-      }
-  );
+type Steps = Action & { readonly steps: readonly Step[] };
+
+/** Mounts the store on /var/lib/docker (with migrate, once what is there was copied onto it) and sets daemon.json. */
+export type SwitchAction = Steps & {
+  readonly kind: 'switch';
+  readonly backing: Pick<Backing, 'kind' | 'source'>;
+  readonly mount: boolean;
+  readonly migrate: boolean;
+  /** The Docker units stopped around the switch and started again. */
+  readonly dockerUnits: readonly string[];
+  readonly daemonJson: WriteStep | null;
+};
+
+export type StorageAction =
+  | (Steps & { readonly kind: 'install-tools' | 'create-file' | 'format' | 'write-fstab' | 'remove-retired' })
+  | (Steps & {
+      readonly kind: 'write-mount-unit';
+      readonly source: string;
+      /** Null: the filesystem is made by this apply, its UUID read once mkfs made it. */
+      readonly uuid: string | null;
+    })
+  | SwitchAction;
 
 /** What plan needs of the system besides the facts. */
 export interface StoragePlanContext {
@@ -63,7 +74,10 @@ export function planStorage(facts: StorageFacts, context: StoragePlanContext): S
 }
 
 function installTools(facts: StorageFacts, context: StoragePlanContext): StorageAction {
-  const firstBoot = facts.live ? [] : [{ note: 'image root: the store itself (file or device, mkfs, mount, daemon.json) is made by the agent on the booted instance' }];
+  const later =
+    'image root: the store itself (file or device, mkfs, mount, daemon.json) ' +
+    'is made by the agent on the booted instance';
+  const firstBoot = facts.live ? [] : [{ note: later }];
   return {
     kind: 'install-tools',
     summary: `install ${facts.btrfsPackage} (mkfs.btrfs, btrfs)`,
@@ -97,11 +111,17 @@ function formatBacking(settings: StorageSettings, store: StoreFacts): StorageAct
   };
 }
 
-function persist(settings: StorageSettings, store: StoreFacts, formatting: boolean, context: StoragePlanContext): StorageAction[] {
+function persist(
+  settings: StorageSettings,
+  store: StoreFacts,
+  formatting: boolean,
+  context: StoragePlanContext,
+): StorageAction[] {
   if (settings.mode === 'btrfs-file') {
     if (store.mountUnit !== null) throw conflict(`${STORE.mountUnit} exists, but STORAGE_MODE=btrfs-file mounts the store from ${STORE.fstab}`);
     if (withFstabLine(store.fstab, settings.file) === store.fstab) return [];
-    return [{ kind: 'write-fstab', summary: `mount the store at boot from ${STORE.fstab}`, steps: [fstabStep(store.fstab, settings.file)] }];
+    const summary = `mount the store at boot from ${STORE.fstab}`;
+    return [{ kind: 'write-fstab', summary, steps: [fstabStep(store.fstab, settings.file)] }];
   }
   const line = currentFstabLine(store.fstab);
   if (line !== null) throw conflict(`${STORE.fstab} mounts ${STORE.mountPoint} (${line}), but STORAGE_MODE=btrfs-device mounts it with ${STORE.mountUnit}`);
@@ -125,7 +145,11 @@ function conflict(message: string): PersistConflictError {
   return new PersistConflictError(`${message}; remove one of them`);
 }
 
-function switchStore(store: StoreFacts, dockerUnits: readonly string[], context: StoragePlanContext): StorageAction | null {
+function switchStore(
+  store: StoreFacts,
+  dockerUnits: readonly string[],
+  context: StoragePlanContext,
+): StorageAction | null {
   if (store.mount !== null && !store.mountedFromBacking) {
     throw conflict(`${STORE.mountPoint} is already a mount of ${store.mount.source} (${store.mount.fstype}), not of ${store.backing.name}`);
   }
@@ -140,19 +164,18 @@ function switchStore(store: StoreFacts, dockerUnits: readonly string[], context:
   const { kind, source } = store.backing;
   const daemonJson = text === null ? null : writeStep(STORE.daemonJson, text, { before: store.daemonJson });
   const change = { backing: { kind, source }, mount, migrate, dockerUnits, daemonJson };
-  const summary = [
-    mount && (migrate ? `move ${STORE.mountPoint} onto the Btrfs store and mount it there` : `mount the Btrfs store on ${STORE.mountPoint}`),
-    daemonJson && `set "storage-driver": "btrfs" in ${STORE.daemonJson}`,
-  ];
-  return { kind: 'switch', ...change, summary: summary.filter(Boolean).join('; '), steps: switchSteps(change, context) };
+  const mounting = migrate
+    ? `move ${STORE.mountPoint} onto the Btrfs store and mount it there`
+    : `mount the Btrfs store on ${STORE.mountPoint}`;
+  const summary = [mount && mounting, daemonJson && `set "storage-driver": "btrfs" in ${STORE.daemonJson}`];
+  const steps = switchSteps(change, context);
+  return { kind: 'switch', ...change, summary: summary.filter(Boolean).join('; '), steps };
 }
 
 /** In the order switchStore (apply.ts) takes them; Docker is started again also when a step fails. */
-function switchSteps(
-  change: Pick<Extract<StorageAction, { kind: 'switch' }>, 'backing' | 'mount' | 'migrate' | 'dockerUnits' | 'daemonJson'>,
-  context: StoragePlanContext,
-): Step[] {
-  const [stop, start] = [dockerUnitsCommand('stop', change.dockerUnits), dockerUnitsCommand('start', change.dockerUnits)];
+function switchSteps(change: Omit<SwitchAction, 'kind' | 'summary' | 'steps'>, context: StoragePlanContext): Step[] {
+  const stop = dockerUnitsCommand('stop', change.dockerUnits);
+  const start = dockerUnitsCommand('start', change.dockerUnits);
   const mount: Step[] = change.mount ? [{ run: mountCommand(change.backing, context.onDisk(STORE.mountPoint)) }] : [];
   return [
     ...(stop ? [{ run: stop }, { note: 'started again at the end, also when a step fails' }] : []),

@@ -13,7 +13,11 @@ export function updateManagerFor(context: ConcernContext): UpdateManager {
     case 'apt':
       return aptUpdates(context.host, release.id, context.logger);
     case 'dnf':
-      return dnfUpdates(context.host, { releaseUpgrade: context.config.AL2023_RELEASE_UPGRADE, amazonLinux: release.id === 'amzn' }, context.logger);
+      return dnfUpdates(
+        context.host,
+        { releaseUpgrade: context.config.AL2023_RELEASE_UPGRADE, amazonLinux: release.id === 'amzn' },
+        context.logger,
+      );
     case 'zypper':
       return zypperUpdates(context.host, context.logger);
     case 'yum':

@@ -28,10 +28,14 @@ const NEW_UUID = '<UUID of the new filesystem>';
 export class VolumeRefusedError extends AgentError {}
 
 /** Pure: the steps from the facts to every volume formatted, persisted in fstab by UUID with nofail, and mounted. */
-export function planVolumes(facts: VolumesFacts, installCommands: (packages: readonly string[]) => Command[]): VolumesAction[] {
+export function planVolumes(
+  facts: VolumesFacts,
+  installCommands: (packages: readonly string[]) => Command[],
+): VolumesAction[] {
   const actions: VolumesAction[] = [];
   if (facts.missingPackages.length > 0) {
-    const firstBoot = facts.live ? [] : [{ note: 'image root: the volumes are formatted and mounted by the agent on the booted instance' }];
+    const later = 'image root: the volumes are formatted and mounted by the agent on the booted instance';
+    const firstBoot = facts.live ? [] : [{ note: later }];
     actions.push({
       kind: 'install-tools',
       summary: `install ${facts.missingPackages.join(', ')} (mkfs tools for VOLUMES)`,
@@ -52,7 +56,10 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
     );
   }
   const actions: VolumesAction[] = [];
-  if (format) actions.push({ kind: 'format', summary: `format ${name} as ${spec.fstype} (it is empty)`, steps: [{ run: mkfsCommand(spec, device) }] });
+  if (format) {
+    const summary = `format ${name} as ${spec.fstype} (it is empty)`;
+    actions.push({ kind: 'format', summary, steps: [{ run: mkfsCommand(spec, device) }] });
+  }
   const uuid = format ? null : volume.signature?.uuid ?? null;
   const line = uuid === null ? null : fstabLine(spec, uuid);
   if (volume.fstabLine !== null && !isOurs(volume.fstabLine, device, uuid)) {
@@ -74,7 +81,10 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
 }
 
 /** The volume's fstab line set, in place of the line it has (the agent's own, or one naming the device). */
-export function persistStep(persist: { readonly spec: VolumeSpec; readonly replacing: string | null }, uuid: string): EditStep {
+export function persistStep(
+  persist: { readonly spec: VolumeSpec; readonly replacing: string | null },
+  uuid: string,
+): EditStep {
   const line = fstabLine(persist.spec, uuid);
   const replaced = persist.replacing === null || persist.replacing === line ? [] : [persist.replacing];
   return editStep(FSTAB, (text) => withFstabEntry(text, persist.spec.mountPoint, line), replaced, [line]);

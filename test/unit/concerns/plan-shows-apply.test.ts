@@ -93,7 +93,8 @@ async function checkAction(scenario: Scenario, context: ConcernContext, action: 
       shownFiles.add(step.write);
       const file = host.files.get(step.write);
       if (PLACEHOLDER.test(step.content)) {
-        assert.match(new TextDecoder().decode(file?.data), shownAsPattern(step.content), `${where}\nwrote ${step.write}`);
+        const written = new TextDecoder().decode(file?.data);
+        assert.match(written, shownAsPattern(step.content), `${where}\nwrote ${step.write}`);
       } else {
         assert.deepEqual(file?.data, encodeLossless(step.content), `${where}\nwrote ${step.write} as shown`);
       }
@@ -102,19 +103,25 @@ async function checkAction(scenario: Scenario, context: ConcernContext, action: 
       shownFiles.add(step.edit);
       const lines = (host.text(step.edit) ?? '').split('\n');
       for (const change of step.changes) {
+        const added = change.startsWith('+ ');
         const has = lines.some((line) => shownAsPattern(change.slice(2)).test(line));
-        assert.equal(has, change.startsWith('+ '), `${where}\n${step.edit} ${change.startsWith('+ ') ? 'has' : 'lost'} ${change}`);
+        assert.equal(has, added, `${where}\n${step.edit} ${added ? 'has' : 'lost'} ${change}`);
       }
     } else if ('remove' in step) {
-      const left = step.what === 'entries' ? (await host.readdir(step.remove)).length : Number((await host.lstat(step.remove)) !== null);
-      assert.equal(left, 0, `${where}\nremoved ${step.remove}`);
+      const entries = step.what === 'entries' ? await host.readdir(step.remove) : [];
+      const gone = step.what === 'entries' ? entries.length === 0 : (await host.lstat(step.remove)) === null;
+      assert.ok(gone, `${where}\nremoved ${step.remove}`);
     }
   }
   const unshown = host.writes.slice(writes).filter((path) => host.files.has(path) && !shownFiles.has(path));
   assert.deepEqual(unshown, [], `${where}\nwrote no file it does not show`);
 }
 
-async function contextOf(host: FakeHost, env: Record<string, string> = {}, resetAgentState = false): Promise<ConcernContext> {
+async function contextOf(
+  host: FakeHost,
+  env: Record<string, string> = {},
+  resetAgentState = false,
+): Promise<ConcernContext> {
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
   return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState };
 }
@@ -132,7 +139,8 @@ function plainHost(fixture: string, options: { readonly root?: string; readonly 
 /** ecs-init's agent left state of another cluster behind. */
 function withStaleAgentState(host: FakeHost): FakeHost {
   const arn = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/old/0123456789abcdef0123456789abcdef';
-  host.putFile('/var/lib/ecs/data/ecs_agent_data.json', JSON.stringify({ Data: { Cluster: 'old', ContainerInstanceArn: arn } }));
+  const state = { Data: { Cluster: 'old', ContainerInstanceArn: arn } };
+  host.putFile('/var/lib/ecs/data/ecs_agent_data.json', JSON.stringify(state));
   host.putFile('/var/lib/ecs/data/agent.db', 'bolt');
   return host;
 }
@@ -144,12 +152,13 @@ function withSignedDeb(host: FakeHost): FakeHost {
   host.execHandlers.unshift((file, args) => {
     if (file !== 'gpg') return undefined;
     if (args.includes('--fingerprint')) return { ...ok, stdout: `fpr:::::::::${fingerprint}:\n` };
-    return { ...ok, stdout: args.includes('--verify') ? `[GNUPG:] VALIDSIG ${fingerprint} 2026-01-01 0 4 0 1 10 00 ${fingerprint}\n` : '' };
+    const valid = `[GNUPG:] VALIDSIG ${fingerprint} 2026-01-01 0 4 0 1 10 00 ${fingerprint}\n`;
+    return { ...ok, stdout: args.includes('--verify') ? valid : '' };
   });
   return host;
 }
 
-/** An AL2023 host with an NVIDIA GPU and systemd, a running Docker without the nvidia runtime; dnf offers the toolkit. */
+/** An AL2023 host with an NVIDIA GPU, systemd and a Docker without the nvidia runtime; dnf offers the toolkit. */
 function gpuHost(): FakeHost {
   const host = fakeHostFor('amzn-2023');
   host.putFile('/sys/bus/pci/devices/0000:00:1e.0/vendor', '0x10de\n');
@@ -161,7 +170,7 @@ function gpuHost(): FakeHost {
     if (file === 'rpm' && args.at(-1) === 'nvidia-container-toolkit' && toolkit) return { ...ok, stdout: toolkit };
     if (file === 'dnf' && args[0] === 'repoquery') return { ...ok, stdout: '1.17.8-1\n' };
     if (file === 'dnf' && args[0] === 'install') toolkit = '1.17.8-1';
-    else if (file === 'nvidia-ctk') host.putFile('/etc/docker/daemon.json', '{"runtimes":{"nvidia":{"path":"nvidia-container-runtime"}}}\n');
+    else if (file === 'nvidia-ctk') host.putFile('/etc/docker/daemon.json', '{"runtimes":{"nvidia":{}}}\n');
     else if (file === 'docker') return { ...ok, stdout: '{"runc":{"path":"runc"}}\n' };
     else if (file !== 'systemctl') return undefined;
     return ok;
@@ -174,7 +183,8 @@ function renamingDirectories(host: FakeHost): FakeHost {
   const renameFile = host.rename.bind(host);
   host.rename = async (from, to) => {
     if (!host.directories.has(from)) return renameFile(from, to);
-    const moved = (path: string) => (path === from || path.startsWith(`${from}/`) ? `${to}${path.slice(from.length)}` : path);
+    const below = (path: string) => path === from || path.startsWith(`${from}/`);
+    const moved = (path: string) => (below(path) ? `${to}${path.slice(from.length)}` : path);
     for (const [path, file] of [...host.files]) host.files.delete(path) && host.files.set(moved(path), file);
     for (const path of [...host.directories]) host.directories.delete(path) && host.directories.add(moved(path));
   };
@@ -224,7 +234,10 @@ function volumesMachine(root = '/'): FakeMachine {
 
 const VOLUMES = 'VOLUMES=vol-0123456789abcdef0:xfs:/data:noatime;/dev/nvme2n1:ext4:/srv/logs\n';
 
-const AUTH = 'ECS_ENGINE_AUTH_TYPE=dockercfg\nECS_ENGINE_AUTH_DATA={"registry.example.test":{"auth":"dXNlcjpodW50ZXIy"}}\n';
+const AUTH = {
+  ECS_ENGINE_AUTH_TYPE: 'dockercfg',
+  ECS_ENGINE_AUTH_DATA: '{"registry.example.test":{"auth":"dXNlcjpodW50ZXIy"}}',
+};
 
 const liveStorage = createStorageConcern({ live: () => true });
 
@@ -271,7 +284,7 @@ const SCENARIOS: readonly Scenario[] = [
     context: async () => {
       const host = plainHost('debian-12');
       host.putFile('/etc/ecs/ecs.config', '# by hand\nECS_CLUSTER=old\nECS_LOGLEVEL=debug\n');
-      return contextOf(host, Object.fromEntries(`ECS_CLUSTER=prod\n${AUTH}`.trim().split('\n').map((line) => line.split(/=(.*)/s))));
+      return contextOf(host, { ECS_CLUSTER: 'prod', ...AUTH });
     },
     kinds: ['write', 'record'],
   },
@@ -308,7 +321,7 @@ const SCENARIOS: readonly Scenario[] = [
   {
     name: 'ecs on SLES 15 with systemd, agent state of another cluster cleared on request',
     concern: ecsConcern,
-    context: () => contextOf(withStaleAgentState(plainHost('sles-15.5', { systemd: true })), { ECS_CLUSTER: 'prod' }, true),
+    context: () => contextOf(withStaleAgentState(plainHost('sles-15.5', { systemd: true })), {}, true),
     kinds: ['reset-state', 'install', 'start'],
   },
   {

@@ -106,18 +106,42 @@ test('apt: /var/run/reboot-required is the reboot signal', async () => {
 });
 
 /** Each update manager's first run of `tool` fails as an offline mirror makes it fail, the next succeeds. */
-const FLAKY: readonly [string, (host: FakeHost, logger: Logger) => UpdateManager, string, string][] = [
-  ['apt-get', (host, logger) => aptUpdates(host, 'debian', logger), "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'", 'apt-get -o DPkg::Lock::Timeout=300 update'],
-  ['dnf', (host, logger) => dnfUpdates(host, { releaseUpgrade: false, amazonLinux: false }, logger), "Curl error (6): Couldn't resolve host name for https://cdn.amazonlinux.com/", 'dnf -y upgrade --security'],
-  ['zypper', (host, logger) => zypperUpdates(host, logger), "Download (curl) error for 'https://updates.suse.com/': Timeout was reached", 'zypper --non-interactive patch --category security --with-interactive --auto-agree-with-licenses'],
+interface Flaky {
+  readonly tool: string;
+  readonly manager: (host: FakeHost, logger: Logger) => UpdateManager;
+  /** What the tool printed when the mirror could not be reached. */
+  readonly offline: string;
+  /** The command that failed once. */
+  readonly command: string;
+}
+
+const FLAKY: readonly Flaky[] = [
+  {
+    tool: 'apt-get',
+    manager: (host, logger) => aptUpdates(host, 'debian', logger),
+    offline: "E: Failed to fetch http://deb.debian.org/debian/InRelease  Temporary failure resolving 'deb.debian.org'",
+    command: 'apt-get -o DPkg::Lock::Timeout=300 update',
+  },
+  {
+    tool: 'dnf',
+    manager: (host, logger) => dnfUpdates(host, { releaseUpgrade: false, amazonLinux: false }, logger),
+    offline: "Curl error (6): Couldn't resolve host name for https://cdn.amazonlinux.com/",
+    command: 'dnf -y upgrade --security',
+  },
+  {
+    tool: 'zypper',
+    manager: (host, logger) => zypperUpdates(host, logger),
+    offline: "Download (curl) error for 'https://updates.suse.com/': Timeout was reached",
+    command: 'zypper --non-interactive patch --category security --with-interactive --auto-agree-with-licenses',
+  },
 ];
 
-for (const [tool, managerOf, offline, command] of FLAKY) {
-  test(`${tool}: the update path retries a failure the network explains, as installs do, each retry logged`, async () => {
+for (const { tool, manager: managerOf, offline, command } of FLAKY) {
+  test(`${tool}: the update path retries a failure the network explains, each retry logged`, async () => {
     let failures = 1;
-    const host = new FakeHost({ '/var/lib/dpkg/status': '' })
-      .onExec((file) => (file === tool && failures-- > 0 ? { exitCode: 4, stdout: '', stderr: `${offline}\n` } : undefined))
-      .onExec(() => ok());
+    const failOnce = (file: string) =>
+      file === tool && failures-- > 0 ? { exitCode: 4, stdout: '', stderr: `${offline}\n` } : undefined;
+    const host = new FakeHost({ '/var/lib/dpkg/status': '' }).onExec(failOnce).onExec(() => ok());
     const warnings: string[] = [];
     const logger: Logger = { error() {}, warn: (message) => void warnings.push(message), info() {}, debug() {} };
     await managerOf(host, logger).apply();

@@ -139,7 +139,9 @@ test("plan: debconf told to leave apt's daily upgrades off, unattended-upgrades 
     'debconf-set-selections <<< "unattended-upgrades unattended-upgrades/enable_auto_updates boolean false\\n"',
   ]);
   assert.ok(
-    renderSteps(plan?.actions[1]?.steps ?? []).some((line) => / install -y --no-install-recommends -- unattended-upgrades$/.test(line)),
+    renderSteps(plan?.actions[1]?.steps ?? []).some((line) =>
+      / install -y --no-install-recommends -- unattended-upgrades$/.test(line),
+    ),
   );
 
   host.onExec((file, args) => {

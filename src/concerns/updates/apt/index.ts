@@ -54,7 +54,12 @@ export function aptUpdates(host: Host, distributionId: string, logger: Logger = 
   const lock = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
   const refresh = updateCommand({ file: 'apt-get', args: [...lock, 'update'], env, interruptible: true });
   const unattended = (dryRun: boolean): Command =>
-    updateCommand({ file: 'unattended-upgrade', args: dryRun ? ['--dry-run', '-v'] : ['-v'], env, interruptible: dryRun });
+    updateCommand({
+      file: 'unattended-upgrade',
+      args: dryRun ? ['--dry-run', '-v'] : ['-v'],
+      env,
+      interruptible: dryRun,
+    });
 
   const run = async (dryRun: boolean): Promise<string> => {
     await host.mkdir(PATHS.agentState);
@@ -87,7 +92,11 @@ export function aptUpdates(host: Host, distributionId: string, logger: Logger = 
       await run(false);
       return { rebootSignalled: false };
     },
-    describeApply: async () => [`write ${UNATTENDED_CONFIG} (security origins only: ${origins.join('; ')})`, commandLine(refresh), commandLine(unattended(false))],
+    describeApply: async () => [
+      `write ${UNATTENDED_CONFIG} (security origins only: ${origins.join('; ')})`,
+      commandLine(refresh),
+      commandLine(unattended(false)),
+    ],
     async rebootRequired() {
       return (await host.stat(REBOOT_REQUIRED_FILE)) !== null;
     },

@@ -37,8 +37,10 @@ const CHECK_UPDATE_OK = [0, 100];
 export function dnfUpdates(host: Host, options: DnfOptions, logger: Logger = silentLogger): UpdateManager {
   let chosen: Promise<Release> | null = null;
   const release = () => (chosen ??= chooseRelease(host, options, logger));
-  const withRelease = (args: readonly string[], releasever: string | null, interruptible = true): Command =>
-    updateCommand({ file: 'dnf', args: [...args, ...(releasever === null ? [] : [`--releasever=${releasever}`])], interruptible });
+  const withRelease = (args: readonly string[], releasever: string | null, interruptible = true): Command => {
+    const release = releasever === null ? [] : [`--releasever=${releasever}`];
+    return updateCommand({ file: 'dnf', args: [...args, ...release], interruptible });
+  };
   const run = (command: Command) => runPackageCommand(host, command, logger);
   const upgrade = (releasever: string | null) => withRelease(['-y', 'upgrade', '--security'], releasever, false);
   const packages = packageManagerFor('dnf', host);
@@ -49,8 +51,10 @@ export function dnfUpdates(host: Host, options: DnfOptions, logger: Logger = sil
     installedVersion: (name) => packages.installedVersion(name),
     async check(): Promise<PendingUpdates> {
       const { releasever, newer, notes } = await release();
-      const listed = await run({ ...withRelease(['-q', 'check-update', '--security'], releasever), okExitCodes: CHECK_UPDATE_OK });
-      const advisories = parseUpdateinfoList((await run(withRelease(['-q', 'updateinfo', 'list', '--security'], releasever))).stdout);
+      const checkUpdate = withRelease(['-q', 'check-update', '--security'], releasever);
+      const listed = await run({ ...checkUpdate, okExitCodes: CHECK_UPDATE_OK });
+      const updateinfo = await run(withRelease(['-q', 'updateinfo', 'list', '--security'], releasever));
+      const advisories = parseUpdateinfoList(updateinfo.stdout);
       const updates = await Promise.all(
         parseCheckUpdate(listed.stdout).map(async (update): Promise<SecurityUpdate> => ({
           package: update.name,

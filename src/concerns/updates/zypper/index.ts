@@ -35,7 +35,13 @@ export class ZyppLocked extends AgentError {}
 export function zypperUpdates(host: Host, logger: Logger = silentLogger): UpdateManager {
   const env = { ZYPP_LOCK_TIMEOUT: String(LOCK_TIMEOUT_SECONDS) };
   const zypper = (args: readonly string[], interruptible = true): Command =>
-    updateCommand({ file: 'zypper', args: ['--non-interactive', ...args], env, okExitCodes: INFORMATIONAL, interruptible });
+    updateCommand({
+      file: 'zypper',
+      args: ['--non-interactive', ...args],
+      env,
+      okExitCodes: INFORMATIONAL,
+      interruptible,
+    });
   const patch = (dryRun: boolean) => {
     const args = ['patch', '--category', 'security', '--with-interactive', '--auto-agree-with-licenses'];
     return zypper(dryRun ? ['--xmlout', ...args, '--dry-run'] : args, dryRun);

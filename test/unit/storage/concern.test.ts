@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { storageConcern } from '../../../src/concerns/storage/index.ts';
-import { FormatRefusedError } from '../../../src/concerns/storage/plan.ts';
+import { FormatRefusedError, type StorageAction } from '../../../src/concerns/storage/plan.ts';
 import { STORE } from '../../../src/concerns/storage/settings.ts';
 import { renderSteps } from '../../../src/core/step.ts';
 import { converge, DEVICE_MODE, FakeMachine, FILE_MODE, planOf, storage, storageContext } from './fake-machine.ts';
@@ -190,4 +190,29 @@ test("a mount unit or fstab line for /var/lib/docker that the agent did not writ
   const file = new FakeMachine().installBtrfsProgs();
   file.host.putFile(STORE.fstab, '/dev/xvdf /var/lib/docker xfs defaults 0 2\n');
   await assert.rejects(planOf(await storageContext(file, FILE_MODE)), /\/etc\/fstab already mounts \/dev\/xvdf on \/var\/lib\/docker/);
+});
+
+test('apply runs what was planned, not a plan of its own: what appeared since is refused', async () => {
+  const machine = new FakeMachine();
+  machine.installBtrfsProgs();
+  const context = await storageContext(machine, FILE_MODE, true);
+  const actions = await planOf(context);
+  assert.deepEqual(kinds(actions), ['create-file', 'format', 'write-fstab', 'switch']);
+  machine.host.putFile('/var/lib/docker-storage.btrfs', 'someone else\'s');
+  const appeared = /docker-storage\.btrfs appeared since the plan; not touching it, plan again/;
+  await assert.rejects(storage.apply(actions[0] as StorageAction, context), appeared);
+  assert.equal(machine.host.text('/var/lib/docker-storage.btrfs'), 'someone else\'s');
+
+  const fresh = new FakeMachine();
+  fresh.installBtrfsProgs();
+  fresh.activeUnits.add('docker.service');
+  const planned = await storageContext(fresh, FILE_MODE, true);
+  const steps = await planOf(planned);
+  fresh.host.putFile('/var/lib/docker/containers/new', 'written after the plan');
+  for (const action of steps.slice(0, -1)) await storage.apply(action, planned);
+  const data = /\/var\/lib\/docker holds data that was not there when the store was planned; plan again/;
+  await assert.rejects(storage.apply(steps.at(-1) as StorageAction, planned), data);
+  assert.equal(fresh.mounts.get(STORE.mountPoint), undefined, 'nothing mounted over it');
+  assert.ok(fresh.activeUnits.has('docker.service'), 'Docker started again');
+  assert.ok((await planOf(planned)).some((a) => a.kind === 'switch' && a.migrate), 'planned again, as a move');
 });

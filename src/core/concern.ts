@@ -18,6 +18,9 @@ export interface Action {
   readonly details?: readonly string[];
 }
 
+/** The action of a concern that carries its steps, by kind. */
+export type StepAction<Kind extends string> = Action & { readonly kind: Kind; readonly steps: readonly Step[] };
+
 export interface ConcernContext {
   readonly host: Host;
   readonly config: Config;

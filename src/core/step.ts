@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 
 import { type Host, readTextIfExists } from '../host/host.ts';
 import { type Command, commandLine, runCommand } from './command.ts';
-import { encodeLossless, escapeControls } from './config/text.ts';
+import { encodeLossless, escapeControls, splitLines } from './config/text.ts';
 import { AgentError } from './errors.ts';
 
 /**
@@ -155,12 +155,6 @@ function lineChanges(before: string, after: string, show: (line: string) => stri
   const [old, next] = [splitLines(before), splitLines(after)];
   const removed = missingFrom(next, old).map((line) => `- ${show(line)}`);
   return [...removed, ...missingFrom(old, next).map((line) => `+ ${show(line)}`)];
-}
-
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
 }
 
 /** The lines of `lines` that `others` lacks, counting repeats. */

@@ -1,4 +1,4 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import type { Concern, ConcernContext, StepAction } from '../../core/concern.ts';
 import { performSteps, type Step } from '../../core/step.ts';
 import { packageManagerOf } from '../../os/facts.ts';
 import type { PackageManagerName } from '../../os/support.ts';
@@ -21,7 +21,7 @@ export interface DockerFacts {
   readonly unit: UnitState | null;
 }
 
-export type DockerAction = Action & { readonly kind: 'install' | 'start'; readonly steps: readonly Step[] };
+export type DockerAction = StepAction<'install' | 'start'>;
 
 export const dockerConcern: Concern<DockerFacts, DockerAction> = {
   name: 'docker',

@@ -1,9 +1,10 @@
-import type { Action } from '../../core/concern.ts';
-import { type Step, writeStep } from '../../core/step.ts';
+import type { StepAction } from '../../core/concern.ts';
+import { writeStep } from '../../core/step.ts';
 import { PATHS } from '../../core/paths.ts';
 import { hazards, keyDisagreement, readAll, type Readings, variableNames } from './analysis.ts';
 import { emptyDefaultWarnings } from './ecs-init-defaults.ts';
-import { assignedKey, holdsSecrets, readersDisagree, type Rewrite, shownLine, splitLines } from './file.ts';
+import { splitLines } from '../../core/config/text.ts';
+import { assignedKey, holdsSecrets, readersDisagree, type Rewrite, shownLine } from './file.ts';
 import { chooseLayout, type Layout } from './layout.ts';
 import { OLDEST_MODELLED, SYSTEMD_VERSIONS } from './readers.ts';
 import { formatManagedKeys, MANAGED_KEYS_FILE } from './state.ts';
@@ -20,7 +21,7 @@ export interface EcsConfigFacts {
 }
 
 /** The file may hold registry credentials: its write step shows them redacted, `--json` included. */
-export type EcsConfigAction = Action & { readonly kind: 'write' | 'record'; readonly steps: readonly Step[] };
+export type EcsConfigAction = StepAction<'write' | 'record'>;
 
 const NEW_FILE_MODE = 0o644;
 /** Secrets (registry credentials) are for root only; without them an existing file keeps its mode. */

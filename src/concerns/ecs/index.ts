@@ -1,4 +1,4 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import type { Concern, ConcernContext, StepAction } from '../../core/concern.ts';
 import { performSteps, type Step, writeStep } from '../../core/step.ts';
 import { PATHS } from '../../core/paths.ts';
 import { packageManagerOf } from '../../os/facts.ts';
@@ -22,10 +22,7 @@ export interface EcsFacts {
   readonly staleState: string | null;
 }
 
-export type EcsAction = Action & {
-  readonly kind: 'reset-state' | 'install' | 'start';
-  readonly steps: readonly Step[];
-};
+export type EcsAction = StepAction<'reset-state' | 'install' | 'start'>;
 
 export const ecsConcern: Concern<EcsFacts, EcsAction> = {
   name: 'ecs',

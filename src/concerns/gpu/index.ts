@@ -1,5 +1,5 @@
-import type { Action, Concern } from '../../core/concern.ts';
-import { performSteps, type Step } from '../../core/step.ts';
+import type { Concern, StepAction } from '../../core/concern.ts';
+import { performSteps } from '../../core/step.ts';
 import { packageManagerOf } from '../../os/facts.ts';
 import type { PackageManagerName } from '../../os/support.ts';
 import { localCommand } from '../block/run.ts';
@@ -38,10 +38,7 @@ export interface GpuFacts {
   readonly driverLoaded: boolean;
 }
 
-export type GpuAction = Action & {
-  readonly kind: 'install' | 'configure-runtime' | 'restart-docker';
-  readonly steps: readonly Step[];
-};
+export type GpuAction = StepAction<'install' | 'configure-runtime' | 'restart-docker'>;
 
 export const gpuConcern: Concern<GpuFacts, GpuAction> = {
   name: 'gpu',

@@ -1,5 +1,5 @@
 import type { Command } from '../../core/command.ts';
-import type { Action } from '../../core/concern.ts';
+import type { StepAction } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
 import { type Step, writeStep, type WriteStep } from '../../core/step.ts';
 import { daemonJsonWithBtrfs } from './daemon-json.ts';
@@ -20,11 +20,8 @@ import { describeSignature } from '../block/probe.ts';
 import { localCommand } from '../block/run.ts';
 import { isOwnFilesystem, STORE, type StorageSettings } from './settings.ts';
 
-type Steps = Action & { readonly steps: readonly Step[] };
-
 /** Mounts the store on /var/lib/docker (with migrate, once what is there was copied onto it) and sets daemon.json. */
-export type SwitchAction = Steps & {
-  readonly kind: 'switch';
+export type SwitchAction = StepAction<'switch'> & {
   readonly backing: Pick<Backing, 'kind' | 'source'>;
   readonly mount: boolean;
   readonly migrate: boolean;
@@ -34,9 +31,8 @@ export type SwitchAction = Steps & {
 };
 
 export type StorageAction =
-  | (Steps & { readonly kind: 'install-tools' | 'create-file' | 'format' | 'write-fstab' | 'remove-retired' })
-  | (Steps & {
-      readonly kind: 'write-mount-unit';
+  | StepAction<'install-tools' | 'create-file' | 'format' | 'write-fstab' | 'remove-retired'>
+  | (StepAction<'write-mount-unit'> & {
       readonly source: string;
       /** Null: the filesystem is made by this apply, its UUID read once mkfs made it. */
       readonly uuid: string | null;

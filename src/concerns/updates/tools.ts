@@ -1,5 +1,5 @@
-import type { Action, Concern } from '../../core/concern.ts';
-import { performSteps, type Step } from '../../core/step.ts';
+import type { Concern, StepAction } from '../../core/concern.ts';
+import { performSteps } from '../../core/step.ts';
 import { packageManagerOf } from '../../os/facts.ts';
 import { updateManagerFor } from './manager.ts';
 import { missingPrerequisites, type Prerequisite } from './prerequisites.ts';
@@ -14,7 +14,7 @@ export interface UpdateToolsFacts {
   readonly missing: readonly Prerequisite[];
 }
 
-export type UpdateToolsAction = Action & { readonly kind: 'debconf' | 'install'; readonly steps: readonly Step[] };
+export type UpdateToolsAction = StepAction<'debconf' | 'install'>;
 
 export const updateToolsConcern: Concern<UpdateToolsFacts, UpdateToolsAction> = {
   name: 'updates',

@@ -1,25 +1,23 @@
 import type { Command } from '../../core/command.ts';
-import type { Action } from '../../core/concern.ts';
+import type { StepAction } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
-import { type EditStep, editStep, type Step } from '../../core/step.ts';
+import { type EditStep, editStep } from '../../core/step.ts';
 import { withFstabEntry } from '../block/fstab.ts';
 import { describeSignature } from '../block/probe.ts';
 import { localCommand } from '../block/run.ts';
 import { FSTAB, type VolumeFacts, type VolumesFacts } from './facts.ts';
 import type { VolumeSpec } from './spec.ts';
 
-export type VolumesAction = Action & { readonly steps: readonly Step[] } & (
-    | { readonly kind: 'install-tools' | 'format' }
-    | { readonly kind: 'mount'; readonly mountPoint: string }
-    | {
-        readonly kind: 'persist';
-        readonly device: string;
-        readonly spec: VolumeSpec;
-        /** Null: the filesystem is made by this apply, its UUID read once mkfs made it. */
-        readonly uuid: string | null;
-        readonly replacing: string | null;
-      }
-  );
+export type VolumesAction =
+  | StepAction<'install-tools' | 'format'>
+  | (StepAction<'mount'> & { readonly mountPoint: string })
+  | (StepAction<'persist'> & {
+      readonly device: string;
+      readonly spec: VolumeSpec;
+      /** Null: the filesystem is made by this apply, its UUID read once mkfs made it. */
+      readonly uuid: string | null;
+      readonly replacing: string | null;
+    });
 
 /** What the steps show for a UUID mkfs has not made yet. */
 const NEW_UUID = '<UUID of the new filesystem>';

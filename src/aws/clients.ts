@@ -10,6 +10,8 @@ export interface AwsSettings {
   readonly region: string;
   readonly ecsEndpoint: string | null;
   readonly ssmEndpoint: string | null;
+  /** Only the metrics sink's CloudWatch client (src/control/sinks/cloudwatch/client.ts) uses it. */
+  readonly cloudWatchEndpoint?: string | null;
 }
 
 const RETRIES = 3;
@@ -39,7 +41,12 @@ function handlerTimeouts(timeoutMs: number) {
 
 /** The endpoint overrides of config, for a region. */
 export function awsSettings(config: Config, region: string): AwsSettings {
-  return { region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM };
+  return {
+    region,
+    ecsEndpoint: config.AWS_ENDPOINT_URL_ECS,
+    ssmEndpoint: config.AWS_ENDPOINT_URL_SSM,
+    cloudWatchEndpoint: config.AWS_ENDPOINT_URL_CLOUDWATCH,
+  };
 }
 
 /** This host's region: AWS_REGION, else the instance's own from IMDSv2. */

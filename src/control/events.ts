@@ -98,7 +98,7 @@ export class EventOutbox {
     const spool = await this.#spool();
     const tally = { delivered: 0, duplicates: 0, problem: null as string | null };
     const send = (events: readonly HostEvent[]) => this.#client.sendEvents(this.#batch(events));
-    const target = { send, logger: this.#logger, endpoint: this.url, noun: 'event' };
+    const target = { send, logger: this.#logger, label: `control endpoint ${this.url}`, noun: 'event' };
     let batchLimit: number = LIMITS.eventsPerBatch;
     let failures = 0;
     while (!spool.empty) {

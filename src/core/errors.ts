@@ -62,6 +62,21 @@ export class CommandError extends AgentError {
   }
 }
 
+/**
+ * The command itself is not on the machine the agent runs on, typically an image build host that lacks the
+ * image family's tools (rpm on Debian): the message names the tool and, when known, the package providing it.
+ */
+export class MissingToolError extends CommandError {
+  readonly tool: string;
+
+  constructor(command: readonly string[], provider: string | null) {
+    const tool = command[0] ?? '';
+    const install = provider === null ? '' : `; on Debian and Ubuntu it comes with the package ${provider}`;
+    super(command, undefined, '', `could not be started (ENOENT): ${tool} is not installed on this machine${install}`);
+    this.tool = tool;
+  }
+}
+
 const TAIL_LINES = 5;
 const TAIL_LINE_LENGTH = 300;
 

@@ -75,7 +75,8 @@ export interface HttpRequest {
   readonly method?: 'GET' | 'PUT' | 'POST' | 'HEAD';
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** Text is sent as UTF-8; bytes as they are (a compressed protobuf). */
+  readonly body?: string | Uint8Array;
   readonly timeoutMs?: number;
   /** Connect to this unix socket instead of the URL's host (the Docker API). */
   readonly socketPath?: string;
@@ -127,17 +128,30 @@ export interface ServedRequest {
 export type ServeHandler = (request: ServedRequest) => Promise<HttpResponse> | HttpResponse;
 
 export interface ServeOptions {
-  /** An address of this machine; callers keep it to loopback. */
+  /** An address of this machine: loopback, unless the caller authenticates requests. */
   readonly address: string;
   /** 0: any free port. */
   readonly port: number;
   /** Larger request bodies are answered 413 without reaching the handler. */
   readonly maxBodyBytes: number;
+  /** HTTPS with these credentials; plain HTTP without. */
+  readonly tls?: TlsCredentials;
+}
+
+/** PEM texts of a TLS server. */
+export interface TlsCredentials {
+  readonly cert: string;
+  readonly key: string;
+  /** Clients must present a certificate these CAs signed. */
+  readonly clientCa?: string;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface HttpServer {
-  /** http://address:port */
+  /** http://address:port, or https:// */
   readonly url: string;
+  /** New connections use these credentials (a renewed certificate); only for a server started with tls. */
+  setTls?(tls: TlsCredentials): void;
   close(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
-import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -9,7 +9,7 @@ import { getCACertificates } from 'node:tls';
 
 import { execa } from 'execa';
 
-import { CommandError } from '../core/errors.ts';
+import { CommandError, MissingToolError } from '../core/errors.ts';
 import type {
   ExecOptions,
   ExecResult,
@@ -24,6 +24,7 @@ import type {
   NoFollowWriteOptions,
   ServeHandler,
   ServeOptions,
+  TlsCredentials,
   TlsProbeRequest,
   TlsProbeResult,
   WriteOptions,
@@ -31,6 +32,7 @@ import type {
 import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
+import { debianPackageOf } from './tool-packages.ts';
 import { removeStaleTemps, tempNameFor } from './temp-files.ts';
 import { probeTls } from './tls-probe.ts';
 
@@ -79,6 +81,7 @@ export class RealHost implements Host {
       throw new CommandError(argv, undefined, String(result.stderr), 'was stopped: the agent is stopping');
     }
     if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
+    if (result.code === 'ENOENT' && options.cwd === undefined) throw new MissingToolError(argv, debianPackageOf(command));
     if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);
     return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
   }
@@ -347,7 +350,7 @@ function systemCas(): string[] | undefined {
 }
 
 async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
-  const server = createServer((incoming, outgoing) => {
+  const serve = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     readLimited(incoming, options.maxBodyBytes, 'discard')
       .then((body) => handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }))
       .catch((error: unknown) => ({
@@ -360,17 +363,32 @@ async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<
         outgoing.writeHead(reply.status, reply.headers);
         outgoing.end(reply.body);
       });
-  });
+  };
+  const { tls } = options;
+  const server = tls === undefined ? createServer(serve) : createHttpsServer(tlsOptions(tls), serve);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.address, resolve));
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    ...(tls === undefined ? {} : { setTls: renewTls(server as HttpsServer) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** A client certificate is asked for only with a CA to check it against, and then required. */
+function tlsOptions(tls: TlsCredentials) {
+  const server = { cert: tls.cert, key: tls.key, minVersion: tls.minVersion };
+  const clientAuth = { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
+  return tls.clientCa === undefined ? server : { ...server, ...clientAuth };
+}
+
+/** New connections of an HTTPS server use these credentials from now on. */
+function renewTls(server: HttpsServer): (tls: TlsCredentials) => void {
+  return (tls) => server.setSecureContext(tlsOptions(tls));
 }
 
 function passedEnv(): Record<string, string> {

@@ -1,4 +1,4 @@
-import { RefusedError } from '../core/errors.ts';
+import { MissingToolError, RefusedError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { firstInstalled, type PackageManager, packageManagerFor } from '../pkg/package-manager.ts';
@@ -30,6 +30,11 @@ export interface OsFacts {
   readonly docker: InstalledPackage | null;
   readonly ecsInit: InstalledPackage | null;
   readonly ecsOptimizedEvidence: readonly string[];
+  /**
+   * Why docker and ecsInit are unknown: the package database could not be read, because the tool that reads
+   * it is missing on this machine (rpm on a Debian build host). Null when they were read.
+   */
+  readonly packagesUnknown: string | null;
 }
 
 export interface InstalledPackage {
@@ -44,8 +49,9 @@ export async function gatherOsFacts(host: Host): Promise<OsFacts> {
   const release = await identify(host);
   const support = judgeRelease(release);
   const packages = packageManagerOrNull(support, host);
-  const docker = packages && (await firstInstalled(packages, DOCKER_PACKAGES));
-  const ecsInit = packages && (await firstInstalled(packages, ECS_INIT_PACKAGES));
+  const installed = packages && (await installedOrMissingTool(packages));
+  const docker = installed?.docker ?? null;
+  const ecsInit = installed?.ecsInit ?? null;
   return {
     root: host.root,
     release,
@@ -58,6 +64,7 @@ export async function gatherOsFacts(host: Host): Promise<OsFacts> {
     docker,
     ecsInit,
     ecsOptimizedEvidence: await findOptimizedAmiMarkers(host, ecsInit !== null),
+    packagesUnknown: installed?.missingTool ?? null,
   };
 }
 
@@ -80,6 +87,20 @@ export function packageManagerOf(context: {
     throw new RefusedError('a refused system has no package manager the agent knows, and is never planned');
   }
   return packages;
+}
+
+/**
+ * Docker and ecs-init as the package database has them. A tool missing on this machine leaves them unknown
+ * instead of ending detection: the support verdict and refusals that need no package database come first.
+ */
+async function installedOrMissingTool(packages: PackageManager) {
+  try {
+    const docker = await firstInstalled(packages, DOCKER_PACKAGES);
+    return { docker, ecsInit: await firstInstalled(packages, ECS_INIT_PACKAGES), missingTool: null };
+  } catch (error) {
+    if (!(error instanceof MissingToolError)) throw error;
+    return { docker: null, ecsInit: null, missingTool: error.message };
+  }
 }
 
 async function identify(host: Host): Promise<Release & { readonly source: string }> {

@@ -7,6 +7,16 @@ import { REPO } from '../support/paths.ts';
 import { scratchDir } from '../support/scratch.ts';
 
 const UNIT = `${REPO}systemd/ecs-host-agent.service`;
+const DECOMMISSION_UNIT = `${REPO}systemd/ecs-host-agent-decommission.service`;
+/** systemd's "OK" band ends at 3.9; the hook needs no root powers beyond uid 0, so it must stay well inside it. */
+const DECOMMISSION_EXPOSURE_CEILING = 3;
+
+function exposure(unit: string): number {
+  const output = execFileSync('systemd-analyze', ['security', '--offline=true', '--no-pager', unit], { encoding: 'utf8' });
+  const score = /Overall exposure level for [\w.@-]+: (\d+\.\d+)/.exec(output)?.[1];
+  assert.ok(score, output.slice(-300));
+  return Number(score);
+}
 
 for (const name of readdirSync(`${REPO}systemd`).filter((file) => file.endsWith('.service'))) {
   test(`systemd-analyze verify accepts ${name} (the agent's path pointed at a stand-in: the package is not installed here)`, (t) => {
@@ -28,9 +38,20 @@ test('the unit keeps its contract: notify, no restart on refusal or bad config, 
 });
 
 test('systemd-analyze security --offline rates the unit (the README records the score)', () => {
-  const output = execFileSync('systemd-analyze', ['security', '--offline=true', '--no-pager', UNIT], { encoding: 'utf8' });
-  const score = /Overall exposure level for ecs-host-agent\.service: (\d+\.\d+)/.exec(output)?.[1];
-  assert.ok(score, output.slice(-300));
+  const score = exposure(UNIT).toFixed(1);
   const readme = readFileSync(`${REPO}README.md`, 'utf8');
   assert.ok(readme.includes(`exposure level ${score}`), `README must record the current score ${score}`);
+});
+
+test(`the decommission unit is hardened: systemd-analyze security --offline rates it ${DECOMMISSION_EXPOSURE_CEILING} or less`, () => {
+  const score = exposure(DECOMMISSION_UNIT);
+  assert.ok(score <= DECOMMISSION_EXPOSURE_CEILING, `exposure level ${score}`);
+  const unit = readFileSync(DECOMMISSION_UNIT, 'utf8');
+  for (const line of ['CapabilityBoundingSet=', 'NoNewPrivileges=yes', 'ProtectSystem=full', 'PrivateTmp=yes']) assert.match(unit, new RegExp(`^${line}$`, 'm'), line);
+});
+
+test('reloading needs nothing but /bin/sh: no /bin/kill (procps), and only the main process is signalled', () => {
+  const unit = readFileSync(UNIT, 'utf8');
+  const reload = /^ExecReload=(.*)$/m.exec(unit)?.[1];
+  assert.equal(reload, `/bin/sh -c 'kill -HUP "$$1"' ecs-host-agent-reload \${MAINPID}`);
 });

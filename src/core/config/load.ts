@@ -1,7 +1,7 @@
 import { normalizeEcsValue } from '../../concerns/ecs-config/values.ts';
 import { ConfigError } from '../errors.ts';
 import { parseStrictEnv, valueProblem } from './env-file.ts';
-import { KEYS, type KeyName } from './keys.ts';
+import { isLoopbackAddress, KEYS, type KeyName } from './keys.ts';
 import { checkEcsConfigEnvironment } from './limits.ts';
 import { shownValue } from './secrets.ts';
 import { formatDuration, InvalidValue, type Parse } from './values.ts';
@@ -109,6 +109,7 @@ function checkCombinations(config: Config): void {
     );
   }
   checkRebootLockTtl(config);
+  checkMetricsSinks(config);
 }
 
 /** What a reboot slot must outlast, end to end, should every renewal fail. */
@@ -129,6 +130,29 @@ function checkRebootLockTtl(config: Config): void {
       'a rebooting host keeps its slot through the drain, the reboot and the wait for the ECS agent; ' +
       'raise REBOOT_LOCK_TTL or lower the others (REBOOT_POLICY=never: no check)',
   );
+}
+
+/** Remote write authenticates one way; the Prometheus page beyond loopback needs a web config. */
+function checkMetricsSinks(config: Config): void {
+  const authKeys = [
+    'METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE',
+    'METRICS_REMOTE_WRITE_BASIC_AUTH_FILE',
+    'METRICS_REMOTE_WRITE_SIGV4',
+  ] as const;
+  const remoteWriteAuth = authKeys.filter((name) => config[name] !== null && config[name] !== false);
+  if (remoteWriteAuth.length > 1) {
+    const set = remoteWriteAuth.map((name) => `${name} (${config.origins[name]})`).join(' and ');
+    throw new ConfigError(`${set} are both set: remote write authenticates one way; keep one of them`);
+  }
+  const listen = config.METRICS_PROMETHEUS_LISTEN;
+  if (listen !== null && !isLoopbackAddress(listen.address) && config.METRICS_PROMETHEUS_WEB_CONFIG === null) {
+    throw new ConfigError(
+      `${config.origins.METRICS_PROMETHEUS_LISTEN}: METRICS_PROMETHEUS_LISTEN is beyond loopback ` +
+        `(${listen.address}) without ` +
+        'METRICS_PROMETHEUS_WEB_CONFIG: anyone who reaches the port would read the page; set a web config file with ' +
+        'basic_auth_users (and tls_server_config), or listen on a loopback address',
+    );
+  }
 }
 
 function isKnownKey(name: string): boolean {

@@ -3,12 +3,16 @@ import type { TestContext } from 'node:test';
 
 import { ControlClient } from '../../../src/control/client.ts';
 import { type Backoff, Delivery } from '../../../src/control/delivery.ts';
+import type { SpoolStatus } from '../../../src/control/protocol.ts';
 import { controlSettings } from '../../../src/control/settings.ts';
+import { controlSink } from '../../../src/control/sinks/control.ts';
+import { SharedSpool } from '../../../src/control/spool-cursors.ts';
 import { Spool } from '../../../src/control/spool.ts';
 import { type Config, loadConfig } from '../../../src/core/config/load.ts';
 import type { Clock } from '../../../src/daemon/scheduler.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
+import type { Sample } from '../../../src/metrics/sample.ts';
 import { FACTS, recordingLogger, status } from '../../unit/control/fixtures.ts';
 
 /**
@@ -48,15 +52,18 @@ export function agentSide(dir: string, url: string, options: AgentSideOptions = 
   const logger = recordingLogger();
   const client = new ControlClient(host, controlSettings(agentConfig(dir, url))!, logger);
   const settings = { dir: join(dir, 'spool'), maxBytes: options.spoolMaxBytes ?? 2 ** 30, maxAgeMs: 86_400_000 };
-  const spool = new Spool(host, settings, logger);
-  const delivery = new Delivery(host, {
-    client,
-    spool,
+  const cursors = { dir: settings.dir, sinks: ['control'], forgetOthers: true };
+  const shared = new SharedSpool(host, new Spool(host, settings, logger), cursors, logger);
+  const withSpool = async (spoolStatus: SpoolStatus) => ({ ...status(), spool: spoolStatus });
+  const sink = controlSink(host, { client, hostId: 'test-host', status: withSpool });
+  const delivery = new Delivery({
+    sink,
+    spool: shared.reader('control'),
     logger,
-    hostId: 'test-host',
-    status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }),
     backoff: options.backoff ?? FAST,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  return { host, logger, spool, delivery };
+  /** What the metrics job does with a sample: into the spool, for the delivery's next round. */
+  const accept = (sample: Sample) => shared.append(sample);
+  return { host, logger, delivery, accept };
 }

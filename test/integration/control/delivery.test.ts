@@ -41,11 +41,11 @@ test('with the spool cap set low, the drop counter equals what was dropped', asy
   t.after(() => endpoint.stop());
   await endpoint.stop();
   // Below SPOOL_MAX_BYTES's minimum, which config refuses: the Spool itself takes any cap.
-  const { delivery } = agentSide(scratchDir(t), endpoint.url, { spoolMaxBytes: 4 * 1024 });
+  const { delivery, accept } = agentSide(scratchDir(t), endpoint.url, { spoolMaxBytes: 4 * 1024 });
   const taken: string[] = [];
   const take = async (index: number) => {
     taken.push(sample(index).id);
-    await delivery.accept(sample(index, new Date()));
+    await accept(sample(index, new Date()));
     return delivery.round();
   };
   for (let i = 1; i <= 12; i++) await take(i);

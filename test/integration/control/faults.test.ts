@@ -186,10 +186,10 @@ test('after an outage a ping ends the backoff: delivered long before the backoff
   const clock = new ManualClock();
   const probeMs = 30_000;
   const backoff = { baseMs: 15 * 60_000, maxMs: 15 * 60_000, probeMs };
-  const { delivery } = agentSide(scratchDir(t), endpoint.url, { clock, backoff });
+  const { delivery, accept } = agentSide(scratchDir(t), endpoint.url, { clock, backoff });
   const loop = new DeliveryLoop(delivery, clock);
   t.after(() => loop.stop());
-  await delivery.accept(sample(1, new Date()));
+  await accept(sample(1, new Date()));
   loop.start();
   loop.kick();
   await until(() => delivery.state().consecutiveFailures === 1 && clock.waiting === 1, 'the first attempt to fail');

@@ -103,7 +103,7 @@ test('a receiver killed mid-stream, restarted on the same data directory, stores
   const dir = scratchDir(t);
   const dataDir = join(dir, 'control');
   const proxy = await startKillingProxy(t, () => startReceiver(t, dataDir), await startReceiver(t, dataDir));
-  const { delivery } = agentSide(dir, proxy.url, { backoff: { baseMs: 20, maxMs: 200, probeMs: 50 } });
+  const { delivery, accept } = agentSide(dir, proxy.url, { backoff: { baseMs: 20, maxMs: 200, probeMs: 50 } });
   const loop = new DeliveryLoop(delivery, systemClock);
   t.after(() => loop.stop());
   loop.start();
@@ -111,7 +111,7 @@ test('a receiver killed mid-stream, restarted on the same data directory, stores
   const killed = () => proxy.kills.whileReceiving + proxy.kills.afterStoring === 4;
   for (let i = 1; i <= MAX_SAMPLES && (i <= MIN_SAMPLES || !killed()); i++) {
     const next = sample(i, new Date());
-    await delivery.accept(next);
+    await accept(next);
     sent.push(next.id);
     loop.kick();
     await delay(15);

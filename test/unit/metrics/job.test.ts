@@ -15,7 +15,7 @@ import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import { createMetricsJob } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
-import { FACTS } from '../control/fixtures.ts';
+import { FACTS, bodyText } from '../control/fixtures.ts';
 import { fakeMachine } from './fake-machine.ts';
 import { ManualClock, until } from './manual-clock.ts';
 
@@ -74,12 +74,12 @@ function daemonWithMetrics(endpoint: Endpoint) {
 }
 
 function samplesOf(request: HttpRequest): readonly Sample[] {
-  return (JSON.parse(request.body ?? '{}') as Batch).samples;
+  return (JSON.parse(bodyText(request) || '{}') as Batch).samples;
 }
 
 function receiverReply(receiver: Receiver, request: HttpRequest): Promise<HttpResponse> {
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const body = new TextEncoder().encode(request.body ?? '');
+  const body = new TextEncoder().encode(bodyText(request));
   return receiver.handle({ method: 'POST', path: '/v1/samples', headers, body });
 }
 

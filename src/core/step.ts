@@ -6,7 +6,7 @@ import { encodeLossless, escapeControls, splitLines } from './config/text.ts';
 import { AgentError } from './errors.ts';
 
 /**
- * What an action does to the host, as data. `plan` prints each step (renderStep) and apply performs exactly
+ * What an action does to the host, as data. `plan` prints each step (renderSteps) and apply performs exactly
  * these steps, so what an operator reads before apply is what runs. A value only an earlier step can tell (the
  * UUID of a filesystem mkfs makes) is shown as `<what it is>`, and filled in by the concern when it runs.
  */
@@ -16,7 +16,7 @@ export interface RunStep {
   readonly run: Command;
 }
 
-/** A package-manager transaction: its commands, run by the package manager (lock wait, retries, no service started). */
+/** A package-manager transaction, which the package manager runs (lock wait, retries, no service started). */
 export interface InstallStep {
   readonly install: readonly Command[];
 }
@@ -46,7 +46,7 @@ export interface EditStep {
 export interface RemoveStep {
   readonly remove: string;
   /** 'tree': the path and everything below it; 'entries': everything in the directory, which stays. */
-  readonly what: 'file' | 'tree' | 'entries';
+  readonly what: 'tree' | 'entries';
 }
 
 /** What happens that is no command or file of its own: a check, a rollback, a value known only then. */
@@ -104,8 +104,7 @@ function writeHeading(step: WriteStep): string {
 }
 
 function removal(step: RemoveStep): string {
-  if (step.what === 'entries') return `remove every entry of ${step.remove}`;
-  return step.what === 'tree' ? `rm -r -- ${step.remove}` : `rm -- ${step.remove}`;
+  return step.what === 'tree' ? `rm -r -- ${step.remove}` : `remove every entry of ${step.remove}`;
 }
 
 /** Runs install steps: the package manager (PackageManager.run). */
@@ -146,7 +145,7 @@ async function edit(host: Host, step: EditStep): Promise<void> {
 }
 
 async function remove(host: Host, step: RemoveStep): Promise<void> {
-  if (step.what !== 'entries') return host.rm(step.remove, { recursive: step.what === 'tree' });
+  if (step.what === 'tree') return host.rm(step.remove, { recursive: true });
   for (const entry of await host.readdir(step.remove)) await host.rm(`${step.remove}/${entry}`, { recursive: true });
 }
 

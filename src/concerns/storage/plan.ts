@@ -159,17 +159,22 @@ function switchStore(
   if (store.unmanagedDocker) throw new AgentError(`dockerd runs outside systemd (${store.unmanagedDocker}); stop it, then apply again`);
   const { kind, source } = store.backing;
   const daemonJson = text === null ? null : writeStep(STORE.daemonJson, text, { before: store.daemonJson });
-  const change = { backing: { kind, source }, mount, migrate, dockerUnits, daemonJson };
-  const mounting = migrate
+  return switchAction({ backing: { kind, source }, mount, migrate, dockerUnits, daemonJson }, context);
+}
+
+type SwitchChange = Omit<SwitchAction, 'kind' | 'summary' | 'steps'>;
+
+function switchAction(change: SwitchChange, context: StoragePlanContext): SwitchAction {
+  const mounting = change.migrate
     ? `move ${STORE.mountPoint} onto the Btrfs store and mount it there`
     : `mount the Btrfs store on ${STORE.mountPoint}`;
-  const summary = [mount && mounting, daemonJson && `set "storage-driver": "btrfs" in ${STORE.daemonJson}`];
-  const steps = switchSteps(change, context);
-  return { kind: 'switch', ...change, summary: summary.filter(Boolean).join('; '), steps };
+  const daemonJson = change.daemonJson && `set "storage-driver": "btrfs" in ${STORE.daemonJson}`;
+  const summary = [change.mount && mounting, daemonJson].filter(Boolean).join('; ');
+  return { kind: 'switch', ...change, summary, steps: switchSteps(change, context) };
 }
 
 /** In the order switchStore (apply.ts) takes them; Docker is started again also when a step fails. */
-function switchSteps(change: Omit<SwitchAction, 'kind' | 'summary' | 'steps'>, context: StoragePlanContext): Step[] {
+function switchSteps(change: SwitchChange, context: StoragePlanContext): Step[] {
   const stop = dockerUnitsCommand('stop', change.dockerUnits);
   const start = dockerUnitsCommand('start', change.dockerUnits);
   const mount: Step[] = change.mount ? [{ run: mountCommand(change.backing, context.onDisk(STORE.mountPoint)) }] : [];

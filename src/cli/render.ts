@@ -1,4 +1,5 @@
 import type { ConcernOutcome, ConcernPlan } from '../core/runner.ts';
+import { renderSteps } from '../core/step.ts';
 import { describeRegistration } from '../ecs-agent/describe-registration.ts';
 import type { Registration } from '../ecs-agent/registration.ts';
 import type { InstalledPackage, OsFacts } from '../os/facts.ts';
@@ -34,7 +35,7 @@ export function renderPlan(plans: readonly ConcernPlan[]): string {
       if (plan.actions.length === 0) return [`${plan.concern}: up to date`, ...warnings].join('\n');
       const steps = plan.actions.flatMap((action, i) => [
         `  ${i + 1}. ${action.summary}`,
-        ...(action.details ?? []).map((line) => `       ${line}`),
+        ...(action.steps ? renderSteps(action.steps) : (action.details ?? [])).map((line) => `       ${line}`),
       ]);
       return [`${plan.concern}: ${plan.actions.length} step${plan.actions.length === 1 ? '' : 's'}`, ...steps, ...warnings].join('\n');
     })

@@ -1,5 +1,6 @@
-import { CommandError } from '../core/errors.ts';
-import { execChecked, type Host } from '../host/host.ts';
+import { type Command, runCommand } from '../core/command.ts';
+import type { Step } from '../core/step.ts';
+import type { Host } from '../host/host.ts';
 import type { OsFacts } from '../os/facts.ts';
 
 /**
@@ -26,21 +27,22 @@ export function needsStart(state: UnitState): boolean {
   return !state.enabled || state.active === false;
 }
 
-export function startCommand(unit: string, os: OsFacts): readonly string[] {
-  return os.systemdRunning ? ['enable', '--now', '--no-block', '--', unit] : ['enable', '--', unit];
-}
-
-export function describeStart(unit: string, os: OsFacts): string {
+function describeStart(unit: string, os: OsFacts): string {
   const how = os.systemdRunning ? 'enable and start (without blocking)' : os.root === '/' ? 'enable (systemd is not PID 1: not started)' : 'enable in the image (not started)';
   return `${how} ${unit}`;
 }
 
-export async function startUnit(host: Host, unit: string, os: OsFacts): Promise<void> {
-  await execChecked(host, 'systemctl', startCommand(unit, os), { timeoutMs: 120_000 });
+/** The action that enables the unit, and with systemd as PID 1 starts it, without blocking. */
+export function startUnit(unit: string, os: OsFacts): { readonly summary: string; readonly steps: readonly Step[] } {
+  const args = os.systemdRunning ? ['enable', '--now', '--no-block', '--', unit] : ['enable', '--', unit];
+  return { summary: describeStart(unit, os), steps: [{ run: { file: 'systemctl', args, timeoutMs: 120_000 } }] };
+}
+
+/** Stops a unit; one that is not loaded (never installed) is stopped already. */
+export function stopUnitCommand(unit: string): Command {
+  return { file: 'systemctl', args: ['stop', '--', unit], timeoutMs: 180_000, alreadyDone: 'not loaded' };
 }
 
 export async function stopUnit(host: Host, unit: string, os: OsFacts): Promise<void> {
-  if (!os.systemdRunning) return;
-  const result = await host.exec('systemctl', ['stop', '--', unit], { timeoutMs: 180_000 });
-  if (result.exitCode !== 0 && !/not loaded/.test(result.stderr)) throw new CommandError(['systemctl', 'stop', '--', unit], result.exitCode, result.stderr);
+  if (os.systemdRunning) await runCommand(host, stopUnitCommand(unit));
 }

@@ -2,6 +2,7 @@ import type { Config } from './config/load.ts';
 import type { Logger } from './logger.ts';
 import type { Host } from '../host/host.ts';
 import type { OsFacts } from '../os/facts.ts';
+import type { Step } from './step.ts';
 
 /**
  * One concern of the host (docker, ecs, storage, users …), in the
@@ -11,9 +12,14 @@ import type { OsFacts } from '../os/facts.ts';
 export interface Action {
   /** What the step does, in one line an operator reads in `plan`. */
   readonly summary: string;
-  /** Commands or file contents behind the step, shown by `plan`. */
+  /** The commands and files behind it, as data: `plan` prints them and apply performs exactly them. */
+  readonly steps?: readonly Step[];
+  /** Lines `plan` prints for an action that carries no steps (the users concern's, written beside its apply). */
   readonly details?: readonly string[];
 }
+
+/** The action of a concern that carries its steps, by kind. */
+export type StepAction<Kind extends string> = Action & { readonly kind: Kind; readonly steps: readonly Step[] };
 
 export interface ConcernContext {
   readonly host: Host;

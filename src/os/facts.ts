@@ -1,4 +1,5 @@
 import { MissingToolError, RefusedError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { firstInstalled, type PackageManager, packageManagerFor } from '../pkg/package-manager.ts';
 import { findOptimizedAmiMarkers } from './ecs-optimized.ts';
@@ -47,7 +48,7 @@ export const ECS_INIT_PACKAGES = ['ecs-init', 'amazon-ecs-init'];
 export async function gatherOsFacts(host: Host): Promise<OsFacts> {
   const release = await identify(host);
   const support = judgeRelease(release);
-  const packages = support.status === 'refused' ? null : packageManagerFor(support.packageManager, host);
+  const packages = packageManagerOrNull(support, host);
   const installed = packages && (await installedOrMissingTool(packages));
   const docker = installed?.docker ?? null;
   const ecsInit = installed?.ecsInit ?? null;
@@ -65,6 +66,27 @@ export async function gatherOsFacts(host: Host): Promise<OsFacts> {
     ecsOptimizedEvidence: await findOptimizedAmiMarkers(host, ecsInit !== null),
     packagesUnknown: installed?.missingTool ?? null,
   };
+}
+
+/**
+ * The package manager of the managed system, the one its support verdict names, or null for a refused system
+ * (none the agent knows). logger: where retries of failed downloads are reported.
+ */
+export function packageManagerOrNull(support: Support, host: Host, logger?: Logger): PackageManager | null {
+  return support.status === 'refused' ? null : packageManagerFor(support.packageManager, host, logger);
+}
+
+/** The same for a concern: refused systems are never planned, so having none is an error. */
+export function packageManagerOf(context: {
+  readonly os: OsFacts;
+  readonly host: Host;
+  readonly logger?: Logger;
+}): PackageManager {
+  const packages = packageManagerOrNull(context.os.support, context.host, context.logger);
+  if (packages === null) {
+    throw new RefusedError('a refused system has no package manager the agent knows, and is never planned');
+  }
+  return packages;
 }
 
 /**

@@ -1,19 +1,24 @@
+import type { Command } from '../core/command.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import { execChecked, type Host } from '../host/host.ts';
 import { type DpkgPackage, parseDpkgStatus } from './dpkg-status.ts';
 import type { PackageManager } from './package-manager.ts';
-import { describe, LOCK_TIMEOUT_SECONDS, type PackageCommand, runPackageCommand } from './transaction.ts';
+import { LOCK_TIMEOUT_SECONDS, runPackageCommand } from './transaction.ts';
 
 const DPKG_STATUS = '/var/lib/dpkg/status';
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' };
 const LOCK_OPTION = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
 
-const UPDATE: PackageCommand = { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env: APT_ENV, interruptible: true };
+const UPDATE: Command = { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env: APT_ENV, interruptible: true };
 
 /** logger: where retries of a failed download are reported (a caller that only asks what is installed needs none). */
 export function aptPackageManager(host: Host, logger: Logger = silentLogger): PackageManager {
   const installed = dpkgDatabase(host);
-  const commands = (packages: readonly string[]): PackageCommand[] => [
+  const run = (commands: readonly Command[]) =>
+    withServicesHeld(host, async () => {
+      for (const command of commands) await runPackageCommand(host, command, logger);
+    });
+  const installCommands = (packages: readonly string[]): Command[] => [
     UPDATE,
     {
       file: 'apt-get',
@@ -34,12 +39,9 @@ export function aptPackageManager(host: Host, logger: Logger = silentLogger): Pa
       const policy = await execChecked(host, 'apt-cache', ['policy', '--', name], query);
       return policyCandidate(policy.stdout);
     },
-    async install(packages) {
-      await withServicesHeld(host, async () => {
-        for (const command of commands(packages)) await runPackageCommand(host, command, logger);
-      });
-    },
-    describeInstall: (packages) => commands(packages).map(describe),
+    installCommands,
+    run,
+    install: (packages) => run(installCommands(packages)),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Command } from '../core/command.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import type { PackageManagerName } from '../os/support.ts';
@@ -16,13 +17,17 @@ export interface PackageManager {
    */
   availableVersion(name: string): Promise<string | null>;
   /**
-   * Installs packages, by name or as package files already inside the managed
-   * system, in one transaction; waits for the package-manager lock and retries
-   * transient download failures.
+   * The commands that install packages, by name or as package files already
+   * inside the managed system, in one transaction: what `plan` shows and `run` runs.
    */
+  installCommands(packages: readonly string[]): Command[];
+  /**
+   * Runs commands from installCommands: waits for the package-manager lock and
+   * retries transient download failures; in an image root no service starts.
+   */
+  run(commands: readonly Command[]): Promise<void>;
+  /** run(installCommands(packages)). */
   install(packages: readonly string[]): Promise<void>;
-  /** The commands install runs, for `plan`. */
-  describeInstall(packages: readonly string[]): string[];
 }
 
 /** logger: where retries of failed downloads are reported; callers that only ask what is installed may leave it out. */

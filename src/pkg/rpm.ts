@@ -1,16 +1,17 @@
+import type { Command } from '../core/command.ts';
 import { CommandError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import type { PackageManagerName } from '../os/support.ts';
 import type { PackageManager } from './package-manager.ts';
-import { describe, LOCK_TIMEOUT_SECONDS, type PackageCommand, runPackageCommand } from './transaction.ts';
+import { LOCK_TIMEOUT_SECONDS, runPackageCommand } from './transaction.ts';
 
 type RpmManager = Exclude<PackageManagerName, 'apt'>;
 
 /** zypper exit statuses 100-106 report information (updates, reboot needed), not failure. */
 const ZYPPER_OK = [0, 100, 101, 102, 103, 106];
 
-const INSTALL: Readonly<Record<RpmManager, (packages: readonly string[]) => PackageCommand>> = {
+const INSTALL: Readonly<Record<RpmManager, (packages: readonly string[]) => Command>> = {
   // dnf and yum wait for their own lock.
   dnf: (packages) => ({ file: 'dnf', args: ['install', '-y', '--', ...packages] }),
   yum: (packages) => ({ file: 'yum', args: ['install', '-y', '--', ...packages] }),
@@ -24,7 +25,7 @@ const INSTALL: Readonly<Record<RpmManager, (packages: readonly string[]) => Pack
 
 /** How each manager is asked what its repositories offer, and how its answer is read. */
 interface AvailabilityQuery {
-  readonly command: (name: string) => PackageCommand;
+  readonly command: (name: string) => Command;
   readonly version: (stdout: string, name: string) => string | null;
   /** A failure exit whose output says only that nothing matched. */
   readonly nothingFound?: RegExp;
@@ -56,6 +57,9 @@ const AVAILABLE: Readonly<Record<RpmManager, AvailabilityQuery>> = {
 
 /** dnf, yum and zypper systems share the rpm database; rpm -q answers for all three. */
 export function rpmPackageManager(name: RpmManager, host: Host, logger: Logger = silentLogger): PackageManager {
+  const run = async (commands: readonly Command[]) => {
+    for (const command of commands) await runPackageCommand(host, command, logger);
+  };
   return {
     name,
     async installedVersion(packageName) {
@@ -74,8 +78,9 @@ export function rpmPackageManager(name: RpmManager, host: Host, logger: Logger =
       if (query.nothingFound?.test(result.stdout + result.stderr)) return null;
       throw new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
     },
-    install: (packages) => runPackageCommand(host, INSTALL[name](packages), logger),
-    describeInstall: (packages) => [describe(INSTALL[name](packages))],
+    installCommands: (packages) => [INSTALL[name](packages)],
+    run,
+    install: (packages) => run([INSTALL[name](packages)]),
   };
 }
 

@@ -1,8 +1,14 @@
 import { posix } from 'node:path';
 
+import type { Command } from '../../core/command.ts';
 import { type ExecOptions, type ExecResult, execChecked, type Host } from '../../host/host.ts';
 
 const TIMEOUT_MS = 5 * 60_000;
+
+/** A command that runs on this machine (block devices, mounts), as a step carries it. */
+export function localCommand(file: string, args: readonly string[], timeoutMs = TIMEOUT_MS): Command {
+  return { file, args, target: 'local', timeoutMs };
+}
 
 /** Runs a command on this machine (block devices, mounts) and fails with its stderr unless it exits 0. */
 export function runLocal(host: Host, file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {

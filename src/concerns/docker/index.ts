@@ -1,8 +1,9 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import type { Concern, ConcernContext, StepAction } from '../../core/concern.ts';
+import { performSteps, type Step } from '../../core/step.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import type { PackageManagerName } from '../../os/support.ts';
-import { describeExtrasInstall, installExtrasTopic } from '../../pkg/amazon-linux-extras.ts';
-import { packageManagerFor } from '../../pkg/package-manager.ts';
-import { describeStart, needsStart, startUnit, type UnitState, unitState } from '../systemd-unit.ts';
+import { extrasInstallCommand } from '../../pkg/amazon-linux-extras.ts';
+import { needsStart, startUnit, type UnitState, unitState } from '../systemd-unit.ts';
 
 /** Docker, installed the way each distribution ships it (DESIGN.md §3). */
 const UNIT = 'docker.service';
@@ -20,7 +21,7 @@ export interface DockerFacts {
   readonly unit: UnitState | null;
 }
 
-export type DockerAction = Action & { readonly kind: 'install' | 'start' };
+export type DockerAction = StepAction<'install' | 'start'>;
 
 export const dockerConcern: Concern<DockerFacts, DockerAction> = {
   name: 'docker',
@@ -31,30 +32,16 @@ export const dockerConcern: Concern<DockerFacts, DockerAction> = {
   },
   plan(facts, context) {
     const actions: DockerAction[] = [];
-    if (!facts.installed) actions.push({ kind: 'install', summary: 'install Docker', details: installCommands(context) });
-    if (!facts.unit || needsStart(facts.unit)) actions.push({ kind: 'start', summary: describeStart(UNIT, context.os) });
+    if (!facts.installed) actions.push({ kind: 'install', summary: 'install Docker', steps: installSteps(context) });
+    if (!facts.unit || needsStart(facts.unit)) actions.push({ kind: 'start', ...startUnit(UNIT, context.os) });
     return actions;
   },
-  async apply(action, context) {
-    if (action.kind === 'install') await install(context);
-    else await startUnit(context.host, UNIT, context.os);
-  },
+  apply: (action, context) => performSteps(context.host, action.steps, packageManagerOf(context)),
 };
 
-function managerName(context: ConcernContext): PackageManagerName {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return context.os.support.packageManager;
-}
-
-function installCommands(context: ConcernContext): string[] {
-  const spec = INSTALL[managerName(context)];
-  if (spec.extrasTopic) return [describeExtrasInstall(spec.extrasTopic)];
-  return packageManagerFor(managerName(context), context.host).describeInstall(spec.packages);
-}
-
-async function install(context: ConcernContext): Promise<void> {
-  const spec = INSTALL[managerName(context)];
-  const packages = packageManagerFor(managerName(context), context.host, context.logger);
-  if (!spec.extrasTopic) return packages.install(spec.packages);
-  await installExtrasTopic(context.host, spec.extrasTopic);
+function installSteps(context: ConcernContext): Step[] {
+  const packages = packageManagerOf(context);
+  const spec = INSTALL[packages.name];
+  if (spec.extrasTopic) return [{ run: extrasInstallCommand(spec.extrasTopic) }];
+  return [{ install: packages.installCommands(spec.packages) }];
 }

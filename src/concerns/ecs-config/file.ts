@@ -1,5 +1,5 @@
 import { assignsSecret, isSecretKey, REDACTED, redactedLine } from '../../core/config/secrets.ts';
-import { escapeControls } from '../../core/config/text.ts';
+import { escapeControls, splitLines } from '../../core/config/text.ts';
 
 /**
  * Reading and rewriting /etc/ecs/ecs.config line by line, so that what the
@@ -23,12 +23,6 @@ export function assignedKey(line: string): string | null {
 
 function strictKey(line: string): string | null {
   return STRICT_ASSIGNMENT.exec(line)?.[1] ?? null;
-}
-
-export function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  return lines;
 }
 
 export interface Rewrite {

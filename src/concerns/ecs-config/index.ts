@@ -1,12 +1,10 @@
-import { posix } from 'node:path';
-
 import type { Concern, ConcernContext } from '../../core/concern.ts';
-import { decodeLossless, encodeLossless } from '../../core/config/text.ts';
+import { decodeLossless } from '../../core/config/text.ts';
 import { PATHS } from '../../core/paths.ts';
-import type { Host } from '../../host/host.ts';
+import { performSteps } from '../../core/step.ts';
 import { managedValues } from './desired.ts';
 import { type EcsConfigAction, type EcsConfigFacts, planEcsConfig, warnEcsConfig } from './plan.ts';
-import { formatManagedKeys, MANAGED_KEYS_FILE, readManagedKeys } from './state.ts';
+import { readManagedKeys } from './state.ts';
 import { detectSystemdVersion } from './systemd-version.ts';
 
 /**
@@ -20,7 +18,7 @@ export const ecsConfigConcern: Concern<EcsConfigFacts, EcsConfigAction> = {
   gather: (context) => gatherEcsConfig(context),
   plan: (facts, { config, os }) => planEcsConfig(facts, managedValues(config, os)),
   warnings: (facts, { config, os }) => warnEcsConfig(facts, managedValues(config, os)),
-  apply: (action, { host }) => applyEcsConfig(action, host),
+  apply: (action, { host }) => performSteps(host, action.steps),
 };
 
 /** Read as bytes, decoded losslessly: invalid UTF-8 in hand-written lines is modelled, and kept as it is. */
@@ -32,14 +30,4 @@ async function gatherEcsConfig({ host, os }: ConcernContext): Promise<EcsConfigF
     managedKeys: await readManagedKeys(host),
     systemd: await detectSystemdVersion(host, os),
   };
-}
-
-async function applyEcsConfig(action: EcsConfigAction, host: Host): Promise<void> {
-  if (action.kind === 'write') {
-    await host.mkdir(posix.dirname(PATHS.ecsConfig));
-    await host.writeFileAtomic(PATHS.ecsConfig, encodeLossless(action.text), { mode: action.mode });
-  } else {
-    await host.mkdir(PATHS.agentState);
-    await host.writeFileAtomic(MANAGED_KEYS_FILE, formatManagedKeys(action.keys), { mode: 0o644 });
-  }
 }

@@ -1,11 +1,13 @@
-import type { Action } from '../../core/concern.ts';
+import type { StepAction } from '../../core/concern.ts';
+import { writeStep } from '../../core/step.ts';
 import { PATHS } from '../../core/paths.ts';
 import { hazards, keyDisagreement, readAll, type Readings, variableNames } from './analysis.ts';
 import { emptyDefaultWarnings } from './ecs-init-defaults.ts';
-import { assignedKey, holdsSecrets, readersDisagree, type Rewrite, shownLine, splitLines } from './file.ts';
+import { splitLines } from '../../core/config/text.ts';
+import { assignedKey, holdsSecrets, readersDisagree, type Rewrite, shownLine } from './file.ts';
 import { chooseLayout, type Layout } from './layout.ts';
 import { OLDEST_MODELLED, SYSTEMD_VERSIONS } from './readers.ts';
-import { MANAGED_KEYS_FILE } from './state.ts';
+import { formatManagedKeys, MANAGED_KEYS_FILE } from './state.ts';
 import { type SystemdVersion, systemdLabel, versionsToCheck } from './systemd-version.ts';
 
 export interface EcsConfigFacts {
@@ -18,20 +20,8 @@ export interface EcsConfigFacts {
   readonly systemd: SystemdVersion;
 }
 
-export interface WriteEcsConfig extends Action {
-  readonly kind: 'write';
-  readonly text: string;
-  readonly mode: number;
-  /** `plan --json` and `apply --json` print actions: the text may hold registry credentials, `details` shows it redacted. */
-  toJSON(): Omit<WriteEcsConfig, 'text' | 'toJSON'>;
-}
-
-export interface RecordManagedKeys extends Action {
-  readonly kind: 'record';
-  readonly keys: readonly string[];
-}
-
-export type EcsConfigAction = WriteEcsConfig | RecordManagedKeys;
+/** The file may hold registry credentials: its write step shows them redacted, `--json` included. */
+export type EcsConfigAction = StepAction<'write' | 'record'>;
 
 const NEW_FILE_MODE = 0o644;
 /** Secrets (registry credentials) are for root only; without them an existing file keeps its mode. */
@@ -55,10 +45,11 @@ export function planEcsConfig(facts: EcsConfigFacts, managed: ReadonlyMap<string
   if (text !== facts.text || mode !== facts.mode) actions.push(writeAction(facts, layout, mode, managed));
   const keys = [...managed.keys()];
   if (!sameKeys(keys, facts.managedKeys)) {
+    const before = facts.managedKeys.length === 0 ? null : formatManagedKeys(facts.managedKeys);
     actions.push({
       kind: 'record',
-      keys,
       summary: `record in ${MANAGED_KEYS_FILE} the keys the agent manages: ${keys.join(', ')}`,
+      steps: [writeStep(MANAGED_KEYS_FILE, formatManagedKeys(keys), { mode: 0o644, before })],
     });
   }
   return actions;
@@ -137,13 +128,13 @@ function writeAction(
   layout: Layout,
   mode: number,
   managed: ReadonlyMap<string, string>,
-): WriteEcsConfig {
+): EcsConfigAction {
   const verb = facts.text === null ? 'create' : 'update';
   const modeNote =
     mode === facts.mode ? '' : ` (mode ${octal(mode)}${facts.mode === null ? '' : `, was ${octal(facts.mode)}`})`;
   const summary = `${verb} ${FILE}${modeNote}${placementNote(layout, managed)}${guardNote(layout, managed)}`;
-  const printable = { kind: 'write', mode, summary, details: lineChanges(facts.text ?? '', layout.text) } as const;
-  return { ...printable, text: layout.text, toJSON: () => printable };
+  const write = writeStep(FILE, layout.text, { mode, before: facts.text, show: shownLine });
+  return { kind: 'write', summary, steps: [write] };
 }
 
 /** Why the managed keys are not in their usual places, when the readers would not have read them alike there. */
@@ -167,25 +158,6 @@ function guardNote(layout: Layout, managed: ReadonlyMap<string, string>): string
   if (guarded.length === 0) return '';
   const where = guarded.map((index) => `line ${index}`).join(', ');
   return `; an empty line after ${where}, which ends in "\\", keeps systemd from joining the next line onto it`;
-}
-
-/** Lines removed and added, secrets redacted: what `plan` shows of the rewrite. */
-function lineChanges(before: string, after: string): string[] {
-  const [old, next] = [splitLines(before), splitLines(after)];
-  return [
-    ...missingFrom(next, old).map((line) => `- ${shownLine(line)}`),
-    ...missingFrom(old, next).map((line) => `+ ${shownLine(line)}`),
-  ];
-}
-
-/** The lines of `lines` that `others` lacks, counting repeats. */
-function missingFrom(others: readonly string[], lines: readonly string[]): string[] {
-  const pool = [...others];
-  return lines.filter((line) => {
-    const index = pool.indexOf(line);
-    if (index >= 0) pool.splice(index, 1);
-    return index < 0;
-  });
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {

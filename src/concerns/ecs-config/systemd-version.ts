@@ -1,7 +1,6 @@
 import { messageOf } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
-import type { OsFacts } from '../../os/facts.ts';
-import { packageManagerFor } from '../../pkg/package-manager.ts';
+import { type OsFacts, packageManagerOrNull } from '../../os/facts.ts';
 import { OLDEST_MODELLED, SYSTEMD_VERSIONS } from './readers.ts';
 
 /**
@@ -18,10 +17,10 @@ export interface SystemdVersion {
 }
 
 export async function detectSystemdVersion(host: Host, os: OsFacts): Promise<SystemdVersion> {
-  if (os.support.status === 'refused')
-    return { version: null, evidence: 'unknown (no package manager for this system)' };
+  const packages = packageManagerOrNull(os.support, host);
+  if (packages === null) return { version: null, evidence: 'unknown (no package manager for this system)' };
   try {
-    const installed = await packageManagerFor(os.support.packageManager, host).installedVersion('systemd');
+    const installed = await packages.installedVersion('systemd');
     const major = installed === null ? null : /^(?:\d+:)?(\d+)/.exec(installed)?.[1];
     if (installed === null || major === undefined || major === null)
       return { version: null, evidence: 'unknown (no systemd package installed)' };

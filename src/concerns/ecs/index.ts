@@ -1,11 +1,13 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import type { Concern, ConcernContext, StepAction } from '../../core/concern.ts';
+import { performSteps, type Step, writeStep } from '../../core/step.ts';
 import { PATHS } from '../../core/paths.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { readAgentState, staleStateProblem } from '../../ecs-agent/agent-state.ts';
-import { describeExtrasInstall, installExtrasTopic } from '../../pkg/amazon-linux-extras.ts';
-import { firstInstalled, packageManagerFor } from '../../pkg/package-manager.ts';
-import { describeStart, needsStart, startUnit, stopUnit, type UnitState, unitState } from '../systemd-unit.ts';
+import { extrasInstallCommand } from '../../pkg/amazon-linux-extras.ts';
+import { firstInstalled } from '../../pkg/package-manager.ts';
+import { needsStart, startUnit, stopUnitCommand, type UnitState, unitState } from '../systemd-unit.ts';
 import { ECS_INIT_PLATFORMS, type EcsInitPlatform } from './platform.ts';
-import { debSource, describeSignedDebInstall, downloadRegion, installSignedDeb } from './signed-deb.ts';
+import { debSource, installSignedDeb, signedDebSteps } from './signed-deb.ts';
 
 /**
  * ecs-init, the launcher of the ECS agent: installed the distribution's way,
@@ -20,7 +22,7 @@ export interface EcsFacts {
   readonly staleState: string | null;
 }
 
-export type EcsAction = Action & { readonly kind: 'reset-state' | 'install' | 'start' };
+export type EcsAction = StepAction<'reset-state' | 'install' | 'start'>;
 
 export const ecsConcern: Concern<EcsFacts, EcsAction> = {
   name: 'ecs',
@@ -28,7 +30,7 @@ export const ecsConcern: Concern<EcsFacts, EcsAction> = {
   async gather(context) {
     const { host, os, config } = context;
     const platform = platformOf(context);
-    const installed = (await firstInstalled(packageManagerFor(managerOf(context), host), [platform.source.name])) !== null;
+    const installed = (await firstInstalled(packageManagerOf(context), [platform.source.name])) !== null;
     const state = await readAgentState(host);
     return {
       installed,
@@ -41,53 +43,45 @@ export const ecsConcern: Concern<EcsFacts, EcsAction> = {
     const platform = platformOf(context);
     const actions: EcsAction[] = [];
     if (facts.agentStateFiles > 0 && (context.resetAgentState || context.os.root !== '/')) {
-      actions.push({ kind: 'reset-state', summary: `stop ${platform.unit} and clear the agent state in ${PATHS.ecsAgentData}` });
+      const stop = context.os.systemdRunning ? `stop ${platform.unit} and ` : '';
+      const summary = `${stop}clear the agent state in ${PATHS.ecsAgentData}`;
+      actions.push({ kind: 'reset-state', summary, steps: resetSteps(context, platform) });
     }
-    if (!facts.installed) actions.push({ kind: 'install', summary: `install ecs-init (${platform.source.name})`, details: installDetails(context, platform) });
-    if (!facts.unit || needsStart(facts.unit)) actions.push({ kind: 'start', summary: describeStart(platform.unit, context.os) });
+    if (!facts.installed) {
+      const summary = `install ecs-init (${platform.source.name})`;
+      actions.push({ kind: 'install', summary, steps: installSteps(context, platform) });
+    }
+    if (!facts.unit || needsStart(facts.unit)) actions.push({ kind: 'start', ...startUnit(platform.unit, context.os) });
     return actions;
   },
   warnings(facts, context) {
     return facts.staleState && !context.resetAgentState && context.os.root === '/' ? [facts.staleState] : [];
   },
   async apply(action, context) {
-    const platform = platformOf(context);
-    if (action.kind === 'reset-state') return resetAgentState(context, platform);
-    if (action.kind === 'install') return install(context, platform);
-    return startUnit(context.host, platform.unit, context.os);
+    // The .deb is downloaded and its signature verified before its steps run.
+    const signedDeb = platformOf(context).source.kind === 'signed-deb';
+    if (action.kind === 'install' && signedDeb) return installSignedDeb(context, action.steps);
+    await performSteps(context.host, action.steps, packageManagerOf(context));
   },
 };
 
-function managerOf(context: ConcernContext) {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return context.os.support.packageManager;
-}
-
 function platformOf(context: ConcernContext): EcsInitPlatform {
-  return ECS_INIT_PLATFORMS[managerOf(context)];
+  return ECS_INIT_PLATFORMS[packageManagerOf(context).name];
 }
 
-function installDetails(context: ConcernContext, platform: EcsInitPlatform): string[] {
+/** Without systemd running nothing runs ecs-init (an image root): there is nothing to stop. */
+function resetSteps(context: ConcernContext, platform: EcsInitPlatform): Step[] {
+  const stop: Step[] = context.os.systemdRunning ? [{ run: stopUnitCommand(platform.unit) }] : [];
+  return [...stop, { remove: PATHS.ecsAgentData, what: 'entries' }];
+}
+
+/** Then a mark that ecs-init came from the agent, so this system is never taken for an ECS-optimized AMI. */
+function installSteps(context: ConcernContext, platform: EcsInitPlatform): Step[] {
   const { source } = platform;
-  if (source.kind === 'signed-deb') return describeSignedDebInstall(context, debSource(context, context.config.AWS_REGION));
-  if (source.kind === 'extras') return [describeExtrasInstall(source.topic)];
-  return packageManagerFor(managerOf(context), context.host).describeInstall([source.name]);
-}
-
-async function install(context: ConcernContext, platform: EcsInitPlatform): Promise<void> {
-  const { source } = platform;
-  if (source.kind === 'signed-deb') await installSignedDeb(context, debSource(context, await downloadRegion(context)));
-  else if (source.kind === 'package') {
-    await packageManagerFor(managerOf(context), context.host, context.logger).install([source.name]);
+  const marker = writeStep(PATHS.ecsInitInstalledMarker, `installed by ecs-host-agent: ${source.name}\n`);
+  if (source.kind === 'signed-deb') {
+    return [...signedDebSteps(context, debSource(context, context.config.AWS_REGION)), marker];
   }
-  else await installExtrasTopic(context.host, source.topic);
-  await context.host.mkdir(PATHS.agentState, { mode: 0o755 });
-  await context.host.writeFileAtomic(PATHS.ecsInitInstalledMarker, `${context.host.now().toISOString()}\n`);
-}
-
-async function resetAgentState(context: ConcernContext, platform: EcsInitPlatform): Promise<void> {
-  await stopUnit(context.host, platform.unit, context.os);
-  for (const entry of await context.host.readdir(PATHS.ecsAgentData)) {
-    await context.host.rm(`${PATHS.ecsAgentData}/${entry}`, { recursive: true });
-  }
+  if (source.kind === 'extras') return [{ run: extrasInstallCommand(source.topic) }, marker];
+  return [{ install: packageManagerOf(context).installCommands([source.name]) }, marker];
 }

@@ -2,8 +2,9 @@ import { hostRegion } from '../../aws/clients.ts';
 import { assetPath } from '../../core/assets.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, ConfigError } from '../../core/errors.ts';
+import { performSteps, type Step } from '../../core/step.ts';
 import { PATHS } from '../../core/paths.ts';
-import { packageManagerFor } from '../../pkg/package-manager.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { AMAZON_ECS_FINGERPRINT, verifyDetachedSignature } from './gpg.ts';
 
 /**
@@ -32,17 +33,19 @@ export function debSource(context: ConcernContext, region: string | null): DebSo
   return { url: `${base}/${fileName}`, signatureUrl: `${base}/${fileName}.asc`, fileName };
 }
 
-export function describeSignedDebInstall(context: ConcernContext, source: DebSource): string[] {
+/** The download and the check are the concern's own work (installSignedDeb); the install is apt's. */
+export function signedDebSteps(context: ConcernContext, source: DebSource): Step[] {
   const path = `${PATHS.downloadCache}/${source.fileName}`;
+  const expected = context.config.ECSINIT_SIGNING_KEY ? '' : ` (Amazon ECS key ${AMAZON_ECS_FINGERPRINT})`;
   return [
-    `download ${source.url} and ${source.signatureUrl}`,
-    `verify the signature with ${keyFile(context)}${context.config.ECSINIT_SIGNING_KEY ? '' : ` (Amazon ECS key ${AMAZON_ECS_FINGERPRINT})`}`,
-    ...packageManagerFor('apt', context.host).describeInstall([path]),
+    { note: `download ${source.url} and ${source.signatureUrl}` },
+    { note: `verify the signature with ${keyFile(context)}${expected}` },
+    { install: packageManagerOf(context).installCommands([path]) },
   ];
 }
 
 /** The region the bucket is in: configured, or (on an instance) from IMDS. An image root needs it configured. */
-export async function downloadRegion(context: ConcernContext): Promise<string | null> {
+async function downloadRegion(context: ConcernContext): Promise<string | null> {
   const { config, os, host } = context;
   if (config.ECSINIT_BASE_URL !== null || config.AWS_REGION !== null) return config.AWS_REGION;
   if (os.root !== '/') {
@@ -51,8 +54,13 @@ export async function downloadRegion(context: ConcernContext): Promise<string | 
   return hostRegion(host, config);
 }
 
-export async function installSignedDeb(context: ConcernContext, source: DebSource): Promise<void> {
+/**
+ * Downloads the .deb of the region the bucket is in and checks its signature, then performs the install's
+ * steps: apt installs the file the steps name (the same name whatever the region).
+ */
+export async function installSignedDeb(context: ConcernContext, steps: readonly Step[]): Promise<void> {
   const { host } = context;
+  const source = debSource(context, await downloadRegion(context));
   const debPath = `${PATHS.downloadCache}/${source.fileName}`;
   const signaturePath = `${debPath}.asc`;
   const gnupgHome = `${PATHS.downloadCache}/gnupg`;
@@ -70,7 +78,7 @@ export async function installSignedDeb(context: ConcernContext, source: DebSourc
       ...(context.config.ECSINIT_SIGNING_KEY ? {} : { expectedFingerprint: AMAZON_ECS_FINGERPRINT }),
     });
     context.logger.info(`ecs: ${source.fileName} is signed by ${signer}`);
-    await packageManagerFor('apt', host, context.logger).install([debPath]);
+    await performSteps(host, steps, packageManagerOf(context));
   } finally {
     await host.rm(PATHS.downloadCache, { recursive: true });
   }

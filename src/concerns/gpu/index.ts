@@ -1,7 +1,8 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
+import type { Concern, StepAction } from '../../core/concern.ts';
+import { performSteps } from '../../core/step.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import type { PackageManagerName } from '../../os/support.ts';
-import { type PackageManager, packageManagerFor } from '../../pkg/package-manager.ts';
-import { runLocal } from '../block/run.ts';
+import { localCommand } from '../block/run.ts';
 import { daemonJsonHasNvidiaRuntime, NVIDIA_RUNTIME, runningDockerRuntimes } from './docker-runtime.ts';
 
 /**
@@ -37,14 +38,14 @@ export interface GpuFacts {
   readonly driverLoaded: boolean;
 }
 
-export type GpuAction = Action & { readonly kind: 'install' | 'configure-runtime' | 'restart-docker' };
+export type GpuAction = StepAction<'install' | 'configure-runtime' | 'restart-docker'>;
 
 export const gpuConcern: Concern<GpuFacts, GpuAction> = {
   name: 'gpu',
   // An image root has no devices (nvidiaGpus is null there): a GPU image is baked differently (README).
   enabled: ({ config, os, host }) => host.root === '/' && config.GPU_SUPPORT === 'auto' && (os.nvidiaGpus ?? 0) > 0,
   async gather(context) {
-    const packages = packagesOf(context);
+    const packages = packageManagerOf(context);
     const installed = await packages.installedVersion(TOOLKIT);
     return {
       toolkit: { installed, available: installed === null ? await packages.availableVersion(TOOLKIT) : null },
@@ -58,15 +59,17 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     const actions: GpuAction[] = [];
     if (facts.toolkit.installed === null) {
       const summary = `install the NVIDIA container toolkit (${TOOLKIT} ${facts.toolkit.available})`;
-      actions.push({ kind: 'install', summary, details: packagesOf(context).describeInstall([TOOLKIT]) });
+      const install = packageManagerOf(context).installCommands([TOOLKIT]);
+      actions.push({ kind: 'install', summary, steps: [{ install }] });
     }
     if (!runtimeRegistered(facts)) {
       const summary = `register the ${NVIDIA_RUNTIME} runtime with Docker in /etc/docker/daemon.json (ECS starts GPU containers with it)`;
-      actions.push({ kind: 'configure-runtime', summary, details: [['nvidia-ctk', ...CONFIGURE_RUNTIME].join(' ')] });
+      const configure = localCommand('nvidia-ctk', CONFIGURE_RUNTIME);
+      actions.push({ kind: 'configure-runtime', summary, steps: [{ run: configure }] });
     }
     if (context.os.systemdRunning && dockerMustReload(facts)) {
       const summary = `restart ${DOCKER_UNIT} if it runs (without blocking), so it loads the ${NVIDIA_RUNTIME} runtime; its containers restart too`;
-      actions.push({ kind: 'restart-docker', summary, details: [['systemctl', ...RESTART_DOCKER].join(' ')] });
+      actions.push({ kind: 'restart-docker', summary, steps: [{ run: localCommand('systemctl', RESTART_DOCKER) }] });
     }
     return actions;
   },
@@ -75,7 +78,8 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     if (outOfReach(facts.toolkit)) {
       warnings.push(
         `an NVIDIA GPU is present but no configured repository provides ${TOOLKIT}, which ECS needs to give containers GPUs; ` +
-          `it comes from NVIDIA's repository: ${REPOSITORY_HINTS[packagesOf(context).name]}; then run apply again (or set GPU_SUPPORT=no)`,
+          `it comes from NVIDIA's repository: ${REPOSITORY_HINTS[packageManagerOf(context).name]}; ` +
+          'then run apply again (or set GPU_SUPPORT=no)',
       );
     }
     if (!facts.driverLoaded) {
@@ -89,11 +93,7 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     }
     return warnings;
   },
-  async apply(action, context) {
-    if (action.kind === 'install') await packagesOf(context).install([TOOLKIT]);
-    else if (action.kind === 'configure-runtime') await runLocal(context.host, 'nvidia-ctk', CONFIGURE_RUNTIME);
-    else await runLocal(context.host, 'systemctl', RESTART_DOCKER);
-  },
+  apply: (action, context) => performSteps(context.host, action.steps, packageManagerOf(context)),
 };
 
 /** Neither installed nor offered by a configured repository. */
@@ -118,9 +118,4 @@ function dockerMustReload(facts: GpuFacts): boolean {
 /** null when no Docker answers. */
 function runningKnowsRuntime(facts: GpuFacts): boolean | null {
   return facts.runningRuntimes === null ? null : facts.runningRuntimes.includes(NVIDIA_RUNTIME);
-}
-
-function packagesOf(context: ConcernContext): PackageManager {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return packageManagerFor(context.os.support.packageManager, context.host, context.logger);
 }

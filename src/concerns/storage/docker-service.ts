@@ -1,6 +1,7 @@
+import { type Command, runCommand } from '../../core/command.ts';
 import { AgentError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
-import { probeLocal, runLocal } from '../block/run.ts';
+import { localCommand, probeLocal } from '../block/run.ts';
 
 /**
  * Docker is stopped around the switch of its store, and started again only if
@@ -29,16 +30,26 @@ export async function dockerRunsOutsideSystemd(host: Host, systemdRunning: boole
   return null;
 }
 
-/** Stops the active units, runs step, and starts them again, whether step succeeded or not. */
-export async function withDockerStopped<T>(host: Host, systemdRunning: boolean, step: () => Promise<T>): Promise<T> {
+/** `systemctl stop` or `start` of the units that were active; null when none was. */
+export function dockerUnitsCommand(verb: 'stop' | 'start', units: readonly string[]): Command | null {
+  return units.length === 0 ? null : localCommand('systemctl', [verb, '--', ...units]);
+}
+
+/** Stops the units that were active, runs step, and starts them again, whether step succeeded or not. */
+export async function withDockerStopped<T>(
+  host: Host,
+  systemdRunning: boolean,
+  units: readonly string[],
+  step: () => Promise<T>,
+): Promise<T> {
   const pidFile = await dockerRunsOutsideSystemd(host, systemdRunning);
   if (pidFile) throw new DockerBusyError(`dockerd is running outside systemd (${pidFile}); stop it before the store is switched`);
-  const active = await activeDockerUnits(host, systemdRunning);
-  if (active.length > 0) await runLocal(host, 'systemctl', ['stop', '--', ...active]);
+  const [stop, start] = [dockerUnitsCommand('stop', units), dockerUnitsCommand('start', units)];
+  if (stop) await runCommand(host, stop);
   try {
     return await step();
   } finally {
-    if (active.length > 0) await runLocal(host, 'systemctl', ['start', '--', ...active]);
+    if (start) await runCommand(host, start);
   }
 }
 

@@ -3,7 +3,7 @@ import type { Host } from '../../host/host.ts';
 import { readTextIfExists } from '../../host/host.ts';
 import type { PackageManager } from '../../pkg/package-manager.ts';
 import { resolveDevice } from '../block/device.ts';
-import { dockerRunsOutsideSystemd } from './docker-service.ts';
+import { activeDockerUnits, dockerRunsOutsideSystemd } from './docker-service.ts';
 import { loopDevicesOf, type Mount, mountAt, probeSignature, type Signature } from '../block/probe.ts';
 import { onDisk } from '../block/run.ts';
 import { STORE, type StorageSettings } from './settings.ts';
@@ -56,6 +56,8 @@ export interface StorageFacts {
   readonly live: boolean;
   /** Null when not live. */
   readonly store: StoreFacts | null;
+  /** The Docker units systemd runs now: the switch of the store stops them and starts them again. */
+  readonly dockerUnits: readonly string[];
   /** How full the mounted store is (see usedPercent); null when it is not mounted. */
   readonly usedPercent: number | null;
 }
@@ -70,7 +72,8 @@ export async function gatherStorage(
   const toolsInstalled = (await packages.installedVersion(name)) !== null;
   const store = live ? await gatherStore(context, settings) : null;
   const percent = store?.mountedFromBacking ? usedPercent(await readUsage(context.host)) : null;
-  return { settings, btrfsPackage: name, toolsInstalled, live, store, usedPercent: percent };
+  const dockerUnits = store === null ? [] : await activeDockerUnits(context.host, context.os.systemdRunning === true);
+  return { settings, btrfsPackage: name, toolsInstalled, live, store, usedPercent: percent, dockerUnits };
 }
 
 export async function gatherStore(context: ConcernContext, settings: StorageSettings): Promise<StoreFacts> {
@@ -124,7 +127,7 @@ async function isBackingSource(host: Host, settings: StorageSettings, backing: B
   return backing.exists && (await loopDevicesOf(host, backing.source)).includes(source);
 }
 
-async function hasEntries(host: Host, path: string): Promise<boolean> {
+export async function hasEntries(host: Host, path: string): Promise<boolean> {
   const info = await host.stat(path);
   return info?.kind === 'directory' && (await host.readdir(path)).length > 0;
 }

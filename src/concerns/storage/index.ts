@@ -1,8 +1,9 @@
 import type { Concern, ConcernContext } from '../../core/concern.ts';
-import { packageManagerFor, type PackageManager } from '../../pkg/package-manager.ts';
+import { packageManagerOf } from '../../os/facts.ts';
+import { onDisk } from '../block/run.ts';
 import { applyStorage } from './apply.ts';
 import { gatherStorage, type StorageFacts } from './facts.ts';
-import { planStorage, type StorageAction } from './plan.ts';
+import { planStorage, type StorageAction, type StoragePlanContext } from './plan.ts';
 import { type StorageSettings, storageSettings } from './settings.ts';
 import { fullnessWarning } from './usage.ts';
 
@@ -30,26 +31,28 @@ export function createStorageConcern(options: StorageConcernOptions = {}): Conce
   return {
     name: 'storage',
     enabled: (context) => storageSettings(context.config) !== null,
-    gather: (context) => gatherStorage(context, settingsOf(context), packagesOf(context), live(context)),
-    plan: (facts, context) => planStorage(facts, (packages) => packagesOf(context).describeInstall(packages)),
+    gather: (context) => gatherStorage(context, settingsOf(context), packageManagerOf(context), live(context)),
+    plan: (facts, context) => planStorage(facts, planContext(context)),
     warnings: (facts) => {
       const warning = facts.usedPercent === null ? null : fullnessWarning(facts.usedPercent, facts.settings.warnPercent);
       return warning === null ? [] : [warning];
     },
-    apply: (action, context) => applyStorage(action, context, settingsOf(context), packagesOf(context)),
+    apply: (action, context) => applyStorage(action, context, packageManagerOf(context)),
   };
 }
 
 export const storageConcern = createStorageConcern();
 
+function planContext(context: ConcernContext): StoragePlanContext {
+  return {
+    installCommands: (packages) => packageManagerOf(context).installCommands(packages),
+    onDisk: (path) => onDisk(context.host, path),
+    systemdRunning: context.os.systemdRunning === true,
+  };
+}
+
 function settingsOf(context: ConcernContext): StorageSettings {
   const settings = storageSettings(context.config);
   if (settings === null) throw new Error('storage: STORAGE_MODE=none, the concern is disabled');
   return settings;
-}
-
-function packagesOf(context: ConcernContext): PackageManager {
-  const { support } = context.os;
-  if (support.status === 'refused') throw new Error(`storage: ${support.reason}`);
-  return packageManagerFor(support.packageManager, context.host, context.logger);
 }

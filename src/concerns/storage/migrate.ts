@@ -1,8 +1,10 @@
+import { type Command, runCommand } from '../../core/command.ts';
 import { AgentError } from '../../core/errors.ts';
+import type { Step } from '../../core/step.ts';
 import type { Host } from '../../host/host.ts';
 import type { Backing } from './facts.ts';
-import { mountBacking, unmount } from './mount.ts';
-import { onDisk, runLocal } from '../block/run.ts';
+import { mountBacking, mountCommand, unmount, unmountCommand } from './mount.ts';
+import { localCommand, onDisk, runLocal } from '../block/run.ts';
 import { STORE } from './settings.ts';
 
 /**
@@ -13,7 +15,40 @@ import { STORE } from './settings.ts';
  */
 export class MigrationError extends AgentError {}
 
-export async function migrateAndMount(host: Host, backing: Backing): Promise<void> {
+const COPY_TIMEOUT_MS = 6 * 3_600_000;
+
+/**
+ * What plan shows of the move, up to the mount on /var/lib/docker: the commands migrateAndMount runs when nothing
+ * fails, with onDisk giving paths of this machine. Its checks and what it undoes on a failure are said in words.
+ */
+export function migrationSteps(
+  backing: Pick<Backing, 'kind' | 'source'>,
+  onDiskPath: (path: string) => string,
+): Step[] {
+  const [store, staging] = [onDiskPath(STORE.mountPoint), onDiskPath(STORE.staging)];
+  return [
+    { run: mountCommand(backing, staging) },
+    { run: copyCommand(store, staging) },
+    {
+      note:
+        'verify every name, type, size, mode and owner matches; ' +
+        'on any failure the copy is removed and the old store stays in use',
+    },
+    { run: unmountCommand(staging) },
+    { run: removeDirectoryCommand(staging) },
+    { note: `move ${STORE.mountPoint} aside to ${STORE.retired} (moved back should the mount fail)` },
+  ];
+}
+
+function copyCommand(from: string, to: string): Command {
+  return localCommand('cp', ['-a', '--', `${from}/.`, `${to}/`], COPY_TIMEOUT_MS);
+}
+
+function removeDirectoryCommand(path: string): Command {
+  return localCommand('rmdir', ['--', path]);
+}
+
+export async function migrateAndMount(host: Host, backing: Pick<Backing, 'kind' | 'source'>): Promise<void> {
   await copyOntoBacking(host, backing);
   await host.rename(STORE.mountPoint, STORE.retired);
   try {
@@ -26,18 +61,18 @@ export async function migrateAndMount(host: Host, backing: Backing): Promise<voi
 }
 
 /** Mounts the store on /var/lib/docker, creating the directory when it is missing. */
-export async function mountOnFreshDirectory(host: Host, backing: Backing): Promise<void> {
+export async function mountOnFreshDirectory(host: Host, backing: Pick<Backing, 'kind' | 'source'>): Promise<void> {
   const created = (await host.stat(STORE.mountPoint)) === null;
   if (created) await host.mkdir(STORE.mountPoint, { mode: 0o710 });
   try {
     await mountBacking(host, backing, onDisk(host, STORE.mountPoint));
   } catch (error) {
-    if (created) await runLocal(host, 'rmdir', ['--', onDisk(host, STORE.mountPoint)]);
+    if (created) await runCommand(host, removeDirectoryCommand(onDisk(host, STORE.mountPoint)));
     throw error;
   }
 }
 
-async function copyOntoBacking(host: Host, backing: Backing): Promise<void> {
+async function copyOntoBacking(host: Host, backing: Pick<Backing, 'kind' | 'source'>): Promise<void> {
   await host.mkdir(STORE.staging, { mode: 0o700 });
   const staging = onDisk(host, STORE.staging);
   await mountBacking(host, backing, staging);
@@ -46,7 +81,7 @@ async function copyOntoBacking(host: Host, backing: Backing): Promise<void> {
   } finally {
     await unmount(host, staging);
   }
-  await runLocal(host, 'rmdir', ['--', staging]);
+  await runCommand(host, removeDirectoryCommand(staging));
 }
 
 /** cp -a into an empty target, then the manifests must match; on failure the partial copy is removed. */
@@ -56,7 +91,7 @@ async function copyVerified(host: Host, from: string, to: string): Promise<void>
     throw new MigrationError(`the new filesystem on ${STORE.staging} is not empty (${leftover.slice(0, 3).join(', ')}…); it will not be written over`);
   }
   try {
-    await runLocal(host, 'cp', ['-a', '--', `${from}/.`, `${to}/`], { timeoutMs: 6 * 3_600_000 });
+    await runCommand(host, copyCommand(from, to));
     const difference = firstDifference(await manifest(host, from), await manifest(host, to));
     if (difference) throw new MigrationError(`the copy of ${STORE.mountPoint} differs from the original: ${difference}`);
   } catch (error) {

@@ -1,5 +1,7 @@
 import { AgentError } from '../../core/errors.ts';
+import { type EditStep, editStep, type Step, writeStep } from '../../core/step.ts';
 import { fstabEntry, fstabLines, withFstabEntry } from '../block/fstab.ts';
+import { localCommand } from '../block/run.ts';
 import { STORE } from './settings.ts';
 
 /**
@@ -32,6 +34,23 @@ export function withFstabLine(fstab: string, file: string): string {
     throw new PersistConflictError(`${STORE.fstab} already mounts ${entry.source} on ${STORE.mountPoint}; remove that line to let the agent manage the store`);
   }
   return withFstabEntry(fstab, STORE.mountPoint, fstabLine(file));
+}
+
+/** File mode: the store's fstab line set, in place of the agent's own older one. */
+export function fstabStep(fstab: string, file: string): EditStep {
+  const current = currentFstabLine(fstab);
+  const line = fstabLine(file);
+  return editStep(STORE.fstab, (text) => withFstabLine(text, file), current === null ? [] : [current], [line]);
+}
+
+/**
+ * Device mode: the mount unit written (`before`: the unit as it is, for the lines shown) and enabled; with systemd
+ * running it rereads its units. uuid: the filesystem's, or a placeholder until mkfs made it.
+ */
+export function mountUnitSteps(uuid: string, before: string | null, systemdRunning: boolean): Step[] {
+  const enable = { file: 'systemctl', args: ['enable', '--', STORE.mountUnitName], timeoutMs: 60_000 };
+  const reload: Step[] = systemdRunning ? [{ run: localCommand('systemctl', ['daemon-reload']) }] : [];
+  return [writeStep(STORE.mountUnit, mountUnit(uuid), { before }), { run: enable }, ...reload];
 }
 
 const UNIT_MARKER = '# Written by ecs-host-agent';

@@ -11,11 +11,15 @@ export function updateManagerFor(context: ConcernContext): UpdateManager {
   if (support.status === 'refused') throw new RefusedError(`security updates: ${support.reason}`);
   switch (support.packageManager) {
     case 'apt':
-      return aptUpdates(context.host, release.id);
+      return aptUpdates(context.host, release.id, context.logger);
     case 'dnf':
-      return dnfUpdates(context.host, { releaseUpgrade: context.config.AL2023_RELEASE_UPGRADE, amazonLinux: release.id === 'amzn' });
+      return dnfUpdates(
+        context.host,
+        { releaseUpgrade: context.config.AL2023_RELEASE_UPGRADE, amazonLinux: release.id === 'amzn' },
+        context.logger,
+      );
     case 'zypper':
-      return zypperUpdates(context.host);
+      return zypperUpdates(context.host, context.logger);
     case 'yum':
       throw new RefusedError('security updates: Amazon Linux 2 (yum) is image-only and end of support 2026-06-30; move to Amazon Linux 2023');
   }

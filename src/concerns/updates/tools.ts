@@ -1,6 +1,6 @@
-import type { Action, Concern, ConcernContext } from '../../core/concern.ts';
-import { execChecked } from '../../host/host.ts';
-import { type PackageManager, packageManagerFor } from '../../pkg/package-manager.ts';
+import type { Concern, StepAction } from '../../core/concern.ts';
+import { performSteps } from '../../core/step.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { updateManagerFor } from './manager.ts';
 import { missingPrerequisites, type Prerequisite } from './prerequisites.ts';
 
@@ -14,13 +14,7 @@ export interface UpdateToolsFacts {
   readonly missing: readonly Prerequisite[];
 }
 
-export type UpdateToolsAction = Action &
-  (
-    | { readonly kind: 'debconf'; readonly answers: string }
-    | { readonly kind: 'install'; readonly packages: readonly string[] }
-  );
-
-const DEBCONF = 'debconf-set-selections';
+export type UpdateToolsAction = StepAction<'debconf' | 'install'>;
 
 export const updateToolsConcern: Concern<UpdateToolsFacts, UpdateToolsAction> = {
   name: 'updates',
@@ -35,28 +29,13 @@ export const updateToolsConcern: Concern<UpdateToolsFacts, UpdateToolsAction> = 
     const answers = missing.map((tool) => tool.debconf ?? '').join('');
     const install: UpdateToolsAction = {
       kind: 'install',
-      packages,
       summary: `install ${packages.join(', ')} (the updates job runs ${missing.map((tool) => tool.tool).join(', ')})`,
-      details: installer(context).describeInstall(packages),
+      steps: [{ install: packageManagerOf(context).installCommands(packages) }],
     };
     if (answers === '') return [install];
-    return [
-      {
-        kind: 'debconf',
-        answers,
-        summary: `answer debconf for ${packages.join(', ')} before installing`,
-        details: [`${DEBCONF} <<< ${JSON.stringify(answers)}`],
-      },
-      install,
-    ];
+    const debconf = { file: 'debconf-set-selections', args: [], input: answers, timeoutMs: 60_000 };
+    const summary = `answer debconf for ${packages.join(', ')} before installing`;
+    return [{ kind: 'debconf', summary, steps: [{ run: debconf }] }, install];
   },
-  async apply(action, context) {
-    if (action.kind === 'install') await installer(context).install(action.packages);
-    else await execChecked(context.host, DEBCONF, [], { input: action.answers, timeoutMs: 60_000 });
-  },
+  apply: (action, context) => performSteps(context.host, action.steps, packageManagerOf(context)),
 };
-
-function installer(context: ConcernContext): PackageManager {
-  if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return packageManagerFor(context.os.support.packageManager, context.host, context.logger);
-}

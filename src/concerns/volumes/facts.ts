@@ -21,6 +21,8 @@ export interface VolumeFacts {
   readonly mount: Mount | null;
   /** fstab's line for the mount point, if any. */
   readonly fstabLine: string | null;
+  /** The mount point as a path of this machine, where mount mounts it (below the root of a scratch system). */
+  readonly target: string;
 }
 
 export interface VolumesFacts {
@@ -58,5 +60,6 @@ async function gatherVolume(context: ConcernContext, spec: VolumeSpec, fstab: st
     signature: await probeSignature(host, found.path),
     mount: await mountAt(host, onDisk(host, spec.mountPoint)),
     fstabLine: fstabEntry(fstabLines(fstab), spec.mountPoint)?.line ?? null,
+    target: onDisk(host, spec.mountPoint),
   };
 }

@@ -1,5 +1,5 @@
 import type { Concern, ConcernContext } from '../../core/concern.ts';
-import { packageManagerFor, type PackageManager } from '../../pkg/package-manager.ts';
+import { packageManagerOf } from '../../os/facts.ts';
 import { applyVolumes } from './apply.ts';
 import { gatherVolumes, type VolumesFacts } from './facts.ts';
 import { planVolumes, type VolumesAction } from './plan.ts';
@@ -20,16 +20,10 @@ export function createVolumesConcern(options: VolumesConcernOptions = {}): Conce
   return {
     name: 'volumes',
     enabled: (context) => context.config.VOLUMES.length > 0,
-    gather: (context) => gatherVolumes(context, context.config.VOLUMES, packagesOf(context), live(context)),
-    plan: (facts, context) => planVolumes(facts, (packages) => packagesOf(context).describeInstall(packages)),
-    apply: (action, context) => applyVolumes(action, context, packagesOf(context)),
+    gather: (context) => gatherVolumes(context, context.config.VOLUMES, packageManagerOf(context), live(context)),
+    plan: (facts, context) => planVolumes(facts, (packages) => packageManagerOf(context).installCommands(packages)),
+    apply: (action, context) => applyVolumes(action, context, packageManagerOf(context)),
   };
 }
 
 export const volumesConcern = createVolumesConcern();
-
-function packagesOf(context: ConcernContext): PackageManager {
-  const { support } = context.os;
-  if (support.status === 'refused') throw new Error(`volumes: ${support.reason}`);
-  return packageManagerFor(support.packageManager, context.host, context.logger);
-}

@@ -197,3 +197,10 @@ function escapeOne(text: string, index: number): string {
 export function quoted(text: string): string {
   return `"${escapeWhere(text, (character) => !isPrintable(character) || character === '\\' || character === '"')}"`;
 }
+
+/** The lines of a text, without the empty one after a final newline. */
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}

@@ -6,6 +6,7 @@ import { ecsConcern } from '../../../src/concerns/ecs/index.ts';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import type { FakeHost } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
@@ -40,7 +41,7 @@ for (const [fixture, root, command] of DOCKER_INSTALLS) {
     const context = await contextFor(withSystemctl(fakeHostFor(fixture, root)));
     const actions = await planOf(dockerConcern, context);
     assert.deepEqual(actions.map((a) => a.kind), ['install', 'start']);
-    assert.match((actions[0]?.details ?? []).at(-1) ?? '', command);
+    assert.match(renderSteps(actions[0]?.steps ?? []).at(-1) ?? '', command);
     assert.match(actions[1]?.summary ?? '', root === '/' ? /^enable \(systemd is not PID 1: not started\) docker\.service$/ : /^enable in the image \(not started\) docker\.service$/);
   });
 }
@@ -55,7 +56,9 @@ test('with systemd as PID 1, units start without blocking (user-data must not de
   const host = withSystemctl(fakeHostFor('amzn-2023'));
   host.directories.add('/run/systemd/system');
   const context = await contextFor(host);
-  await dockerConcern.apply({ kind: 'start', summary: '' }, context);
+  const start = (await planOf(dockerConcern, context)).find((action) => action.kind === 'start');
+  assert.ok(start);
+  await dockerConcern.apply(start, context);
   assert.deepEqual(host.commands().at(-1), 'systemctl enable --now --no-block -- docker.service');
 });
 
@@ -68,8 +71,10 @@ test('ecs-init on Ubuntu is the signed .deb of the configured region and version
   const host = withSystemctl(fakeHostFor('ubuntu-24.04'));
   host.putFile('/bin/sh', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, ...new Array(14).fill(0), 0xb7, 0]));
   const [install] = await planOf(ecsConcern, await contextFor(host, { AWS_REGION: 'eu-west-1', ECSINIT_VERSION: '1.89.3-1' }));
-  assert.match(install?.details?.[0] ?? '', /^download https:\/\/s3\.eu-west-1\.amazonaws\.com\/amazon-ecs-agent-eu-west-1\/amazon-ecs-init-1\.89\.3-1\.arm64\.deb and .*\.deb\.asc$/);
-  assert.match(install?.details?.[1] ?? '', /Amazon ECS key F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F/);
+  const [download, verify] = renderSteps(install?.steps ?? []);
+  const deb = 'https://s3.eu-west-1.amazonaws.com/amazon-ecs-agent-eu-west-1/amazon-ecs-init-1.89.3-1.arm64.deb';
+  assert.equal(download, `download ${deb} and ${deb}.asc`);
+  assert.match(verify ?? '', /Amazon ECS key F34C3DDAE72926B079BEAEC6BCE9D9A42D51784F/);
 });
 
 test('stale agent state of another cluster is reported with the fix, and cleared on request', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { MANAGED_KEYS_FILE } from '../../../src/concerns/ecs-config/state.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { contextFor, converge, planFor } from '../../support/ecs-config.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
@@ -77,7 +78,7 @@ test('hand-written credentials in a world-readable file: the mode alone is fixed
   const context = await contextFor(host, 'ECS_CLUSTER=prod\n');
   const [write] = await planFor(context);
   assert.equal(write?.summary, `update ${ECS_CONFIG} (mode 0600, was 0644)`);
-  assert.deepEqual(write?.details, []);
+  assert.deepEqual(renderSteps(write?.steps ?? []), [`write ${ECS_CONFIG} (mode 0600)`]);
   await converge(context);
   assert.equal(host.text(ECS_CONFIG), existing);
   assert.equal(host.files.get(ECS_CONFIG)?.mode, 0o600);
@@ -95,7 +96,7 @@ test('a key dropped from config is removed from the file; keys only the operator
   const context = await contextFor(host, 'ECS_CLUSTER=prod\n');
   const actions = await planFor(context);
   assert.deepEqual(actions.map((action) => action.summary), [`update ${ECS_CONFIG}`, `record in ${MANAGED_KEYS_FILE} the keys the agent manages: ECS_CLUSTER`]);
-  assert.deepEqual(actions[0]?.details, ['- ECS_LOGLEVEL=warn']);
+  assert.deepEqual(renderSteps(actions[0]?.steps ?? []), [`write ${ECS_CONFIG} (mode 0644)`, '  - ECS_LOGLEVEL=warn']);
   await converge(context);
   assert.equal(host.text(ECS_CONFIG), 'ECS_IMAGE_PULL_BEHAVIOR=once\nECS_CLUSTER=prod\n');
   assert.deepEqual(await planFor(context), []);

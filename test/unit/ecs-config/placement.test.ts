@@ -5,6 +5,7 @@ import { ecsConfigConcern } from '../../../src/concerns/ecs-config/index.ts';
 import { readAsEcsInit, readAsSystemd } from '../../../src/concerns/ecs-config/readers.ts';
 import { decodeLossless, encodeLossless } from '../../../src/core/config/text.ts';
 import { planAll } from '../../../src/core/runner.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { contextFor, converge, dpkgWithSystemd, planFor, warningsFor } from '../../support/ecs-config.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
@@ -49,11 +50,12 @@ test('a comment ending in "\\" before a managed line: an empty line keeps system
     write?.summary ?? '',
     /an empty line after line 1, which ends in "\\", keeps systemd from joining the next line onto it/,
   );
-  assert.deepEqual(write?.details, [
-    '- ECS_CLUSTER=old',
-    '+ (an empty line)',
-    '+ ECS_CLUSTER=prod',
-    '+ ECS_LOGLEVEL=warn',
+  assert.deepEqual(renderSteps(write?.steps ?? []), [
+    'write /etc/ecs/ecs.config (mode 0644)',
+    '  - ECS_CLUSTER=old',
+    '  + (an empty line)',
+    '  + ECS_CLUSTER=prod',
+    '  + ECS_LOGLEVEL=warn',
   ]);
   const text = await convergeTwice(host);
   assert.equal(text, '# note \\\n\nECS_CLUSTER=prod\nECS_HAND=1\nECS_LOGLEVEL=warn\n');

@@ -6,6 +6,7 @@ import { type GpuAction, gpuConcern, TOOLKIT } from '../../../src/concerns/gpu/i
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import type { ExecResult } from '../../../src/host/host.ts';
 import type { FakeHost } from '../../support/fake-host.ts';
@@ -109,8 +110,8 @@ for (const managerCase of CASES) {
 
       assert.deepEqual(actions.map((a) => a.kind), ['install', 'configure-runtime'], 'systemd is not PID 1: no restart');
       assert.equal(actions[0]?.summary, `install the NVIDIA container toolkit (${TOOLKIT} ${VERSION})`);
-      assert.match(actions[0]?.details?.at(-1) ?? '', managerCase.install);
-      assert.deepEqual(actions[1]?.details, ['nvidia-ctk runtime configure --runtime=docker']);
+      assert.match(renderSteps(actions[0]?.steps ?? []).at(-1) ?? '', managerCase.install);
+      assert.deepEqual(renderSteps(actions[1]?.steps ?? []), ['nvidia-ctk runtime configure --runtime=docker']);
       assert.deepEqual(warnings, []);
       assert.deepEqual(installCommands(host), [], 'planning installs nothing');
     });
@@ -174,7 +175,7 @@ test('with systemd as PID 1 a running Docker is restarted without blocking, and 
 
   const actions = gpuConcern.plan(await gpuConcern.gather(context), context);
   assert.deepEqual(actions.map((a) => a.kind), ['install', 'configure-runtime', 'restart-docker']);
-  assert.deepEqual(actions[2]?.details, ['systemctl try-restart --no-block -- docker.service']);
+  assert.deepEqual(renderSteps(actions[2]?.steps ?? []), ['systemctl try-restart --no-block -- docker.service']);
   for (const action of actions) await gpuConcern.apply(action, context);
 
   assert.deepEqual(host.commands().filter((c) => /^(dnf install|nvidia-ctk|systemctl try-restart)/.test(c)), [

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { storageConcern } from '../../../src/concerns/storage/index.ts';
-import { FormatRefusedError } from '../../../src/concerns/storage/plan.ts';
+import { FormatRefusedError, type StorageAction } from '../../../src/concerns/storage/plan.ts';
 import { STORE } from '../../../src/concerns/storage/settings.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { converge, DEVICE_MODE, FakeMachine, FILE_MODE, planOf, storage, storageContext } from './fake-machine.ts';
 
 const kinds = (actions: readonly { kind: string }[]) => actions.map((a) => a.kind);
@@ -34,9 +35,10 @@ test('every step is printable: a summary and the commands or lines behind it', a
   const actions = await planOf(await storageContext(machine, FILE_MODE));
   for (const action of actions) {
     assert.ok(action.summary.length > 0);
-    assert.ok((action.details ?? []).length > 0, action.kind);
+    assert.ok(renderSteps(action.steps).length > 0, action.kind);
   }
-  assert.ok(actions[0]?.details?.some((line) => line.includes('apt-get') && line.includes('btrfs-progs')));
+  const install = renderSteps(actions[0]?.steps ?? []);
+  assert.ok(install.some((line) => line.includes('apt-get') && line.includes('btrfs-progs')));
 });
 
 test('under an image root only the Btrfs tools are installed; the store is made on the booted instance', async () => {
@@ -44,7 +46,7 @@ test('under an image root only the Btrfs tools are installed; the store is made 
   const context = await storageContext(machine, FILE_MODE);
   const actions = await storageConcern.plan(await storageConcern.gather(context), context);
   assert.deepEqual(kinds(actions), ['install-tools']);
-  assert.match(actions[0]?.details?.join('\n') ?? '', /made by the agent on the booted instance/);
+  assert.match(renderSteps(actions[0]?.steps ?? []).join('\n'), /made by the agent on the booted instance/);
   machine.installBtrfsProgs();
   assert.deepEqual(await storageConcern.plan(await storageConcern.gather(context), context), []);
   assert.ok(!machine.host.commands().some((c) => /^(mkfs|mount|losetup|blkid|truncate)/.test(c)), 'nothing probed or changed');
@@ -156,7 +158,7 @@ test('existing data in /var/lib/docker is planned to be moved, verified and only
   const change = actions.find((a) => a.kind === 'switch');
   assert.ok(change?.kind === 'switch' && change.migrate);
   assert.match(change.summary, /^move \/var\/lib\/docker onto the Btrfs store/);
-  assert.match(change.details?.join('\n') ?? '', /verify every name, type, size, mode and owner/);
+  assert.match(renderSteps(change.steps).join('\n'), /verify every name, type, size, mode and owner/);
 });
 
 test('an old store left by an interrupted switch is removed once the new one is mounted', async () => {
@@ -188,4 +190,29 @@ test("a mount unit or fstab line for /var/lib/docker that the agent did not writ
   const file = new FakeMachine().installBtrfsProgs();
   file.host.putFile(STORE.fstab, '/dev/xvdf /var/lib/docker xfs defaults 0 2\n');
   await assert.rejects(planOf(await storageContext(file, FILE_MODE)), /\/etc\/fstab already mounts \/dev\/xvdf on \/var\/lib\/docker/);
+});
+
+test('apply runs what was planned, not a plan of its own: what appeared since is refused', async () => {
+  const machine = new FakeMachine();
+  machine.installBtrfsProgs();
+  const context = await storageContext(machine, FILE_MODE, true);
+  const actions = await planOf(context);
+  assert.deepEqual(kinds(actions), ['create-file', 'format', 'write-fstab', 'switch']);
+  machine.host.putFile('/var/lib/docker-storage.btrfs', 'someone else\'s');
+  const appeared = /docker-storage\.btrfs appeared since the plan; not touching it, plan again/;
+  await assert.rejects(storage.apply(actions[0] as StorageAction, context), appeared);
+  assert.equal(machine.host.text('/var/lib/docker-storage.btrfs'), 'someone else\'s');
+
+  const fresh = new FakeMachine();
+  fresh.installBtrfsProgs();
+  fresh.activeUnits.add('docker.service');
+  const planned = await storageContext(fresh, FILE_MODE, true);
+  const steps = await planOf(planned);
+  fresh.host.putFile('/var/lib/docker/containers/new', 'written after the plan');
+  for (const action of steps.slice(0, -1)) await storage.apply(action, planned);
+  const data = /\/var\/lib\/docker holds data that was not there when the store was planned; plan again/;
+  await assert.rejects(storage.apply(steps.at(-1) as StorageAction, planned), data);
+  assert.equal(fresh.mounts.get(STORE.mountPoint), undefined, 'nothing mounted over it');
+  assert.ok(fresh.activeUnits.has('docker.service'), 'Docker started again');
+  assert.ok((await planOf(planned)).some((a) => a.kind === 'switch' && a.migrate), 'planned again, as a move');
 });

@@ -6,6 +6,8 @@ import { aptUpdates, REBOOT_REQUIRED_FILE, UNATTENDED_CONFIG } from '../../../sr
 import { dnfUpdates } from '../../../src/concerns/updates/dnf/index.ts';
 import { ZyppLocked, zypperUpdates } from '../../../src/concerns/updates/zypper/index.ts';
 import { CommandError } from '../../../src/core/errors.ts';
+import type { Logger } from '../../../src/core/logger.ts';
+import type { UpdateManager } from '../../../src/concerns/updates/types.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
 const ok = (stdout = '') => ({ exitCode: 0, stdout, stderr: '' });
@@ -102,3 +104,49 @@ test('apt: /var/run/reboot-required is the reboot signal', async () => {
   host.putFile(REBOOT_REQUIRED_FILE, '*** System restart required ***\n');
   assert.equal(await aptUpdates(host, 'ubuntu').rebootRequired(), true);
 });
+
+/** Each update manager's first run of `tool` fails as an offline mirror makes it fail, the next succeeds. */
+interface Flaky {
+  readonly tool: string;
+  readonly manager: (host: FakeHost, logger: Logger) => UpdateManager;
+  /** What the tool printed when the mirror could not be reached. */
+  readonly offline: string;
+  /** The command that failed once. */
+  readonly command: string;
+}
+
+const FLAKY: readonly Flaky[] = [
+  {
+    tool: 'apt-get',
+    manager: (host, logger) => aptUpdates(host, 'debian', logger),
+    offline: "E: Failed to fetch http://deb.debian.org/debian/InRelease  Temporary failure resolving 'deb.debian.org'",
+    command: 'apt-get -o DPkg::Lock::Timeout=300 update',
+  },
+  {
+    tool: 'dnf',
+    manager: (host, logger) => dnfUpdates(host, { releaseUpgrade: false, amazonLinux: false }, logger),
+    offline: "Curl error (6): Couldn't resolve host name for https://cdn.amazonlinux.com/",
+    command: 'dnf -y upgrade --security',
+  },
+  {
+    tool: 'zypper',
+    manager: (host, logger) => zypperUpdates(host, logger),
+    offline: "Download (curl) error for 'https://updates.suse.com/': Timeout was reached",
+    command: 'zypper --non-interactive patch --category security --with-interactive --auto-agree-with-licenses',
+  },
+];
+
+for (const { tool, manager: managerOf, offline, command } of FLAKY) {
+  test(`${tool}: the update path retries a failure the network explains, each retry logged`, async () => {
+    let failures = 1;
+    const failOnce = (file: string) =>
+      file === tool && failures-- > 0 ? { exitCode: 4, stdout: '', stderr: `${offline}\n` } : undefined;
+    const host = new FakeHost({ '/var/lib/dpkg/status': '' }).onExec(failOnce).onExec(() => ok());
+    const warnings: string[] = [];
+    const logger: Logger = { error() {}, warn: (message) => void warnings.push(message), info() {}, debug() {} };
+    await managerOf(host, logger).apply();
+    assert.equal(host.commands().filter((line) => line === command).length, 2, host.commands().join('\n'));
+    assert.equal(host.slept, 5000);
+    assert.deepEqual(warnings, [`${command} exited with 4 (${offline}); attempt 2 of 4 in 5 s`]);
+  });
+}

@@ -14,6 +14,7 @@ import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { type Logger, silentLogger } from '../../../src/core/logger.ts';
 import { applyAll, planAll } from '../../../src/core/runner.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { createTaskLog } from '../../../src/daemon/task-log.ts';
 import type { TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
@@ -134,11 +135,13 @@ test("plan: debconf told to leave apt's daily upgrades off, unattended-upgrades 
       'install unattended-upgrades (the updates job runs unattended-upgrade)',
     ],
   );
-  assert.deepEqual(plan?.actions[0]?.details, [
+  assert.deepEqual(renderSteps(plan?.actions[0]?.steps ?? []), [
     'debconf-set-selections <<< "unattended-upgrades unattended-upgrades/enable_auto_updates boolean false\\n"',
   ]);
   assert.ok(
-    plan?.actions[1]?.details?.some((line) => / install -y --no-install-recommends -- unattended-upgrades$/.test(line)),
+    renderSteps(plan?.actions[1]?.steps ?? []).some((line) =>
+      / install -y --no-install-recommends -- unattended-upgrades$/.test(line),
+    ),
   );
 
   host.onExec((file, args) => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { ConcernContext } from '../../../src/core/concern.ts';
+import { renderSteps } from '../../../src/core/step.ts';
 import { createVolumesConcern, volumesConcern } from '../../../src/concerns/volumes/index.ts';
 import type { VolumesAction } from '../../../src/concerns/volumes/plan.ts';
 import { FakeMachine, storageContext } from '../storage/fake-machine.ts';
@@ -85,8 +86,9 @@ test('missing mkfs tools are installed first; under an image root that is all', 
   const context = await storageContext(machine, 'VOLUMES=/dev/nvme1n1:xfs:/data;/dev/nvme2n1:btrfs:/cache\n');
   const actions = await volumesConcern.plan(await volumesConcern.gather(context), context);
   assert.deepEqual(kinds(actions), ['install-tools']);
-  assert.deepEqual(actions[0]?.kind === 'install-tools' && actions[0].packages, ['xfsprogs', 'btrfs-progs']);
-  assert.match(actions[0]?.details?.join('\n') ?? '', /formatted and mounted by the agent on the booted instance/);
+  const shown = renderSteps(actions[0]?.steps ?? []);
+  assert.match(shown.join('\n'), / install -y --no-install-recommends -- xfsprogs btrfs-progs\n/);
+  assert.match(shown.join('\n'), /formatted and mounted by the agent on the booted instance/);
   assert.equal(volumesConcern.enabled(await storageContext(machine, '')), false);
 });
 

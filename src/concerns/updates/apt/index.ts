@@ -1,9 +1,11 @@
+import { type Command, commandFailed, commandLine, isOk } from '../../../core/command.ts';
 import { AgentError } from '../../../core/errors.ts';
+import { type Logger, silentLogger } from '../../../core/logger.ts';
 import { PATHS } from '../../../core/paths.ts';
 import type { Host } from '../../../host/host.ts';
 import { aptPackageManager } from '../../../pkg/apt.ts';
-import { describe, LOCK_TIMEOUT_SECONDS } from '../../../pkg/transaction.ts';
-import { commandFailed, execUpdate, isOk, runUpdateCommand, type UpdateCommand } from '../command.ts';
+import { execPackageCommand, LOCK_TIMEOUT_SECONDS, runPackageCommand } from '../../../pkg/transaction.ts';
+import { updateCommand } from '../command.ts';
 import type { Prerequisite } from '../prerequisites.ts';
 import type { PendingUpdates, SecurityUpdate, UpdateManager } from '../types.ts';
 import { isLockFailure, parseUnattendedOutput } from './parse.ts';
@@ -44,24 +46,26 @@ export const UNATTENDED_UPGRADES: Prerequisite = {
   debconf: 'unattended-upgrades unattended-upgrades/enable_auto_updates boolean false\n',
 };
 
-export function aptUpdates(host: Host, distributionId: string): UpdateManager {
+/** logger: where retries of a failed download are reported. */
+export function aptUpdates(host: Host, distributionId: string, logger: Logger = silentLogger): UpdateManager {
   const origins = SECURITY_ORIGINS[distributionId];
   if (!origins) throw new AgentError(`security origins of ${distributionId} are unknown; known: ${Object.keys(SECURITY_ORIGINS).join(', ')}`);
   const env = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a', APT_CONFIG: UNATTENDED_CONFIG };
   const lock = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
-  const refresh: UpdateCommand = { file: 'apt-get', args: [...lock, 'update'], env, interruptible: true };
-  const unattended = (dryRun: boolean): UpdateCommand => ({
-    file: 'unattended-upgrade',
-    args: dryRun ? ['--dry-run', '-v'] : ['-v'],
-    env,
-    interruptible: dryRun,
-  });
+  const refresh = updateCommand({ file: 'apt-get', args: [...lock, 'update'], env, interruptible: true });
+  const unattended = (dryRun: boolean): Command =>
+    updateCommand({
+      file: 'unattended-upgrade',
+      args: dryRun ? ['--dry-run', '-v'] : ['-v'],
+      env,
+      interruptible: dryRun,
+    });
 
   const run = async (dryRun: boolean): Promise<string> => {
     await host.mkdir(PATHS.agentState);
     await host.writeFileAtomic(UNATTENDED_CONFIG, await unattendedConfig(host, origins), { mode: 0o644 });
-    await runUpdateCommand(host, refresh);
-    return runWaitingForLock(host, unattended(dryRun));
+    await runPackageCommand(host, refresh, logger);
+    return runWaitingForLock(host, unattended(dryRun), logger);
   };
 
   // "libssl3:amd64" is listed with its architecture; dpkg's status names the package.
@@ -88,7 +92,11 @@ export function aptUpdates(host: Host, distributionId: string): UpdateManager {
       await run(false);
       return { rebootSignalled: false };
     },
-    describeApply: async () => [`write ${UNATTENDED_CONFIG} (security origins only: ${origins.join('; ')})`, describe(refresh), describe(unattended(false))],
+    describeApply: async () => [
+      `write ${UNATTENDED_CONFIG} (security origins only: ${origins.join('; ')})`,
+      commandLine(refresh),
+      commandLine(unattended(false)),
+    ],
     async rebootRequired() {
       return (await host.stat(REBOOT_REQUIRED_FILE)) !== null;
     },
@@ -114,10 +122,10 @@ async function unattendedConfig(host: Host, origins: readonly string[]): Promise
 }
 
 /** unattended-upgrade does not wait for dpkg's lock; waits here, bounded like apt-get's own lock timeout. */
-async function runWaitingForLock(host: Host, command: UpdateCommand): Promise<string> {
+async function runWaitingForLock(host: Host, command: Command, logger: Logger): Promise<string> {
   const giveUp = host.now().getTime() + LOCK_TIMEOUT_SECONDS * 1000;
   for (;;) {
-    const result = await execUpdate(host, command);
+    const result = await execPackageCommand(host, command, logger);
     const output = `${result.stdout}\n${result.stderr}`;
     if (isOk(command, result)) return output;
     if (!isLockFailure(output) || host.now().getTime() >= giveUp) throw commandFailed(command, result);

@@ -1,7 +1,9 @@
+import { type Command, commandLine } from '../../../core/command.ts';
+import { type Logger, silentLogger } from '../../../core/logger.ts';
 import { readTextIfExists, type Host } from '../../../host/host.ts';
 import { packageManagerFor } from '../../../pkg/package-manager.ts';
-import { describe } from '../../../pkg/transaction.ts';
-import { execUpdate, runUpdateCommand, type UpdateCommand } from '../command.ts';
+import { execPackageCommand, runPackageCommand } from '../../../pkg/transaction.ts';
+import { updateCommand } from '../command.ts';
 import type { Prerequisite } from '../prerequisites.ts';
 import type { Advisory, PendingUpdates, SecurityUpdate, UpdateManager } from '../types.ts';
 import { compareReleases, newestOfferedRelease, parseCheckUpdate, parseUpdateinfoList, RELEASE_VERSION } from './parse.ts';
@@ -31,14 +33,15 @@ const NEEDS_RESTARTING: Prerequisite = {
 /** check-update: 100 means updates are available. */
 const CHECK_UPDATE_OK = [0, 100];
 
-export function dnfUpdates(host: Host, options: DnfOptions): UpdateManager {
+/** logger: where retries of a failed download are reported. */
+export function dnfUpdates(host: Host, options: DnfOptions, logger: Logger = silentLogger): UpdateManager {
   let chosen: Promise<Release> | null = null;
-  const release = () => (chosen ??= chooseRelease(host, options));
-  const withRelease = (args: readonly string[], releasever: string | null, interruptible = true): UpdateCommand => ({
-    file: 'dnf',
-    args: [...args, ...(releasever === null ? [] : [`--releasever=${releasever}`])],
-    interruptible,
-  });
+  const release = () => (chosen ??= chooseRelease(host, options, logger));
+  const withRelease = (args: readonly string[], releasever: string | null, interruptible = true): Command => {
+    const release = releasever === null ? [] : [`--releasever=${releasever}`];
+    return updateCommand({ file: 'dnf', args: [...args, ...release], interruptible });
+  };
+  const run = (command: Command) => runPackageCommand(host, command, logger);
   const upgrade = (releasever: string | null) => withRelease(['-y', 'upgrade', '--security'], releasever, false);
   const packages = packageManagerFor('dnf', host);
 
@@ -48,8 +51,10 @@ export function dnfUpdates(host: Host, options: DnfOptions): UpdateManager {
     installedVersion: (name) => packages.installedVersion(name),
     async check(): Promise<PendingUpdates> {
       const { releasever, newer, notes } = await release();
-      const listed = await runUpdateCommand(host, { ...withRelease(['-q', 'check-update', '--security'], releasever), okExitCodes: CHECK_UPDATE_OK });
-      const advisories = parseUpdateinfoList((await runUpdateCommand(host, withRelease(['-q', 'updateinfo', 'list', '--security'], releasever))).stdout);
+      const checkUpdate = withRelease(['-q', 'check-update', '--security'], releasever);
+      const listed = await run({ ...checkUpdate, okExitCodes: CHECK_UPDATE_OK });
+      const updateinfo = await run(withRelease(['-q', 'updateinfo', 'list', '--security'], releasever));
+      const advisories = parseUpdateinfoList(updateinfo.stdout);
       const updates = await Promise.all(
         parseCheckUpdate(listed.stdout).map(async (update): Promise<SecurityUpdate> => ({
           package: update.name,
@@ -61,12 +66,13 @@ export function dnfUpdates(host: Host, options: DnfOptions): UpdateManager {
       return { updates, advisories: uniqueAdvisories(advisories), newerRelease: newer, notes };
     },
     async apply() {
-      await runUpdateCommand(host, upgrade((await release()).releasever));
+      await run(upgrade((await release()).releasever));
       return { rebootSignalled: false };
     },
-    describeApply: async () => [describe(upgrade((await release()).releasever))],
+    describeApply: async () => [commandLine(upgrade((await release()).releasever))],
     async rebootRequired() {
-      const result = await execUpdate(host, { file: 'dnf', args: ['needs-restarting', '-r'], interruptible: true });
+      const needsRestarting = updateCommand({ file: 'dnf', args: ['needs-restarting', '-r'], interruptible: true });
+      const result = await execPackageCommand(host, needsRestarting, logger);
       // Without dnf-plugins-core the command is missing; dnf then exits 1 as well.
       if (/No such command/i.test(result.stdout + result.stderr)) return null;
       if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 1;
@@ -82,9 +88,9 @@ interface Release {
   readonly notes: readonly string[];
 }
 
-async function chooseRelease(host: Host, options: DnfOptions): Promise<Release> {
+async function chooseRelease(host: Host, options: DnfOptions, logger: Logger): Promise<Release> {
   const pinned = await pinnedRelease(host);
-  const newer = options.amazonLinux ? await offeredRelease(host, pinned) : null;
+  const newer = options.amazonLinux ? await offeredRelease(host, pinned, logger) : null;
   if (newer === null) return { releasever: pinned, newer, notes: pinned ? [`release pinned to ${pinned}`] : [] };
   if (options.releaseUpgrade) return { releasever: newer, newer, notes: [`security updates taken from the newer release ${newer} (AL2023_RELEASE_UPGRADE=yes)`] };
   return {
@@ -103,8 +109,9 @@ async function pinnedRelease(host: Host): Promise<string | null> {
   return version.exitCode === 0 && RELEASE_VERSION.test(installed) ? installed : null;
 }
 
-async function offeredRelease(host: Host, pinned: string | null): Promise<string | null> {
-  const result = await execUpdate(host, { file: 'dnf', args: ['check-release-update'], interruptible: true });
+async function offeredRelease(host: Host, pinned: string | null, logger: Logger): Promise<string | null> {
+  const command = updateCommand({ file: 'dnf', args: ['check-release-update'], interruptible: true });
+  const result = await execPackageCommand(host, command, logger);
   const newest = newestOfferedRelease(result.stdout + result.stderr);
   if (newest === null || pinned === 'latest') return null;
   return pinned === null || compareReleases(newest, pinned) > 0 ? newest : null;

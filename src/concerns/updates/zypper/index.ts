@@ -1,8 +1,10 @@
+import { type Command, commandFailed, commandLine, isOk } from '../../../core/command.ts';
 import { AgentError } from '../../../core/errors.ts';
+import { type Logger, silentLogger } from '../../../core/logger.ts';
 import type { ExecResult, Host } from '../../../host/host.ts';
 import { packageManagerFor } from '../../../pkg/package-manager.ts';
-import { describe, LOCK_TIMEOUT_SECONDS } from '../../../pkg/transaction.ts';
-import { commandFailed, execUpdate, isOk, type UpdateCommand } from '../command.ts';
+import { execPackageCommand, LOCK_TIMEOUT_SECONDS } from '../../../pkg/transaction.ts';
+import { updateCommand } from '../command.ts';
 import type { PendingUpdates, UpdateManager } from '../types.ts';
 import { parsePatchDryRun, parsePatchList } from './parse.ts';
 
@@ -29,21 +31,23 @@ const MAX_PATCH_RUNS = 5;
 
 export class ZyppLocked extends AgentError {}
 
-export function zypperUpdates(host: Host): UpdateManager {
+/** logger: where retries of a failed download are reported. */
+export function zypperUpdates(host: Host, logger: Logger = silentLogger): UpdateManager {
   const env = { ZYPP_LOCK_TIMEOUT: String(LOCK_TIMEOUT_SECONDS) };
-  const zypper = (args: readonly string[], interruptible = true): UpdateCommand => ({
-    file: 'zypper',
-    args: ['--non-interactive', ...args],
-    env,
-    okExitCodes: INFORMATIONAL,
-    interruptible,
-  });
+  const zypper = (args: readonly string[], interruptible = true): Command =>
+    updateCommand({
+      file: 'zypper',
+      args: ['--non-interactive', ...args],
+      env,
+      okExitCodes: INFORMATIONAL,
+      interruptible,
+    });
   const patch = (dryRun: boolean) => {
     const args = ['patch', '--category', 'security', '--with-interactive', '--auto-agree-with-licenses'];
     return zypper(dryRun ? ['--xmlout', ...args, '--dry-run'] : args, dryRun);
   };
-  const run = async (command: UpdateCommand): Promise<ExecResult> => {
-    const result = await execUpdate(host, command);
+  const run = async (command: Command): Promise<ExecResult> => {
+    const result = await execPackageCommand(host, command, logger);
     if (result.exitCode === ZYPPER_EXIT.locked) {
       throw new ZyppLocked(`zypper: another process holds the zypp lock (exit 7) after waiting ${LOCK_TIMEOUT_SECONDS}s; try again later`);
     }
@@ -72,9 +76,9 @@ export function zypperUpdates(host: Host): UpdateManager {
         if (runs === MAX_PATCH_RUNS) throw new AgentError(`zypper patch still asks to be run again (exit 103) after ${runs} runs`);
       }
     },
-    describeApply: async () => [`${describe(patch(false))}   (again while it exits 103)`],
+    describeApply: async () => [`${commandLine(patch(false))}   (again while it exits 103)`],
     async rebootRequired() {
-      const result = await execUpdate(host, zypper(['needs-rebooting']));
+      const result = await execPackageCommand(host, zypper(['needs-rebooting']), logger);
       if (result.exitCode === ZYPPER_EXIT.rebootNeeded) return true;
       // Older zypper lacks the command (exit 1, "Unknown command").
       return result.exitCode === ZYPPER_EXIT.ok ? false : null;

@@ -178,19 +178,6 @@ function gpuHost(): FakeHost {
   return host;
 }
 
-/** FakeHost renames files only; the store's move renames /var/lib/docker, a directory, as the real Host does. */
-function renamingDirectories(host: FakeHost): FakeHost {
-  const renameFile = host.rename.bind(host);
-  host.rename = async (from, to) => {
-    if (!host.directories.has(from)) return renameFile(from, to);
-    const below = (path: string) => path === from || path.startsWith(`${from}/`);
-    const moved = (path: string) => (below(path) ? `${to}${path.slice(from.length)}` : path);
-    for (const [path, file] of [...host.files]) host.files.delete(path) && host.files.set(moved(path), file);
-    for (const path of [...host.directories]) host.directories.delete(path) && host.directories.add(moved(path));
-  };
-  return host;
-}
-
 /** File mode on a host whose Docker (under systemd) has images in /var/lib/docker and a daemon.json of its own. */
 function storageWithDocker(): FakeMachine {
   const machine = new FakeMachine();
@@ -199,7 +186,6 @@ function storageWithDocker(): FakeMachine {
   machine.host.putFile('/etc/fstab', '/dev/vda1 / ext4 defaults 0 1\n');
   machine.host.putFile('/var/lib/docker/image/overlay2/repositories.json', '{}');
   machine.host.putFile('/etc/docker/daemon.json', '{ "log-driver": "journald" }\n');
-  renamingDirectories(machine.host);
   return machine;
 }
 

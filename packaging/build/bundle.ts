@@ -1,3 +1,4 @@
+import { isBuiltin } from 'node:module';
 import { join, resolve } from 'node:path';
 
 import { build, type Plugin } from 'esbuild';
@@ -52,10 +53,42 @@ export async function bundleAgent(outDir: string, version: string, options: Bund
     logLevel: 'warning',
     banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
     define: { PACKAGED_ASSET_DIR: JSON.stringify(ASSET_DIR_IN_PACKAGE), ...options.define },
-    plugins: [packageVersion(version)],
+    plugins: [packageVersion(version), builtinsWithoutFacades()],
   });
   const files = Object.keys(metafile.outputs).map((output) => resolve(REPO, output));
   return { entry: join(outDir, `${ENTRY_NAME}.mjs`), files, inputs: Object.keys(metafile.inputs) };
+}
+
+/**
+ * Node's built-in modules through process.getBuiltinModule rather than an ES
+ * import: importing one as an ES module builds a facade that reads every
+ * export, which loads what node keeps lazy (node:http's getters load undici:
+ * 45 ms and 14 MB; node:util's lazy properties load node:stream). Each export
+ * is read only if the bundle imports it. A require() from a CommonJS
+ * dependency needs no facade and is left to the banner's require.
+ */
+function builtinsWithoutFacades(): Plugin {
+  return {
+    name: 'builtins-without-facades',
+    setup(builder) {
+      builder.onResolve({ filter: /^[a-z:_/]+$/ }, (args) => {
+        if (args.kind === 'require-call' || !isBuiltin(args.path)) return undefined;
+        return { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, namespace: 'node-builtin' };
+      });
+      builder.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: builtinModule(args.path), loader: 'js' }));
+    },
+  };
+}
+
+/** The module as its default export, and each named export a pure read that esbuild drops when nothing imports it. */
+function builtinModule(name: string): string {
+  const keys = Object.keys(process.getBuiltinModule(name) ?? {}).filter((key) => key !== 'default' && /^[A-Za-z_$][\w$]*$/.test(key));
+  return [
+    `const builtin = process.getBuiltinModule(${JSON.stringify(name)});`,
+    'const read = (key) => builtin[key];',
+    'export default builtin;',
+    ...keys.map((key, i) => `const e${i} = /* @__PURE__ */ read(${JSON.stringify(key)});\nexport { e${i} as ${key} };`),
+  ].join('\n');
 }
 
 /** package.json reaches the bundle as its name and the version being packaged, nothing else. */

@@ -63,9 +63,12 @@ export async function bundleAgent(outDir: string, version: string, options: Bund
  * Node's built-in modules through process.getBuiltinModule rather than an ES
  * import: importing one as an ES module builds a facade that reads every
  * export, which loads what node keeps lazy (node:http's getters load undici:
- * 45 ms and 14 MB; node:util's lazy properties load node:stream). Each export
- * is read only if the bundle imports it. A require() from a CommonJS
- * dependency needs no facade and is left to the banner's require.
+ * 45 ms and 14 MB; node:util's lazy properties load node:stream). A static
+ * import reads only the exports the bundle uses. A dynamic import needs a
+ * namespace of every export, so it gets a module of its own, read in full only
+ * when that import runs (the agent's own code loads a built-in late with
+ * process.getBuiltinModule instead). A require() from a CommonJS dependency
+ * needs no facade and is left to the banner's require.
  */
 function builtinsWithoutFacades(): Plugin {
   return {
@@ -73,9 +76,11 @@ function builtinsWithoutFacades(): Plugin {
     setup(builder) {
       builder.onResolve({ filter: /^[a-z:_/]+$/ }, (args) => {
         if (args.kind === 'require-call' || !isBuiltin(args.path)) return undefined;
-        return { path: args.path.startsWith('node:') ? args.path : `node:${args.path}`, namespace: 'node-builtin' };
+        const path = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+        return { path, namespace: args.kind === 'dynamic-import' ? 'node-builtin-dynamic' : 'node-builtin' };
       });
       builder.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: builtinModule(args.path), loader: 'js' }));
+      builder.onLoad({ filter: /.*/, namespace: 'node-builtin-dynamic' }, (args) => ({ contents: builtinModule(args.path), loader: 'js' }));
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
 import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -269,14 +269,14 @@ class HandleReader implements FileReader {
 
 /**
  * node:http(s) for what fetch cannot do: unix sockets, a CA bundle of our choice, a cap on the reply size.
- * node:https and node:tls load only for an https URL (25 ms and 8 MB at start otherwise).
+ * node:https and node:tls load only for an https URL (25 ms and 8 MB at every start otherwise).
  */
-async function nodeRequest(request: HttpRequest): Promise<HttpResponse> {
+function nodeRequest(request: HttpRequest): Promise<HttpResponse> {
   const url = new URL(request.url);
-  const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const send = url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : httpRequest;
   const limit = request.maxResponseBytes ?? Infinity;
   const headers = { ...request.headers, ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }) };
-  const ca = request.ca === 'system' ? await systemCas() : request.ca;
+  const ca = request.ca === 'system' ? systemCas() : request.ca;
   return new Promise((resolve, reject) => {
     const outgoing = send(
       url,
@@ -330,14 +330,12 @@ function flatHeaders(message: IncomingMessage): Record<string, string> {
 }
 
 /** The operating system's trust store; Node's bundled CAs when it has none. */
-async function systemCas(): Promise<string[] | undefined> {
-  const { getCACertificates } = await import('node:tls');
-  const cas = getCACertificates('system');
+function systemCas(): string[] | undefined {
+  const cas = process.getBuiltinModule('node:tls').getCACertificates('system');
   return cas.length > 0 ? cas : undefined;
 }
 
 async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
-  const { createServer } = await import('node:http');
   const server = createServer((incoming, outgoing) => {
     readLimited(incoming, options.maxBodyBytes, 'discard')
       .then((body) => handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }))

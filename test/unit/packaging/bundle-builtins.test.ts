@@ -16,7 +16,7 @@ const ENTRY = `
 import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import * as path from 'path';
-import { request } from 'node:http';
+import { request } from 'http';
 const builtin = (name) => process.getBuiltinModule(name);
 const checks = {
   named: parseArgs === builtin('node:util').parseArgs,
@@ -24,9 +24,14 @@ const checks = {
   namespace: path.join === builtin('node:path').join && path.default === builtin('node:path'),
   unprefixed: request === builtin('node:http').request,
   dynamic: (await import('node:os')).hostname === builtin('node:os').hostname,
+  dynamicOfStatic: (await import('node:util')).parseArgs === parseArgs,
   works: parseArgs({ args: ['--x'], options: { x: { type: 'boolean' } } }).values.x === true,
 };
 console.log(JSON.stringify(checks));
+// Never run: a dynamic import elsewhere must not make the static import read every export.
+export async function later() {
+  return (await import('node:http')).WebSocket;
+}
 `;
 
 test('built-in modules in the bundle: the real modules and exports, however they are imported', async (t) => {
@@ -36,8 +41,10 @@ test('built-in modules in the bundle: the real modules and exports, however they
   const result = spawnSync(process.execPath, [entry], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   const checks = JSON.parse(result.stdout) as Record<string, boolean>;
-  assert.deepEqual(checks, { named: true, default: true, namespace: true, unprefixed: true, dynamic: true, works: true });
+  assert.deepEqual(checks, { named: true, default: true, namespace: true, unprefixed: true, dynamic: true, dynamicOfStatic: true, works: true });
   const code = files.map((file) => readFileSync(file, 'utf8')).join('\n');
   assert.doesNotMatch(code, /from\s*["']node:(util|fs|path|http|os)["']/, 'no built-in is imported as an ES module');
   assert.doesNotMatch(code, /read\("setTraceSigInt"\)/, 'exports nothing imports are not read');
+  const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(entry)}); console.log(process.moduleLoadList.join())`], { encoding: 'utf8' });
+  assert.doesNotMatch(loaded.stdout, /undici/, "importing node:http statically does not load undici (fetch's implementation)");
 });

@@ -74,7 +74,7 @@ export class Sampler {
       this.#cpu.read(),
       files.read('/proc/meminfo').then(parseMeminfo),
       files.read('/proc/loadavg').then(parseLoadavg),
-      host.readdir('/proc').then(countProcesses),
+      host.listKernelDirectory('/proc').then(countProcesses),
       files.read('/proc/net/dev').then(parseNetDev),
       optional('disks', () => this.#disks.read(), null),
       optional('docker', () => this.#docker.read(), null),

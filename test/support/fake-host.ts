@@ -167,6 +167,11 @@ export class FakeHost implements Host {
     return [...names].sort();
   }
 
+  /** In reverse: callers must not rely on an order. */
+  async listKernelDirectory(path: string): Promise<string[]> {
+    return (await this.readdir(path)).reverse();
+  }
+
   async mkdir(path: string): Promise<void> {
     this.#ensureParents(posix.join(path, 'x'));
   }

@@ -31,7 +31,8 @@ test('a lazy job loads its implementation at its first run only, and runs it wit
 test("the daemon's users job is scheduled exactly as the users job it loads says, with and without USERS_SOURCE", async () => {
   const { usersSyncJob: loaded } = await import('../../../src/concerns/users/job.ts');
   assert.ok(JOBS.includes(usersSyncJob));
-  for (const env of [{}, { USERS_SOURCE: 'file:/etc/users.json' }, { USERS_SOURCE: 'ssm:/users', USERS_SYNC_INTERVAL: '2m' }]) {
+  const envs: Record<string, string>[] = [{}, { USERS_SOURCE: 'file:/etc/users.json' }, { USERS_SOURCE: 'ssm:/users', USERS_SYNC_INTERVAL: '2m' }];
+  for (const env of envs) {
     const ctx = await context(env);
     assert.equal(usersSyncJob.intervalMs(ctx), loaded.intervalMs(ctx), JSON.stringify(env));
     assert.equal(usersSyncJob.name, loaded.name);

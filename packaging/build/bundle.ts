@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { isBuiltin } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 import { build, type Plugin } from 'esbuild';
 
@@ -30,7 +31,7 @@ export interface Bundle {
  * The agent as ES modules in `outDir`: src/cli/main.ts with its dependencies,
  * split so that each command's implementation (a dynamic import, see
  * src/cli/commands.ts) and what only it uses are chunks loaded when that
- * command runs. CommonJS dependencies (winston, the AWS SDK) call require(),
+ * command runs. CommonJS dependencies (the AWS SDK) call require(),
  * which an ES module lacks, so the banner provides one in every file.
  */
 export async function bundleAgent(outDir: string, version: string, options: BundleOptions = {}): Promise<Bundle> {
@@ -63,11 +64,13 @@ export async function bundleAgent(outDir: string, version: string, options: Bund
  * Node's built-in modules through process.getBuiltinModule rather than an ES
  * import: importing one as an ES module builds a facade that reads every
  * export, which loads what node keeps lazy (node:http's getters load undici:
- * 45 ms and 14 MB; node:util's lazy properties load node:stream). A static
- * import reads only the exports the bundle uses. A dynamic import needs a
- * namespace of every export, so it gets a module of its own, read in full only
- * when that import runs (the agent's own code loads a built-in late with
- * process.getBuiltinModule instead). A require() from a CommonJS dependency
+ * 45 ms and 14 MB; node:util's lazy properties load node:stream). Each
+ * importing file gets a module of its own that reads only the exports that
+ * file uses, when that file is evaluated: one module shared by all would read
+ * every export any of them uses (fs.ReadStream for one loads fs streams for
+ * all). A dynamic import needs a namespace of every export, read in full when
+ * that import runs; the agent's own code loads a built-in late with
+ * process.getBuiltinModule instead. A require() from a CommonJS dependency
  * needs no facade and is left to the banner's require.
  */
 function builtinsWithoutFacades(): Plugin {
@@ -76,11 +79,14 @@ function builtinsWithoutFacades(): Plugin {
     setup(builder) {
       builder.onResolve({ filter: /^[a-z:_/]+$/ }, (args) => {
         if (args.kind === 'require-call' || !isBuiltin(args.path)) return undefined;
-        const path = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
-        return { path, namespace: args.kind === 'dynamic-import' ? 'node-builtin-dynamic' : 'node-builtin' };
+        const name = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+        // The importer as a digest: a path in a virtual module's name would read as a bundled npm package.
+        const importer = createHash('sha256').update(relative(REPO, args.importer)).digest('hex').slice(0, 16);
+        return { path: `${name}|${importer}`, namespace: args.kind === 'dynamic-import' ? 'node-builtin-dynamic' : 'node-builtin' };
       });
-      builder.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: builtinModule(args.path), loader: 'js' }));
-      builder.onLoad({ filter: /.*/, namespace: 'node-builtin-dynamic' }, (args) => ({ contents: builtinModule(args.path), loader: 'js' }));
+      const load = (args: { path: string }) => ({ contents: builtinModule(args.path.slice(0, args.path.lastIndexOf('|'))), loader: 'js' as const });
+      builder.onLoad({ filter: /.*/, namespace: 'node-builtin' }, load);
+      builder.onLoad({ filter: /.*/, namespace: 'node-builtin-dynamic' }, load);
     },
   };
 }

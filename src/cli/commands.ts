@@ -5,8 +5,8 @@ import type { Command, ConfigFlag } from './command.ts';
 /**
  * Every command as --help, argument parsing and config see it; each loads its
  * implementation (src/cli/<name>.ts) only when it runs. This file imports
- * nothing that runs code: the AWS SDK, winston, execa and systeminformation
- * are evaluated by the commands that use them, not by `--version`.
+ * nothing that runs code: the AWS SDK and execa are evaluated by the commands
+ * that use them, not by `--version`.
  */
 
 /** Flags shared by plan and apply, so `apply --dry-run` and `plan` always mean the same. */

@@ -1,6 +1,6 @@
 import { readdirSync, readSync, type Stats } from 'node:fs';
 import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
-import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -269,13 +269,14 @@ class HandleReader implements FileReader {
 
 /**
  * node:http(s) for what fetch cannot do: unix sockets, a CA bundle of our choice, a cap on the reply size.
- * node:https and node:tls load only for an https URL (25 ms and 8 MB at every start otherwise). The
+ * They load at the first request, node:https and node:tls only for an https URL (25 ms and 8 MB otherwise
+ * at every start, also of commands that send nothing). The
  * deadline is a plain timer: AbortSignal.timeout costs a third of a refused request's CPU, which the
  * metrics sampler pays every sample while the ECS agent is away.
  */
 function nodeRequest(request: HttpRequest): Promise<HttpResponse> {
   const url = new URL(request.url);
-  const send = url.protocol === 'https:' ? process.getBuiltinModule('node:https').request : httpRequest;
+  const send = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http').request;
   const limit = request.maxResponseBytes ?? Infinity;
   const headers = { ...request.headers, ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }) };
   const ca = request.ca === 'system' ? systemCas() : request.ca;
@@ -342,7 +343,7 @@ function systemCas(): string[] | undefined {
 }
 
 async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
-  const server = createServer((incoming, outgoing) => {
+  const server = process.getBuiltinModule('node:http').createServer((incoming, outgoing) => {
     readLimited(incoming, options.maxBodyBytes, 'discard')
       .then((body) => handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }))
       .catch((error: unknown) => ({

@@ -2,6 +2,7 @@
  * Reads dpkg's database (/var/lib/dpkg/status) directly: no process, and it
  * works the same on this machine and on an image root.
  */
+/** Names and versions are slices of the text (V8 keeps substrings so): copy what is kept longer (apt.ts). */
 export interface DpkgPackage {
   readonly name: string;
   readonly version: string;
@@ -23,17 +24,7 @@ export function parseDpkgStatus(text: string): Map<string, DpkgPackage> {
     const name = PACKAGE.exec(stanza)?.[1];
     if (name === undefined) continue;
     const installed = STATUS.exec(stanza)?.[1]?.endsWith(' installed') ?? false;
-    const version = VERSION.exec(stanza)?.[1] ?? '';
-    packages.set(name, { name: detached(name), version: detached(version), installed });
+    packages.set(name, { name, version: VERSION.exec(stanza)?.[1] ?? '', installed });
   }
   return packages;
-}
-
-/**
- * V8 keeps a substring as a slice of its parent: a package name kept in the
- * daemon's facts would keep the whole file (1.5 MB as a string) alive. A
- * decoded copy keeps only itself.
- */
-function detached(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
 }

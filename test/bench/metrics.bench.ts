@@ -184,7 +184,7 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 requireProjectRuntime();
-const flags = WRAPPER_FLAGS.split(' ').filter(Boolean);
+const flags = (process.env.TRY_FLAGS ?? WRAPPER_FLAGS).split(' ').filter(Boolean);
 const scratch = mkdtempSync(join(tmpdir(), 'eha-bench-metrics-'));
 const exporter = await startExporter();
 try {

@@ -21,7 +21,7 @@ import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { PACKAGE_JSON } from '../../packaging/build/project.ts';
 import { STATUS_FILE } from '../../src/daemon/status-file.ts';
 import { freePort } from '../integration/metrics/free-port.ts';
-import { loopbackEnv, median, range, reportFigure, requireProjectRuntime, rssMb, WRAPPER_FLAGS } from './figures.ts';
+import { loopbackEnv, median, range, reportFigure, requireProjectRuntime, rssMb, V8_FLAGS } from './figures.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
 const METRICS_INTERVAL = '10s';
@@ -69,7 +69,7 @@ const previousStatus = existsSync(STATUS_FILE) ? readFileSync(STATUS_FILE) : nul
 const children: (ChildProcess | undefined)[] = [];
 try {
   const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
-  const env = { ...loopbackEnv(), NODE_OPTIONS: WRAPPER_FLAGS };
+  const env = loopbackEnv();
   const receiver = await startReceiver(bundle, `${work}/receiver`, env);
   children.push(receiver.child);
   writeFileSync(
@@ -86,11 +86,12 @@ try {
     ].join('\n'),
   );
   const daemonLog = `${work}/daemon.log`;
-  const daemon = spawn(process.execPath, [bundle, 'run', '--config', `${work}/agent.env`], { env, stdio: ['ignore', 'ignore', openSync(daemonLog, 'a')] });
-  const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 3600_000)'], { env, stdio: 'ignore' });
+  const daemonArgs = [...V8_FLAGS, bundle, 'run', '--config', `${work}/agent.env`];
+  const daemon = spawn(process.execPath, daemonArgs, { env, stdio: ['ignore', 'ignore', openSync(daemonLog, 'a')] });
+  const bare = spawn(process.execPath, [...V8_FLAGS, '-e', 'setInterval(() => {}, 3600_000)'], { env, stdio: 'ignore' });
   children.push(daemon, bare);
   const [daemonPid, barePid] = [daemon.pid as number, bare.pid as number];
-  console.log(`daemon (bundle, Node ${process.versions.node}, NODE_OPTIONS="${WRAPPER_FLAGS}") for ${SECONDS} s, metrics every ${METRICS_INTERVAL} to the reference receiver; RSS every ${PROBE_EVERY_S} s`);
+  console.log(`daemon (bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}) for ${SECONDS} s, metrics every ${METRICS_INTERVAL} to the reference receiver; RSS every ${PROBE_EVERY_S} s`);
 
   const started = Date.now();
   const daemonRss: number[] = [];

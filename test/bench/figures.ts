@@ -129,6 +129,15 @@ export function rssMb(pid: number | 'self'): number {
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 }
 
-/** The V8 flags packaging/wrapper.sh gives every packaged command, read from it so the two cannot drift. */
-export const WRAPPER_FLAGS =
-  /NODE_OPTIONS="([^"$]*)/.exec(readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8'))?.[1]?.trim() ?? '';
+/**
+ * The V8 flags packaging/wrapper.sh gives node before the bundle, read from it so the two cannot drift;
+ * BENCH_V8_FLAGS measures others instead (a space-separated list, empty for V8's defaults).
+ */
+export const V8_FLAGS: readonly string[] = (process.env.BENCH_V8_FLAGS ?? wrapperFlags()).split(' ').filter(Boolean);
+
+function wrapperFlags(): string {
+  const wrapper = readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8');
+  const flags = /^exec "\$AGENT_LIB\/node" (.*) "\$AGENT_LIB\/ecs-host-agent\.mjs" "\$@"$/m.exec(wrapper)?.[1];
+  if (flags === undefined) throw new Error('packaging/wrapper.sh no longer runs exec "$AGENT_LIB/node" FLAGS "$AGENT_LIB/ecs-host-agent.mjs" "$@"');
+  return flags;
+}

@@ -33,7 +33,7 @@ import si from 'systeminformation';
 import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { RealHost } from '../../src/host/real-host.ts';
 import { freePort } from '../integration/metrics/free-port.ts';
-import { ensureDebianPackage, median, range, reportFigure, requireProjectRuntime, rssMb, WRAPPER_FLAGS } from './figures.ts';
+import { ensureDebianPackage, median, range, reportFigure, requireProjectRuntime, rssMb, V8_FLAGS } from './figures.ts';
 import type { SamplerBatch, SamplerEnd, SamplerReady } from './metrics-sampler.ts';
 
 const ROUNDS = 12;
@@ -184,16 +184,15 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 requireProjectRuntime();
-const flags = (process.env.TRY_FLAGS ?? WRAPPER_FLAGS).split(' ').filter(Boolean);
 const scratch = mkdtempSync(join(tmpdir(), 'eha-bench-metrics-'));
 const exporter = await startExporter();
 try {
   const exporterPid = exporter.child.pid as number;
   const comparableUrl = `${exporter.url}?${COMPARABLE.map((c) => `collect[]=${c}`).join('&')}`;
-  const samplerOnly = new SamplerProcess(await bundleSampler(scratch, false), flags);
+  const samplerOnly = new SamplerProcess(await bundleSampler(scratch, false), V8_FLAGS);
   const onlyReady = await samplerOnly.next<SamplerReady>();
   const onlyEnd = await samplerOnly.end();
-  const sampler = new SamplerProcess(await bundleSampler(scratch, true), flags);
+  const sampler = new SamplerProcess(await bundleSampler(scratch, true), V8_FLAGS);
   const ready = await sampler.next<SamplerReady>();
   const turns = await takeTurns(sampler, exporterPid, comparableUrl);
   const end = await sampler.end();
@@ -203,7 +202,7 @@ try {
   const theirs = turns.exporterCpuMs.reduce((a, b) => a + b) / ROUNDS;
   const perRound = turns.samplerCpuMs.map((cpu, i) => cpu / (turns.exporterCpuMs[i] as number));
 
-  console.log(`sampler, bundled, Node ${process.versions.node}, ${WRAPPER_FLAGS || 'V8 defaults'}: ${ROUNDS} rounds of ${SAMPLES_PER_ROUND} samples, taking turns with ${SCRAPES_PER_ROUND} node_exporter scrapes; after ${WARM_UP} warm-up samples`);
+  console.log(`sampler, bundled, Node ${process.versions.node} ${V8_FLAGS.join(' ') || '(V8 defaults)'}: ${ROUNDS} rounds of ${SAMPLES_PER_ROUND} samples, taking turns with ${SCRAPES_PER_ROUND} node_exporter scrapes; after ${WARM_UP} warm-up samples`);
   console.log(`  CPU ms per sample: ${ours.toFixed(3)} (rounds ${range(turns.samplerCpuMs, 3)}); latency ms ${median(turns.latencyMs).toFixed(2)}`);
   console.log(`  whole agent RSS MB: ${ready.rssLoadedMb.toFixed(1)} loaded, ${ready.rssAfterWarmUpMb.toFixed(1)} after warm-up, ${end.rssEndMb.toFixed(1)} at the end; live heap growth ${end.heapGrowthMb.toFixed(2)} MB`);
   console.log(`  sampler only RSS MB: ${onlyReady.rssLoadedMb.toFixed(1)} loaded, ${onlyReady.rssAfterWarmUpMb.toFixed(1)} after warm-up`);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { PACKAGE_JSON } from '../../packaging/build/project.ts';
-import { ensureDebianPackage, loopbackEnv, median, range, reportFigure, requireProjectRuntime, TIME, WRAPPER_FLAGS } from './figures.ts';
+import { ensureDebianPackage, loopbackEnv, median, range, reportFigure, requireProjectRuntime, TIME, V8_FLAGS } from './figures.ts';
 
 const RUNS = 21;
 const RSS_RUNS = 7;
@@ -27,7 +27,7 @@ interface Subject {
 
 function wallMs(subject: Subject, env: NodeJS.ProcessEnv): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, subject.argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync(process.execPath, [...V8_FLAGS, ...subject.argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   // detect exits 3 on a system it refuses: still a complete run.
   if (result.status !== 0 && result.status !== 3) throw new Error(`${subject.name} exited ${result.status}: ${result.stderr}`);
@@ -35,7 +35,8 @@ function wallMs(subject: Subject, env: NodeJS.ProcessEnv): number {
 }
 
 function peakMb(subject: Subject, env: NodeJS.ProcessEnv): number {
-  const result = spawnSync(TIME, ['-f', '%M', process.execPath, ...subject.argv], { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const argv = ['-f', '%M', process.execPath, ...V8_FLAGS, ...subject.argv];
+  const result = spawnSync(TIME, argv, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   return Number(result.stderr.trim().split('\n').at(-1)) / 1024;
 }
 
@@ -44,7 +45,7 @@ ensureDebianPackage('time', TIME);
 const work = mkdtempSync(join(tmpdir(), 'eha-bench-startup-'));
 try {
   const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
-  const env = { ...loopbackEnv(), NODE_OPTIONS: WRAPPER_FLAGS };
+  const env = loopbackEnv();
   const subject = (name: string, argv: readonly string[]): Subject => ({ name, argv, wallMs: [], peakMb: [] });
   const bare = subject('bare node -e 0', ['-e', '0']);
   const version = subject('--version', [bundle, '--version']);
@@ -55,7 +56,7 @@ try {
     for (const s of subjects) s.wallMs.push(wallMs(s, env));
     if (run < RSS_RUNS) for (const s of subjects) s.peakMb.push(peakMb(s, env));
   }
-  console.log(`cold start of the bundle, Node ${process.versions.node}, NODE_OPTIONS="${WRAPPER_FLAGS}": median of ${RUNS} runs in turn (min-max)`);
+  console.log(`cold start of the bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}: median of ${RUNS} runs in turn (min-max)`);
   for (const s of subjects) {
     console.log(`  ${s.name.padEnd(16)} ${median(s.wallMs).toFixed(0).padStart(5)} ms (${range(s.wallMs)})  peak RSS ${median(s.peakMb).toFixed(0)} MB (${range(s.peakMb)})`);
   }

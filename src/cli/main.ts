@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../core/errors.ts';
+import { descriptorSink } from '../host/stdio.ts';
 import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues } from './command.ts';
 import { COMMANDS, VERSION_COMMAND } from './commands.ts';
 import { createOutput, type Environment } from './output.ts';
@@ -66,7 +67,9 @@ function commandHelp(command: Command): string {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
+  const stdout = descriptorSink(1, () => process.stdout);
+  const stderr = descriptorSink(2, () => process.stderr);
+  main(process.argv.slice(2), { env: process.env, stdout, stderr }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -30,7 +30,8 @@ const LEVEL_ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debu
 export interface LoggerOptions {
   readonly level: LogLevel;
   readonly journald: boolean;
-  readonly stream?: NodeJS.WritableStream;
+  /** Where the lines go (default process.stderr): only `write` is called. */
+  readonly stream?: { write(line: string): unknown };
 }
 
 export function createLogger(options: LoggerOptions): Logger {

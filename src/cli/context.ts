@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { RealHost } from '../host/real-host.ts';
 import type { Command, ConfigFlag, FlagValues } from './command.ts';
-import { createOutput, type Environment, type Output } from './output.ts';
+import type { Environment, Output } from './output.ts';
 
 /** What a command gets: config, the Host it manages, a logger and stdout. */
 export interface Context extends Output {
@@ -18,13 +18,13 @@ export interface Context extends Output {
   reloadConfig(): Promise<Config>;
 }
 
-export async function createContext(command: Command, flags: FlagValues, environment: Environment): Promise<Context> {
+export async function createContext(command: Command, flags: FlagValues, environment: Environment, output: Output): Promise<Context> {
   const load = () => readConfig(command, flags, environment);
   const config = await load();
   const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
-  return { ...createOutput(flags, environment), config, host, logger, reloadConfig: load };
+  return { ...output, config, host, logger, reloadConfig: load };
 }
 
 async function readConfig(command: Command, flags: FlagValues, environment: Environment): Promise<Config> {

@@ -19,6 +19,8 @@ export interface Figure {
   readonly reference: { readonly name: string; readonly value: number };
   /** The ratio value ÷ reference must stay at or below this; null: a figure shown for information. */
   readonly goal: number | null;
+  /** When taken pair by pair (the median of each run's own ratio), not as value ÷ reference. */
+  readonly ratio?: number;
   /** What else the reader needs: spread, sample count, the other figures of the same run. */
   readonly note?: string;
 }
@@ -27,7 +29,7 @@ export interface Figure {
 const FIGURES_FILE = process.env.BENCH_FIGURES_FILE;
 
 export function ratioOf(figure: Figure): number {
-  return figure.value / figure.reference.value;
+  return figure.ratio ?? figure.value / figure.reference.value;
 }
 
 /** Prints the figure with its ratio and hands it to run.ts's summary. */
@@ -35,7 +37,8 @@ export function reportFigure(figure: Figure): void {
   const goal = figure.goal === null ? '' : ` (goal ≤ ${figure.goal})`;
   const value = `${formatNumber(figure.value)} ${figure.unit}`;
   const reference = `${formatNumber(figure.reference.value)} ${figure.unit} (${figure.reference.name})`;
-  console.log(`FIGURE ${figure.name}: ${value} ÷ ${reference} = ${ratioOf(figure).toFixed(2)}${goal}`);
+  const paired = figure.ratio === undefined ? '' : ' (median of the runs\' own ratios)';
+  console.log(`FIGURE ${figure.name}: ${value} ÷ ${reference} = ${ratioOf(figure).toFixed(2)}${paired}${goal}`);
   if (figure.note) console.log(`       ${figure.note}`);
   if (FIGURES_FILE) appendFileSync(FIGURES_FILE, `${JSON.stringify(figure)}\n`);
 }

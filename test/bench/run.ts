@@ -23,7 +23,8 @@ function row(figure: Figure): string {
   const ratio = ratioOf(figure);
   const verdict = figure.goal === null ? '' : ratio <= figure.goal ? 'met' : 'not met';
   const measured = `${formatNumber(figure.value)} ${figure.unit} ÷ ${formatNumber(figure.reference.value)} ${figure.unit} (${figure.reference.name})`;
-  return `| ${figure.name} | ${measured} | ${ratio.toFixed(2)} | ${figure.goal === null ? '' : `≤ ${figure.goal}`} | ${verdict} |`;
+  const pairing = figure.ratio === undefined ? '' : ' (median run by run)';
+  return `| ${figure.name} | ${measured} | ${ratio.toFixed(2)}${pairing} | ${figure.goal === null ? '' : `≤ ${figure.goal}`} | ${verdict} |`;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'eha-bench-'));

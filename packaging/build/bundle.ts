@@ -17,7 +17,7 @@ export interface BundleOptions {
 
 /**
  * The require() every file gets, for the built-ins CommonJS dependencies ask for: made at its first call,
- * since most files never call it and making one per file cost `--version` 1.5 ms of its 10.
+ * since most files never call it and making one per file cost `--version` about 1.5 ms of its 10.
  */
 const REQUIRE_BANNER =
   "import { createRequire as __bundleCreateRequire } from 'node:module'; let __bundleRequire; " +
@@ -72,7 +72,7 @@ export async function bundleAgent(outDir: string, version: string, options: Bund
  * Node's built-in modules through process.getBuiltinModule rather than an ES
  * import: importing one as an ES module builds a facade that reads every
  * export, which loads what node keeps lazy (node:http's getters load undici:
- * 45 ms and 14 MB; node:util's lazy properties load node:stream). Each
+ * about 40 ms and 14 MB; node:util's lazy properties load node:stream). Each
  * importing file gets a module of its own that reads only the exports that
  * file uses, when that file is evaluated: one module shared by all would read
  * every export any of them uses (fs.ReadStream for one loads fs streams for

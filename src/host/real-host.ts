@@ -271,7 +271,7 @@ class HandleReader implements FileReader {
  * node:http(s) for what fetch cannot do: unix sockets, a CA bundle of our choice, a cap on the reply size.
  * They load at the first request, node:https and node:tls only for an https URL (25 ms and 8 MB otherwise
  * at every start, also of commands that send nothing). The
- * deadline is a plain timer: AbortSignal.timeout costs a third of a refused request's CPU, which the
+ * deadline is a plain timer: AbortSignal.timeout costs a quarter of a refused request's CPU, which the
  * metrics sampler pays every sample while the ECS agent is away.
  */
 function nodeRequest(request: HttpRequest): Promise<HttpResponse> {

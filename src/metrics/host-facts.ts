@@ -6,8 +6,8 @@ import { readRelease } from '../os/release.ts';
  * read once, from the files the kernel and the system keep them in: the
  * sampler's own sources, /proc and /sys, and /etc/os-release. Not
  * systeminformation: for these eight facts it started 45 processes through
- * /bin/sh (dmesg, dmidecode, xrandr, clinfo ...), took 1.8 s and left 4 MB of
- * code resident in the daemon (docs/benchmarks.md). One process at most:
+ * /bin/sh (dmesg, dmidecode, xrandr, clinfo ...), took 0.5 to 1.8 s and left
+ * 3 MB resident in the daemon (docs/benchmarks.md). One process at most:
  * lspci, for the names of display-class PCI devices, only when there are any;
  * lscpu, for the CPU's name, only where /proc/cpuinfo has none (arm64).
  */

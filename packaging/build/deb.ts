@@ -17,7 +17,11 @@ export const DEB_UNIT_DIR = '/lib/systemd/system';
  */
 const DEB_DEPENDS = 'libc6 (>= 2.28), libstdc++6 (>= 5.2), libgcc-s1 (>= 3.4) | libgcc1, gpg';
 
-const COMPRESSION_ARGS: Record<Compression, string[]> = { small: ['-Zxz', '-z6'], fast: ['-Zgzip', '-z1'] };
+/**
+ * xz, which every dpkg that runs Node.js 24 reads (zstd needs dpkg 1.21.18: not Debian 11 or Ubuntu 20.04).
+ * Level 2, on as many threads as dpkg-deb finds: 4 times faster than the default 6 for a package 14 % larger.
+ */
+const COMPRESSION_ARGS: Record<Compression, string[]> = { small: ['-Zxz', '-z2'], fast: ['-Zgzip', '-z1'] };
 
 function debFileName(meta: PackageMeta, arch: Arch): string {
   return `${meta.name}_${meta.version}-${meta.release}_${arch}.deb`;

@@ -3,11 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { debianCopyright } from './copyright.ts';
 import type { NodeRuntime } from './node-runtime.ts';
 import type { PackageMeta } from './package-meta.ts';
-import { BUNDLE_FILES, NODE_PATH, type PayloadFile } from './payload.ts';
+import { BUNDLE_FILES, DOC_DIR, NODE_PATH, type PayloadFile } from './payload.ts';
 import { PACKAGING } from './project.ts';
 import { type BundledPackage, thirdPartyLicenses } from './third-party.ts';
 
-const DEB_COPYRIGHT = '/usr/share/doc/ecs-host-agent/copyright';
+const DEB_COPYRIGHT = `${DOC_DIR}/copyright`;
 export const RPM_LICENSE_DIR = '/usr/share/licenses/ecs-host-agent';
 /** The agent's own licence (package.json's Apache-2.0). */
 const AGENT_LICENSE = `${PACKAGING}LICENSE`;

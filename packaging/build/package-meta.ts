@@ -15,7 +15,7 @@ export interface PackageMeta {
   readonly homepage: string | undefined;
 }
 
-/** 'small' (xz) for releases, 'fast' (gzip -1) for tests. */
+/** 'small' (xz -2, multi-threaded) for releases, 'fast' (gzip -1) for tests. */
 export type Compression = 'small' | 'fast';
 
 /** One package to build, in either format. */

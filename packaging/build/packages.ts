@@ -21,7 +21,7 @@ export interface BuildOptions {
   readonly outDir: string;
   /** Default: package.json's version. */
   readonly version?: string;
-  /** 'fast' (gzip -1) for tests; releases use 'small' (xz). */
+  /** 'fast' (gzip -1) for tests; releases use 'small' (xz -2). */
   readonly compression?: Compression;
 }
 

@@ -8,6 +8,9 @@ export const LIB_DIR = '/usr/lib/ecs-host-agent';
 export const CONFIG_DIR = '/etc/ecs-host-agent';
 export const MAIN_UNIT = 'ecs-host-agent.service';
 export const NODE_PATH = `${LIB_DIR}/node`;
+export const DOC_DIR = '/usr/share/doc/ecs-host-agent';
+/** The units' Documentation= points here. */
+export const README_PATH = `${DOC_DIR}/README.md`;
 /** The bundle's entry and the chunks it loads, as licence texts name them. */
 export const BUNDLE_FILES = `${LIB_DIR}/*.mjs`;
 const SYSTEMD_DIR = `${REPO}systemd`;
@@ -22,6 +25,8 @@ export interface PayloadFile {
   readonly config?: boolean;
   /** A licence text (rpm %license: kept even where documentation is not installed). */
   readonly license?: boolean;
+  /** Documentation (rpm %doc: left out where documentation is not installed). */
+  readonly doc?: boolean;
 }
 
 export interface Unit {
@@ -58,12 +63,13 @@ export function payloadFiles(bundle: Bundle, node: string, unitDir: string, lice
     { path: `${LIB_DIR}/keys/amazon-ecs-agent.asc`, source: `${PACKAGING}keys/amazon-ecs-agent.asc`, mode: 0o644 },
     { path: `${CONFIG_DIR}/agent.env`, source: `${PACKAGING}agent.env`, mode: 0o600, config: true },
     ...units().map((unit) => ({ path: `${unitDir}/${unit.name}`, source: unit.source, mode: 0o644 })),
+    { path: README_PATH, source: `${REPO}README.md`, mode: 0o644, doc: true },
     ...licenses,
   ];
 }
 
 /** Directories the package owns (removed with it when empty). */
-export const OWNED_DIRS = [LIB_DIR, `${LIB_DIR}/keys`, CONFIG_DIR];
+export const OWNED_DIRS = [LIB_DIR, `${LIB_DIR}/keys`, CONFIG_DIR, DOC_DIR];
 
 export function stagePayload(root: string, files: readonly PayloadFile[]): void {
   for (const file of files) {

@@ -9,8 +9,11 @@ import { runTool } from './tool.ts';
 
 export const RPM_UNIT_DIR = '/usr/lib/systemd/system';
 
-/** xz, multi-threaded: every rpm that runs Node.js 24 reads it (zstd would leave SLES 15 SP3 behind). */
-const PAYLOAD: Record<Compression, string> = { small: 'w6T.xzdio', fast: 'w1.gzdio' };
+/**
+ * xz, multi-threaded: every rpm that runs Node.js 24 reads it (zstd would leave SLES 15 SP3 behind). Level 2,
+ * as for the .deb (packaging/build/deb.ts).
+ */
+const PAYLOAD: Record<Compression, string> = { small: 'w2T.xzdio', fast: 'w1.gzdio' };
 
 function rpmFileName(meta: PackageMeta, arch: Arch): string {
   return `${meta.name}-${meta.version}-${meta.release}.${ARCHES[arch].rpm}.rpm`;
@@ -74,7 +77,8 @@ function fileList(files: readonly PayloadFile[]): string {
 
 function fileDirective(file: PayloadFile): string {
   if (file.config) return '%config(noreplace) ';
-  return file.license ? '%license ' : '';
+  if (file.license) return '%license ';
+  return file.doc ? '%doc ' : '';
 }
 
 /** rpmbuild expands macros in scriptlets: a literal % is written %%. */

@@ -1,11 +1,16 @@
-# Bakes an ECS host AMI from a stock Ubuntu AMI with Packer's amazon-chroot
-# builder: the image's root volume is mounted on this build instance at
-# /mnt/image, the ecs-host-agent package is installed into it, and the agent
-# installed on the build instance provisions it with `apply --root`. Nothing
-# is started, and nothing of the build instance or of a booted host stays in
-# the image. Run `packer build` as root on an EC2 instance (Ubuntu or Debian,
-# same architecture as the image) that has ecs-host-agent installed; see the
-# README for the IAM permissions Packer's amazon-chroot builder needs.
+# Bakes an ECS host AMI with Packer's amazon-chroot builder: the new image's
+# root volume is mounted on the build instance at mount_path, the
+# ecs-host-agent package is installed into it (install-package.sh, in a chroot:
+# nothing starts), then the agent the image now holds provisions the image
+# root from the build instance (`apply --root`: Docker, ecs-init, ecs.config,
+# units enabled, nothing started), and clean-image.sh removes what must not
+# stay. Nothing is installed or started on the build instance itself.
+#
+# Run `packer build` as root on an EC2 instance of the image's architecture:
+# an Ubuntu or Debian one for Ubuntu and Debian images, an Amazon Linux 2023
+# one for RPM-family images (Debian's rpm does not use the image's own rpm
+# database). Variables choose the distribution and architecture; the README's
+# "Baking an AMI with Packer" has examples and the IAM permissions.
 packer {
   required_plugins {
     amazon = {
@@ -25,65 +30,83 @@ variable "ecs_cluster" {
 
 variable "package_file" {
   type        = string
-  description = "The ecs-host-agent .deb from `npm run package` (dist/packages/ecs-host-agent_<version>_amd64.deb)"
+  description = "The ecs-host-agent .deb or .rpm from `npm run package` for the image's distribution and architecture"
+}
+
+variable "source_ami_name" {
+  type        = string
+  default     = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-*-server-*"
+  description = "Name filter of the stock image to start from (Ubuntu 24.04 by default)"
+}
+
+variable "source_ami_owner" {
+  type        = string
+  default     = "099720109477"
+  description = "Account that publishes the source image (Canonical by default)"
+}
+
+variable "architecture" {
+  type        = string
+  default     = "x86_64"
+  description = "x86_64 or arm64: the source image's, which must be the build instance's"
+}
+
+variable "mount_path" {
+  type    = string
+  default = "/mnt/ecs-host-image"
+}
+
+locals {
+  package_in_image = "/tmp/${basename(var.package_file)}"
 }
 
 source "amazon-chroot" "ecs_host" {
   region     = var.region
-  mount_path = "/mnt/image"
+  mount_path = var.mount_path
   source_ami_filter {
     filters = {
-      name                = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
+      name                = var.source_ami_name
+      architecture        = var.architecture
       virtualization-type = "hvm"
       root-device-type    = "ebs"
     }
-    owners      = ["099720109477"]
+    owners      = [var.source_ami_owner]
     most_recent = true
   }
-  ami_name    = "ecs-host-${var.ecs_cluster}-${formatdate("YYYYMMDD-hhmm", timestamp())}"
+  ami_name    = "ecs-host-${var.ecs_cluster}-${var.architecture}-${formatdate("YYYYMMDD-hhmm", timestamp())}"
   ena_support = true
 }
 
 build {
   sources = ["source.amazon-chroot.ecs_host"]
 
-  # Inside the image. The agent's configuration comes first; in a chroot the
-  # package's maintainer scripts only enable ecs-host-agent.service.
+  # Inside the image: agent.env, then the package, with a policy that starts nothing.
   provisioner "file" {
     source      = var.package_file
-    destination = "/tmp/ecs-host-agent.deb"
+    destination = local.package_in_image
   }
   provisioner "shell" {
-    inline = [
-      "set -e",
-      "mkdir -p /etc/ecs-host-agent",
-      "(umask 077 && echo 'ECS_CLUSTER=${var.ecs_cluster}' > /etc/ecs-host-agent/agent.env)",
-      "export DEBIAN_FRONTEND=noninteractive",
-      "apt-get -q update",
-      "apt-get -q -o Dpkg::Options::=--force-confold install -y /tmp/ecs-host-agent.deb",
-      "rm -f /tmp/ecs-host-agent.deb",
-    ]
+    script           = "${path.root}/install-package.sh"
+    environment_vars = ["PACKAGE=${local.package_in_image}", "ECS_CLUSTER=${var.ecs_cluster}"]
   }
 
-  # On the build instance: Docker, ecs-init (signature verified), ecs.config
-  # and the units, into the image. The config file is read where the agent
-  # runs, so it is named inside the image.
+  # On the build instance, with the agent the image now holds (its own Node.js
+  # runtime and bundle): Docker, ecs-init (signature verified), ecs.config and
+  # the units, into the image root. The config file is the image's.
   provisioner "shell-local" {
     inline = [
-      "AWS_REGION=${var.region} ecs-host-agent apply --root /mnt/image --config /mnt/image/etc/ecs-host-agent/agent.env",
+      "set -e",
+      "image='${var.mount_path}'",
+      "agent=\"$image/usr/lib/ecs-host-agent\"",
+      "export AWS_REGION='${var.region}'",
+      "\"$agent/node\" \"$agent/ecs-host-agent.mjs\" apply --root \"$image\" \\",
+      "  --config \"$image/etc/ecs-host-agent/agent.env\"",
     ]
   }
 
-  # Inside the image again: no ECS agent state (every instance registers
-  # afresh), no machine id, SSH host keys, cloud-init state or logs of this build.
+  # Inside the image again: no agent state, download cache, machine id, SSH
+  # host keys, cloud-init state or package caches of this build.
   provisioner "shell" {
-    inline = [
-      "set -e",
-      "rm -rf /var/lib/ecs/data",
-      "truncate -s 0 /etc/machine-id",
-      "rm -f /var/lib/dbus/machine-id /etc/ssh/ssh_host_*",
-      "cloud-init clean --logs",
-      "apt-get clean",
-    ]
+    script = "${path.root}/clean-image.sh"
   }
 }

@@ -4,8 +4,14 @@
 # from EC2 user-data deadlocks on cloud-final), and never in an image build, a
 # chroot or a container build.
 MAIN_UNIT=@MAIN_UNIT@
-# Units with an [Install] section.
+# Units with an [Install] section: enabled on install.
 UNITS='@UNITS@'
+# Every unit the package ships: stopped and forgotten on removal.
+SHIPPED_UNITS='@SHIPPED_UNITS@'
+# What the running agent leaves outside the package's files: its lock and pid
+# file (gone at reboot anyway) and downloads waiting for verification.
+RUNTIME_DIR=/run/ecs-host-agent
+CACHE_DIR=/var/cache/ecs-host-agent
 
 # A running system whose units this script may start and stop.
 on_live_system() {
@@ -23,21 +29,36 @@ on_live_system() {
   return 0
 }
 
-start_main_unit() {
+# After a new install ($1 = new) or an upgrade ($1 = upgrade). A new install starts
+# the agent; an upgrade restarts a running agent and leaves a stopped one stopped.
+# The other enabled units (the decommission hook) must be active to act at
+# poweroff, so they are started either way (nothing happens if they already are).
+start_units() {
   systemctl daemon-reload >/dev/null 2>&1 || true
-  systemctl --no-block start "$MAIN_UNIT" || true
+  if [ "$1" = new ]; then
+    systemctl --no-block start "$MAIN_UNIT" || true
+  else
+    systemctl --no-block try-restart "$MAIN_UNIT" || true
+  fi
+  for unit in $UNITS; do
+    [ "$unit" != "$MAIN_UNIT" ] || continue
+    if systemctl --quiet is-enabled "$unit" 2>/dev/null; then systemctl --no-block start "$unit" || true; fi
+  done
 }
 
-# After an upgrade: a running agent picks up the new version; a stopped one stays stopped.
-restart_main_unit() {
-  systemctl daemon-reload >/dev/null 2>&1 || true
-  systemctl --no-block try-restart "$MAIN_UNIT" || true
+# Before the files go: a unit stopped later could not run its ExecStop.
+stop_units() {
+  # shellcheck disable=SC2086 # a word list of unit names
+  systemctl stop $SHIPPED_UNITS || true
 }
 
-stop_main_unit() {
-  systemctl stop "$MAIN_UNIT" || true
+# After the files are gone: systemd forgets the units, including a failed state.
+forget_units() {
+  systemctl daemon-reload >/dev/null 2>&1 || true
+  # shellcheck disable=SC2086 # a word list of unit names
+  systemctl reset-failed $SHIPPED_UNITS >/dev/null 2>&1 || true
 }
 
-reload_units() {
-  systemctl daemon-reload >/dev/null 2>&1 || true
+remove_runtime_files() {
+  rm -rf "$RUNTIME_DIR" "$CACHE_DIR"
 }

@@ -10,6 +10,8 @@ export interface AwsSettings {
   readonly region: string;
   readonly ecsEndpoint: string | null;
   readonly ssmEndpoint: string | null;
+  /** Only the metrics sink's CloudWatch client (src/control/sinks/cloudwatch/client.ts) uses it. */
+  readonly cloudWatchEndpoint?: string | null;
 }
 
 const RETRIES = 3;
@@ -18,13 +20,33 @@ export function createEcsClient(settings: AwsSettings): ECSClient {
   return new ECSClient({ region: settings.region, maxAttempts: RETRIES, ...(settings.ecsEndpoint ? { endpoint: settings.ecsEndpoint } : {}) });
 }
 
-export function createSsmClient(settings: AwsSettings): SSMClient {
-  return new SSMClient({ region: settings.region, maxAttempts: RETRIES, ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}) });
+/** For a caller that retries by itself (the fleet lock): its own attempts, and a bound on each request. */
+export interface ClientTuning {
+  readonly maxAttempts: number;
+  readonly requestTimeoutMs: number;
+}
+
+export function createSsmClient(settings: AwsSettings, tuning?: ClientTuning): SSMClient {
+  return new SSMClient({
+    region: settings.region,
+    maxAttempts: tuning?.maxAttempts ?? RETRIES,
+    ...(tuning ? { requestHandler: handlerTimeouts(tuning.requestTimeoutMs) } : {}),
+    ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
+  });
+}
+
+function handlerTimeouts(timeoutMs: number) {
+  return { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
 }
 
 /** The endpoint overrides of config, for a region. */
 export function awsSettings(config: Config, region: string): AwsSettings {
-  return { region, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: config.AWS_ENDPOINT_URL_SSM };
+  return {
+    region,
+    ecsEndpoint: config.AWS_ENDPOINT_URL_ECS,
+    ssmEndpoint: config.AWS_ENDPOINT_URL_SSM,
+    cloudWatchEndpoint: config.AWS_ENDPOINT_URL_CLOUDWATCH,
+  };
 }
 
 /** This host's region: AWS_REGION, else the instance's own from IMDSv2. */

@@ -26,6 +26,8 @@ interface CommandDescriptor {
   readonly options: ParseArgsOptionsConfig;
   /** Flags that set a config key: flag name → key (a boolean flag sets "yes"), or key and the value it sets. */
   readonly configFlags?: Readonly<Record<string, ConfigFlag>>;
+  /** A bad config does not stop it: it runs on the defaults and reports the error itself (`status`). */
+  readonly reportsConfigError?: true;
 }
 
 export type Command = CommandDescriptor &

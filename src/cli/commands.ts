@@ -65,9 +65,10 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'status',
-    summary: 'show what the daemon last did for each task, when, and with what result',
+    summary: 'show what the daemon is doing and last did for each task, when, and with what result',
     usage: 'status [--json]',
     options: {},
+    reportsConfigError: true,
     load: async () => (await import('./status.ts')).status,
   },
   {
@@ -113,6 +114,15 @@ export const COMMANDS: readonly Command[] = [
     usage: 'activate [--dry-run] [--json]',
     options: { 'dry-run': { type: 'boolean' } },
     load: async () => (await import('./activate.ts')).activate,
+  },
+  {
+    name: 'reboot-slot',
+    summary: "take, give back or show this host's fleet-wide reboot slot (the daemon takes one before it reboots)",
+    usage:
+      'reboot-slot acquire [--ttl D] [--json]   (D like 90m, 1m to 24h, default REBOOT_LOCK_TTL; again: renews)\n' +
+      '       ecs-host-agent reboot-slot release [--json]\n       ecs-host-agent reboot-slot status [--json]',
+    options: { ttl: { type: 'string' } },
+    load: async () => (await import('./reboot-slot.ts')).rebootSlot,
   },
   {
     name: 'control-server',

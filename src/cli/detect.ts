@@ -13,6 +13,10 @@ export const detect: CommandImplementation = {
       context.logger.error(refusal.message, refusal.evidence.length ? { evidence: refusal.evidence } : {});
       return ExitCode.refused;
     }
+    if (facts.packagesUnknown !== null) {
+      context.logger.error(`the installed packages are unknown: ${facts.packagesUnknown}`);
+      return ExitCode.failed;
+    }
     return ExitCode.ok;
   },
 };

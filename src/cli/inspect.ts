@@ -1,4 +1,4 @@
-import { RefusedError } from '../core/errors.ts';
+import { AgentError, RefusedError } from '../core/errors.ts';
 import { gatherOsFacts, type OsFacts } from '../os/facts.ts';
 import { assertManageable } from '../os/manageable.ts';
 import { checkOptimizedAmiOnline, type OnlineCheck } from '../os/optimized-online.ts';
@@ -25,9 +25,15 @@ export async function inspect(context: Context): Promise<Inspection> {
   }
 }
 
-/** Like inspect, but a refused system stops the command (exit 3). */
+/**
+ * Like inspect, but a refused system stops the command (exit 3), and then one whose packages this machine
+ * cannot read (exit 1, naming the missing tool): nothing can be planned without them.
+ */
 export async function inspectManageable(context: Context): Promise<OsFacts> {
   const { facts, refusal } = await inspect(context);
   if (refusal) throw refusal;
+  if (facts.packagesUnknown !== null) {
+    throw new AgentError(`cannot read the installed packages of ${facts.root}: ${facts.packagesUnknown}`);
+  }
   return facts;
 }

@@ -1,7 +1,7 @@
 import type { ConcernOutcome, ConcernPlan } from '../core/runner.ts';
 import { describeRegistration } from '../ecs-agent/describe-registration.ts';
 import type { Registration } from '../ecs-agent/registration.ts';
-import type { OsFacts } from '../os/facts.ts';
+import type { InstalledPackage, OsFacts } from '../os/facts.ts';
 
 /** Text renderings for a terminal; --json prints the same data as objects. */
 export function renderFacts(facts: OsFacts, onlineNote: string, verdict: string): string {
@@ -15,8 +15,8 @@ export function renderFacts(facts: OsFacts, onlineNote: string, verdict: string)
     ['systemd', facts.systemdRunning === null ? 'n/a (image root)' : facts.systemdRunning ? 'running as PID 1' : 'not PID 1'],
     ['cgroups', facts.cgroups ? `v${facts.cgroups.version}, memory controller ${facts.cgroups.memoryController ? 'on' : 'off'}` : 'n/a'],
     ['nvidia gpus', facts.nvidiaGpus === null ? 'n/a (image root)' : String(facts.nvidiaGpus)],
-    ['docker', facts.docker ? `${facts.docker.name} ${facts.docker.version}` : 'not installed'],
-    ['ecs-init', facts.ecsInit ? `${facts.ecsInit.name} ${facts.ecsInit.version}` : 'not installed'],
+    ['docker', installed(facts, facts.docker)],
+    ['ecs-init', installed(facts, facts.ecsInit)],
     ['ecs-optimized', facts.ecsOptimizedEvidence.length ? facts.ecsOptimizedEvidence.join('; ') : 'no markers'],
     ['online check', onlineNote],
     ['verdict', verdict],
@@ -48,4 +48,9 @@ export function renderOutcomes(outcomes: readonly ConcernOutcome[], registration
   });
   if (registration) lines.push(`registration: ${describeRegistration(registration)}`);
   return lines.join('\n');
+}
+
+function installed(facts: OsFacts, found: InstalledPackage | null): string {
+  if (found) return `${found.name} ${found.version}`;
+  return facts.packagesUnknown === null ? 'not installed' : 'unknown (the package database could not be read)';
 }

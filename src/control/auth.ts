@@ -17,19 +17,35 @@ const IMDS_TIMEOUT_MS = 1000;
 const IMDS_RETRY_MS = 15 * 60_000;
 
 /** The token, after checking that nobody but the owner (root or the agent's user) can read or change the file. */
-export async function readToken(host: Host, path: string): Promise<string> {
+export async function readToken(
+  host: Host,
+  path: string,
+  key = 'CONTROL_TOKEN_FILE',
+  holder = "the control endpoint's token",
+): Promise<string> {
+  const token = (await readSecretFile(host, path, key, holder)).trim();
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new ConfigError(`${key} ${path} does not hold one bearer token (letters, digits and -._~+/ on one line)`);
+  }
+  return token;
+}
+
+/** A credentials file's text, after checking that nobody but its owner (root or the agent's user) can change it. */
+export async function readSecretFile(host: Host, path: string, key: string, holder: string): Promise<string> {
   const info = await host.stat(path);
-  if (info === null) throw new ConfigError(`CONTROL_TOKEN_FILE ${path} does not exist; write the control endpoint's token there (mode 0600, owner root)`);
-  if (info.kind !== 'file') throw new ConfigError(`CONTROL_TOKEN_FILE ${path} is not a regular file`);
+  if (info === null) {
+    throw new ConfigError(`${key} ${path} does not exist; write ${holder} there (mode 0600, owner root)`);
+  }
+  if (info.kind !== 'file') throw new ConfigError(`${key} ${path} is not a regular file`);
   const owner = process.getuid?.() ?? 0;
   if ((info.mode & 0o077) !== 0 || (info.uid !== 0 && info.uid !== owner)) {
+    const mode = (info.mode & 0o7777).toString(8).padStart(4, '0');
     throw new ConfigError(
-      `CONTROL_TOKEN_FILE ${path} is mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')} owned by uid ${info.uid}: others could read or replace the token; fix: chown root:root ${path} && chmod 600 ${path}`,
+      `${key} ${path} is mode ${mode} owned by uid ${info.uid}: others could read or replace it; ` +
+        `fix: chown root:root ${path} && chmod 600 ${path}`,
     );
   }
-  const token = (await host.readText(path)).trim();
-  if (!TOKEN_PATTERN.test(token)) throw new ConfigError(`CONTROL_TOKEN_FILE ${path} does not hold one bearer token (letters, digits and -._~+/ on one line)`);
-  return token;
+  return host.readText(path);
 }
 
 export interface Identity {

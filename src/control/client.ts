@@ -1,5 +1,6 @@
 import type { Config } from '../core/config/load.ts';
 import { AgentError, ConfigError, messageOf } from '../core/errors.ts';
+import { parseJson } from '../core/json.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { Host, HttpRequest, HttpResponse } from '../host/host.ts';
 import { IdentitySource, readToken } from './auth.ts';
@@ -130,7 +131,7 @@ export class ControlClient {
     const identity = await this.#identity.get();
     const token = this.#settings.tokenFile === null ? null : await readToken(this.#host, this.#settings.tokenFile);
     const https = request.url.startsWith('https:');
-    const ca = https ? await this.#trustAnchors() : undefined;
+    const ca = https ? await readTrustAnchors(this.#host, 'CONTROL_CA_BUNDLE', this.#settings.caBundle) : undefined;
     return this.#host.http({
       ...request,
       headers: { ...request.headers, ...identity?.headers, ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
@@ -139,14 +140,16 @@ export class ControlClient {
       ...(ca === undefined ? {} : { ca }),
     });
   }
+}
 
-  async #trustAnchors(): Promise<string> {
-    const bundle = this.#settings.caBundle;
-    if (bundle === null) return 'system';
-    const text = (await this.#host.stat(bundle)) === null ? '' : await this.#host.readText(bundle);
-    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`CONTROL_CA_BUNDLE ${bundle} is missing or holds no PEM certificate`);
-    return text;
+/** What an https request trusts: the system CAs, or only those of the PEM bundle the key names. */
+export async function readTrustAnchors(host: Host, key: string, bundle: string | null): Promise<string> {
+  if (bundle === null) return 'system';
+  const text = (await host.stat(bundle)) === null ? '' : await host.readText(bundle);
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`${key} ${bundle} is missing or holds no PEM certificate`);
   }
+  return text;
 }
 
 /** `fetchUsersDocument(host, config)`: for the users concern's `control` source. */
@@ -231,14 +234,6 @@ export function parseRetryAfter(value: string | undefined, now: Date): number | 
   return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : null;
 }
 
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 function isJson(response: HttpResponse): boolean {
   return /^application\/json\s*(;|$)/i.test(response.headers['content-type'] ?? '');
 }
@@ -256,9 +251,10 @@ const UNTRUSTED_CHAIN = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   'CERT_UNTRUSTED',
 ]);
-const UNTRUSTED_FIX =
-  "trust the endpoint's CA with CONTROL_CA_BUNDLE (a PEM file of its CA certificates), " +
+const untrustedFix = (caKey: string) =>
+  `trust the endpoint's CA with ${caKey} (a PEM file of its CA certificates), ` +
   'or give the endpoint a certificate the system CAs trust';
+const UNTRUSTED_FIX = untrustedFix('CONTROL_CA_BUNDLE');
 const UNREACHABLE_FIX = 'check CONTROL_URL and outbound HTTPS to the endpoint (proxy, firewall, security groups)';
 
 function isCertificateError(error: unknown): boolean {
@@ -267,12 +263,13 @@ function isCertificateError(error: unknown): boolean {
 
 /**
  * Why a request got no reply. Node ends some certificate errors with advice for Node users ("try running
- * Node.js with --use-system-ca"), which the agent's operators cannot follow: the agent's own setting replaces it.
+ * Node.js with --use-system-ca"), which the agent's operators cannot follow: the agent's own setting (caKey)
+ * replaces it.
  */
-function transportReason(error: unknown): string {
+export function transportReason(error: unknown, caKey = 'CONTROL_CA_BUNDLE'): string {
   const cause = error instanceof Error ? error.cause : undefined;
   const full = cause === undefined ? messageOf(error) : `${messageOf(error)}: ${messageOf(cause)}`;
   const message = full.replace(/;[^;]*--use-system-ca[^;]*/g, '');
   if (!isCertificateError(error)) return message;
-  return `${message} (${String((error as { code: unknown }).code)}); ${UNTRUSTED_FIX}`;
+  return `${message} (${String((error as { code: unknown }).code)}); ${untrustedFix(caKey)}`;
 }

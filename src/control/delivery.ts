@@ -4,21 +4,19 @@ import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { systemClock } from '../daemon/clock.ts';
 import type { Clock } from '../daemon/scheduler.ts';
-import type { Host } from '../host/host.ts';
 import type { Sample } from '../metrics/sample.ts';
-import type { ControlClient } from './client.ts';
-import { type Batch, type HostStatus, LIMITS, PROTOCOL_VERSION, type SpoolStatus } from './protocol.ts';
+import type { SpoolStatus } from './protocol.ts';
+import type { SampleSink } from './sinks/sink.ts';
 import { type SendFailure, sendSplitting } from './split-send.ts';
-import type { Spool } from './spool.ts';
+import type { DeliverySpool } from './spool-cursors.ts';
 
 /**
- * Gets samples to the endpoint at least once and in order. Every sample is
- * spooled first (so neither a down endpoint nor a crash loses it); a round
- * replays the spool oldest first, in batches, until it is empty or an attempt
- * fails. After a failure no round is tried before an exponential backoff with
- * jitter (or the endpoint's Retry-After) has passed; when the endpoint was
- * unreachable, a cheap GET /v1/ping every probeMs may end the backoff early.
- * Rounds never overlap: the caller (DeliveryLoop, or a one-shot command) runs them one at a time.
+ * Gets samples to one sink (the control endpoint, CloudWatch, remote write) at least once and in order. Every
+ * sample is spooled first (so neither a down sink nor a crash loses it); a round replays what this sink has not
+ * had, oldest first, in batches, until nothing waits or an attempt fails. After a failure no round is tried
+ * before an exponential backoff with jitter (or the sink's Retry-After) has passed; when the sink was
+ * unreachable and can be probed (the control endpoint's GET /v1/ping), a probe every probeMs may end the backoff
+ * early. Rounds never overlap: the caller (DeliveryLoop, or a one-shot command) runs them one at a time.
  */
 export interface Backoff {
   readonly baseMs: number;
@@ -28,15 +26,12 @@ export interface Backoff {
 }
 
 export const DEFAULT_BACKOFF: Backoff = { baseMs: 5_000, maxMs: 15 * 60_000, probeMs: 30_000 };
-/** Replayed batches stay well below what the endpoint must accept. */
-const REPLAY_BYTES = LIMITS.batchBytes / 4;
 
 export interface DeliveryOptions {
-  readonly client: ControlClient;
-  readonly spool: Spool;
+  readonly sink: SampleSink;
+  /** This sink's view of the spool (a Spool of its own, or a reader of the shared one). */
+  readonly spool: DeliverySpool;
   readonly logger: Logger;
-  readonly hostId: string;
-  readonly status: (spool: SpoolStatus) => Promise<HostStatus>;
   readonly backoff?: Backoff;
   /** 0 ≤ random() < 1, for the jitter. */
   readonly random?: () => number;
@@ -45,6 +40,8 @@ export interface DeliveryOptions {
 
 /** What `status` shows of the delivery: written with every metrics run. */
 export interface DeliveryState {
+  /** "control", "cloudwatch" or "remote-write". */
+  readonly sink: string;
   readonly endpoint: string;
   /** Failed attempts since the last one that delivered. */
   readonly consecutiveFailures: number;
@@ -71,7 +68,6 @@ export interface RoundResult {
 }
 
 export class Delivery {
-  readonly #host: Host;
   readonly #options: DeliveryOptions;
   readonly #backoff: Backoff;
   readonly #random: () => number;
@@ -87,24 +83,22 @@ export class Delivery {
   #lastDeliveredMs: number | null = null;
   #delivered = 0;
   #duplicates = 0;
-  #batchLimit: number = LIMITS.samplesPerBatch;
+  #batchLimit: number;
 
-  constructor(host: Host, options: DeliveryOptions) {
-    this.#host = host;
+  constructor(options: DeliveryOptions) {
     this.#options = options;
+    this.#batchLimit = options.sink.batchSamples;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.#random = options.random ?? Math.random;
     this.#clock = options.clock ?? systemClock;
   }
 
   get endpoint(): string {
-    return this.#options.client.url;
+    return this.#options.sink.endpoint;
   }
 
-  /** Spools the sample (fsync'd) for the next round. */
-  async accept(sample: Sample): Promise<void> {
-    await this.#options.spool.open();
-    await this.#options.spool.append([sample]);
+  get #label(): string {
+    return this.#options.sink.label;
   }
 
   get backingOff(): boolean {
@@ -141,18 +135,19 @@ export class Delivery {
   }
 
   async #sendOldest(tally: { delivered: number; duplicates: number }): Promise<SendFailure | null> {
-    const { spool, logger } = this.#options;
-    const batch = await spool.oldest(this.#batchLimit, REPLAY_BYTES);
+    const { spool, logger, sink } = this.#options;
+    const batch = await spool.oldest(this.#batchLimit, sink.batchBytes);
     if (batch.items.length === 0) return null; // every segment read was torn (and dropped)
-    const send = (samples: readonly Sample[]) => this.#send(samples);
-    const sent = await sendSplitting(batch.items, { send, logger, endpoint: this.endpoint, noun: 'sample' });
+    const send = (samples: readonly Sample[]) => sink.send(samples, spool.status());
+    const limitName = sink.limitName === undefined ? {} : { limitName: sink.limitName };
+    const sent = await sendSplitting(batch.items, { send, logger, label: this.#label, noun: 'sample', ...limitName });
     tally.delivered += sent.accepted;
     tally.duplicates += sent.duplicates;
     this.#delivered += sent.accepted;
     this.#duplicates += sent.duplicates;
     if (sent.fittingSize !== null) this.#learnBatchLimit(sent.fittingSize);
     if (sent.failure !== null) {
-      if (sent.failure.endpointFault) this.#batchLimit = LIMITS.samplesPerBatch;
+      if (sent.failure.endpointFault) this.#batchLimit = this.#options.sink.batchSamples;
       return sent.failure;
     }
     await spool.remove(batch.segments);
@@ -165,25 +160,26 @@ export class Delivery {
     if (fitting >= this.#batchLimit) return;
     this.#batchLimit = fitting;
     const { logger } = this.#options;
-    logger.warn(`control endpoint ${this.endpoint}: a batch was too large (HTTP 413); now ${fitting} samples at most`);
+    logger.warn(`${this.#label}: a batch was too large (HTTP 413); now ${fitting} samples at most`);
   }
 
   /**
-   * While backing off after the endpoint was unreachable, at most once per probeMs (with jitter):
-   * GET /v1/ping, and when it answers, the backoff ends now. True when it did.
+   * While backing off after the sink was unreachable, at most once per probeMs (with jitter): the sink's probe,
+   * and when it answers, the backoff ends now. True when it did.
    */
   async probe(): Promise<boolean> {
     const now = this.#clock.now();
-    if (!this.#probing || now < this.#nextProbeMs) return false;
+    const probe = this.#options.sink.probe;
+    if (probe === undefined || !this.#probing || now < this.#nextProbeMs) return false;
     this.#nextProbeMs = now + this.#probeDelay();
-    const result = await this.#options.client.probe().catch(unreachableBecause);
+    const result = await probe.call(this.#options.sink).catch(unreachableBecause);
     if (!result.reachable) {
-      this.#options.logger.debug(`control endpoint ${this.endpoint} still unreachable`, { evidence: result.evidence });
+      this.#options.logger.debug(`${this.#label} still unreachable`, { evidence: result.evidence });
       return false;
     }
     const until = new Date(this.#nextAttemptMs).toISOString();
     const { logger } = this.#options;
-    logger.info(`control endpoint ${this.endpoint} answers GET /v1/ping again: delivering now instead of at ${until}`);
+    logger.info(`${this.#label} answers again (${result.evidence}): delivering now instead of at ${until}`);
     this.#nextAttemptMs = 0;
     this.#unreachable = false;
     return true;
@@ -195,14 +191,15 @@ export class Delivery {
     return this.#probing ? Math.min(this.#nextAttemptMs, this.#nextProbeMs) : this.#nextAttemptMs;
   }
 
-  /** A ping tells something only after the endpoint gave no reply at all (a 413 or a 401 comes with a working ping). */
+  /** A probe tells something only after the sink gave no reply at all (a 413 or a 401 comes with a working ping). */
   get #probing(): boolean {
-    return this.#unreachable && this.backingOff;
+    return this.#options.sink.probe !== undefined && this.#unreachable && this.backingOff;
   }
 
   state(): DeliveryState {
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
+      sink: this.#options.sink.name,
       endpoint: this.endpoint,
       consecutiveFailures: this.#failures,
       lastError: this.#lastError,
@@ -216,27 +213,11 @@ export class Delivery {
     };
   }
 
-  #send(samples: readonly Sample[]) {
-    const { status, spool, client } = this.#options;
-    return status(spool.status()).then((hostStatus) => client.send(this.#batch(samples, hostStatus)));
-  }
-
-  #batch(samples: readonly Sample[], status: HostStatus): Batch {
-    return {
-      protocol: PROTOCOL_VERSION,
-      batchId: batchIdOf(samples),
-      hostId: this.#options.hostId,
-      sentAt: this.#host.now().toISOString(),
-      samples,
-      status,
-    };
-  }
-
   #succeed(): void {
     if (this.#failures > 0) {
       const pending = this.#options.spool.status().pendingSamples;
       const { logger } = this.#options;
-      logger.info(`control endpoint ${this.endpoint} takes samples again after ${this.#failures} failures`, {
+      logger.info(`${this.#label} takes samples again after ${this.#failures} failures`, {
         pending,
       });
     }
@@ -259,7 +240,7 @@ export class Delivery {
     const pending = this.#options.spool.status().pendingSamples;
     const next = new Date(this.#nextAttemptMs).toISOString();
     const waiting = `${counted(pending, 'sample')} in the spool, kept; next attempt not before ${next}`;
-    const message = `control endpoint ${this.endpoint}: ${failure.reason}; ${waiting}`;
+    const message = `${this.#label}: ${failure.reason}; ${waiting}`;
     this.#options.logger[level](message, { consecutiveFailures: this.#failures });
   }
 
@@ -295,11 +276,17 @@ function counted(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** Whether the metrics task's details (from the status file, perhaps an older agent's) say its delivery fails. */
+/**
+ * Whether the metrics task's details (from the status file, perhaps an older agent's) say a delivery fails:
+ * `deliveries` holds every sink's state, `delivery` the first sink's (all an older agent wrote).
+ */
 export function deliveryFailing(details: unknown): boolean {
-  const delivery = (details as { delivery?: { consecutiveFailures?: unknown } } | null | undefined)?.delivery;
-  const failures = delivery?.consecutiveFailures;
-  return typeof failures === 'number' && failures > 0;
+  const { delivery, deliveries } = (details ?? {}) as { delivery?: unknown; deliveries?: unknown };
+  const states = [delivery, ...(Array.isArray(deliveries) ? deliveries : [])];
+  return states.some((state) => {
+    const failures = (state as { consecutiveFailures?: unknown } | null | undefined)?.consecutiveFailures;
+    return typeof failures === 'number' && failures > 0;
+  });
 }
 
 /** A UUID derived from the item ids: the same samples (or events) make the same batch id, across restarts. */

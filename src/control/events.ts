@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 
 import type { Config } from '../core/config/load.ts';
 import { messageOf } from '../core/errors.ts';
@@ -82,7 +81,7 @@ export class EventOutbox {
   static async create(host: Host, config: Config, logger: Logger): Promise<EventOutbox | null> {
     const settings = controlSettings(config);
     if (settings === null) return null;
-    return new EventOutbox(host, new ControlClient(host, settings, logger), config, logger, await readHostId(host, hostname()));
+    return new EventOutbox(host, new ControlClient(host, settings, logger), config, logger, await readHostId(host));
   }
 
   get url(): string {
@@ -98,7 +97,7 @@ export class EventOutbox {
     const spool = await this.#spool();
     const tally = { delivered: 0, duplicates: 0, problem: null as string | null };
     const send = (events: readonly HostEvent[]) => this.#client.sendEvents(this.#batch(events));
-    const target = { send, logger: this.#logger, endpoint: this.url, noun: 'event' };
+    const target = { send, logger: this.#logger, label: `control endpoint ${this.url}`, noun: 'event' };
     let batchLimit: number = LIMITS.eventsPerBatch;
     let failures = 0;
     while (!spool.empty) {

@@ -1,5 +1,4 @@
 import type { Logger } from '../core/logger.ts';
-import type { SendOutcome } from './client.ts';
 import { LIMITS } from './protocol.ts';
 
 /**
@@ -8,15 +7,28 @@ import { LIMITS } from './protocol.ts';
  * anything is concluded: only then is it known which item the refusal is about. A single item refused as
  * invalid is dropped; one refused as too large is dropped only when it is larger than the protocol's maximum
  * (LIMITS.itemBytes). A 413 for an ordinary item says nothing about the item: the endpoint (or a proxy in front
- * of it) is at fault, and the sending stops there with everything kept.
+ * of it) is at fault, and the sending stops there with everything kept. A refusal that is about the request
+ * rather than its items (a remote-write endpoint's 401 or 404, which the spec says not to retry) drops the
+ * whole batch at once, without halving.
  */
+export type SinkOutcome =
+  | { readonly kind: 'delivered'; readonly receipt: { readonly accepted: number; readonly duplicates: number } }
+  /** Worth sending again later. `unreachable`: no reply came from the endpoint itself (a probe tells it is back). */
+  | { readonly kind: 'retry'; readonly reason: string; readonly retryAfterMs?: number; readonly unreachable?: boolean }
+  /** Refused as invalid: no use sending again. `wholeRequest`: whatever the items, so they are not halved first. */
+  | { readonly kind: 'rejected'; readonly reason: string; readonly wholeRequest?: boolean }
+  /** HTTP 413: too large for the endpoint, or something in front of it. */
+  | { readonly kind: 'too-large'; readonly reason: string };
+
 export interface SplitTarget<Item> {
-  readonly send: (items: readonly Item[]) => Promise<SendOutcome>;
+  readonly send: (items: readonly Item[]) => Promise<SinkOutcome>;
   readonly logger: Logger;
-  /** CONTROL_URL, for the log. */
-  readonly endpoint: string;
+  /** Where the items go, for the log: "control endpoint https://…". */
+  readonly label: string;
   /** "sample" or "event", for the log. */
   readonly noun: string;
+  /** What LIMITS.itemBytes is called for this sink; "the protocol's maximum" when not given. */
+  readonly limitName?: string;
 }
 
 export interface SendFailure {
@@ -68,6 +80,7 @@ async function sendPart<Item>(items: readonly Item[], target: SplitTarget<Item>,
     progress.failure = { reason, unreachable, endpointFault: false, ...later };
     return false;
   }
+  if (outcome.kind === 'rejected' && outcome.wholeRequest === true) return refuseAll(items, outcome, target, progress);
   if (items.length === 1) return refuseOne(items[0] as Item, outcome, target, progress);
   if (outcome.kind === 'too-large') progress.tooLargeAt = Math.min(progress.tooLargeAt ?? Infinity, items.length);
   return sendHalves(items, target, progress);
@@ -78,11 +91,19 @@ async function sendHalves<Item>(items: readonly Item[], target: SplitTarget<Item
   return (await sendPart(items.slice(0, half), target, progress)) && sendPart(items.slice(half), target, progress);
 }
 
-type Refusal = SendOutcome & { readonly kind: 'rejected' | 'too-large' };
+type Refusal = SinkOutcome & { readonly kind: 'rejected' | 'too-large' };
+
+function refuseAll<Item>(items: readonly Item[], outcome: Refusal, target: SplitTarget<Item>, progress: Progress) {
+  const nouns = `${target.noun}${items.length === 1 ? '' : 's'}`;
+  const refused = `the ${target.label} refused ${items.length} ${nouns} whatever they hold`;
+  target.logger.error(`${refused}; they are dropped and counted as rejected`, { reason: outcome.reason });
+  progress.refused += items.length;
+  return true;
+}
 
 function refuseOne<Item>(item: Item, outcome: Refusal, target: SplitTarget<Item>, progress: Progress): boolean {
   const bytes = Buffer.byteLength(JSON.stringify(item));
-  const maximum = `the protocol's maximum of ${LIMITS.itemBytes} bytes`;
+  const maximum = `${target.limitName ?? "the protocol's maximum"} of ${LIMITS.itemBytes} bytes`;
   if (outcome.kind === 'too-large' && bytes <= LIMITS.itemBytes) {
     // A limit below one ordinary item is no limit to learn: the next batches start full size again.
     progress.fittingSize = null;
@@ -92,7 +113,7 @@ function refuseOne<Item>(item: Item, outcome: Refusal, target: SplitTarget<Item>
     return false;
   }
   const why = outcome.kind === 'rejected' ? 'as invalid' : `as too large, and it is larger than ${maximum}`;
-  const refused = `the control endpoint ${target.endpoint} refused a ${target.noun} of ${bytes} bytes ${why}`;
+  const refused = `the ${target.label} refused a ${target.noun} of ${bytes} bytes ${why}`;
   const message = `${refused}; it is dropped and counted as rejected`;
   target.logger.error(message, { id: (item as { id?: unknown }).id, reason: outcome.reason });
   progress.refused++;

@@ -36,7 +36,7 @@ export interface SpoolItem {
   readonly time: string;
 }
 
-interface Segment {
+export interface Segment {
   readonly name: string;
   readonly sequence: number;
   readonly oldestMs: number;
@@ -73,6 +73,7 @@ export class Spool<Item extends SpoolItem = Sample> {
   #opened = false;
   /** Counter writes one after another, each with the counts as they are then: never an older count written last. */
   #countersWritten: Promise<void> = Promise.resolve();
+  #dropListeners: ((segments: readonly Segment[]) => Promise<void>)[] = [];
 
   constructor(host: Host, settings: SpoolSettings, logger: Logger) {
     this.#host = host;
@@ -85,19 +86,38 @@ export class Spool<Item extends SpoolItem = Sample> {
     if (this.#opened) return;
     const dir = this.#settings.dir;
     await this.#host.mkdir(dir, { mode: 0o700 });
-    const segments: Segment[] = [];
     for (const name of await this.#host.readdir(dir)) {
       if (name.startsWith('.') && name.endsWith('.tmp')) await this.#removeIfStale(`${dir}/${name}`);
-      const match = SEGMENT_NAME.exec(name);
-      const info = match && (await this.#host.stat(`${dir}/${name}`));
-      if (!match || !info) continue;
-      segments.push({ name, sequence: Number(match[1]), oldestMs: Number(match[2]), samples: Number(match[3]), bytes: info.size });
     }
-    this.#segments = segments.sort((a, b) => a.sequence - b.sequence);
+    this.#segments = await this.#list(new Set());
     this.#lastSequence = Math.max(this.#lastSequence, this.#segments.at(-1)?.sequence ?? 0);
     this.#counters = await this.#readCounters();
     this.#opened = true;
     await this.#enforceCaps();
+  }
+
+  /** The segments in the directory but those named in `known`, oldest first. */
+  async #list(known: ReadonlySet<string>): Promise<Segment[]> {
+    const dir = this.#settings.dir;
+    const segments: Segment[] = [];
+    for (const name of await this.#host.readdir(dir)) {
+      const match = SEGMENT_NAME.exec(name);
+      const info = match && !known.has(name) && (await this.#host.stat(`${dir}/${name}`));
+      if (!match || !info) continue;
+      const [sequence, oldestMs, samples] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+      segments.push({ name, sequence, oldestMs, samples, bytes: info.size });
+    }
+    return segments.sort((a, b) => a.sequence - b.sequence);
+  }
+
+  /** New segments are numbered after this one at least: no reader's place (spool-cursors.ts) lies ahead of them. */
+  raiseSequence(sequence: number): void {
+    this.#lastSequence = Math.max(this.#lastSequence, sequence);
+  }
+
+  /** Called with the segments dropped for the caps or found torn, after they are gone. */
+  onDrop(listener: (segments: readonly Segment[]) => Promise<void>): void {
+    this.#dropListeners.push(listener);
   }
 
   get empty(): boolean {
@@ -105,13 +125,8 @@ export class Spool<Item extends SpoolItem = Sample> {
   }
 
   status(): SpoolStatus {
-    let pendingSamples = 0;
-    let pendingBytes = 0;
-    for (const segment of this.#segments) {
-      pendingSamples += segment.samples;
-      pendingBytes += segment.bytes;
-    }
-    return { pendingSamples, pendingBytes, ...this.#counters };
+    const { samples, bytes } = this.pendingAfter(0);
+    return { pendingSamples: samples, pendingBytes: bytes, ...this.#counters };
   }
 
   async append(samples: readonly Item[]): Promise<void> {
@@ -123,22 +138,39 @@ export class Spool<Item extends SpoolItem = Sample> {
     try {
       const published = { oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) };
       const segment = await this.#publish(temporary, published);
-      // Pushed after the await: a round may have replaced the list meanwhile (remove), and this must join the new one.
-      this.#segments.push(segment);
+      // Joined after the await: a round may have replaced the list meanwhile (remove), and this must join the new one.
+      this.#join([segment]);
     } finally {
       await this.#host.rm(temporary);
     }
     await this.#enforceCaps();
   }
 
-  /** Links the written temporary file to the first free segment name from the next sequence number on. */
+  /**
+   * Links the written temporary file to a free segment name from the next sequence number on. Another process
+   * appending to the spool (`metrics --once --deliver` beside the daemon) numbers from its own listing, so both may
+   * pick one sequence number under different names (the oldest time and count differ). A number must name one
+   * segment, since the sinks' cursors are numbers (spool-cursors.ts): a writer that finds another segment with its
+   * number right after linking moves its own to a later number. Either way the other writer's segments join the list.
+   */
   async #publish(temporary: string, segment: Omit<Segment, 'name' | 'sequence'>): Promise<Segment> {
     for (let attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
       const sequence = ++this.#lastSequence;
       const name = `${String(sequence).padStart(12, '0')}-${segment.oldestMs}-${segment.samples}.seg`;
-      if (await this.#host.linkExclusive(temporary, `${this.#settings.dir}/${name}`)) return { ...segment, name, sequence };
+      const path = `${this.#settings.dir}/${name}`;
+      if (!(await this.#host.linkExclusive(temporary, path))) continue;
+      const others = await this.#list(new Set([...this.#segments.map((known) => known.name), name]));
+      this.#join(others);
+      if (!others.some((other) => other.sequence === sequence)) return { ...segment, name, sequence };
+      this.raiseSequence(Math.max(...others.map((other) => other.sequence)));
+      await this.#host.rm(path);
     }
     throw new Error(`spool ${this.#settings.dir}: ${MAX_NAME_ATTEMPTS} segment names in a row were taken by another writer`);
+  }
+
+  #join(segments: readonly Segment[]): void {
+    const fresh = segments.filter((segment) => !this.#segments.some((known) => known.name === segment.name));
+    if (fresh.length > 0) this.#segments = [...this.#segments, ...fresh].sort((a, b) => a.sequence - b.sequence);
   }
 
   async #removeIfStale(path: string): Promise<void> {
@@ -146,13 +178,18 @@ export class Spool<Item extends SpoolItem = Sample> {
     if (info !== null && info.mtimeMs < this.#host.now().getTime() - STALE_TEMPORARY_MS) await this.#host.rm(path);
   }
 
-  /** The oldest segments, up to the limits (at least one segment); torn ones are removed and counted on the way. */
-  async oldest(maxSamples: number, maxBytes: number): Promise<SpooledBatch<Item>> {
+  /**
+   * The oldest segments numbered after `after`, up to the limits (at least one segment); torn ones are removed and
+   * counted on the way.
+   */
+  async oldest(maxSamples: number, maxBytes: number, after = 0): Promise<SpooledBatch<Item>> {
     const segments: Segment[] = [];
     const samples: Item[] = [];
     let bytes = 0;
-    for (const segment of [...this.#segments]) {
-      if (segments.length > 0 && (samples.length + segment.samples > maxSamples || bytes + segment.bytes > maxBytes)) break;
+    for (const segment of this.#segments.filter((s) => s.sequence > after)) {
+      const full = samples.length + segment.samples > maxSamples || bytes + segment.bytes > maxBytes;
+      // Segments sharing a number (two writers, and a crash before one renumbered) go together: a cursor passes both.
+      if (segments.length > 0 && full && segment.sequence !== segments.at(-1)?.sequence) break;
       const read = await this.#read(segment);
       if (read === null) continue;
       segments.push(segment);
@@ -160,6 +197,29 @@ export class Spool<Item extends SpoolItem = Sample> {
       bytes += segment.bytes;
     }
     return { segments, items: samples };
+  }
+
+  /** Samples and bytes of the segments numbered after `after`. */
+  pendingAfter(after: number): { readonly samples: number; readonly bytes: number } {
+    let samples = 0;
+    let bytes = 0;
+    for (const segment of this.#segments) {
+      if (segment.sequence <= after) continue;
+      samples += segment.samples;
+      bytes += segment.bytes;
+    }
+    return { samples, bytes };
+  }
+
+  /** The number of the oldest segment kept; null when the spool is empty. */
+  oldestSequence(): number | null {
+    return this.#segments[0]?.sequence ?? null;
+  }
+
+  /** Removes the segments numbered up to `sequence`: every reader has them. */
+  async removeThrough(sequence: number): Promise<void> {
+    const done = this.#segments.filter((segment) => segment.sequence <= sequence);
+    if (done.length > 0) await this.remove(done);
   }
 
   async remove(segments: readonly Segment[]): Promise<void> {
@@ -217,6 +277,7 @@ export class Spool<Item extends SpoolItem = Sample> {
     await this.remove(segments);
     this.#counters.droppedSamples += segments.reduce((sum, segment) => sum + segment.samples, 0);
     await this.#writeCounters();
+    for (const listener of this.#dropListeners) await listener(segments);
   }
 
   async #readCounters(): Promise<Counters> {

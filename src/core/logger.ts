@@ -27,6 +27,11 @@ export interface Logger {
 const SYSLOG_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
 const LEVEL_ORDER: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
+/** The process's logger: its level can change while it runs (the daemon's reload of LOG_LEVEL). */
+export interface RootLogger extends Logger {
+  setLevel(level: LogLevel): void;
+}
+
 export interface LoggerOptions {
   readonly level: LogLevel;
   readonly journald: boolean;
@@ -34,13 +39,20 @@ export interface LoggerOptions {
   readonly stream?: { write(line: string): unknown };
 }
 
-export function createLogger(options: LoggerOptions): Logger {
+export function createLogger(options: LoggerOptions): RootLogger {
   const stream = options.stream ?? process.stderr;
   const format = options.journald ? journaldLine : textLine;
+  let threshold = LEVEL_ORDER[options.level];
   const record = (level: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (LEVEL_ORDER[level] <= LEVEL_ORDER[options.level]) stream.write(`${format(level, cleanText(message), cleanFields(fields))}\n`);
+    if (LEVEL_ORDER[level] <= threshold) stream.write(`${format(level, cleanText(message), cleanFields(fields))}\n`);
   };
-  return { error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug') };
+  return {
+    error: record('error'),
+    warn: record('warn'),
+    info: record('info'),
+    debug: record('debug'),
+    setLevel: (level) => void (threshold = LEVEL_ORDER[level]),
+  };
 }
 
 /** One JSON object with the `<N>` syslog priority prefix journald turns into the entry's priority. */

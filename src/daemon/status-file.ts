@@ -1,16 +1,29 @@
 import { PATHS } from '../core/paths.ts';
 import type { Host } from '../host/host.ts';
+import type { ReloadRecord } from './reload.ts';
 import type { TaskRecord } from './scheduler.ts';
 
-/** What the daemon last did, for `ecs-host-agent status`; rewritten atomically after every task. */
+/** What the daemon does and last did, for `ecs-host-agent status`; rewritten atomically as that changes. */
 export const STATUS_FILE = `${PATHS.agentState}/status.json`;
+
+/** A task run in progress. */
+export interface RunningTask {
+  readonly startedAt: string;
+  /** The last thing it logged ("docker: install Docker", a retry of a command), or null before it logged any. */
+  readonly step: string | null;
+}
 
 export interface DaemonStatus {
   readonly pid: number;
   readonly startedAt: string;
   readonly updatedAt: string;
-  readonly state: 'running' | 'stopped';
+  readonly state: 'running' | 'stopping' | 'stopped';
+  /** Each task's last finished run. */
   readonly tasks: Readonly<Record<string, TaskRecord>>;
+  /** Runs in progress, by task (absent in files from before it was recorded). */
+  readonly current?: Readonly<Record<string, RunningTask>>;
+  /** The last reload (SIGHUP) of this daemon, if any. */
+  readonly reload?: ReloadRecord;
 }
 
 export async function writeStatus(host: Host, status: DaemonStatus): Promise<void> {
@@ -24,9 +37,12 @@ export async function readStatus(host: Host): Promise<DaemonStatus | null> {
   const text = await host.readText(STATUS_FILE);
   try {
     const status = JSON.parse(text) as DaemonStatus;
-    if (typeof status.pid !== 'number' || typeof status.tasks !== 'object' || status.tasks === null) throw new Error('missing fields');
+    if (typeof status.pid !== 'number' || typeof status.tasks !== 'object' || status.tasks === null)
+      throw new Error('missing fields');
     return status;
   } catch (error) {
-    throw new Error(`${STATUS_FILE} is damaged (${(error as Error).message}); it is rewritten when the daemon next runs a task`);
+    throw new Error(
+      `${STATUS_FILE} is damaged (${(error as Error).message}); it is rewritten when the daemon next runs a task`,
+    );
   }
 }

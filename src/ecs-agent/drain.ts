@@ -49,6 +49,8 @@ export type DrainOutcome =
 export interface DrainWait {
   readonly timeoutMs: number;
   readonly pollIntervalMs: number;
+  /** Runs before each pause between polls: the reboot sequence renews its fleet slot there. */
+  readonly betweenPolls?: () => Promise<void>;
 }
 
 export class DrainError extends AgentError {}
@@ -113,6 +115,7 @@ export async function waitUntilDrained(ecs: ECSClient, host: Host, ref: Instance
     if (state.runningTasksCount === 0 && state.pendingTasksCount === 0) return { drained: true };
     const left = deadline - host.now().getTime();
     if (left <= 0) return { drained: false, remaining: await listInstanceTasks(ecs, ref) };
+    await wait.betweenPolls?.();
     await host.sleep(Math.min(wait.pollIntervalMs, left));
   }
 }

@@ -19,6 +19,17 @@ export interface ExecOptions {
    * `local`: the command runs on this machine as given (mkfs, mount, losetup).
    */
   readonly target?: 'managed' | 'local';
+  /**
+   * The command is safe to stop part-way: a query, a download, `apt-get update`, a dry run; nothing is left
+   * half-changed. When the daemon stops, such a command is killed rather than waited for. Unmarked commands
+   * (an install, an upgrade) are never killed by the agent: they finish even if the agent exits first.
+   */
+  readonly interruptible?: boolean;
+  /**
+   * Aborting kills the command's whole process group (SIGTERM, then SIGKILL) and the call rejects; the command
+   * runs in a process group of its own. The daemon sets it for interruptible commands only.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -64,7 +75,8 @@ export interface HttpRequest {
   readonly method?: 'GET' | 'PUT' | 'POST' | 'HEAD';
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** Text is sent as UTF-8; bytes as they are (a compressed protobuf). */
+  readonly body?: string | Uint8Array;
   readonly timeoutMs?: number;
   /** Connect to this unix socket instead of the URL's host (the Docker API). */
   readonly socketPath?: string;
@@ -117,17 +129,30 @@ export interface ServedRequest {
 export type ServeHandler = (request: ServedRequest) => Promise<HttpResponse> | HttpResponse;
 
 export interface ServeOptions {
-  /** An address of this machine; callers keep it to loopback. */
+  /** An address of this machine: loopback, unless the caller authenticates requests. */
   readonly address: string;
   /** 0: any free port. */
   readonly port: number;
   /** Larger request bodies are answered 413 without reaching the handler. */
   readonly maxBodyBytes: number;
+  /** HTTPS with these credentials; plain HTTP without. */
+  readonly tls?: TlsCredentials;
+}
+
+/** PEM texts of a TLS server. */
+export interface TlsCredentials {
+  readonly cert: string;
+  readonly key: string;
+  /** Clients must present a certificate these CAs signed. */
+  readonly clientCa?: string;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface HttpServer {
-  /** http://address:port */
+  /** http://address:port, or https:// */
   readonly url: string;
+  /** New connections use these credentials (a renewed certificate); only for a server started with tls. */
+  setTls?(tls: TlsCredentials): void;
   close(): Promise<void>;
 }
 
@@ -162,8 +187,8 @@ export interface Host {
   readBytes(path: string): Promise<Uint8Array>;
   /** Temp file in the same directory, fsync, rename, fsync of the directory. */
   writeFileAtomic(path: string, data: string | Uint8Array, options?: WriteOptions): Promise<void>;
-  /** Creates a new file; false (and nothing written) when something is already there. */
-  createExclusive(path: string, data: string, options?: WriteOptions): Promise<boolean>;
+  /** Creates a new file (mode less the umask); false (and nothing written) when something, even a symlink, is there. */
+  createExclusive(path: string, data: string, options?: { readonly mode?: number }): Promise<boolean>;
   /** Follows symlinks; null when nothing is there. */
   stat(path: string): Promise<FileInfo | null>;
   /** Does not follow a final symlink; null when nothing is there. */
@@ -214,6 +239,9 @@ export interface Host {
 
   now(): Date;
   sleep(ms: number): Promise<void>;
+
+  /** This machine's host name (the kernel's nodename), under --root too: an image root is not running. */
+  hostname(): string;
 }
 
 /** Runs a command that must succeed: any other exit is a CommandError carrying its stderr (or stdout when stderr is empty). */

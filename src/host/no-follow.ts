@@ -1,9 +1,10 @@
 import { constants, type Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 
+import { setModeAndOwner, writeAtomically } from './atomic-write.ts';
 import { UnsafePathError } from './host.ts';
-import { removeStaleTemps, tempNameFor } from './temp-files.ts';
+import { nullIfMissing } from './missing.ts';
 
 /**
  * File access below a directory another user controls, without ever following
@@ -12,7 +13,7 @@ import { removeStaleTemps, tempNameFor } from './temp-files.ts';
  * entry: the kernel resolves that to the directory already opened, so a link
  * swapped in after a check cannot redirect anything.
  */
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
+const { O_RDONLY, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
 
 export interface DirectorySettings {
   readonly mode: number;
@@ -59,7 +60,7 @@ async function openDirectory(path: string, shown: string, create: DirectorySetti
     const code = codeOf(error);
     // With O_DIRECTORY, Linux reports a symlink as ENOTDIR rather than ELOOP.
     if (code === 'ELOOP' || code === 'ENOTDIR') {
-      const link = (await lstatOrNull(path))?.isSymbolicLink();
+      const link = (await nullIfMissing(lstat(path)))?.isSymbolicLink();
       throw new UnsafePathError(link ? `${shown} is a symbolic link; refusing to follow it` : `${shown} is not a directory`);
     }
     if (code !== 'ENOENT') throw error;
@@ -67,13 +68,8 @@ async function openDirectory(path: string, shown: string, create: DirectorySetti
     await mkdir(path, { mode: create.mode });
     handle = await open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   }
-  if (create !== null) await settle(handle, create);
+  if (create !== null) await setModeAndOwner(handle, create);
   return handle;
-}
-
-async function settle(handle: FileHandle, settings: DirectorySettings): Promise<void> {
-  if (settings.uid !== undefined || settings.gid !== undefined) await handle.chown(settings.uid ?? -1, settings.gid ?? -1);
-  await handle.chmod(settings.mode);
 }
 
 /** `directory` null: a directory on the way does not exist. */
@@ -101,36 +97,18 @@ export async function readFileIn(directory: string | null, name: string, shown: 
 
 export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: DirectorySettings): Promise<void> {
   if (directory === null) throw new Error(`no directory for ${shown}: directories are created on the way`);
-  const target = posix.join(directory, name);
-  await removeStaleTemps(directory, name, posix.dirname(shown));
-  const temp = posix.join(directory, await tempNameFor(name));
-  const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, settings.mode);
-  try {
-    try {
-      await handle.writeFile(data);
-      await settle(handle, settings);
-      await handle.sync();
-    } finally {
-      await handle.close();
+  const refuseSymlink = async () => {
+    if ((await nullIfMissing(lstat(posix.join(directory, name))))?.isSymbolicLink()) {
+      throw new UnsafePathError(`${shown} is a symbolic link; refusing to replace it`);
     }
-    if ((await lstatOrNull(target))?.isSymbolicLink()) throw new UnsafePathError(`${shown} is a symbolic link; refusing to replace it`);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  const directoryHandle = await open(directory, O_RDONLY | O_DIRECTORY);
-  try {
-    await directoryHandle.sync();
-  } finally {
-    await directoryHandle.close();
-  }
+  };
+  await writeAtomically(directory, name, data, settings, { key: posix.dirname(shown), beforeRename: refuseSymlink });
 }
 
 export async function removeFileIn(directory: string | null, name: string, shown: string): Promise<void> {
   if (directory === null) return;
   const target = posix.join(directory, name);
-  const stats = await lstatOrNull(target);
+  const stats = await nullIfMissing(lstat(target));
   if (stats === null) return;
   if (stats.isDirectory()) throw new UnsafePathError(`${shown} is a directory`);
   await unlink(target);
@@ -138,15 +116,6 @@ export async function removeFileIn(directory: string | null, name: string, shown
 
 function fdPath(handle: FileHandle, name?: string): string {
   return name === undefined ? `/proc/self/fd/${handle.fd}` : `/proc/self/fd/${handle.fd}/${name}`;
-}
-
-async function lstatOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if (codeOf(error) === 'ENOENT') return null;
-    throw error;
-  }
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -1,11 +1,13 @@
 import { readdirSync, readSync, type Stats } from 'node:fs';
 import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { hostname as osHostname } from 'node:os';
 import { posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { CommandError } from '../core/errors.ts';
+import { CommandError, MissingToolError } from '../core/errors.ts';
 import type {
   ExecOptions,
   ExecResult,
@@ -20,16 +22,21 @@ import type {
   NoFollowWriteOptions,
   ServeHandler,
   ServeOptions,
+  TlsCredentials,
   TlsProbeRequest,
   TlsProbeResult,
   WriteOptions,
 } from './host.ts';
+import { syncDirectory, writeAtomically } from './atomic-write.ts';
+import { nullIfMissing } from './missing.ts';
 import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
-import { removeStaleTemps, tempNameFor } from './temp-files.ts';
+import { debianPackageOf } from './tool-packages.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
+/** How long a stopped command's process group has between SIGTERM and SIGKILL. */
+const STOP_KILL_AFTER_MS = 5000;
 const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** Commands get a fixed, predictable environment; the operator's proxy settings pass through. */
 const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
@@ -53,18 +60,39 @@ export class RealHost implements Host {
     this.#onExec(argv);
     // Loaded at the first command: detect on a dpkg system and the daemon's sampling run none.
     const { execa } = await import('execa');
-    const result = await execa(command, commandArgs, {
+    const subprocess = execa(command, commandArgs, {
       reject: false,
       extendEnv: false,
       env: { ...BASE_ENV, ...passedEnv(), ...options.env },
       timeout: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
       stripFinalNewline: false,
+      // A package manager the agent started must finish its transaction even when the agent exits first
+      // (a stop, an upgrade of the agent's own package): execa would otherwise kill it on the way out.
+      cleanup: false,
+      // Its own process group, so that a stop reaches the helpers it forks (apt's download methods) too.
+      ...(options.signal === undefined ? {} : { detached: true }),
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
-    if (result.timedOut) throw new CommandError(argv, undefined, String(result.stderr), `timed out after ${options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS} ms`);
-    if (result.exitCode === undefined) throw new CommandError(argv, undefined, String(result.stderr), `could not be started (${result.code ?? result.shortMessage})`);
-    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+    const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
+    const result = await subprocess;
+    finished();
+    const stderr = String(result.stderr);
+    if (options.signal?.aborted && result.exitCode !== 0) {
+      throw new CommandError(argv, undefined, stderr, { reason: 'was stopped: the agent is stopping' });
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    if (result.timedOut) {
+      throw new CommandError(argv, undefined, stderr, { reason: `timed out after ${timeoutMs} ms` });
+    }
+    if (result.code === 'ENOENT' && options.cwd === undefined) throw new MissingToolError(argv, debianPackageOf(command));
+    // Killed, not unstartable: by the OOM killer (the unit's MemoryMax), an operator, or itself.
+    if (result.signal !== undefined) throw new CommandError(argv, undefined, stderr, { signal: result.signal });
+    if (result.exitCode === undefined) {
+      const reason = `could not be started (${result.code ?? result.shortMessage})`;
+      throw new CommandError(argv, undefined, stderr, { reason });
+    }
+    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr };
   }
 
   localPath(path: string): Promise<string> {
@@ -81,31 +109,14 @@ export class RealHost implements Host {
 
   async writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
     const target = await resolveParentUnderRoot(this.root, path);
-    const previous = await statOrNull(stat, target);
+    // A symlink at path is replaced; the mode and owner kept are its target's, found inside the root.
+    const previous = await statOrNull(stat, await this.#resolve(path));
     const mode = options.mode ?? (previous ? previous.mode & 0o7777 : 0o644);
-    const uid = options.uid ?? previous?.uid;
-    const gid = options.gid ?? previous?.gid;
-    await removeStaleTemps(posix.dirname(target), posix.basename(target));
-    const temp = posix.join(posix.dirname(target), await tempNameFor(posix.basename(target)));
-    try {
-      const handle = await open(temp, 'wx', mode);
-      try {
-        await handle.writeFile(data);
-        if (uid !== undefined || gid !== undefined) await handle.chown(uid ?? -1, gid ?? -1);
-        await handle.chmod(mode); // the umask must not weaken or widen what was asked for
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
-    await syncDirectory(posix.dirname(target));
+    const owner = { uid: options.uid ?? previous?.uid, gid: options.gid ?? previous?.gid };
+    await writeAtomically(posix.dirname(target), posix.basename(target), data, { mode, ...owner });
   }
 
-  async createExclusive(path: string, data: string, options: WriteOptions = {}): Promise<boolean> {
+  async createExclusive(path: string, data: string, options: { readonly mode?: number } = {}): Promise<boolean> {
     let handle;
     try {
       handle = await open(await resolveParentUnderRoot(this.root, path), 'wx', options.mode ?? 0o644);
@@ -167,7 +178,8 @@ export class RealHost implements Host {
   }
 
   async appendFile(path: string, data: string, options: { readonly mode?: number } = {}): Promise<void> {
-    await appendFile(await resolveParentUnderRoot(this.root, path), data, { mode: options.mode ?? 0o644 });
+    // Resolved whole: the kernel would follow a final absolute symlink out of an image root.
+    await appendFile(await this.#resolve(path), data, { mode: options.mode ?? 0o644 });
   }
 
   async statfs(path: string): Promise<FsStats> {
@@ -224,6 +236,10 @@ export class RealHost implements Host {
 
   async sleep(ms: number): Promise<void> {
     await delay(ms);
+  }
+
+  hostname(): string {
+    return osHostname();
   }
 
   #resolve(path: string): Promise<string> {
@@ -343,7 +359,7 @@ function systemCas(): string[] | undefined {
 }
 
 async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
-  const server = process.getBuiltinModule('node:http').createServer((incoming, outgoing) => {
+  const serve = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     readLimited(incoming, options.maxBodyBytes, 'discard')
       .then((body) => handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }))
       .catch((error: unknown) => ({
@@ -356,11 +372,17 @@ async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<
         outgoing.writeHead(reply.status, reply.headers);
         outgoing.end(reply.body);
       });
-  });
+  };
+  const { tls } = options;
+  const server =
+    tls === undefined
+      ? process.getBuiltinModule('node:http').createServer(serve)
+      : process.getBuiltinModule('node:https').createServer(tlsOptions(tls), serve);
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.address, resolve));
   const { address, port } = server.address() as AddressInfo;
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    ...(tls === undefined ? {} : { setTls: renewTls(server as HttpsServer) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -369,18 +391,25 @@ async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<
   };
 }
 
+/** A client certificate is asked for only with a CA to check it against, and then required. */
+function tlsOptions(tls: TlsCredentials) {
+  const server = { cert: tls.cert, key: tls.key, minVersion: tls.minVersion };
+  const clientAuth = { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true };
+  return tls.clientCa === undefined ? server : { ...server, ...clientAuth };
+}
+
+/** New connections of an HTTPS server use these credentials from now on. */
+function renewTls(server: HttpsServer): (tls: TlsCredentials) => void {
+  return (tls) => server.setSecureContext(tlsOptions(tls));
+}
+
 function passedEnv(): Record<string, string> {
   return Object.fromEntries(PASSED_ENV.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
 }
 
 async function statOrNull(fn: (path: string) => Promise<Stats>, path: string): Promise<FileInfo | null> {
-  try {
-    return toFileInfo(await fn(path));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
-  }
+  const info = await nullIfMissing(fn(path));
+  return info && toFileInfo(info);
 }
 
 function toFileInfo(info: Stats): FileInfo {
@@ -396,11 +425,31 @@ function toFileInfo(info: Stats): FileInfo {
   };
 }
 
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
+/**
+ * On abort: SIGTERM to the process group, SIGKILL to what is left of it a few seconds later. The returned
+ * function, called once the command exited, ends the wait and removes stragglers of a stopped group at once.
+ */
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
+  if (pid === undefined) return () => {};
+  let forced: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => {
+    killGroup(pid, 'SIGTERM');
+    forced = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_KILL_AFTER_MS);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+    clearTimeout(forced);
+    if (signal.aborted) killGroup(pid, 'SIGKILL');
+  };
+}
+
+/** A group that is already gone (ESRCH) is what was wanted. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    process.kill(-pid, signal);
+  } catch {
+    // nothing left to stop
   }
 }

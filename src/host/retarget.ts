@@ -15,6 +15,7 @@ const RETARGETS: Readonly<Record<string, Retarget>> = {
   'apt-cache': inChroot,
   dpkg: inChroot,
   'dpkg-query': inChroot,
+  'debconf-set-selections': inChroot,
   'unattended-upgrade': inChroot,
   'update-alternatives': inChroot,
   'amazon-linux-extras': inChroot,

@@ -2,6 +2,7 @@ import { lstat, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 import { AgentError } from '../core/errors.ts';
+import { nullIfMissing } from './missing.ts';
 
 /** Linux gives up after 40 links (ELOOP); so do we. */
 const MAX_SYMLINKS = 40;
@@ -44,14 +45,7 @@ export async function resolveUnderRoot(root: string, path: string): Promise<stri
 }
 
 async function symlinkTarget(path: string): Promise<string | null> {
-  try {
-    const info = await lstat(path);
-    return info.isSymbolicLink() ? await readlink(path) : null;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
-  }
+  return nullIfMissing(lstat(path).then((info) => (info.isSymbolicLink() ? readlink(path) : null)));
 }
 
 function escape(root: string, path: string): PathEscapeError {

@@ -1,6 +1,8 @@
 import { lstat, readdir, readFile, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 
+import { nullIfMissing } from './missing.ts';
+
 /**
  * Temporary files of atomic writes are named ".NAME.PID-START.RANDOM.tmp" beside
  * the file NAME they replace: PID and START (field 22 of /proc/PID/stat, clock
@@ -49,25 +51,16 @@ export async function removeStaleTemps(directory: string, name: string, key = di
     if (match?.[1] !== name || (await writerAlive(Number(match[2]), match[3]))) continue;
     const path = posix.join(directory, entry);
     const info = await lstat(path).catch(() => null);
-    if (info?.isFile()) await unlink(path).catch(ignoreMissing);
+    if (info?.isFile()) await nullIfMissing(unlink(path));
   }
 }
 
 async function writerAlive(pid: number, startedAt: string | undefined): Promise<boolean> {
-  let stat: string;
-  try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
+  const stat = await nullIfMissing(readFile(`/proc/${pid}/stat`, 'utf8'));
+  if (stat === null) return false;
   const parsed = parseStat(stat);
   if (parsed === null || parsed.state === 'Z') return false;
   return startedAt === undefined || parsed.startTime === startedAt;
-}
-
-function ignoreMissing(error: unknown): void {
-  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }
 
 /** node:crypto loads at the first write, not with the Host: read-only commands (detect) never need it. */

@@ -1,31 +1,43 @@
 import type { Sample } from './sample.ts';
 
 /**
- * A sample in the Prometheus text exposition format (version 0.0.4), with
- * names in node_exporter's spirit under an `ecs_host_` prefix, so an operator
- * who already scrapes node_exporter can scrape this instead.
+ * A sample as Prometheus metric families, with names in node_exporter's spirit
+ * under an `ecs_host_` prefix, so an operator who already scrapes node_exporter
+ * can scrape this instead: rendered in the text exposition format (version
+ * 0.0.4) for the scrape page, and sent as they are by remote write.
  */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-type Labels = Readonly<Record<string, string>>;
+export type Labels = Readonly<Record<string, string>>;
 
-class Exposition {
-  readonly #lines: string[] = [];
+export interface Family {
+  /** With the `ecs_host_` prefix. */
+  readonly name: string;
+  readonly type: 'gauge' | 'counter';
+  readonly help: string;
+  readonly points: ReadonlyArray<readonly [Labels, number]>;
+}
+
+class Families {
+  readonly list: Family[] = [];
 
   family(name: string, type: 'gauge' | 'counter', help: string, points: ReadonlyArray<readonly [Labels, number | null]>): void {
     const present = points.filter((point): point is readonly [Labels, number] => point[1] !== null);
-    if (present.length === 0) return;
-    this.#lines.push(`# HELP ecs_host_${name} ${help}`, `# TYPE ecs_host_${name} ${type}`);
-    for (const [labels, value] of present) this.#lines.push(`ecs_host_${name}${renderLabels(labels)} ${value}`);
+    if (present.length > 0) this.list.push({ name: `ecs_host_${name}`, type, help, points: present });
   }
 
   gauge(name: string, help: string, value: number | null): void {
     this.family(name, 'gauge', help, [[{}, value]]);
   }
+}
 
-  text(): string {
-    return `${this.#lines.join('\n')}\n`;
+export function renderPrometheus(sample: Sample): string {
+  const lines: string[] = [];
+  for (const { name, type, help, points } of prometheusFamilies(sample)) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of points) lines.push(`${name}${renderLabels(labels)} ${value}`);
   }
+  return `${lines.join('\n')}\n`;
 }
 
 function renderLabels(labels: Labels): string {
@@ -34,8 +46,8 @@ function renderLabels(labels: Labels): string {
   return `{${entries.map(([key, value]) => `${key}="${value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
-export function renderPrometheus(sample: Sample): string {
-  const out = new Exposition();
+export function prometheusFamilies(sample: Sample): Family[] {
+  const out = new Families();
   out.family('cpu_percent', 'gauge', 'CPU time by mode since the previous sample, percent', Object.entries(sample.cpu).map(([mode, value]) => [{ mode }, value]));
   out.family('load', 'gauge', 'load average', [
     [{ period: '1m' }, sample.load.load1],
@@ -57,10 +69,10 @@ export function renderPrometheus(sample: Sample): string {
   out.gauge('agent_rss_bytes', 'resident memory of ecs-host-agent', sample.agent.rssBytes);
   out.family('agent_cpu_seconds_total', 'counter', 'CPU time of ecs-host-agent', [[{}, sample.agent.cpuSeconds]]);
   out.gauge('sample_errors', 'collectors that failed in the last sample', sample.errors.length);
-  return out.text();
+  return out.list;
 }
 
-function diskFamilies(out: Exposition, sample: Sample): void {
+function diskFamilies(out: Families, sample: Sample): void {
   const labels = (d: Sample['disks'][number]): Labels => ({ mountpoint: d.mount, device: d.device, fstype: d.fsType });
   out.family('filesystem_size_bytes', 'gauge', 'filesystem size', sample.disks.map((d) => [labels(d), d.totalBytes]));
   out.family('filesystem_used_bytes', 'gauge', 'filesystem space used', sample.disks.map((d) => [labels(d), d.usedBytes]));
@@ -78,7 +90,7 @@ function diskFamilies(out: Exposition, sample: Sample): void {
   out.family('btrfs_unallocated_bytes', 'gauge', 'Btrfs device space not allocated to any chunk', btrfs.map(([d, b]) => [labels(d), b.unallocatedBytes] as const));
 }
 
-function volumeFamilies(out: Exposition, sample: Sample): void {
+function volumeFamilies(out: Families, sample: Sample): void {
   const labels = (v: Sample['volumes'][number]): Labels => ({ mountpoint: v.mountPoint, volume: v.volume });
   out.family('volume_mounted', 'gauge', 'the data volume is mounted (1) or not (0)', sample.volumes.map((v) => [labels(v), v.mounted ? 1 : 0]));
   out.family('volume_size_bytes', 'gauge', 'data volume size', sample.volumes.map((v) => [labels(v), v.totalBytes]));
@@ -97,7 +109,7 @@ const NETWORK_COUNTERS = [
   ['transmit_drop', 'txDropped'],
 ] as const;
 
-function networkFamilies(out: Exposition, sample: Sample): void {
+function networkFamilies(out: Families, sample: Sample): void {
   for (const [name, field] of NETWORK_COUNTERS) {
     out.family(`network_${name}_total`, 'counter', `network ${name.replace('_', ' ')}`, sample.network.map((n) => [{ device: n.name }, n[field]]));
   }

@@ -68,8 +68,8 @@ export class StatusReporter {
 }
 
 /** /etc/machine-id, or the host name where there is none: stable across restarts. */
-export async function readHostId(host: Host, hostname: string): Promise<string> {
+export async function readHostId(host: Host): Promise<string> {
   const machineId = (await host.stat('/etc/machine-id')) ? (await host.readText('/etc/machine-id')).trim() : '';
   if (/^[0-9a-f]{32}$/.test(machineId)) return machineId;
-  return hostname.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 128) || 'unknown-host';
+  return host.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 128) || 'unknown-host';
 }

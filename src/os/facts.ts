@@ -1,6 +1,6 @@
-import { RefusedError } from '../core/errors.ts';
+import { MissingToolError, RefusedError } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
-import { firstInstalled, packageManagerFor } from '../pkg/package-manager.ts';
+import { firstInstalled, type PackageManager, packageManagerFor } from '../pkg/package-manager.ts';
 import { findOptimizedAmiMarkers } from './ecs-optimized.ts';
 import {
   type Arch,
@@ -29,6 +29,11 @@ export interface OsFacts {
   readonly docker: InstalledPackage | null;
   readonly ecsInit: InstalledPackage | null;
   readonly ecsOptimizedEvidence: readonly string[];
+  /**
+   * Why docker and ecsInit are unknown: the package database could not be read, because the tool that reads
+   * it is missing on this machine (rpm on a Debian build host). Null when they were read.
+   */
+  readonly packagesUnknown: string | null;
 }
 
 export interface InstalledPackage {
@@ -43,8 +48,9 @@ export async function gatherOsFacts(host: Host): Promise<OsFacts> {
   const release = await identify(host);
   const support = judgeRelease(release);
   const packages = support.status === 'refused' ? null : packageManagerFor(support.packageManager, host);
-  const docker = packages && (await firstInstalled(packages, DOCKER_PACKAGES));
-  const ecsInit = packages && (await firstInstalled(packages, ECS_INIT_PACKAGES));
+  const installed = packages && (await installedOrMissingTool(packages));
+  const docker = installed?.docker ?? null;
+  const ecsInit = installed?.ecsInit ?? null;
   return {
     root: host.root,
     release,
@@ -57,7 +63,22 @@ export async function gatherOsFacts(host: Host): Promise<OsFacts> {
     docker,
     ecsInit,
     ecsOptimizedEvidence: await findOptimizedAmiMarkers(host, ecsInit !== null),
+    packagesUnknown: installed?.missingTool ?? null,
   };
+}
+
+/**
+ * Docker and ecs-init as the package database has them. A tool missing on this machine leaves them unknown
+ * instead of ending detection: the support verdict and refusals that need no package database come first.
+ */
+async function installedOrMissingTool(packages: PackageManager) {
+  try {
+    const docker = await firstInstalled(packages, DOCKER_PACKAGES);
+    return { docker, ecsInit: await firstInstalled(packages, ECS_INIT_PACKAGES), missingTool: null };
+  } catch (error) {
+    if (!(error instanceof MissingToolError)) throw error;
+    return { docker: null, ecsInit: null, missingTool: error.message };
+  }
 }
 
 async function identify(host: Host): Promise<Release & { readonly source: string }> {

@@ -1,3 +1,4 @@
+import { type Logger, silentLogger } from '../core/logger.ts';
 import { execChecked, type Host } from '../host/host.ts';
 import { type DpkgPackage, parseDpkgStatus } from './dpkg-status.ts';
 import type { PackageManager } from './package-manager.ts';
@@ -7,9 +8,10 @@ const DPKG_STATUS = '/var/lib/dpkg/status';
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a' };
 const LOCK_OPTION = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
 
-const UPDATE: PackageCommand = { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env: APT_ENV };
+const UPDATE: PackageCommand = { file: 'apt-get', args: [...LOCK_OPTION, 'update'], env: APT_ENV, interruptible: true };
 
-export function aptPackageManager(host: Host): PackageManager {
+/** logger: where retries of a failed download are reported (a caller that only asks what is installed needs none). */
+export function aptPackageManager(host: Host, logger: Logger = silentLogger): PackageManager {
   const installed = dpkgDatabase(host);
   const commands = (packages: readonly string[]): PackageCommand[] => [
     UPDATE,
@@ -28,12 +30,14 @@ export function aptPackageManager(host: Host): PackageManager {
     },
     async availableVersion(name) {
       // Images often ship without package lists, and a repository just added has none yet.
-      await runPackageCommand(host, UPDATE);
-      return policyCandidate((await execChecked(host, 'apt-cache', ['policy', '--', name], { timeoutMs: 60_000 })).stdout);
+      await runPackageCommand(host, UPDATE, logger);
+      const query = { timeoutMs: 60_000, interruptible: true };
+      const policy = await execChecked(host, 'apt-cache', ['policy', '--', name], query);
+      return policyCandidate(policy.stdout);
     },
     async install(packages) {
       await withServicesHeld(host, async () => {
-        for (const command of commands(packages)) await runPackageCommand(host, command);
+        for (const command of commands(packages)) await runPackageCommand(host, command, logger);
       });
     },
     describeInstall: (packages) => commands(packages).map(describe),

@@ -1,3 +1,4 @@
+import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import type { PackageManagerName } from '../os/support.ts';
 import { aptPackageManager } from './apt.ts';
@@ -24,8 +25,9 @@ export interface PackageManager {
   describeInstall(packages: readonly string[]): string[];
 }
 
-export function packageManagerFor(name: PackageManagerName, host: Host): PackageManager {
-  return name === 'apt' ? aptPackageManager(host) : rpmPackageManager(name, host);
+/** logger: where retries of failed downloads are reported; callers that only ask what is installed may leave it out. */
+export function packageManagerFor(name: PackageManagerName, host: Host, logger?: Logger): PackageManager {
+  return name === 'apt' ? aptPackageManager(host, logger) : rpmPackageManager(name, host, logger);
 }
 
 /** The first of several alternative package names that is installed, with its version. */

@@ -1,4 +1,5 @@
 import { CommandError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import type { PackageManagerName } from '../os/support.ts';
 import type { PackageManager } from './package-manager.ts';
@@ -54,7 +55,7 @@ const AVAILABLE: Readonly<Record<RpmManager, AvailabilityQuery>> = {
 };
 
 /** dnf, yum and zypper systems share the rpm database; rpm -q answers for all three. */
-export function rpmPackageManager(name: RpmManager, host: Host): PackageManager {
+export function rpmPackageManager(name: RpmManager, host: Host, logger: Logger = silentLogger): PackageManager {
   return {
     name,
     async installedVersion(packageName) {
@@ -67,12 +68,13 @@ export function rpmPackageManager(name: RpmManager, host: Host): PackageManager 
     async availableVersion(packageName) {
       const query = AVAILABLE[name];
       const command = query.command(packageName);
-      const result = await host.exec(command.file, command.args, { timeoutMs: 10 * 60_000, ...(command.env ? { env: command.env } : {}) });
+      const options = { timeoutMs: 10 * 60_000, interruptible: true, ...(command.env ? { env: command.env } : {}) };
+      const result = await host.exec(command.file, command.args, options);
       if ((command.okExitCodes ?? [0]).includes(result.exitCode)) return query.version(result.stdout, packageName);
       if (query.nothingFound?.test(result.stdout + result.stderr)) return null;
       throw new CommandError([command.file, ...command.args], result.exitCode, result.stderr || result.stdout);
     },
-    install: (packages) => runPackageCommand(host, INSTALL[name](packages)),
+    install: (packages) => runPackageCommand(host, INSTALL[name](packages), logger),
     describeInstall: (packages) => [describe(INSTALL[name](packages))],
   };
 }

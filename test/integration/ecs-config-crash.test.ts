@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
@@ -208,7 +209,7 @@ test("only gone writers' leftovers are removed: a live writer's stays, a reused 
   const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
   t.after(() => sleeper.kill('SIGKILL'));
   const pid = sleeper.pid as number;
-  await delay(50);
+  await once(sleeper, 'spawn'); // running `sleep`, its start time in /proc
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
   const gone = spawnSync('true').pid as number;

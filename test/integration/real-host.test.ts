@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
 
+import { CommandError } from '../../src/core/errors.ts';
 import { RealHost } from '../../src/host/real-host.ts';
 import { DEBIAN_ROOT } from '../support/paths.ts';
 import { requireRoot, scratchDir } from '../support/scratch.ts';
@@ -59,6 +60,34 @@ test('exec of a missing program or past its timeout is an error naming the comma
   const host = new RealHost('/');
   await assert.rejects(host.exec('no-such-program-xyz', ['a']), /no-such-program-xyz a could not be started/);
   await assert.rejects(host.exec('sleep', ['5'], { timeoutMs: 100 }), /sleep 5 timed out after 100 ms/);
+});
+
+test('a command killed by a signal is reported as killed, naming the signal, not as unstartable', async () => {
+  const host = new RealHost('/');
+  const killedBy = (signal: string, message: RegExp) => (error: unknown) =>
+    error instanceof CommandError &&
+    error.signal === signal &&
+    error.exitStatus === undefined &&
+    message.test(error.message);
+  await assert.rejects(
+    host.exec('sh', ['-c', 'echo out of memory >&2; kill -KILL $$']),
+    killedBy('SIGKILL', /^sh -c echo out of memory >&2; kill -KILL \$\$ was killed by SIGKILL: out of memory$/),
+  );
+  // Killed by another process, as the OOM killer or an operator would.
+  const killedByAnother = host.exec('sh', ['-c', 'sh -c "kill -TERM \\$PPID"; sleep 60']);
+  await assert.rejects(killedByAnother, killedBy('SIGTERM', /was killed by SIGTERM$/));
+  const unstartable = (error: unknown) => error instanceof CommandError && error.signal === undefined;
+  await assert.rejects(host.exec('no-such-program-xyz', []), unstartable);
+  await assert.rejects(host.exec('no-such-program-xyz', []), /could not be started \(ENOENT\)/);
+  const status = (await host.exec('sh', ['-c', 'exit 137'])).exitCode;
+  assert.equal(status, 137, 'an exit status of 128+9 is only an exit status');
+});
+
+test('hostname is the kernel\'s nodename, under an image root too', async (t) => {
+  const nodename = (await new RealHost('/').exec('uname', ['-n'])).stdout.trim();
+  assert.ok(nodename.length > 0);
+  assert.equal(new RealHost('/').hostname(), nodename);
+  assert.equal(new RealHost(scratchDir(t)).hostname(), nodename);
 });
 
 test('package tools are retargeted at the image root: chroot dpkg-query sees the image, not this machine', async () => {

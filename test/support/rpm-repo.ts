@@ -239,4 +239,13 @@ export const AMAZON_ECS_INIT: RpmPackage = {
   ],
 };
 
-export const ECS_STUB_PACKAGES: readonly RpmPackage[] = [DOCKER, ECS_INIT, AMAZON_ECS_INIT];
+/** Where `dnf needs-restarting` comes from: the updates concern installs it on dnf systems that lack it. */
+export const DNF_PLUGINS_CORE: RpmPackage = {
+  name: 'dnf-plugins-core',
+  version: '4.3.0',
+  release: '1',
+  files: [{ path: '/usr/lib/python3.9/site-packages/dnf-plugins/needs_restarting.py', content: '# stand-in\n' }],
+};
+
+/** What `apply` installs on the RPM family, as stubs. */
+export const ECS_STUB_PACKAGES: readonly RpmPackage[] = [DOCKER, ECS_INIT, AMAZON_ECS_INIT, DNF_PLUGINS_CORE];

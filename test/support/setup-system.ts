@@ -32,6 +32,13 @@ export const SYSTEM_PACKAGES = [
   'systemd-container',
   'faketime',
   'strace',
+  // Receives remote write in the metrics sink tests; the policy-rc.d below keeps its service from starting.
+  'prometheus',
+  // htpasswd: the bcrypt hashes of the Prometheus page's basic_auth_users, made as operators make them.
+  'apache2-utils',
+  'shellcheck',
+  // Debian's packer (1.6.6) validates the Packer template; see test/integration/packaging/packer.test.ts.
+  'packer',
 ];
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';
@@ -106,6 +113,7 @@ const ROOT_FIXTURES: readonly RootFixture[] = [
 
 /** Builds the missing roots side by side (each about a minute). */
 async function buildRoots(): Promise<void> {
+  for (const fixture of ROOT_FIXTURES) unmountBelow(fixture.dir);
   const missing = ROOT_FIXTURES.filter((fixture) => !existsSync(fixture.ready));
   if (missing.length === 0) return;
   mkdirSync(FIXTURE_CACHE, { recursive: true });
@@ -122,7 +130,21 @@ async function buildRoot(fixture: RootFixture, mirror: string): Promise<void> {
   } catch (error) {
     fail(`debootstrap into ${fixture.dir} failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`);
   }
+  unmountBelow(fixture.dir);
   writeFileSync(fixture.ready, new Date().toISOString());
+}
+
+/**
+ * A root is copied whole by the tests (cp -a); a /proc debootstrap or a chroot left mounted in it would be copied
+ * as an endless /proc/kmsg until the disk is full. Nothing may stay mounted below a shared fixture.
+ */
+function unmountBelow(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((target) => target === dir || target.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const target of mounts) execFileSync('umount', ['-l', '--', target]);
 }
 
 function fail(message: string): never {

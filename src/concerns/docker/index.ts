@@ -54,6 +54,7 @@ function installCommands(context: ConcernContext): string[] {
 
 async function install(context: ConcernContext): Promise<void> {
   const spec = INSTALL[managerName(context)];
-  if (!spec.extrasTopic) return packageManagerFor(managerName(context), context.host).install(spec.packages);
+  const packages = packageManagerFor(managerName(context), context.host, context.logger);
+  if (!spec.extrasTopic) return packages.install(spec.packages);
   await installExtrasTopic(context.host, spec.extrasTopic);
 }

@@ -1,4 +1,5 @@
 import { InvalidValue } from '../../core/config/values.ts';
+import { parseJson } from '../../core/json.ts';
 
 /**
  * Value checks for ECS agent keys. Each returns the value to write to
@@ -78,18 +79,12 @@ export function goDuration(limits: DurationLimits = {}): Check {
   };
 }
 
-/** Parses JSON without echoing the input: error messages of JSON.parse quote it, and some values are secrets. */
-function parseJson(raw: string, allowed: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new InvalidValue('is not valid JSON', allowed);
-  }
-}
-
 function jsonCheck(allowed: string, fits: (value: unknown) => boolean): Check {
   return (raw) => {
-    const value = parseJson(raw, allowed);
+    // JSON.parse's reason quotes the input, and some values are secrets: it is not repeated.
+    const value = parseJson(raw, () => {
+      throw new InvalidValue('is not valid JSON', allowed);
+    });
     if (!fits(value)) throw new InvalidValue('is JSON of the wrong shape', allowed);
     return JSON.stringify(value);
   };

@@ -77,7 +77,9 @@ function installDetails(context: ConcernContext, platform: EcsInitPlatform): str
 async function install(context: ConcernContext, platform: EcsInitPlatform): Promise<void> {
   const { source } = platform;
   if (source.kind === 'signed-deb') await installSignedDeb(context, debSource(context, await downloadRegion(context)));
-  else if (source.kind === 'package') await packageManagerFor(managerOf(context), context.host).install([source.name]);
+  else if (source.kind === 'package') {
+    await packageManagerFor(managerOf(context), context.host, context.logger).install([source.name]);
+  }
   else await installExtrasTopic(context.host, source.topic);
   await context.host.mkdir(PATHS.agentState, { mode: 0o755 });
   await context.host.writeFileAtomic(PATHS.ecsInitInstalledMarker, `${context.host.now().toISOString()}\n`);

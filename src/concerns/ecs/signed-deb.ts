@@ -70,7 +70,7 @@ export async function installSignedDeb(context: ConcernContext, source: DebSourc
       ...(context.config.ECSINIT_SIGNING_KEY ? {} : { expectedFingerprint: AMAZON_ECS_FINGERPRINT }),
     });
     context.logger.info(`ecs: ${source.fileName} is signed by ${signer}`);
-    await packageManagerFor('apt', host).install([debPath]);
+    await packageManagerFor('apt', host, context.logger).install([debPath]);
   } finally {
     await host.rm(PATHS.downloadCache, { recursive: true });
   }

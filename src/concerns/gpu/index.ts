@@ -122,5 +122,5 @@ function runningKnowsRuntime(facts: GpuFacts): boolean | null {
 
 function packagesOf(context: ConcernContext): PackageManager {
   if (context.os.support.status === 'refused') throw new Error('refused systems are never planned');
-  return packageManagerFor(context.os.support.packageManager, context.host);
+  return packageManagerFor(context.os.support.packageManager, context.host, context.logger);
 }

@@ -7,7 +7,7 @@ import { type StorageSettings, storageSettings } from './settings.ts';
 import { fullnessWarning } from './usage.ts';
 
 /**
- * Docker's image store on Btrfs (issue 4): a thin sparse file loop-mounted on
+ * Docker's image store on Btrfs (as SUSE's ecs images had it): a thin sparse file loop-mounted on
  * /var/lib/docker, or a dedicated block device (EBS).
  *
  * Only a running system gets a store: formatting and mounting under an image
@@ -51,5 +51,5 @@ function settingsOf(context: ConcernContext): StorageSettings {
 function packagesOf(context: ConcernContext): PackageManager {
   const { support } = context.os;
   if (support.status === 'refused') throw new Error(`storage: ${support.reason}`);
-  return packageManagerFor(support.packageManager, context.host);
+  return packageManagerFor(support.packageManager, context.host, context.logger);
 }

@@ -1,6 +1,7 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { PATHS } from '../../core/paths.ts';
 import type { Host } from '../../host/host.ts';
+import { checkPrerequisites } from './prerequisites.ts';
 import type { Advisory, PendingUpdates, UpdateManager, UpdateManagerName } from './types.ts';
 
 /**
@@ -32,8 +33,15 @@ export interface ApplyReport {
 export const LAST_APPLY_FILE = `${PATHS.agentState}/updates-last-apply.json`;
 
 export async function checkUpdates(context: ConcernContext, manager: UpdateManager): Promise<CheckReport> {
-  const pending = await manager.check();
+  const pending = await pendingUpdates(manager);
   return { manager: manager.name, ...pending, rebootRequired: await rebootSignal(context.host, manager, false) };
+}
+
+/** The manager's check, once its tools are there: a required one missing fails naming it, an optional one is a note. */
+export async function pendingUpdates(manager: UpdateManager): Promise<PendingUpdates> {
+  const missing = await checkPrerequisites(manager);
+  const pending = await manager.check();
+  return { ...pending, notes: [...pending.notes, ...missing] };
 }
 
 /** Applies pending security updates (nothing runs when none are pending) and records what changed. */

@@ -7,6 +7,8 @@ export interface UpdateCommand {
   readonly args: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   readonly okExitCodes?: readonly number[];
+  /** Changes nothing (a refresh, a listing, a dry run): a stop of the daemon may kill it. */
+  readonly interruptible?: boolean;
 }
 
 /** Updates download and install: bounded, but generously. */
@@ -14,7 +16,9 @@ const UPDATE_TIMEOUT_MS = 60 * 60_000;
 
 /** Runs the command and returns whatever it exited with. */
 export function execUpdate(host: Host, command: UpdateCommand): Promise<ExecResult> {
-  return host.exec(command.file, command.args, { timeoutMs: UPDATE_TIMEOUT_MS, ...(command.env ? { env: command.env } : {}) });
+  const env = command.env ? { env: command.env } : {};
+  const interruptible = command.interruptible === true;
+  return host.exec(command.file, command.args, { timeoutMs: UPDATE_TIMEOUT_MS, interruptible, ...env });
 }
 
 export function isOk(command: UpdateCommand, result: ExecResult): boolean {

@@ -1,5 +1,5 @@
 import type { ConcernContext } from '../../core/concern.ts';
-import { type ApplyReport, applyUpdates, type RebootPolicy, rebootWanted } from './apply.ts';
+import { type ApplyReport, applyUpdates, pendingUpdates, type RebootPolicy, rebootWanted } from './apply.ts';
 import { hostSequenceDeps } from './reboot/deps.ts';
 import { readSequenceRecord } from './reboot/record.ts';
 import { resumeRebootSequence, runRebootSequence, type SequenceDeps, type SequenceOutcome } from './reboot/sequence.ts';
@@ -36,7 +36,7 @@ export async function applyAndReboot(
   makeDeps: MakeSequenceDeps = hostSequenceDeps,
 ): Promise<UpdatesRun> {
   const resumed = await resumeRecorded(context, settings, makeDeps);
-  const applied = await applyUpdates(context, manager, await manager.check());
+  const applied = await applyUpdates(context, manager, await pendingUpdates(manager));
   return { resumed, applied, reboot: await decideReboot(context, settings, policy, applied, makeDeps) };
 }
 

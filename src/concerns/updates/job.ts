@@ -7,9 +7,12 @@ import { isInsideWindow } from './window.ts';
  * The daemon's updates job: every run first finishes or rolls back a reboot
  * sequence recorded on disk (so the first run after a start resumes one),
  * then looks for security updates; inside the maintenance window it applies
- * them and reboots by policy, a few hosts of the fleet at a time. What the
- * run needs (package managers, the reboot sequence, the AWS SDK it drains and
- * locks with) loads at its first run: a daemon with updates off never holds it.
+ * them and reboots by policy, a few hosts of the fleet at a time. A tool it
+ * needs that is not installed (unattended-upgrades) fails the run with its
+ * name and package: the daemon logs that once and the converge installs it.
+ * What the run needs (package managers, the reboot sequence, the AWS SDK it
+ * drains and locks with) loads at its first run: a daemon with updates off
+ * never holds it.
  */
 export function createUpdatesJob(sequenceDeps?: MakeSequenceDeps): Job {
   return {
@@ -28,11 +31,14 @@ export function createUpdatesJob(sequenceDeps?: MakeSequenceDeps): Job {
         const resumed = await resumeRecorded(context, settings, makeDeps);
         const report = await checkUpdates(context, manager);
         const reboot = report.rebootRequired ? '; a reboot is required' : '';
-        const summary = `${report.updates.length} security update(s) pending${reboot}; applied in the window ${settings.window.text} (${settings.timeZone})`;
+        const window = `applied in the window ${settings.window.text} (${settings.timeZone})`;
+        const pending = `${report.updates.length} security update(s) pending${reboot}`;
+        const summary = [pending, window, ...report.notes].join('; ');
         return { summary: resumed ? `${resumed.message}; ${summary}` : summary, details: { resumed, check: report } };
       }
       const run = await applyAndReboot(context, manager, settings, settings.rebootPolicy, makeDeps);
-      const summary = `${run.applied.changed.length} security update(s) applied; ${run.reboot.message}`;
+      const applied = `${run.applied.changed.length} security update(s) applied`;
+      const summary = [applied, run.reboot.message, ...run.applied.notes].join('; ');
       return { summary: run.resumed ? `${run.resumed.message}; ${summary}` : summary, details: run };
     },
   };

@@ -1,9 +1,7 @@
 import type { Config } from '../../core/config/load.ts';
-import { formatDuration } from '../../core/config/values.ts';
 import type { MaintenanceWindow } from '../../core/config/window.ts';
-import { ConfigError } from '../../core/errors.ts';
 
-/** The update and reboot settings, checked together: a slot must outlive the drain it covers. */
+/** The update and reboot settings of one run. */
 export interface UpdateSettings {
   readonly window: MaintenanceWindow;
   readonly timeZone: string;
@@ -13,19 +11,16 @@ export interface UpdateSettings {
   readonly drainTimeoutPolicy: 'abort' | 'reboot';
   readonly lockPath: string;
   readonly lockTtlMs: number;
+  /** REBOOT_TIMEOUT: how long a reboot may take; a longer one is reported, measured on the lock service's clock. */
+  readonly rebootTimeoutMs: number;
   readonly cluster: string;
   readonly introspectionUrl: string;
   /** How long, after a reboot, the ECS agent gets to reconnect. */
   readonly agentReconnectTimeoutMs: number;
 }
 
+/** Mapped from config, whose loader checked that REBOOT_LOCK_TTL covers drain, reboot and the agent's return. */
 export function updateSettings(config: Config): UpdateSettings {
-  if (config.REBOOT_LOCK_TTL <= config.DRAIN_TIMEOUT) {
-    throw new ConfigError(
-      `${config.origins.REBOOT_LOCK_TTL}: REBOOT_LOCK_TTL=${formatDuration(config.REBOOT_LOCK_TTL)} must be longer than ` +
-        `DRAIN_TIMEOUT=${formatDuration(config.DRAIN_TIMEOUT)} (${config.origins.DRAIN_TIMEOUT}), or another host may reclaim the slot while this one drains`,
-    );
-  }
   return {
     window: config.UPDATE_WINDOW,
     timeZone: config.UPDATE_TIMEZONE,
@@ -35,6 +30,7 @@ export function updateSettings(config: Config): UpdateSettings {
     drainTimeoutPolicy: config.DRAIN_TIMEOUT_POLICY,
     lockPath: config.REBOOT_LOCK_PATH,
     lockTtlMs: config.REBOOT_LOCK_TTL,
+    rebootTimeoutMs: config.REBOOT_TIMEOUT,
     cluster: config.ECS_CLUSTER,
     introspectionUrl: config.INTROSPECTION_URL,
     agentReconnectTimeoutMs: config.REGISTRATION_TIMEOUT,

@@ -1,3 +1,5 @@
+import type { Prerequisite } from './prerequisites.ts';
+
 /**
  * What every distribution's security-update path reports, whatever tool it
  * asks: the packages a security update would change and the advisories behind
@@ -39,6 +41,8 @@ export interface AppliedUpdates {
 /** One distribution's way to find and apply security updates and to tell whether a reboot is due. */
 export interface UpdateManager {
   readonly name: UpdateManagerName;
+  /** Tools it runs that are packaged apart from the package manager itself. */
+  readonly prerequisites: readonly Prerequisite[];
   /** Refreshes metadata and lists pending security updates; changes no package. */
   check(): Promise<PendingUpdates>;
   /** Applies security updates only, non-interactively, waiting (bounded) for the package-manager lock. */

@@ -5,6 +5,7 @@ import { fetchUsersDocument } from '../../control/client.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import type { UsersSource } from '../../core/config/keys.ts';
 import { AgentError, messageOf } from '../../core/errors.ts';
+import { parseJson } from '../../core/json.ts';
 import type { SourceEntry } from './document.ts';
 
 /**
@@ -39,8 +40,10 @@ export async function readSource(context: ConcernContext, source: UsersSource, o
 
 async function readEntries(context: ConcernContext, source: UsersSource, options: SourceOptions): Promise<SourceEntry[]> {
   switch (source.kind) {
-    case 'file':
-      return entriesOfDocument(parseJson(await readFile(context, source.path), `file:${source.path}`), `file:${source.path}`);
+    case 'file': {
+      const where = `file:${source.path}`;
+      return entriesOfDocument(parseDocument(await readFile(context, source.path), where), where);
+    }
     case 'control':
       return entriesOfDocument(await fetchControl(() => (options.fetchUsersDocument ?? fromControlEndpoint)(context)), 'control');
     case 'ssm':
@@ -64,12 +67,10 @@ async function fetchControl(fetch: () => Promise<unknown>): Promise<unknown> {
   }
 }
 
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsersSourceError(`${where} is not JSON: ${messageOf(error)}`);
-  }
+function parseDocument(text: string, where: string): unknown {
+  return parseJson(text, (reason) => {
+    throw new UsersSourceError(`${where} is not JSON: ${reason}`);
+  });
 }
 
 /** The file and control sources: one object mapping each user name to its document. */

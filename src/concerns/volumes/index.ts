@@ -5,7 +5,7 @@ import { gatherVolumes, type VolumesFacts } from './facts.ts';
 import { planVolumes, type VolumesAction } from './plan.ts';
 
 /**
- * Data volumes (issue 9), as OpsWorks managed them per layer: each EBS
+ * Data volumes, as OpsWorks managed them per layer: each EBS
  * volume (by id or device) is formatted only when empty, persisted in fstab
  * by UUID with nofail, and mounted. Under an image root only the mkfs tools
  * are installed; the volumes exist on the booted instance.
@@ -31,5 +31,5 @@ export const volumesConcern = createVolumesConcern();
 function packagesOf(context: ConcernContext): PackageManager {
   const { support } = context.os;
   if (support.status === 'refused') throw new Error(`volumes: ${support.reason}`);
-  return packageManagerFor(support.packageManager, context.host);
+  return packageManagerFor(support.packageManager, context.host, context.logger);
 }

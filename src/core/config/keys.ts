@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 import { LOG_LEVELS } from '../logger.ts';
 import { parseVolumes } from '../../concerns/volumes/spec.ts';
 import { parseWindow } from './window.ts';
@@ -59,6 +61,36 @@ export const loopbackListen: Parse<ListenAddress> = (raw) => {
   return { address: match[1] === '[::1]' ? '::1' : '127.0.0.1', port };
 };
 
+/** PORT alone is loopback; ADDRESS:PORT may be any address of the host (0.0.0.0 or [::] for all of them). */
+const listenAddress: Parse<ListenAddress> = (raw) => {
+  const match = /^(?:([0-9.]+|\[[0-9A-Fa-f:.]+\]):)?(\d{1,5})$/.exec(raw);
+  const address = match?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1';
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535 || isIP(address) === 0) {
+    const allowed = 'PORT (on 127.0.0.1), or ADDRESS:PORT with an IPv4 or [bracketed] IPv6 address: 0.0.0.0:9101';
+    throw new InvalidValue('is not a listen address', allowed);
+  }
+  return { address, port };
+};
+
+export function isLoopbackAddress(address: string): boolean {
+  return address === '::1' || /^127\./.test(address);
+}
+
+/** CloudWatch's namespace rules; AWS/ namespaces are AWS's own services'. */
+const cloudWatchNamespace: Parse<string> = (raw) => {
+  if (/^aws\//i.test(raw)) {
+    throw new InvalidValue("is one of AWS's own namespaces", 'a namespace of your own, e.g. ECSHost or MyCompany/ECS');
+  }
+  const allowed = '1 to 255 letters, digits and . _ - / # : (not : first)';
+  return pattern(/^[0-9A-Za-z._\-/#][0-9A-Za-z._\-/#:]{0,254}$/, allowed)(raw);
+};
+
+/** Mount points, comma-separated. */
+const mountList: Parse<readonly string[]> = (raw) => [
+  ...new Set(raw.split(',').map((mount) => absolutePath(mount.trim()))),
+];
+
 export const KEYS = {
   ECS_CLUSTER: key(clusterName, 'default', 'ECS cluster the instance joins'),
   // Not ECS_-prefixed: those keys pass through to /etc/ecs/ecs.config.
@@ -73,12 +105,56 @@ export const KEYS = {
   CONTROL_CA_BUNDLE: key(optional(absolutePath), '', 'PEM file of CAs trusted for an https CONTROL_URL; empty: the system CAs'),
   CONTROL_ALLOW_HTTP: key(bool, 'no', 'allow a plain http CONTROL_URL that is not loopback'),
   CONTROL_IDENTITY: key(oneOf(['auto', 'no'] as const), 'auto', 'auto: send the signed EC2 instance identity document (IMDSv2) when reachable; no: never'),
-  SPOOL_DIR: key(absolutePath, '/var/lib/ecs-host-agent/spool', 'where samples wait while the control endpoint is unreachable'),
+  SPOOL_DIR: key(absolutePath, '/var/lib/ecs-host-agent/spool', 'where samples wait until every sink on has them'),
   SPOOL_MAX_BYTES: key(spoolSize, '64M', 'spool size cap (at least 2M); the oldest samples are dropped and counted'),
   SPOOL_MAX_AGE: key(duration(60_000, 90 * 86_400_000), '72h', 'samples older than this are dropped from the spool (and counted)'),
-  METRICS_SINK_FILE: key(absolutePath, '/var/log/ecs-host-agent/metrics.ndjson', 'newline JSON file samples go to when CONTROL_URL is empty (rotated)'),
+  METRICS_SINK_FILE: key(
+    absolutePath,
+    '/var/log/ecs-host-agent/metrics.ndjson',
+    'newline JSON file samples go to when no sink is on (no CONTROL_URL, CloudWatch or remote write; rotated)',
+  ),
   EVENTS_SINK_FILE: key(absolutePath, '/var/log/ecs-host-agent/events.ndjson', 'newline JSON file host events (decommission, reboot) go to when CONTROL_URL is empty (rotated)'),
-  METRICS_PROMETHEUS_LISTEN: key(optional(loopbackListen), '', 'serve Prometheus text on this loopback port (9101 or 127.0.0.1:9101); empty: off'),
+  METRICS_PROMETHEUS_LISTEN: key(
+    optional(listenAddress),
+    '',
+    'serve Prometheus text: PORT on loopback, or ADDRESS:PORT (beyond it: METRICS_PROMETHEUS_WEB_CONFIG); empty: off',
+  ),
+  METRICS_PROMETHEUS_WEB_CONFIG: key(
+    optional(absolutePath),
+    '',
+    'TLS and basic auth of the Prometheus page (exporter web config)',
+  ),
+  METRICS_PROMETHEUS_ALLOW_HTTP: key(bool, 'no', 'allow the Prometheus page beyond loopback without TLS'),
+  METRICS_CLOUDWATCH: key(bool, 'no', 'publish host metrics to CloudWatch (PutMetricData) with the OpsWorks names'),
+  METRICS_CLOUDWATCH_NAMESPACE: key(cloudWatchNamespace, 'ECSHost', 'CloudWatch namespace of the metrics, not AWS/…'),
+  METRICS_CLOUDWATCH_ASG_DIMENSION: key(
+    bool,
+    'no',
+    'add AutoScalingGroupName from the instance metadata tags to every metric',
+  ),
+  METRICS_CLOUDWATCH_MOUNTS: key(
+    optional(mountList),
+    '',
+    'mount points with disk metrics in CloudWatch, comma-separated; empty: all',
+  ),
+  METRICS_REMOTE_WRITE_URL: key(optional(httpUrl), '', 'Prometheus remote-write endpoint; empty: off'),
+  METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE: key(
+    optional(absolutePath),
+    '',
+    'file holding the bearer token for remote write',
+  ),
+  METRICS_REMOTE_WRITE_BASIC_AUTH_FILE: key(optional(absolutePath), '', 'file holding USER:PASSWORD for remote write'),
+  METRICS_REMOTE_WRITE_SIGV4: key(
+    bool,
+    'no',
+    'sign remote write with AWS SigV4 (Amazon Managed Service for Prometheus)',
+  ),
+  METRICS_REMOTE_WRITE_CA_BUNDLE: key(
+    optional(absolutePath),
+    '',
+    'PEM CAs trusted for an https remote-write URL; empty: system CAs',
+  ),
+  METRICS_REMOTE_WRITE_ALLOW_HTTP: key(bool, 'no', 'allow a plain http METRICS_REMOTE_WRITE_URL that is not loopback'),
   METRICS_DOCKER_SOCKET: key(absolutePath, '/var/run/docker.sock', 'Docker API socket read for container metrics'),
   USERS_SOURCE: key(optional(usersSource), '', 'where SSH users come from; empty: users are not managed'),
   USERS_REMOVE: key(oneOf(['lock', 'delete'] as const), 'lock', 'users gone from USERS_SOURCE: lock (keys removed, account locked) or delete (with home)'),
@@ -96,7 +172,17 @@ export const KEYS = {
   DECOMMISSION_TIMEOUT: key(duration(10_000, 3_600_000), '5m', 'how long decommission waits for the tasks to leave (at most 5m at poweroff)'),
   SPOT_INTERRUPTION_DRAIN: key(bool, 'yes', 'drain at once when IMDS announces a spot interruption (spot/instance-action)'),
   REBOOT_LOCK_PATH: key(ssmPath, '/ecs-host-agent/reboot-lock', 'SSM parameter path of the fleet-wide reboot slots'),
-  REBOOT_LOCK_TTL: key(duration(60_000, 86_400_000), '2h', 'how long a reboot slot is held before others may reclaim it (a dead host)'),
+  REBOOT_LOCK_TTL: key(
+    duration(60_000, 86_400_000),
+    '2h',
+    'how long a reboot slot lasts unrenewed before another host may take it (a dead holder); ' +
+      'longer than DRAIN_TIMEOUT + REBOOT_TIMEOUT + REGISTRATION_TIMEOUT',
+  ),
+  REBOOT_TIMEOUT: key(
+    duration(10_000, 3_600_000),
+    '10m',
+    'longest a reboot may take, from systemctl reboot until the agent runs again (counted in REBOOT_LOCK_TTL)',
+  ),
   AL2023_RELEASE_UPGRADE: key(bool, 'no', 'Amazon Linux 2023: take security updates from a newer release when one is offered'),
   STORAGE_MODE: key(oneOf(['none', 'btrfs-file', 'btrfs-device'] as const), 'none', 'Docker image storage on Btrfs'),
   STORAGE_FILE: key(absolutePath, '/var/lib/docker-storage.btrfs', 'backing file for STORAGE_MODE=btrfs-file'),
@@ -118,6 +204,7 @@ export const KEYS = {
   AWS_ENDPOINT_URL_SSM: key(optional(httpUrl), '', 'SSM API endpoint override'),
   AWS_ENDPOINT_URL_S3: key(optional(httpUrl), '', 'S3 endpoint override (where ecs-init downloads the agent image); doctor checks it is reachable'),
   AWS_ENDPOINT_URL_ECR: key(optional(httpUrl), '', 'ECR API endpoint override; doctor checks it is reachable'),
+  AWS_ENDPOINT_URL_CLOUDWATCH: key(optional(httpUrl), '', 'CloudWatch API endpoint override (METRICS_CLOUDWATCH)'),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: key(httpUrl, 'http://169.254.169.254', 'instance metadata service (IMDSv2)'),
 } satisfies Record<string, KeySpec<unknown>>;
 

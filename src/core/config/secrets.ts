@@ -12,7 +12,13 @@ import { byteLength, quoted } from './text.ts';
 const SECRET_PARTS = ['TOKEN', 'PASSWORD', 'PASSWD', 'SECRET', 'CREDENTIAL', 'AUTH', 'APIKEY', 'PRIVATE'];
 const SECRET_WORDS = ['KEY', 'KEYS', 'PASS', 'PWD', 'CREDS'];
 /** Named like secrets, holding none: a path, a choice of format. */
-const NOT_SECRET = ['CONTROL_TOKEN_FILE', 'ECSINIT_SIGNING_KEY', 'ECS_ENGINE_AUTH_TYPE'];
+const NOT_SECRET = [
+  'CONTROL_TOKEN_FILE',
+  'ECSINIT_SIGNING_KEY',
+  'ECS_ENGINE_AUTH_TYPE',
+  'METRICS_REMOTE_WRITE_BEARER_TOKEN_FILE',
+  'METRICS_REMOTE_WRITE_BASIC_AUTH_FILE',
+];
 
 export const REDACTED = '<redacted>';
 

@@ -3,13 +3,18 @@ import type { TestContext } from 'node:test';
 
 import { ControlClient } from '../../../src/control/client.ts';
 import { type Backoff, Delivery } from '../../../src/control/delivery.ts';
+import type { SpoolStatus } from '../../../src/control/protocol.ts';
 import { controlSettings } from '../../../src/control/settings.ts';
+import { controlSink } from '../../../src/control/sinks/control.ts';
+import { SharedSpool } from '../../../src/control/spool-cursors.ts';
 import { Spool } from '../../../src/control/spool.ts';
 import { type Config, loadConfig } from '../../../src/core/config/load.ts';
 import type { Clock } from '../../../src/daemon/scheduler.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
+import type { Sample } from '../../../src/metrics/sample.ts';
 import { FACTS, recordingLogger, status } from '../../unit/control/fixtures.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 
 /**
  * The agent's side of a delivery test: the real metrics runner (this machine's samples), or the real parts of
@@ -30,12 +35,14 @@ export function agentConfig(dir: string, url: string, extra: Record<string, stri
   return loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
 }
 
+/** The real metrics runner; its deliveries judge their backoff by `clock`, which only the test moves. */
 export async function metricsRunner(t: TestContext, dir: string, url: string, extra: Record<string, string> = {}) {
   const logger = recordingLogger();
-  const options = { hostFacts: FACTS, backoff: FAST };
+  const clock = new ManualClock();
+  const options = { hostFacts: FACTS, backoff: FAST, clock };
   const created = await MetricsRunner.create(new RealHost('/'), agentConfig(dir, url, extra), logger, options);
   t.after(() => created.close());
-  return { runner: created, logger };
+  return { runner: created, logger, clock };
 }
 export interface AgentSideOptions {
   readonly spoolMaxBytes?: number;
@@ -48,15 +55,18 @@ export function agentSide(dir: string, url: string, options: AgentSideOptions = 
   const logger = recordingLogger();
   const client = new ControlClient(host, controlSettings(agentConfig(dir, url))!, logger);
   const settings = { dir: join(dir, 'spool'), maxBytes: options.spoolMaxBytes ?? 2 ** 30, maxAgeMs: 86_400_000 };
-  const spool = new Spool(host, settings, logger);
-  const delivery = new Delivery(host, {
-    client,
-    spool,
+  const cursors = { dir: settings.dir, sinks: ['control'], forgetOthers: true };
+  const shared = new SharedSpool(host, new Spool(host, settings, logger), cursors, logger);
+  const withSpool = async (spoolStatus: SpoolStatus) => ({ ...status(), spool: spoolStatus });
+  const sink = controlSink(host, { client, hostId: 'test-host', status: withSpool });
+  const delivery = new Delivery({
+    sink,
+    spool: shared.reader('control'),
     logger,
-    hostId: 'test-host',
-    status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }),
     backoff: options.backoff ?? FAST,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  return { host, logger, spool, delivery };
+  /** What the metrics job does with a sample: into the spool, for the delivery's next round. */
+  const accept = (sample: Sample) => shared.append(sample);
+  return { host, logger, delivery, accept };
 }

@@ -3,6 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { scratchDir } from '../../support/scratch.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { sample } from '../../unit/control/fixtures.ts';
 import { agentSide, metricsRunner } from './agent-side.ts';
 import { startEndpoint, type TestEndpoint } from './receiver-server.ts';
@@ -18,7 +19,7 @@ async function runner(t: TestContext, dir: string, endpoint: TestEndpoint, extra
 test('endpoint down for a while, then back: every sample arrives exactly once, in order', async (t) => {
   const endpoint = await startEndpoint();
   t.after(() => endpoint.stop());
-  const { runner: metrics } = await runner(t, scratchDir(t), endpoint);
+  const { runner: metrics, clock } = await runner(t, scratchDir(t), endpoint);
   const taken: string[] = [];
   const take = async () => {
     const step = await metrics.step();
@@ -29,7 +30,7 @@ test('endpoint down for a while, then back: every sample arrives exactly once, i
   await endpoint.stop();
   for (let i = 0; i < 5; i++) assert.equal((await take()).destination, 'spool');
   await endpoint.start();
-  await delay(5);
+  clock.advance(5); // past the (1 ms) backoff
   assert.equal((await take()).destination, 'control');
   assert.deepEqual(endpoint.received.map((s) => s.id), taken);
   assert.equal(endpoint.receiver.counts.duplicates, 0);
@@ -41,16 +42,17 @@ test('with the spool cap set low, the drop counter equals what was dropped', asy
   t.after(() => endpoint.stop());
   await endpoint.stop();
   // Below SPOOL_MAX_BYTES's minimum, which config refuses: the Spool itself takes any cap.
-  const { delivery } = agentSide(scratchDir(t), endpoint.url, { spoolMaxBytes: 4 * 1024 });
+  const clock = new ManualClock();
+  const { delivery, accept } = agentSide(scratchDir(t), endpoint.url, { spoolMaxBytes: 4 * 1024, clock });
   const taken: string[] = [];
   const take = async (index: number) => {
     taken.push(sample(index).id);
-    await delivery.accept(sample(index, new Date()));
+    await accept(sample(index, new Date()));
     return delivery.round();
   };
   for (let i = 1; i <= 12; i++) await take(i);
   await endpoint.start();
-  await delay(5);
+  clock.advance(5); // past the (1 ms) backoff
   await take(13);
   const received = endpoint.received.map((s) => s.id);
   const dropped = endpoint.statuses.at(-1)?.spool.droppedSamples ?? -1;
@@ -62,7 +64,7 @@ test('with the spool cap set low, the drop counter equals what was dropped', asy
 test('bad replies (500, 429, slow, malformed, huge, wrong type) are backed off with a clear log line, never a crash', async (t) => {
   const endpoint = await startEndpoint();
   t.after(() => endpoint.stop());
-  const { runner: metrics, logger } = await runner(t, scratchDir(t), endpoint);
+  const { runner: metrics, logger, clock } = await runner(t, scratchDir(t), endpoint);
   const json = { 'content-type': 'application/json' };
   const faults = [
     { status: 500, headers: json, body: new TextEncoder().encode('{"error":"boom"}') },
@@ -74,17 +76,19 @@ test('bad replies (500, 429, slow, malformed, huge, wrong type) are backed off w
   const taken: string[] = [];
   for (const reply of faults) {
     endpoint.fault = () => reply;
+    clock.advance(5); // past the (1 ms) backoff of the last failure
     const step = await metrics.step();
     taken.push(step.sample.id);
     assert.equal(step.destination, 'spool');
   }
   endpoint.fault = async (request) => {
-    await delay(1500);
+    await delay(1500); // the endpoint's fault: a slow reply (still well within the client's timeout)
     return endpoint.receiver.handle(request);
   };
+  clock.advance(5);
   taken.push((await metrics.step()).sample.id);
   endpoint.fault = () => null;
-  await delay(5);
+  clock.advance(5);
   taken.push((await metrics.step()).sample.id);
   const warnings = logger.lines.filter((line) => line.startsWith('warn: control endpoint'));
   for (const reason of [/HTTP 500/, /HTTP 429/, /malformed JSON/, /larger than 65536 bytes/, /content type "text\/html"/]) {

@@ -8,13 +8,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 
 import { DeliveryLoop } from '../../../src/control/delivery-loop.ts';
 import type { Batch } from '../../../src/control/protocol.ts';
 import { Receiver } from '../../../src/control/receiver.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
+import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import type { HttpResponse, ServedRequest } from '../../../src/host/host.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
@@ -23,7 +22,8 @@ import type { Sample } from '../../../src/metrics/sample.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS, sample } from '../../unit/control/fixtures.ts';
-import { ManualClock, until } from '../../unit/metrics/manual-clock.ts';
+import { pollUntil } from '../../support/poll.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { selfSignedCertificate } from '../doctor/loopback.ts';
 import { agentConfig, agentSide, metricsRunner } from './agent-side.ts';
 import { startEndpoint } from './receiver-server.ts';
@@ -41,10 +41,10 @@ const proxy413: HttpResponse = {
 test('413 to everything: nothing lost, an error naming the endpoint, all delivered after', async (t) => {
   const endpoint = await startEndpoint();
   t.after(() => endpoint.stop());
-  const { runner, logger } = await metricsRunner(t, scratchDir(t), endpoint.url);
+  const { runner, logger, clock } = await metricsRunner(t, scratchDir(t), endpoint.url);
   const taken: string[] = [];
   const take = async () => {
-    await delay(2); // past the (1 ms) backoff
+    clock.advance(2); // past the (1 ms) backoff
     const step = await runner.step();
     taken.push(step.sample.id);
     return step;
@@ -82,7 +82,7 @@ test('413 to everything: nothing lost, an error naming the endpoint, all deliver
 test('receipts for other batches are no receipts: sent again, the endpoint keeps each sample once', async (t) => {
   const endpoint = await startEndpoint();
   t.after(() => endpoint.stop());
-  const { runner, logger } = await metricsRunner(t, scratchDir(t), endpoint.url);
+  const { runner, logger, clock } = await metricsRunner(t, scratchDir(t), endpoint.url);
   const other = '00000000-0000-5000-8000-000000000000';
   endpoint.fault = async (request) => {
     if (!isPost(request)) return null;
@@ -93,14 +93,14 @@ test('receipts for other batches are no receipts: sent again, the endpoint keeps
   };
   const taken: string[] = [];
   for (let i = 0; i < 3; i++) {
-    await delay(2);
+    clock.advance(2); // past the (1 ms) backoff
     const step = await runner.step();
     taken.push(step.sample.id);
     assert.equal(step.destination, 'spool', 'kept: the endpoint did not say it stored this batch');
   }
   assert.ok(logger.lines.some((line) => line.includes(`with the receipt of another batch (${other})`)));
   endpoint.fault = () => null;
-  await delay(2);
+  clock.advance(2);
   const last = await runner.step();
   taken.push(last.sample.id);
   assert.equal(last.destination, 'control');
@@ -127,21 +127,23 @@ test('hung replies do not cut the sampling rate: a sample per interval while one
   const records: TaskRecord[] = [];
   const stop = new AbortController();
   const tasks = daemonTasks(async () => context, context, [job]);
-  const scheduler = runScheduler(tasks, clock, stop.signal, (record) => void records.push(record));
+  // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
+  const finished = (record: TaskRecord) => void records.push(record);
+  const scheduler = startScheduler(tasks, { clock, random: () => 0, signal: stop.signal, finished }).done;
   t.after(async () => {
     stop.abort();
     await scheduler;
   });
-  await until(() => records.length === 1, 'the first sample');
+  await pollUntil(() => records.length === 1, 'the first sample');
   for (let taken = 2; taken <= 8; taken++) {
     clock.advance(config.METRICS_INTERVAL);
-    await until(() => records.length === taken, `sample ${taken}`);
+    await pollUntil(() => records.length === taken, `sample ${taken}`);
   }
   assert.equal(records.length, 8, 'eight intervals, eight samples: the hung request held none of them up');
   assert.equal(posts, 1, 'and delivery did not overlap itself');
   assert.match(records.at(-1)?.summary ?? '', /8 samples waiting, attempt running since /);
   release();
-  await until(() => endpoint.received.length === 8, 'all eight samples at the endpoint');
+  await pollUntil(() => endpoint.received.length === 8, 'all eight samples at the endpoint');
   assert.equal(new Set(endpoint.received.map((s) => s.id)).size, 8);
 });
 
@@ -184,20 +186,20 @@ test('after an outage a ping ends the backoff: delivered long before the backoff
   const clock = new ManualClock();
   const probeMs = 30_000;
   const backoff = { baseMs: 15 * 60_000, maxMs: 15 * 60_000, probeMs };
-  const { delivery } = agentSide(scratchDir(t), endpoint.url, { clock, backoff });
+  const { delivery, accept } = agentSide(scratchDir(t), endpoint.url, { clock, backoff });
   const loop = new DeliveryLoop(delivery, clock);
   t.after(() => loop.stop());
-  await delivery.accept(sample(1, new Date()));
+  await accept(sample(1, new Date()));
   loop.start();
   loop.kick();
-  await until(() => delivery.state().consecutiveFailures === 1 && clock.waiting === 1, 'the first attempt to fail');
+  await pollUntil(() => delivery.state().consecutiveFailures === 1 && clock.waiting === 1, 'the first attempt to fail');
   const backingOffUntil = Date.parse(delivery.state().backingOffUntil ?? '');
   clock.advance(probeMs); // a ping while the endpoint is still away
-  await until(() => clock.waiting === 1 && delivery.state().attemptSince === null, 'the first ping to fail');
+  await pollUntil(() => clock.waiting === 1 && delivery.state().attemptSince === null, 'the first ping to fail');
   assert.equal(endpoint.received.length, 0);
   await endpoint.start();
   clock.advance(probeMs);
-  await until(() => delivery.state().consecutiveFailures === 0, 'the delivery to succeed');
+  await pollUntil(() => delivery.state().consecutiveFailures === 0, 'the delivery to succeed');
   assert.deepEqual(endpoint.received.map((s) => s.id), [sample(1).id]);
   assert.ok(clock.now() < backingOffUntil, 'delivered well inside the backoff (7.5 to 15 minutes)');
 });

@@ -18,7 +18,7 @@ import { runCli } from '../../support/cli.ts';
 import { CLI } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { sample } from '../../unit/control/fixtures.ts';
-import { until } from '../../unit/metrics/manual-clock.ts';
+import { pollUntil } from '../../support/poll.ts';
 import { freePort } from '../metrics/free-port.ts';
 import { agentSide } from './agent-side.ts';
 
@@ -91,7 +91,7 @@ async function startKillingProxy(t: TestContext, restart: () => Promise<Receiver
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise((resolve) => server.close(resolve)));
   const stop = async () => {
-    await until(() => receiver !== null, 'the receiver to be up');
+    await pollUntil(() => receiver !== null, 'the receiver to be up');
     const last = receiver as Receiver;
     last.child.kill('SIGTERM');
     await last.exited;
@@ -103,7 +103,7 @@ test('a receiver killed mid-stream, restarted on the same data directory, stores
   const dir = scratchDir(t);
   const dataDir = join(dir, 'control');
   const proxy = await startKillingProxy(t, () => startReceiver(t, dataDir), await startReceiver(t, dataDir));
-  const { delivery } = agentSide(dir, proxy.url, { backoff: { baseMs: 20, maxMs: 200, probeMs: 50 } });
+  const { delivery, accept } = agentSide(dir, proxy.url, { backoff: { baseMs: 20, maxMs: 200, probeMs: 50 } });
   const loop = new DeliveryLoop(delivery, systemClock);
   t.after(() => loop.stop());
   loop.start();
@@ -111,13 +111,13 @@ test('a receiver killed mid-stream, restarted on the same data directory, stores
   const killed = () => proxy.kills.whileReceiving + proxy.kills.afterStoring === 4;
   for (let i = 1; i <= MAX_SAMPLES && (i <= MIN_SAMPLES || !killed()); i++) {
     const next = sample(i, new Date());
-    await delivery.accept(next);
+    await accept(next);
     sent.push(next.id);
     loop.kick();
     await delay(15);
   }
   const drained = () => delivery.state().spool.pendingSamples === 0 && delivery.state().attemptSince === null;
-  await until(drained, 'the spool to drain', 60_000);
+  await pollUntil(drained, 'the spool to drain', 60_000);
   await loop.stop();
   await proxy.stop();
 

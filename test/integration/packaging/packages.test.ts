@@ -15,7 +15,8 @@ import { build } from 'esbuild';
 
 import { type BuiltPackage, buildPackages } from '../../../packaging/build.ts';
 import { buildRpms } from '../../support/rpm-repo.ts';
-import { DEBIAN_ROOT, REPO } from '../../support/paths.ts';
+import { OFFLINE_ENV } from '../../support/offline-env.ts';
+import { DEBIAN_ROOT, FIXTURES, REPO } from '../../support/paths.ts';
 import { requireRoot, scratchDir } from '../../support/scratch.ts';
 
 const PACKAGE_VERSION: string = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')).version;
@@ -134,7 +135,7 @@ test('the .deb declares what it needs and its conffile, and holds the agent, its
   execFileSync('dpkg-deb', ['--control', deb, control]);
   assert.equal(readFileSync(`${control}/conffiles`, 'utf8'), `${AGENT_ENV}\n`);
   const contents = execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8' });
-  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent/node', '/usr/lib/ecs-host-agent/ecs-host-agent.mjs', '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc', '/lib/systemd/system/ecs-host-agent.service']) {
+  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent/node', '/usr/lib/ecs-host-agent/ecs-host-agent.mjs', '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc', '/lib/systemd/system/ecs-host-agent.service', '/usr/share/doc/ecs-host-agent/README.md']) {
     assert.match(contents, new RegExp(` \\.${path.replaceAll('.', '\\.')}\\n`), path);
   }
   assert.match(contents, /^-rw------- root\/root .* \.\/etc\/ecs-host-agent\/agent\.env$/m, 'agent.env may hold credentials: root only');
@@ -198,11 +199,19 @@ test('the .deb: real dpkg in a Debian root, enabled but never started in a chroo
   assert.match(readFileSync(`${root}${AGENT_ENV}`, 'utf8'), /^ECS_CLUSTER=edited-by-hand$/m, 'the edit survives the upgrade');
   assert.equal(existsSync(`${root}${AGENT_ENV}.dpkg-dist`) || existsSync(`${root}${AGENT_ENV}.dpkg-new`), false);
   assert.equal(inRoot(root, ['/usr/bin/ecs-host-agent', '--version']).output.trim(), `ecs-host-agent ${NEXT_VERSION} (node ${NODE_VERSION})`);
-  assert.deepEqual(systemctlActions(root), ['--no-block try-restart ecs-host-agent.service']);
+  assert.deepEqual(systemctlActions(root), [
+    '--no-block try-restart ecs-host-agent.service',
+    // The poweroff hook must be active to act; starting an active one does nothing.
+    '--quiet is-enabled ecs-host-agent-decommission.service',
+    '--no-block start ecs-host-agent-decommission.service',
+  ]);
 
   const purged = inRoot(root, ['dpkg', '--purge', 'ecs-host-agent']);
   assert.equal(purged.status, 0, purged.output);
-  assert.deepEqual(systemctlActions(root), ['stop ecs-host-agent.service']);
+  assert.deepEqual(systemctlActions(root), [
+    'stop ecs-host-agent-decommission.service ecs-host-agent.service',
+    'reset-failed ecs-host-agent-decommission.service ecs-host-agent.service',
+  ]);
   for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent', AGENT_ENV, ENABLED_LINK]) {
     assert.equal(existsSync(`${root}${path}`), false, `${path} is gone after purge`);
   }
@@ -222,7 +231,45 @@ test('the .deb: real dpkg in a Debian root, enabled but never started in a chroo
 
   rmSync(`${root}/usr/sbin/policy-rc.d`);
   assert.equal(dpkgInstall(root, pkg('deb', NEXT_VERSION)).status, 0);
-  assert.deepEqual(systemctlActions(root), ['--no-block start ecs-host-agent.service'], 'a new install on a booted system starts without waiting');
+  assert.deepEqual(
+    systemctlActions(root),
+    ['--no-block start ecs-host-agent.service', '--quiet is-enabled ecs-host-agent-decommission.service', '--no-block start ecs-host-agent-decommission.service'],
+    'a new install on a booted system starts without waiting',
+  );
+});
+
+test('a Debian build host without rpm: detect and plan --root of AL2023 and SLES give the verdict first, then name rpm and its package', (t) => {
+  const root = `${scratchDir(t)}/root`;
+  execFileSync('cp', ['-a', '--', DEBIAN_ROOT, root]);
+  assert.equal(dpkgInstall(root, pkg('deb', PACKAGE_VERSION)).status, 0);
+  assert.equal(existsSync(`${root}/usr/bin/rpm`), false, 'a minimal Debian has no rpm');
+  const images = { al2023: 'amzn-2023', sles: 'sles-15.5', optimized: 'amzn-2023' };
+  for (const [name, fixture] of Object.entries(images)) {
+    mkdirSync(`${root}/mnt/${name}`, { recursive: true });
+    execFileSync('cp', ['-a', '--', `${FIXTURES}/os/${fixture}/etc`, `${root}/mnt/${name}/etc`]);
+  }
+  // An ECS-optimized image is refused from its files alone: no package database needed.
+  mkdirSync(`${root}/mnt/optimized/etc/motd.d`, { recursive: true });
+  writeFileSync(`${root}/mnt/optimized/etc/motd.d/31-banner`, '   Amazon ECS-Optimized Amazon Linux 2023 AMI\n');
+  const agent = (args: readonly string[]) => run('chroot', [root, '/usr/bin/ecs-host-agent', ...args], { ...CHROOT_ENV, ...OFFLINE_ENV });
+  const missingRpm = /rpm is not installed on this machine; on Debian and Ubuntu it comes with the package rpm/;
+
+  for (const [name, manager] of [['al2023', 'dnf'], ['sles', 'zypper']] as const) {
+    const detected = agent(['detect', '--root', `/mnt/${name}`]);
+    assert.equal(detected.status, 1, detected.output);
+    assert.match(detected.output, new RegExp(`^support +supported \\(${manager}\\)$`, 'm'));
+    assert.match(detected.output, /^docker +unknown \(the package database could not be read\)$/m);
+    assert.match(detected.output, /^verdict +manageable$/m);
+    assert.match(detected.output, missingRpm);
+    const planned = agent(['plan', '--root', `/mnt/${name}`]);
+    assert.equal(planned.status, 1, planned.output);
+    assert.match(planned.output, missingRpm);
+  }
+  for (const command of ['detect', 'plan']) {
+    const refused = agent([command, '--root', '/mnt/optimized']);
+    assert.equal(refused.status, 3, refused.output);
+    assert.match(refused.output, /looks like an Amazon ECS-optimized AMI/);
+  }
 });
 
 test('the .rpm lists its files, keeps agent.env as config(noreplace), requires glibc >= 2.28 and enables without blocking', () => {
@@ -255,6 +302,8 @@ test('the .rpm lists its files, keeps agent.env as config(noreplace), requires g
     '/usr/lib/ecs-host-agent/node': '-rwxr-xr-x',
     '/usr/lib/systemd/system/ecs-host-agent-decommission.service': '-rw-r--r--',
     '/usr/lib/systemd/system/ecs-host-agent.service': '-rw-r--r--',
+    '/usr/share/doc/ecs-host-agent': 'drwxr-xr-x',
+    '/usr/share/doc/ecs-host-agent/README.md': '-rw-r--r-- d',
     [RPM_LICENSES]: 'drwxr-xr-x',
     [`${RPM_LICENSES}/LICENSE`]: '-rw-r--r-- l',
     [`${RPM_LICENSES}/NODEJS-LICENSE`]: '-rw-r--r-- l',
@@ -268,6 +317,7 @@ test('the .rpm lists its files, keeps agent.env as config(noreplace), requires g
   for (const scriptlet of ['postinstall', 'preuninstall', 'postuninstall']) assert.match(scripts, new RegExp(`^${scriptlet} scriptlet \\(using /bin/sh\\):$`, 'm'));
   assert.match(scripts, /systemctl enable "\$unit"/);
   assert.match(scripts, /systemctl --no-block start "\$MAIN_UNIT"/);
+  assert.match(scripts, /systemctl stop \$SHIPPED_UNITS/, 'an erase stops every unit before its files go');
   assert.doesNotMatch(scripts, /systemctl (start|restart|try-restart) /, 'every start is --no-block');
   for (const body of scripts.split(/^\S+ scriptlet \(using \/bin\/sh\):$/m).slice(1)) {
     assert.equal(spawnSync('sh', ['-n'], { input: body }).status, 0, `scriptlet parses:\n${body}`);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createEcsClient, createSsmClient } from '../../../src/aws/clients.ts';
-import { createFleetLock, type FleetLock } from '../../../src/aws/fleet-lock.ts';
+import { createFleetLock, type FleetLock, LOCK_CLIENT_TUNING, lockTiming } from '../../../src/aws/fleet-lock.ts';
 import { reportSequenceTo } from '../../../src/concerns/updates/reboot/report.ts';
 import type { UpdateSettings } from '../../../src/concerns/updates/settings.ts';
 import { createEventReporter, DAEMON_RETRIES } from '../../../src/control/events.ts';
@@ -58,6 +58,7 @@ export function settingsFor(setup: SequenceSetup): UpdateSettings {
     drainTimeoutPolicy: setup.drainTimeoutPolicy,
     lockPath: LOCK_PATH,
     lockTtlMs: setup.lockTtlMs,
+    rebootTimeoutMs: 60_000,
     cluster: setup.cluster,
     introspectionUrl: setup.introspectionUrl,
     agentReconnectTimeoutMs: 30_000,
@@ -65,8 +66,10 @@ export function settingsFor(setup: SequenceSetup): UpdateSettings {
 }
 
 export function fleetLockFor(setup: Pick<SequenceSetup, 'endpoint' | 'cluster' | 'slots' | 'lockTtlMs'>): FleetLock {
-  const ssm = createSsmClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: setup.endpoint });
-  return createFleetLock(ssm, { path: LOCK_PATH, cluster: setup.cluster, slots: setup.slots, ttlMs: setup.lockTtlMs });
+  const settings = { region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: setup.endpoint };
+  const ssm = createSsmClient(settings, LOCK_CLIENT_TUNING);
+  const options = { path: LOCK_PATH, cluster: setup.cluster, slots: setup.slots, ttlMs: setup.lockTtlMs };
+  return createFleetLock(ssm, options, lockTiming(new RealHost('/')));
 }
 
 /** A simulated reboot: the root gets a new boot id (and the caller may end the process, as a reboot would). */

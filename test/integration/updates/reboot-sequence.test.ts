@@ -13,16 +13,15 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { DescribeContainerInstancesCommand, type ECSClient, RegisterTaskDefinitionCommand, StartTaskCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
 
-import { createSsmClient } from '../../../src/aws/clients.ts';
+import type { AcquireResult } from '../../../src/aws/fleet-lock.ts';
 import { resumeRebootSequence, runRebootSequence, SEQUENCE_STEPS, type SequenceStep } from '../../../src/concerns/updates/reboot/sequence.ts';
 import { SEQUENCE_RECORD_FILE } from '../../../src/concerns/updates/reboot/record.ts';
 import { runCli } from '../../support/cli.ts';
 import { metadataReply, startIntrospectionServer } from '../../support/introspection-server.ts';
 import { createCluster, type Moto, MOTO_REGION, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';
-import { BOOT_ID, createBootedRoot, fleetLockFor, LOCK_PATH, type SequenceSetup, sequenceDeps } from './moto-sequence.ts';
+import { BOOT_ID, createBootedRoot, fleetLockFor, type SequenceSetup, sequenceDeps } from './moto-sequence.ts';
 
 const DRIVER = fileURLToPath(new URL('./sequence-driver.ts', import.meta.url));
 const HOUR = 3_600_000;
@@ -68,8 +67,14 @@ async function statusOf(setup: SequenceSetup): Promise<string | undefined> {
   return reply.containerInstances?.[0]?.status;
 }
 
-async function holders(setup: SequenceSetup): Promise<string[]> {
-  return (await fleetLockFor(setup).list()).map((hold) => hold.holder);
+/** Who holds a slot of the cluster (claims judged on the lock service's clock). */
+async function holders(setup: SequenceSetup): Promise<(string | null)[]> {
+  const status = await fleetLockFor(setup).status(instanceId());
+  return status.claims.filter((claim) => claim.state === 'held').map((claim) => claim.holder);
+}
+
+function holderOf(result: AcquireResult): string | null {
+  return result.acquired ? result.lease.claim.holder : null;
 }
 
 function recordOf(setup: SequenceSetup): { phase: string } | null {
@@ -95,12 +100,11 @@ describe('fleet lock in SSM Parameter Store', () => {
     const [first, second] = [fleetLockFor(setup), fleetLockFor(setup)];
     for (let round = 0; round < 5; round++) {
       const [a, b] = [instanceId(), instanceId()];
-      const now = new Date();
-      const holds = await Promise.all([first.acquire(a, now), second.acquire(b, now)]);
-      const winners = holds.filter((hold) => hold !== null);
-      assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(holds)}`);
-      assert.deepEqual(await holders(setup), [winners[0]?.holder]);
-      assert.equal(await first.release(winners[0]?.holder as string), 1);
+      const results = await Promise.all([first.acquire(a), second.acquire(b)]);
+      const winners = results.map(holderOf).filter((holder) => holder !== null);
+      assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`);
+      assert.deepEqual(await holders(setup), winners);
+      assert.equal((await first.release(winners[0] as string)).length, 1);
     }
     assert.deepEqual(await holders(setup), []);
   });
@@ -108,28 +112,18 @@ describe('fleet lock in SSM Parameter Store', () => {
   test('MAX_CONCURRENT_REBOOTS=2 lets two hosts in and keeps the third out; asking again returns the slot already held', async (t) => {
     const setup = await newHost(t, { slots: 2 });
     const lock = fleetLockFor(setup);
-    const now = new Date();
     const [a, b, c] = [instanceId(), instanceId(), instanceId()];
-    const holds = await Promise.all([a, b, c].map((holder) => fleetLockFor(setup).acquire(holder, now)));
-    assert.equal(holds.filter((hold) => hold !== null).length, 2);
-    const winner = holds.find((hold) => hold !== null);
-    assert.deepEqual(await lock.acquire(winner?.holder as string, now), winner, 're-entrant after a crash');
-  });
-
-  test('an expired slot of a dead host is reclaimed; of two reclaimers exactly one wins', async (t) => {
-    const setup = await newHost(t);
-    const ssm = createSsmClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: moto.endpoint });
-    const dead = instanceId();
-    const value = JSON.stringify({ instanceId: dead, expiresAt: new Date(Date.now() - 60_000).toISOString() });
-    await ssm.send(new PutParameterCommand({ Name: `${LOCK_PATH}/${setup.cluster}/0/0`, Value: value, Type: 'String' }));
-    assert.equal(await fleetLockFor(setup).acquire(instanceId(), new Date(Date.now() - 2 * 60_000)), null, 'not expired yet: busy');
-
-    const now = new Date();
-    const holds = await Promise.all([fleetLockFor(setup).acquire(instanceId(), now), fleetLockFor(setup).acquire(instanceId(), now)]);
-    const winners = holds.filter((hold) => hold !== null);
-    assert.equal(winners.length, 1, JSON.stringify(holds));
-    assert.equal(winners[0]?.generation, 1);
-    assert.deepEqual(await holders(setup), [winners[0]?.holder], 'the dead host\'s claim is gone');
+    const results = await Promise.all([a, b, c].map((holder) => fleetLockFor(setup).acquire(holder)));
+    const winners = results.map(holderOf).filter((holder) => holder !== null);
+    assert.equal(winners.length, 2);
+    const loser = results.find((result) => !result.acquired);
+    const named = loser?.acquired === false && loser.holders.map((claim) => claim.holder).sort();
+    assert.deepEqual(named, [...winners].sort(), 'the holders are named');
+    const again = await lock.acquire(winners[0] as string);
+    const first = results.find((result) => holderOf(result) === winners[0]);
+    assert.equal(again.acquired && again.renewed, true, 're-entrant after a crash');
+    const parameterOf = (result?: AcquireResult) => (result?.acquired ? result.lease.claim.parameter : null);
+    assert.equal(parameterOf(again), parameterOf(first));
   });
 });
 
@@ -196,7 +190,7 @@ describe('reboot sequence', () => {
 
   test('the slot is busy while another host reboots: nothing is drained', async (t) => {
     const setup = await newHost(t);
-    await fleetLockFor(setup).acquire(instanceId(), new Date());
+    await fleetLockFor(setup).acquire(instanceId());
 
     const outcome = await runRebootSequence(sequenceDeps(setup), 'test');
 

@@ -7,7 +7,7 @@ import { controlSettings } from '../../../src/control/settings.ts';
 import { ConfigError } from '../../../src/core/errors.ts';
 import type { HttpResponse } from '../../../src/host/host.ts';
 import { FakeHost, jsonResponse, textResponse } from '../../support/fake-host.ts';
-import { config, sample, status } from './fixtures.ts';
+import { config, sample, status, bodyText } from './fixtures.ts';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const BATCH_ID = batchIdOf([sample(1)]);
@@ -49,7 +49,10 @@ test('Retry-After is read as seconds or a date, capped at an hour; nonsense is i
 test('a batch goes out with the token, the idempotency key, a size cap and, for https, the system CAs', async () => {
   const host = new FakeHost();
   host.putFile('/etc/ecs-host-agent/control.token', 's3cr3t-token\n', 0o600);
-  host.onHttp((request) => jsonResponse(200, { batchId: JSON.parse(request.body ?? '{}').batchId, accepted: 1, duplicates: 0 }));
+  host.onHttp((request) => {
+    const { batchId } = JSON.parse(bodyText(request) || '{}') as { batchId?: string };
+    return jsonResponse(200, { batchId, accepted: 1, duplicates: 0 });
+  });
   const settings = controlSettings(config({ CONTROL_URL: 'https://control.example/', CONTROL_TOKEN_FILE: '/etc/ecs-host-agent/control.token', CONTROL_IDENTITY: 'no' }));
   const client = new ControlClient(host, settings!);
   const batch = { protocol: 1 as const, batchId: BATCH_ID, hostId: 'h1', sentAt: NOW.toISOString(), samples: [sample(1)], status: status() };

@@ -3,15 +3,16 @@ import { test } from 'node:test';
 
 import { ControlClient } from '../../../src/control/client.ts';
 import { Delivery, deliveryFailing, describeDelivery } from '../../../src/control/delivery.ts';
-import { LIMITS } from '../../../src/control/protocol.ts';
+import { LIMITS, type SpoolStatus } from '../../../src/control/protocol.ts';
 import { Receiver } from '../../../src/control/receiver.ts';
 import { controlSettings } from '../../../src/control/settings.ts';
+import { controlSink } from '../../../src/control/sinks/control.ts';
 import { Spool } from '../../../src/control/spool.ts';
 import { SPOOL_MIN_BYTES } from '../../../src/core/config/keys.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import { FakeHost, jsonResponse } from '../../support/fake-host.ts';
-import { config, recordingLogger, sample, status } from './fixtures.ts';
+import { config, recordingLogger, sample, status, bodyText } from './fixtures.ts';
 
 type Fault = (request: HttpRequest) => HttpResponse | 'refused' | null;
 
@@ -30,7 +31,7 @@ function setup(spoolBytes = 2 ** 30, env: Record<string, string> = {}) {
     const faulty = state.fault(request);
     if (faulty === 'refused') throw new Error('connect ECONNREFUSED 127.0.0.1:8480');
     if (faulty) return faulty;
-    const body = new TextEncoder().encode(request.body ?? '');
+    const body = new TextEncoder().encode(bodyText(request));
     const path = new URL(request.url).pathname;
     return receiver.handle({ method: request.method ?? 'GET', path, headers: lower(request.headers ?? {}), body });
   };
@@ -38,27 +39,31 @@ function setup(spoolBytes = 2 ** 30, env: Record<string, string> = {}) {
   const client = new ControlClient(host, settings!);
   const spool = new Spool(host, { dir: '/spool', maxBytes: spoolBytes, maxAgeMs: 86_400_000 }, recordingLogger());
   const logger = recordingLogger();
-  const delivery = new Delivery(host, {
-    client,
+  const withSpool = async (spoolStatus: SpoolStatus) => ({ ...status(), spool: spoolStatus });
+  const sink = controlSink(host, { client, hostId: 'host-1', status: withSpool });
+  const delivery = new Delivery({
+    sink,
     spool,
     logger,
-    hostId: 'host-1',
-    status: async (spoolStatus) => ({ ...status(), spool: spoolStatus }),
     backoff: { baseMs: 1000, maxMs: 8000, probeMs: 2000 },
     random: () => 0.5,
     clock: { now: () => host.clock.getTime(), sleep: async () => {} },
   });
+  const accept = async (item: Sample) => {
+    await spool.open();
+    await spool.append([item]);
+  };
   let taken = 0;
   const advance = (ms: number) => void (host.clock = new Date(host.clock.getTime() + ms));
   /** A minute later, one more sample, and a round. */
   const next = async (extra: Partial<Sample> = {}) => {
     taken++;
     advance(60_000);
-    await delivery.accept({ ...sample(taken, host.clock), ...extra });
+    await accept({ ...sample(taken, host.clock), ...extra });
     return delivery.round();
   };
   const posts = () => host.httpCalls.filter((r) => r.method === 'POST');
-  return { host, receiver, received, state, spool, delivery, logger, next, advance, posts };
+  return { host, receiver, received, state, spool, delivery, logger, next, advance, posts, accept };
 }
 
 function lower(headers: Record<string, string>): Record<string, string> {
@@ -66,7 +71,7 @@ function lower(headers: Record<string, string>): Record<string, string> {
 }
 
 function samplesIn(request: HttpRequest): Sample[] {
-  return (JSON.parse(request.body ?? '{}') as { samples?: Sample[] }).samples ?? [];
+  return (JSON.parse(bodyText(request) || '{}') as { samples?: Sample[] }).samples ?? [];
 }
 
 const ids = (count: number, from = 1) => Array.from({ length: count }, (_, i) => sample(i + from).id);
@@ -115,7 +120,7 @@ test('deliveries back off exponentially, honouring Retry-After; a round inside t
 });
 
 test('status tells the truth: failures, why, the backoff; "not tried", never "delivered 0 samples"', async () => {
-  const { state, next, delivery } = setup();
+  const { state, next, delivery, accept } = setup();
   await next();
   const ok = describeDelivery(delivery.state());
   assert.equal(ok, `delivery to ${URL_BASE}: ok, last delivered at 2026-11-22T12:01:00.000Z; 0 samples waiting`);
@@ -128,7 +133,7 @@ test('status tells the truth: failures, why, the backoff; "not tried", never "de
       'POST /v1/samples failed: connect ECONNREFUSED 127.0.0.1:8480; ' +
       '1 sample waiting; next attempt not before 2026-11-22T12:02:00.750Z',
   );
-  await delivery.accept(sample(99));
+  await accept(sample(99));
   const line = describeDelivery(delivery.state());
   assert.match(line, /failing \(1 failed attempt in a row\): .*ECONNREFUSED.*; 2 samples waiting; /);
   assert.match(line, /; not tried \(backing off until 2026-11-22T12:02:00\.750Z\)$/);
@@ -240,7 +245,8 @@ test('a re-sent batch is recognised by its id and counted as duplicates', async 
   state.fault = (request) => {
     if (!lost) return null;
     lost = false;
-    void receiver.handle({ method: 'POST', path: '/v1/samples', headers: lower(request.headers ?? {}), body: new TextEncoder().encode(request.body ?? '') });
+    const body = new TextEncoder().encode(bodyText(request));
+    void receiver.handle({ method: 'POST', path: '/v1/samples', headers: lower(request.headers ?? {}), body });
     return { status: 502, headers: {}, body: EMPTY }; // the endpoint stored it, the reply was lost
   };
   await next();

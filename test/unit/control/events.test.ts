@@ -14,7 +14,7 @@ import type { Config } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import type { HttpResponse } from '../../../src/host/host.ts';
 import { FakeHost, jsonResponse, textResponse } from '../../support/fake-host.ts';
-import { config, recordingLogger } from './fixtures.ts';
+import { config, recordingLogger, bodyText } from './fixtures.ts';
 
 const TOKEN_FILE = '/etc/ecs-host-agent/control.token';
 const SPOOL = '/var/lib/ecs-host-agent/spool/events';
@@ -47,7 +47,7 @@ function fakeEndpoint(host: FakeHost, token = 's3cr3t') {
     if (state.reply) return state.reply;
     if (request.headers?.authorization !== `Bearer ${token}`) return jsonResponse(401, { error: 'token' });
     if (request.url.endsWith('/v1/ping')) return jsonResponse(200, { protocol: 1 });
-    const batch = JSON.parse(request.body ?? '{}') as EventBatch;
+    const batch = JSON.parse(bodyText(request) || '{}') as EventBatch;
     const fresh = batch.events.filter((e) => !state.received.some((r) => r.id === e.id));
     state.received.push(...fresh);
     return jsonResponse(200, { batchId: batch.batchId, accepted: fresh.length, duplicates: batch.events.length - fresh.length });

@@ -3,6 +3,7 @@ import type { Config } from '../../../src/core/config/load.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import type { HostStatus } from '../../../src/control/protocol.ts';
 import type { Logger } from '../../../src/core/logger.ts';
+import type { HttpRequest } from '../../../src/host/host.ts';
 
 /** Samples and config for the control tests. */
 export function sample(index: number, time = new Date(Date.UTC(2026, 10, 22, 12, 0, 0) + index * 60_000)): Sample {
@@ -52,4 +53,10 @@ export function recordingLogger(): Logger & { lines: string[] } {
     lines.push(`${level}: ${message} ${JSON.stringify(fields ?? {})}`);
   };
   return { lines, error: log('error'), warn: log('warn'), info: log('info'), debug: () => {} };
+}
+
+/** A request's body as text (the control protocol's JSON). */
+export function bodyText(request: HttpRequest): string {
+  const body = request.body ?? '';
+  return typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
 }

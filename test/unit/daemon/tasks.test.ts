@@ -19,29 +19,46 @@ function job(name: string, intervalMs: number | null): Job {
   return { name, intervalMs: () => intervalMs, run: async () => ({ summary: `${name} ran` }) };
 }
 
-test('converge runs first and at its interval; unconfigured jobs are left out; only metrics runs beside the others', async () => {
+test('converge first, retried from 30 s; unconfigured jobs left out; read-only jobs beside the others', async () => {
   const first = await context({ CONVERGE_INTERVAL: '10m' });
-  const tasks = daemonTasks(async () => first, first, [job('metrics', 60_000), job('users', null), job('updates', 3_600_000)]);
+  const spot: Job = {
+    ...job('spot-interruption', 5000),
+    retry: (interval) => ({ firstMs: interval, maxMs: interval }),
+  };
+  const tasks = daemonTasks(async () => first, first, [
+    job('metrics', 60_000),
+    job('users', null),
+    job('updates', 3_600_000),
+    spot,
+  ]);
   assert.deepEqual(
-    tasks.map((t) => [t.name, t.intervalMs, t.exclusive, t.runAtStart]),
+    tasks.map((t) => [t.name, t.intervalMs, t.exclusive, t.retry]),
     [
-      ['converge', 600_000, true, true],
-      ['metrics', 60_000, false, true],
-      ['updates', 3_600_000, true, true],
+      ['converge', 600_000, true, { firstMs: 30_000, maxMs: 600_000 }],
+      ['metrics', 60_000, false, { firstMs: 120_000, maxMs: 3_600_000 }],
+      ['updates', 3_600_000, true, { firstMs: 7_200_000, maxMs: 3_600_000 }],
+      ['spot-interruption', 5000, false, { firstMs: 5000, maxMs: 5000 }],
     ],
   );
 });
 
 test('CONVERGE_INTERVAL=off leaves only the jobs', async () => {
   const first = await context({ CONVERGE_INTERVAL: 'off' });
-  assert.deepEqual(daemonTasks(async () => first, first, [job('metrics', 60_000)]).map((t) => t.name), ['metrics']);
+  assert.deepEqual(
+    daemonTasks(async () => first, first, [job('metrics', 60_000)]).map((t) => t.name),
+    ['metrics'],
+  );
 });
 
 test('a job runs with the latest context and the stop signal', async () => {
   const first = await context({});
   const latest = await context({ ECS_CLUSTER: 'reloaded' });
   let seen: string | undefined;
-  const probe: Job = { name: 'users', intervalMs: () => 1000, run: async (c) => ({ summary: (seen = c.config.ECS_CLUSTER) }) };
+  const probe: Job = {
+    name: 'users',
+    intervalMs: () => 1000,
+    run: async (c) => ({ summary: (seen = c.config.ECS_CLUSTER) }),
+  };
   const [task] = daemonTasks(async () => latest, first, [probe]).filter((t) => t.name === 'users');
   assert.equal((await task?.run(new AbortController().signal))?.summary, 'reloaded');
   assert.equal(seen, 'reloaded');
@@ -51,5 +68,8 @@ test('a converge whose concerns fail rejects with each failing concern named', a
   const first = await context({});
   const [converge] = daemonTasks(async () => first, first, []);
   // The fake host answers no package-manager or systemctl command, so every concern that needs one fails.
-  await assert.rejects(converge?.run(new AbortController().signal) ?? Promise.resolve(), /docker: .*FakeHost: no handler/);
+  await assert.rejects(
+    converge?.run(new AbortController().signal) ?? Promise.resolve(),
+    /docker: .*FakeHost: no handler/,
+  );
 });

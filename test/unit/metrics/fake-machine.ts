@@ -28,7 +28,13 @@ export interface FakeMachineOptions {
 }
 
 export function fakeMachine(options: FakeMachineOptions = {}): FakeHost & { cpuLine: string; containerUsageNs: number } {
-  const host = Object.assign(new FakeHost(), { cpuLine: 'cpu  100 0 100 800 0 0 0 0 0 0', containerUsageNs: 2e9 });
+  const host = Object.assign(new FakeHost(), { containerUsageNs: 2e9 }) as ReturnType<typeof fakeMachine>;
+  // Setting cpuLine rewrites /proc/stat in place, as the kernel does: a reader kept open sees it.
+  Object.defineProperty(host, 'cpuLine', {
+    get: () => host.text('/proc/stat')?.split('\n')[0],
+    set: (line: string) => host.putFile('/proc/stat', `${line}\nintr 0\n`),
+  });
+  host.cpuLine = 'cpu  100 0 100 800 0 0 0 0 0 0';
   host.putFile('/proc/meminfo', 'MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 600 kB\nBuffers: 100 kB\nCached: 200 kB\nSReclaimable: 0 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n');
   host.putFile('/proc/loadavg', '0.10 0.20 0.30 1/100 999\n');
   host.putFile('/proc/net/dev', 'h1\nh2\n  eth0: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n');
@@ -63,9 +69,6 @@ export function fakeMachine(options: FakeMachineOptions = {}): FakeHost & { cpuL
   host.putFile('/sys/fs/btrfs/0f1e/devices/loop0/size', '4096\n');
   if (options.docker) answerDocker(host);
   if (options.ecs) answerEcs(host);
-  Object.defineProperty(host, 'readText', {
-    value: async (path: string) => (path === '/proc/stat' ? `${host.cpuLine}\nintr 0\n` : FakeHost.prototype.readText.call(host, path)),
-  });
   return host;
 }
 

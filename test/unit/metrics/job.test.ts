@@ -8,19 +8,19 @@ import { Receiver } from '../../../src/control/receiver.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { LOCK_FILE } from '../../../src/daemon/lock.ts';
-import { runScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
+import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { writeStatus } from '../../../src/daemon/status-file.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import { createMetricsJob } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
-import { FACTS } from '../control/fixtures.ts';
+import { FACTS, bodyText } from '../control/fixtures.ts';
 import { fakeMachine } from './fake-machine.ts';
 import { ManualClock, until } from './manual-clock.ts';
 
 /**
- * The daemon's metrics job as the daemon schedules it (daemonTasks + runScheduler), on a fake machine, with
+ * The daemon's metrics job as the daemon schedules it (daemonTasks + startScheduler), on a fake machine, with
  * a clock the test moves: sampling keeps its interval whatever the control endpoint does.
  */
 const CONTROL = 'http://127.0.0.1:8480';
@@ -52,10 +52,16 @@ function daemonWithMetrics(endpoint: Endpoint) {
   const tasks = daemonTasks(async () => context, context, [job]);
   const records: TaskRecord[] = [];
   const stop = new AbortController();
-  const running = runScheduler(tasks, clock, stop.signal, async (record) => {
-    records.push(record);
-    const tasksNow = { [record.name]: record };
-    await writeStatus(host, { pid: 4242, startedAt: '', updatedAt: '', state: 'running', tasks: tasksNow });
+  // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
+  const running = startScheduler(tasks, {
+    clock,
+    random: () => 0,
+    signal: stop.signal,
+    finished: async (record) => {
+      records.push(record);
+      const tasksNow = { [record.name]: record };
+      await writeStatus(host, { pid: 4242, startedAt: '', updatedAt: '', state: 'running', tasks: tasksNow });
+    },
   });
   /** Lets the metrics task run once more (it sleeps an interval between runs) and waits for its record. */
   const nextSample = async () => {
@@ -64,16 +70,16 @@ function daemonWithMetrics(endpoint: Endpoint) {
     await until(() => records.length > count, 'the next metrics run');
   };
   const posts = () => host.httpCalls.filter((request) => request.url === `${CONTROL}/v1/samples`);
-  return { host, clock, records, nextSample, posts, stop: async () => (stop.abort(), await running) };
+  return { host, clock, records, nextSample, posts, stop: async () => (stop.abort(), await running.done) };
 }
 
 function samplesOf(request: HttpRequest): readonly Sample[] {
-  return (JSON.parse(request.body ?? '{}') as Batch).samples;
+  return (JSON.parse(bodyText(request) || '{}') as Batch).samples;
 }
 
 function receiverReply(receiver: Receiver, request: HttpRequest): Promise<HttpResponse> {
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const body = new TextEncoder().encode(request.body ?? '');
+  const body = new TextEncoder().encode(bodyText(request));
   return receiver.handle({ method: 'POST', path: '/v1/samples', headers, body });
 }
 
@@ -143,5 +149,59 @@ test('status while the endpoint is down: failing, why, "not tried (backing off u
     assert.ok(shown.includes(`not tried (backing off until ${backingOffUntil}); next `));
   } finally {
     await daemon.stop();
+  }
+});
+
+test('after a reload the next run uses the new sinks; settings it cannot use keep the old, fail the run', async () => {
+  const received: Sample[] = [];
+  const receiver = new Receiver({ token: null, onStored: async (_batch, fresh) => void received.push(...fresh) });
+  const host = fakeMachine();
+  const local = host.http.bind(host);
+  host.http = async (request) => (request.url.startsWith(CONTROL) ? receiverReply(receiver, request) : local(request));
+  const base = { CONVERGE_INTERVAL: 'off', METRICS_INTERVAL: '60s', CONTROL_IDENTITY: 'no' };
+  const configWith = (env: Record<string, string>) =>
+    loadConfig({ file: 'agent.env', fileText: null, env: { ...base, ...env }, flags: {} });
+  const clock = new ManualClock();
+  const context = { host, config: configWith({}), os: {} as OsFacts, logger: silentLogger, resetAgentState: false };
+  const job = createMetricsJob({ clock, hostFacts: FACTS });
+  const records: TaskRecord[] = [];
+  const stop = new AbortController();
+  const schedule = startScheduler(daemonTasks(async () => context, context, [job]), {
+    clock,
+    random: () => 0,
+    signal: stop.signal,
+    finished: (record) => void records.push(record),
+  });
+  const nextRun = async (afterMs: number) => {
+    const count = records.length;
+    clock.advance(afterMs);
+    await until(() => records.length > count, 'the next metrics run');
+    return records.at(-1) as TaskRecord;
+  };
+  try {
+    await until(() => records.length === 1, 'the first metrics run');
+    assert.equal(records[0]?.summary, 'sample written to /var/log/ecs-host-agent/metrics.ndjson', 'no sink on');
+
+    context.config = configWith({ CONTROL_URL: CONTROL });
+    assert.match((await nextRun(INTERVAL)).summary, /^sample taken; delivery to http:\/\/127\.0\.0\.1:8480: /);
+    await until(() => received.length === 1, 'the sample at the endpoint');
+
+    context.config = configWith({ CONTROL_URL: CONTROL, CONTROL_TOKEN_FILE: '/etc/ecs-host-agent/missing-token' });
+    const refused = await nextRun(INTERVAL);
+    assert.equal(refused.result, 'failed');
+    const notUsed = 'the reloaded metrics settings are not used, the previous ones are: ';
+    assert.ok(refused.summary.startsWith(notUsed), refused.summary);
+    assert.match(refused.summary, /\/missing-token.*; sample taken; delivery to http:\/\/127\.0\.0\.1:8480: /);
+    await until(() => received.length === 2, 'the sample taken with the previous settings, delivered');
+
+    context.config = configWith({});
+    const backToFile = await nextRun(2 * INTERVAL); // a failed run is retried after twice the interval
+    assert.equal(backToFile.result, 'ok');
+    assert.equal(backToFile.summary, 'sample written to /var/log/ecs-host-agent/metrics.ndjson');
+    assert.equal(host.text('/var/log/ecs-host-agent/metrics.ndjson')?.trim().split('\n').length, 2);
+    assert.equal(received.length, 2, 'the control sink is off');
+  } finally {
+    stop.abort();
+    await schedule.done;
   }
 });

@@ -1,7 +1,7 @@
-import type { Clock } from '../../../src/daemon/scheduler.ts';
+import type { SchedulerClock } from '../../../src/daemon/scheduler.ts';
 
 /** A Clock that moves only when the test advances it: waits end when their time is passed (or on abort). */
-export class ManualClock implements Clock {
+export class ManualClock implements SchedulerClock {
   #now: number;
   #sleepers: Array<{ readonly at: number; readonly resolve: () => void }> = [];
 
@@ -10,6 +10,11 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.#now;
+  }
+
+  /** Moves with now(): this clock is never set back. */
+  monotonic(): number {
     return this.#now;
   }
 
@@ -38,11 +43,15 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Polls (without timing assertions) until the condition holds; fails naming it after a generous bound. */
-export async function until(condition: () => boolean, what: string, boundMs = 30_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting (${boundMs} ms) for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * Lets the work the test set off run until the condition holds: pending promise callbacks, then one turn of the
+ * event loop at a time. No real time passes and no timer is involved: the code under test waits only on a
+ * ManualClock (or a FakeHost), so whatever can happen before the test moves the clock happens within a few turns.
+ * Fails naming the condition when it still does not hold after `turns` turns: the work is stuck, not slow.
+ */
+export async function until(condition: () => boolean, what: string, turns = 1000): Promise<void> {
+  for (let turn = 0; !condition(); turn++) {
+    if (turn === turns) throw new Error(`${what}: still not so after ${turns} turns of the event loop`);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

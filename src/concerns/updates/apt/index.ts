@@ -4,6 +4,7 @@ import type { Host } from '../../../host/host.ts';
 import { aptPackageManager } from '../../../pkg/apt.ts';
 import { describe, LOCK_TIMEOUT_SECONDS } from '../../../pkg/transaction.ts';
 import { commandFailed, execUpdate, isOk, runUpdateCommand, type UpdateCommand } from '../command.ts';
+import type { Prerequisite } from '../prerequisites.ts';
 import type { PendingUpdates, SecurityUpdate, UpdateManager } from '../types.ts';
 import { isLockFailure, parseUnattendedOutput } from './parse.ts';
 
@@ -30,12 +31,31 @@ const SECURITY_ORIGINS: Readonly<Record<string, readonly string[]>> = {
 
 const LOCK_RETRY_MS = 10_000;
 
+/**
+ * unattended-upgrade comes in its own package, absent from minimal images. Installed for the agent's own runs
+ * in UPDATE_WINDOW: debconf is told first not to turn on apt's daily unattended upgrades as well (Debian's
+ * package would write 20auto-upgrades), which would change packages outside the window, with no drain.
+ */
+export const UNATTENDED_UPGRADES: Prerequisite = {
+  tool: 'unattended-upgrade',
+  package: 'unattended-upgrades',
+  without: 'security updates cannot be listed or applied',
+  required: true,
+  debconf: 'unattended-upgrades unattended-upgrades/enable_auto_updates boolean false\n',
+};
+
 export function aptUpdates(host: Host, distributionId: string): UpdateManager {
   const origins = SECURITY_ORIGINS[distributionId];
   if (!origins) throw new AgentError(`security origins of ${distributionId} are unknown; known: ${Object.keys(SECURITY_ORIGINS).join(', ')}`);
   const env = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a', APT_CONFIG: UNATTENDED_CONFIG };
-  const refresh: UpdateCommand = { file: 'apt-get', args: ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`, 'update'], env };
-  const unattended = (dryRun: boolean): UpdateCommand => ({ file: 'unattended-upgrade', args: dryRun ? ['--dry-run', '-v'] : ['-v'], env });
+  const lock = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
+  const refresh: UpdateCommand = { file: 'apt-get', args: [...lock, 'update'], env, interruptible: true };
+  const unattended = (dryRun: boolean): UpdateCommand => ({
+    file: 'unattended-upgrade',
+    args: dryRun ? ['--dry-run', '-v'] : ['-v'],
+    env,
+    interruptible: dryRun,
+  });
 
   const run = async (dryRun: boolean): Promise<string> => {
     await host.mkdir(PATHS.agentState);
@@ -50,6 +70,7 @@ export function aptUpdates(host: Host, distributionId: string): UpdateManager {
 
   return {
     name: 'apt',
+    prerequisites: [UNATTENDED_UPGRADES],
     installedVersion,
     async check(): Promise<PendingUpdates> {
       const plan = parseUnattendedOutput(await run(true));

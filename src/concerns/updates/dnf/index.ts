@@ -2,6 +2,7 @@ import { readTextIfExists, type Host } from '../../../host/host.ts';
 import { packageManagerFor } from '../../../pkg/package-manager.ts';
 import { describe } from '../../../pkg/transaction.ts';
 import { execUpdate, runUpdateCommand, type UpdateCommand } from '../command.ts';
+import type { Prerequisite } from '../prerequisites.ts';
 import type { Advisory, PendingUpdates, SecurityUpdate, UpdateManager } from '../types.ts';
 import { compareReleases, newestOfferedRelease, parseCheckUpdate, parseUpdateinfoList, RELEASE_VERSION } from './parse.ts';
 
@@ -19,21 +20,31 @@ export interface DnfOptions {
 }
 
 const RELEASEVER_OVERRIDE = '/etc/dnf/vars/releasever';
+/** `dnf needs-restarting` is a plugin: without it the job still applies updates, but cannot tell when to reboot. */
+const NEEDS_RESTARTING: Prerequisite = {
+  tool: 'dnf needs-restarting',
+  package: 'dnf-plugins-core',
+  without: 'whether an update needs a reboot cannot be told',
+  required: false,
+};
+
 /** check-update: 100 means updates are available. */
 const CHECK_UPDATE_OK = [0, 100];
 
 export function dnfUpdates(host: Host, options: DnfOptions): UpdateManager {
   let chosen: Promise<Release> | null = null;
   const release = () => (chosen ??= chooseRelease(host, options));
-  const withRelease = (args: readonly string[], releasever: string | null): UpdateCommand => ({
+  const withRelease = (args: readonly string[], releasever: string | null, interruptible = true): UpdateCommand => ({
     file: 'dnf',
     args: [...args, ...(releasever === null ? [] : [`--releasever=${releasever}`])],
+    interruptible,
   });
-  const upgrade = (releasever: string | null) => withRelease(['-y', 'upgrade', '--security'], releasever);
+  const upgrade = (releasever: string | null) => withRelease(['-y', 'upgrade', '--security'], releasever, false);
   const packages = packageManagerFor('dnf', host);
 
   return {
     name: 'dnf',
+    prerequisites: [NEEDS_RESTARTING],
     installedVersion: (name) => packages.installedVersion(name),
     async check(): Promise<PendingUpdates> {
       const { releasever, newer, notes } = await release();
@@ -55,7 +66,7 @@ export function dnfUpdates(host: Host, options: DnfOptions): UpdateManager {
     },
     describeApply: async () => [describe(upgrade((await release()).releasever))],
     async rebootRequired() {
-      const result = await execUpdate(host, { file: 'dnf', args: ['needs-restarting', '-r'] });
+      const result = await execUpdate(host, { file: 'dnf', args: ['needs-restarting', '-r'], interruptible: true });
       // Without dnf-plugins-core the command is missing; dnf then exits 1 as well.
       if (/No such command/i.test(result.stdout + result.stderr)) return null;
       if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 1;
@@ -93,7 +104,7 @@ async function pinnedRelease(host: Host): Promise<string | null> {
 }
 
 async function offeredRelease(host: Host, pinned: string | null): Promise<string | null> {
-  const result = await execUpdate(host, { file: 'dnf', args: ['check-release-update'] });
+  const result = await execUpdate(host, { file: 'dnf', args: ['check-release-update'], interruptible: true });
   const newest = newestOfferedRelease(result.stdout + result.stderr);
   if (newest === null || pinned === 'latest') return null;
   return pinned === null || compareReleases(newest, pinned) > 0 ? newest : null;

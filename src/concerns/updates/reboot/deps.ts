@@ -1,9 +1,11 @@
 import { awsSettings, createEcsClient, createSsmClient, hostRegion } from '../../../aws/clients.ts';
-import { createFleetLock } from '../../../aws/fleet-lock.ts';
-import { createImds, type Imds, ImdsUnavailable } from '../../../aws/imds.ts';
+import { createFleetLock, type FleetLock, LOCK_CLIENT_TUNING, lockTiming } from '../../../aws/fleet-lock.ts';
+import { createImds, readInstanceId } from '../../../aws/imds.ts';
 import { createEventReporter, DAEMON_RETRIES } from '../../../control/events.ts';
 import type { ConcernContext } from '../../../core/concern.ts';
+import type { Config } from '../../../core/config/load.ts';
 import { UsageError } from '../../../core/errors.ts';
+import type { Logger } from '../../../core/logger.ts';
 import { localInstance } from '../../../ecs-agent/drain.ts';
 import { execChecked, type Host } from '../../../host/host.ts';
 import type { UpdateSettings } from '../settings.ts';
@@ -16,12 +18,11 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
   if (host.root !== '/') throw new UsageError('an image root (--root) is never rebooted: reboots belong to running hosts');
   const imds = createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT);
   const region = await hostRegion(host, config);
-  const ssm = createSsmClient(awsSettings(config, region));
   return {
     host,
     logger,
     ecs: createEcsClient(awsSettings(config, region)),
-    lock: createFleetLock(ssm, { path: settings.lockPath, cluster: settings.cluster, slots: settings.maxConcurrentReboots, ttlMs: settings.lockTtlMs }, logger),
+    lock: hostFleetLock(host, config, region, logger),
     settings,
     identity: async () => ({ ...(await localInstance(host, settings.introspectionUrl)), instanceId: await readInstanceId(imds) }),
     reboot: () => systemReboot(host),
@@ -30,10 +31,16 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
   };
 }
 
-async function readInstanceId(imds: Imds): Promise<string> {
-  const instanceId = (await imds.get('/latest/meta-data/instance-id')).trim();
-  if (!/^i-[0-9a-f]{8,17}$/.test(instanceId)) throw new ImdsUnavailable(`IMDS returned an invalid instance-id ${JSON.stringify(instanceId.slice(0, 40))}`);
-  return instanceId;
+/** The fleet's reboot slots as this host sees them: the daemon's sequence and `reboot-slot` use the same lock. */
+export function hostFleetLock(host: Host, config: Config, region: string, logger: Logger): FleetLock {
+  const ssm = createSsmClient(awsSettings(config, region), LOCK_CLIENT_TUNING);
+  const options = {
+    path: config.REBOOT_LOCK_PATH,
+    cluster: config.ECS_CLUSTER,
+    slots: config.MAX_CONCURRENT_REBOOTS,
+    ttlMs: config.REBOOT_LOCK_TTL,
+  };
+  return createFleetLock(ssm, options, lockTiming(host), logger);
 }
 
 async function systemReboot(host: Host): Promise<void> {

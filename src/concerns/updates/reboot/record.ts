@@ -25,6 +25,8 @@ export interface SequenceRecord extends InstanceRef {
   /** The instance was ACTIVE before this agent drained it: only then is it made ACTIVE again. */
   readonly drainedByAgent: boolean;
   readonly reason: string;
+  /** Rebooting: the slot's last renewal before the reboot (lock service's clock), to measure the reboot with. */
+  readonly slotRenewedAt?: string | null;
 }
 
 export const SEQUENCE_RECORD_FILE = `${PATHS.agentState}/reboot-sequence.json`;
@@ -60,6 +62,10 @@ function parseRecord(text: string): SequenceRecord {
   }
   if (!isContainerInstanceArn(record.containerInstanceArn as string)) throw invalid('has a containerInstanceArn that is not a container instance ARN');
   if (typeof record.drainedByAgent !== 'boolean') throw invalid('has no drainedByAgent boolean');
+  const renewedAt = record.slotRenewedAt ?? null;
+  if (renewedAt !== null && (typeof renewedAt !== 'string' || Number.isNaN(Date.parse(renewedAt)))) {
+    throw invalid('has a slotRenewedAt that is not a time');
+  }
   return record as unknown as SequenceRecord;
 }
 

@@ -1,6 +1,6 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 
-import type { FleetLock } from '../../../aws/fleet-lock.ts';
+import type { FleetLock, Lease, SlotClaim } from '../../../aws/fleet-lock.ts';
 import { formatDuration } from '../../../core/config/values.ts';
 import { AgentError, messageOf } from '../../../core/errors.ts';
 import type { Logger } from '../../../core/logger.ts';
@@ -8,6 +8,7 @@ import {
   describeInstance,
   describeRemaining,
   DRAIN_POLL_INTERVAL_MS,
+  type DrainOutcome,
   type InstanceRef,
   setInstanceStatus,
   type TaskOnInstance,
@@ -18,6 +19,7 @@ import type { Host } from '../../../host/host.ts';
 import type { UpdateSettings } from '../settings.ts';
 import { isInsideWindow } from '../window.ts';
 import { readSequenceRecord, removeSequenceRecord, type SequenceRecord, writeSequenceRecord } from './record.ts';
+import { SlotKeeper } from './slot-keeper.ts';
 
 /**
  * The reboot sequence: inside the window, take a fleet slot, drain the
@@ -103,13 +105,18 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
   await writeSequenceRecord(host, record);
   await step(deps, 'recorded');
   try {
-    const hold = await deps.lock.acquire(record.instanceId, host.now());
+    const taken = await deps.lock.acquire(record.instanceId);
     await step(deps, 'slot-acquired');
-    if (hold === null) {
+    if (!taken.acquired) {
       await removeSequenceRecord(host);
-      return { outcome: 'slot-busy', message: `all ${settings.maxConcurrentReboots} reboot slot(s) of cluster "${settings.cluster}" are taken; trying again later` };
+      const all = `all ${settings.maxConcurrentReboots} reboot slot(s) of cluster "${settings.cluster}" are taken`;
+      return { outcome: 'slot-busy', message: `${all} (${holdersText(taken.holders)}); trying again later` };
     }
-    deps.logger.info(`reboot slot ${hold.slot} taken until ${hold.expiresAt}`, { parameter: hold.name });
+    const { claim } = taken.lease;
+    const expiry = `it expires at ${claim.expiresAt} unrenewed`;
+    const parameter = claim.parameter;
+    deps.logger.info(`reboot slot ${claim.slot} taken; renewed while this host works, ${expiry}`, { parameter });
+    const keeper = new SlotKeeper(deps.lock, record.instanceId, taken.lease, deps.logger);
     const before = await describeInstance(deps.ecs, record);
     record = { ...record, phase: 'draining', drainedByAgent: before.status === 'ACTIVE' };
     await writeSequenceRecord(host, record);
@@ -117,8 +124,9 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'DRAINING');
     else deps.logger.warn(`container instance is ${before.status}, not ACTIVE: draining it anyway, and it is not made ACTIVE after the reboot`);
     await step(deps, 'draining');
-    const drain = await waitUntilDrained(deps.ecs, host, record, { timeoutMs: settings.drainTimeoutMs, pollIntervalMs: deps.pollIntervalMs ?? DRAIN_POLL_INTERVAL_MS });
+    const drain = await drainKeepingSlot(deps, record, keeper);
     await step(deps, 'drained');
+    if (drain === 'slot-lost') return await rollBack(deps, record, slotLost('while draining'));
     if (!drain.drained) {
       const detail = describeRemaining(drain, settings.drainTimeoutMs);
       if (settings.drainTimeoutPolicy === 'abort') {
@@ -127,10 +135,11 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
       deps.logger.warn(`drain timed out; rebooting anyway (DRAIN_TIMEOUT_POLICY=reboot): ${detail}`);
     }
     if (!insideWindow(deps)) return await rollBack(deps, record, { outcome: 'window-closed', message: `the window ${windowText(settings)} closed while draining; reboot postponed` });
-    if (!(await deps.lock.holds(record.instanceId, host.now()))) {
-      return await rollBack(deps, record, { outcome: 'slot-lost', message: 'the reboot slot expired and another host took it while draining; reboot postponed (raise REBOOT_LOCK_TTL)' });
+    // Renewed last thing before the reboot, so the claim outlasts the reboot by as much as it can.
+    if ((await keeper.renew()) === 'lost' || keeper.remainingMs() <= settings.rebootTimeoutMs) {
+      return await rollBack(deps, record, slotLost('before the reboot'));
     }
-    record = { ...record, phase: 'rebooting' };
+    record = { ...record, phase: 'rebooting', slotRenewedAt: keeper.claim?.renewedAt ?? null };
     await writeSequenceRecord(host, record);
     await step(deps, 'reboot-recorded');
     deps.logger.warn(`rebooting: ${reason}`);
@@ -162,7 +171,8 @@ export async function resumeRebootSequence(deps: SequenceDeps): Promise<Sequence
     });
   }
   try {
-    await waitForAgent(deps, record);
+    const keeper = await renewAfterBoot(deps, record);
+    await waitForAgent(deps, record, keeper);
     if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'ACTIVE');
     await step(deps, 'activated');
     await deps.lock.release(record.instanceId);
@@ -202,11 +212,82 @@ async function undo(deps: SequenceDeps, record: SequenceRecord): Promise<void> {
   await removeSequenceRecord(deps.host);
 }
 
-/** The agent answers for this instance and ECS sees it connected: tasks may be placed again. */
-async function waitForAgent(deps: SequenceDeps, record: SequenceRecord): Promise<void> {
+function holdersText(holders: readonly SlotClaim[]): string {
+  return holders.map((claim) => `slot ${claim.slot}: ${claim.holder ?? '?'} until ${claim.expiresAt}`).join(', ');
+}
+
+function slotLost(when: string): SequenceOutcome {
+  return {
+    outcome: 'slot-lost',
+    message: `the reboot slot could not be renewed ${when} (it ran out, or another host took it); reboot postponed`,
+  };
+}
+
+/** Drains, renewing the slot between polls; 'slot-lost' when it could not be kept. */
+async function drainKeepingSlot(
+  deps: SequenceDeps,
+  record: SequenceRecord,
+  keeper: SlotKeeper,
+): Promise<DrainOutcome | 'slot-lost'> {
+  const lost = new SlotLostSignal();
+  const betweenPolls = async () => {
+    if ((await keeper.renewIfDue()) === 'lost') throw lost;
+  };
+  const pollIntervalMs = deps.pollIntervalMs ?? DRAIN_POLL_INTERVAL_MS;
+  const wait = { timeoutMs: deps.settings.drainTimeoutMs, pollIntervalMs, betweenPolls };
+  try {
+    return await waitUntilDrained(deps.ecs, deps.host, record, wait);
+  } catch (error) {
+    if (error === lost) return 'slot-lost';
+    throw error;
+  }
+}
+
+/** Ends a drain from inside its polling loop. */
+class SlotLostSignal extends Error {}
+
+/**
+ * The claim renewed before the reboot should still be this host's: renewing
+ * it now measures the reboot on the lock service's clock. If it was lost, the
+ * reboot took longer than the slot lasts and another host may have rebooted
+ * alongside: that is reported, and the instance is brought back regardless.
+ */
+async function renewAfterBoot(deps: SequenceDeps, record: SequenceRecord): Promise<SlotKeeper | null> {
+  const { logger, settings } = deps;
+  let lease: Lease | null;
+  try {
+    lease = await deps.lock.renew(record.instanceId);
+  } catch (error) {
+    logger.warn(`the reboot slot could not be renewed after the boot; bringing the instance back: ${messageOf(error)}`);
+    return null;
+  }
+  if (lease === null) {
+    logger.error(
+      'the reboot slot was lost during the reboot: another host may have rebooted alongside this one; ' +
+        `raise REBOOT_TIMEOUT (${formatDuration(settings.rebootTimeoutMs)}) ` +
+        `and REBOOT_LOCK_TTL (${formatDuration(settings.lockTtlMs)}) to cover the reboot`,
+    );
+    return null;
+  }
+  if (record.slotRenewedAt) reportDowntime(deps, Date.parse(lease.claim.renewedAt) - Date.parse(record.slotRenewedAt));
+  return new SlotKeeper(deps.lock, record.instanceId, lease, logger);
+}
+
+/** From the renewal before the reboot to the one after it, both stamped by the lock service. */
+function reportDowntime(deps: SequenceDeps, downMs: number): void {
+  const seconds = Math.round(downMs / 1000);
+  const text = `the reboot slot was renewed ${seconds} s after its renewal before the reboot (lock service's clock)`;
+  const limit = deps.settings.rebootTimeoutMs;
+  if (downMs <= limit) deps.logger.info(text);
+  else deps.logger.warn(`${text}: longer than REBOOT_TIMEOUT=${formatDuration(limit)}; raise it and REBOOT_LOCK_TTL`);
+}
+
+/** The agent answers for this instance and ECS sees it connected: tasks may be placed again. The slot is kept. */
+async function waitForAgent(deps: SequenceDeps, record: SequenceRecord, keeper: SlotKeeper | null): Promise<void> {
   const { host, settings } = deps;
   const deadline = host.now().getTime() + settings.agentReconnectTimeoutMs;
   for (;;) {
+    await keeper?.renewIfDue();
     const poll = await pollAgentMetadata(host, settings.introspectionUrl);
     const answered = poll.answered && poll.metadata.containerInstanceArn === record.containerInstanceArn;
     if (answered && (await describeInstance(deps.ecs, record)).agentConnected) return;

@@ -31,9 +31,17 @@ export class ZyppLocked extends AgentError {}
 
 export function zypperUpdates(host: Host): UpdateManager {
   const env = { ZYPP_LOCK_TIMEOUT: String(LOCK_TIMEOUT_SECONDS) };
-  const zypper = (args: readonly string[]): UpdateCommand => ({ file: 'zypper', args: ['--non-interactive', ...args], env, okExitCodes: INFORMATIONAL });
-  const patch = (dryRun: boolean) =>
-    zypper([...(dryRun ? ['--xmlout'] : []), 'patch', '--category', 'security', '--with-interactive', '--auto-agree-with-licenses', ...(dryRun ? ['--dry-run'] : [])]);
+  const zypper = (args: readonly string[], interruptible = true): UpdateCommand => ({
+    file: 'zypper',
+    args: ['--non-interactive', ...args],
+    env,
+    okExitCodes: INFORMATIONAL,
+    interruptible,
+  });
+  const patch = (dryRun: boolean) => {
+    const args = ['patch', '--category', 'security', '--with-interactive', '--auto-agree-with-licenses'];
+    return zypper(dryRun ? ['--xmlout', ...args, '--dry-run'] : args, dryRun);
+  };
   const run = async (command: UpdateCommand): Promise<ExecResult> => {
     const result = await execUpdate(host, command);
     if (result.exitCode === ZYPPER_EXIT.locked) {
@@ -47,6 +55,8 @@ export function zypperUpdates(host: Host): UpdateManager {
 
   return {
     name: 'zypper',
+    // list-patches, patch and needs-rebooting are zypper's own commands.
+    prerequisites: [],
     installedVersion: (name) => packages.installedVersion(name),
     async check(): Promise<PendingUpdates> {
       const advisories = parsePatchList((await run(zypper(['--xmlout', 'list-patches', '--category', 'security']))).stdout);

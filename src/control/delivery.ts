@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { systemClock } from '../daemon/clock.ts';
-import type { Clock } from '../daemon/scheduler.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
 import type { Sample } from '../metrics/sample.ts';
 import type { SpoolStatus } from './protocol.ts';
 import type { SampleSink } from './sinks/sink.ts';

@@ -1,5 +1,5 @@
 import { AgentError } from '../core/errors.ts';
-import type { Job, JobResult } from '../daemon/job.ts';
+import type { Job, JobResult } from '../core/job.ts';
 import { DAEMON_RETRIES, EventOutbox } from './events.ts';
 
 /**

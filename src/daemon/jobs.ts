@@ -1,16 +1,15 @@
+import type { Job } from '../core/job.ts';
 import { updatesJob } from '../concerns/updates/job.ts';
+import { usersSyncJob } from '../concerns/users/job.ts';
 import { eventsJob } from '../control/events-job.ts';
-import { createSpotInterruptionJob } from '../decommission/spot.ts';
+import { spotInterruptionJob } from '../decommission/spot.ts';
 import { metricsJob } from '../metrics/job.ts';
-import type { Job } from './job.ts';
-import { lazyJob } from './lazy-job.ts';
+import { convergeJob } from './converge-job.ts';
 
-/** Configured only with USERS_SOURCE, as src/concerns/users/job.ts says (tested). */
-export const usersSyncJob = lazyJob(
-  'users-sync',
-  (context) => (context.config.USERS_SOURCE === null ? null : context.config.USERS_SYNC_INTERVAL),
-  async () => (await import('../concerns/users/job.ts')).usersSyncJob,
-);
+/** Every recurring job of the daemon, besides the periodic converge (tasks.ts puts it first). */
+export const JOBS: readonly Job[] = [metricsJob, eventsJob, usersSyncJob, updatesJob, spotInterruptionJob];
 
-/** Every recurring job of the daemon, besides the periodic converge. */
-export const JOBS: readonly Job[] = [metricsJob, eventsJob, usersSyncJob, updatesJob, createSpotInterruptionJob()];
+/** The job a job process runs (the daemon's internal `job` command), by name; the converge included. */
+export function jobNamed(name: string): Job | undefined {
+  return [convergeJob, ...JOBS].find((job) => job.name === name);
+}

@@ -3,7 +3,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import { createImds, type Imds, ImdsUnavailable } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
-import type { Job } from '../daemon/job.ts';
+import type { Job } from '../core/job.ts';
 import type { Host } from '../host/host.ts';
 
 /**
@@ -73,3 +73,6 @@ function describeNotice(text: string): string {
     return `unreadable notice: ${messageOf(error)}`;
   }
 }
+
+/** The daemon's watch. */
+export const spotInterruptionJob: Job = createSpotInterruptionJob();

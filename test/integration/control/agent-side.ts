@@ -9,7 +9,7 @@ import { controlSink } from '../../../src/control/sinks/control.ts';
 import { SharedSpool } from '../../../src/control/spool-cursors.ts';
 import { Spool } from '../../../src/control/spool.ts';
 import { type Config, loadConfig } from '../../../src/core/config/load.ts';
-import type { Clock } from '../../../src/daemon/scheduler.ts';
+import type { Clock } from '../../../src/core/clock.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { type Logger, silentLogger } from '../../../src/core/logger.ts';
-import type { JobContext } from '../../../src/daemon/job.ts';
+import type { JobContext } from '../../../src/core/job.ts';
 import { JOBS } from '../../../src/daemon/jobs.ts';
 import type { TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { createTaskLog, REMINDER_MS } from '../../../src/daemon/task-log.ts';

@@ -11,7 +11,7 @@ import { CommandError, StoppingError } from '../../../src/core/errors.ts';
 import { type Logger, silentLogger } from '../../../src/core/logger.ts';
 import { applyAll } from '../../../src/core/runner.ts';
 import { runDaemon, STOP_GRACE_MS } from '../../../src/daemon/daemon.ts';
-import type { Job } from '../../../src/daemon/job.ts';
+import type { Job } from '../../../src/core/job.ts';
 import type { Notifier } from '../../../src/daemon/notify.ts';
 import { readStatus } from '../../../src/daemon/status-file.ts';
 import { stoppableHost } from '../../../src/daemon/stoppable-host.ts';

@@ -1,10 +1,11 @@
+import { systemClock } from '../core/clock.ts';
 import { ExitCode, messageOf, UsageError } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
 import { LOG_LEVELS, type Logger, type LogLevel } from '../core/logger.ts';
 import type { JobMessage, JobRequest } from '../daemon/job-process.ts';
 import { jobNamed } from '../daemon/jobs.ts';
 import { TaskFailure } from '../daemon/scheduler.ts';
-import { stoppableHost } from '../daemon/stoppable-host.ts';
+import { describeCommands, type RunningCommand, stoppableHost } from '../daemon/stoppable-host.ts';
 import { RealHost } from '../host/real-host.ts';
 import { readStandardInput } from '../host/stdio.ts';
 import type { CommandImplementation } from './command.ts';
@@ -24,9 +25,13 @@ export const job: CommandImplementation<Output> = {
     const send = sender(output);
     const logger = messageLogger(send, request.config.LOG_LEVEL);
     const stop = new AbortController();
-    const onStop = () => stop.abort();
+    const stoppable = stoppableHost(new RealHost('/', (argv) => logger.debug('exec', { argv })), stop.signal);
+    const onStop = () => {
+      announceStop(found.name, logger, stoppable.running());
+      stop.abort();
+    };
     process.on('SIGTERM', onStop).on('SIGINT', onStop);
-    const { host } = stoppableHost(new RealHost('/', (argv) => logger.debug('exec', { argv })), stop.signal);
+    const { host } = stoppable;
     try {
       const context = { host, config: request.config, os: request.os, logger, resetAgentState: false };
       send({ result: await found.run({ ...context, signal: stop.signal }) });
@@ -41,6 +46,16 @@ export const job: CommandImplementation<Output> = {
     }
   },
 };
+
+/** The job's part of the daemon's stop line: which of its commands are killed, which waited for. */
+function announceStop(name: string, logger: Logger, commands: readonly RunningCommand[]): void {
+  const killed = commands.filter((command) => command.interruptible);
+  const waited = commands.filter((command) => !command.interruptible);
+  const parts = [`${name}: stopping: no new step starts`];
+  if (killed.length > 0) parts.push(`stopping ${describeCommands(killed, systemClock)}`);
+  if (waited.length > 0) parts.push(`waiting for ${describeCommands(waited, systemClock)}`);
+  logger.info(parts.join('; '));
+}
 
 function jobToRun(operands: readonly string[]): Job {
   const [name, ...rest] = operands;

@@ -12,7 +12,7 @@ import { type Reload, reloadAndApply } from './reload.ts';
 import type { Clock, SchedulerClock } from '../core/clock.ts';
 import { type SchedulerDeps, startScheduler, untilAborted } from './scheduler.ts';
 import { createStatusBoard, type StatusBoard } from './status-board.ts';
-import { type RunningCommand, stoppableHost } from './stoppable-host.ts';
+import { describeCommands, type RunningCommand, stoppableHost } from './stoppable-host.ts';
 import { createTaskLog, describeDelay } from './task-log.ts';
 import { daemonTasks } from './tasks.ts';
 
@@ -167,13 +167,6 @@ async function announceStop(
   if (waited.length > 0)
     parts.push(`waiting up to ${describeDelay(STOP_GRACE_MS)} for ${describeCommands(waited, deps.clock)}`);
   deps.logger.info(parts.join('; '));
-}
-
-function describeCommands(commands: readonly RunningCommand[], clock: Clock): string {
-  if (commands.length === 0) return 'the running task';
-  return commands
-    .map((command) => `${command.argv.join(' ')} (running ${describeDelay(clock.now() - command.since)})`)
-    .join(', ');
 }
 
 async function finishesWithin(work: Promise<void>, ms: number, clock: Clock): Promise<boolean> {

@@ -61,9 +61,10 @@ function rssOrZero(pid: number): number {
   }
 }
 
+/** A process of the runtime (node names its main thread "MainThread", so the command line tells). */
 function isNode(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node';
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === process.execPath;
   } catch {
     return false;
   }

@@ -10,9 +10,9 @@
  * and this machine's are never changed. Converge, updates and the spot watch are off: a converge installs and
  * configures packages and services, which no bind mount keeps off this machine. Every endpoint is on loopback.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -23,7 +23,7 @@ import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { PACKAGE_JSON } from '../../packaging/build/project.ts';
 import { createSsmClient } from '../../src/aws/clients.ts';
 import type { DaemonStatus } from '../../src/daemon/status-file.ts';
-import { agentBinds, inBinds } from '../support/agent-dirs.ts';
+import { accountBinds, inBinds } from '../support/agent-dirs.ts';
 import { MOTO_REGION, startMoto } from '../support/moto.ts';
 import { requireRoot } from '../support/scratch.ts';
 import { loopbackEnv, median, range, reportFigure, requireProjectRuntime, rssMb, V8_FLAGS } from './figures.ts';
@@ -96,18 +96,6 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
-/** Scratch copies of the machine's directories the users sync writes, and the agent's own. */
-function scratchSystem(work: string): [string, string][] {
-  const copies: [string, string][] = [
-    [`${work}/etc`, '/etc'],
-    [`${work}/home`, '/home'],
-    [`${work}/log`, '/var/log'],
-  ];
-  execFileSync('cp', ['-a', '--', '/etc', `${work}/etc`]);
-  for (const dir of [`${work}/home`, `${work}/log`, `${work}/run`, `${work}/state`]) mkdirSync(dir);
-  return [...copies, ...agentBinds({ run: `${work}/run`, state: `${work}/state` })];
-}
-
 requireProjectRuntime();
 requireRoot();
 const work = mkdtempSync(join(tmpdir(), 'eha-bench-daemon-jobs-'));
@@ -116,7 +104,7 @@ const moto = await startMoto();
 try {
   const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
   await putUsers(moto.endpoint);
-  const binds = scratchSystem(work);
+  const binds = accountBinds(work);
   const settings = [
     'CONVERGE_INTERVAL=off',
     'UPDATES_CHECK_INTERVAL=off',

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 
@@ -47,4 +48,15 @@ export function agentBinds(dirs: AgentDirs): [string, string][] {
     [dirs.run, LOCK_DIR],
     [dirs.state, PATHS.agentState],
   ];
+}
+
+/**
+ * Scratch stand-ins in `dir` for what an account sync writes on this machine (a copy of /etc; an empty /home and
+ * /var/log) and for the agent's own directories, as pairs for inBinds: accounts made inside exist only there.
+ */
+export function accountBinds(dir: string): [string, string][] {
+  execFileSync('cp', ['-a', '--', '/etc', `${dir}/etc`]);
+  for (const name of ['home', 'log', 'run', 'state']) mkdirSync(`${dir}/${name}`);
+  const agent = agentBinds({ run: `${dir}/run`, state: `${dir}/state` });
+  return [[`${dir}/etc`, '/etc'], [`${dir}/home`, '/home'], [`${dir}/log`, '/var/log'], ...agent];
 }

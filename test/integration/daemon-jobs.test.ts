@@ -146,7 +146,8 @@ test('users from SSM in a job process: accounts made, status, status --json and 
   assert.equal(code, 0, stderr());
 });
 
-test('a job process killed by SIGKILL is reported as killed; the daemon goes on', async (t) => {
+/** A daemon whose first users sync is caught in its first SSM call, in its job process. */
+async function caughtInASync(t: TestContext) {
   const at = await scene(t);
   await at.addUser('alice', '1');
   const held = at.proxy.hold('GetParameter');
@@ -154,6 +155,11 @@ test('a job process killed by SIGKILL is reported as killed; the daemon goes on'
   await held.arrived;
   const [job] = jobProcesses(daemon);
   assert.ok(job, 'the sync runs in a process of its own');
+  return { at, held, daemon, stderr, job };
+}
+
+test('a job process killed by SIGKILL is reported as killed; the daemon goes on', async (t) => {
+  const { at, held, daemon, stderr, job } = await caughtInASync(t);
   process.kill(job, 'SIGKILL');
   held.release();
   await pollUntil(() => at.status()?.tasks['users-sync'] !== undefined, 'the killed sync in status', 30_000);
@@ -172,13 +178,7 @@ test('a job process killed by SIGKILL is reported as killed; the daemon goes on'
 });
 
 test('SIGTERM in a job: the job process is told and starts nothing more; the daemon and it exit', async (t) => {
-  const at = await scene(t);
-  await at.addUser('alice', '1');
-  const held = at.proxy.hold('GetParameter');
-  const { daemon, stderr } = startDaemon(t, at);
-  await held.arrived;
-  const [job] = jobProcesses(daemon);
-  assert.ok(job, 'the sync runs in a process of its own');
+  const { at, held, daemon, stderr, job } = await caughtInASync(t);
   daemon.kill('SIGTERM');
   await pollUntil(() => /^info: users-sync: stopping: no new step starts$/m.test(stderr()), 'the job told of the stop');
   assert.match(stderr(), /^info: stopping: users-sync running; .*waiting up to 10 s for .* job users-sync/m);

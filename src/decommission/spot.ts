@@ -1,6 +1,4 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-
-import { hostEcsClient } from '../aws/clients.ts';
+import { type Ecs, hostEcs } from '../aws/ecs.ts';
 import { createImds, type Imds, ImdsUnavailable } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
@@ -27,7 +25,7 @@ const NOT_ANNOUNCED = 404;
 
 /** ecsFor: the ECS client for this host (tests give a scripted one). */
 export function createSpotInterruptionJob(
-  ecsFor: (host: Host, config: Config) => Promise<ECSClient> = hostEcsClient,
+  ecsFor: (host: Host, config: Config) => Promise<Ecs> = hostEcs,
 ): Job {
   let drained: string | null = null;
   // One IMDS session for the watch's life (its token renewed as it expires), not a new token every 5 s.

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { createEcsClient, createSsmClient } from '../../../src/aws/clients.ts';
+import { createSsmClient } from '../../../src/aws/clients.ts';
+import { createEcs } from '../../../src/aws/ecs.ts';
 import { createFleetLock, type FleetLock, LOCK_CLIENT_TUNING, lockTiming } from '../../../src/aws/fleet-lock.ts';
 import { reportSequenceTo } from '../../../src/concerns/updates/reboot/report.ts';
 import type { UpdateSettings } from '../../../src/concerns/updates/settings.ts';
@@ -79,7 +80,7 @@ export function sequenceDeps(setup: SequenceSetup, checkpoint?: (step: SequenceS
   return {
     host,
     logger: silentLogger,
-    ecs: createEcsClient({ region: MOTO_REGION, ecsEndpoint: setup.endpoint, ssmEndpoint: null }),
+    ecs: createEcs(host, { region: MOTO_REGION, ecsEndpoint: setup.endpoint, ssmEndpoint: null }),
     lock: fleetLockFor(setup),
     settings: settingsFor(setup),
     identity: async () => ({ cluster, containerInstanceArn, instanceId }),

@@ -1,8 +1,11 @@
 /**
- * A real ECSClient whose HTTP layer answers from a script, so unit tests run
- * the SDK's own serialisation and error mapping without a network.
+ * ECS answering from a script on a FakeHost: the agent's own Ecs port, with the SDK's serialisation and error
+ * mapping and the request handler that sends through Host.http, without a network.
  */
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { createEcs, type Ecs } from '../../../src/aws/ecs.ts';
+import type { HttpRequest } from '../../../src/host/host.ts';
+import { FakeHost } from '../../support/fake-host.ts';
+import { useTestCredentials } from '../../support/test-credentials.ts';
 
 export interface EcsCall {
   readonly operation: string;
@@ -14,33 +17,33 @@ export interface EcsAnswer {
   readonly body: unknown;
 }
 
-export function scriptedEcsClient(answer: (call: EcsCall) => EcsAnswer, calls: EcsCall[] = []): ECSClient {
-  return new ECSClient({
-    region: 'eu-west-1',
-    endpoint: 'http://ecs.invalid',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts: 1,
-    requestHandler: {
-      async handle(request: { headers: Record<string, string>; body?: unknown }) {
-        const call = {
-          operation: String(request.headers['x-amz-target']).split('.').pop() as string,
-          input: JSON.parse(bodyText(request.body)) as Record<string, unknown>,
-        };
-        calls.push(call);
-        const reply = answer(call);
-        return {
-          response: {
-            statusCode: reply.status,
-            headers: { 'content-type': 'application/x-amz-json-1.1' },
-            body: new TextEncoder().encode(JSON.stringify(reply.body)),
-          },
-        };
-      },
-    },
+const ENDPOINT = 'http://ecs.invalid';
+
+/** host: where the calls go (its httpCalls record them); a FakeHost of its own by default. */
+export function scriptedEcs(answer: (call: EcsCall) => EcsAnswer, calls: EcsCall[] = [], host = new FakeHost()): Ecs {
+  useTestCredentials();
+  host.onHttp((request) => {
+    if (!request.url.startsWith(`${ENDPOINT}/`)) return undefined;
+    const call = { operation: targetOf(request), input: JSON.parse(bodyText(request.body)) as Record<string, unknown> };
+    calls.push(call);
+    const reply = answer(call);
+    return {
+      status: reply.status,
+      headers: { 'content-type': 'application/x-amz-json-1.1' },
+      body: new TextEncoder().encode(JSON.stringify(reply.body)),
+    };
   });
+  const settings = { region: 'eu-west-1', ecsEndpoint: ENDPOINT, ssmEndpoint: null };
+  return createEcs(host, settings, { maxAttempts: 1, requestTimeoutMs: 1000 });
 }
 
-function bodyText(body: unknown): string {
+/** The operation of an AWS JSON request, from its X-Amz-Target header. */
+export function targetOf(request: HttpRequest): string {
+  const header = Object.entries(request.headers ?? {}).find(([name]) => name.toLowerCase() === 'x-amz-target');
+  return String(header?.[1]).split('.').pop() as string;
+}
+
+export function bodyText(body: HttpRequest['body']): string {
   if (body instanceof Uint8Array) return new TextDecoder().decode(body);
   return typeof body === 'string' ? body : '{}';
 }

@@ -1,4 +1,5 @@
-import { awsSettings, createEcsClient, createSsmClient, hostRegion } from '../../../aws/clients.ts';
+import { awsSettings, createSsmClient, hostRegion } from '../../../aws/clients.ts';
+import { createEcs } from '../../../aws/ecs.ts';
 import { createFleetLock, type FleetLock, LOCK_CLIENT_TUNING, lockTiming } from '../../../aws/fleet-lock.ts';
 import { createImds, readInstanceId } from '../../../aws/imds.ts';
 import { createEventReporter, DAEMON_RETRIES } from '../../../control/events.ts';
@@ -21,7 +22,7 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
   return {
     host,
     logger,
-    ecs: createEcsClient(awsSettings(config, region)),
+    ecs: createEcs(host, awsSettings(config, region)),
     lock: hostFleetLock(host, config, region, logger),
     settings,
     identity: async () => ({ ...(await localInstance(host, settings.introspectionUrl)), instanceId: await readInstanceId(imds) }),

@@ -1,0 +1,37 @@
+import {
+  DeregisterContainerInstanceCommand,
+  DescribeClustersCommand,
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
+
+import type { Host } from '../host/host.ts';
+import { type AwsSettings, type ClientTuning, sdkClientConfig } from './clients.ts';
+import type { Ecs } from './ecs.ts';
+
+/** The Ecs port on the SDK's client; reached only by ecs.ts's dynamic import. */
+export function sdkEcs(host: Host, settings: AwsSettings, tuning: ClientTuning): Ecs {
+  const client = new ECSClient(sdkClientConfig(host, settings.region, settings.ecsEndpoint, tuning));
+  return {
+    describeContainerInstances: (input) => client.send(new DescribeContainerInstancesCommand(input)),
+    updateContainerInstancesState: (input) => client.send(new UpdateContainerInstancesStateCommand(input)),
+    async listTasks(input) {
+      const arns: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new ListTasksCommand({ ...input, ...(nextToken ? { nextToken } : {}) }));
+        arns.push(...(page.taskArns ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return arns;
+    },
+    describeTasks: (input) => client.send(new DescribeTasksCommand(input)),
+    async deregisterContainerInstance(input) {
+      await client.send(new DeregisterContainerInstanceCommand(input));
+    },
+    describeClusters: (input, options) => client.send(new DescribeClustersCommand(input), options ?? {}),
+  };
+}

@@ -1,5 +1,3 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
-
 import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
 import { hostRequestHandler } from './host-handler.ts';
@@ -71,19 +69,4 @@ export function onFirstUse<T>(make: () => Promise<T>): () => Promise<T> {
       made = null;
       throw error;
     }));
-}
-
-/** For a caller that retries by itself (the fleet lock): its own attempts, and a bound on each request. */
-export interface SsmTuning {
-  readonly maxAttempts: number;
-  readonly requestTimeoutMs: number;
-}
-
-export function createSsmClient(settings: AwsSettings, tuning?: SsmTuning): SSMClient {
-  return new SSMClient({
-    region: settings.region,
-    maxAttempts: tuning?.maxAttempts ?? DEFAULT_TUNING.maxAttempts,
-    ...(tuning ? { requestHandler: { requestTimeout: tuning.requestTimeoutMs, connectionTimeout: tuning.requestTimeoutMs } } : {}),
-    ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
-  });
 }

@@ -17,7 +17,9 @@ import { awsSettings, type AwsSettings, type ClientTuning, DEFAULT_TUNING, hostR
 
 /** The ECS operations the agent calls: registration proof, drain and activate, decommission, doctor. */
 export interface Ecs {
-  describeContainerInstances(input: DescribeContainerInstancesCommandInput): Promise<DescribeContainerInstancesCommandOutput>;
+  describeContainerInstances(
+    input: DescribeContainerInstancesCommandInput,
+  ): Promise<DescribeContainerInstancesCommandOutput>;
   updateContainerInstancesState(
     input: UpdateContainerInstancesStateCommandInput,
   ): Promise<UpdateContainerInstancesStateCommandOutput>;

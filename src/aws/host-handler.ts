@@ -54,9 +54,10 @@ export function hostRequestHandler(host: Host, timeoutMs: number): SdkRequestHan
 function hostRequest(request: SdkRequest, timeoutMs: number): HttpRequest {
   if (!METHODS.has(request.method)) throw new TypeError(`the Host sends no HTTP ${request.method} requests`);
   const body = bodyOf(request.body);
+  const port = request.port === undefined ? '' : `:${request.port}`;
   return {
     method: request.method as HttpRequest['method'],
-    url: `${request.protocol}//${request.hostname}${request.port === undefined ? '' : `:${request.port}`}${request.path}${queryOf(request.query)}`,
+    url: `${request.protocol}//${request.hostname}${port}${request.path}${queryOf(request.query)}`,
     headers: request.headers,
     ...(body === undefined ? {} : { body }),
     timeoutMs,
@@ -65,7 +66,8 @@ function hostRequest(request: SdkRequest, timeoutMs: number): HttpRequest {
 
 /** The operations the agent calls send JSON documents: text or bytes, never a stream. */
 function bodyOf(body: unknown): string | Uint8Array | undefined {
-  if (body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array) return body ?? undefined;
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
   if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   throw new TypeError('the Host sends no streamed request bodies');
 }

@@ -12,6 +12,7 @@ import { CreateClusterCommand, ECSClient, RegisterContainerInstanceCommand } fro
 
 import type { AwsSettings } from '../../src/aws/clients.ts';
 import { createEcs, type Ecs } from '../../src/aws/ecs.ts';
+import { createSsm, type Ssm } from '../../src/aws/ssm.ts';
 import type { Host } from '../../src/host/host.ts';
 import { RealHost } from '../../src/host/real-host.ts';
 import { useTestCredentials as useFakeKeys } from './test-credentials.ts';
@@ -54,12 +55,18 @@ export async function startMoto(): Promise<Moto> {
 
 /** Every service's endpoint at moto. */
 export function motoSettings(moto: Moto): AwsSettings {
-  return { region: MOTO_REGION, ecsEndpoint: moto.endpoint, ssmEndpoint: moto.endpoint, cloudWatchEndpoint: moto.endpoint };
+  const endpoint = moto.endpoint;
+  return { region: MOTO_REGION, ecsEndpoint: endpoint, ssmEndpoint: endpoint, cloudWatchEndpoint: endpoint };
 }
 
 /** The agent's ECS port at moto, through host (the real one by default). */
 export function motoEcs(moto: Moto, host: Host = new RealHost('/')): Ecs {
   return createEcs(host, motoSettings(moto));
+}
+
+/** The agent's SSM port at moto, through host (the real one by default). */
+export function motoSsm(moto: Moto, host: Host = new RealHost('/')): Ssm {
+  return createSsm(host, motoSettings(moto));
 }
 
 /** The tests' own SDK client, for what the agent never calls: making clusters, instances and tasks, reading them. */

@@ -11,9 +11,10 @@ import { test } from 'node:test';
 import { isAwsError } from '../../../src/aws/clients.ts';
 import { createEcs } from '../../../src/aws/ecs.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
+import { inputOf, targetOf } from '../../support/aws-json.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 import { useTestCredentials } from '../../support/test-credentials.ts';
-import { bodyText, ecsError, scriptedEcs, targetOf } from '../ecs-agent/scripted-ecs.ts';
+import { ecsError, scriptedEcs } from '../ecs-agent/scripted-ecs.ts';
 
 const ENDPOINT = 'http://ecs.invalid';
 const SETTINGS = { region: 'eu-west-1', ecsEndpoint: ENDPOINT, ssmEndpoint: null };
@@ -29,7 +30,7 @@ test('an ECS call is a signed JSON POST through Host.http, and the Host answer i
   assert.equal(request?.method, 'POST');
   assert.equal(request?.url, `${ENDPOINT}/`);
   assert.equal(targetOf(request), 'DescribeClusters');
-  assert.deepEqual(JSON.parse(bodyText(request.body)), { clusters: ['prod'] });
+  assert.deepEqual(inputOf(request), { clusters: ['prod'] });
   const authorization = Object.entries(request.headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization');
   assert.match(String(authorization?.[1]), /^AWS4-HMAC-SHA256 Credential=testing\/\d{8}\/eu-west-1\/ecs\/aws4_request/);
   assert.equal(request.timeoutMs, 1000, "the client's bound on each request is the Host's timeout");
@@ -37,12 +38,13 @@ test('an ECS call is a signed JSON POST through Host.http, and the Host answer i
 
 test("a service error keeps its name; the SDK's classes need not be loaded to tell it", async () => {
   const ecs = scriptedEcs(() => ecsError('ClusterNotFoundException', 'Cluster not found.'));
-  const error = await ecs.describeContainerInstances({ cluster: 'ghost', containerInstances: ['x'] }).catch((e: unknown) => e);
+  const input = { cluster: 'ghost', containerInstances: ['x'] };
+  const error = await ecs.describeContainerInstances(input).catch((e: unknown) => e);
   assert.ok(isAwsError(error, 'ClusterNotFoundException'), String(error));
   assert.equal(isAwsError(error, 'AccessDeniedException'), false);
 });
 
-test("the Host's timeout is a TimeoutError, which the SDK tries again; then the call fails naming the bound", async () => {
+test("the Host's timeout is a TimeoutError, which the SDK tries again; then the call fails naming it", async () => {
   useTestCredentials();
   const host = new FakeHost().onHttp(() => {
     // What the real Host's request rejects with when its AbortSignal.timeout fires.
@@ -68,7 +70,8 @@ test("a refused connection keeps the Host's error (its code), which the SDK trie
   const coded = new FakeHost().onHttp(() => {
     throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
   });
-  await assert.rejects(createEcs(coded, SETTINGS, { maxAttempts: 3, requestTimeoutMs: 500 }).describeClusters({}), /ECONNREFUSED/);
+  const retried = createEcs(coded, SETTINGS, { maxAttempts: 3, requestTimeoutMs: 500 });
+  await assert.rejects(retried.describeClusters({}), /ECONNREFUSED/);
   assert.equal(coded.httpCalls.length, 3);
 });
 
@@ -102,7 +105,8 @@ test('the real Host: a server that never answers is given up at the bound, and a
   t.after(() => new Promise((resolve) => server.close(resolve)));
   t.after(() => server.closeAllConnections());
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const ecs = createEcs(new RealHost('/'), { ...SETTINGS, ecsEndpoint: endpoint }, { maxAttempts: 2, requestTimeoutMs: 200 });
+  const settings = { ...SETTINGS, ecsEndpoint: endpoint };
+  const ecs = createEcs(new RealHost('/'), settings, { maxAttempts: 2, requestTimeoutMs: 200 });
   const error = await ecs.describeClusters({ clusters: ['prod'] }).catch((e: unknown) => e);
   assert.equal((error as Error).name, 'TimeoutError', String(error));
   assert.equal(received.length, 2);

@@ -3,7 +3,7 @@
  * mapping and the request handler that sends through Host.http, without a network.
  */
 import { createEcs, type Ecs } from '../../../src/aws/ecs.ts';
-import type { HttpRequest } from '../../../src/host/host.ts';
+import { awsJsonReply, inputOf, targetOf } from '../../support/aws-json.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 import { useTestCredentials } from '../../support/test-credentials.ts';
 
@@ -24,28 +24,13 @@ export function scriptedEcs(answer: (call: EcsCall) => EcsAnswer, calls: EcsCall
   useTestCredentials();
   host.onHttp((request) => {
     if (!request.url.startsWith(`${ENDPOINT}/`)) return undefined;
-    const call = { operation: targetOf(request), input: JSON.parse(bodyText(request.body)) as Record<string, unknown> };
+    const call = { operation: targetOf(request), input: inputOf(request) };
     calls.push(call);
     const reply = answer(call);
-    return {
-      status: reply.status,
-      headers: { 'content-type': 'application/x-amz-json-1.1' },
-      body: new TextEncoder().encode(JSON.stringify(reply.body)),
-    };
+    return awsJsonReply(reply.status, reply.body);
   });
   const settings = { region: 'eu-west-1', ecsEndpoint: ENDPOINT, ssmEndpoint: null };
   return createEcs(host, settings, { maxAttempts: 1, requestTimeoutMs: 1000 });
-}
-
-/** The operation of an AWS JSON request, from its X-Amz-Target header. */
-export function targetOf(request: HttpRequest): string {
-  const header = Object.entries(request.headers ?? {}).find(([name]) => name.toLowerCase() === 'x-amz-target');
-  return String(header?.[1]).split('.').pop() as string;
-}
-
-export function bodyText(body: HttpRequest['body']): string {
-  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
-  return typeof body === 'string' ? body : '{}';
 }
 
 /** ECS's error shape: the exception name in __type. */

@@ -1,0 +1,34 @@
+import type {
+  DeleteParameterCommandInput,
+  GetParameterCommandInput,
+  GetParameterCommandOutput,
+  GetParametersByPathCommandInput,
+  GetParametersByPathCommandOutput,
+  PutParameterCommandInput,
+  PutParameterCommandOutput,
+} from '@aws-sdk/client-ssm';
+
+import type { Host } from '../host/host.ts';
+import { type AwsSettings, type ClientTuning, DEFAULT_TUNING, onFirstUse } from './clients.ts';
+
+export type { Parameter } from '@aws-sdk/client-ssm';
+
+/** The Parameter Store operations the agent calls: the fleet's reboot slots, the users source, ECS-optimized AMIs. */
+export interface Ssm {
+  getParameter(input: GetParameterCommandInput): Promise<GetParameterCommandOutput>;
+  /** One page (NextToken in the input): for a caller that reads on, or tries a page again, by itself. */
+  getParametersByPath(input: GetParametersByPathCommandInput): Promise<GetParametersByPathCommandOutput>;
+  putParameter(input: PutParameterCommandInput): Promise<PutParameterCommandOutput>;
+  deleteParameter(input: DeleteParameterCommandInput): Promise<void>;
+}
+
+/** SSM in settings' region, through host; the SDK's SSM client loads at the first call. */
+export function createSsm(host: Host, settings: AwsSettings, tuning: ClientTuning = DEFAULT_TUNING): Ssm {
+  const sdk = onFirstUse(async () => (await import('./ssm-sdk.ts')).sdkSsm(host, settings, tuning));
+  return {
+    getParameter: async (input) => (await sdk()).getParameter(input),
+    getParametersByPath: async (input) => (await sdk()).getParametersByPath(input),
+    putParameter: async (input) => (await sdk()).putParameter(input),
+    deleteParameter: async (input) => (await sdk()).deleteParameter(input),
+  };
+}

@@ -4,7 +4,7 @@ import {
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
-  ListTasksCommand,
+  paginateListTasks,
   UpdateContainerInstancesStateCommand,
 } from '@aws-sdk/client-ecs';
 
@@ -20,12 +20,8 @@ export function sdkEcs(host: Host, settings: AwsSettings, tuning: ClientTuning):
     updateContainerInstancesState: (input) => client.send(new UpdateContainerInstancesStateCommand(input)),
     async listTasks(input) {
       const arns: string[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await client.send(new ListTasksCommand({ ...input, ...(nextToken ? { nextToken } : {}) }));
-        arns.push(...(page.taskArns ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken);
+      // The paginator writes each page's token into the input it is given: a copy of the caller's.
+      for await (const page of paginateListTasks({ client }, { ...input })) arns.push(...(page.taskArns ?? []));
       return arns;
     },
     describeTasks: (input) => client.send(new DescribeTasksCommand(input)),

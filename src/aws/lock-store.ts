@@ -70,6 +70,8 @@ export function ssmLockStore(ssm: Ssm, timing: LockTiming, logger?: Logger): Loc
     async list(path) {
       const parameters: Parameter[] = [];
       let nextToken: string | undefined;
+      // Not the SDK's paginator: each page is tried again on its own (retried), where a paginator's failed page
+      // would end the listing and a new one read every page again.
       do {
         const input = { Path: path, Recursive: true, ...(nextToken ? { NextToken: nextToken } : {}) };
         const page = await retried('ssm:GetParametersByPath', path, () => ssm.getParametersByPath(input));

@@ -20,14 +20,12 @@ export async function findOptimizedAmiParameter(
   amiId: string,
 ): Promise<string | null> {
   const ssm = createSsm(host, awsSettings(config, region));
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const reply = await ssm.getParametersByPath({ Path: path, Recursive: true, MaxResults: 10, NextToken: nextToken });
+  let pages = 0;
+  for await (const reply of ssm.parametersByPath({ Path: path, Recursive: true, MaxResults: 10 })) {
     // Values are plain AMI ids or JSON documents naming one; anything else is not trusted to match.
     const hit = reply.Parameters?.find((parameter) => typeof parameter.Value === 'string' && parameter.Value.includes(amiId));
     if (hit?.Name) return hit.Name;
-    nextToken = reply.NextToken;
-    if (!nextToken) return null;
+    if (++pages === MAX_PAGES) break;
   }
   return null;
 }

@@ -2,6 +2,7 @@ import {
   DeleteParameterCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
+  paginateGetParametersByPath,
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -16,6 +17,8 @@ export function sdkSsm(host: Host, settings: AwsSettings, tuning: ClientTuning):
   return {
     getParameter: (input) => client.send(new GetParameterCommand(input)),
     getParametersByPath: (input) => client.send(new GetParametersByPathCommand(input)),
+    // The paginator writes each page's token into the input it is given: a copy of the caller's.
+    parametersByPath: (input) => paginateGetParametersByPath({ client }, { ...input }),
     putParameter: (input) => client.send(new PutParameterCommand(input)),
     async deleteParameter(input) {
       await client.send(new DeleteParameterCommand(input));

@@ -16,8 +16,10 @@ export type { Parameter } from '@aws-sdk/client-ssm';
 /** The Parameter Store operations the agent calls: the fleet's reboot slots, the users source, ECS-optimized AMIs. */
 export interface Ssm {
   getParameter(input: GetParameterCommandInput): Promise<GetParameterCommandOutput>;
-  /** One page (NextToken in the input): for a caller that reads on, or tries a page again, by itself. */
+  /** One page (NextToken in the input): for a caller that tries each page again by itself. */
   getParametersByPath(input: GetParametersByPathCommandInput): Promise<GetParametersByPathCommandOutput>;
+  /** Every page in turn (the SDK's paginator), read as the caller goes on: it may stop early. */
+  parametersByPath(input: GetParametersByPathCommandInput): AsyncIterable<GetParametersByPathCommandOutput>;
   putParameter(input: PutParameterCommandInput): Promise<PutParameterCommandOutput>;
   deleteParameter(input: DeleteParameterCommandInput): Promise<void>;
 }
@@ -28,6 +30,9 @@ export function createSsm(host: Host, settings: AwsSettings, tuning: ClientTunin
   return {
     getParameter: async (input) => (await sdk()).getParameter(input),
     getParametersByPath: async (input) => (await sdk()).getParametersByPath(input),
+    async *parametersByPath(input) {
+      yield* (await sdk()).parametersByPath(input);
+    },
     putParameter: async (input) => (await sdk()).putParameter(input),
     deleteParameter: async (input) => (await sdk()).deleteParameter(input),
   };

@@ -90,21 +90,20 @@ async function readGeneration(ssm: Ssm, source: string, path: string): Promise<G
 async function readAll(ssm: Ssm, source: string, path: string): Promise<Record<string, string>> {
   const parameters: Record<string, string> = {};
   let count = 0;
-  let nextToken: string | undefined;
-  do {
-    const input = { Path: path, Recursive: true, WithDecryption: true, MaxResults: PAGE_SIZE, NextToken: nextToken };
-    const reply = await ssm.getParametersByPath(input).catch((error: unknown) => {
-      throw failure(source, 'GetParametersByPath', error);
-    });
-    for (const parameter of reply.Parameters ?? []) {
-      const name = (parameter.Name ?? '').slice(path === '/' ? 1 : path.length + 1);
-      parameters[name] = parameter.Value ?? '';
-      count++;
+  const pages = ssm.parametersByPath({ Path: path, Recursive: true, WithDecryption: true, MaxResults: PAGE_SIZE });
+  try {
+    for await (const reply of pages) {
+      for (const parameter of reply.Parameters ?? []) {
+        const name = (parameter.Name ?? '').slice(path === '/' ? 1 : path.length + 1);
+        parameters[name] = parameter.Value ?? '';
+        count++;
+      }
+      // More than the sync takes: readSource refuses it as a whole.
+      if (count > USERS.maxSourceUsers) break;
     }
-    // More than the sync takes: readSource refuses it as a whole.
-    if (count > USERS.maxSourceUsers) break;
-    nextToken = reply.NextToken;
-  } while (nextToken);
+  } catch (error) {
+    throw failure(source, 'GetParametersByPath', error);
+  }
   return parameters;
 }
 

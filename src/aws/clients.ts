@@ -1,21 +1,11 @@
-import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
 import { hostRequestHandler } from './host-handler.ts';
-import { createImds, readRegion } from './imds.ts';
 
-/**
- * Where the agent's AWS calls go: a region and the endpoint overrides from config (VPC endpoints, moto_server in
- * tests). Each service is a small port (ecs.ts, ssm.ts, cloudwatch.ts) with the few operations the agent uses;
- * the SDK client behind one is loaded at its first call (the daemon's memory: most hosts need few or none) and
- * sends through Host.http (host-handler.ts).
+/*
+ * What the SDK clients share. Each AWS service is a small port (ecs.ts, ssm.ts, cloudwatch.ts) with the few
+ * operations the agent uses; the SDK client behind one is loaded at its first call (the daemon's memory: most
+ * hosts need few or none) and sends through Host.http (host-handler.ts). Where calls go: region.ts.
  */
-export interface AwsSettings {
-  readonly region: string;
-  readonly ecsEndpoint: string | null;
-  readonly ssmEndpoint: string | null;
-  /** Only the metrics sink's CloudWatch client (src/control/sinks/cloudwatch/) uses it. */
-  readonly cloudWatchEndpoint?: string | null;
-}
 
 /** How a client's calls are retried and bounded. */
 export interface ClientTuning {
@@ -44,21 +34,6 @@ export function sdkClientConfig(host: Host, region: string, endpoint: string | n
 /** An error the service answered with, by its name (the SDK's exception classes are not loaded to compare). */
 export function isAwsError(error: unknown, name: string): boolean {
   return error instanceof Error && error.name === name;
-}
-
-/** The endpoint overrides of config, for a region. */
-export function awsSettings(config: Config, region: string): AwsSettings {
-  return {
-    region,
-    ecsEndpoint: config.AWS_ENDPOINT_URL_ECS,
-    ssmEndpoint: config.AWS_ENDPOINT_URL_SSM,
-    cloudWatchEndpoint: config.AWS_ENDPOINT_URL_CLOUDWATCH,
-  };
-}
-
-/** This host's region: AWS_REGION, else the instance's own from IMDSv2. */
-export async function hostRegion(host: Host, config: Config): Promise<string> {
-  return config.AWS_REGION ?? readRegion(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT));
 }
 
 /** A port whose implementation (and the SDK client it holds) is made at its first use, once. */

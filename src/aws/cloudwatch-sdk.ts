@@ -1,7 +1,8 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 
 import type { Host } from '../host/host.ts';
-import { type AwsSettings, type ClientTuning, sdkClientConfig } from './clients.ts';
+import { type ClientTuning, sdkClientConfig } from './clients.ts';
+import type { AwsSettings } from './region.ts';
 import type { CloudWatch } from './cloudwatch.ts';
 
 /**

@@ -1,7 +1,8 @@
 import type { PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 
 import type { Host } from '../host/host.ts';
-import { type AwsSettings, type ClientTuning, onFirstUse } from './clients.ts';
+import { type ClientTuning, onFirstUse } from './clients.ts';
+import type { AwsSettings } from './region.ts';
 
 export type { Dimension, MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
 

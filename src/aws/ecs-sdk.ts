@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-ecs';
 
 import type { Host } from '../host/host.ts';
-import { type AwsSettings, type ClientTuning, sdkClientConfig } from './clients.ts';
+import { type ClientTuning, sdkClientConfig } from './clients.ts';
+import type { AwsSettings } from './region.ts';
 import type { Ecs } from './ecs.ts';
 
 /** The Ecs port on the SDK's client; reached only by ecs.ts's dynamic import. */

@@ -13,7 +13,8 @@ import type {
 
 import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
-import { awsSettings, type AwsSettings, type ClientTuning, DEFAULT_TUNING, hostRegion, onFirstUse } from './clients.ts';
+import { type ClientTuning, DEFAULT_TUNING, onFirstUse } from './clients.ts';
+import { type AwsSettings, awsSettings, hostRegion } from './region.ts';
 
 /** The ECS operations the agent calls: registration proof, drain and activate, decommission, doctor. */
 export interface Ecs {

@@ -40,10 +40,9 @@ export function hostRequestHandler(host: Host, timeoutMs: number): SdkRequestHan
   return {
     metadata: { handlerProtocol: 'http/1.1' },
     async handle(request, options = {}) {
-      const requestTimeoutMs = options.requestTimeout ?? timeoutMs;
-      const sent = host.http(hostRequest(request, requestTimeoutMs)).catch((error: unknown) => {
-        throw sdkError(error, requestTimeoutMs);
-      });
+      // The Host's errors go to the SDK as they are: its retries tell a timeout or a refused connection by the
+      // code (ETIMEDOUT, ECONNREFUSED …) as they tell its own handler's.
+      const sent = host.http(hostRequest(request, options.requestTimeout ?? timeoutMs));
       const { abortSignal } = options;
       const response = await (abortSignal instanceof AbortSignal ? abandonedOnAbort(sent, abortSignal) : sent);
       return { response: { statusCode: response.status, headers: { ...response.headers }, body: response.body } };
@@ -84,16 +83,6 @@ function queryOf(query: SdkRequest['query']): string {
 
 function escape(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/**
- * The Host gives up on a request at its timeout with an AbortError; the SDK retries a TimeoutError (what its own
- * handler throws then) and never an AbortError (a caller's abort), so a timeout is told as one.
- */
-function sdkError(error: unknown, timeoutMs: number): unknown {
-  const name = (error as { name?: unknown } | null)?.name;
-  if (name !== 'AbortError' && name !== 'TimeoutError') return error;
-  return Object.assign(new Error(`no reply within ${timeoutMs} ms`, { cause: error }), { name: 'TimeoutError' });
 }
 
 /** The call ends when the caller aborts; the request itself ends at the Host's timeout, its outcome unread. */

@@ -1,6 +1,6 @@
 import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
-import { awsSettings } from './clients.ts';
+import { awsSettings } from './region.ts';
 import { createSsm } from './ssm.ts';
 
 /**

@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-ssm';
 
 import type { Host } from '../host/host.ts';
-import { type AwsSettings, type ClientTuning, sdkClientConfig } from './clients.ts';
+import { type ClientTuning, sdkClientConfig } from './clients.ts';
+import type { AwsSettings } from './region.ts';
 import type { Ssm } from './ssm.ts';
 
 /** The Ssm port on the SDK's client; reached only by ssm.ts's dynamic import. */

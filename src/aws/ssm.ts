@@ -9,7 +9,8 @@ import type {
 } from '@aws-sdk/client-ssm';
 
 import type { Host } from '../host/host.ts';
-import { type AwsSettings, type ClientTuning, DEFAULT_TUNING, onFirstUse } from './clients.ts';
+import { type ClientTuning, DEFAULT_TUNING, onFirstUse } from './clients.ts';
+import type { AwsSettings } from './region.ts';
 
 export type { Parameter } from '@aws-sdk/client-ssm';
 

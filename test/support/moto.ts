@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { CreateClusterCommand, ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 
-import type { AwsSettings } from '../../src/aws/clients.ts';
+import type { AwsSettings } from '../../src/aws/region.ts';
 import { createEcs, type Ecs } from '../../src/aws/ecs.ts';
 import { createSsm, type Ssm } from '../../src/aws/ssm.ts';
 import type { Host } from '../../src/host/host.ts';

@@ -1,4 +1,5 @@
-import { awsSettings, DEFAULT_TUNING, hostRegion } from '../../aws/clients.ts';
+import { DEFAULT_TUNING } from '../../aws/clients.ts';
+import { awsSettings, hostRegion } from '../../aws/region.ts';
 import { createSsm, type Ssm } from '../../aws/ssm.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import { messageOf } from '../../core/errors.ts';

@@ -44,19 +44,16 @@ test("a service error keeps its name; the SDK's classes need not be loaded to te
   assert.equal(isAwsError(error, 'AccessDeniedException'), false);
 });
 
-test("the Host's timeout is a TimeoutError, which the SDK tries again; then the call fails naming it", async () => {
+test("the Host's timeout (ETIMEDOUT) is tried again, as the SDK's own handler's is; then the call fails", async () => {
   useTestCredentials();
-  const host = new FakeHost().onHttp(() => {
-    // What the real Host's request rejects with when its AbortSignal.timeout fires.
-    throw Object.assign(new Error('The operation was aborted'), {
-      name: 'AbortError',
-      cause: new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
-    });
+  const host = new FakeHost().onHttp((request) => {
+    // What the real Host's request rejects with when its timeoutMs passes.
+    const message = `no complete reply from ${new URL(request.url).origin} within ${request.timeoutMs} ms`;
+    throw Object.assign(new Error(message), { code: 'ETIMEDOUT' });
   });
   const ecs = createEcs(host, SETTINGS, { maxAttempts: 2, requestTimeoutMs: 500 });
   const error = await ecs.describeClusters({ clusters: ['prod'] }).catch((e: unknown) => e);
-  assert.equal((error as Error).name, 'TimeoutError');
-  assert.equal((error as Error).message, 'no reply within 500 ms');
+  assert.equal((error as Error).message, 'no complete reply from http://ecs.invalid within 500 ms');
   assert.equal(host.httpCalls.length, 2, 'tried again');
 });
 
@@ -108,7 +105,8 @@ test('the real Host: a server that never answers is given up at the bound, and a
   const settings = { ...SETTINGS, ecsEndpoint: endpoint };
   const ecs = createEcs(new RealHost('/'), settings, { maxAttempts: 2, requestTimeoutMs: 200 });
   const error = await ecs.describeClusters({ clusters: ['prod'] }).catch((e: unknown) => e);
-  assert.equal((error as Error).name, 'TimeoutError', String(error));
+  assert.equal((error as NodeJS.ErrnoException).code, 'ETIMEDOUT', String(error));
+  assert.match((error as Error).message, /^no complete reply from http:\/\/127\.0\.0\.1:\d+ within 200 ms$/);
   assert.equal(received.length, 2);
   assert.equal(received[0]?.headers['x-amz-target'], 'AmazonEC2ContainerServiceV20141113.DescribeClusters');
 });

@@ -1,4 +1,4 @@
-import { awsSettings, hostRegion } from '../../../aws/clients.ts';
+import { awsSettings, hostRegion } from '../../../aws/region.ts';
 import { createEcs } from '../../../aws/ecs.ts';
 import { createFleetLock, type FleetLock, LOCK_CLIENT_TUNING, lockTiming } from '../../../aws/fleet-lock.ts';
 import { createImds, readInstanceId } from '../../../aws/imds.ts';

@@ -1,5 +1,5 @@
-import { awsSettings, hostRegion } from '../../../aws/clients.ts';
 import { type CloudWatch, createCloudWatch, type MetricDatum } from '../../../aws/cloudwatch.ts';
+import { awsSettings, hostRegion } from '../../../aws/region.ts';
 import type { Config } from '../../../core/config/load.ts';
 import { messageOf } from '../../../core/errors.ts';
 import type { Host } from '../../../host/host.ts';

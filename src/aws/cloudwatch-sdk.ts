@@ -2,8 +2,8 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 
 import type { Host } from '../host/host.ts';
 import { type ClientTuning, sdkClientConfig } from './clients.ts';
-import type { AwsSettings } from './region.ts';
 import type { CloudWatch } from './cloudwatch.ts';
+import type { AwsSettings } from './region.ts';
 
 /**
  * The CloudWatch port on the SDK's client; reached only by cloudwatch.ts's dynamic import. Request compression

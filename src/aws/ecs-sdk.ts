@@ -10,8 +10,8 @@ import {
 
 import type { Host } from '../host/host.ts';
 import { type ClientTuning, sdkClientConfig } from './clients.ts';
-import type { AwsSettings } from './region.ts';
 import type { Ecs } from './ecs.ts';
+import type { AwsSettings } from './region.ts';
 
 /** The Ecs port on the SDK's client; reached only by ecs.ts's dynamic import. */
 export function sdkEcs(host: Host, settings: AwsSettings, tuning: ClientTuning): Ecs {

@@ -100,7 +100,7 @@ test('package tools are retargeted at the image root: chroot dpkg-query sees the
   assert.equal(onMachine.stdout, 'dpkg\n');
 });
 
-test('an HTTP exchange past its deadline fails naming it (code ETIMEDOUT), whether the server is silent or stops mid-body', async (t) => {
+test('past its deadline an HTTP exchange fails with ETIMEDOUT, the server silent or stopping mid-body', async (t) => {
   const sockets = new Set<Socket>();
   const server = createServer((request, response) => {
     if (request.url === '/half') {

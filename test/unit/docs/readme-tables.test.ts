@@ -1,0 +1,114 @@
+/**
+ * The README's generated sections (scripts/readme-tables.ts) are what the code renders, `--help` prints the
+ * synopses the README shows, and every link of the README and docs/ leads to a file and heading that exist.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { test } from 'node:test';
+
+import {
+  anchorOf,
+  commandsSection,
+  configFlagsByKey,
+  headings,
+  keyTable,
+  renderSections,
+  sectionsOf,
+  staleSections,
+} from '../../../scripts/readme-tables.ts';
+import { synopsis } from '../../../src/cli/command.ts';
+import { COMMANDS } from '../../../src/cli/commands.ts';
+import { main } from '../../../src/cli/main.ts';
+import { KEYS, type KeySpec } from '../../../src/core/config/keys.ts';
+import { REPO } from '../../support/paths.ts';
+
+const readme = readFileSync(`${REPO}README.md`, 'utf8');
+
+test('README.md holds what the code renders in each generated section (else: npm run docs)', () => {
+  assert.deepEqual(
+    staleSections(readme),
+    [],
+    'README.md sections differ from the code (src/cli/commands.ts, src/core/config/keys.ts, headings): run npm run docs',
+  );
+  const names = new Set(sectionsOf(readme).map((section) => section.name));
+  for (const name of ['contents', 'commands', 'keys', 'usage']) assert.ok(names.has(name), `README.md has <!-- generated:${name} -->`);
+});
+
+test('--help of every command prints the synopsis the README shows', async () => {
+  for (const command of COMMANDS) {
+    let printed = '';
+    const sink = { write: (data: string | Uint8Array) => (printed += String(data)) };
+    assert.equal(await main([command.name, '--help'], { env: {}, stdout: sink, stderr: sink }), 0, command.name);
+    const usage = printed.slice(0, printed.indexOf('\n\n')).replace(/^Usage: /, '').split('\n');
+    const lines = synopsis(command);
+    assert.deepEqual(usage.map((line, index) => (index === 0 ? line : line.slice('       '.length))), lines, command.name);
+    assert.ok(readme.includes(`\n${lines.join('\n')}\n`), `README.md shows ${command.name}'s synopsis`);
+  }
+});
+
+test("every flag a command takes is in its synopsis, and every command's synopsis in the commands section", () => {
+  for (const command of COMMANDS) {
+    const shown = synopsis(command).join('\n');
+    const missing = Object.keys(command.options).filter((flag) => !new RegExp(`--${flag}(?![\\w-])`).test(shown));
+    assert.deepEqual(missing, [], `flags of ${command.name} missing from its usage`);
+  }
+  const section = commandsSection(COMMANDS);
+  for (const command of COMMANDS) assert.ok(section.includes(synopsis(command).join('\n')), command.name);
+  assert.match(section, /^\| `decommission` \| drain this container instance/m);
+  assert.match(section, /^ {2}--log-level LEVEL {2}error, warn, info or debug/m, 'the common options, as --help prints them');
+});
+
+test('the key table: every key with its default and description, the flags that set it, secrets marked', () => {
+  const table = keyTable(KEYS, configFlagsByKey(COMMANDS));
+  assert.equal(table.split('\n').length, Object.keys(KEYS).length + 2);
+  assert.match(table, /^\| `GPU_SUPPORT` \| `auto` \| auto: ECS_ENABLE_GPU_SUPPORT=true when an NVIDIA GPU is found; no: never \| `--no-gpu` \|$/m);
+  assert.match(table, /^\| `LOG_LEVEL` \| `info` \| error, warn, info or debug \| `--log-level` \|$/m);
+  assert.match(table, /^\| `DRAIN_TIMEOUT` \| `30m` \| .* \| `--timeout` \|$/m, "drain's --timeout sets it");
+  assert.match(table, /^\| `CONTROL_URL` \| \(empty\) \| control endpoint base URL; empty: no reporting \| \|$/m);
+  assert.doesNotMatch(table, /^\| `CONTROL_TOKEN_FILE` .*Secret/m, 'a path to a secret is no secret');
+
+  const spec: KeySpec<string> = { parse: (raw) => raw, default: '', description: 'database password | or token' };
+  const secrets = keyTable({ DB_PASSWORD: spec, DB_HOST: { ...spec, description: 'host' } }, new Map());
+  assert.match(secrets, /^\| `DB_PASSWORD` \| \(empty\) \| database password \\\| or token \*\*Secret\*\*: shown as `<redacted>`\. \| \|$/m);
+  assert.match(secrets, /^\| `DB_HOST` \| \(empty\) \| host \| \|$/m);
+});
+
+test('npm run docs rewrites only between the markers, and names what it cannot render', () => {
+  const document = 'kept\n<!-- generated:usage doctor -->\nstale\n<!-- /generated:usage -->\nkept too\n';
+  assert.deepEqual(staleSections(document), ['usage doctor']);
+  const rendered = renderSections(document);
+  assert.equal(rendered, 'kept\n<!-- generated:usage doctor -->\n```\necs-host-agent doctor [--json]\n```\n<!-- /generated:usage -->\nkept too\n');
+  assert.deepEqual(staleSections(rendered), []);
+  assert.equal(renderSections(rendered), rendered);
+  assert.throws(() => renderSections('<!-- generated:tables -->\n<!-- /generated:tables -->'), /unknown generated section tables; known: contents, commands/);
+  assert.throws(() => renderSections('<!-- generated:usage fsck -->\n<!-- /generated:usage -->'), /unknown command fsck/);
+  assert.throws(() => renderSections('<!-- generated:keys -->\n<!-- /generated:usage -->'), /generated:keys --> is closed by <!-- \/generated:usage/);
+});
+
+test('the table of contents lists every top-level section of the README, in order', () => {
+  const listed = [...(sectionsOf(readme).find((s) => s.name === 'contents')?.text ?? '').matchAll(/^- \[(.*)\]\(#(.*)\)$/gm)];
+  assert.deepEqual(
+    listed.map(([, heading]) => heading),
+    headings(readme, 2).filter((heading) => heading !== 'Contents'),
+  );
+  assert.equal(anchorOf('The daemon (`ecs-host-agent run`) and its unit'), 'the-daemon-ecs-host-agent-run-and-its-unit');
+  assert.equal(anchorOf('/etc/ecs/ecs.config (concern `ecs-config`)'), 'etcecsecsconfig-concern-ecs-config');
+});
+
+test('every relative link of README.md and docs/ leads to a file that exists, and to a heading of it', () => {
+  const documents = ['README.md', ...readdirSync(`${REPO}docs`).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const broken = documents.flatMap((document) => {
+    const text = readFileSync(`${REPO}${document}`, 'utf8');
+    return [...text.matchAll(/\]\(([^)\s]+)\)/g)].flatMap(([, link]) => {
+      if (/^[a-z]+:/.test(link as string)) return [];
+      const [path, fragment] = (link as string).split('#') as [string, string | undefined];
+      const target = path ? normalize(join(dirname(document), path)) : document;
+      if (!existsSync(`${REPO}${target}`)) return [`${document}: ${link} (no file ${target})`];
+      if (!fragment || !target.endsWith('.md')) return [];
+      const anchors = headings(readFileSync(`${REPO}${target}`, 'utf8')).map(anchorOf);
+      return anchors.includes(fragment) ? [] : [`${document}: ${link} (no heading #${fragment} in ${target})`];
+    });
+  });
+  assert.deepEqual(broken, []);
+});

@@ -74,6 +74,17 @@ test('the key table: every key with its default and description, the flags that 
   assert.match(secrets, /^\| `DB_HOST` \| \(empty\) \| host \| \|$/m);
 });
 
+test("the sections' own key tables show each key's default as KEYS has it", () => {
+  const defaults: Readonly<Record<string, KeySpec<unknown>>> = KEYS;
+  const wrong = [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm)].flatMap(([, key, cell]) => {
+    const spec = defaults[key as string];
+    if (!spec) return [];
+    const shown = /^`(.*)`$/.exec((cell as string).trim())?.[1] ?? '';
+    return shown === spec.default ? [] : [`${key}: README ${(cell as string).trim()}, KEYS ${JSON.stringify(spec.default)}`];
+  });
+  assert.deepEqual(wrong, []);
+});
+
 test('npm run docs rewrites only between the markers, and names what it cannot render', () => {
   const document = 'kept\n<!-- generated:usage doctor -->\nstale\n<!-- /generated:usage -->\nkept too\n';
   assert.deepEqual(staleSections(document), ['usage doctor']);

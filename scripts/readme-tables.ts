@@ -117,24 +117,34 @@ export function commandsSection(commands: readonly Command[]): string {
   return `${table}\n\n${usageBlock(commands)}\n\n\`\`\`\n${COMMON_USAGE}\n\`\`\``;
 }
 
-/** Flag → key of every command (and the common options), as `--flag` or `--flag` setting a value. */
+/**
+ * The flags that set each key, as Markdown: a common option alone (`--log-level`), a command's flag with the
+ * commands that take it (`--timeout` (drain)), since one flag name may set different keys in different commands.
+ */
 export function configFlagsByKey(commands: readonly Command[]): ReadonlyMap<string, readonly string[]> {
-  const byKey = new Map<string, Set<string>>();
-  const add = (flags: Readonly<Record<string, ConfigFlag>> | undefined) => {
+  const byKey = new Map<string, Map<string, string[]>>();
+  const add = (flags: Readonly<Record<string, ConfigFlag>> | undefined, command?: string) => {
     for (const [flag, target] of Object.entries(flags ?? {})) {
       const key = typeof target === 'string' ? target : target.key;
-      byKey.set(key, (byKey.get(key) ?? new Set()).add(`--${flag}`));
+      const flagsOfKey = byKey.get(key) ?? new Map<string, string[]>();
+      flagsOfKey.set(flag, [...(flagsOfKey.get(flag) ?? []), ...(command ? [command] : [])]);
+      byKey.set(key, flagsOfKey);
     }
   };
   add(COMMON_CONFIG_FLAGS);
-  for (const command of commands) add(command.configFlags);
-  return new Map([...byKey].map(([key, flags]) => [key, [...flags]]));
+  for (const command of commands) add(command.configFlags, command.name);
+  return new Map(
+    [...byKey].map(([key, flags]) => [
+      key,
+      [...flags].map(([flag, names]) => `\`--${flag}\`${names.length ? ` (${names.join(', ')})` : ''}`),
+    ]),
+  );
 }
 
 /** Every key with its default, what it means, the flags that set it, and whether its value is a secret. */
 export function keyTable(keys: Readonly<Record<string, KeySpec<unknown>>>, flags: ReadonlyMap<string, readonly string[]>): string {
   const rows = Object.entries(keys).map(([name, spec]) => {
-    const byFlag = flags.get(name)?.map((flag) => `\`${flag}\``).join(', ');
+    const byFlag = flags.get(name)?.join(', ');
     const secret = isSecretKey(name) ? ` **Secret**: shown as \`${REDACTED}\`.` : '';
     const shownDefault = spec.default === '' ? '(empty)' : `\`${spec.default}\``;
     return `| \`${name}\` | ${shownDefault} | ${cell(spec.description)}${secret} |${byFlag ? ` ${byFlag} ` : ' '}|`;

@@ -62,9 +62,10 @@ test("every flag a command takes is in its synopsis, and every command's synopsi
 test('the key table: every key with its default and description, the flags that set it, secrets marked', () => {
   const table = keyTable(KEYS, configFlagsByKey(COMMANDS));
   assert.equal(table.split('\n').length, Object.keys(KEYS).length + 2);
-  assert.match(table, /^\| `GPU_SUPPORT` \| `auto` \| auto: ECS_ENABLE_GPU_SUPPORT=true when an NVIDIA GPU is found; no: never \| `--no-gpu` \|$/m);
+  assert.match(table, /^\| `GPU_SUPPORT` \| `auto` \| auto: ECS_ENABLE_GPU_SUPPORT=true when an NVIDIA GPU is found; no: never \| `--no-gpu` \(plan, apply\) \|$/m);
   assert.match(table, /^\| `LOG_LEVEL` \| `info` \| error, warn, info or debug \| `--log-level` \|$/m);
-  assert.match(table, /^\| `DRAIN_TIMEOUT` \| `30m` \| .* \| `--timeout` \|$/m, "drain's --timeout sets it");
+  assert.match(table, /^\| `DRAIN_TIMEOUT` \| `30m` \| .* \| `--timeout` \(drain\) \|$/m);
+  assert.match(table, /^\| `DECOMMISSION_TIMEOUT` \| `5m` \| .* \| `--timeout` \(decommission\) \|$/m);
   assert.match(table, /^\| `CONTROL_URL` \| \(empty\) \| control endpoint base URL; empty: no reporting \| \|$/m);
   assert.doesNotMatch(table, /^\| `CONTROL_TOKEN_FILE` .*Secret/m, 'a path to a secret is no secret');
 

@@ -69,7 +69,9 @@ function render(section: Section, document: string): string {
     throw new Error(`<!-- generated:${section.name} --> is closed by <!-- /generated:${section.closing} -->`);
   }
   const renderer = RENDERERS[section.name];
-  if (!renderer) throw new Error(`unknown generated section ${section.name}; known: ${Object.keys(RENDERERS).join(', ')}`);
+  if (!renderer) {
+    throw new Error(`unknown generated section ${section.name}; known: ${Object.keys(RENDERERS).join(', ')}`);
+  }
   return renderer(section.args, document);
 }
 
@@ -142,7 +144,10 @@ export function configFlagsByKey(commands: readonly Command[]): ReadonlyMap<stri
 }
 
 /** Every key with its default, what it means, the flags that set it, and whether its value is a secret. */
-export function keyTable(keys: Readonly<Record<string, KeySpec<unknown>>>, flags: ReadonlyMap<string, readonly string[]>): string {
+export function keyTable(
+  keys: Readonly<Record<string, KeySpec<unknown>>>,
+  flags: ReadonlyMap<string, readonly string[]>,
+): string {
   const rows = Object.entries(keys).map(([name, spec]) => {
     const byFlag = flags.get(name)?.join(', ');
     const secret = isSecretKey(name) ? ` **Secret**: shown as \`${REDACTED}\`.` : '';
@@ -160,5 +165,6 @@ if (import.meta.main) {
   const before = readFileSync(README, 'utf8');
   const after = renderSections(before);
   if (after !== before) writeFileSync(README, after);
-  process.stdout.write(after === before ? 'README.md is up to date\n' : `README.md: rewrote ${staleSections(before).join('; ')}\n`);
+  const news = after === before ? 'is up to date' : `: rewrote ${staleSections(before).join('; ')}`;
+  process.stdout.write(`README.md ${news}\n`);
 }

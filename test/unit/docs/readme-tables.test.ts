@@ -75,7 +75,11 @@ test('the key table: every key with its default and description, the flags that 
 
   const spec: KeySpec<string> = { parse: (raw) => raw, default: '', description: 'database password | or token' };
   const secrets = keyTable({ DB_PASSWORD: spec, DB_HOST: { ...spec, description: 'host' } }, new Map());
-  const marked = ['| `DB_PASSWORD` | (empty) |', 'database password \\| or token', '**Secret**:', 'shown as `<redacted>`.'];
+  const marked = [
+    '| `DB_PASSWORD` | (empty) |',
+    'database password \\| or token',
+    '**Secret**: shown as `<redacted>`.',
+  ];
   assert.ok(secrets.includes(marked.join(' ')), secrets);
   assert.match(secrets, /^\| `DB_HOST` \| \(empty\) \| host \| \|$/m);
 });

@@ -3,8 +3,8 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 
 import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../core/errors.ts';
 import { descriptorSink } from '../host/stdio.ts';
-import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues } from './command.ts';
-import { COMMANDS, VERSION_COMMAND } from './commands.ts';
+import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues, synopsis } from './command.ts';
+import { COMMANDS, OPERATOR_COMMANDS, VERSION_COMMAND } from './commands.ts';
 import { createOutput, type Environment } from './output.ts';
 
 export { COMMANDS };
@@ -18,7 +18,7 @@ export async function main(argv: readonly string[], environment: Environment): P
   }
   try {
     const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${listed().map((c) => c.name).join(', ')}`);
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${OPERATOR_COMMANDS.map((c) => c.name).join(', ')}`);
     const { values, positionals } = parseCommandLine(command, rest);
     if (values.help) {
       environment.stdout.write(commandHelp(command));
@@ -70,19 +70,14 @@ async function report(error: unknown, environment: Environment): Promise<void> {
   logger.error(`${messageOf(error)}${hint}`, evidence);
 }
 
-/** The commands an operator runs, in --help's order. */
-function listed(): Command[] {
-  return COMMANDS.filter((c) => !c.internal);
-}
-
 function overview(): string {
-  const width = Math.max(...listed().map((c) => c.name.length));
-  const lines = listed().map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const width = Math.max(...OPERATOR_COMMANDS.map((c) => c.name.length));
+  const lines = OPERATOR_COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `Usage: ecs-host-agent <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n${COMMON_USAGE}\n\nExit codes: 0 ok, 1 failed, 2 usage, 3 refused, 78 configuration error.\n`;
 }
 
 function commandHelp(command: Command): string {
-  return `Usage: ecs-host-agent ${command.usage}\n\n${command.summary}\n\n${COMMON_USAGE}\n`;
+  return `Usage: ${synopsis(command).join('\n       ')}\n\n${command.summary}\n\n${COMMON_USAGE}\n`;
 }
 
 if (import.meta.main) {

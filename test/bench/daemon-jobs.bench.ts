@@ -17,14 +17,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
-
 import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { PACKAGE_JSON } from '../../packaging/build/project.ts';
-import { createSsmClient } from '../../src/aws/clients.ts';
 import type { DaemonStatus } from '../../src/daemon/status-file.ts';
 import { accountBinds, inBinds } from '../support/agent-dirs.ts';
-import { MOTO_REGION, startMoto } from '../support/moto.ts';
+import { type Moto, motoSsm, startMoto } from '../support/moto.ts';
 import { requireRoot } from '../support/scratch.ts';
 import { loopbackEnv, median, range, reportFigure, requireProjectRuntime, rssMb, V8_FLAGS } from './figures.ts';
 
@@ -78,10 +75,9 @@ function statusIn(stateDir: string): DaemonStatus | null {
   }
 }
 
-async function putUsers(endpoint: string): Promise<void> {
-  const ssm = createSsmClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: endpoint });
-  const put = (name: string, value: string) =>
-    ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+async function putUsers(moto: Moto): Promise<void> {
+  const ssm = motoSsm(moto);
+  const put = (name: string, value: string) => ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
   await put('/ecs/users', 'initial');
   for (let start = 0; start < USERS; start += 20) {
     const batch = Array.from({ length: Math.min(20, USERS - start) }, (_, i) => `user${String(start + i).padStart(4, '0')}`);
@@ -103,7 +99,7 @@ const children: (ChildProcess | undefined)[] = [];
 const moto = await startMoto();
 try {
   const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
-  await putUsers(moto.endpoint);
+  await putUsers(moto);
   const binds = accountBinds(work);
   const settings = [
     'CONVERGE_INTERVAL=off',

@@ -12,13 +12,10 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
-
-import { createSsmClient } from '../../src/aws/clients.ts';
 import type { DaemonStatus } from '../../src/daemon/status-file.ts';
 import { accountBinds, inBinds } from '../support/agent-dirs.ts';
 import type { CliResult } from '../support/cli.ts';
-import { MOTO_REGION, startMoto } from '../support/moto.ts';
+import { MOTO_REGION, motoSsm, startMoto } from '../support/moto.ts';
 import { OFFLINE_ENV } from '../support/offline-env.ts';
 import { CLI } from '../support/paths.ts';
 import { pollUntil } from '../support/poll.ts';
@@ -44,9 +41,8 @@ async function scene(t: TestContext): Promise<Scene> {
   t.after(() => moto.stop());
   const proxy = await startSsmProxy(moto.endpoint);
   t.after(() => proxy.close());
-  const ssm = createSsmClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: moto.endpoint });
-  const put = (name: string, value: string) =>
-    ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+  const ssm = motoSsm(moto);
+  const put = (name: string, value: string) => ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
   const dir = scratchDir(t, 'eha-daemon-jobs-');
   const binds = accountBinds(dir);
   return {

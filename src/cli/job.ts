@@ -60,7 +60,8 @@ function announceStop(name: string, logger: Logger, commands: readonly RunningCo
 function jobToRun(operands: readonly string[]): Job {
   const [name, ...rest] = operands;
   const found = name === undefined || rest.length > 0 ? undefined : jobNamed(name);
-  if (found === undefined) throw new UsageError(`job: expected the name of one daemon job, got ${JSON.stringify(operands)}`);
+  if (found === undefined)
+    throw new UsageError(`job: expected the name of one daemon job, got ${JSON.stringify(operands)}`);
   return found;
 }
 

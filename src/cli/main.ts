@@ -18,7 +18,10 @@ export async function main(argv: readonly string[], environment: Environment): P
   }
   try {
     const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${OPERATOR_COMMANDS.map((c) => c.name).join(', ')}`);
+    if (!command) {
+      const names = OPERATOR_COMMANDS.map((c) => c.name).join(', ');
+      throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${names}`);
+    }
     const { values, positionals } = parseCommandLine(command, rest);
     if (values.help) {
       environment.stdout.write(commandHelp(command));

@@ -55,6 +55,8 @@ function jobProcess(env: NodeJS.ProcessEnv): JobProcess {
   const entry = process.argv[1];
   if (entry === undefined) throw new Error('run: no entry script in process.argv');
   const own = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']);
-  const passed = Object.entries(env).flatMap(([name, value]) => (value === undefined || own.has(name) ? [] : [[name, value]]));
+  const passed = Object.entries(env).flatMap(([name, value]) =>
+    value === undefined || own.has(name) ? [] : [[name, value]],
+  );
   return { argv: [process.execPath, ...process.execArgv, entry, JOB_COMMAND], env: Object.fromEntries(passed) };
 }

@@ -39,5 +39,6 @@ async function converge(context: JobContext): Promise<JobResult> {
   const applied = outcomes.reduce((sum, outcome) => sum + outcome.applied, 0);
   const registration = await proveRegistration(context.host, context.config, context.os);
   const done = applied === 0 ? 'up to date' : `${applied} steps applied`;
-  return { summary: `${done}; registration: ${describeRegistration(registration)}`, details: { concerns: outcomes, registration } };
+  const summary = `${done}; registration: ${describeRegistration(registration)}`;
+  return { summary, details: { concerns: outcomes, registration } };
 }

@@ -72,7 +72,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
     const os = await deps.osFacts(fresh);
     return { host: stoppable.host, config, os, logger: board.loggerFor(task, logger), resetAgentState: false };
   };
-  const tasks = async () => daemonTasks(contextFor, await contextFor('daemon', false), deps.jobs, deps.jobProcess ?? null);
+  const tasks = async () =>
+    daemonTasks(contextFor, await contextFor('daemon', false), deps.jobs, deps.jobProcess ?? null);
   const watchdog = startWatchdog(notifier, logger);
   // The state first: status writes go out in the order they are made, so 'stopped' can only come after it.
   const onStop = () => {

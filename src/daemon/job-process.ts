@@ -101,9 +101,11 @@ function parseMessage(line: string): JobMessage | null {
     const level = LOG_LEVELS.find((name) => name === log?.level);
     return level !== undefined && typeof log?.message === 'string' ? (message as JobMessage) : null;
   }
-  if ('result' in message) return typeof (message.result as JobResult | null)?.summary === 'string' ? (message as JobMessage) : null;
-  if ('failure' in message) {
-    return typeof (message.failure as { message?: unknown } | null)?.message === 'string' ? (message as JobMessage) : null;
-  }
+  if ('result' in message) return hasText(message.result, 'summary') ? (message as JobMessage) : null;
+  if ('failure' in message) return hasText(message.failure, 'message') ? (message as JobMessage) : null;
   return null;
+}
+
+function hasText(value: unknown, field: string): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[field] === 'string';
 }

@@ -77,10 +77,12 @@ function statusIn(stateDir: string): DaemonStatus | null {
 
 async function putUsers(moto: Moto): Promise<void> {
   const ssm = motoSsm(moto);
-  const put = (name: string, value: string) => ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
+  const put = (name: string, value: string) =>
+    ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
   await put('/ecs/users', 'initial');
   for (let start = 0; start < USERS; start += 20) {
-    const batch = Array.from({ length: Math.min(20, USERS - start) }, (_, i) => `user${String(start + i).padStart(4, '0')}`);
+    const count = Math.min(20, USERS - start);
+    const batch = Array.from({ length: count }, (_, i) => `user${String(start + i).padStart(4, '0')}`);
     await Promise.all(batch.map((name) => put(`/ecs/users/${name}`, JSON.stringify({ sshPublicKeys: [KEY] }))));
   }
 }
@@ -117,7 +119,8 @@ try {
   const daemonLog = `${work}/daemon.log`;
   const [file, args] = inBinds(binds, [process.execPath, ...V8_FLAGS, bundle, 'run', '--config', `${work}/agent.env`]);
   const daemon = spawn(file, args, { env, stdio: ['ignore', 'ignore', openSync(daemonLog, 'a')] });
-  const bare = spawn(process.execPath, [...V8_FLAGS, '-e', 'setInterval(() => {}, 3600_000)'], { env, stdio: 'ignore' });
+  const idle = [...V8_FLAGS, '-e', 'setInterval(() => {}, 3600_000)'];
+  const bare = spawn(process.execPath, idle, { env, stdio: 'ignore' });
   children.push(daemon, bare);
   const [daemonPid, barePid] = [daemon.pid as number, bare.pid as number];
   console.log(
@@ -131,7 +134,8 @@ try {
   let firstSyncEndS: number | null = null;
   while ((Date.now() - started) / 1000 < SECONDS) {
     await delay(PROBE_MS);
-    if (daemon.exitCode !== null) throw new Error(`the daemon exited ${daemon.exitCode}: ${readFileSync(daemonLog, 'utf8')}`);
+    if (daemon.exitCode !== null)
+      throw new Error(`the daemon exited ${daemon.exitCode}: ${readFileSync(daemonLog, 'utf8')}`);
     const status = statusIn(`${work}/state`);
     const atS = (Date.now() - started) / 1000;
     const jobPids = childPids(daemonPid).filter(isNode);
@@ -146,22 +150,29 @@ try {
   }
   const status = statusIn(`${work}/state`);
   const sync = status?.tasks['users-sync'];
-  if (!sync || sync.result !== 'ok' || firstSyncEndS === null)
-    throw new Error(`the users sync did not succeed: ${JSON.stringify(sync)}\n${readFileSync(daemonLog, 'utf8').slice(-3000)}`);
+  if (!sync || sync.result !== 'ok' || firstSyncEndS === null) {
+    const log = readFileSync(daemonLog, 'utf8').slice(-3000);
+    throw new Error(`the users sync did not succeed: ${JSON.stringify(sync)}\n${log}`);
+  }
   const steady = probes.filter((probe) => probe.atS >= WARM_UP_S && !probe.syncing && probe.jobs === 0);
   const during = probes.filter((probe) => probe.syncing);
-  const after = probes.filter((probe) => probe.atS >= (firstSyncEndS as number) + 5 && probe.atS < (firstSyncEndS as number) + 10);
+  const syncEnd = firstSyncEndS as number;
+  const after = probes.filter((probe) => probe.atS >= syncEnd + 5 && probe.atS < syncEnd + 10);
   const bareRss = median(probes.map((probe) => probe.bare));
   const steadyRss = median(steady.map((probe) => probe.daemon));
   const peak = Math.max(...during.map((probe) => probe.daemon + probe.jobs));
   const daemonPeak = Math.max(...probes.map((probe) => probe.daemon));
   const afterRss = median(after.map((probe) => probe.daemon));
-  const accounts = readFileSync(`${work}/etc/passwd`, 'utf8').split('\n').filter((line) => line.startsWith('user')).length;
+  const passwd = readFileSync(`${work}/etc/passwd`, 'utf8').split('\n');
+  const accounts = passwd.filter((line) => line.startsWith('user')).length;
   console.log(`  users sync: ${sync.summary}; ${accounts} accounts in the scratch /etc/passwd`);
-  console.log(`  daemon RSS MB: steady ${steadyRss.toFixed(1)} (${range(steady.map((probe) => probe.daemon), 1)}), peak ${daemonPeak.toFixed(1)}`);
-  console.log(`  during a sync MB: daemon and job processes ${peak.toFixed(1)}; a job process's own peak (VmHWM) ${jobPeakHwm.toFixed(1)}`);
+  const spread = range(steady.map((probe) => probe.daemon), 1);
+  console.log(`  daemon RSS MB: steady ${steadyRss.toFixed(1)} (${spread}), peak ${daemonPeak.toFixed(1)}`);
+  const jobPeak = `a job process's own peak (VmHWM) ${jobPeakHwm.toFixed(1)}`;
+  console.log(`  during a sync MB: daemon and job processes ${peak.toFixed(1)}; ${jobPeak}`);
   console.log(`  bare idle node RSS MB: ${bareRss.toFixed(1)}`);
-  const note = `${USERS} users from SSM (moto) every ${SYNC_INTERVAL}; ${during.length} probes during a sync, ${steady.length} steady`;
+  const probed = `${during.length} probes during a sync, ${steady.length} steady`;
+  const note = `${USERS} users from SSM (moto) every ${SYNC_INTERVAL}; ${probed}`;
   reportFigure({
     name: 'daemon with users from SSM (the AWS SDK): steady RSS ÷ bare idle node',
     value: steadyRss,

@@ -42,7 +42,8 @@ async function scene(t: TestContext): Promise<Scene> {
   const proxy = await startSsmProxy(moto.endpoint);
   t.after(() => proxy.close());
   const ssm = motoSsm(moto);
-  const put = (name: string, value: string) => ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
+  const put = (name: string, value: string) =>
+    ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
   const dir = scratchDir(t, 'eha-daemon-jobs-');
   const binds = accountBinds(dir);
   return {
@@ -63,7 +64,8 @@ async function scene(t: TestContext): Promise<Scene> {
 }
 
 function environment(proxy: SsmProxy): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...OFFLINE_ENV, AWS_REGION: MOTO_REGION, AWS_ENDPOINT_URL_SSM: proxy.endpoint };
+  const path = process.env.PATH ?? '/usr/bin:/bin';
+  return { PATH: path, ...OFFLINE_ENV, AWS_REGION: MOTO_REGION, AWS_ENDPOINT_URL_SSM: proxy.endpoint };
 }
 
 function startDaemon(t: TestContext, scene: Scene, logLevel = 'info') {
@@ -80,7 +82,8 @@ function startDaemon(t: TestContext, scene: Scene, logLevel = 'info') {
   ];
   writeFileSync(config, `${settings.join('\n')}\n`);
   const [file, argv] = inBinds(scene.binds, [process.execPath, CLI, 'run', '--config', config]);
-  const daemon: ChildProcess = spawn(file, argv, { env: environment(scene.proxy), stdio: ['ignore', 'ignore', 'pipe'] });
+  const stdio: ['ignore', 'ignore', 'pipe'] = ['ignore', 'ignore', 'pipe'];
+  const daemon: ChildProcess = spawn(file, argv, { env: environment(scene.proxy), stdio });
   let stderr = '';
   daemon.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   t.after(() => daemon.exitCode === null && daemon.kill('SIGKILL'));
@@ -103,7 +106,8 @@ function jobProcesses(daemon: ChildProcess): number[] {
 function cliIn(scene: Scene, args: readonly string[]): Promise<CliResult> {
   const [file, argv] = inBinds(scene.binds, [process.execPath, CLI, ...args]);
   return new Promise((resolve) => {
-    execFile(file, argv, { encoding: 'utf8', env: environment(scene.proxy), timeout: 120_000 }, (error, stdout, stderr) => {
+    const options = { encoding: 'utf8', env: environment(scene.proxy), timeout: 120_000 } as const;
+    execFile(file, argv, options, (error, stdout, stderr) => {
       const status = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ status, stdout, stderr });
     });

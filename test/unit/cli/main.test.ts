@@ -32,7 +32,7 @@ test('every command parses no arguments as its options with their defaults, as w
   assert.equal(server && parseCommandLine(server, []).values.listen, '127.0.0.1:8480');
 });
 
-test('the internal job command is left out of --help and of the list an unknown command prints, and needs a job', async () => {
+test('the internal job command: not in --help nor in the list an unknown command prints; it needs a job', async () => {
   const [help, unknown, bare, stray] = [sink(), sink(), sink(), sink()];
   assert.equal(await main(['--help'], { env: {}, stdout: help, stderr: sink() }), 0);
   assert.doesNotMatch(help.text, /^ {2}job /m);

@@ -20,7 +20,10 @@ import type { OsFacts } from '../../../src/os/facts.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 import { ManualClock, until } from '../metrics/manual-clock.ts';
 
-const SPEC: JobProcess = { argv: ['/usr/lib/agent/node', '--max-opt=1', '/usr/lib/agent/main.mjs', 'job'], env: { A: 'b' } };
+const SPEC: JobProcess = {
+  argv: ['/usr/lib/agent/node', '--max-opt=1', '/usr/lib/agent/main.mjs', 'job'],
+  env: { A: 'b' },
+};
 const OS = { root: '/', arch: 'x86_64' } as unknown as OsFacts;
 
 interface Run {
@@ -142,8 +145,9 @@ test('a job in its own process: its log lines are the task\'s, its result the ta
   assert.equal(record?.summary, '2 listed, 1 step applied');
   assert.deepEqual(record?.details, details);
   assert.equal((await finishedRecord(host, 'metrics'))?.summary, 'sampled here', 'a job without ownProcess: here');
-  for (const line of ['info: users: create alice', 'warn: users: bob has no key', 'info: users-sync: 2 listed, 1 step applied'])
-    assert.ok(daemon.events.includes(line), `${line}\n${daemon.events.join('\n')}`);
+  const logged = ['info: users: create alice', 'warn: users: bob has no key'];
+  logged.push('info: users-sync: 2 listed, 1 step applied');
+  for (const line of logged) assert.ok(daemon.events.includes(line), `${line}\n${daemon.events.join('\n')}`);
   daemon.stop.abort();
   await daemon.done;
 });
@@ -158,12 +162,14 @@ test('a failure the job reports, a crash and a signal kill: each reported as suc
   };
   await until(() => host.runs.length === 1, 'the first run');
   const failed = host.runs[0] as Run;
-  failed.say({ failure: { message: 'docker: apt-get install exited with 100: E: no docker.io', brief: 'docker failed (logged above)' } });
+  const message = 'docker: apt-get install exited with 100: E: no docker.io';
+  failed.say({ failure: { message, brief: 'docker failed (logged above)' } });
   failed.exit({ exitCode: 1 });
   const record = await finishedRecord(host);
   assert.equal(record?.result, 'failed');
   assert.equal(record?.summary, 'docker: apt-get install exited with 100: E: no docker.io');
-  assert.ok(daemon.events.some((event) => /^error: users-sync failed \(attempt 1\): docker failed \(logged above\); /.test(event)));
+  const brief = /^error: users-sync failed \(attempt 1\): docker failed \(logged above\); /;
+  assert.ok(daemon.events.some((event) => brief.test(event)));
 
   const crashed = await runs(2);
   crashed.exit({ exitCode: 134, stderr: 'FATAL ERROR: Reached heap limit Allocation failed\n' });
@@ -176,7 +182,8 @@ test('a failure the job reports, a crash and a signal kill: each reported as suc
   const killed = await runs(3);
   killed.fail(new CommandError(['node', 'job', 'users-sync'], undefined, 'half a line', { signal: 'SIGKILL' }));
   await untilRead(async () => (await readStatus(host))?.tasks['users-sync']?.consecutiveFailures === 3, 'the kill');
-  assert.equal((await readStatus(host))?.tasks['users-sync']?.summary, 'users-sync: its process was killed by SIGKILL: half a line');
+  const summary = (await readStatus(host))?.tasks['users-sync']?.summary;
+  assert.equal(summary, 'users-sync: its process was killed by SIGKILL: half a line');
 
   const silent = await runs(4);
   silent.exit({ exitCode: 0 });
@@ -193,7 +200,7 @@ test('SIGTERM: the job process is told, the daemon waits for it to end and recor
   const run = host.runs[0] as Run;
   daemon.stop.abort();
   assert.equal(run.options.terminate?.aborted, true);
-  const waiting = /^info: stopping: users-sync running; .*; waiting up to 10 s for \/usr\/lib\/agent\/node .* job users-sync /;
+  const waiting = /^info: stopping: users-sync running; .*; waiting up to 10 s for \S+\/node .* job users-sync /;
   await until(() => daemon.events.some((event) => waiting.test(event)), 'the stop line naming the job process');
   assert.ok(daemon.events.indexOf('STOPPING=1') >= 0);
   run.say({ log: { level: 'info', message: 'users-sync: stopping: no new step starts' } });

@@ -135,7 +135,7 @@ test('the .deb declares what it needs and its conffile, and holds the agent, its
   execFileSync('dpkg-deb', ['--control', deb, control]);
   assert.equal(readFileSync(`${control}/conffiles`, 'utf8'), `${AGENT_ENV}\n`);
   const contents = execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8' });
-  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent/node', '/usr/lib/ecs-host-agent/ecs-host-agent.mjs', '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc', '/lib/systemd/system/ecs-host-agent.service', '/usr/share/doc/ecs-host-agent/README.md']) {
+  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent/node', '/usr/lib/ecs-host-agent/ecs-host-agent.mjs', '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc', '/lib/systemd/system/ecs-host-agent.service', '/usr/share/doc/ecs-host-agent/README.md', '/usr/share/doc/ecs-host-agent/docs/architecture.md', '/usr/share/doc/ecs-host-agent/src/control/PROTOCOL.md']) {
     assert.match(contents, new RegExp(` \\.${path.replaceAll('.', '\\.')}\\n`), path);
   }
   assert.match(contents, /^-rw------- root\/root .* \.\/etc\/ecs-host-agent\/agent\.env$/m, 'agent.env may hold credentials: root only');
@@ -304,6 +304,13 @@ test('the .rpm lists its files, keeps agent.env as config(noreplace), requires g
     '/usr/lib/systemd/system/ecs-host-agent.service': '-rw-r--r--',
     '/usr/share/doc/ecs-host-agent': 'drwxr-xr-x',
     '/usr/share/doc/ecs-host-agent/README.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/docs': 'drwxr-xr-x',
+    '/usr/share/doc/ecs-host-agent/docs/architecture.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/docs/benchmarks.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/docs/testing.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/src': 'drwxr-xr-x',
+    '/usr/share/doc/ecs-host-agent/src/control': 'drwxr-xr-x',
+    '/usr/share/doc/ecs-host-agent/src/control/PROTOCOL.md': '-rw-r--r-- d',
     [RPM_LICENSES]: 'drwxr-xr-x',
     [`${RPM_LICENSES}/LICENSE`]: '-rw-r--r-- l',
     [`${RPM_LICENSES}/NODEJS-LICENSE`]: '-rw-r--r-- l',

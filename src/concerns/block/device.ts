@@ -1,3 +1,4 @@
+import { isVolumeId } from '../../core/config/volumes.ts';
 import { AgentError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
 import { type BlockDevice, listBlockDevices } from './probe.ts';
@@ -9,12 +10,6 @@ import { type BlockDevice, listBlockDevices } from './probe.ts';
  * /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc….
  */
 export class DeviceNotFoundError extends AgentError {}
-
-const VOLUME_ID = /^vol-([0-9a-f]{8,17})$/;
-
-export function isVolumeId(device: string): boolean {
-  return VOLUME_ID.test(device);
-}
 
 export function volumeSerial(volumeId: string): string {
   return volumeId.replace('-', '');

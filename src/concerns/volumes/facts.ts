@@ -6,7 +6,7 @@ import { fstabEntry, fstabLines } from '../block/fstab.ts';
 import { type Mount, mountAt, probeSignature, type Signature } from '../block/probe.ts';
 import { onDisk } from '../block/run.ts';
 import { btrfsPackage } from '../storage/tools.ts';
-import type { Filesystem, VolumeSpec } from './spec.ts';
+import type { Filesystem, VolumeSpec } from '../../core/config/volumes.ts';
 
 export const FSTAB = '/etc/fstab';
 

@@ -6,7 +6,7 @@ import { withFstabEntry } from '../block/fstab.ts';
 import { describeSignature } from '../block/probe.ts';
 import { localCommand } from '../block/run.ts';
 import { FSTAB, type VolumeFacts, type VolumesFacts } from './facts.ts';
-import type { VolumeSpec } from './spec.ts';
+import type { VolumeSpec } from '../../core/config/volumes.ts';
 
 export type VolumesAction =
   | StepAction<'install-tools' | 'format'>

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { daemonJsonWithBtrfs } from '../../../src/concerns/storage/daemon-json.ts';
-import { isVolumeId, volumeSerial } from '../../../src/concerns/block/device.ts';
+import { volumeSerial } from '../../../src/concerns/block/device.ts';
+import { isVolumeId } from '../../../src/core/config/volumes.ts';
 import { currentFstabLine, fstabLine, withFstabLine } from '../../../src/concerns/storage/persist.ts';
 import { describeSignature, parseBlkidExport } from '../../../src/concerns/block/probe.ts';
 import { isOwnFilesystem } from '../../../src/concerns/storage/settings.ts';

@@ -1,7 +1,7 @@
 import { updatesJob } from '../concerns/updates/job.ts';
 import { eventsJob } from '../control/events-job.ts';
 import { createSpotInterruptionJob } from '../decommission/spot.ts';
-import { metricsJob } from '../metrics/job.ts';
+import { metricsJob } from '../control/metrics-job.ts';
 import type { Job } from './job.ts';
 import { lazyJob } from './lazy-job.ts';
 

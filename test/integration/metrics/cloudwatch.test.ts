@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 
 import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { MetricsRunner } from '../../../src/control/metrics-job.ts';
+import { MetricsRunner } from '../../../src/jobs/metrics.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import { ClockedHost } from '../../support/clocked-host.ts';
 import { MOTO_REGION, startMoto } from '../../support/moto.ts';

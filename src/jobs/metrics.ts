@@ -1,3 +1,15 @@
+import { ControlClient } from '../control/client.ts';
+import { DeliveryLoop } from '../control/delivery-loop.ts';
+import { type Backoff, Delivery, type DeliveryState, describeDelivery } from '../control/delivery.ts';
+import { FileSink } from '../control/file-sink.ts';
+import type { SpoolStatus } from '../control/protocol.ts';
+import { controlSettings } from '../control/settings.ts';
+import { controlSink } from '../control/sinks/control.ts';
+import { openSinks } from '../control/sinks/index.ts';
+import type { SampleSink } from '../control/sinks/sink.ts';
+import { SharedSpool } from '../control/spool-cursors.ts';
+import { Spool } from '../control/spool.ts';
+import { readHostId, StatusReporter, type StatusSources } from '../control/status.ts';
 import type { Config } from '../core/config/load.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -9,18 +21,6 @@ import { cachedHostFacts, type HostFactsReader, hostFactsReader } from '../metri
 import { PrometheusEndpoint } from '../metrics/prometheus-endpoint.ts';
 import type { Sample } from '../metrics/sample.ts';
 import { Sampler, samplerSettings } from '../metrics/sampler.ts';
-import { ControlClient } from './client.ts';
-import { DeliveryLoop } from './delivery-loop.ts';
-import { type Backoff, Delivery, type DeliveryState, describeDelivery } from './delivery.ts';
-import { FileSink } from './file-sink.ts';
-import type { SpoolStatus } from './protocol.ts';
-import { controlSettings } from './settings.ts';
-import { controlSink } from './sinks/control.ts';
-import { openSinks } from './sinks/index.ts';
-import type { SampleSink } from './sinks/sink.ts';
-import { SharedSpool } from './spool-cursors.ts';
-import { Spool } from './spool.ts';
-import { readHostId, StatusReporter, type StatusSources } from './status.ts';
 
 /**
  * The metrics job: every METRICS_INTERVAL, one sample, spooled for every sink that is on (the control endpoint,

@@ -1,7 +1,7 @@
 import { type Command, runCommand } from '../../core/command.ts';
 import { AgentError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
-import { localCommand, probeLocal } from '../block/run.ts';
+import { localCommand, probeLocal } from '../../block/run.ts';
 
 /**
  * Docker is stopped around the switch of its store, and started again only if

@@ -4,7 +4,7 @@ import type { Step } from '../../core/step.ts';
 import type { Host } from '../../host/host.ts';
 import type { Backing } from './facts.ts';
 import { mountBacking, mountCommand, unmount, unmountCommand } from './mount.ts';
-import { localCommand, onDisk, runLocal } from '../block/run.ts';
+import { localCommand, onDisk, runLocal } from '../../block/run.ts';
 import { STORE } from './settings.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { AgentError } from '../../core/errors.ts';
 import { type EditStep, editStep, type Step, writeStep } from '../../core/step.ts';
-import { fstabEntry, fstabLines, withFstabEntry } from '../block/fstab.ts';
-import { localCommand } from '../block/run.ts';
+import { fstabEntry, fstabLines, withFstabEntry } from '../../block/fstab.ts';
+import { localCommand } from '../../block/run.ts';
 import { STORE } from './settings.ts';
 
 /**

@@ -16,8 +16,8 @@ import {
   PersistConflictError,
   withFstabLine,
 } from './persist.ts';
-import { describeSignature } from '../block/probe.ts';
-import { localCommand } from '../block/run.ts';
+import { describeSignature } from '../../block/probe.ts';
+import { localCommand } from '../../block/run.ts';
 import { isOwnFilesystem, STORE, type StorageSettings } from './settings.ts';
 
 /** Mounts the store on /var/lib/docker (with migrate, once what is there was copied onto it) and sets daemon.json. */

@@ -2,9 +2,9 @@ import type { Command } from '../../core/command.ts';
 import type { StepAction } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
 import { type EditStep, editStep } from '../../core/step.ts';
-import { withFstabEntry } from '../block/fstab.ts';
-import { describeSignature } from '../block/probe.ts';
-import { localCommand } from '../block/run.ts';
+import { withFstabEntry } from '../../block/fstab.ts';
+import { describeSignature } from '../../block/probe.ts';
+import { localCommand } from '../../block/run.ts';
 import { FSTAB, type VolumeFacts, type VolumesFacts } from './facts.ts';
 import type { VolumeSpec } from '../../core/config/volumes.ts';
 

@@ -1,6 +1,6 @@
-import { isVolumeId } from '../../core/config/volumes.ts';
-import { AgentError } from '../../core/errors.ts';
-import type { Host } from '../../host/host.ts';
+import { isVolumeId } from '../core/config/volumes.ts';
+import { AgentError } from '../core/errors.ts';
+import type { Host } from '../host/host.ts';
 import { type BlockDevice, listBlockDevices } from './probe.ts';
 
 /**

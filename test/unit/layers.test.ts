@@ -1,6 +1,6 @@
 /**
  * Layers that point one way: every import in src/ (a value, a type, a re-export or a dynamic import) goes to the
- * importing file's own layer or one below it, never to one above. The README's Architecture says it in words.
+ * importing file's own layer or one below it, never to one above. docs/architecture.md says it in words.
  */
 import assert from 'node:assert/strict';
 import { dirname, join, normalize, relative } from 'node:path';

@@ -1,6 +1,6 @@
 import type { Action } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
-import { type RemovalLimit } from './config-values.ts';
+import { type RemovalLimit } from '../../core/config/users.ts';
 import type { DesiredUser } from './document.ts';
 import type { ManagedUser, UsersFacts } from './facts.ts';
 import type { SkelFile } from './homes.ts';

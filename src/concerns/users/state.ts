@@ -30,8 +30,6 @@ export interface StateChange {
   readonly retireUids?: readonly number[];
 }
 
-export class UsersStateError extends AgentError {}
-
 export const EMPTY_STATE: UsersState = { managedUsers: [], creating: [], retiredUids: [] };
 
 export async function readState(host: Host): Promise<UsersState> {
@@ -46,7 +44,7 @@ export async function readState(host: Host): Promise<UsersState> {
   const fields = (state ?? {}) as Record<string, unknown>;
   const { managedUsers, creating = [], retiredUids = [] } = fields;
   if (!isList(managedUsers, 'string') || !isList(creating, 'string') || !isList(retiredUids, 'number')) {
-    throw new UsersStateError(
+    throw new AgentError(
       `${USERS.stateFile} is damaged ` +
         '(expected {"managedUsers": [names], "creating": [names], "retiredUids": [uids]}); ' +
         'no user is touched until it is fixed or removed',

@@ -11,7 +11,7 @@ import { Spool } from '../../../src/control/spool.ts';
 import { type Config, loadConfig } from '../../../src/core/config/load.ts';
 import type { Clock } from '../../../src/daemon/scheduler.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
+import { MetricsRunner } from '../../../src/jobs/metrics.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import { FACTS, recordingLogger, status } from '../../unit/control/fixtures.ts';
 import { ManualClock } from '../../unit/metrics/manual-clock.ts';

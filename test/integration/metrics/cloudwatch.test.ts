@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
+import { MetricsRunner } from '../../../src/jobs/metrics.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import { ClockedHost } from '../../support/clocked-host.ts';
 import { MOTO_REGION, startMoto } from '../../support/moto.ts';

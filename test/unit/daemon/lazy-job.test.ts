@@ -29,7 +29,7 @@ test('a lazy job loads its implementation at its first run only, and runs it wit
 });
 
 test("the daemon's users job is scheduled exactly as the users job it loads says, with and without USERS_SOURCE", async () => {
-  const { usersSyncJob: loaded } = await import('../../../src/concerns/users/job.ts');
+  const { usersSyncJob: loaded } = await import('../../../src/jobs/users-sync.ts');
   assert.ok(JOBS.includes(usersSyncJob));
   const envs: Record<string, string>[] = [{}, { USERS_SOURCE: 'file:/etc/users.json' }, { USERS_SOURCE: 'ssm:/users', USERS_SYNC_INTERVAL: '2m' }];
   for (const env of envs) {

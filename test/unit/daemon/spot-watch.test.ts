@@ -14,7 +14,7 @@ import { JOBS } from '../../../src/daemon/jobs.ts';
 import type { TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { createTaskLog, REMINDER_MS } from '../../../src/daemon/task-log.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
-import { createSpotInterruptionJob } from '../../../src/decommission/spot.ts';
+import { createSpotInterruptionJob } from '../../../src/jobs/spot-interruption.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, textResponse } from '../../support/fake-host.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import { createFleetLock } from '../../../src/aws/fleet-lock.ts';
 import { rebootWanted } from '../../../src/concerns/updates/apply.ts';
-import { createUpdatesJob } from '../../../src/concerns/updates/job.ts';
+import { createUpdatesJob } from '../../../src/jobs/updates.ts';
 import { SEQUENCE_RECORD_FILE, SequenceRecordError } from '../../../src/concerns/updates/reboot/record.ts';
 import { resumeRebootSequence, runRebootSequence, type SequenceDeps, SequenceError } from '../../../src/concerns/updates/reboot/sequence.ts';
 import { updateSettings } from '../../../src/concerns/updates/settings.ts';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import { applyUsers } from '../../../src/concerns/users/apply.ts';
 import { createUsersConcern } from '../../../src/concerns/users/index.ts';
-import { usersSyncJob } from '../../../src/concerns/users/job.ts';
+import { usersSyncJob } from '../../../src/jobs/users-sync.ts';
 import type { UsersAction } from '../../../src/concerns/users/plan.ts';
 import { contextFor } from '../../support/ecs-config.ts';
 import { FakeHost } from '../../support/fake-host.ts';

@@ -1,8 +1,8 @@
-import { AgentError } from '../../core/errors.ts';
-import type { Job } from '../../daemon/job.ts';
-import { describeProblem } from './problems.ts';
-import type { SourceOptions } from './source.ts';
-import { summarizeSync, syncUsers } from './sync.ts';
+import { describeProblem } from '../concerns/users/problems.ts';
+import type { SourceOptions } from '../concerns/users/source.ts';
+import { summarizeSync, syncUsers } from '../concerns/users/sync.ts';
+import { AgentError } from '../core/errors.ts';
+import type { Job } from '../daemon/job.ts';
 
 /** The daemon's users sync every USERS_SYNC_INTERVAL; cheap when nothing changed (no tool runs, no file is written). */
 export function createUsersSyncJob(options: SourceOptions = {}): Job {

@@ -199,7 +199,8 @@ test('the job: resumes a recorded sequence first; outside the window it only che
   assert.equal(host.text(BOOT_ID), 'boot-2\n', 'the injected reboot ran');
 
   const afterBoot = await job.run(jobContext(host, {}));
-  assert.match(afterBoot.summary, /^rebooted for the distribution requires a reboot; instance ACTIVE again, slot released; 0 security update\(s\) applied/);
+  const rebooted = 'rebooted for the distribution requires a reboot; instance ACTIVE again, slot released';
+  assert.ok(afterBoot.summary.startsWith(`${rebooted}; 0 security update(s) applied`), afterBoot.summary);
   assert.equal(ecs.status, 'ACTIVE');
   assert.equal(holder(), null);
 });

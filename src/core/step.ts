@@ -137,7 +137,7 @@ export function editStep(
 
 /** The lines plan prints for a step. */
 function renderStep(step: Step): string[] {
-  if ('run' in step) return [commandLine(step.run)];
+  if ('run' in step) return runLines(step.run);
   if ('install' in step) return step.install.map(commandLine);
   if ('write' in step) return [writeHeading(step), ...step.changes.map((line) => `  ${line}`)];
   if ('edit' in step) return [`edit ${step.edit}${modeOf(step)}`, ...step.changes.map((line) => `  ${line}`)];
@@ -147,12 +147,22 @@ function renderStep(step: Step): string[] {
   return [step.note];
 }
 
+/** A command whose input has several lines reads them from a here-document, one line each. */
+function runLines(command: Command): string[] {
+  const lines = splitLines(command.input ?? '');
+  if (lines.length < 2 || !command.input?.endsWith('\n') || lines.includes('EOF')) return [commandLine(command)];
+  return [`${commandLine({ ...command, input: undefined })} <<'EOF'`, ...lines.map(escapeControls), 'EOF'];
+}
+
 export function renderSteps(steps: readonly Step[]): string[] {
   return steps.flatMap(renderStep);
 }
 
 function writeHeading(step: WriteStep): string {
-  return `write ${step.write}${modeOf(step)}${step.content === '' ? ', empty' : ''}${noFollowWrite(step)}`;
+  const how = [...(step.mode === undefined ? [] : [`mode ${octal(step.mode)}`]), ...noFollowWrite(step)];
+  const details = how.length > 0 ? ` (${how.join(', ')})` : '';
+  const shown = `write ${step.write}${details}${step.content === '' ? ', empty' : ''}`;
+  return step.noFollow ? `${shown}; ${followingNone(step.noFollow.below)}` : shown;
 }
 
 function modeOf(step: { readonly mode?: number }): string {
@@ -163,16 +173,17 @@ function octal(mode: number): string {
   return `0${mode.toString(8)}`;
 }
 
-/** How a write into a user's tree is made: as whom, what it must not find there, and whether it is synced. */
-function noFollowWrite(step: WriteStep): string {
-  if (step.noFollow === undefined) return '';
+/** How a write into a user's tree is made: as whom, the directories on the way, new or replaced, synced or not. */
+function noFollowWrite(step: WriteStep): string[] {
+  if (step.noFollow === undefined) return [];
   const { uid, gid, dirMode, durable, below } = step.noFollow;
-  const how = [
-    `owner ${uid}:${gid}, directories on the way ${octal(dirMode)}`,
+  const directories = posix.dirname(relativeTo(below, step.write));
+  return [
+    `owner ${uid}:${gid}`,
+    ...(directories === '.' ? [] : [`${directories} ${octal(dirMode)}`]),
     ...(step.exclusive ? ['a new file'] : []),
-    ...(durable ? [] : ['flushed to disk later']),
+    ...(durable ? [] : ['no fsync']),
   ];
-  return `, ${how.join(', ')}; ${followingNone(below)}`;
 }
 
 function followingNone(below: string): string {

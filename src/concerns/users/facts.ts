@@ -3,7 +3,7 @@ import type { UsersSource } from '../../core/config/keys.ts';
 import { readTextIfExists, type Host } from '../../host/host.ts';
 import { type Account, type Accounts, isComplete, membershipsByUser, readAccounts } from './accounts.ts';
 import { type DesiredUser, type Rejection, validateEntries } from './document.ts';
-import { type Home, readHome, readSkel, type SkelFile } from './homes.ts';
+import { type ExistingHome, type Home, readExistingHome, readHome, readSkel, type SkelFile } from './homes.ts';
 import { processesOf, type ProcessesByUid } from './processes.ts';
 import { USERS } from './settings.ts';
 import type { SourceCacheRecord } from './source-cache.ts';
@@ -40,12 +40,24 @@ export interface UsersFacts {
   readonly sshd: SshdFacts;
   /** Processes of the users whose access ends (gone from the source, or expired), by uid. */
   readonly processes: ProcessesByUid;
-  /** Users to create whose /home/NAME was already there (left by a killed creation of the agent's). */
-  readonly takenHomes: ReadonlySet<string>;
+  /**
+   * The homes of the users whose creation this sync finishes (a killed one's), as they are: those still being
+   * created, and those to create whose /home/NAME is already there. Any other user to create gets a new home.
+   */
+  readonly existingHomes: ReadonlyMap<string, ExistingHome>;
   /** /etc/skel, read only when a home is to be made. */
   readonly skel: readonly SkelFile[];
+  /** Paths of this machine, for the tools that run on it rather than on the managed system. */
+  readonly local: LocalPaths;
   /** --root: an image, where no process runs and no sshd is reloaded. */
   readonly imageRoot: boolean;
+}
+
+export interface LocalPaths {
+  /** /home: flushed to disk (sync), a home given its owner (chown). */
+  readonly homes: string;
+  /** The sudoers file before it is renamed into place, checked by visudo. */
+  readonly sudoersTemp: string;
 }
 
 export interface ManagedUser {
@@ -73,7 +85,7 @@ export async function gatherUsers(
     readAccounts(host),
     readState(host),
     readTextIfExists(host, USERS.sudoersFile),
-    gatherSshd(host),
+    gatherSshd(host, context.logger),
   ]);
   const allowedGroups = new Set([
     ...config.USERS_ALLOWED_GROUPS,
@@ -96,6 +108,8 @@ export async function gatherUsers(
   });
   const managed = describeManaged(accounts, state, ownership.managed, homes);
   const needsSkel = desired.some((user) => managed.get(user.name)?.creating !== false);
+  const skel = needsSkel ? await readSkel(host) : [];
+  const finishing = desired.filter((user) => managed.get(user.name)?.creating ?? homeTaken.has(user.name));
   return {
     source: describeSource(source),
     sourceNote: read.note,
@@ -113,8 +127,9 @@ export async function gatherUsers(
     sudoers,
     sshd,
     processes: await processesOf(host, endingUids(managed, new Set(read.entries.map((entry) => entry.name)), desired)),
-    takenHomes: homeTaken,
-    skel: needsSkel ? await readSkel(host) : [],
+    existingHomes: await readExistingHomes(host, finishing, skel),
+    skel,
+    local: { homes: await host.localPath(USERS.homeBase), sudoersTemp: await host.localPath(USERS.sudoersTemp) },
     imageRoot: host.root !== '/',
   };
 }
@@ -188,6 +203,15 @@ async function takenHomes(host: Host, names: readonly string[]): Promise<Set<str
     names.map(async (name) => ((await host.lstat(`${USERS.homeBase}/${name}`)) === null ? null : name)),
   );
   return new Set(taken.filter((name) => name !== null));
+}
+
+async function readExistingHomes(
+  host: Host,
+  users: readonly DesiredUser[],
+  skel: readonly SkelFile[],
+): Promise<Map<string, ExistingHome>> {
+  const homes = await Promise.all(users.map((user) => readExistingHome(host, `${USERS.homeBase}/${user.name}`, skel)));
+  return new Map(users.map((user, index) => [user.name, homes[index] as ExistingHome]));
 }
 
 /** Each home read holds a few descriptors open: at most HOME_READS_AT_ONCE at a time, the next one as one ends. */

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 
 import { type FileInfo, type Host, type NoFollowFile, UnsafePathError } from '../../host/host.ts';
+import { decodeLossless } from '../../core/config/text.ts';
 import type { Account } from './accounts.ts';
 import { USERS } from './settings.ts';
 
@@ -91,6 +92,8 @@ export interface SkelFile {
   /** The mode of its directory in skel, given to the directories made on the way. */
   readonly dirMode: number;
   readonly data: Uint8Array;
+  /** The same bytes as text, as a write step carries them (decodeLossless). */
+  readonly text: string;
 }
 
 /** Regular files, below directories of any depth; anything else (a link, a FIFO, an empty directory) is not copied. */
@@ -102,14 +105,46 @@ export async function readSkel(host: Host, directory: string = USERS.skel, prefi
     const path = `${directory}/${name}`;
     const entry = await host.lstat(path);
     const relative = `${prefix}${name}`;
-    if (entry?.kind === 'file')
-      files.push({
-        path: relative,
-        mode: entry.mode & 0o777,
-        dirMode: info.mode & 0o777,
-        data: await host.readBytes(path),
-      });
+    if (entry?.kind === 'file') {
+      const data = await host.readBytes(path);
+      const [mode, dirMode] = [entry.mode & 0o777, info.mode & 0o777];
+      files.push({ path: relative, mode, dirMode, data, text: decodeLossless(data) });
+    }
     if (entry?.kind === 'directory') files.push(...(await readSkel(host, path, `${relative}/`)));
   }
   return files;
+}
+
+/** A home that is already there for a user whose creation this sync finishes (a killed creation made it). */
+export interface ExistingHome {
+  /** As lstat finds it: null when missing; a home that is a link or no directory is never written into. */
+  readonly info: FileInfo | null;
+  /** Its authorized_keys, or null (none, or not readable without following a link). */
+  readonly keys: string | null;
+  /** The files of skel it already holds as skel has them: not written again. */
+  readonly unchangedSkel: ReadonlySet<string>;
+}
+
+export async function readExistingHome(host: Host, home: string, skel: readonly SkelFile[]): Promise<ExistingHome> {
+  const info = await host.lstat(home);
+  if (info?.kind !== 'directory') return { info, keys: null, unchangedSkel: new Set() };
+  const unchangedSkel = new Set<string>();
+  await Promise.all(
+    skel.map(async (file) => {
+      const data = await readInHome(host, home, file.path, file.data.length + 1);
+      if (data !== null && Buffer.from(data).equals(file.data)) unchangedSkel.add(file.path);
+    }),
+  );
+  const keys = await readInHome(host, home, USERS.keysPath, USERS.maxKeysFileBytes);
+  return { info, keys: keys && Buffer.from(keys).toString('utf8'), unchangedSkel };
+}
+
+/** A file below the home, or null when missing or not readable without following a link (then written over). */
+async function readInHome(host: Host, home: string, path: string, maxBytes: number): Promise<Uint8Array | null> {
+  try {
+    return (await host.readFileNoFollow(home, path, maxBytes))?.data ?? null;
+  } catch (error) {
+    if (error instanceof UnsafePathError) return null;
+    throw error;
+  }
 }

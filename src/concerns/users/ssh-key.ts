@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+
+import { escapeControls } from '../../core/config/text.ts';
 import { USERS } from './settings.ts';
 
 /**
@@ -95,4 +98,15 @@ class BlobReader {
   done(): boolean {
     return this.#offset === this.#blob.length;
   }
+}
+
+/**
+ * An authorized_keys line as plan shows it: the key by its fingerprint, as `ssh-keygen -l` prints it, instead of
+ * hundreds of base64 characters; any other line (the header, one written by hand) as it is, controls escaped.
+ */
+export function shownKeyLine(line: string): string {
+  const [type = '', body = '', ...comment] = line.split(' ');
+  if (!(type in KEY_TYPES) || !BASE64.test(body)) return escapeControls(line);
+  const fingerprint = createHash('sha256').update(Buffer.from(body, 'base64')).digest('base64').replace(/=+$/, '');
+  return escapeControls([type, `SHA256:${fingerprint}`, ...comment].join(' '));
 }

@@ -24,7 +24,6 @@ import { type StateChange, stateEdit } from './state.ts';
  * existing users, and last the accounts to create.
  */
 export type UsersAction = Action & {
-  readonly steps: readonly Step[];
   readonly user?: string;
   /** Users whose later steps depend on this multi-user step: its failure skips them (and keeps them "creating"). */
   readonly affects?: readonly string[];

@@ -98,7 +98,7 @@ function editsOf(host: FakeHost, steps: readonly Step[]): Map<string, string> {
 
 async function checkAction(scenario: Scenario, context: ConcernContext, action: Action, log: Ran[]): Promise<void> {
   const host = context.host as FakeHost;
-  const steps = action.steps ?? [];
+  const { steps } = action;
   assert.ok(steps.length > 0, `${action.summary}: an action carries its steps`);
   const writes = host.writes.length;
   const edited = editsOf(host, steps);

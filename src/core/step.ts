@@ -161,8 +161,12 @@ export function renderSteps(steps: readonly Step[]): string[] {
 function writeHeading(step: WriteStep): string {
   const how = [...(step.mode === undefined ? [] : [`mode ${octal(step.mode)}`]), ...noFollowWrite(step)];
   const details = how.length > 0 ? ` (${how.join(', ')})` : '';
-  const shown = `write ${step.write}${details}${step.content === '' ? ', empty' : ''}`;
-  return step.noFollow ? `${shown}; ${followingNone(step.noFollow.below)}` : shown;
+  return `write ${shownPath(step.write, step.noFollow)}${details}${step.content === '' ? ', empty' : ''}`;
+}
+
+/** A path in a user's tree names where following links stops: "in /home/alice, no link followed: .ssh/…". */
+function shownPath(path: string, noFollow: NoFollow | undefined): string {
+  return noFollow ? `in ${noFollow.below}, no link followed: ${relativeTo(noFollow.below, path)}` : path;
 }
 
 function modeOf(step: { readonly mode?: number }): string {
@@ -181,17 +185,13 @@ function noFollowWrite(step: WriteStep): string[] {
   return [
     `owner ${uid}:${gid}`,
     ...(directories === '.' ? [] : [`${directories} ${octal(dirMode)}`]),
-    ...(step.exclusive ? ['a new file'] : []),
+    ...(step.exclusive ? ['new'] : []),
     ...(durable ? [] : ['no fsync']),
   ];
 }
 
-function followingNone(below: string): string {
-  return `no link in ${below} followed`;
-}
-
 function removal(step: RemoveStep): string {
-  if (step.what === 'file') return `rm -- ${step.remove} (${followingNone(step.noFollow.below)})`;
+  if (step.what === 'file') return `remove ${shownPath(step.remove, step.noFollow)}`;
   return step.what === 'tree' ? `rm -r -- ${step.remove}` : `remove every entry of ${step.remove}`;
 }
 

@@ -113,7 +113,7 @@ test('only accounts in the state file and the marker group, with uid >= UID_MIN,
   );
   assert.deepEqual(shown(gone.actions[0]), [
     'usermod -L -e 1 -- alice',
-    'rm -- /home/alice/.ssh/authorized_keys (no link in /home/alice followed)',
+    'remove in /home/alice, no link followed: .ssh/authorized_keys',
   ]);
 });
 
@@ -155,7 +155,7 @@ test('a symlinked authorized_keys of a removed user is removed with the lock, no
   const lock = actions[0] as UsersAction;
   assert.deepEqual(shown(lock), [
     'usermod -L -e 1 -- alice',
-    'rm -- /home/alice/.ssh/authorized_keys (no link in /home/alice followed)',
+    'remove in /home/alice, no link followed: .ssh/authorized_keys',
   ]);
   host.answer('usermod', {});
   await applyUsers(lock, context);

@@ -161,7 +161,8 @@ export function renderSteps(steps: readonly Step[]): string[] {
 function writeHeading(step: WriteStep): string {
   const how = [...(step.mode === undefined ? [] : [`mode ${octal(step.mode)}`]), ...noFollowWrite(step)];
   const details = how.length > 0 ? ` (${how.join(', ')})` : '';
-  return `write ${shownPath(step.write, step.noFollow)}${details}${step.content === '' ? ', empty' : ''}`;
+  const verb = step.exclusive ? 'create' : 'write';
+  return `${verb} ${shownPath(step.write, step.noFollow)}${details}${step.content === '' ? ', empty' : ''}`;
 }
 
 /** A path in a user's tree names where following links stops: "in /home/alice, no link followed: .ssh/…". */
@@ -177,7 +178,7 @@ function octal(mode: number): string {
   return `0${mode.toString(8)}`;
 }
 
-/** How a write into a user's tree is made: as whom, the directories on the way, new or replaced, synced or not. */
+/** How a write into a user's tree is made: as whom, the directories on the way, synced or not. */
 function noFollowWrite(step: WriteStep): string[] {
   if (step.noFollow === undefined) return [];
   const { uid, gid, dirMode, durable, below } = step.noFollow;
@@ -185,7 +186,6 @@ function noFollowWrite(step: WriteStep): string[] {
   return [
     `owner ${uid}:${gid}`,
     ...(directories === '.' ? [] : [`${directories} ${octal(dirMode)}`]),
-    ...(step.exclusive ? ['new'] : []),
     ...(durable ? [] : ['no fsync']),
   ];
 }

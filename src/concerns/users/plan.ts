@@ -234,9 +234,7 @@ function createAccounts(accounts: readonly NewAccount[], shell: string): UsersAc
   );
   const newusers = tool('newusers', [], lines.join(''));
   const chpasswd = noPassword(accounts.map((account) => account.name));
-  const check =
-    'each account read back from passwd, shadow, group and gshadow: newusers exits 1 after writing them ' +
-    'when PAM cannot set the empty password';
+  const check = 'each account read back from the databases (newusers exits 1 after writing them: PAM sets no password)';
   return {
     kind: 'create-accounts',
     accounts,

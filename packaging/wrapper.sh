@@ -23,8 +23,10 @@ if [ "$supported" != yes ]; then
   echo "ecs-host-agent: this system has ${glibc:+glibc }${glibc:-no GNU C library}; the agent's Node.js runtime needs glibc $GLIBC_NEEDED_MAJOR.$GLIBC_NEEDED_MINOR or later (Amazon Linux 2 and SLES 12 are too old: use Amazon Linux 2023, SLES 15 SP3+, Debian 11+ or Ubuntu 20.04+)" >&2
   exit 3
 fi
-# V8's young generation capped at 1 MB per semi-space (default up to 16): the
-# agent allocates little at a time, and the cap lowers its RSS by 10-20 MB
-# without costing CPU (npm run bench:metrics). Children get none of it: the
-# agent runs commands with a fixed environment.
-NODE_OPTIONS="--max-semi-space-size=1${NODE_OPTIONS:+ $NODE_OPTIONS}" exec "$AGENT_LIB/node" "$AGENT_LIB/ecs-host-agent.mjs" "$@"
+# V8 flags for a small resident agent (npm run bench, docs/benchmarks.md): the
+# young generation capped at 1 MB per semi-space (default up to 16); no
+# optimising compiler above Sparkplug's baseline code (the agent waits on the
+# kernel and the network far more than it computes); V8's heuristics that
+# favour memory over speed. Given on the command line, since NODE_OPTIONS takes
+# only the first; the commands the agent runs get none of them.
+exec "$AGENT_LIB/node" --max-semi-space-size=1 --max-opt=1 --optimize-for-size "$AGENT_LIB/ecs-host-agent.mjs" "$@"

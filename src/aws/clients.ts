@@ -3,16 +3,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 
 import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
-import { createImds, readRegion } from './imds.ts';
+import { type AwsSettings, awsSettings, hostRegion } from './region.ts';
 
-/** SDK clients with the endpoint overrides from config (VPC endpoints, moto_server in tests). */
-export interface AwsSettings {
-  readonly region: string;
-  readonly ecsEndpoint: string | null;
-  readonly ssmEndpoint: string | null;
-  /** Only the metrics sink's CloudWatch client (src/control/sinks/cloudwatch/client.ts) uses it. */
-  readonly cloudWatchEndpoint?: string | null;
-}
+export { type AwsSettings, awsSettings, hostRegion } from './region.ts';
 
 const RETRIES = 3;
 
@@ -37,21 +30,6 @@ export function createSsmClient(settings: AwsSettings, tuning?: ClientTuning): S
 
 function handlerTimeouts(timeoutMs: number) {
   return { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
-}
-
-/** The endpoint overrides of config, for a region. */
-export function awsSettings(config: Config, region: string): AwsSettings {
-  return {
-    region,
-    ecsEndpoint: config.AWS_ENDPOINT_URL_ECS,
-    ssmEndpoint: config.AWS_ENDPOINT_URL_SSM,
-    cloudWatchEndpoint: config.AWS_ENDPOINT_URL_CLOUDWATCH,
-  };
-}
-
-/** This host's region: AWS_REGION, else the instance's own from IMDSv2. */
-export async function hostRegion(host: Host, config: Config): Promise<string> {
-  return config.AWS_REGION ?? readRegion(createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT));
 }
 
 export async function hostEcsClient(host: Host, config: Config): Promise<ECSClient> {

@@ -1,12 +1,13 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 
 import type { Command, ConfigFlag } from './command.ts';
+import { version } from './version.ts';
 
 /**
  * Every command as --help, argument parsing and config see it; each loads its
- * implementation (src/cli/<name>.ts) only when it runs. This file imports
- * nothing that runs code: the AWS SDK, winston, execa and systeminformation
- * are evaluated by the commands that use them, not by `--version`.
+ * implementation (src/cli/<name>.ts) only when it runs, except `version`, which
+ * needs nothing. This file imports nothing that runs code: the AWS SDK and
+ * execa are evaluated by the commands that use them, not by `--version`.
  */
 
 /** Flags shared by plan and apply, so `apply --dry-run` and `plan` always mean the same. */
@@ -130,7 +131,7 @@ export const COMMANDS: readonly Command[] = [
       `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]` +
       ' | control-server --data-dir DIR --print samples|events',
     options: {
-      listen: { type: 'string' },
+      listen: { type: 'string', default: DEFAULT_CONTROL_LISTEN },
       'token-file': { type: 'string' },
       'data-dir': { type: 'string' },
       'users-file': { type: 'string' },
@@ -160,6 +161,7 @@ export const COMMANDS: readonly Command[] = [
     usage: 'version [--json]',
     options: {},
     outputOnly: true,
-    load: async () => (await import('./version.ts')).version,
+    // Needs nothing and runs nothing at import: loaded with the descriptors, one file fewer for `--version` to read.
+    load: async () => version,
   },
 ];

@@ -6,7 +6,7 @@ import { createLogger, type Logger, type LogLevel } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { RealHost } from '../host/real-host.ts';
 import type { Command, ConfigFlag, FlagValues } from './command.ts';
-import { createOutput, type Environment, type Output } from './output.ts';
+import type { Environment, Output } from './output.ts';
 
 /** What a command gets: config, the Host it manages, a logger and stdout. */
 export interface Context extends Output {
@@ -25,7 +25,7 @@ export interface Context extends Output {
   setLogLevel(level: LogLevel): void;
 }
 
-export async function createContext(command: Command, flags: FlagValues, environment: Environment): Promise<Context> {
+export async function createContext(command: Command, flags: FlagValues, environment: Environment, output: Output): Promise<Context> {
   const { config, configError } = await configOrError(command, flags, environment);
   const exported = new Set(keysExportedFromFile(config, environment.env));
   const reloadEnv = Object.fromEntries(Object.entries(environment.env).filter(([name]) => !exported.has(name)));
@@ -33,7 +33,6 @@ export async function createContext(command: Command, flags: FlagValues, environ
   const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
-  const output = createOutput(flags, environment);
   const setLogLevel = (level: LogLevel) => logger.setLevel(level);
   const reported = configError ? { configError } : {};
   return { ...output, config, host, logger, reloadConfig: load, setLogLevel, ...reported };

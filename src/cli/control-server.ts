@@ -9,7 +9,6 @@ import { InvalidValue } from '../core/config/values.ts';
 import { ConfigError, ExitCode, UsageError } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
 import type { CommandImplementation } from './command.ts';
-import { DEFAULT_CONTROL_LISTEN } from './commands.ts';
 import type { Context } from './context.ts';
 
 /**
@@ -25,7 +24,8 @@ export const controlServer: CommandImplementation = {
   async run(context, flags) {
     const dataDir = typeof flags['data-dir'] === 'string' ? flags['data-dir'] : null;
     if (flags.print !== undefined) return print(context, dataDir, flags.print);
-    const listen = listenFlag(typeof flags.listen === 'string' ? flags.listen : DEFAULT_CONTROL_LISTEN);
+    // Never undefined: the option has a default (src/cli/commands.ts).
+    const listen = listenFlag(String(flags.listen));
     const token = typeof flags['token-file'] === 'string' ? await readToken(context.host, flags['token-file']) : null;
     const usersFile = typeof flags['users-file'] === 'string' ? flags['users-file'] : null;
     const store = dataDir === null ? new MemoryStore() : await openStore(context.host, dataDir);

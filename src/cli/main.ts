@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
 
 import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../core/errors.ts';
+import { descriptorSink } from '../host/stdio.ts';
 import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues } from './command.ts';
 import { COMMANDS, VERSION_COMMAND } from './commands.ts';
 import { createOutput, type Environment } from './output.ts';
@@ -32,18 +33,33 @@ export async function main(argv: readonly string[], environment: Environment): P
 
 /** Loads what the command needs and nothing more: config, logger and Host only for those that use them. */
 async function runCommand(command: Command, flags: FlagValues, operands: readonly string[], environment: Environment): Promise<number> {
-  if (command.outputOnly) return (await command.load()).run(createOutput(flags, environment), flags, operands);
+  const output = createOutput(flags, environment);
+  if (command.outputOnly) return (await command.load()).run(output, flags, operands);
   const { createContext } = await import('./context.ts');
-  const context = await createContext(command, flags, environment);
+  const context = await createContext(command, flags, environment, output);
   return (await command.load()).run(context, flags, operands);
 }
 
-function parseCommandLine(command: Command, args: readonly string[]) {
+/**
+ * Node's parser (a lazily loaded part of node:util) loads only when there is something to parse: 2 ms of
+ * `--version`. Without arguments every option has its default.
+ */
+export function parseCommandLine(command: Command, args: readonly string[]): { values: FlagValues; positionals: string[] } {
+  if (args.length === 0) return { values: optionDefaults(command), positionals: [] };
+  const { parseArgs } = process.getBuiltinModule('node:util');
   try {
     return parseArgs({ args: [...args], options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${command.name}: ${messageOf(error)}`);
   }
+}
+
+function optionDefaults(command: Command): FlagValues {
+  const options: ParseArgsOptionsConfig = { ...COMMON_OPTIONS, ...command.options };
+  const defaults = Object.entries(options).flatMap(([name, { default: value }]) =>
+    typeof value === 'string' || typeof value === 'boolean' ? [[name, value]] : [],
+  );
+  return Object.fromEntries(defaults);
 }
 
 async function report(error: unknown, environment: Environment): Promise<void> {
@@ -65,7 +81,9 @@ function commandHelp(command: Command): string {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
+  const stdout = descriptorSink(1, () => process.stdout);
+  const stderr = descriptorSink(2, () => process.stderr);
+  main(process.argv.slice(2), { env: process.env, stdout, stderr }).then(
     (code) => {
       process.exitCode = code;
     },

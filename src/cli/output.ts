@@ -1,9 +1,10 @@
+import type { TextSink } from '../host/stdio.ts';
 import type { FlagValues } from './command.ts';
 
 export interface Environment {
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
 }
 
 /** What every command gets: data to stdout, as text or (--json) as JSON. */

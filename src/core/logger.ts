@@ -1,5 +1,3 @@
-import winston from 'winston';
-
 import { isSecretKey, REDACTED, redactSecrets } from './config/secrets.ts';
 import { escapeControls } from './config/text.ts';
 
@@ -11,6 +9,10 @@ import { escapeControls } from './config/text.ts';
  * Every record is one line, control characters escaped, and secrets redacted:
  * fields named like secrets (see config/secrets.ts) and any value assigned to
  * a secret name inside a message.
+ *
+ * Written here rather than with winston: a level check and one line to one
+ * stream is all the agent logs, and winston's 160 KB of code (readable-stream,
+ * logform, colors) cost `detect` 21 ms of its 118 ms of CPU (docs/benchmarks.md).
  */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -33,53 +35,40 @@ export interface RootLogger extends Logger {
 export interface LoggerOptions {
   readonly level: LogLevel;
   readonly journald: boolean;
-  readonly stream?: NodeJS.WritableStream;
+  /** Where the lines go (default process.stderr): only `write` is called. */
+  readonly stream?: { write(line: string): unknown };
 }
 
 export function createLogger(options: LoggerOptions): RootLogger {
-  const format = options.journald ? journaldFormat() : textFormat();
-  const logger = winston.createLogger({
-    levels: LEVEL_ORDER,
-    level: options.level,
-    format,
-    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
-  });
+  const stream = options.stream ?? process.stderr;
+  const format = options.journald ? journaldLine : textLine;
+  let threshold = LEVEL_ORDER[options.level];
+  const record = (level: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
+    if (LEVEL_ORDER[level] <= threshold) stream.write(`${format(level, cleanText(message), cleanFields(fields))}\n`);
+  };
   return {
-    error: (message, fields) => void logger.error(message, fields),
-    warn: (message, fields) => void logger.warn(message, fields),
-    info: (message, fields) => void logger.info(message, fields),
-    debug: (message, fields) => void logger.debug(message, fields),
-    setLevel: (level) => void (logger.level = level),
+    error: record('error'),
+    warn: record('warn'),
+    info: record('info'),
+    debug: record('debug'),
+    setLevel: (level) => void (threshold = LEVEL_ORDER[level]),
   };
 }
 
-function journaldFormat(): winston.Logform.Format {
-  return winston.format.printf((info) => {
-    const { level, message, fields } = cleaned(info);
-    const priority = SYSLOG_PRIORITY[level as LogLevel] ?? 6;
-    return `<${priority}>${JSON.stringify({ level, message, ...fields })}`;
-  });
+/** One JSON object with the `<N>` syslog priority prefix journald turns into the entry's priority. */
+function journaldLine(level: LogLevel, message: string, fields: Record<string, unknown>): string {
+  return `<${SYSLOG_PRIORITY[level]}>${JSON.stringify({ level, message, ...fields })}`;
 }
 
-function textFormat(): winston.Logform.Format {
-  return winston.format.printf((info) => {
-    const { level, message, fields } = cleaned(info);
-    const extra = Object.entries(fields)
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-      .join(' ');
-    return `${level}: ${String(message)}${extra ? ` (${extra})` : ''}`;
-  });
+function textLine(level: LogLevel, message: string, fields: Record<string, unknown>): string {
+  const extra = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${level}: ${message}${extra ? ` (${extra})` : ''}`;
 }
 
-interface CleanRecord {
-  readonly level: string;
-  readonly message: string;
-  readonly fields: Record<string, unknown>;
-}
-
-function cleaned(info: winston.Logform.TransformableInfo): CleanRecord {
-  const { level, message, ...fields } = info;
-  return { level, message: cleanText(String(message)), fields: cleanValue(fields) as Record<string, unknown> };
+function cleanFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return cleanValue(fields) as Record<string, unknown>;
 }
 
 function cleanText(text: string): string {

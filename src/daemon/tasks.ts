@@ -1,8 +1,6 @@
-import { CONCERNS } from '../concerns/index.ts';
 import type { ConcernContext } from '../core/concern.ts';
 import { applyAll } from '../core/runner.ts';
 import { describeRegistration } from '../ecs-agent/describe-registration.ts';
-import { proveRegistration } from '../ecs-agent/prove.ts';
 import type { Job } from './job.ts';
 import { defaultRetry, type Task, TaskFailure, type TaskOutcome } from './scheduler.ts';
 
@@ -52,7 +50,9 @@ export function daemonTasks(current: CurrentContext, context: ConcernContext, jo
   return tasks;
 }
 
+/** The concerns and the AWS SDK load at the first converge: with CONVERGE_INTERVAL=off the daemon never holds them. */
 async function converge(context: ConcernContext, signal: AbortSignal): Promise<TaskOutcome> {
+  const [{ CONCERNS }, { proveRegistration }] = await Promise.all([import('../concerns/index.ts'), import('../ecs-agent/prove.ts')]);
   const outcomes = await applyAll(CONCERNS, context, signal);
   const failed = outcomes.filter((outcome) => outcome.error);
   if (failed.length > 0) {

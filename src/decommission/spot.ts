@@ -1,11 +1,9 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 
-import { hostEcsClient } from '../aws/clients.ts';
 import { createImds, type Imds, ImdsUnavailable } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
 import type { Job } from '../daemon/job.ts';
-import { localInstance, setInstanceStatus } from '../ecs-agent/drain.ts';
 import type { Host } from '../host/host.ts';
 
 /**
@@ -25,10 +23,12 @@ const INSTANCE_ACTION = '/latest/meta-data/spot/instance-action';
 const INTERVAL_MS = 5000;
 const NOT_ANNOUNCED = 404;
 
-/** ecsFor: the ECS client for this host (tests give a scripted one). */
-export function createSpotInterruptionJob(
-  ecsFor: (host: Host, config: Config) => Promise<ECSClient> = hostEcsClient,
-): Job {
+/**
+ * ecsFor: the ECS client for this host (tests give a scripted one). The AWS SDK
+ * and the drain code load only when an interruption is announced: the watch
+ * itself asks IMDS every 5 s and should cost the resident daemon nothing more.
+ */
+export function createSpotInterruptionJob(ecsFor?: (host: Host, config: Config) => Promise<ECSClient>): Job {
   let drained: string | null = null;
   // One IMDS session for the watch's life (its token renewed as it expires), not a new token every 5 s.
   let imds: { readonly endpoint: string; readonly client: Imds } | null = null;
@@ -51,8 +51,10 @@ export function createSpotInterruptionJob(
         throw new AgentError(`cannot tell whether a spot interruption is announced: ${messageOf(error)}`);
       }
       const action = describeNotice(notice);
+      const { localInstance, setInstanceStatus } = await import('../ecs-agent/drain.ts');
       const instance = await localInstance(host, config.INTROSPECTION_URL);
-      await setInstanceStatus(await ecsFor(host, config), instance, 'DRAINING');
+      const ecs = await (ecsFor ?? (await import('../aws/clients.ts')).hostEcsClient)(host, config);
+      await setInstanceStatus(ecs, instance, 'DRAINING');
       drained = action;
       return {
         summary: `spot interruption announced (${action}): ${instance.containerInstanceArn} set DRAINING`,

@@ -117,7 +117,8 @@ export interface FsStats {
 
 /**
  * A file kept open and read whole again and again (the /proc files of every metrics sample): no open, stat and
- * close each time. It stays the file that was opened: one replaced by a rename is not followed.
+ * close each time. It stays the file that was opened: one replaced by a rename is not followed. For files the
+ * kernel generates (/proc, /sys): the real Host reads them without leaving the event loop.
  */
 export interface FileReader {
   /** The whole file, read from offset 0: a /proc file's contents as of this call. */
@@ -202,7 +203,13 @@ export interface Host {
   stat(path: string): Promise<FileInfo | null>;
   /** Does not follow a final symlink; null when nothing is there. */
   lstat(path: string): Promise<FileInfo | null>;
+  /** Sorted names. */
   readdir(path: string): Promise<string[]>;
+  /**
+   * Names in a directory the kernel generates (/proc, /sys), in no particular order. The real Host lists it
+   * without a round trip through libuv's thread pool: the metrics sampler counts /proc's processes every sample.
+   */
+  listKernelDirectory(path: string): Promise<string[]>;
   mkdir(path: string, options?: { readonly mode?: number }): Promise<void>;
   rm(path: string, options?: { readonly recursive?: boolean }): Promise<void>;
   rename(from: string, to: string): Promise<void>;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { lstat, readdir, readFile, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 
@@ -19,7 +18,7 @@ import { nullIfMissing } from './missing.ts';
 const TEMP = /^\.(.+)\.(\d+)(?:-(\d+))?\.[0-9a-f]{8}\.tmp$/;
 
 export async function tempNameFor(name: string): Promise<string> {
-  return `.${name}.${process.pid}-${await ownStartTime()}.${randomBytes(4).toString('hex')}.tmp`;
+  return `.${name}.${process.pid}-${await ownStartTime()}.${randomHex(4)}.tmp`;
 }
 
 let startTime: Promise<string> | null = null;
@@ -62,4 +61,9 @@ async function writerAlive(pid: number, startedAt: string | undefined): Promise<
   const parsed = parseStat(stat);
   if (parsed === null || parsed.state === 'Z') return false;
   return startedAt === undefined || parsed.startTime === startedAt;
+}
+
+/** node:crypto loads at the first write, not with the Host: read-only commands (detect) never need it. */
+function randomHex(bytes: number): string {
+  return process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
 }

@@ -38,6 +38,8 @@ export class DiskCollector {
   readonly #settings: DiskSettings;
   readonly #pending = new Set<string>();
   readonly #btrfs: BtrfsSysfs;
+  /** The mount table as last read, and the mounts chosen from it: parsed again only when it changed. */
+  #table = { text: '', mounts: [] as MountEntry[] };
 
   constructor(host: Host, files: KeptFiles, settings: DiskSettings) {
     this.#host = host;
@@ -47,7 +49,7 @@ export class DiskCollector {
   }
 
   async read(): Promise<DiskReading> {
-    const mounts = realMounts(parseMounts(await this.#files.read('/proc/self/mounts')), this.#settings.alwaysReported);
+    const mounts = this.#mounts(await this.#files.read('/proc/self/mounts'));
     const problems: string[] = [];
     const disks: Disk[] = [];
     const results = await Promise.all(mounts.map((entry) => this.#measure(entry)));
@@ -56,6 +58,12 @@ export class DiskCollector {
       else disks.push(await this.#withBtrfs(mounts[index] as MountEntry, result));
     }
     return { disks, mounts, problems };
+  }
+
+  /** A Docker host's table grows with two mounts per container; it changes far less often than it is read. */
+  #mounts(text: string): MountEntry[] {
+    if (text !== this.#table.text) this.#table = { text, mounts: realMounts(parseMounts(text), this.#settings.alwaysReported) };
+    return this.#table.mounts;
   }
 
   async #measure(entry: MountEntry): Promise<Disk | string> {

@@ -16,7 +16,7 @@ import { systemClock } from '../daemon/clock.ts';
 import type { Job, JobContext, JobResult } from '../daemon/job.ts';
 import type { Clock } from '../daemon/scheduler.ts';
 import type { Host } from '../host/host.ts';
-import { cachedHostFacts, type HostFactsReader } from './host-facts.ts';
+import { cachedHostFacts, type HostFactsReader, hostFactsReader } from './host-facts.ts';
 import { PrometheusEndpoint } from './prometheus-endpoint.ts';
 import type { Sample } from './sample.ts';
 import { Sampler, samplerSettings } from './sampler.ts';
@@ -79,7 +79,7 @@ export class MetricsRunner {
     const settings = controlSettings(config);
     const client = settings && new ControlClient(host, settings, logger);
     await client?.checkCredentials();
-    const facts = cachedHostFacts(options.hostFacts);
+    const facts = cachedHostFacts(options.hostFacts ?? hostFactsReader(host));
     const reporter = new StatusReporter(config, facts, async () => (client ? client.instanceId() : null), options.statusSources);
     const sampler = new Sampler(host, samplerSettings(config));
     const status = (spoolStatus: SpoolStatus) => reporter.build(spoolStatus);

@@ -12,11 +12,12 @@ import { countProcesses, parseLoadavg, parseMeminfo, parseNetDev } from './proc.
 import type { AgentProcess, CollectorError, Ecs, Sample, Volume } from './sample.ts';
 
 /**
- * Takes samples. The hot path starts no process and does no synchronous I/O:
- * a handful of /proc reads (of files kept open: close() closes them), a readdir of /proc, statfs per mount and loopback
- * HTTP to Docker and the ECS agent, all asynchronous and in parallel. Host /proc
- * figures are essential (a sample without them fails); Docker, ECS and disks
- * are reported as errors in the sample when they fail, the rest still counts.
+ * Takes samples. The hot path starts no process and never waits for a disk:
+ * a handful of /proc reads (of files kept open: close() closes them) and a
+ * listing of /proc, which the kernel answers from memory, then statfs per mount
+ * and loopback HTTP to Docker and the ECS agent, asynchronous and in parallel.
+ * Host /proc figures are essential (a sample without them fails); Docker, ECS
+ * and disks are reported as errors in the sample when they fail, the rest still counts.
  */
 export interface SamplerSettings {
   readonly dockerSocket: string;
@@ -74,7 +75,7 @@ export class Sampler {
       this.#cpu.read(),
       files.read('/proc/meminfo').then(parseMeminfo),
       files.read('/proc/loadavg').then(parseLoadavg),
-      host.readdir('/proc').then(countProcesses),
+      host.listKernelDirectory('/proc').then(countProcesses),
       files.read('/proc/net/dev').then(parseNetDev),
       optional('disks', () => this.#disks.read(), null),
       optional('docker', () => this.#docker.read(), null),

@@ -7,7 +7,7 @@ import type { Sample } from './sample.ts';
 
 /**
  * The host status sent with every batch. Facts come from the once-read
- * systeminformation cache, storage and ECS from the latest sample (no
+ * host facts (host-facts.ts), storage and ECS from the latest sample (no
  * `btrfs` or `docker` process per batch); what other parts of the daemon know
  * (converge results, pending updates) comes from their sources when wired.
  */

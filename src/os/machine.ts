@@ -39,9 +39,21 @@ const LIBC_PATHS = [
 export async function detectGlibc(host: Host): Promise<string | null> {
   for (const path of LIBC_PATHS) {
     if ((await host.stat(path))?.kind !== 'file') continue;
-    const text = Buffer.from(await host.readBytes(path)).toString('latin1');
-    const match = /GNU C Library[^\n]*?version (\d+\.\d+)/.exec(text);
-    if (match) return match[1] as string;
+    const version = glibcBanner(Buffer.from(await host.readBytes(path)));
+    if (version) return version;
+  }
+  return null;
+}
+
+const BANNER = 'GNU C Library';
+/** The banner's line is under 200 bytes; only it is decoded, not the megabytes of the library. */
+const BANNER_LINE_BYTES = 512;
+
+function glibcBanner(library: Buffer): string | null {
+  for (let at = library.indexOf(BANNER); at !== -1; at = library.indexOf(BANNER, at + 1)) {
+    const line = library.toString('latin1', at, at + BANNER_LINE_BYTES).split('\n', 1)[0] as string;
+    const version = /version (\d+\.\d+)/.exec(line)?.[1];
+    if (version) return version;
   }
   return null;
 }

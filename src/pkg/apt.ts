@@ -30,7 +30,8 @@ export function aptPackageManager(host: Host, logger: Logger = silentLogger): Pa
     name: 'apt',
     async installedVersion(name) {
       const entry = (await installed()).get(name);
-      return entry?.installed ? entry.version : null;
+      // A copy: the parsed version is a slice of the whole file (megabytes), which the daemon's facts would keep alive.
+      return entry?.installed ? Buffer.from(entry.version).toString() : null;
     },
     async availableVersion(name) {
       // Images often ship without package lists, and a repository just added has none yet.

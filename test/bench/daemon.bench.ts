@@ -1,16 +1,18 @@
 /**
- * `npm run bench` (daemon): the packaged daemon's steady cost. The bundle runs
- * `ecs-host-agent run` for BENCH_SECONDS (default 300, at least 5 minutes as
- * issue 7 asks) with the default metrics interval; RSS and CPU are read from
- * /proc every 10 s after a 30 s warm-up, and CPU is scaled to an hour.
+ * `npm run bench:daemon`: the packaged daemon's steady cost. The bundle runs
+ * `ecs-host-agent run` with packaging/wrapper.sh's V8 flags for BENCH_SECONDS
+ * (default 300), taking a metrics sample every 10 s and delivering it to the
+ * reference receiver (`control-server` of the same bundle, in a process of its
+ * own on a loopback port). Beside it, for the whole run, a bare idle `node` of
+ * the same runtime with the same flags: the floor. RSS of both is read from
+ * /proc every 5 s; the steady figure is the median after a 30 s warm-up.
  *
  * Converge, updates and the spot-interruption watch are off: this machine must
- * not be changed and must not reach IMDS. They run every 30 min and 1 h on a
- * host, so the steady figures are the metrics job's and the daemon's own.
+ * not be changed and must not reach IMDS. Every endpoint points at loopback.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -18,60 +20,115 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { PACKAGE_JSON } from '../../packaging/build/project.ts';
 import { STATUS_FILE } from '../../src/daemon/status-file.ts';
+import { freePort } from '../integration/metrics/free-port.ts';
+import { loopbackEnv, median, range, reportFigure, requireProjectRuntime, rssMb, V8_FLAGS } from './figures.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
-/** The V8 flags packaging/wrapper.sh gives the packaged daemon, read from it so the two cannot drift. */
-const WRAPPER_FLAGS = /NODE_OPTIONS="([^"$]*)/.exec(readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8'))?.[1]?.trim() ?? '';
+const METRICS_INTERVAL = '10s';
 const WARM_UP_S = 30;
-const PROBE_EVERY_S = 10;
+const PROBE_EVERY_S = 5;
 const TICKS_PER_S = 100;
+const RECEIVER_START_TIMEOUT_MS = 10_000;
 
-interface Probe {
-  readonly atS: number;
-  readonly cpuS: number;
-  readonly rssMb: number;
-}
-
-function probe(pid: number, startedMs: number): Probe {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   // utime, stime, cutime, cstime: fields 14-17 of stat, 12-15 after the command name.
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-  const rssKb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-  return { atS: (Date.now() - startedMs) / 1000, cpuS: ticks / TICKS_PER_S, rssMb: rssKb / 1024 };
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / TICKS_PER_S;
 }
 
+/** The reference receiver; resolves once it prints the URL it listens on. */
+async function startReceiver(bundle: string, dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+  const listen = `127.0.0.1:${await freePort()}`;
+  const args = [bundle, 'control-server', '--listen', listen, '--data-dir', dataDir];
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', openSync(`${dataDir}.log`, 'a')] });
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const giveUp = Date.now() + RECEIVER_START_TIMEOUT_MS;
+  while (!/^CONTROL_URL=(\S+)$/m.test(output)) {
+    if (child.exitCode !== null || Date.now() > giveUp) throw new Error(`control-server did not start on ${listen}: ${output}`);
+    await delay(50);
+  }
+  return { child, url: /^CONTROL_URL=(\S+)$/m.exec(output)?.[1] as string };
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function storedSamples(bundle: string, dataDir: string, env: NodeJS.ProcessEnv): number {
+  const args = [bundle, 'control-server', '--data-dir', dataDir, '--print', 'samples'];
+  return execFileSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }).split('\n').filter(Boolean).length;
+}
+
+requireProjectRuntime();
 const work = mkdtempSync(join(tmpdir(), 'eha-bench-daemon-'));
 const previousStatus = existsSync(STATUS_FILE) ? readFileSync(STATUS_FILE) : null;
-let daemon: ChildProcess | undefined;
+const children: (ChildProcess | undefined)[] = [];
 try {
   const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
+  const env = loopbackEnv();
+  const receiver = await startReceiver(bundle, `${work}/receiver`, env);
+  children.push(receiver.child);
   writeFileSync(
     `${work}/agent.env`,
-    `CONVERGE_INTERVAL=off\nUPDATES_CHECK_INTERVAL=off\nSPOT_INTERRUPTION_DRAIN=no\nMETRICS_SINK_FILE=${work}/metrics.ndjson\nSPOOL_DIR=${work}/spool\n`,
+    [
+      'CONVERGE_INTERVAL=off',
+      'UPDATES_CHECK_INTERVAL=off',
+      'SPOT_INTERRUPTION_DRAIN=no',
+      `METRICS_INTERVAL=${METRICS_INTERVAL}`,
+      `CONTROL_URL=${receiver.url}`,
+      `SPOOL_DIR=${work}/spool`,
+      `EVENTS_SINK_FILE=${work}/events.ndjson`,
+      '',
+    ].join('\n'),
   );
+  const daemonLog = `${work}/daemon.log`;
+  const daemonArgs = [...V8_FLAGS, bundle, 'run', '--config', `${work}/agent.env`];
+  const daemon = spawn(process.execPath, daemonArgs, { env, stdio: ['ignore', 'ignore', openSync(daemonLog, 'a')] });
+  const bare = spawn(process.execPath, [...V8_FLAGS, '-e', 'setInterval(() => {}, 3600_000)'], { env, stdio: 'ignore' });
+  children.push(daemon, bare);
+  const [daemonPid, barePid] = [daemon.pid as number, bare.pid as number];
+  console.log(`daemon (bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}) for ${SECONDS} s, metrics every ${METRICS_INTERVAL} to the reference receiver; RSS every ${PROBE_EVERY_S} s`);
+
   const started = Date.now();
-  daemon = spawn(process.execPath, [bundle, 'run', '--config', `${work}/agent.env`], { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: WRAPPER_FLAGS } });
-  const pid = daemon.pid as number;
-  console.log(`daemon (bundle, node ${process.versions.node}, ${WRAPPER_FLAGS || 'no V8 flags'}) for ${SECONDS} s, metrics every 60 s; probes every ${PROBE_EVERY_S} s after ${WARM_UP_S} s`);
-  await delay(WARM_UP_S * 1000);
-  const probes: Probe[] = [probe(pid, started)];
-  while (probes.at(-1)!.atS < SECONDS) {
+  const daemonRss: number[] = [];
+  const bareRss: number[] = [];
+  let daemonPeak = 0;
+  let cpuAtWarmUp = { daemon: 0, bare: 0, atS: 0 };
+  while ((Date.now() - started) / 1000 < SECONDS) {
     await delay(PROBE_EVERY_S * 1000);
-    probes.push(probe(pid, started));
+    const atS = (Date.now() - started) / 1000;
+    if (daemon.exitCode !== null) throw new Error(`the daemon exited ${daemon.exitCode}: ${readFileSync(daemonLog, 'utf8')}`);
+    const [now, floor] = [rssMb(daemonPid), rssMb(barePid)];
+    daemonPeak = Math.max(daemonPeak, now);
+    if (atS < WARM_UP_S) {
+      cpuAtWarmUp = { daemon: cpuSeconds(daemonPid), bare: cpuSeconds(barePid), atS };
+      continue;
+    }
+    daemonRss.push(now);
+    bareRss.push(floor);
   }
-  const first = probes[0] as Probe;
-  const last = probes.at(-1) as Probe;
-  const cpuPerHour = ((last.cpuS - first.cpuS) / (last.atS - first.atS)) * 3600;
-  const rss = probes.map((p) => p.rssMb);
-  console.log(`RSS MB: start ${first.rssMb.toFixed(1)}, end ${last.rssMb.toFixed(1)}, min ${Math.min(...rss).toFixed(1)}, max ${Math.max(...rss).toFixed(1)}`);
-  console.log(`CPU: ${cpuPerHour.toFixed(2)} s per hour (${((cpuPerHour / 3600) * 100).toFixed(3)} % of one core), own plus reaped children`);
-  console.log(`samples written: ${readFileSync(`${work}/metrics.ndjson`, 'utf8').trim().split('\n').length}`);
+  const elapsedS = (Date.now() - started) / 1000 - cpuAtWarmUp.atS;
+  const cpuPerHour = (pid: number, before: number) => ((cpuSeconds(pid) - before) / elapsedS) * 3600;
+  const samples = storedSamples(bundle, `${work}/receiver`, env);
+  console.log(`  daemon RSS MB: steady ${median(daemonRss).toFixed(1)} (${range(daemonRss, 1)}), peak ${daemonPeak.toFixed(1)}; CPU ${cpuPerHour(daemonPid, cpuAtWarmUp.daemon).toFixed(1)} s per hour`);
+  console.log(`  bare idle node RSS MB: ${median(bareRss).toFixed(1)} (${range(bareRss, 1)}); CPU ${cpuPerHour(barePid, cpuAtWarmUp.bare).toFixed(1)} s per hour`);
+  console.log(`  samples stored by the receiver: ${samples}`);
+  const failures = readFileSync(daemonLog, 'utf8').split('\n').filter((line) => /^(error|warn)/.test(line));
+  if (failures.length > 0) console.log(`  the daemon logged ${failures.length} errors or warnings, the first: ${failures[0]}`);
+  reportFigure({
+    name: 'daemon steady RSS (metrics every 10 s to the reference receiver; converge/updates off) ÷ bare idle node',
+    value: median(daemonRss),
+    unit: 'MB',
+    reference: { name: 'bare idle node', value: median(bareRss) },
+    goal: 1.4,
+    note: `median of ${daemonRss.length} probes after ${WARM_UP_S} s; peak ${daemonPeak.toFixed(0)} MB; ${samples} samples delivered`,
+  });
 } finally {
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGTERM');
-    await once(daemon, 'exit');
-  }
+  for (const child of children.reverse()) await stop(child);
   if (previousStatus) writeFileSync(STATUS_FILE, previousStatus);
   else rmSync(STATUS_FILE, { force: true });
   rmSync(work, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  * their work is not counted. Figures only: it never fails on them.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +19,11 @@ import { startEndpoint } from '../integration/control/receiver-server.ts';
 import { agentEnv, processEnv } from '../integration/metrics/agent-env.ts';
 import { startPrometheus } from '../integration/metrics/prometheus-server.ts';
 import { startMoto } from '../support/moto.ts';
+import { V8_FLAGS } from './figures.ts';
 import type { SinkFigures } from './sinks-runner.ts';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const WARM_UP = 50;
-const WRAPPER_FLAGS =
-  /NODE_OPTIONS="([^"$]*)/
-    .exec(readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8'))?.[1]
-    ?.trim() ?? '';
 
 /** IMDSv2 with the instance id only: what the CloudWatch and remote-write sinks ask for. */
 async function startImds(): Promise<{ url: string; close: () => void }> {
@@ -55,7 +52,7 @@ try {
   const imds = await startImds();
   cleanups.push(imds.close);
 
-  const base = { ...processEnv(), CONTROL_URL: control.url, NODE_OPTIONS: WRAPPER_FLAGS };
+  const base = { ...processEnv(), CONTROL_URL: control.url };
   const cloudwatch = { METRICS_CLOUDWATCH: 'yes', AWS_ENDPOINT_URL_CLOUDWATCH: moto.endpoint };
   const remoteWrite = { METRICS_REMOTE_WRITE_URL: prometheus.writeUrl };
   const configurations: [string, Record<string, string>][] = [
@@ -68,7 +65,7 @@ try {
   const results: [string, SinkFigures][] = [];
   for (const [index, [name, env]] of configurations.entries()) {
     const agent = agentEnv(join(scratch, `run-${index}`), imds.url, { ...base, ...env });
-    const { stdout } = await promisify(execFile)(process.execPath, [entry, String(SAMPLES), String(WARM_UP)], {
+    const { stdout } = await promisify(execFile)(process.execPath, [...V8_FLAGS, entry, String(SAMPLES), String(WARM_UP)], {
       encoding: 'utf8',
       env: agent,
     });
@@ -76,7 +73,7 @@ try {
   }
   const reference = results[0]?.[1] as SinkFigures;
   console.log(
-    `metrics sinks, bundled, Node ${process.version} ${WRAPPER_FLAGS}: ${SAMPLES} samples after ${WARM_UP}, ` +
+    `metrics sinks, bundled, Node ${process.version} ${V8_FLAGS.join(' ')}: ${SAMPLES} samples after ${WARM_UP}, ` +
       'each delivered before the next\n',
   );
   const columns = ['CPU ms', 'x control', 'RSS loaded', 'x control', 'after warm-up', 'x control', 'end', 'spooled'];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
 
 import { CommandError } from '../../src/core/errors.ts';
@@ -96,4 +98,36 @@ test('package tools are retargeted at the image root: chroot dpkg-query sees the
   assert.notEqual(inImage.exitCode, 0, 'docker.io is not in the minbase image');
   const onMachine = await new RealHost('/').exec('dpkg-query', ['-W', '-f', '${Package}\n', '--', 'dpkg']);
   assert.equal(onMachine.stdout, 'dpkg\n');
+});
+
+test('an HTTP exchange past its deadline fails naming it, whether the server is silent or stops mid-body', async (t) => {
+  const sockets = new Set<Socket>();
+  const server = createServer((request, response) => {
+    if (request.url === '/half') {
+      response.writeHead(200, { 'content-length': '100' });
+      response.write('only part of the body');
+    } // '/silent': no reply at all
+  });
+  server.on('connection', (socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = new RealHost('/');
+  for (const path of ['/silent', '/half']) {
+    const started = Date.now();
+    await assert.rejects(host.http({ url: `http://127.0.0.1:${port}${path}`, timeoutMs: 300 }), /no complete reply from http:\/\/127\.0\.0\.1:\d+ within 300 ms/);
+    assert.ok(Date.now() - started < 5000, `${path}: the deadline ended the exchange`);
+  }
+});
+
+test('listKernelDirectory lists the names readdir sorts, below the image root when there is one', async (t) => {
+  const host = new RealHost('/');
+  assert.deepEqual([...(await host.listKernelDirectory('/sys/class'))].sort(), await host.readdir('/sys/class'));
+  const root = scratchDir(t);
+  writeFileSync(`${root}/b`, '');
+  writeFileSync(`${root}/a`, '');
+  assert.deepEqual([...(await new RealHost(root).listKernelDirectory('/'))].sort(), ['a', 'b']);
 });

@@ -229,6 +229,11 @@ export class FakeHost implements Host {
     return this.#entries(this.#directoryAt(path));
   }
 
+  /** In reverse: callers must not rely on an order. */
+  async listKernelDirectory(path: string): Promise<string[]> {
+    return (await this.readdir(path)).reverse();
+  }
+
   /** Creates path and its missing parents with mode (0755 by default); existing directories are left as they are. */
   async mkdir(path: string, options: { readonly mode?: number } = {}): Promise<void> {
     const parts = pathParts(path);

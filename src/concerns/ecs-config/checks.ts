@@ -1,5 +1,3 @@
-import { isIP } from 'node:net';
-
 import { InvalidValue } from '../../core/config/values.ts';
 import { parseJson } from '../../core/json.ts';
 
@@ -120,9 +118,10 @@ export const jsonCidrList: Check = jsonCheck('a JSON array of CIDR blocks, e.g. 
   Array.isArray(value) && value.every((cidr) => isString(cidr) && isCidr(cidr)),
 );
 
+/** node:net loads only for a CIDR list to check, not with the config every command reads. */
 function isCidr(text: string): boolean {
   const [address = '', bits, ...rest] = text.split('/');
-  const family = isIP(address);
+  const family = process.getBuiltinModule('node:net').isIP(address);
   const maxBits = family === 6 ? 128 : 32;
   return family !== 0 && rest.length === 0 && bits !== undefined && /^\d{1,3}$/.test(bits) && Number(bits) <= maxBits;
 }

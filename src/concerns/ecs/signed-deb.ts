@@ -1,4 +1,4 @@
-import { hostRegion } from '../../aws/clients.ts';
+import { hostRegion } from '../../aws/region.ts';
 import { assetPath } from '../../core/assets.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError, ConfigError } from '../../core/errors.ts';

@@ -1,8 +1,5 @@
 import type { Job, JobResult } from '../../daemon/job.ts';
-import { checkUpdates } from './apply.ts';
-import { applyAndReboot, type MakeSequenceDeps, resumeRecorded } from './flow.ts';
-import { updateManagerFor } from './manager.ts';
-import { hostSequenceDeps } from './reboot/deps.ts';
+import type { MakeSequenceDeps } from './flow.ts';
 import { updateSettings } from './settings.ts';
 import { isInsideWindow } from './window.ts';
 
@@ -13,12 +10,21 @@ import { isInsideWindow } from './window.ts';
  * them and reboots by policy, a few hosts of the fleet at a time. A tool it
  * needs that is not installed (unattended-upgrades) fails the run with its
  * name and package: the daemon logs that once and the converge installs it.
+ * What the run needs (package managers, the reboot sequence, the AWS SDK it
+ * drains and locks with) loads at its first run: a daemon with updates off
+ * never holds it.
  */
-export function createUpdatesJob(makeDeps: MakeSequenceDeps = hostSequenceDeps): Job {
+export function createUpdatesJob(sequenceDeps?: MakeSequenceDeps): Job {
   return {
     name: 'updates',
     intervalMs: (context) => (context.host.root === '/' ? context.config.UPDATES_CHECK_INTERVAL : null),
     async run(context): Promise<JobResult> {
+      const [{ checkUpdates }, { applyAndReboot, resumeRecorded }, { updateManagerFor }] = await Promise.all([
+        import('./apply.ts'),
+        import('./flow.ts'),
+        import('./manager.ts'),
+      ]);
+      const makeDeps = sequenceDeps ?? (await import('./reboot/deps.ts')).hostSequenceDeps;
       const settings = updateSettings(context.config);
       const manager = updateManagerFor(context);
       if (!isInsideWindow(settings.window, settings.timeZone, context.host.now())) {

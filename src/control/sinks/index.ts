@@ -1,4 +1,4 @@
-import { hostRegion } from '../../aws/clients.ts';
+import { hostRegion } from '../../aws/region.ts';
 import type { Config } from '../../core/config/load.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Host } from '../../host/host.ts';

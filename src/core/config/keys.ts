@@ -1,5 +1,3 @@
-import { isIP } from 'node:net';
-
 import { LOG_LEVELS } from '../logger.ts';
 import { allowedGroups, loginShell, removalLimit } from '../../concerns/users/config-values.ts';
 import { parseVolumes } from '../../concerns/volumes/spec.ts';
@@ -62,12 +60,16 @@ export const loopbackListen: Parse<ListenAddress> = (raw) => {
   return { address: match[1] === '[::1]' ? '::1' : '127.0.0.1', port };
 };
 
-/** PORT alone is loopback; ADDRESS:PORT may be any address of the host (0.0.0.0 or [::] for all of them). */
+/**
+ * PORT alone is loopback; ADDRESS:PORT may be any address of the host (0.0.0.0 or [::] for all of them).
+ * node:net is asked only for an address given: the config every command reads does not load it.
+ */
 const listenAddress: Parse<ListenAddress> = (raw) => {
   const match = /^(?:([0-9.]+|\[[0-9A-Fa-f:.]+\]):)?(\d{1,5})$/.exec(raw);
   const address = match?.[1]?.replace(/^\[(.*)\]$/, '$1') ?? '127.0.0.1';
   const port = Number(match?.[2]);
-  if (!match || port < 1 || port > 65535 || isIP(address) === 0) {
+  const isIP = (text: string) => process.getBuiltinModule('node:net').isIP(text);
+  if (!match || port < 1 || port > 65535 || (match[1] !== undefined && isIP(address) === 0)) {
     const allowed = 'PORT (on 127.0.0.1), or ADDRESS:PORT with an IPv4 or [bracketed] IPv6 address: 0.0.0.0:9101';
     throw new InvalidValue('is not a listen address', allowed);
   }

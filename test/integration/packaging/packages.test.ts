@@ -152,7 +152,7 @@ test('the .deb ships a DEP-5 copyright file with the licences of the agent, Node
   const text = words(copyright);
   assert.ok(text.includes(words(readFileSync(`${REPO}packaging/LICENSE`, 'utf8'))), "the agent's Apache-2.0 text");
   const packages = await bundledNpmPackages();
-  assert.ok(packages.some((found) => found.name === '@aws-sdk/client-ecs') && packages.some((found) => found.name === 'winston'), 'the bundle holds npm packages');
+  assert.ok(packages.some((found) => found.name === '@aws-sdk/client-ecs') && packages.some((found) => found.name === 'execa'), 'the bundle holds npm packages');
   for (const found of packages) {
     const paragraph = copyright.split('\n\n').find((candidate) => candidate.startsWith(`Files: ${found.dir}/*\n`));
     assert.ok(paragraph, `a Files paragraph for ${found.name} ${found.version}`);

@@ -91,6 +91,17 @@ for (const [name, text, message] of BAD_FILES) {
   test(`config file rejected with exit 78: ${name}`, () => assertConfigError(() => load(text), message));
 }
 
+test('time zones: exactly what Intl.DateTimeFormat accepts, canonical names and aliases alike', () => {
+  for (const zone of ['UTC', 'Europe/Berlin', 'America/Argentina/Buenos_Aires', 'US/Eastern', 'Etc/GMT+5', 'europe/berlin']) {
+    assert.equal(load(`UPDATE_TIMEZONE=${zone}\n`).UPDATE_TIMEZONE, zone);
+  }
+  // The quick path (the list of canonical zones) accepts nothing the slow one would refuse.
+  for (const zone of Intl.supportedValuesOf('timeZone')) assert.doesNotThrow(() => new Intl.DateTimeFormat('en', { timeZone: zone }), zone);
+  for (const zone of ['Mars/Olympus', 'Europe', 'UTC+25', 'Europe/']) {
+    assertConfigError(() => load(`UPDATE_TIMEZONE=${zone}\n`), /is not a time zone/);
+  }
+});
+
 test('bad values from the environment and flags name their origin', () => {
   assertConfigError(() => load(null, { STORAGE_MODE: 'lvm' }), /^environment: STORAGE_MODE="lvm"/);
   assertConfigError(() => load(null, {}, { LOG_LEVEL: { value: 'loud', flag: '--log-level' } }), /^--log-level: LOG_LEVEL="loud" is not one of the choices; allowed: error, warn, info, debug/);

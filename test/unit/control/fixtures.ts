@@ -37,7 +37,7 @@ export function status(): HostStatus {
   };
 }
 
-/** Host facts as systeminformation would give them, without asking it (it reads this machine). */
+/** Host facts as the reader gives them, without reading this machine. */
 export const FACTS = async () => ({
   os: 'test', kernel: 'k', arch: 'x64', cpuModel: 'cpu', cpuCores: 1, manufacturer: '', product: '', gpus: [],
 });

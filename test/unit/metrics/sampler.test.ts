@@ -77,6 +77,22 @@ test('configured volumes are reported by mount point with their volume id and de
   assert.deepEqual(validate(sampleSchema, failed), []);
 });
 
+test('a volume mounted or unmounted between samples is seen at the next sample', async () => {
+  const host = fakeMachine();
+  const sampler = new Sampler(host, SETTINGS);
+  const mounts = host.text('/proc/self/mounts') as string;
+  assert.equal((await sampler.sample()).volumes[1]?.mounted, false);
+  host.putFile('/proc/self/mounts', `${mounts}/dev/nvme2n1 /logs ext4 rw 0 0\n`);
+  host.filesystems.set('/logs', fsStats(50, 10));
+  const mounted = await sampler.sample();
+  assert.deepEqual([mounted.volumes[1]?.mounted, mounted.volumes[1]?.freeBytes], [true, 10 * 4096]);
+  assert.ok(mounted.disks.some((disk) => disk.mount === '/logs'));
+  host.putFile('/proc/self/mounts', mounts);
+  const unmounted = await sampler.sample();
+  assert.equal(unmounted.volumes[1]?.mounted, false);
+  assert.ok(!unmounted.disks.some((disk) => disk.mount === '/logs'));
+});
+
 test('a volume on the same device as another mount is still reported at its mount point', async () => {
   const host = fakeMachine();
   host.putFile('/proc/self/mounts', '/dev/nvme0n1p1 / ext4 rw 0 0\n/dev/nvme0n1p1 /data ext4 rw 0 0\n');

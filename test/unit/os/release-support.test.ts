@@ -79,3 +79,13 @@ test('a host whose glibc is older than 2.28 is refused whatever its os-release s
   assert.equal(facts.glibc, '2.27');
   assert.throws(() => assertManageable(facts, { allowEcsOptimized: false }), /glibc 2\.27; .* needs 2\.28 or later/);
 });
+
+test('glibc: the version on the banner line, past other mentions of the library and wherever the banner sits', async () => {
+  const host = fakeHostFor('debian-12');
+  const padding = '\0'.repeat(300_000);
+  const banner = 'GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36.\nCopyright (C) 2022';
+  host.putFile('/lib/x86_64-linux-gnu/libc.so.6', `ELF${padding}GNU C Library internal error\n${padding}${banner}\nversion 9.99`);
+  assert.equal((await gatherOsFacts(host)).glibc, '2.36');
+  host.putFile('/lib/x86_64-linux-gnu/libc.so.6', `ELF${padding}GNU C Library without a version\nversion 2.99`);
+  assert.equal((await gatherOsFacts(host)).glibc, null);
+});

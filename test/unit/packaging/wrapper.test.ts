@@ -45,13 +45,23 @@ test('a system without the GNU C library (getconf cannot tell) is refused', (t) 
   assert.match(result.stderr, /this system has no GNU C library; the agent's Node\.js runtime needs glibc 2\.28 or later/);
 });
 
+/** The V8 flags the wrapper gives node before the bundle. */
+const V8_FLAGS = ['--max-semi-space-size=1', '--max-opt=1', '--optimize-for-size'];
+
 for (const glibc of ['2.28', '2.36', '3.0']) {
-  test(`glibc ${glibc} runs the bundle on the shipped Node.js with the arguments unchanged`, (t) => {
+  test(`glibc ${glibc} runs the bundle on the shipped Node.js with its V8 flags and the arguments unchanged`, (t) => {
     const dir = scratchDir(t);
     const run = wrapperWith(dir, `echo "glibc ${glibc}"`);
     const result = run(['detect', '--json', 'two words', '']);
     assert.equal(result.stderr, '');
     assert.equal(result.status, 0);
-    assert.equal(result.stdout, `${dir}/lib/ecs-host-agent.mjs|detect|--json|two words||`);
+    assert.equal(result.stdout, `${V8_FLAGS.join('|')}|${dir}/lib/ecs-host-agent.mjs|detect|--json|two words||`);
   });
 }
+
+test("the shipped Node.js takes the wrapper's V8 flags (an unknown one would stop every command)", () => {
+  const result = spawnSync(process.execPath, [...V8_FLAGS, '-e', 'console.log(process.versions.node)'], { encoding: 'utf8' });
+  assert.equal(result.stderr, '');
+  assert.equal(result.status, 0);
+  assert.equal(result.stdout.trim(), process.versions.node);
+});

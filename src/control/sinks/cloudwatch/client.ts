@@ -1,6 +1,6 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 
-import type { AwsSettings } from '../../../aws/clients.ts';
+import type { AwsSettings } from '../../../aws/region.ts';
 
 /**
  * The CloudWatch client of the metrics sink. This module is reached only through the sink's dynamic import

@@ -1,6 +1,6 @@
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 
-import { awsSettings, hostRegion } from '../../../aws/clients.ts';
+import { awsSettings, hostRegion } from '../../../aws/region.ts';
 import type { Config } from '../../../core/config/load.ts';
 import { messageOf } from '../../../core/errors.ts';
 import type { Host } from '../../../host/host.ts';

@@ -3,7 +3,7 @@ import type { UsersSource } from '../../core/config/keys.ts';
 import { readTextIfExists, type Host } from '../../host/host.ts';
 import { type Account, type Accounts, isComplete, membershipsByUser, readAccounts } from './accounts.ts';
 import { type DesiredUser, type Rejection, validateEntries } from './document.ts';
-import { type ExistingHome, type Home, readExistingHome, readHome, readSkel, type SkelFile } from './homes.ts';
+import { type ExistingHome, type Home, readExistingHome, readHomes, readSkel, type SkelFile } from './homes.ts';
 import { processesOf, type ProcessesByUid } from './processes.ts';
 import { USERS } from './settings.ts';
 import type { SourceCacheRecord } from './source-cache.ts';
@@ -71,8 +71,6 @@ export interface ManagedUser {
   /** Listed in the state as being created: its home, skel and keys are (re)done. */
   readonly creating: boolean;
 }
-
-const HOME_READS_AT_ONCE = 64;
 
 export async function gatherUsers(
   context: ConcernContext,
@@ -212,20 +210,6 @@ async function readExistingHomes(
 ): Promise<Map<string, ExistingHome>> {
   const homes = await Promise.all(users.map((user) => readExistingHome(host, `${USERS.homeBase}/${user.name}`, skel)));
   return new Map(users.map((user, index) => [user.name, homes[index] as ExistingHome]));
-}
-
-/** Each home read holds a few descriptors open: at most HOME_READS_AT_ONCE at a time, the next one as one ends. */
-async function readHomes(host: Host, managed: readonly Account[]): Promise<Map<string, Home>> {
-  const homes = new Map<string, Home>();
-  let next = 0;
-  const worker = async () => {
-    while (next < managed.length) {
-      const account = managed[next++] as Account;
-      homes.set(account.name, await readHome(host, account));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(HOME_READS_AT_ONCE, managed.length) }, worker));
-  return homes;
 }
 
 function describeManaged(

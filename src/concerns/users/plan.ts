@@ -110,8 +110,8 @@ interface SortedUsers {
 function sortedUsers(facts: UsersFacts): SortedUsers {
   const listed = new Set(facts.listed);
   const gone = [...facts.managed.values()].filter((user) => !listed.has(user.account.name));
-  gone.sort((a, b) => a.account.name.localeCompare(b.account.name));
-  const desired = [...facts.desired].sort((a, b) => a.name.localeCompare(b.name));
+  gone.sort((a, b) => byName(a.account.name, b.account.name));
+  const desired = [...facts.desired].sort((a, b) => byName(a.name, b.name));
   const existing = desired.flatMap((user) => {
     const managed = facts.managed.get(user.name);
     return managed ? [{ user, managed }] : [];
@@ -124,6 +124,14 @@ function sortedUsers(facts: UsersFacts): SortedUsers {
     finishing: existing.filter(({ managed }) => managed.creating),
     toCreate: desired.filter((user) => !facts.managed.has(user.name)),
   };
+}
+
+/**
+ * The order of the state file and the group lists (.sort()): names are ASCII, and locale-aware comparison would
+ * load ICU's collation data (10 ms of a sync with nothing to do) to order them the same way but for "_" and "-".
+ */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** First in every sync: locks, expired keys, sessions, deletions. Nothing after them can delay them. */

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 import { escapeControls } from '../../core/config/text.ts';
 import { USERS } from './settings.ts';
 
@@ -107,6 +105,8 @@ class BlobReader {
 export function shownKeyLine(line: string): string {
   const [type = '', body = '', ...comment] = line.split(' ');
   if (!(type in KEY_TYPES) || !BASE64.test(body)) return escapeControls(line);
-  const fingerprint = createHash('sha256').update(Buffer.from(body, 'base64')).digest('base64').replace(/=+$/, '');
+  // node:crypto (and node:stream with it) loads at the first key shown: a sync with nothing to do shows none.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
+  const fingerprint = hash.update(Buffer.from(body, 'base64')).digest('base64').replace(/=+$/, '');
   return escapeControls([type, `SHA256:${fingerprint}`, ...comment].join(' '));
 }

@@ -94,13 +94,14 @@ export async function gatherUsers(
   const ownership = findManaged(accounts, state);
   const homes = await readHomes(host, ownership.managed);
   const unmanageable = new Set(ownership.unmanageable.map((problem) => problem.user));
+  const managedAccounts = new Set(ownership.managed);
   const homeTaken = await takenHomes(
     host,
     users.filter((user) => !accounts.users.has(user.name)).map((user) => user.name),
   );
   const desired = users.filter((user) => {
     if (unmanageable.has(user.name)) return false;
-    const conflict = conflictOf(user.name, accounts, state, ownership.managed, homeTaken.has(user.name));
+    const conflict = conflictOf(user.name, accounts, state, managedAccounts, homeTaken.has(user.name));
     if (conflict) rejections.push({ user: user.name, error: `${conflict}; skipped` });
     return conflict === null;
   });
@@ -176,7 +177,7 @@ function conflictOf(
   name: string,
   accounts: Accounts,
   state: UsersState,
-  managed: readonly Account[],
+  managed: ReadonlySet<Account>,
   homeTaken: boolean,
 ): string | null {
   const account = accounts.users.get(name);
@@ -189,7 +190,7 @@ function conflictOf(
       return `${USERS.homeBase}/${name} already exists (left by an earlier account?); move it away to create ${name}`;
     return null;
   }
-  if (managed.includes(account) || creating) return null;
+  if (managed.has(account) || creating) return null;
   if (!isRegular(account, accounts))
     return `${name} is a system account (uid ${account.uid}, UID_MIN ${accounts.defs.uidMin})`;
   return `the account ${name} already exists and was not created by ecs-host-agent`;

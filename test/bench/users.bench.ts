@@ -160,8 +160,9 @@ function report({ floors, scratch, bares, noops, sourceNoops }: Measured): void 
     `floor, newusers --root + one process writing every authorized_keys: ${times(floors)}`,
     `from scratch, CLI from the bundle: ${times(scratch)}, peak RSS ${peak(scratch).toFixed(0)} MB` +
       ` (goal ≤ ${PEAK_RSS_GOAL_MB} MB: ${met(peak(scratch), PEAK_RSS_GOAL_MB)})`,
-    `  = ${(wall(scratch) / wall(floors)).toFixed(1)}x the floor's wall time, ` +
-      `${(cpu(scratch) / cpu(floors)).toFixed(1)}x its CPU time`,
+    `  = ${(wall(scratch) / wall(floors)).toFixed(1)}x the floor's wall time ` +
+      `(${median(scratch.map((run, i) => run.seconds / (floors[i] as Run).seconds)).toFixed(1)}x as the median of ` +
+      `each run's own ratio: the floor runs just before it), ${(cpu(scratch) / cpu(floors)).toFixed(1)}x its CPU time`,
     `no-op re-sync, CLI from the bundle: ${times(noops)}, peak RSS ${peak(noops).toFixed(0)} MB` +
       ` (goal ≤ ${s(NOOP_GOAL_SECONDS)}: ${met(wall(noops), NOOP_GOAL_SECONDS)})`,
     `  bare node -e 0 in turn with it: ${times(bares)}, peak RSS ${peak(bares).toFixed(0)} MB`,
@@ -175,6 +176,7 @@ function report({ floors, scratch, bares, noops, sourceNoops }: Measured): void 
     unit: 's',
     reference: { name: 'newusers --root + one writer', value: wall(floors) },
     goal: FLOOR_GOAL,
+    ratio: median(scratch.map((run, i) => run.seconds / (floors[i] as Run).seconds)),
     note: `CPU ${s(cpu(scratch))} ÷ ${s(cpu(floors))}`,
   });
   reportFigure({

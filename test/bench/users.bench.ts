@@ -154,6 +154,7 @@ function report({ floors, scratch, bares, noops, sourceNoops }: Measured): void 
     `${s(wall(runs))} (${runs.map((r) => s(r.seconds)).join(', ')}), CPU ${s(cpu(runs))}`;
   const met = (value: number, goal: number) => (value <= goal ? 'met' : 'not met');
   const noopRatio = median(noops.map((run, i) => run.seconds / (bares[i] as Run).seconds));
+  const scratchRatio = median(scratch.map((run, i) => run.seconds / (floors[i] as Run).seconds));
   const lines = [
     `users sync of ${USERS} users, scratch root, real account tools, node ${process.versions.node} ${V8_FLAGS.join(' ')}`,
     `wall time (median; each run) and user+system CPU time, children included`,
@@ -161,7 +162,7 @@ function report({ floors, scratch, bares, noops, sourceNoops }: Measured): void 
     `from scratch, CLI from the bundle: ${times(scratch)}, peak RSS ${peak(scratch).toFixed(0)} MB` +
       ` (goal ≤ ${PEAK_RSS_GOAL_MB} MB: ${met(peak(scratch), PEAK_RSS_GOAL_MB)})`,
     `  = ${(wall(scratch) / wall(floors)).toFixed(1)}x the floor's wall time ` +
-      `(${median(scratch.map((run, i) => run.seconds / (floors[i] as Run).seconds)).toFixed(1)}x as the median of ` +
+      `(${scratchRatio.toFixed(1)}x as the median of ` +
       `each run's own ratio: the floor runs just before it), ${(cpu(scratch) / cpu(floors)).toFixed(1)}x its CPU time`,
     `no-op re-sync, CLI from the bundle: ${times(noops)}, peak RSS ${peak(noops).toFixed(0)} MB` +
       ` (goal ≤ ${s(NOOP_GOAL_SECONDS)}: ${met(wall(noops), NOOP_GOAL_SECONDS)})`,
@@ -176,7 +177,7 @@ function report({ floors, scratch, bares, noops, sourceNoops }: Measured): void 
     unit: 's',
     reference: { name: 'newusers --root + one writer', value: wall(floors) },
     goal: FLOOR_GOAL,
-    ratio: median(scratch.map((run, i) => run.seconds / (floors[i] as Run).seconds)),
+    ratio: scratchRatio,
     note: `CPU ${s(cpu(scratch))} ÷ ${s(cpu(floors))}`,
   });
   reportFigure({

@@ -1,41 +1,47 @@
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { SSMClient } from '@aws-sdk/client-ssm';
-
-import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
-import { type AwsSettings, awsSettings, hostRegion } from './region.ts';
+import { hostRequestHandler } from './host-handler.ts';
 
-export { type AwsSettings, awsSettings, hostRegion } from './region.ts';
+/*
+ * What the SDK clients share. Each AWS service is a small port (ecs.ts, ssm.ts, cloudwatch.ts) with the few
+ * operations the agent uses; the SDK client behind one is loaded at its first call (the daemon's memory: most
+ * hosts need few or none) and sends through Host.http (host-handler.ts). Where calls go: region.ts.
+ */
 
-const RETRIES = 3;
-
-export function createEcsClient(settings: AwsSettings): ECSClient {
-  return new ECSClient({ region: settings.region, maxAttempts: RETRIES, ...(settings.ecsEndpoint ? { endpoint: settings.ecsEndpoint } : {}) });
-}
-
-/** For a caller that retries by itself (the fleet lock): its own attempts, and a bound on each request. */
+/** How a client's calls are retried and bounded. */
 export interface ClientTuning {
+  /** Attempts of each call, the first one included (the SDK's retries, with backoff). */
   readonly maxAttempts: number;
+  /** A bound on each request, connection and reply together. */
   readonly requestTimeoutMs: number;
+  /** 'adaptive': a throttled client also slows its own later calls (the SDK's default: 'standard'). */
+  readonly retryMode?: 'standard' | 'adaptive';
 }
 
-export function createSsmClient(settings: AwsSettings, tuning?: ClientTuning): SSMClient {
-  return new SSMClient({
-    region: settings.region,
-    maxAttempts: tuning?.maxAttempts ?? RETRIES,
-    ...(tuning ? { requestHandler: handlerTimeouts(tuning.requestTimeoutMs) } : {}),
-    ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
-  });
+/** An AWS API call that has not answered in 30 s is not going to: the SDK tries again. */
+export const DEFAULT_TUNING: ClientTuning = { maxAttempts: 3, requestTimeoutMs: 30_000 };
+
+/** The SDK client configuration every port's client shares: region, endpoint, retries, Host.http. */
+export function sdkClientConfig(host: Host, region: string, endpoint: string | null | undefined, tuning: ClientTuning) {
+  return {
+    region,
+    maxAttempts: tuning.maxAttempts,
+    ...(tuning.retryMode ? { retryMode: tuning.retryMode } : {}),
+    requestHandler: hostRequestHandler(host, tuning.requestTimeoutMs),
+    ...(endpoint ? { endpoint } : {}),
+  };
 }
 
-function handlerTimeouts(timeoutMs: number) {
-  return { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
+/** An error the service answered with, by its name (the SDK's exception classes are not loaded to compare). */
+export function isAwsError(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name;
 }
 
-export async function hostEcsClient(host: Host, config: Config): Promise<ECSClient> {
-  return createEcsClient(awsSettings(config, await hostRegion(host, config)));
-}
-
-export async function hostSsmClient(host: Host, config: Config): Promise<SSMClient> {
-  return createSsmClient(awsSettings(config, await hostRegion(host, config)));
+/** A port whose implementation (and the SDK client it holds) is made at its first use, once. */
+export function onFirstUse<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | null = null;
+  return () =>
+    (made ??= make().catch((error: unknown) => {
+      made = null;
+      throw error;
+    }));
 }

@@ -1,5 +1,3 @@
-import type { SSMClient } from '@aws-sdk/client-ssm';
-
 import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { FleetLockError, type LockStore, type LockTiming, ssmLockStore } from './lock-store.ts';
@@ -21,6 +19,7 @@ import {
   topClaims,
   viewOf,
 } from './slot-claims.ts';
+import type { Ssm } from './ssm.ts';
 
 export { FleetLockError, type LockTiming } from './lock-store.ts';
 export type { SlotClaim } from './slot-claims.ts';
@@ -104,7 +103,7 @@ export function lockTiming(host: Host): LockTiming {
 }
 
 export function createFleetLock(
-  ssm: SSMClient,
+  ssm: Ssm,
   options: FleetLockOptions,
   timing: LockTiming,
   logger?: Logger,

@@ -1,15 +1,7 @@
-import {
-  DeleteParameterCommand,
-  GetParametersByPathCommand,
-  type Parameter,
-  ParameterAlreadyExists,
-  ParameterNotFound,
-  PutParameterCommand,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
-
 import { AgentError, messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { isAwsError } from './clients.ts';
+import type { Parameter, Ssm } from './ssm.ts';
 
 /**
  * The SSM calls of the fleet lock, each retried on throttling and on faults
@@ -71,18 +63,18 @@ export function isTransient(error: unknown): boolean {
   return status === undefined || status === 429 || status >= 500;
 }
 
-export function ssmLockStore(ssm: SSMClient, timing: LockTiming, logger?: Logger): LockStore {
+export function ssmLockStore(ssm: Ssm, timing: LockTiming, logger?: Logger): LockStore {
   const retried = <T>(permission: string, name: string, send: () => Promise<T>) =>
     withRetries(permission, name, send, timing, logger);
   return {
     async list(path) {
       const parameters: Parameter[] = [];
       let nextToken: string | undefined;
+      // Not the SDK's paginator: each page is tried again on its own (retried), where a paginator's failed page
+      // would end the listing and a new one read every page again.
       do {
         const input = { Path: path, Recursive: true, ...(nextToken ? { NextToken: nextToken } : {}) };
-        const page = await retried('ssm:GetParametersByPath', path, () =>
-          ssm.send(new GetParametersByPathCommand(input)),
-        );
+        const page = await retried('ssm:GetParametersByPath', path, () => ssm.getParametersByPath(input));
         parameters.push(...(page.Parameters ?? []));
         nextToken = page.NextToken;
       } while (nextToken);
@@ -91,26 +83,26 @@ export function ssmLockStore(ssm: SSMClient, timing: LockTiming, logger?: Logger
     async create(name, value) {
       return retried('ssm:PutParameter', name, async () => {
         try {
-          await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: false }));
+          await ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: false });
           return true;
         } catch (error) {
-          if (error instanceof ParameterAlreadyExists) return false;
+          if (isAwsError(error, 'ParameterAlreadyExists')) return false;
           throw error;
         }
       });
     },
     async overwrite(name, value) {
       const reply = await retried('ssm:PutParameter', name, () =>
-        ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true })),
+        ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: true }),
       );
       return reply.Version ?? 0;
     },
     async remove(name) {
       await retried('ssm:DeleteParameter', name, async () => {
         try {
-          await ssm.send(new DeleteParameterCommand({ Name: name }));
+          await ssm.deleteParameter({ Name: name });
         } catch (error) {
-          if (!(error instanceof ParameterNotFound)) throw error;
+          if (!isAwsError(error, 'ParameterNotFound')) throw error;
         }
       });
     },

@@ -3,9 +3,9 @@ import type { Host } from '../host/host.ts';
 import { createImds, readRegion } from './imds.ts';
 
 /**
- * Where AWS calls go, without the SDK: a module that needs only the region
- * (the metrics sinks, the reboot-slot command) imports this and so does not
- * load the AWS SDK with it (src/aws/clients.ts re-exports it for the rest).
+ * Where AWS calls go: the region and the endpoint overrides of config, without
+ * the SDK, so a module the daemon loads at start (the metrics sinks, the
+ * reboot-slot command) can ask for the region without loading an SDK client.
  */
 
 /** SDK clients with the endpoint overrides from config (VPC endpoints, moto_server in tests). */
@@ -13,7 +13,7 @@ export interface AwsSettings {
   readonly region: string;
   readonly ecsEndpoint: string | null;
   readonly ssmEndpoint: string | null;
-  /** Only the metrics sink's CloudWatch client (src/control/sinks/cloudwatch/client.ts) uses it. */
+  /** Only the metrics sink's CloudWatch client (src/control/sinks/cloudwatch/) uses it. */
   readonly cloudWatchEndpoint?: string | null;
 }
 

@@ -1,6 +1,5 @@
-import type { Parameter } from '@aws-sdk/client-ssm';
-
 import type { Logger } from '../core/logger.ts';
+import type { Parameter } from './ssm.ts';
 
 /**
  * The reboot slots' parameters as data: names, values and how a claim is

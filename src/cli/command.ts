@@ -21,8 +21,8 @@ export interface CommandImplementation<C extends Output = Context> {
 interface CommandDescriptor {
   readonly name: string;
   readonly summary: string;
-  /** Extra usage lines after "ecs-host-agent <name>". */
-  readonly usage: string;
+  /** Its usage, one line per form, each without the leading "ecs-host-agent ": see `synopsis`. */
+  readonly usage: readonly string[];
   readonly options: ParseArgsOptionsConfig;
   /** Flags that set a config key: flag name → key (a boolean flag sets "yes"), or key and the value it sets. */
   readonly configFlags?: Readonly<Record<string, ConfigFlag>>;
@@ -37,6 +37,27 @@ export type Command = CommandDescriptor &
     | { readonly outputOnly: true; load(): Promise<CommandImplementation<Output>> }
   );
 
+/** The command's forms as whole command lines: what `--help` and the README's synopses print. */
+export function synopsis(command: Pick<Command, 'usage'>): string[] {
+  return command.usage.flatMap((form) => wrapped(`ecs-host-agent ${form}`));
+}
+
+/** Widest line of a synopsis: a longer form goes on below, under its first option. */
+const SYNOPSIS_WIDTH = 112;
+
+function wrapped(line: string): string[] {
+  const lines: string[] = [];
+  const indent = ' '.repeat(line.indexOf(' [') + 1);
+  let rest = line;
+  while (rest.length > SYNOPSIS_WIDTH) {
+    const cut = rest.lastIndexOf(' [', SYNOPSIS_WIDTH);
+    if (cut <= indent.length) break;
+    lines.push(rest.slice(0, cut));
+    rest = `${indent}${rest.slice(cut + 1)}`;
+  }
+  return [...lines, rest];
+}
+
 export const COMMON_OPTIONS = {
   root: { type: 'string' },
   config: { type: 'string' },
@@ -44,6 +65,9 @@ export const COMMON_OPTIONS = {
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
+
+/** Common options that set a config key, as `configFlags` (the README's key table names them too). */
+export const COMMON_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = { 'log-level': 'LOG_LEVEL' };
 
 export const COMMON_USAGE = `Common options:
   --root DIR         manage the image root DIR instead of this machine (AMI baking)

@@ -35,7 +35,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'detect',
     summary: 'report the OS, machine and ECS facts, and whether the agent will manage this system',
-    usage: 'detect [--json] [--root DIR] [--allow-ecs-optimized]',
+    usage: ['detect [--json] [--root DIR] [--allow-ecs-optimized]'],
     options: { 'allow-ecs-optimized': { type: 'boolean' } },
     configFlags: { 'allow-ecs-optimized': 'ALLOW_ECS_OPTIMIZED' },
     load: async () => (await import('./detect.ts')).detect,
@@ -43,7 +43,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'plan',
     summary: 'show every step the agent would take on this system, changing nothing',
-    usage: `plan ${CONVERGE_USAGE}`,
+    usage: [`plan ${CONVERGE_USAGE}`],
     options: CONVERGE_OPTIONS,
     configFlags: CONVERGE_CONFIG_FLAGS,
     load: async () => (await import('./plan.ts')).plan,
@@ -51,7 +51,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'apply',
     summary: 'converge this system: install and configure Docker and ECS, then prove the instance registered',
-    usage: `apply [--dry-run] [--no-verify] ${CONVERGE_USAGE}`,
+    usage: [`apply [--dry-run] [--no-verify] ${CONVERGE_USAGE}`],
     options: { ...CONVERGE_OPTIONS, 'dry-run': { type: 'boolean' }, 'no-verify': { type: 'boolean' } },
     configFlags: CONVERGE_CONFIG_FLAGS,
     load: async () => (await import('./apply.ts')).apply,
@@ -59,14 +59,14 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'run',
     summary: 'run as the daemon: converge at start and on a schedule, run the recurring jobs (systemd unit)',
-    usage: 'run',
+    usage: ['run'],
     options: {},
     load: async () => (await import('./run.ts')).run,
   },
   {
     name: 'status',
     summary: 'show what the daemon is doing and last did for each task, when, and with what result',
-    usage: 'status [--json]',
+    usage: ['status [--json]'],
     options: {},
     reportsConfigError: true,
     load: async () => (await import('./status.ts')).status,
@@ -74,28 +74,28 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'storage',
     summary: "report on Docker's Btrfs image store, or grow it online",
-    usage: 'storage status [--json]\n       ecs-host-agent storage grow [--size N] [--json]   (N like 200G; btrfs-file only)',
+    usage: ['storage status [--json]', 'storage grow [--size N] [--json]   (N like 200G; btrfs-file only)'],
     options: { size: { type: 'string' } },
     load: async () => (await import('./storage.ts')).storage,
   },
   {
     name: 'users',
     summary: 'sync SSH users (keys, groups, sudo) from USERS_SOURCE; touches only the accounts the agent created',
-    usage: 'users sync [--dry-run] [--json] [--root DIR]',
+    usage: ['users sync [--dry-run] [--json] [--root DIR]'],
     options: { 'dry-run': { type: 'boolean' } },
     load: async () => (await import('./users.ts')).users,
   },
   {
     name: 'metrics',
     summary: 'take one sample of the host metrics and print it (--deliver: also send it as the daemon would)',
-    usage: 'metrics --once [--json] [--deliver]',
+    usage: ['metrics --once [--json] [--deliver]'],
     options: { once: { type: 'boolean' }, deliver: { type: 'boolean' } },
     load: async () => (await import('./metrics.ts')).metrics,
   },
   {
     name: 'updates',
     summary: 'list pending security updates, or apply them and reboot (drained, in the window, a few hosts at a time)',
-    usage: 'updates check [--json]\n       ecs-host-agent updates apply [--reboot=never|if-needed|always] [--dry-run] [--json]',
+    usage: ['updates check [--json]', 'updates apply [--reboot=never|if-needed|always] [--dry-run] [--json]'],
     options: { reboot: { type: 'string' }, 'dry-run': { type: 'boolean' } },
     configFlags: { reboot: 'REBOOT_POLICY' },
     load: async () => (await import('./updates.ts')).updates,
@@ -103,7 +103,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'drain',
     summary: 'set this container instance DRAINING and wait until its tasks are gone (maintenance by hand)',
-    usage: 'drain [--timeout D] [--dry-run] [--json]   (D like 30m; default DRAIN_TIMEOUT)',
+    usage: ['drain [--timeout D] [--dry-run] [--json]   (D like 30m; default DRAIN_TIMEOUT)'],
     options: { timeout: { type: 'string' }, 'dry-run': { type: 'boolean' } },
     configFlags: { timeout: 'DRAIN_TIMEOUT' },
     load: async () => (await import('./drain.ts')).drain,
@@ -111,25 +111,28 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'activate',
     summary: 'set this container instance ACTIVE again after maintenance by hand',
-    usage: 'activate [--dry-run] [--json]',
+    usage: ['activate [--dry-run] [--json]'],
     options: { 'dry-run': { type: 'boolean' } },
     load: async () => (await import('./activate.ts')).activate,
   },
   {
     name: 'reboot-slot',
     summary: "take, give back or show this host's fleet-wide reboot slot (the daemon takes one before it reboots)",
-    usage:
-      'reboot-slot acquire [--ttl D] [--json]   (D like 90m, 1m to 24h, default REBOOT_LOCK_TTL; again: renews)\n' +
-      '       ecs-host-agent reboot-slot release [--json]\n       ecs-host-agent reboot-slot status [--json]',
+    usage: [
+      'reboot-slot acquire [--ttl D] [--json]   (D: 1m-24h, default REBOOT_LOCK_TTL; again: renews)',
+      'reboot-slot release [--json]',
+      'reboot-slot status [--json]',
+    ],
     options: { ttl: { type: 'string' } },
     load: async () => (await import('./reboot-slot.ts')).rebootSlot,
   },
   {
     name: 'control-server',
     summary: 'run the reference receiver of the control protocol on a loopback port (for trials and tests)',
-    usage:
-      `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]` +
-      ' | control-server --data-dir DIR --print samples|events',
+    usage: [
+      `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]`,
+      'control-server --data-dir DIR --print samples|events',
+    ],
     options: {
       listen: { type: 'string', default: DEFAULT_CONTROL_LISTEN },
       'token-file': { type: 'string' },
@@ -142,15 +145,17 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'doctor',
     summary: 'check why this host would not register or not be healthy: each check with its verdict, evidence and fix',
-    usage: 'doctor [--json]',
+    usage: ['doctor [--json]'],
     options: {},
     load: async () => (await import('./doctor.ts')).doctor,
   },
   {
     name: 'decommission',
     summary: 'drain this container instance, stop ecs-init, optionally deregister it, clear the agent state',
-    usage:
-      'decommission [--deregister] [--timeout D] [--dry-run] [--json]   (--dry-run: what it would do, read-only)\n       ecs-host-agent decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
+    usage: [
+      'decommission [--deregister] [--timeout D] [--dry-run] [--json]   (--dry-run: changes nothing)',
+      'decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
+    ],
     options: { deregister: { type: 'boolean' }, timeout: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'on-shutdown': { type: 'boolean' } },
     configFlags: { timeout: 'DECOMMISSION_TIMEOUT' },
     load: async () => (await import('./decommission.ts')).decommissionCommand,
@@ -158,7 +163,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: VERSION_COMMAND,
     summary: 'print the agent and runtime versions',
-    usage: 'version [--json]',
+    usage: ['version [--json]', '--version'],
     options: {},
     outputOnly: true,
     // Needs nothing and runs nothing at import: loaded with the descriptors, one file fewer for `--version` to read.

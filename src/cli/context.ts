@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.ts';
 import { createLogger, type Logger, type LogLevel } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import { RealHost } from '../host/real-host.ts';
-import type { Command, ConfigFlag, FlagValues } from './command.ts';
+import { type Command, COMMON_CONFIG_FLAGS, type FlagValues } from './command.ts';
 import type { Environment, Output } from './output.ts';
 
 /** What a command gets: config, the Host it manages, a logger and stdout. */
@@ -65,8 +65,6 @@ async function readConfigFile(path: string): Promise<string | null> {
   const host = new RealHost('/');
   return (await host.stat(path)) === null ? null : decodeEnvFile(await host.readBytes(path), path);
 }
-
-const COMMON_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = { 'log-level': 'LOG_LEVEL' };
 
 function configFlagValues(command: Command, flags: FlagValues): Record<string, { value: string; flag: string }> {
   const values: Record<string, { value: string; flag: string }> = {};

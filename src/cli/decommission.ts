@@ -6,7 +6,7 @@ import { decommission, type DecommissionDependencies, type DecommissionOutcome }
 import { type DecommissionPreview, previewDecommission } from '../decommission/preview.ts';
 import { decommissionFailure, reportDecommissionTo } from '../decommission/report.ts';
 import { shutdownKind } from '../decommission/shutdown.ts';
-import { hostEcsClient } from '../aws/clients.ts';
+import { hostEcs } from '../aws/ecs.ts';
 import { DRAIN_POLL_INTERVAL_MS } from '../ecs-agent/drain.ts';
 import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
@@ -53,7 +53,7 @@ async function hostDependencies(context: Context): Promise<Omit<DecommissionDepe
     config: context.config,
     os: await inspectManageable(context),
     logger: context.logger,
-    ecs: () => hostEcsClient(context.host, context.config),
+    ecs: () => hostEcs(context.host, context.config),
   };
 }
 

@@ -1,8 +1,6 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-
 import { formatDuration } from '../core/config/values.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
-import { hostEcsClient } from '../aws/clients.ts';
+import { type Ecs, hostEcs } from '../aws/ecs.ts';
 import { describeRemaining, DRAIN_POLL_INTERVAL_MS, drainInstance, type InstanceRef, localInstance } from '../ecs-agent/drain.ts';
 import type { CommandImplementation } from './command.ts';
 import type { Context } from './context.ts';
@@ -20,10 +18,10 @@ export const drain: CommandImplementation = {
 };
 
 /** The ECS client and this host's container instance: only a running host has one. */
-export async function thisInstance(context: Context, command: string): Promise<{ ecs: ECSClient; instance: InstanceRef }> {
+export async function thisInstance(context: Context, command: string): Promise<{ ecs: Ecs; instance: InstanceRef }> {
   if (context.host.root !== '/') throw new UsageError(`${command} acts on this running host's container instance; an image root (--root) has none`);
   const instance = await localInstance(context.host, context.config.INTROSPECTION_URL);
-  return { ecs: await hostEcsClient(context.host, context.config), instance };
+  return { ecs: await hostEcs(context.host, context.config), instance };
 }
 
 export function dryRun(context: Context, instance: InstanceRef, plan: string): number {

@@ -3,7 +3,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 
 import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../core/errors.ts';
 import { descriptorSink } from '../host/stdio.ts';
-import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues } from './command.ts';
+import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues, synopsis } from './command.ts';
 import { COMMANDS, VERSION_COMMAND } from './commands.ts';
 import { createOutput, type Environment } from './output.ts';
 
@@ -77,7 +77,7 @@ function overview(): string {
 }
 
 function commandHelp(command: Command): string {
-  return `Usage: ecs-host-agent ${command.usage}\n\n${command.summary}\n\n${COMMON_USAGE}\n`;
+  return `Usage: ${synopsis(command).join('\n       ')}\n\n${command.summary}\n\n${COMMON_USAGE}\n`;
 }
 
 if (import.meta.main) {

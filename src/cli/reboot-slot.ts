@@ -1,4 +1,4 @@
-import { hostRegion } from '../aws/clients.ts';
+import { hostRegion } from '../aws/region.ts';
 import type { AcquireResult, FleetLock, LockStatus, SlotClaim } from '../aws/fleet-lock.ts';
 import { createImds, readInstanceId } from '../aws/imds.ts';
 import { MAX_TTL_MS, MIN_TTL_MS } from '../aws/slot-claims.ts';

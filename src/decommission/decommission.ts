@@ -1,5 +1,4 @@
-import { DeregisterContainerInstanceCommand, type ECSClient } from '@aws-sdk/client-ecs';
-
+import type { Ecs } from '../aws/ecs.ts';
 import { ECS_INIT_PLATFORMS } from '../concerns/ecs/platform.ts';
 import { stopUnit } from '../concerns/systemd-unit.ts';
 import type { Config } from '../core/config/load.ts';
@@ -54,7 +53,7 @@ export interface DecommissionDependencies {
   readonly config: Config;
   readonly os: OsFacts;
   readonly logger: Logger;
-  ecs(): Promise<ECSClient>;
+  ecs(): Promise<Ecs>;
   /** Sends the outcome to the control endpoint; null when there is none. */
   readonly report: OutcomeReporter | null;
 }
@@ -104,7 +103,7 @@ export async function findInstance(deps: Pick<DecommissionDependencies, 'host' |
 }
 
 /** What ECS says of the instance, or why there is nothing to drain or deregister: it is deregistered already. */
-export async function registeredState(ecs: ECSClient, instance: InstanceRef): Promise<{ readonly state: InstanceState } | { readonly gone: string }> {
+export async function registeredState(ecs: Ecs, instance: InstanceRef): Promise<{ readonly state: InstanceState } | { readonly gone: string }> {
   try {
     const state = await describeInstance(ecs, instance);
     return state.status === 'INACTIVE' ? { gone: `${instance.containerInstanceArn} is deregistered already` } : { state };
@@ -153,7 +152,7 @@ export function ecsInitUnit(os: OsFacts): string | null {
 async function deregister(deps: DecommissionDependencies, instance: InstanceRef, drained: boolean): Promise<void> {
   const ecs = await deps.ecs();
   try {
-    await ecs.send(new DeregisterContainerInstanceCommand({ cluster: instance.cluster, containerInstance: instance.containerInstanceArn, force: !drained }));
+    await ecs.deregisterContainerInstance({ cluster: instance.cluster, containerInstance: instance.containerInstanceArn, force: !drained });
   } catch (error) {
     throw new DrainError(`ecs:DeregisterContainerInstance of ${instance.containerInstanceArn} failed: ${messageOf(error)}`);
   }

@@ -1,5 +1,4 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-
+import type { Ecs } from '../aws/ecs.ts';
 import { createImds, type Imds, ImdsUnavailable } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
@@ -24,11 +23,11 @@ const INTERVAL_MS = 5000;
 const NOT_ANNOUNCED = 404;
 
 /**
- * ecsFor: the ECS client for this host (tests give a scripted one). The AWS SDK
+ * ecsFor: ECS for this host (tests give a scripted one). The AWS SDK
  * and the drain code load only when an interruption is announced: the watch
  * itself asks IMDS every 5 s and should cost the resident daemon nothing more.
  */
-export function createSpotInterruptionJob(ecsFor?: (host: Host, config: Config) => Promise<ECSClient>): Job {
+export function createSpotInterruptionJob(ecsFor?: (host: Host, config: Config) => Promise<Ecs>): Job {
   let drained: string | null = null;
   // One IMDS session for the watch's life (its token renewed as it expires), not a new token every 5 s.
   let imds: { readonly endpoint: string; readonly client: Imds } | null = null;
@@ -53,7 +52,7 @@ export function createSpotInterruptionJob(ecsFor?: (host: Host, config: Config) 
       const action = describeNotice(notice);
       const { localInstance, setInstanceStatus } = await import('../ecs-agent/drain.ts');
       const instance = await localInstance(host, config.INTROSPECTION_URL);
-      const ecs = await (ecsFor ?? (await import('../aws/clients.ts')).hostEcsClient)(host, config);
+      const ecs = await (ecsFor ?? (await import('../aws/ecs.ts')).hostEcs)(host, config);
       await setInstanceStatus(ecs, instance, 'DRAINING');
       drained = action;
       return {

@@ -1,6 +1,4 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-
-import { createEcsClient } from '../aws/clients.ts';
+import { createEcs, type Ecs } from '../aws/ecs.ts';
 import { createImds, type Imds } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
 import { decodeLossless } from '../core/config/text.ts';
@@ -30,7 +28,7 @@ export interface DoctorOptions {
   /** Asks the control endpoint with the configured auth; null when this build has no control client. */
   readonly controlProbe?: ControlProbe | null;
   /** For tests: the ECS client for a region. */
-  readonly ecsClient?: (region: string) => ECSClient;
+  readonly ecsClient?: (region: string) => Ecs;
 }
 
 export interface DoctorContext {
@@ -46,7 +44,7 @@ export interface DoctorContext {
   identity(): Promise<InstanceIdentity>;
   /** AWS_REGION, else the instance's region; rejects saying why neither is known. */
   region(): Promise<string>;
-  ecs(): Promise<ECSClient>;
+  ecs(): Promise<Ecs>;
   dockerInfo(): Promise<DockerInfo>;
   proxy(): Promise<ProxySettings>;
 }
@@ -71,7 +69,7 @@ export function createDoctorContext(options: DoctorOptions): DoctorContext {
       throw new RegionUnknownError(`no region: AWS_REGION is not set and the instance identity could not be read (${messageOf(error)})`);
     }
   });
-  const makeClient = options.ecsClient ?? ((name: string) => createEcsClient({ region: name, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: null }));
+  const makeClient = options.ecsClient ?? ((name: string) => createEcs(host, { region: name, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: null }));
   return {
     host,
     config,

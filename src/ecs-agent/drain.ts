@@ -1,11 +1,4 @@
-import {
-  DescribeContainerInstancesCommand,
-  DescribeTasksCommand,
-  type ECSClient,
-  ListTasksCommand,
-  UpdateContainerInstancesStateCommand,
-} from '@aws-sdk/client-ecs';
-
+import type { Ecs } from '../aws/ecs.ts';
 import { formatDuration } from '../core/config/values.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
 import type { Host } from '../host/host.ts';
@@ -57,8 +50,8 @@ export class DrainError extends AgentError {}
 
 export const DRAIN_POLL_INTERVAL_MS = 5000;
 
-export async function describeInstance(ecs: ECSClient, ref: InstanceRef): Promise<InstanceState> {
-  const reply = await call('ecs:DescribeContainerInstances', ref, () => ecs.send(new DescribeContainerInstancesCommand({ cluster: ref.cluster, containerInstances: [ref.containerInstanceArn] })));
+export async function describeInstance(ecs: Ecs, ref: InstanceRef): Promise<InstanceState> {
+  const reply = await call('ecs:DescribeContainerInstances', ref, () => ecs.describeContainerInstances({ cluster: ref.cluster, containerInstances: [ref.containerInstanceArn] }));
   const instance = reply.containerInstances?.[0];
   if (!instance) throw new DrainError(`ECS does not know container instance ${ref.containerInstanceArn} in cluster "${ref.cluster}" (${reply.failures?.[0]?.reason ?? 'no reason given'})`);
   const { status, runningTasksCount, pendingTasksCount, agentConnected } = instance;
@@ -68,29 +61,23 @@ export async function describeInstance(ecs: ECSClient, ref: InstanceRef): Promis
   return { status, runningTasksCount, pendingTasksCount: pendingTasksCount ?? 0, agentConnected: agentConnected === true };
 }
 
-export async function setInstanceStatus(ecs: ECSClient, ref: InstanceRef, status: 'ACTIVE' | 'DRAINING'): Promise<void> {
+export async function setInstanceStatus(ecs: Ecs, ref: InstanceRef, status: 'ACTIVE' | 'DRAINING'): Promise<void> {
   const reply = await call('ecs:UpdateContainerInstancesState', ref, () =>
-    ecs.send(new UpdateContainerInstancesStateCommand({ cluster: ref.cluster, containerInstances: [ref.containerInstanceArn], status })),
+    ecs.updateContainerInstancesState({ cluster: ref.cluster, containerInstances: [ref.containerInstanceArn], status }),
   );
   const failure = reply.failures?.[0];
   if (failure) throw new DrainError(`ECS refused to set ${ref.containerInstanceArn} ${status}: ${failure.reason ?? 'no reason given'}${failure.detail ? ` (${failure.detail})` : ''}`);
 }
 
 /** Tasks ECS still wants running on the instance. */
-export async function listInstanceTasks(ecs: ECSClient, ref: InstanceRef): Promise<TaskOnInstance[]> {
-  const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await call('ecs:ListTasks', ref, () =>
-      ecs.send(new ListTasksCommand({ cluster: ref.cluster, containerInstance: ref.containerInstanceArn, desiredStatus: 'RUNNING', ...(nextToken ? { nextToken } : {}) })),
-    );
-    arns.push(...(page.taskArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
+export async function listInstanceTasks(ecs: Ecs, ref: InstanceRef): Promise<TaskOnInstance[]> {
+  const arns = await call('ecs:ListTasks', ref, () =>
+    ecs.listTasks({ cluster: ref.cluster, containerInstance: ref.containerInstanceArn, desiredStatus: 'RUNNING' }),
+  );
   const tasks: TaskOnInstance[] = [];
   // DescribeTasks takes at most 100 tasks per call.
   for (let start = 0; start < arns.length; start += 100) {
-    const reply = await call('ecs:DescribeTasks', ref, () => ecs.send(new DescribeTasksCommand({ cluster: ref.cluster, tasks: arns.slice(start, start + 100) })));
+    const reply = await call('ecs:DescribeTasks', ref, () => ecs.describeTasks({ cluster: ref.cluster, tasks: arns.slice(start, start + 100) }));
     for (const task of reply.tasks ?? []) tasks.push(summarizeTask(task));
   }
   return tasks;
@@ -108,7 +95,7 @@ function summarizeTask(task: { taskArn?: string; taskDefinitionArn?: string; gro
 }
 
 /** Polls until no task runs or is pending on the instance, or the timeout passes (then names what is left). */
-export async function waitUntilDrained(ecs: ECSClient, host: Host, ref: InstanceRef, wait: DrainWait): Promise<DrainOutcome> {
+export async function waitUntilDrained(ecs: Ecs, host: Host, ref: InstanceRef, wait: DrainWait): Promise<DrainOutcome> {
   const deadline = host.now().getTime() + wait.timeoutMs;
   for (;;) {
     const state = await describeInstance(ecs, ref);
@@ -121,7 +108,7 @@ export async function waitUntilDrained(ecs: ECSClient, host: Host, ref: Instance
 }
 
 /** Sets DRAINING and waits; the instance stays DRAINING whatever the outcome (the caller decides). */
-export async function drainInstance(ecs: ECSClient, host: Host, ref: InstanceRef, wait: DrainWait): Promise<DrainOutcome> {
+export async function drainInstance(ecs: Ecs, host: Host, ref: InstanceRef, wait: DrainWait): Promise<DrainOutcome> {
   await setInstanceStatus(ecs, ref, 'DRAINING');
   return waitUntilDrained(ecs, host, ref, wait);
 }

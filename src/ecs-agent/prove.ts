@@ -1,4 +1,4 @@
-import { hostEcsClient } from '../aws/clients.ts';
+import { hostEcs } from '../aws/ecs.ts';
 import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
 import type { OsFacts } from '../os/facts.ts';
@@ -12,5 +12,5 @@ import { type Registration, registrationOptions, verifyRegistration } from './re
 export async function proveRegistration(host: Host, config: Config, os: OsFacts): Promise<Registration | string> {
   if (os.root !== '/') return 'not verified: an image root registers when an instance boots from it';
   if (!os.systemdRunning) return 'not verified: systemd is not PID 1, so ecs-init was not started';
-  return verifyRegistration(host, await hostEcsClient(host, config), registrationOptions(config));
+  return verifyRegistration(host, await hostEcs(host, config), registrationOptions(config));
 }

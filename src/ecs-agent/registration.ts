@@ -1,5 +1,5 @@
-import { ClusterNotFoundException, DescribeContainerInstancesCommand, type ECSClient } from '@aws-sdk/client-ecs';
-
+import { isAwsError } from '../aws/clients.ts';
+import type { Ecs } from '../aws/ecs.ts';
 import type { Config } from '../core/config/load.ts';
 import { formatDuration } from '../core/config/values.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
@@ -43,7 +43,7 @@ export function registrationOptions(config: Config): RegistrationOptions {
   };
 }
 
-export async function verifyRegistration(host: Host, ecs: ECSClient, options: RegistrationOptions): Promise<Registration> {
+export async function verifyRegistration(host: Host, ecs: Ecs, options: RegistrationOptions): Promise<Registration> {
   const deadline = host.now().getTime() + options.timeoutMs;
   const agent = await pollUntil(host, deadline, options.pollIntervalMs, () => checkAgent(host, options));
   const arn = agent.containerInstanceArn;
@@ -100,7 +100,7 @@ async function checkAgent(host: Host, options: RegistrationOptions): Promise<Che
   return { value: { ...metadata, containerInstanceArn: metadata.containerInstanceArn } };
 }
 
-async function checkInstance(ecs: ECSClient, options: RegistrationOptions, arn: string): Promise<Check<InstanceState>> {
+async function checkInstance(ecs: Ecs, options: RegistrationOptions, arn: string): Promise<Check<InstanceState>> {
   const reply = await describe(ecs, options.cluster, arn);
   const instance = reply.containerInstances?.find((candidate) => candidate.containerInstanceArn === arn);
   if (!instance) {
@@ -133,11 +133,11 @@ async function checkInstance(ecs: ECSClient, options: RegistrationOptions, arn: 
   return { value: { status: instance.status, agentConnected: instance.agentConnected } };
 }
 
-async function describe(ecs: ECSClient, cluster: string, arn: string) {
+async function describe(ecs: Ecs, cluster: string, arn: string) {
   try {
-    return await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [arn] }));
+    return await ecs.describeContainerInstances({ cluster, containerInstances: [arn] });
   } catch (error) {
-    if (error instanceof ClusterNotFoundException) {
+    if (isAwsError(error, 'ClusterNotFoundException')) {
       throw new RegistrationError(
         `ECS has no cluster "${cluster}" (only "default" is created automatically): create it, ` +
           `e.g. "aws ecs create-cluster --cluster-name ${cluster}"; see ${PATHS.ecsAgentLog}`,

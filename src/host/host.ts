@@ -96,6 +96,7 @@ export interface HttpRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Text is sent as UTF-8; bytes as they are (a compressed protobuf). */
   readonly body?: string | Uint8Array;
+  /** For the whole exchange (10 s by default); a request that outlives it rejects with code ETIMEDOUT. */
   readonly timeoutMs?: number;
   /** Connect to this unix socket instead of the URL's host (the Docker API). */
   readonly socketPath?: string;

@@ -332,11 +332,16 @@ function nodeRequest(request: HttpRequest): Promise<HttpResponse> {
       },
     );
     outgoing.on('error', reject);
-    deadline = setTimeout(() => outgoing.destroy(new Error(`no complete reply from ${url.origin} within ${timeoutMs} ms`)), timeoutMs);
+    deadline = setTimeout(() => outgoing.destroy(timedOut(url, timeoutMs)), timeoutMs);
     deadline.unref();
     outgoing.end(request.body);
   });
   return exchange.finally(() => clearTimeout(deadline));
+}
+
+/** ETIMEDOUT, as node names a socket's timeout: what callers (the AWS SDK's retries among them) tell apart. */
+function timedOut(url: URL, timeoutMs: number): Error {
+  return Object.assign(new Error(`no complete reply from ${url.origin} within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
 }
 
 class BodyTooLarge extends Error {}

@@ -191,7 +191,6 @@ function deliveryOutlet(shared: SharedSpool, deliveries: readonly SinkDelivery[]
     },
     async stop() {
       await Promise.all(deliveries.map(({ loop }) => loop.stop()));
-      for (const { sink } of deliveries) sink.close?.();
     },
   };
 }

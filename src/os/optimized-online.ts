@@ -38,7 +38,7 @@ export async function checkOptimizedAmiOnline(host: Host, config: Config, releas
   try {
     // The SSM client loads only here: most hosts are not Amazon Linux, and `detect` stays light.
     const { findOptimizedAmiParameter } = await import('../aws/optimized-ami.ts');
-    const parameter = await findOptimizedAmiParameter(config, region, path, amiId);
+    const parameter = await findOptimizedAmiParameter(host, config, region, path, amiId);
     if (parameter) return { evidence: [`AMI ${amiId} is listed in the public SSM parameter ${parameter}`], note: 'checked' };
     return { evidence: [], note: `checked: AMI ${amiId} is not listed under ${path}` };
   } catch (error) {

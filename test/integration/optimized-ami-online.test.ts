@@ -7,13 +7,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
-
-import { createSsmClient } from '../../src/aws/clients.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { RealHost } from '../../src/host/real-host.ts';
 import { checkOptimizedAmiOnline } from '../../src/os/optimized-online.ts';
-import { MOTO_REGION, type Moto, startMoto } from '../support/moto.ts';
+import { MOTO_REGION, type Moto, motoSsm, startMoto } from '../support/moto.ts';
 
 const AL2023 = { id: 'amzn', versionId: '2023', prettyName: 'Amazon Linux 2023' };
 const TOKEN = 'imds-test-token';
@@ -51,8 +48,8 @@ function config(imds: string) {
 }
 
 async function recommendedAmi(): Promise<string> {
-  const ssm = createSsmClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: moto.endpoint });
-  const reply = await ssm.send(new GetParameterCommand({ Name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id' }));
+  const name = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
+  const reply = await motoSsm(moto).getParameter({ Name: name });
   return reply.Parameter?.Value ?? '';
 }
 

@@ -8,9 +8,14 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { CreateClusterCommand, type ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
+import { CreateClusterCommand, ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
 
-import { createEcsClient } from '../../src/aws/clients.ts';
+import type { AwsSettings } from '../../src/aws/region.ts';
+import { createEcs, type Ecs } from '../../src/aws/ecs.ts';
+import { createSsm, type Ssm } from '../../src/aws/ssm.ts';
+import type { Host } from '../../src/host/host.ts';
+import { RealHost } from '../../src/host/real-host.ts';
+import { useTestCredentials as useFakeKeys } from './test-credentials.ts';
 
 export const MOTO_REGION = 'us-east-1';
 /** moto's fixed account. */
@@ -48,8 +53,25 @@ export async function startMoto(): Promise<Moto> {
   return { endpoint, stop };
 }
 
+/** Every service's endpoint at moto. */
+export function motoSettings(moto: Moto): AwsSettings {
+  const endpoint = moto.endpoint;
+  return { region: MOTO_REGION, ecsEndpoint: endpoint, ssmEndpoint: endpoint, cloudWatchEndpoint: endpoint };
+}
+
+/** The agent's ECS port at moto, through host (the real one by default). */
+export function motoEcs(moto: Moto, host: Host = new RealHost('/')): Ecs {
+  return createEcs(host, motoSettings(moto));
+}
+
+/** The agent's SSM port at moto, through host (the real one by default). */
+export function motoSsm(moto: Moto, host: Host = new RealHost('/')): Ssm {
+  return createSsm(host, motoSettings(moto));
+}
+
+/** The tests' own SDK client, for what the agent never calls: making clusters, instances and tasks, reading them. */
 export function motoEcsClient(moto: Moto): ECSClient {
-  return createEcsClient({ region: MOTO_REGION, ecsEndpoint: moto.endpoint, ssmEndpoint: null });
+  return new ECSClient({ region: MOTO_REGION, endpoint: moto.endpoint });
 }
 
 export async function createCluster(ecs: ECSClient, name: string): Promise<void> {
@@ -108,12 +130,8 @@ function requireMoto(): void {
 }
 
 function useTestCredentials(): void {
-  process.env.AWS_ACCESS_KEY_ID = 'testing';
-  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  useFakeKeys();
   process.env.AWS_REGION = MOTO_REGION;
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
 }
 
 /** A port the kernel just handed out and released; moto binds it right after. */

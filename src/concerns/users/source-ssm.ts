@@ -1,6 +1,6 @@
-import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
-
-import { awsSettings, hostRegion } from '../../aws/clients.ts';
+import { DEFAULT_TUNING } from '../../aws/clients.ts';
+import { awsSettings, hostRegion } from '../../aws/region.ts';
+import { createSsm, type Ssm } from '../../aws/ssm.ts';
 import type { ConcernContext } from '../../core/concern.ts';
 import { messageOf } from '../../core/errors.ts';
 import type { SourceEntry } from './document.ts';
@@ -39,36 +39,31 @@ export async function readSsmSource(context: ConcernContext, prefix: string): Pr
   const path = prefix.replace(/\/+$/, '') || '/';
   const source = `ssm:${path}`;
   const ssm = await client(context);
-  try {
-    const generation = path === '/' ? null : await readGeneration(ssm, source, path);
-    if (generation !== null) {
-      const cached = await readSourceCache(context.host);
-      if (cached !== null && isCurrent(cached, source, generation, context.host.now())) {
-        const note = `generation ${generation.version} unchanged since ${cached.readAt}: users from the last full read`;
-        return { entries: entriesOf(path, cached.parameters), note, cache: null };
-      }
+  const generation = path === '/' ? null : await readGeneration(ssm, source, path);
+  if (generation !== null) {
+    const cached = await readSourceCache(context.host);
+    if (cached !== null && isCurrent(cached, source, generation, context.host.now())) {
+      const note = `generation ${generation.version} unchanged since ${cached.readAt}: users from the last full read`;
+      return { entries: entriesOf(path, cached.parameters), note, cache: null };
     }
-    const parameters = await readAll(ssm, source, path);
-    const cache =
-      generation === null ? null : { source, generation, readAt: context.host.now().toISOString(), parameters };
-    const note =
-      generation === null
-        ? `no generation parameter ${path}: read in full`
-        : `generation ${generation.version}: read in full`;
-    return { entries: entriesOf(path, parameters), note, cache };
-  } finally {
-    ssm.destroy();
   }
+  const parameters = await readAll(ssm, source, path);
+  const cache =
+    generation === null ? null : { source, generation, readAt: context.host.now().toISOString(), parameters };
+  const note =
+    generation === null
+      ? `no generation parameter ${path}: read in full`
+      : `generation ${generation.version}: read in full`;
+  return { entries: entriesOf(path, parameters), note, cache };
 }
 
-async function client(context: ConcernContext): Promise<SSMClient> {
+async function client(context: ConcernContext): Promise<Ssm> {
   const settings = awsSettings(context.config, await hostRegion(context.host, context.config));
-  return new SSMClient({
-    region: settings.region,
+  return createSsm(context.host, settings, {
     maxAttempts: USERS.ssmAttempts,
+    requestTimeoutMs: DEFAULT_TUNING.requestTimeoutMs,
     // Adaptive: a throttled client also slows its own later calls, which is what a fleet sharing one quota needs.
     retryMode: 'adaptive',
-    ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
   });
 }
 
@@ -83,9 +78,9 @@ function isCurrent(cached: SourceCacheRecord, source: string, generation: Genera
   );
 }
 
-async function readGeneration(ssm: SSMClient, source: string, path: string): Promise<Generation | null> {
+async function readGeneration(ssm: Ssm, source: string, path: string): Promise<Generation | null> {
   try {
-    const reply = await ssm.send(new GetParameterCommand({ Name: path, WithDecryption: true }));
+    const reply = await ssm.getParameter({ Name: path, WithDecryption: true });
     return { version: reply.Parameter?.Version ?? 0, value: reply.Parameter?.Value ?? '' };
   } catch (error) {
     if ((error as Error).name === 'ParameterNotFound') return null;
@@ -93,30 +88,23 @@ async function readGeneration(ssm: SSMClient, source: string, path: string): Pro
   }
 }
 
-async function readAll(ssm: SSMClient, source: string, path: string): Promise<Record<string, string>> {
+async function readAll(ssm: Ssm, source: string, path: string): Promise<Record<string, string>> {
   const parameters: Record<string, string> = {};
   let count = 0;
-  let nextToken: string | undefined;
-  do {
-    const command = new GetParametersByPathCommand({
-      Path: path,
-      Recursive: true,
-      WithDecryption: true,
-      MaxResults: PAGE_SIZE,
-      NextToken: nextToken,
-    });
-    const reply = await ssm.send(command).catch((error: unknown) => {
-      throw failure(source, 'GetParametersByPath', error);
-    });
-    for (const parameter of reply.Parameters ?? []) {
-      const name = (parameter.Name ?? '').slice(path === '/' ? 1 : path.length + 1);
-      parameters[name] = parameter.Value ?? '';
-      count++;
+  const pages = ssm.parametersByPath({ Path: path, Recursive: true, WithDecryption: true, MaxResults: PAGE_SIZE });
+  try {
+    for await (const reply of pages) {
+      for (const parameter of reply.Parameters ?? []) {
+        const name = (parameter.Name ?? '').slice(path === '/' ? 1 : path.length + 1);
+        parameters[name] = parameter.Value ?? '';
+        count++;
+      }
+      // More than the sync takes: readSource refuses it as a whole.
+      if (count > USERS.maxSourceUsers) break;
     }
-    // More than the sync takes: readSource refuses it as a whole.
-    if (count > USERS.maxSourceUsers) break;
-    nextToken = reply.NextToken;
-  } while (nextToken);
+  } catch (error) {
+    throw failure(source, 'GetParametersByPath', error);
+  }
   return parameters;
 }
 

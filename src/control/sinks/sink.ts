@@ -24,8 +24,6 @@ export interface SampleSink {
   send(samples: readonly Sample[], spool: SpoolStatus): Promise<SinkOutcome>;
   /** After the sink gave no reply at all: a cheap request that tells it answers again (else the backoff runs). */
   probe?(): Promise<Reachability>;
-  /** Frees what the sink holds (an SDK client's sockets). */
-  close?(): void;
 }
 
 export interface Reachability {

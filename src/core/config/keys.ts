@@ -22,7 +22,8 @@ import {
 
 /**
  * Every key the agent reads from agent.env, the environment or flags. The table
- * is the single source for validation, defaults, `--help` and the README.
+ * is the single source for validation, defaults and the README's key table
+ * (`npm run docs`, which shows each description as the key's meaning).
  * Keys starting with ECS_ that are not listed here pass through to /etc/ecs/ecs.config.
  */
 export interface KeySpec<T> {
@@ -95,16 +96,24 @@ const mountList: Parse<readonly string[]> = (raw) => [
 ];
 
 export const KEYS = {
-  ECS_CLUSTER: key(clusterName, 'default', 'ECS cluster the instance joins'),
+  ECS_CLUSTER: key(clusterName, 'default', 'ECS cluster the instance joins (also written to /etc/ecs/ecs.config)'),
   // Not ECS_-prefixed: those keys pass through to /etc/ecs/ecs.config.
-  REGISTRATION_TIMEOUT: key(duration(1000, 3_600_000), '5m', 'how long to wait for the ECS agent to prove it registered'),
+  REGISTRATION_TIMEOUT: key(
+    duration(1000, 3_600_000),
+    '5m',
+    'how long apply waits for the ECS agent to prove it registered (1s to 1h)',
+  ),
   INTROSPECTION_URL: key(httpUrl, 'http://127.0.0.1:51678', 'the ECS agent introspection API'),
-  AWS_REGION: key(optional(region), '', 'AWS region; empty: the instance\'s region from IMDS'),
+  AWS_REGION: key(
+    optional(region),
+    '',
+    'AWS region; empty: the instance\'s region from IMDS (so needed with --root to download ecs-init)',
+  ),
   LOG_LEVEL: key(oneOf(LOG_LEVELS), 'info', 'error, warn, info or debug'),
   CONTROL_URL: key(optional(httpUrl), '', 'control endpoint base URL; empty: no reporting'),
   CONTROL_TOKEN_FILE: key(optional(absolutePath), '', 'file holding the bearer token for the control endpoint'),
   CONVERGE_INTERVAL: key(offOr(duration(60_000, 86_400_000)), '30m', 'how often the daemon converges every concern, first at start; off: never'),
-  METRICS_INTERVAL: key(duration(10_000, 3_600_000), '60s', 'how often metrics are sampled and sent'),
+  METRICS_INTERVAL: key(duration(10_000, 3_600_000), '60s', 'how often metrics are sampled and sent (10s to 1h)'),
   CONTROL_CA_BUNDLE: key(optional(absolutePath), '', 'PEM file of CAs trusted for an https CONTROL_URL; empty: the system CAs'),
   CONTROL_ALLOW_HTTP: key(bool, 'no', 'allow a plain http CONTROL_URL that is not loopback'),
   CONTROL_IDENTITY: key(oneOf(['auto', 'no'] as const), 'auto', 'auto: send the signed EC2 instance identity document (IMDSv2) when reachable; no: never'),
@@ -159,7 +168,11 @@ export const KEYS = {
   ),
   METRICS_REMOTE_WRITE_ALLOW_HTTP: key(bool, 'no', 'allow a plain http METRICS_REMOTE_WRITE_URL that is not loopback'),
   METRICS_DOCKER_SOCKET: key(absolutePath, '/var/run/docker.sock', 'Docker API socket read for container metrics'),
-  USERS_SOURCE: key(optional(usersSource), '', 'where SSH users come from; empty: users are not managed'),
+  USERS_SOURCE: key(
+    optional(usersSource),
+    '',
+    'where SSH users come from: ssm:/prefix, file:/path.json or control; empty: users are not managed',
+  ),
   USERS_REMOVE: key(
     oneOf(['lock', 'delete'] as const),
     'lock',
@@ -178,9 +191,17 @@ export const KEYS = {
   ),
   USERS_SYNC_INTERVAL: key(duration(30_000, 86_400_000), '5m', 'how often the daemon syncs SSH users'),
   USERS_SHELL: key(loginShell, '/bin/bash', 'login shell of the users the agent creates'),
-  UPDATE_WINDOW: key(parseWindow, 'Sun 03:00-05:00', 'when security updates may reboot the host'),
-  UPDATE_TIMEZONE: key(timeZone, 'UTC', 'time zone of UPDATE_WINDOW'),
-  REBOOT_POLICY: key(oneOf(['never', 'if-needed', 'always'] as const), 'if-needed', 'reboot after security updates'),
+  UPDATE_WINDOW: key(
+    parseWindow,
+    'Sun 03:00-05:00',
+    'days (Sat,Sun, Mon-Fri, *) and a time range in which security updates are applied and the host may reboot',
+  ),
+  UPDATE_TIMEZONE: key(timeZone, 'UTC', 'IANA time zone of UPDATE_WINDOW'),
+  REBOOT_POLICY: key(
+    oneOf(['never', 'if-needed', 'always'] as const),
+    'if-needed',
+    'reboot after security updates: never, if-needed (when the distribution says so) or always',
+  ),
   MAX_CONCURRENT_REBOOTS: key(integer(1, 1000), '1', 'hosts of the cluster that may reboot at once'),
   UPDATES_CHECK_INTERVAL: key(offOr(duration(60_000, 86_400_000)), '1h', 'how often the daemon looks for security updates; off: never (no automatic updates)'),
   DRAIN_TIMEOUT: key(duration(1000, 86_400_000), '30m', 'how long a drain waits for the tasks of the instance to stop'),
@@ -209,7 +230,11 @@ export const KEYS = {
   STORAGE_WARN_PERCENT: key(integer(1, 100), '85', 'warn (and report a metric) when the Docker store is fuller than this percentage'),
   VOLUMES: key(parseVolumes, '', 'data volumes to format when empty and mount: DEVICE:FSTYPE:MOUNTPOINT[:OPTIONS];…'),
   ALLOW_ECS_OPTIMIZED: key(bool, 'no', 'run even on an ECS-optimized AMI (not recommended)'),
-  GPU_SUPPORT: key(oneOf(['auto', 'no'] as const), 'auto', 'auto: ECS_ENABLE_GPU_SUPPORT=true when an NVIDIA GPU is found; no: never (--no-gpu)'),
+  GPU_SUPPORT: key(
+    oneOf(['auto', 'no'] as const),
+    'auto',
+    'auto: ECS_ENABLE_GPU_SUPPORT=true when an NVIDIA GPU is found; no: never',
+  ),
   ECSINIT_VERSION: key(
     pattern(/^(latest|\d+\.\d+\.\d+(-\d+)?)$/, 'latest or a version such as 1.89.3-1'),
     'latest',
@@ -218,7 +243,7 @@ export const KEYS = {
   ECSINIT_BASE_URL: key(optional(httpUrl), '', 'where the ecs-init .deb and .asc are downloaded; empty: the regional Amazon bucket'),
   ECSINIT_SIGNING_KEY: key(optional(absolutePath), '', 'armored public key that must have signed the ecs-init .deb; empty: the shipped Amazon ECS key'),
   AWS_ENDPOINT_URL_ECS: key(optional(httpUrl), '', 'ECS API endpoint override (VPC endpoints, tests)'),
-  AWS_ENDPOINT_URL_SSM: key(optional(httpUrl), '', 'SSM API endpoint override'),
+  AWS_ENDPOINT_URL_SSM: key(optional(httpUrl), '', 'SSM API endpoint override (VPC endpoints, tests)'),
   AWS_ENDPOINT_URL_S3: key(optional(httpUrl), '', 'S3 endpoint override (where ecs-init downloads the agent image); doctor checks it is reachable'),
   AWS_ENDPOINT_URL_ECR: key(optional(httpUrl), '', 'ECR API endpoint override; doctor checks it is reachable'),
   AWS_ENDPOINT_URL_CLOUDWATCH: key(optional(httpUrl), '', 'CloudWatch API endpoint override (METRICS_CLOUDWATCH)'),

@@ -1,5 +1,3 @@
-import { DescribeClustersCommand } from '@aws-sdk/client-ecs';
-
 import { messageOf } from '../../core/errors.ts';
 import { type Check, fail, ok } from '../check.ts';
 
@@ -13,7 +11,7 @@ export const clusterExists: Check = {
     let reply;
     try {
       const ecs = await context.ecs();
-      reply = await ecs.send(new DescribeClustersCommand({ clusters: [cluster] }), { abortSignal: AbortSignal.timeout(context.timeoutMs * 2) });
+      reply = await ecs.describeClusters({ clusters: [cluster] }, { abortSignal: AbortSignal.timeout(context.timeoutMs * 2) });
     } catch (error) {
       return fail(
         `ECS DescribeClusters failed: ${messageOf(error)}`,

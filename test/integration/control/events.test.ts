@@ -28,7 +28,7 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { runCli } from '../../support/cli.ts';
 import { metadataReply, startIntrospectionServer } from '../../support/introspection-server.ts';
-import { createCluster, type Moto, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
+import { createCluster, type Moto, motoEcs, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { startImds } from '../doctor/loopback.ts';
@@ -92,7 +92,7 @@ test('decommission reports its outcome exactly once, although the receiver was d
   await endpoint.stop();
 
   const outcome = await decommission(
-    { host, config, os: await gatherOsFacts(host), logger: silentLogger, ecs: async () => motoAws().ecs, report: reportDecommissionTo(reporter) },
+    { host, config, os: await gatherOsFacts(host), logger: silentLogger, ecs: async () => motoEcs(motoAws().moto, host), report: reportDecommissionTo(reporter) },
     { deregister: true, timeoutMs: 60_000, pollIntervalMs: 10 },
   );
   assert.equal(outcome.deregistered, true);

@@ -18,6 +18,7 @@ import {
   StartTaskCommand,
 } from '@aws-sdk/client-ecs';
 
+import type { Ecs } from '../../../src/aws/ecs.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { decommission, type DecommissionDependencies } from '../../../src/decommission/decommission.ts';
@@ -27,7 +28,7 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { runCli } from '../../support/cli.ts';
 import { metadataReply, startIntrospectionServer } from '../../support/introspection-server.ts';
-import { createCluster, MOTO_REGION, type Moto, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
+import { createCluster, MOTO_REGION, type Moto, motoEcs, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';
 
@@ -43,7 +44,8 @@ interface Instance {
   readonly cluster: string;
   readonly arn: string;
   readonly root: string;
-  deps(ecsClient?: ECSClient): Promise<DecommissionDependencies>;
+  /** ecs: the agent's ECS port, moto's through this instance's Host by default. */
+  deps(ecs?: Ecs): Promise<DecommissionDependencies>;
 }
 
 /** A registered instance, its agent answering for it and its state on disk. */
@@ -63,7 +65,7 @@ async function registeredInstance(t: TestContext, cluster: string): Promise<Inst
     cluster,
     arn,
     root,
-    deps: async (ecsClient = ecs) => ({ host, config, os, logger: silentLogger, ecs: async () => ecsClient, report: null }),
+    deps: async (agentEcs = motoEcs(moto, host)) => ({ host, config, os, logger: silentLogger, ecs: async () => agentEcs, report: null }),
   };
 }
 
@@ -110,14 +112,12 @@ test('timeout: a standalone task keeps the instance busy; it is named, and dereg
 
 test('a run that crashes after draining converges when run again, even with the agent gone', async (t) => {
   const instance = await registeredInstance(t, 'decommission-crash');
-  const flaky = motoEcsClient(moto);
-  flaky.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'DeregisterContainerInstanceCommand') throw new Error('connection reset (simulated crash)');
-      return next(args);
+  const flaky: Ecs = {
+    ...motoEcs(moto),
+    deregisterContainerInstance: async () => {
+      throw new Error('connection reset (simulated crash)');
     },
-    { step: 'initialize' },
-  );
+  };
   await assert.rejects(decommission(await instance.deps(flaky), OPTIONS), /DeregisterContainerInstance .* failed: connection reset/);
   assert.equal((await statusOf(instance)).status, 'DRAINING');
   assert.ok(existsSync(`${instance.root}${RECORD}`), 'the record names the instance for the next run');

@@ -1,11 +1,12 @@
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  ListMetricsCommand,
-  type Metric,
-} from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type Metric } from '@aws-sdk/client-cloudwatch';
 
 import type { Sample } from '../../../src/metrics/sample.ts';
+import { MOTO_REGION } from '../../support/moto.ts';
+
+/** The tests' own SDK client for moto's CloudWatch at endpoint: the agent only ever writes. */
+export function cloudWatchReader(endpoint: string): CloudWatchClient {
+  return new CloudWatchClient({ region: MOTO_REGION, endpoint });
+}
 
 /** What CloudWatch (moto's) holds, read back with the SDK as an operator's dashboard would. */
 export async function listMetrics(client: CloudWatchClient, namespace: string): Promise<Metric[]> {

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 
-import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { MetricsRunner } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
@@ -17,7 +16,7 @@ import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
 import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { startImds } from '../doctor/loopback.ts';
 import { agentEnv } from './agent-env.ts';
-import { listMetrics, minuteAverages, points } from './cloudwatch-reader.ts';
+import { cloudWatchReader, listMetrics, minuteAverages, points } from './cloudwatch-reader.ts';
 import { relay } from './tcp-relay.ts';
 
 const INSTANCE_ID = 'i-0fedcba9876543210';
@@ -72,12 +71,7 @@ test('one sample: ListMetrics has the OpsWorks names, InstanceId, ClusterName; G
   const step = await runner.step();
   assert.equal(step.destination, 'cloudwatch', step.summary);
   const { sample } = step;
-  const client = createCloudWatchClient({
-    region: MOTO_REGION,
-    ecsEndpoint: null,
-    ssmEndpoint: null,
-    cloudWatchEndpoint: moto.endpoint,
-  });
+  const client = cloudWatchReader(moto.endpoint);
   t.after(() => client.destroy());
 
   const metrics = await listMetrics(client, 'ECSHost');
@@ -139,12 +133,7 @@ test('an unreachable endpoint: samples wait in the spool and are all delivered w
   taken.push(last.sample);
   assert.equal(last.destination, 'cloudwatch', last.summary);
 
-  const client = createCloudWatchClient({
-    region: MOTO_REGION,
-    ecsEndpoint: null,
-    ssmEndpoint: null,
-    cloudWatchEndpoint: moto.endpoint,
-  });
+  const client = cloudWatchReader(moto.endpoint);
   t.after(() => client.destroy());
   const withAsg = { ...dims, AutoScalingGroupName: 'web-asg' };
   const procs = await points(

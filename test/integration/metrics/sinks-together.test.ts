@@ -9,7 +9,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { createCloudWatchClient } from '../../../src/control/sinks/cloudwatch/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
@@ -25,7 +24,7 @@ import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { startEndpoint } from '../control/receiver-server.ts';
 import { startImds } from '../doctor/loopback.ts';
 import { agentEnv } from './agent-env.ts';
-import { minuteAverages, points } from './cloudwatch-reader.ts';
+import { cloudWatchReader, minuteAverages, points } from './cloudwatch-reader.ts';
 import { startPrometheus } from './prometheus-server.ts';
 import { relay } from './tcp-relay.ts';
 
@@ -96,12 +95,7 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
 
   await cloudwatch.up();
   await sampleNow();
-  const reader = createCloudWatchClient({
-    region: MOTO_REGION,
-    ecsEndpoint: null,
-    ssmEndpoint: null,
-    cloudWatchEndpoint: moto.endpoint,
-  });
+  const reader = cloudWatchReader(moto.endpoint);
   t.after(() => reader.destroy());
   const segments = () => readdirSync(join(dir, 'spool')).filter((name) => name.endsWith('.seg')).length;
   await pollUntil(

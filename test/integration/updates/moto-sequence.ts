@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { createEcsClient, createSsmClient } from '../../../src/aws/clients.ts';
+import { createEcs } from '../../../src/aws/ecs.ts';
 import { createFleetLock, type FleetLock, LOCK_CLIENT_TUNING, lockTiming } from '../../../src/aws/fleet-lock.ts';
+import { createSsm } from '../../../src/aws/ssm.ts';
 import { reportSequenceTo } from '../../../src/concerns/updates/reboot/report.ts';
 import type { UpdateSettings } from '../../../src/concerns/updates/settings.ts';
 import { createEventReporter, DAEMON_RETRIES } from '../../../src/control/events.ts';
@@ -67,9 +68,10 @@ export function settingsFor(setup: SequenceSetup): UpdateSettings {
 
 export function fleetLockFor(setup: Pick<SequenceSetup, 'endpoint' | 'cluster' | 'slots' | 'lockTtlMs'>): FleetLock {
   const settings = { region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: setup.endpoint };
-  const ssm = createSsmClient(settings, LOCK_CLIENT_TUNING);
+  const host = new RealHost('/');
+  const ssm = createSsm(host, settings, LOCK_CLIENT_TUNING);
   const options = { path: LOCK_PATH, cluster: setup.cluster, slots: setup.slots, ttlMs: setup.lockTtlMs };
-  return createFleetLock(ssm, options, lockTiming(new RealHost('/')));
+  return createFleetLock(ssm, options, lockTiming(host));
 }
 
 /** A simulated reboot: the root gets a new boot id (and the caller may end the process, as a reboot would). */
@@ -79,7 +81,7 @@ export function sequenceDeps(setup: SequenceSetup, checkpoint?: (step: SequenceS
   return {
     host,
     logger: silentLogger,
-    ecs: createEcsClient({ region: MOTO_REGION, ecsEndpoint: setup.endpoint, ssmEndpoint: null }),
+    ecs: createEcs(host, { region: MOTO_REGION, ecsEndpoint: setup.endpoint, ssmEndpoint: null }),
     lock: fleetLockFor(setup),
     settings: settingsFor(setup),
     identity: async () => ({ cluster, containerInstanceArn, instanceId }),

@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
-
-import { createSsmClient } from '../../../src/aws/clients.ts';
 import { syncUsers } from '../../../src/concerns/users/sync.ts';
-import { MOTO_REGION, startMoto } from '../../support/moto.ts';
+import { MOTO_REGION, motoSsm as motoPort, startMoto } from '../../support/moto.ts';
 import { startSsmProxy } from './ssm-proxy.ts';
 import { accountsRoot, newKeyPair, snapshot, usersContext } from './users-root.ts';
 
@@ -17,9 +14,9 @@ async function motoSsm(t: TestContext) {
   t.after(() => moto.stop());
   const proxy = await startSsmProxy(moto.endpoint);
   t.after(() => proxy.close());
-  const ssm = createSsmClient({ region: MOTO_REGION, ecsEndpoint: null, ssmEndpoint: moto.endpoint });
+  const ssm = motoPort(moto);
   const put = (name: string, value: string, type: 'String' | 'SecureString' = 'String') =>
-    ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true }));
+    ssm.putParameter({ Name: name, Value: value, Type: type, Overwrite: true });
   return { proxy, put };
 }
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { CloudWatchClient, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-
+import type { CloudWatch, MetricDatum } from '../../../src/aws/cloudwatch.ts';
 import { callsOf, PUT_METRIC_DATA_LIMITS } from '../../../src/control/sinks/cloudwatch/calls.ts';
 import { CLOUDWATCH_METRICS, datumsOf } from '../../../src/control/sinks/cloudwatch/metrics.ts';
 import { CloudWatchSink, cloudWatchOutcome } from '../../../src/control/sinks/cloudwatch/sink.ts';
@@ -168,19 +167,19 @@ test('a failed PutMetricData: throttling and server errors wait, invalid data is
   assert.deepEqual([network.kind, (network as { unreachable?: boolean }).unreachable], ['retry', true]);
 });
 
-/** A CloudWatch client that records its calls and answers with what `fail` says. */
+type PutMetricDataInput = Parameters<CloudWatch['putMetricData']>[0];
+
+/** A CloudWatch port that records its calls and answers with what `fail` says. */
 function fakeClient() {
-  const calls: PutMetricDataCommand['input'][] = [];
-  const state: { fail: (input: PutMetricDataCommand['input']) => Error | null } = { fail: () => null };
-  const client = {
-    async send(command: PutMetricDataCommand) {
-      const failure = state.fail(command.input);
+  const calls: PutMetricDataInput[] = [];
+  const state: { fail: (input: PutMetricDataInput) => Error | null } = { fail: () => null };
+  const client: CloudWatch = {
+    async putMetricData(input) {
+      const failure = state.fail(input);
       if (failure) throw failure;
-      calls.push(command.input);
-      return {};
+      calls.push(input);
     },
-    destroy() {},
-  } as unknown as CloudWatchClient;
+  };
   return { client, calls, state };
 }
 

@@ -9,7 +9,7 @@ import { createSpotInterruptionJob } from '../../../src/decommission/spot.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, jsonResponse, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
-import { type EcsCall, scriptedEcsClient } from '../ecs-agent/scripted-ecs.ts';
+import { type EcsCall, scriptedEcs } from '../ecs-agent/scripted-ecs.ts';
 
 const ARN = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/0123456789abcdef0123456789abcdef';
 const IMDS = 'http://127.0.0.1:1338';
@@ -23,7 +23,7 @@ function systemdHost(): FakeHost {
 
 async function depsFor(host: FakeHost, calls: EcsCall[], instance: Record<string, unknown> = { status: 'ACTIVE', runningTasksCount: 0 }) {
   const config = loadConfig({ file: 'agent.env', fileText: `ECS_CLUSTER=prod\nAWS_EC2_METADATA_SERVICE_ENDPOINT=${IMDS}\n`, env: {}, flags: {} });
-  const ecs = scriptedEcsClient(() => ({ status: 200, body: { containerInstances: [{ containerInstanceArn: ARN, ...instance }], failures: [] } }), calls);
+  const ecs = scriptedEcs(() => ({ status: 200, body: { containerInstances: [{ containerInstanceArn: ARN, ...instance }], failures: [] } }), calls);
   return { host, config, os: await gatherOsFacts(host), logger: silentLogger, ecs: async () => ecs, report: null };
 }
 
@@ -84,7 +84,7 @@ test('spot interruption: nothing while IMDS has no notice; DRAINING once it anno
   });
   const config = loadConfig({ file: 'agent.env', fileText: `AWS_EC2_METADATA_SERVICE_ENDPOINT=${IMDS}\n`, env: {}, flags: {} });
   const calls: EcsCall[] = [];
-  const ecs = scriptedEcsClient(() => ({ status: 200, body: { containerInstances: [], failures: [] } }), calls);
+  const ecs = scriptedEcs(() => ({ status: 200, body: { containerInstances: [], failures: [] } }), calls);
   const job = createSpotInterruptionJob(async () => ecs);
   const context = { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false, signal: new AbortController().signal };
   assert.equal(job.intervalMs(context), 5000);

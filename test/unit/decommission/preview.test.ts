@@ -11,7 +11,7 @@ import { previewDecommission } from '../../../src/decommission/preview.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import type { FakeHost } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
-import { type EcsAnswer, type EcsCall, scriptedEcsClient } from '../ecs-agent/scripted-ecs.ts';
+import { type EcsAnswer, type EcsCall, scriptedEcs } from '../ecs-agent/scripted-ecs.ts';
 
 const ARN = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/0123456789abcdef0123456789abcdef';
 const TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/prod';
@@ -42,7 +42,7 @@ function busyInstance(call: EcsCall): EcsAnswer {
 
 async function preview(host: FakeHost, answer: (call: EcsCall) => EcsAnswer, calls: EcsCall[], deregister = true) {
   const config = loadConfig({ file: 'agent.env', fileText: 'ECS_CLUSTER=prod\n', env: {}, flags: {} });
-  const deps = { host, config, os: await gatherOsFacts(host), logger: silentLogger, ecs: async () => scriptedEcsClient(answer, calls), reportTo: SINK };
+  const deps = { host, config, os: await gatherOsFacts(host), logger: silentLogger, ecs: async () => scriptedEcs(answer, calls), reportTo: SINK };
   return previewDecommission(deps, { deregister, timeoutMs: 60_000 });
 }
 

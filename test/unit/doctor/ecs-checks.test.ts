@@ -7,7 +7,7 @@ import { ecsConfig } from '../../../src/doctor/checks/ecs-config.ts';
 import { ecsInit } from '../../../src/doctor/checks/ecs-init.ts';
 import { introspection } from '../../../src/doctor/checks/introspection.ts';
 import { jsonResponse } from '../../support/fake-host.ts';
-import { ecsError, scriptedEcsClient } from '../ecs-agent/scripted-ecs.ts';
+import { ecsError, scriptedEcs } from '../ecs-agent/scripted-ecs.ts';
 import { ARN, CLUSTER, healthyHost, runCheck } from './fake-doctor.ts';
 
 test('ecs-init: ok when installed and its unit runs; fail when missing or not enabled', async () => {
@@ -83,7 +83,7 @@ test('introspection: ok when registered in the cluster; fail when silent, elsewh
 
 test('cluster: ok when ACTIVE (and for "default", created on registration); fail when missing, INACTIVE or unreachable', async () => {
   const { host } = healthyHost();
-  const describing = (clusters: unknown[], failures: unknown[] = []) => scriptedEcsClient(() => ({ status: 200, body: { clusters, failures } }));
+  const describing = (clusters: unknown[], failures: unknown[] = []) => scriptedEcs(() => ({ status: 200, body: { clusters, failures } }));
   const active = describing([{ clusterName: CLUSTER, status: 'ACTIVE', registeredContainerInstancesCount: 3 }]);
   assert.deepEqual(await runCheck(clusterExists, host, { ecsClient: active }), { verdict: 'ok', evidence: 'cluster "prod" is ACTIVE with 3 container instances' });
 
@@ -97,7 +97,7 @@ test('cluster: ok when ACTIVE (and for "default", created on registration); fail
   const inactive = await runCheck(clusterExists, host, { ecsClient: describing([{ clusterName: CLUSTER, status: 'INACTIVE' }]) });
   assert.match(inactive.evidence, /is INACTIVE/);
 
-  const denied = await runCheck(clusterExists, host, { ecsClient: scriptedEcsClient(() => ecsError('AccessDeniedException', 'not authorized to perform ecs:DescribeClusters')) });
+  const denied = await runCheck(clusterExists, host, { ecsClient: scriptedEcs(() => ecsError('AccessDeniedException', 'not authorized to perform ecs:DescribeClusters')) });
   assert.equal(denied.verdict, 'fail');
   assert.match(denied.evidence, /DescribeClusters failed: not authorized/);
 });

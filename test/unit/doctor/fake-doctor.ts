@@ -1,5 +1,4 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-
+import type { Ecs } from '../../../src/aws/ecs.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import type { Check, Finding } from '../../../src/doctor/check.ts';
 import { type ControlProbe, createDoctorContext, type DoctorContext } from '../../../src/doctor/context.ts';
@@ -92,7 +91,7 @@ export function fsStats(totalGiB: number, usedGiB: number): FsStats {
 export interface ContextOptions {
   readonly env?: Record<string, string>;
   readonly agentEnv?: string;
-  readonly ecsClient?: ECSClient;
+  readonly ecsClient?: Ecs;
   readonly controlProbe?: ControlProbe;
 }
 
@@ -104,7 +103,7 @@ export function doctorContext(host: FakeHost, options: ContextOptions = {}): Doc
     host,
     config,
     env: options.env ?? {},
-    ...(options.ecsClient ? { ecsClient: () => options.ecsClient as ECSClient } : {}),
+    ...(options.ecsClient ? { ecsClient: () => options.ecsClient as Ecs } : {}),
     ...(options.controlProbe ? { controlProbe: options.controlProbe } : {}),
   });
 }

@@ -6,7 +6,7 @@ import { CHECKS } from '../../../src/doctor/checks/index.ts';
 import { controlEndpoint } from '../../../src/doctor/checks/control-endpoint.ts';
 import { proxyFor, proxySettings } from '../../../src/doctor/proxy.ts';
 import { counts, renderReports, runChecks } from '../../../src/doctor/run.ts';
-import { scriptedEcsClient } from '../ecs-agent/scripted-ecs.ts';
+import { scriptedEcs } from '../ecs-agent/scripted-ecs.ts';
 import { doctorContext, healthyHost, runCheck } from './fake-doctor.ts';
 
 test('control-endpoint: ok when not configured or the probe succeeds; fail when it does not; warn without a probe', async () => {
@@ -56,7 +56,7 @@ test('the runner keeps the order, turns a throwing check into its own failure, a
 test('a healthy host passes every check but the network ones this fake does not answer', async () => {
   const machine = healthyHost();
   machine.host.onTls(() => ({ protocol: 'TLSv1.3', certificateError: null }));
-  const ecsClient = scriptedEcsClient(() => ({ status: 200, body: { clusters: [{ clusterName: 'prod', status: 'ACTIVE' }], failures: [] } }));
+  const ecsClient = scriptedEcs(() => ({ status: 200, body: { clusters: [{ clusterName: 'prod', status: 'ACTIVE' }], failures: [] } }));
   const reports = await runChecks(CHECKS, doctorContext(machine.host, { ecsClient }));
   const failing = reports.filter((report) => report.verdict !== 'ok').map((report) => report.id);
   assert.deepEqual(failing, ['clock-skew', 'introspection']);

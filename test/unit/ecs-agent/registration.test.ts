@@ -5,7 +5,7 @@ import { loadConfig } from '../../../src/core/config/load.ts';
 import { IntrospectionError } from '../../../src/ecs-agent/introspection.ts';
 import { registrationOptions, RegistrationError, verifyRegistration } from '../../../src/ecs-agent/registration.ts';
 import { FakeHost, jsonResponse, textResponse } from '../../support/fake-host.ts';
-import { describedInstance, type EcsAnswer, type EcsCall, ecsError, scriptedEcsClient } from './scripted-ecs.ts';
+import { describedInstance, type EcsAnswer, type EcsCall, ecsError, scriptedEcs } from './scripted-ecs.ts';
 
 const URL = 'http://127.0.0.1:51678';
 const ARN = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/0123456789abcdef0123456789abcdef';
@@ -28,7 +28,7 @@ const registering = { Cluster: 'prod', ContainerInstanceArn: null, Version: 'Ama
 function ecsAnswering(...answers: EcsAnswer[]) {
   const calls: EcsCall[] = [];
   let described = 0;
-  const ecs = scriptedEcsClient(() => answers[Math.min(described++, answers.length - 1)] as EcsAnswer, calls);
+  const ecs = scriptedEcs(() => answers[Math.min(described++, answers.length - 1)] as EcsAnswer, calls);
   return { ecs, calls };
 }
 

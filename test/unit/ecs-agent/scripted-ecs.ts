@@ -1,8 +1,11 @@
 /**
- * A real ECSClient whose HTTP layer answers from a script, so unit tests run
- * the SDK's own serialisation and error mapping without a network.
+ * ECS answering from a script on a FakeHost: the agent's own Ecs port, with the SDK's serialisation and error
+ * mapping and the request handler that sends through Host.http, without a network.
  */
-import { ECSClient } from '@aws-sdk/client-ecs';
+import { createEcs, type Ecs } from '../../../src/aws/ecs.ts';
+import { awsJsonReply, inputOf, targetOf } from '../../support/aws-json.ts';
+import { FakeHost } from '../../support/fake-host.ts';
+import { useTestCredentials } from '../../support/test-credentials.ts';
 
 export interface EcsCall {
   readonly operation: string;
@@ -14,35 +17,20 @@ export interface EcsAnswer {
   readonly body: unknown;
 }
 
-export function scriptedEcsClient(answer: (call: EcsCall) => EcsAnswer, calls: EcsCall[] = []): ECSClient {
-  return new ECSClient({
-    region: 'eu-west-1',
-    endpoint: 'http://ecs.invalid',
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts: 1,
-    requestHandler: {
-      async handle(request: { headers: Record<string, string>; body?: unknown }) {
-        const call = {
-          operation: String(request.headers['x-amz-target']).split('.').pop() as string,
-          input: JSON.parse(bodyText(request.body)) as Record<string, unknown>,
-        };
-        calls.push(call);
-        const reply = answer(call);
-        return {
-          response: {
-            statusCode: reply.status,
-            headers: { 'content-type': 'application/x-amz-json-1.1' },
-            body: new TextEncoder().encode(JSON.stringify(reply.body)),
-          },
-        };
-      },
-    },
-  });
-}
+const ENDPOINT = 'http://ecs.invalid';
 
-function bodyText(body: unknown): string {
-  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
-  return typeof body === 'string' ? body : '{}';
+/** host: where the calls go (its httpCalls record them); a FakeHost of its own by default. */
+export function scriptedEcs(answer: (call: EcsCall) => EcsAnswer, calls: EcsCall[] = [], host = new FakeHost()): Ecs {
+  useTestCredentials();
+  host.onHttp((request) => {
+    if (!request.url.startsWith(`${ENDPOINT}/`)) return undefined;
+    const call = { operation: targetOf(request), input: inputOf(request) };
+    calls.push(call);
+    const reply = answer(call);
+    return awsJsonReply(reply.status, reply.body);
+  });
+  const settings = { region: 'eu-west-1', ecsEndpoint: ENDPOINT, ssmEndpoint: null };
+  return createEcs(host, settings, { maxAttempts: 1, requestTimeoutMs: 1000 });
 }
 
 /** ECS's error shape: the exception name in __type. */

@@ -1,13 +1,16 @@
 /**
- * A real SSMClient whose HTTP layer is an in-memory Parameter Store with a
- * clock of its own (the lock service's), so unit tests run the SDK's own
- * serialisation and error mapping. Faults are injected per operation:
- * throttling, a reply lost after the write was applied, a 500, or another
- * host's write landing just before this one.
+ * The agent's Ssm port on a FakeHost whose HTTP answers come from an in-memory
+ * Parameter Store with a clock of its own (the lock service's), so unit tests
+ * run the SDK's own serialisation and error mapping. Faults are injected per
+ * operation: throttling, a reply lost after the write was applied, a 500, or
+ * another host's write landing just before this one.
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
-
 import type { LockTiming } from '../../../src/aws/fleet-lock.ts';
+import { createSsm, type Ssm } from '../../../src/aws/ssm.ts';
+import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
+import { awsJsonReply as reply, inputOf, targetOf } from '../../support/aws-json.ts';
+import { FakeHost } from '../../support/fake-host.ts';
+import { useTestCredentials } from '../../support/test-credentials.ts';
 
 export interface StoredParameter {
   value: string;
@@ -33,27 +36,26 @@ export interface SsmCall {
 }
 
 const PAGE_SIZE = 10;
+const ENDPOINT = 'http://ssm.invalid';
 
 export class FakeSsm {
   readonly parameters = new Map<string, StoredParameter>();
   readonly calls: SsmCall[] = [];
   readonly faults: Fault[] = [];
-  readonly client: SSMClient;
+  /** What the lock is given: one attempt per call, as the lock's own client makes them. */
+  readonly client: Ssm;
+  /** The host the calls go through. */
+  readonly host = new FakeHost();
   readonly #now: () => number;
   #offsetMs = 0;
 
   /** now: real time as the test sees it (a FakeHost's clock); the service's clock runs with it. */
   constructor(now: () => number = () => Date.parse('2026-11-22T12:00:00Z')) {
     this.#now = now;
-    this.client = new SSMClient({
-      region: 'eu-west-1',
-      endpoint: 'http://ssm.invalid',
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      maxAttempts: 1,
-      requestHandler: {
-        handle: async (request: { headers: Record<string, string>; body?: unknown }) => this.#handle(request),
-      },
-    });
+    useTestCredentials();
+    this.host.onHttp((request) => (request.url.startsWith(`${ENDPOINT}/`) ? this.#handle(request) : undefined));
+    const settings = { region: 'eu-west-1', ecsEndpoint: null, ssmEndpoint: ENDPOINT };
+    this.client = createSsm(this.host, settings, { maxAttempts: 1, requestTimeoutMs: 10_000 });
   }
 
   /** The lock service's clock, in ms; each request moves it on by 1 ms. */
@@ -80,10 +82,10 @@ export class FakeSsm {
     return [...this.parameters.keys()].sort();
   }
 
-  #handle(request: { headers: Record<string, string>; body?: unknown }) {
+  #handle(request: HttpRequest): HttpResponse {
     this.serverNowMs += 1;
-    const operation = String(request.headers['x-amz-target']).split('.').pop() as string;
-    const input = JSON.parse(bodyText(request.body)) as Record<string, unknown>;
+    const operation = targetOf(request);
+    const input = inputOf(request);
     const name = String(input.Name ?? input.Path ?? '');
     this.calls.push({
       operation,
@@ -105,7 +107,7 @@ export class FakeSsm {
     return answer;
   }
 
-  #apply(operation: string, input: Record<string, unknown>) {
+  #apply(operation: string, input: Record<string, unknown>): HttpResponse {
     if (operation === 'PutParameter') return this.#putParameter(input);
     if (operation === 'GetParametersByPath') return this.#getByPath(input);
     if (operation === 'DeleteParameter') {
@@ -117,7 +119,7 @@ export class FakeSsm {
     return reply(400, { __type: 'InvalidAction', message: operation });
   }
 
-  #putParameter(input: Record<string, unknown>) {
+  #putParameter(input: Record<string, unknown>): HttpResponse {
     const name = String(input.Name);
     if (this.parameters.has(name) && input.Overwrite !== true) {
       return reply(400, { __type: 'ParameterAlreadyExists', message: 'exists' });
@@ -126,7 +128,7 @@ export class FakeSsm {
     return reply(200, { Version: this.parameters.get(name)?.version, Tier: 'Standard' });
   }
 
-  #getByPath(input: Record<string, unknown>) {
+  #getByPath(input: Record<string, unknown>): HttpResponse {
     const path = String(input.Path);
     const names = this.names().filter((name) => name.startsWith(`${path}/`));
     const start = Number(input.NextToken ?? 0);
@@ -139,21 +141,6 @@ export class FakeSsm {
       ...(start + PAGE_SIZE < names.length ? { NextToken: String(start + PAGE_SIZE) } : {}),
     });
   }
-}
-
-function reply(status: number, body: unknown) {
-  return {
-    response: {
-      statusCode: status,
-      headers: { 'content-type': 'application/x-amz-json-1.1' },
-      body: new TextEncoder().encode(JSON.stringify(body)),
-    },
-  };
-}
-
-function bodyText(body: unknown): string {
-  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
-  return typeof body === 'string' ? body : '{}';
 }
 
 /**

@@ -15,7 +15,7 @@ import { type Logger, silentLogger } from '../../../src/core/logger.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
 import { FakeHost, jsonResponse } from '../../support/fake-host.ts';
 import { recordingLogger } from '../control/fixtures.ts';
-import { type EcsCall, scriptedEcsClient } from '../ecs-agent/scripted-ecs.ts';
+import { type EcsCall, scriptedEcs } from '../ecs-agent/scripted-ecs.ts';
 import { FakeSsm } from './fake-ssm.ts';
 
 const ARN = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/0123456789abcdef0123456789abcdef';
@@ -36,7 +36,7 @@ class Ecs {
   agentConnected: () => boolean = () => true;
   onStatus: (status: string) => void = () => {};
   readonly calls: EcsCall[] = [];
-  readonly client = scriptedEcsClient((call) => {
+  readonly client = scriptedEcs((call) => {
     if (call.operation === 'UpdateContainerInstancesState') this.onStatus((this.status = call.input.status as string));
     const [status, runningTasksCount, agentConnected] = [this.status, this.running(), this.agentConnected()];
     const instance = { containerInstanceArn: ARN, status, runningTasksCount, pendingTasksCount: 0, agentConnected };

@@ -1,6 +1,8 @@
-import { awsSettings, createEcsClient, createSsmClient, hostRegion } from '../../../aws/clients.ts';
+import { awsSettings, hostRegion } from '../../../aws/region.ts';
+import { createEcs } from '../../../aws/ecs.ts';
 import { createFleetLock, type FleetLock, LOCK_CLIENT_TUNING, lockTiming } from '../../../aws/fleet-lock.ts';
 import { createImds, readInstanceId } from '../../../aws/imds.ts';
+import { createSsm } from '../../../aws/ssm.ts';
 import { createEventReporter, DAEMON_RETRIES } from '../../../control/events.ts';
 import type { ConcernContext } from '../../../core/concern.ts';
 import type { Config } from '../../../core/config/load.ts';
@@ -21,7 +23,7 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
   return {
     host,
     logger,
-    ecs: createEcsClient(awsSettings(config, region)),
+    ecs: createEcs(host, awsSettings(config, region)),
     lock: hostFleetLock(host, config, region, logger),
     settings,
     identity: async () => ({ ...(await localInstance(host, settings.introspectionUrl)), instanceId: await readInstanceId(imds) }),
@@ -33,7 +35,7 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
 
 /** The fleet's reboot slots as this host sees them: the daemon's sequence and `reboot-slot` use the same lock. */
 export function hostFleetLock(host: Host, config: Config, region: string, logger: Logger): FleetLock {
-  const ssm = createSsmClient(awsSettings(config, region), LOCK_CLIENT_TUNING);
+  const ssm = createSsm(host, awsSettings(config, region), LOCK_CLIENT_TUNING);
   const options = {
     path: config.REBOOT_LOCK_PATH,
     cluster: config.ECS_CLUSTER,

@@ -1,5 +1,4 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-
+import type { Ecs } from '../../../aws/ecs.ts';
 import type { FleetLock, Lease, SlotClaim } from '../../../aws/fleet-lock.ts';
 import { formatDuration } from '../../../core/config/values.ts';
 import { AgentError, messageOf } from '../../../core/errors.ts';
@@ -47,7 +46,7 @@ export type SequenceStep = (typeof SEQUENCE_STEPS)[number];
 export interface SequenceDeps {
   readonly host: Host;
   readonly logger: Logger;
-  readonly ecs: ECSClient;
+  readonly ecs: Ecs;
   readonly lock: FleetLock;
   readonly settings: UpdateSettings;
   /** This host as ECS (introspection) and EC2 (IMDS) know it. */

@@ -1,4 +1,4 @@
-import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { MetricDatum } from '../../../aws/cloudwatch.ts';
 
 /**
  * PutMetricData's limits: at most 1,000 data points per call and a request of at most 1 MB. The data points are

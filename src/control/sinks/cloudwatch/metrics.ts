@@ -1,5 +1,4 @@
-import type { Dimension, MetricDatum, StandardUnit } from '@aws-sdk/client-cloudwatch';
-
+import type { Dimension, MetricDatum, StandardUnit } from '../../../aws/cloudwatch.ts';
 import type { Disk, Sample } from '../../../metrics/sample.ts';
 import type { InstanceLabels } from '../instance.ts';
 

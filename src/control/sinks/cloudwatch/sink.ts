@@ -1,5 +1,4 @@
-import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
-
+import { type CloudWatch, createCloudWatch, type MetricDatum } from '../../../aws/cloudwatch.ts';
 import { awsSettings, hostRegion } from '../../../aws/region.ts';
 import type { Config } from '../../../core/config/load.ts';
 import { messageOf } from '../../../core/errors.ts';
@@ -10,7 +9,6 @@ import type { SinkOutcome } from '../../split-send.ts';
 import type { InstanceIdentity } from '../instance.ts';
 import type { SampleSink } from '../sink.ts';
 import { callsOf } from './calls.ts';
-import { createCloudWatchClient, PutMetricDataCommand } from './client.ts';
 import { type DatumOptions, datumsOf } from './metrics.ts';
 
 /**
@@ -35,6 +33,8 @@ const INVALID = new Set([
   'ValidationError',
 ]);
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
+/** One attempt per call: the sink's delivery backs off into the spool itself, and a call must never hang it. */
+const CLIENT_TUNING = { maxAttempts: 1, requestTimeoutMs: 15_000 } as const;
 
 export interface CloudWatchSettings extends DatumOptions {
   readonly namespace: string;
@@ -52,15 +52,15 @@ export class CloudWatchSink implements SampleSink {
   readonly #host: Host;
   readonly #settings: CloudWatchSettings;
   readonly #instance: InstanceIdentity;
-  readonly #client: () => Promise<CloudWatchClient>;
-  #opened: CloudWatchClient | null = null;
+  readonly #client: () => Promise<CloudWatch>;
+  #opened: CloudWatch | null = null;
 
   /** `client`: made on the first call (the region may have to come from IMDS). */
   constructor(
     host: Host,
     settings: CloudWatchSettings,
     instance: InstanceIdentity,
-    client: () => Promise<CloudWatchClient>,
+    client: () => Promise<CloudWatch>,
   ) {
     this.#host = host;
     this.#settings = settings;
@@ -80,7 +80,7 @@ export class CloudWatchSink implements SampleSink {
     const tooOld = samples.filter((sample) => Date.parse(sample.time) < this.#host.now().getTime() - MAX_AGE_MS);
     if (tooOld.length > 0)
       return { kind: 'rejected', reason: `CloudWatch takes no data points older than two weeks (${tooOld[0]?.time})` };
-    let client: CloudWatchClient;
+    let client: CloudWatch;
     let perSample: MetricDatum[][];
     try {
       const instance = await this.#instance.get();
@@ -91,7 +91,7 @@ export class CloudWatchSink implements SampleSink {
     }
     for (const call of callsOf(perSample, this.#settings.namespace)) {
       try {
-        await client.send(new PutMetricDataCommand({ Namespace: this.#settings.namespace, MetricData: call }));
+        await client.putMetricData({ Namespace: this.#settings.namespace, MetricData: call });
       } catch (error) {
         return cloudWatchOutcome(error, this.#settings.namespace);
       }
@@ -99,19 +99,15 @@ export class CloudWatchSink implements SampleSink {
     return { kind: 'delivered', receipt: { accepted: samples.length, duplicates: 0 } };
   }
 
-  close(): void {
-    this.#opened?.destroy();
-  }
-
-  async #openClient(): Promise<CloudWatchClient> {
+  async #openClient(): Promise<CloudWatch> {
     this.#opened ??= await this.#client();
     return this.#opened;
   }
 }
 
 /** The CloudWatch client for config: the host's region (AWS_REGION, else IMDS) and the endpoint override. */
-export function cloudWatchClientFor(host: Host, config: Config): () => Promise<CloudWatchClient> {
-  return async () => createCloudWatchClient(awsSettings(config, await hostRegion(host, config)));
+export function cloudWatchClientFor(host: Host, config: Config): () => Promise<CloudWatch> {
+  return async () => createCloudWatch(host, awsSettings(config, await hostRegion(host, config)), CLIENT_TUNING);
 }
 
 /** What a failed PutMetricData means for the samples of the call. */

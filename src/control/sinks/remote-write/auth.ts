@@ -71,10 +71,10 @@ interface Signer {
   sign(request: object): Promise<{ headers: Record<string, string> }>;
 }
 
-/** The signer and the credentials chain (sigv4-signer.ts) are loaded on the first request: only hosts that sign pay. */
+/** The signer and the credentials chain (aws/aps-signer.ts) load at the first request: only hosts that sign pay. */
 function sigv4(region: () => Promise<string>): RemoteWriteAuth {
   let signer: Promise<Signer> | null = null;
-  const load = async (): Promise<Signer> => (await import('./sigv4-signer.ts')).apsSigner(await region());
+  const load = async (): Promise<Signer> => (await import('../../../aws/aps-signer.ts')).apsSigner(await region());
   return {
     async headers(request) {
       signer ??= load().catch((error: unknown) => {

@@ -98,7 +98,10 @@ export type ReadBelow =
 
 /**
  * Synchronous reads between yields to the event loop. A sync reads every managed user's keys, and a round trip
- * through libuv's thread pool for each of a file's ten system calls cost more than the calls themselves.
+ * through libuv's thread pool for each of a file's ten system calls cost more than the calls themselves (1,000
+ * homes: 0.22 to 0.3 s of CPU through the pool, 0.05 s synchronously). A home on a hung network file system
+ * blocks the event loop here; through the pool it would hold all four of its threads, and every file access
+ * of the process with them.
  */
 const READS_BETWEEN_YIELDS = 64;
 

@@ -206,7 +206,10 @@ test('applyAll: once stopping, the next step is not started and is reported as s
     name: 'docker',
     enabled: () => true,
     gather: async () => null,
-    plan: () => [{ summary: 'install Docker' }, { summary: 'start docker.service' }],
+    plan: () => [
+      { summary: 'install Docker', steps: [] },
+      { summary: 'start docker.service', steps: [] },
+    ],
     apply: async (action) => {
       applied.push(action.summary);
       stop.abort();

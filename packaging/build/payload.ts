@@ -63,13 +63,31 @@ export function payloadFiles(bundle: Bundle, node: string, unitDir: string, lice
     { path: `${LIB_DIR}/keys/amazon-ecs-agent.asc`, source: `${PACKAGING}keys/amazon-ecs-agent.asc`, mode: 0o644 },
     { path: `${CONFIG_DIR}/agent.env`, source: `${PACKAGING}agent.env`, mode: 0o600, config: true },
     ...units().map((unit) => ({ path: `${unitDir}/${unit.name}`, source: unit.source, mode: 0o644 })),
-    { path: README_PATH, source: `${REPO}README.md`, mode: 0o644, doc: true },
+    ...documentation().map((file) => ({ path: `${DOC_DIR}/${file}`, source: `${REPO}${file}`, mode: 0o644, doc: true })),
     ...licenses,
   ];
 }
 
+/**
+ * The README and the documents its links lead to, at the same paths relative to each other, so the links work
+ * where the package installs them too.
+ */
+export function documentation(): string[] {
+  const docs = readdirSync(`${REPO}docs`).filter((name) => name.endsWith('.md')).sort();
+  return ['README.md', ...docs.map((name) => `docs/${name}`), PROTOCOL_DOC];
+}
+const PROTOCOL_DOC = 'src/control/PROTOCOL.md';
+
 /** Directories the package owns (removed with it when empty). */
-export const OWNED_DIRS = [LIB_DIR, `${LIB_DIR}/keys`, CONFIG_DIR, DOC_DIR];
+export const OWNED_DIRS = [
+  LIB_DIR,
+  `${LIB_DIR}/keys`,
+  CONFIG_DIR,
+  DOC_DIR,
+  `${DOC_DIR}/docs`,
+  `${DOC_DIR}/src`,
+  `${DOC_DIR}/src/control`,
+];
 
 export function stagePayload(root: string, files: readonly PayloadFile[]): void {
   for (const file of files) {

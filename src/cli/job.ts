@@ -1,6 +1,6 @@
-import { systemClock } from '../core/clock.ts';
+import { systemClock } from '../daemon/clock.ts';
 import { ExitCode, messageOf, UsageError } from '../core/errors.ts';
-import type { Job } from '../core/job.ts';
+import type { Job } from '../daemon/job.ts';
 import { LOG_LEVELS, type Logger, type LogLevel } from '../core/logger.ts';
 import type { JobMessage, JobRequest } from '../daemon/job-process.ts';
 import { jobNamed } from '../daemon/jobs.ts';

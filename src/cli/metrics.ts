@@ -1,5 +1,5 @@
 import { ExitCode, UsageError } from '../core/errors.ts';
-import { MetricsRunner } from '../metrics/job.ts';
+import { MetricsRunner } from '../jobs/metrics.ts';
 import { renderSample } from '../metrics/render.ts';
 import type { Sample } from '../metrics/sample.ts';
 import { Sampler, samplerSettings } from '../metrics/sampler.ts';

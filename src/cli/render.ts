@@ -35,7 +35,7 @@ export function renderPlan(plans: readonly ConcernPlan[]): string {
       if (plan.actions.length === 0) return [`${plan.concern}: up to date`, ...warnings].join('\n');
       const steps = plan.actions.flatMap((action, i) => [
         `  ${i + 1}. ${action.summary}`,
-        ...(action.steps ? renderSteps(action.steps) : (action.details ?? [])).map((line) => `       ${line}`),
+        ...renderSteps(action.steps).map((line) => `       ${line}`),
       ]);
       return [`${plan.concern}: ${plan.actions.length} step${plan.actions.length === 1 ? '' : 's'}`, ...steps, ...warnings].join('\n');
     })

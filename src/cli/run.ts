@@ -1,5 +1,5 @@
 import { ExitCode, UsageError } from '../core/errors.ts';
-import { systemClock } from '../core/clock.ts';
+import { systemClock } from '../daemon/clock.ts';
 import { runDaemon } from '../daemon/daemon.ts';
 import { JOBS } from '../daemon/jobs.ts';
 import { createNotifier } from '../daemon/notify.ts';

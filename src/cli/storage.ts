@@ -1,7 +1,7 @@
 import type { ConcernContext } from '../core/concern.ts';
 import { InvalidValue, size as parseSize } from '../core/config/values.ts';
 import { ExitCode, UsageError } from '../core/errors.ts';
-import { formatBytes as bytes } from '../concerns/block/usage.ts';
+import { formatBytes as bytes } from '../block/usage.ts';
 import { growStore } from '../concerns/storage/grow.ts';
 import { type StorageSettings, storageSettings } from '../concerns/storage/settings.ts';
 import { type StorageStatus, storageStatus } from '../concerns/storage/status.ts';

@@ -51,10 +51,14 @@ function rebootPreview(context: Context, report: CheckReport): string {
   return `reboot ${condition}, ${when}: drain, at most ${config.MAX_CONCURRENT_REBOOTS} host(s) of cluster "${config.ECS_CLUSTER}" at once`;
 }
 
+function renderAdvisory(advisory: CheckReport['advisories'][number]): string {
+  return advisory.severity ? `${advisory.id} (${advisory.severity})` : advisory.id;
+}
+
 function renderCheck(report: CheckReport): string[] {
   const lines = [`${report.updates.length} security update(s) pending (${report.manager})`];
   lines.push(...report.updates.map(renderUpdate));
-  if (report.advisories.length > 0) lines.push(`advisories: ${report.advisories.map((advisory) => (advisory.severity ? `${advisory.id} (${advisory.severity})` : advisory.id)).join(', ')}`);
+  if (report.advisories.length > 0) lines.push(`advisories: ${report.advisories.map(renderAdvisory).join(', ')}`);
   if (report.newerRelease) lines.push(`newer release available: ${report.newerRelease}`);
   lines.push(...report.notes.map((note) => `note: ${note}`));
   lines.push(`reboot required: ${report.rebootRequired === null ? 'unknown (no signal here)' : report.rebootRequired ? 'yes' : 'no'}`);

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../daemon/scheduler.ts';
 import type { Delivery } from './delivery.ts';
 
 /**

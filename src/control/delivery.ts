@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { type Clock, systemClock } from '../core/clock.ts';
+import { systemClock } from '../daemon/clock.ts';
+import type { Clock } from '../daemon/scheduler.ts';
 import type { Sample } from '../metrics/sample.ts';
 import type { SpoolStatus } from './protocol.ts';
 import type { SampleSink } from './sinks/sink.ts';
@@ -293,5 +294,7 @@ export function batchIdOf(items: readonly { readonly id: string }[]): string {
   const hash = createHash('sha256');
   for (const item of items) hash.update(`${item.id}\n`);
   const hex = hash.digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  // Version 5 and the RFC 4122 variant (10xx in the 17th digit's top bits), so it reads as a name-based UUID.
+  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -4,7 +4,7 @@ import type { Config } from '../core/config/load.ts';
 import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
-import { readHostId } from '../metrics/status.ts';
+import { readHostId } from './status.ts';
 import { ControlClient } from './client.ts';
 import { batchIdOf } from './delivery.ts';
 import { FileSink } from './file-sink.ts';

@@ -1,4 +1,5 @@
 import type { ExecOptions, ExecResult, Host } from '../host/host.ts';
+import { escapeControls, quoted } from './config/text.ts';
 import { CommandError } from './errors.ts';
 
 /**
@@ -28,7 +29,14 @@ export function commandLine(command: Command): string {
     .map(([key, value]) => `${key}=${value} `)
     .join('');
   const input = command.input === undefined ? '' : ` <<< ${JSON.stringify(command.input)}`;
-  return `${env}${[command.file, ...command.args].join(' ')}${input}`;
+  return `${env}${[command.file, ...command.args].map(shellWord).join(' ')}${input}`;
+}
+
+/** An argument as a shell would need it: quoted when empty or holding anything but plain characters. */
+function shellWord(arg: string): string {
+  if (/^[A-Za-z0-9_.,:/=@%+-]+$/.test(arg)) return arg;
+  // A control character would break the line: shown escaped instead.
+  return escapeControls(arg) === arg ? `'${arg.replaceAll("'", "'\\''")}'` : quoted(arg);
 }
 
 /** defaultTimeoutMs: for a command that sets none (otherwise the Host's own default applies). */

@@ -13,13 +13,11 @@ export interface Action {
   /** What the step does, in one line an operator reads in `plan`. */
   readonly summary: string;
   /** The commands and files behind it, as data: `plan` prints them and apply performs exactly them. */
-  readonly steps?: readonly Step[];
-  /** Lines `plan` prints for an action that carries no steps (the users concern's, written beside its apply). */
-  readonly details?: readonly string[];
+  readonly steps: readonly Step[];
 }
 
-/** The action of a concern that carries its steps, by kind. */
-export type StepAction<Kind extends string> = Action & { readonly kind: Kind; readonly steps: readonly Step[] };
+/** The action of a concern, by kind. */
+export type StepAction<Kind extends string> = Action & { readonly kind: Kind };
 
 export interface ConcernContext {
   readonly host: Host;

@@ -1,6 +1,6 @@
 import type { Config } from '../core/config/load.ts';
 import { AgentError, CommandError, outputTail } from '../core/errors.ts';
-import type { Job, JobContext, JobResult } from '../core/job.ts';
+import type { Job, JobContext, JobResult } from './job.ts';
 import { LOG_LEVELS, type LogLevel } from '../core/logger.ts';
 import type { OsFacts } from '../os/facts.ts';
 import { TaskFailure } from './scheduler.ts';

@@ -1,10 +1,10 @@
-import type { Job } from '../core/job.ts';
-import { updatesJob } from '../concerns/updates/job.ts';
-import { usersSyncJob } from '../concerns/users/job.ts';
-import { eventsJob } from '../control/events-job.ts';
-import { spotInterruptionJob } from '../decommission/spot.ts';
-import { metricsJob } from '../metrics/job.ts';
-import { convergeJob } from './converge-job.ts';
+import { convergeJob } from '../jobs/converge.ts';
+import { eventsJob } from '../jobs/events.ts';
+import { metricsJob } from '../jobs/metrics.ts';
+import { spotInterruptionJob } from '../jobs/spot-interruption.ts';
+import { updatesJob } from '../jobs/updates.ts';
+import { usersSyncJob } from '../jobs/users-sync.ts';
+import type { Job } from './job.ts';
 
 /** Every recurring job of the daemon, besides the periodic converge (tasks.ts puts it first). */
 export const JOBS: readonly Job[] = [metricsJob, eventsJob, usersSyncJob, updatesJob, spotInterruptionJob];

@@ -1,6 +1,3 @@
-import type { SchedulerClock } from '../core/clock.ts';
-import type { RetryPolicy } from '../core/job.ts';
-
 /**
  * Runs each task at start and then on its own schedule until aborted. Tasks
  * that change the system (converge, users, updates) take turns through one
@@ -25,6 +22,12 @@ export interface Task {
   run(signal: AbortSignal): Promise<TaskOutcome>;
 }
 
+/** After the nth consecutive failure the task runs again after min(firstMs × 2^(n-1), maxMs), jittered. */
+export interface RetryPolicy {
+  readonly firstMs: number;
+  readonly maxMs: number;
+}
+
 export interface TaskOutcome {
   readonly summary: string;
   readonly details?: unknown;
@@ -42,6 +45,18 @@ export interface TaskRecord {
   readonly durationMs: number;
   readonly consecutiveFailures: number;
   readonly nextRunAt: string;
+}
+
+export interface Clock {
+  /** Wall-clock time in ms since the epoch: what status shows. */
+  now(): number;
+  /** Resolves after ms, or early when the signal aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/** The scheduler's clock also reads one that nobody sets (CLOCK_MONOTONIC), in ms: when tasks run. */
+export interface SchedulerClock extends Clock {
+  monotonic(): number;
 }
 
 export interface SchedulerDeps {

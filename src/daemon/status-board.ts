@@ -3,8 +3,7 @@ import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import type { ReloadRecord } from './reload.ts';
-import type { Clock } from '../core/clock.ts';
-import type { TaskRecord } from './scheduler.ts';
+import type { Clock, TaskRecord } from './scheduler.ts';
 import { type DaemonStatus, type RunningTask, writeStatus } from './status-file.ts';
 
 /**

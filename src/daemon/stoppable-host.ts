@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from './scheduler.ts';
 import { StoppingError } from '../core/errors.ts';
 import type { ExecOptions, ExecResult, Host, HttpRequest, HttpResponse } from '../host/host.ts';
 import { describeDelay } from './task-log.ts';

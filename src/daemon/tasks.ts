@@ -1,6 +1,6 @@
 import type { ConcernContext } from '../core/concern.ts';
-import type { Job, JobContext, JobResult } from '../core/job.ts';
-import { convergeJob } from './converge-job.ts';
+import type { Job, JobContext, JobResult } from './job.ts';
+import { convergeJob } from '../jobs/converge.ts';
 import { type JobProcess, runInOwnProcess } from './job-process.ts';
 import { defaultRetry, type Task } from './scheduler.ts';
 

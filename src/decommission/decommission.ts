@@ -1,6 +1,6 @@
 import type { Ecs } from '../aws/ecs.ts';
 import { ECS_INIT_PLATFORMS } from '../concerns/ecs/platform.ts';
-import { stopUnit } from '../concerns/systemd-unit.ts';
+import { stopUnit } from '../os/systemd-unit.ts';
 import type { Config } from '../core/config/load.ts';
 import { messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';

@@ -49,8 +49,6 @@ export interface DoctorContext {
   proxy(): Promise<ProxySettings>;
 }
 
-export class RegionUnknownError extends AgentError {}
-
 const DEFAULT_TIMEOUT_MS = 5000;
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 
@@ -66,7 +64,7 @@ export function createDoctorContext(options: DoctorOptions): DoctorContext {
     try {
       return (await identity()).region;
     } catch (error) {
-      throw new RegionUnknownError(`no region: AWS_REGION is not set and the instance identity could not be read (${messageOf(error)})`);
+      throw new AgentError(`no region: AWS_REGION is not set and the instance identity could not be read (${messageOf(error)})`);
     }
   });
   const makeClient = options.ecsClient ?? ((name: string) => createEcs(host, { region: name, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: null }));

@@ -86,6 +86,15 @@ export interface NoFollowFile {
   readonly data: Uint8Array;
 }
 
+/** What readFilesNoFollow found at one path; refused: the message readFileNoFollow's UnsafePathError would give. */
+export type NoFollowRead =
+  | {
+      /** Each directory below base on the way, in order: fewer than the path has when one is missing. */
+      readonly directories: readonly FileInfo[];
+      readonly file: NoFollowFile | null;
+    }
+  | { readonly refused: string };
+
 /** A path below a no-follow base holds a symlink or something other than what was expected; nothing was read or written through it. */
 export class UnsafePathError extends AgentError {}
 
@@ -238,6 +247,11 @@ export interface Host {
    */
   /** Reads base/relative (a regular file only); null when it does not exist. */
   readFileNoFollow(base: string, relative: string, maxBytes: number): Promise<NoFollowFile | null>;
+  /**
+   * readFileNoFollow of many files below one base (every user's keys), with what the walk found on the way
+   * (each directory's owner and mode): a refusal is that file's result, not an error of the whole read.
+   */
+  readFilesNoFollow(base: string, relatives: readonly string[], maxBytes: number): Promise<NoFollowRead[]>;
   /**
    * Writes base/relative atomically (temp file in the same directory, rename);
    * each directory below base is created if missing and set to dirMode, uid, gid.

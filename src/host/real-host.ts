@@ -19,6 +19,7 @@ import type {
   HttpResponse,
   HttpServer,
   NoFollowFile,
+  NoFollowRead,
   NoFollowWriteOptions,
   ServeHandler,
   ServeOptions,
@@ -27,9 +28,10 @@ import type {
   TlsProbeResult,
   WriteOptions,
 } from './host.ts';
+import { UnsafePathError } from './host.ts';
 import { syncDirectory, writeAtomically } from './atomic-write.ts';
 import { nullIfMissing } from './missing.ts';
-import { readFileIn, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
+import { readFilesBelow, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
 import { debianPackageOf } from './tool-packages.ts';
@@ -203,8 +205,21 @@ export class RealHost implements Host {
   }
 
   async readFileNoFollow(base: string, relative: string, maxBytes: number): Promise<NoFollowFile | null> {
-    const found = await withDirectoryBelow(base, await this.#resolve(base), relative, null, (directory, name, shown) => readFileIn(directory, name, shown, maxBytes));
-    return found && { info: toFileInfo(found.stats), data: found.data };
+    const [found] = (await this.readFilesNoFollow(base, [relative], maxBytes)) as [NoFollowRead];
+    if ('refused' in found) throw new UnsafePathError(found.refused);
+    return found.file;
+  }
+
+  async readFilesNoFollow(base: string, relatives: readonly string[], maxBytes: number): Promise<NoFollowRead[]> {
+    const found = await readFilesBelow(base, await this.#resolve(base), relatives, maxBytes);
+    return found.map((read) =>
+      'refused' in read
+        ? read
+        : {
+            directories: read.directories.map(toFileInfo),
+            file: read.file && { info: toFileInfo(read.file.stats), data: read.file.data },
+          },
+    );
   }
 
   async writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void> {

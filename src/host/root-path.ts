@@ -7,8 +7,6 @@ import { nullIfMissing } from './missing.ts';
 /** Linux gives up after 40 links (ELOOP); so do we. */
 const MAX_SYMLINKS = 40;
 
-export class PathEscapeError extends AgentError {}
-
 /**
  * Maps a path of the managed system onto this machine. With root "/" this is the
  * path itself. Under an image root every component is resolved inside the root
@@ -18,7 +16,7 @@ export class PathEscapeError extends AgentError {}
  * contains can make the agent read or write the build machine's own files.
  */
 export async function resolveUnderRoot(root: string, path: string): Promise<string> {
-  if (!posix.isAbsolute(path)) throw new PathEscapeError(`path must be absolute: ${JSON.stringify(path)}`);
+  if (!posix.isAbsolute(path)) throw new AgentError(`path must be absolute: ${JSON.stringify(path)}`);
   if (root === '/') return posix.normalize(path);
 
   const pending = path.split('/').filter((part) => part !== '' && part !== '.');
@@ -37,7 +35,7 @@ export async function resolveUnderRoot(root: string, path: string): Promise<stri
       resolved.push(part);
       continue;
     }
-    if (++links > MAX_SYMLINKS) throw new PathEscapeError(`too many symlinks resolving ${path} under ${root}`);
+    if (++links > MAX_SYMLINKS) throw new AgentError(`too many symlinks resolving ${path} under ${root}`);
     if (posix.isAbsolute(target)) resolved.length = 0;
     pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
   }
@@ -48,8 +46,8 @@ async function symlinkTarget(path: string): Promise<string | null> {
   return nullIfMissing(lstat(path).then((info) => (info.isSymbolicLink() ? readlink(path) : null)));
 }
 
-function escape(root: string, path: string): PathEscapeError {
-  return new PathEscapeError(`${path} escapes the image root ${root}`);
+function escape(root: string, path: string): AgentError {
+  return new AgentError(`${path} escapes the image root ${root}`);
 }
 
 /** Like resolveUnderRoot, but a final symlink is left alone (for lstat, rm, rename). */

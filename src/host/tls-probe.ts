@@ -55,7 +55,8 @@ function openTcp(host: string, port: number, sockets: Socket[]): Promise<Socket>
 
 function tunnel(socket: Socket, request: TlsProbeRequest, proxy: URL): Promise<void> {
   const authority = `${request.host}:${request.port}`;
-  const credentials = proxy.username ? `Proxy-Authorization: Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}\r\n` : '';
+  const userinfo = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  const credentials = proxy.username ? `Proxy-Authorization: Basic ${Buffer.from(userinfo).toString('base64')}\r\n` : '';
   return new Promise((resolve, reject) => {
     let reply = '';
     const onData = (chunk: Buffer) => {

@@ -43,7 +43,12 @@ export function renderPrometheus(sample: Sample): string {
 function renderLabels(labels: Labels): string {
   const entries = Object.entries(labels);
   if (entries.length === 0) return '';
-  return `{${entries.map(([key, value]) => `${key}="${value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`;
+  return `{${entries.map(([key, value]) => `${key}="${escapeLabelValue(value)}"`).join(',')}}`;
+}
+
+/** The exposition format's escapes inside a label value: backslash, newline, double quote. */
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
 export function prometheusFamilies(sample: Sample): Family[] {

@@ -19,6 +19,8 @@ export interface Figure {
   readonly reference: { readonly name: string; readonly value: number };
   /** The ratio value ÷ reference must stay at or below this; null: a figure shown for information. */
   readonly goal: number | null;
+  /** The value itself must stay at or below this, in its unit: a goal the issue sets in seconds or megabytes. */
+  readonly valueGoal?: number;
   /** When taken pair by pair (the median of each run's own ratio), not as value ÷ reference. */
   readonly ratio?: number;
   /** What else the reader needs: spread, sample count, the other figures of the same run. */
@@ -34,13 +36,25 @@ export function ratioOf(figure: Figure): number {
 
 /** Prints the figure with its ratio and hands it to run.ts's summary. */
 export function reportFigure(figure: Figure): void {
-  const goal = figure.goal === null ? '' : ` (goal ≤ ${figure.goal})`;
+  const goal = goalOf(figure) === '' ? '' : ` (goal ${goalOf(figure)}: ${verdictOf(figure)})`;
   const value = `${formatNumber(figure.value)} ${figure.unit}`;
   const reference = `${formatNumber(figure.reference.value)} ${figure.unit} (${figure.reference.name})`;
   const paired = figure.ratio === undefined ? '' : ' (median of the runs\' own ratios)';
   console.log(`FIGURE ${figure.name}: ${value} ÷ ${reference} = ${ratioOf(figure).toFixed(2)}${paired}${goal}`);
   if (figure.note) console.log(`       ${figure.note}`);
   if (FIGURES_FILE) appendFileSync(FIGURES_FILE, `${JSON.stringify(figure)}\n`);
+}
+
+/** The goal as the table shows it: "≤ 5" for a ratio, "≤ 0.5 s" for a value; "" when there is none. */
+export function goalOf(figure: Figure): string {
+  if (figure.goal !== null) return `≤ ${figure.goal}`;
+  return figure.valueGoal === undefined ? '' : `≤ ${figure.valueGoal} ${figure.unit}`;
+}
+
+/** "met", "not met", or "" for a figure without a goal. */
+export function verdictOf(figure: Figure): string {
+  const [measured, goal] = figure.goal !== null ? [ratioOf(figure), figure.goal] : [figure.value, figure.valueGoal];
+  return goal === undefined ? '' : measured <= goal ? 'met' : 'not met';
 }
 
 export function readFigures(file: string): Figure[] {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { type Figure, formatNumber, machineDescription, ratioOf, readFigures, requireProjectRuntime } from './figures.ts';
+import { type Figure, formatNumber, machineDescription, ratioOf, readFigures, requireProjectRuntime, goalOf, verdictOf } from './figures.ts';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv[2];
@@ -21,10 +21,9 @@ requireProjectRuntime();
 
 function row(figure: Figure): string {
   const ratio = ratioOf(figure);
-  const verdict = figure.goal === null ? '' : ratio <= figure.goal ? 'met' : 'not met';
   const measured = `${formatNumber(figure.value)} ${figure.unit} ÷ ${formatNumber(figure.reference.value)} ${figure.unit} (${figure.reference.name})`;
   const pairing = figure.ratio === undefined ? '' : ' (median run by run)';
-  return `| ${figure.name} | ${measured} | ${ratio.toFixed(2)}${pairing} | ${figure.goal === null ? '' : `≤ ${figure.goal}`} | ${verdict} |`;
+  return `| ${figure.name} | ${measured} | ${ratio.toFixed(2)}${pairing} | ${goalOf(figure)} | ${verdictOf(figure)} |`;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'eha-bench-'));

@@ -13,7 +13,7 @@ import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { RealHost } from '../../src/host/real-host.ts';
-import { MetricsRunner } from '../../src/metrics/job.ts';
+import { MetricsRunner } from '../../src/jobs/metrics.ts';
 
 export interface SinkFigures {
   readonly rssLoadedMb: number;

@@ -49,7 +49,8 @@ test('detect --root on a scratch Amazon Linux 2023 root reports Amazon Linux 202
 test('an unsupported release is refused with exit 3 and the supported list', async (t) => {
   const result = await runCli(['detect', '--root', releaseRoot(t, 'centos-7')]);
   assert.equal(result.status, 3);
-  assert.match(result.stderr, /CentOS Linux 7 \(Core\) is not supported; supported: Amazon Linux 2023; Ubuntu 20\.04, 22\.04, 24\.04; Debian 11, 12; SLES 15 SP3/);
+  const supported = String.raw`supported: Amazon Linux 2023; Ubuntu 20\.04, 22\.04, 24\.04; Debian 11, 12; SLES 15 SP3`;
+  assert.match(result.stderr, new RegExp(String.raw`CentOS Linux 7 \(Core\) is not supported; ${supported}`));
   assert.match(result.stdout, /^verdict +refused: /m);
 });
 

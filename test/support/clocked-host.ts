@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/core/clock.ts';
+import type { Clock } from '../../src/daemon/scheduler.ts';
 import { RealHost } from '../../src/host/real-host.ts';
 
 /**

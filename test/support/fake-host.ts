@@ -11,6 +11,7 @@ import type {
   HttpResponse,
   HttpServer,
   NoFollowFile,
+  NoFollowRead,
   NoFollowWriteOptions,
   ServeHandler,
   ServeOptions,
@@ -326,6 +327,24 @@ export class FakeHost implements Host {
     const file = this.files.get(found.path);
     if (!file) return null;
     return { info: this.#info(found.path) as FileInfo, data: file.data.subarray(0, maxBytes) };
+  }
+
+  async readFilesNoFollow(base: string, relatives: readonly string[], maxBytes: number): Promise<NoFollowRead[]> {
+    const root = this.#directoryAt(base);
+    return Promise.all(
+      relatives.map(async (relative) => {
+        try {
+          const file = await this.readFileNoFollow(base, relative, maxBytes);
+          const parts = pathParts(relative).slice(0, -1);
+          const paths = parts.map((_, index) => posix.join(root, ...parts.slice(0, index + 1)));
+          const directories = paths.map((path) => this.#info(path)).filter((info) => info !== null);
+          return { directories, file };
+        } catch (error) {
+          if (error instanceof UnsafePathError) return { refused: error.message };
+          throw error;
+        }
+      }),
+    );
   }
 
   async writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void> {

@@ -3,7 +3,7 @@ import { performSteps, type Step } from '../../core/step.ts';
 import { packageManagerOf } from '../../os/facts.ts';
 import type { PackageManagerName } from '../../os/support.ts';
 import { extrasInstallCommand } from '../../pkg/amazon-linux-extras.ts';
-import { needsStart, startUnit, type UnitState, unitState } from '../systemd-unit.ts';
+import { needsStart, startUnit, type UnitState, unitState } from '../../os/systemd-unit.ts';
 
 /** Docker, installed the way each distribution ships it (DESIGN.md §3). */
 const UNIT = 'docker.service';

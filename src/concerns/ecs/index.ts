@@ -5,7 +5,7 @@ import { packageManagerOf } from '../../os/facts.ts';
 import { readAgentState, staleStateProblem } from '../../ecs-agent/agent-state.ts';
 import { extrasInstallCommand } from '../../pkg/amazon-linux-extras.ts';
 import { firstInstalled } from '../../pkg/package-manager.ts';
-import { needsStart, startUnit, stopUnitCommand, type UnitState, unitState } from '../systemd-unit.ts';
+import { needsStart, startUnit, stopUnitCommand, type UnitState, unitState } from '../../os/systemd-unit.ts';
 import { ECS_INIT_PLATFORMS, type EcsInitPlatform } from './platform.ts';
 import { debSource, installSignedDeb, signedDebSteps } from './signed-deb.ts';
 

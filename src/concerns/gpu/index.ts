@@ -2,7 +2,7 @@ import type { Concern, StepAction } from '../../core/concern.ts';
 import { performSteps } from '../../core/step.ts';
 import { packageManagerOf } from '../../os/facts.ts';
 import type { PackageManagerName } from '../../os/support.ts';
-import { localCommand } from '../block/run.ts';
+import { localCommand } from '../../block/run.ts';
 import { daemonJsonHasNvidiaRuntime, NVIDIA_RUNTIME, runningDockerRuntimes } from './docker-runtime.ts';
 
 /**

@@ -2,7 +2,7 @@ import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
 import { performSteps } from '../../core/step.ts';
 import type { PackageManager } from '../../pkg/package-manager.ts';
-import { probeSignature } from '../block/probe.ts';
+import { probeSignature } from '../../block/probe.ts';
 import { withDockerStopped } from './docker-service.ts';
 import { hasEntries } from './facts.ts';
 import { migrateAndMount, mountOnFreshDirectory } from './migrate.ts';

@@ -6,7 +6,6 @@ import { STORE } from './settings.ts';
  * and keeps every other. A file that is not a JSON object is an error, never
  * overwritten; so are settings that would make Docker ignore the store.
  */
-export class DaemonJsonError extends AgentError {}
 
 const DRIVER = 'btrfs';
 
@@ -24,10 +23,10 @@ function parse(text: string | null): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new DaemonJsonError(`${STORE.daemonJson} is not valid JSON (${(error as Error).message}); fix it, the agent will not overwrite it`);
+    throw new AgentError(`${STORE.daemonJson} is not valid JSON (${(error as Error).message}); fix it, the agent will not overwrite it`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new DaemonJsonError(`${STORE.daemonJson} must hold a JSON object; fix it, the agent will not overwrite it`);
+    throw new AgentError(`${STORE.daemonJson} must hold a JSON object; fix it, the agent will not overwrite it`);
   }
   return value as Record<string, unknown>;
 }
@@ -35,11 +34,11 @@ function parse(text: string | null): Record<string, unknown> {
 function checkCompatible(settings: Record<string, unknown>): void {
   const dataRoot = settings['data-root'] ?? settings.graph;
   if (dataRoot !== undefined && dataRoot !== STORE.mountPoint) {
-    throw new DaemonJsonError(`${STORE.daemonJson} sets data-root to ${JSON.stringify(dataRoot)}; the Btrfs store is mounted on ${STORE.mountPoint}: remove data-root`);
+    throw new AgentError(`${STORE.daemonJson} sets data-root to ${JSON.stringify(dataRoot)}; the Btrfs store is mounted on ${STORE.mountPoint}: remove data-root`);
   }
   const options = settings['storage-opts'];
   const foreign = Array.isArray(options) ? options.filter((o) => typeof o !== 'string' || !o.startsWith(`${DRIVER}.`)) : [];
   if (foreign.length > 0) {
-    throw new DaemonJsonError(`${STORE.daemonJson} has storage-opts ${JSON.stringify(foreign)} that the btrfs driver rejects; remove them`);
+    throw new AgentError(`${STORE.daemonJson} has storage-opts ${JSON.stringify(foreign)} that the btrfs driver rejects; remove them`);
   }
 }

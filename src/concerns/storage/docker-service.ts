@@ -1,7 +1,7 @@
 import { type Command, runCommand } from '../../core/command.ts';
 import { AgentError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
-import { localCommand, probeLocal } from '../block/run.ts';
+import { localCommand, probeLocal } from '../../block/run.ts';
 
 /**
  * Docker is stopped around the switch of its store, and started again only if
@@ -10,8 +10,6 @@ import { localCommand, probeLocal } from '../block/run.ts';
  */
 const UNITS = ['docker.socket', 'docker.service'];
 const PID_FILES = ['/run/docker.pid', '/var/run/docker.pid'];
-
-export class DockerBusyError extends AgentError {}
 
 /** The Docker units that are active; none when systemd does not run this system. */
 export async function activeDockerUnits(host: Host, systemdRunning: boolean): Promise<string[]> {
@@ -43,7 +41,7 @@ export async function withDockerStopped<T>(
   step: () => Promise<T>,
 ): Promise<T> {
   const pidFile = await dockerRunsOutsideSystemd(host, systemdRunning);
-  if (pidFile) throw new DockerBusyError(`dockerd is running outside systemd (${pidFile}); stop it before the store is switched`);
+  if (pidFile) throw new AgentError(`dockerd is running outside systemd (${pidFile}); stop it before the store is switched`);
   const [stop, start] = [dockerUnitsCommand('stop', units), dockerUnitsCommand('start', units)];
   if (stop) await runCommand(host, stop);
   try {

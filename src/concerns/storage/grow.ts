@@ -1,6 +1,6 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { UsageError } from '../../core/errors.ts';
-import { onDisk, runLocal } from '../block/run.ts';
+import { onDisk, runLocal } from '../../block/run.ts';
 import { STORE, type StorageSettings } from './settings.ts';
 import { mountedStore } from './status.ts';
 import { readUsage } from './usage.ts';

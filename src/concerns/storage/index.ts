@@ -1,6 +1,6 @@
 import type { Concern, ConcernContext } from '../../core/concern.ts';
 import { packageManagerOf } from '../../os/facts.ts';
-import { onDisk } from '../block/run.ts';
+import { onDisk } from '../../block/run.ts';
 import { applyStorage } from './apply.ts';
 import { gatherStorage, type StorageFacts } from './facts.ts';
 import { planStorage, type StorageAction, type StoragePlanContext } from './plan.ts';

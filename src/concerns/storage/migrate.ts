@@ -4,7 +4,7 @@ import type { Step } from '../../core/step.ts';
 import type { Host } from '../../host/host.ts';
 import type { Backing } from './facts.ts';
 import { mountBacking, mountCommand, unmount, unmountCommand } from './mount.ts';
-import { localCommand, onDisk, runLocal } from '../block/run.ts';
+import { localCommand, onDisk, runLocal } from '../../block/run.ts';
 import { STORE } from './settings.ts';
 
 /**
@@ -13,7 +13,6 @@ import { STORE } from './settings.ts';
  * new one cannot be mounted, so a failure at any step leaves Docker the store
  * it had. Docker is stopped by the caller.
  */
-export class MigrationError extends AgentError {}
 
 const COPY_TIMEOUT_MS = 6 * 3_600_000;
 
@@ -88,12 +87,12 @@ async function copyOntoBacking(host: Host, backing: Pick<Backing, 'kind' | 'sour
 async function copyVerified(host: Host, from: string, to: string): Promise<void> {
   const leftover = await host.readdir(STORE.staging);
   if (leftover.length > 0) {
-    throw new MigrationError(`the new filesystem on ${STORE.staging} is not empty (${leftover.slice(0, 3).join(', ')}…); it will not be written over`);
+    throw new AgentError(`the new filesystem on ${STORE.staging} is not empty (${leftover.slice(0, 3).join(', ')}…); it will not be written over`);
   }
   try {
     await runCommand(host, copyCommand(from, to));
     const difference = firstDifference(await manifest(host, from), await manifest(host, to));
-    if (difference) throw new MigrationError(`the copy of ${STORE.mountPoint} differs from the original: ${difference}`);
+    if (difference) throw new AgentError(`the copy of ${STORE.mountPoint} differs from the original: ${difference}`);
   } catch (error) {
     for (const entry of await host.readdir(STORE.staging)) await host.rm(`${STORE.staging}/${entry}`, { recursive: true });
     throw error;

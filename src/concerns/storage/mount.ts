@@ -2,7 +2,7 @@ import { type Command, runCommand } from '../../core/command.ts';
 import { CommandError } from '../../core/errors.ts';
 import type { Host } from '../../host/host.ts';
 import type { Backing } from './facts.ts';
-import { localCommand, probeLocal } from '../block/run.ts';
+import { localCommand, probeLocal } from '../../block/run.ts';
 
 /** Mounting and unmounting the store, on this machine, with real paths. */
 

@@ -1,7 +1,7 @@
 import { AgentError } from '../../core/errors.ts';
 import { type EditStep, editStep, type Step, writeStep } from '../../core/step.ts';
-import { fstabEntry, fstabLines, withFstabEntry } from '../block/fstab.ts';
-import { localCommand } from '../block/run.ts';
+import { fstabEntry, fstabLines, withFstabEntry } from '../../block/fstab.ts';
+import { localCommand } from '../../block/run.ts';
 import { STORE } from './settings.ts';
 
 /**
@@ -11,7 +11,6 @@ import { STORE } from './settings.ts';
  * ordered before docker.service and docker.service requires it, so Docker
  * never starts on the bare directory with the btrfs driver configured.
  */
-export class PersistConflictError extends AgentError {}
 
 const FSTAB_OPTIONS = 'loop,x-systemd.before=docker.service,x-systemd.required-by=docker.service';
 
@@ -31,7 +30,7 @@ export function currentFstabLine(fstab: string): string | null {
 export function withFstabLine(fstab: string, file: string): string {
   const entry = fstabEntry(fstabLines(fstab), STORE.mountPoint);
   if (entry && entry.source !== file) {
-    throw new PersistConflictError(`${STORE.fstab} already mounts ${entry.source} on ${STORE.mountPoint}; remove that line to let the agent manage the store`);
+    throw new AgentError(`${STORE.fstab} already mounts ${entry.source} on ${STORE.mountPoint}; remove that line to let the agent manage the store`);
   }
   return withFstabEntry(fstab, STORE.mountPoint, fstabLine(file));
 }

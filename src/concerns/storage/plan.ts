@@ -13,11 +13,10 @@ import {
   isOwnMountUnit,
   mountUnit,
   mountUnitSteps,
-  PersistConflictError,
   withFstabLine,
 } from './persist.ts';
-import { describeSignature } from '../block/probe.ts';
-import { localCommand } from '../block/run.ts';
+import { describeSignature } from '../../block/probe.ts';
+import { localCommand } from '../../block/run.ts';
 import { isOwnFilesystem, STORE, type StorageSettings } from './settings.ts';
 
 /** Mounts the store on /var/lib/docker (with migrate, once what is there was copied onto it) and sets daemon.json. */
@@ -122,7 +121,7 @@ function persist(
   const line = currentFstabLine(store.fstab);
   if (line !== null) throw conflict(`${STORE.fstab} mounts ${STORE.mountPoint} (${line}), but STORAGE_MODE=btrfs-device mounts it with ${STORE.mountUnit}`);
   if (store.mountUnit !== null && !isOwnMountUnit(store.mountUnit)) {
-    throw new PersistConflictError(`${STORE.mountUnit} was not written by the agent; remove it to let the agent manage the store`);
+    throw new AgentError(`${STORE.mountUnit} was not written by the agent; remove it to let the agent manage the store`);
   }
   const uuid = formatting ? null : store.backing.signature?.uuid ?? null;
   if (uuid !== null && store.mountUnit === mountUnit(uuid) && store.mountUnitEnabled) return [];
@@ -137,8 +136,8 @@ function persist(
   ];
 }
 
-function conflict(message: string): PersistConflictError {
-  return new PersistConflictError(`${message}; remove one of them`);
+function conflict(message: string): AgentError {
+  return new AgentError(`${message}; remove one of them`);
 }
 
 function switchStore(

@@ -1,5 +1,5 @@
 import type { Config } from '../../core/config/load.ts';
-import type { Signature } from '../block/probe.ts';
+import type { Signature } from '../../block/probe.ts';
 
 /** Where the store lives on the managed system, in one place. */
 export const STORE = {

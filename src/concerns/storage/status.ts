@@ -26,8 +26,6 @@ export interface StorageStatus {
   readonly dockerDriver: string | null;
 }
 
-export class StoreNotMountedError extends AgentError {}
-
 export async function storageStatus(context: ConcernContext, settings: StorageSettings): Promise<StorageStatus> {
   const store = await gatherStore(context, settings);
   const usage = store.mountedFromBacking ? await readUsage(context.host) : null;
@@ -50,6 +48,6 @@ export async function storageStatus(context: ConcernContext, settings: StorageSe
 /** The store as mounted from its backing; an error when it is not (apply first). */
 export async function mountedStore(context: ConcernContext, settings: StorageSettings): Promise<StoreFacts> {
   const store = await gatherStore(context, settings);
-  if (!store.mountedFromBacking) throw new StoreNotMountedError(`the Btrfs store ${store.backing.name} is not mounted on ${STORE.mountPoint}; run apply first`);
+  if (!store.mountedFromBacking) throw new AgentError(`the Btrfs store ${store.backing.name} is not mounted on ${STORE.mountPoint}; run apply first`);
   return store;
 }

@@ -1,5 +1,5 @@
 import type { Host } from '../../host/host.ts';
-import { onDisk, runLocal } from '../block/run.ts';
+import { onDisk, runLocal } from '../../block/run.ts';
 import { STORE } from './settings.ts';
 
 /**

@@ -1,4 +1,5 @@
-import { NAME_ALLOWED, NAME_PATTERN, nameProblem } from './names.ts';
+import { NAME_PATTERN } from '../../core/config/users.ts';
+import { NAME_ALLOWED, nameProblem } from './names.ts';
 import { USERS } from './settings.ts';
 import { KeyProblem, parseSshKey } from './ssh-key.ts';
 

@@ -3,7 +3,7 @@ import type { UsersSource } from '../../core/config/keys.ts';
 import { readTextIfExists, type Host } from '../../host/host.ts';
 import { type Account, type Accounts, isComplete, membershipsByUser, readAccounts } from './accounts.ts';
 import { type DesiredUser, type Rejection, validateEntries } from './document.ts';
-import { type Home, readHome, readSkel, type SkelFile } from './homes.ts';
+import { type ExistingHome, type Home, readExistingHome, readHomes, readSkel, type SkelFile } from './homes.ts';
 import { processesOf, type ProcessesByUid } from './processes.ts';
 import { USERS } from './settings.ts';
 import type { SourceCacheRecord } from './source-cache.ts';
@@ -40,12 +40,24 @@ export interface UsersFacts {
   readonly sshd: SshdFacts;
   /** Processes of the users whose access ends (gone from the source, or expired), by uid. */
   readonly processes: ProcessesByUid;
-  /** Users to create whose /home/NAME was already there (left by a killed creation of the agent's). */
-  readonly takenHomes: ReadonlySet<string>;
+  /**
+   * The homes of the users whose creation this sync finishes (a killed one's), as they are: those still being
+   * created, and those to create whose /home/NAME is already there. Any other user to create gets a new home.
+   */
+  readonly existingHomes: ReadonlyMap<string, ExistingHome>;
   /** /etc/skel, read only when a home is to be made. */
   readonly skel: readonly SkelFile[];
+  /** Paths of this machine, for the tools that run on it rather than on the managed system. */
+  readonly local: LocalPaths;
   /** --root: an image, where no process runs and no sshd is reloaded. */
   readonly imageRoot: boolean;
+}
+
+export interface LocalPaths {
+  /** /home: flushed to disk (sync), a home given its owner (chown). */
+  readonly homes: string;
+  /** The sudoers file before it is renamed into place, checked by visudo. */
+  readonly sudoersTemp: string;
 }
 
 export interface ManagedUser {
@@ -60,8 +72,6 @@ export interface ManagedUser {
   readonly creating: boolean;
 }
 
-const HOME_READS_AT_ONCE = 64;
-
 export async function gatherUsers(
   context: ConcernContext,
   source: UsersSource,
@@ -73,7 +83,7 @@ export async function gatherUsers(
     readAccounts(host),
     readState(host),
     readTextIfExists(host, USERS.sudoersFile),
-    gatherSshd(host),
+    gatherSshd(host, context.logger),
   ]);
   const allowedGroups = new Set([
     ...config.USERS_ALLOWED_GROUPS,
@@ -84,18 +94,21 @@ export async function gatherUsers(
   const ownership = findManaged(accounts, state);
   const homes = await readHomes(host, ownership.managed);
   const unmanageable = new Set(ownership.unmanageable.map((problem) => problem.user));
+  const managedAccounts = new Set(ownership.managed);
   const homeTaken = await takenHomes(
     host,
     users.filter((user) => !accounts.users.has(user.name)).map((user) => user.name),
   );
   const desired = users.filter((user) => {
     if (unmanageable.has(user.name)) return false;
-    const conflict = conflictOf(user.name, accounts, state, ownership.managed, homeTaken.has(user.name));
+    const conflict = conflictOf(user.name, accounts, state, managedAccounts, homeTaken.has(user.name));
     if (conflict) rejections.push({ user: user.name, error: `${conflict}; skipped` });
     return conflict === null;
   });
   const managed = describeManaged(accounts, state, ownership.managed, homes);
   const needsSkel = desired.some((user) => managed.get(user.name)?.creating !== false);
+  const skel = needsSkel ? await readSkel(host) : [];
+  const finishing = desired.filter((user) => managed.get(user.name)?.creating ?? homeTaken.has(user.name));
   return {
     source: describeSource(source),
     sourceNote: read.note,
@@ -113,8 +126,9 @@ export async function gatherUsers(
     sudoers,
     sshd,
     processes: await processesOf(host, endingUids(managed, new Set(read.entries.map((entry) => entry.name)), desired)),
-    takenHomes: homeTaken,
-    skel: needsSkel ? await readSkel(host) : [],
+    existingHomes: await readExistingHomes(host, finishing, skel),
+    skel,
+    local: { homes: await host.localPath(USERS.homeBase), sudoersTemp: await host.localPath(USERS.sudoersTemp) },
     imageRoot: host.root !== '/',
   };
 }
@@ -163,7 +177,7 @@ function conflictOf(
   name: string,
   accounts: Accounts,
   state: UsersState,
-  managed: readonly Account[],
+  managed: ReadonlySet<Account>,
   homeTaken: boolean,
 ): string | null {
   const account = accounts.users.get(name);
@@ -176,7 +190,7 @@ function conflictOf(
       return `${USERS.homeBase}/${name} already exists (left by an earlier account?); move it away to create ${name}`;
     return null;
   }
-  if (managed.includes(account) || creating) return null;
+  if (managed.has(account) || creating) return null;
   if (!isRegular(account, accounts))
     return `${name} is a system account (uid ${account.uid}, UID_MIN ${accounts.defs.uidMin})`;
   return `the account ${name} already exists and was not created by ecs-host-agent`;
@@ -190,18 +204,13 @@ async function takenHomes(host: Host, names: readonly string[]): Promise<Set<str
   return new Set(taken.filter((name) => name !== null));
 }
 
-/** Each home read holds a few descriptors open: at most HOME_READS_AT_ONCE at a time, the next one as one ends. */
-async function readHomes(host: Host, managed: readonly Account[]): Promise<Map<string, Home>> {
-  const homes = new Map<string, Home>();
-  let next = 0;
-  const worker = async () => {
-    while (next < managed.length) {
-      const account = managed[next++] as Account;
-      homes.set(account.name, await readHome(host, account));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(HOME_READS_AT_ONCE, managed.length) }, worker));
-  return homes;
+async function readExistingHomes(
+  host: Host,
+  users: readonly DesiredUser[],
+  skel: readonly SkelFile[],
+): Promise<Map<string, ExistingHome>> {
+  const homes = await Promise.all(users.map((user) => readExistingHome(host, `${USERS.homeBase}/${user.name}`, skel)));
+  return new Map(users.map((user, index) => [user.name, homes[index] as ExistingHome]));
 }
 
 function describeManaged(

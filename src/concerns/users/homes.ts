@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 
-import { type FileInfo, type Host, type NoFollowFile, UnsafePathError } from '../../host/host.ts';
+import { type FileInfo, type Host, type NoFollowFile, type NoFollowRead, UnsafePathError } from '../../host/host.ts';
+import { decodeLossless } from '../../core/config/text.ts';
 import type { Account } from './accounts.ts';
 import { USERS } from './settings.ts';
 
@@ -23,12 +24,54 @@ export interface Home {
   readonly keys: HomeKeys;
 }
 
+/** Each home read holds a few descriptors open: at most this many at a time. */
+const HOME_READS_AT_ONCE = 64;
+
 /**
- * Two calls for a home that is as it should be (this runs for every managed user on every sync): the keys are
- * read from the home's parent down, so a home that is a link fails that read, and only a failed or empty read
- * looks at the home itself.
+ * Every managed user's home, on every sync. The keys of all homes below one directory are read in one no-follow
+ * read from that directory down, so a home or ~/.ssh that is a link fails it, and the directories on the way give
+ * ~/.ssh's owner and mode; only a home where that read found no keys is looked at further (readHome).
  */
-export async function readHome(host: Host, account: Account): Promise<Home> {
+export async function readHomes(host: Host, accounts: readonly Account[]): Promise<Map<string, Home>> {
+  const homes = new Map<string, Home>();
+  const unread: Account[] = [];
+  for (const [parent, below] of byParent(accounts)) {
+    const relatives = below.map((account) => belowParent(account.home, USERS.keysPath)[1]);
+    const reads = await host.readFilesNoFollow(parent, relatives, USERS.maxKeysFileBytes);
+    below.forEach((account, index) => {
+      const read = reads[index] as NoFollowRead;
+      const sshDir = 'refused' in read ? undefined : read.directories.at(-1);
+      if ('refused' in read || read.file === null || sshDir === undefined) unread.push(account);
+      else homes.set(account.name, { isDirectory: true, keys: readable(account, sshDir, read.file) });
+    });
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < unread.length) {
+      const account = unread[next++] as Account;
+      homes.set(account.name, await readHome(host, account));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HOME_READS_AT_ONCE, unread.length) }, worker));
+  return homes;
+}
+
+function byParent(accounts: readonly Account[]): Map<string, Account[]> {
+  const groups = new Map<string, Account[]>();
+  for (const account of accounts) {
+    const parent = belowParent(account.home, USERS.keysPath)[0];
+    const below = groups.get(parent) ?? [];
+    groups.set(parent, below);
+    below.push(account);
+  }
+  return groups;
+}
+
+/**
+ * A home readHomes found no keys in, looked at closely: the keys are read from the home's parent down, so a home
+ * that is a link fails that read, and only a failed or empty read looks at the home itself.
+ */
+async function readHome(host: Host, account: Account): Promise<Home> {
   const [sshDir, file] = await Promise.all([host.lstat(`${account.home}/.ssh`), readKeysFile(host, account)]);
   // Read without following anything from the home's parent down: the home is a directory.
   if (file.kind === 'read' && file.file !== null)
@@ -91,6 +134,8 @@ export interface SkelFile {
   /** The mode of its directory in skel, given to the directories made on the way. */
   readonly dirMode: number;
   readonly data: Uint8Array;
+  /** The same bytes as text, as a write step carries them (decodeLossless). */
+  readonly text: string;
 }
 
 /** Regular files, below directories of any depth; anything else (a link, a FIFO, an empty directory) is not copied. */
@@ -102,14 +147,46 @@ export async function readSkel(host: Host, directory: string = USERS.skel, prefi
     const path = `${directory}/${name}`;
     const entry = await host.lstat(path);
     const relative = `${prefix}${name}`;
-    if (entry?.kind === 'file')
-      files.push({
-        path: relative,
-        mode: entry.mode & 0o777,
-        dirMode: info.mode & 0o777,
-        data: await host.readBytes(path),
-      });
+    if (entry?.kind === 'file') {
+      const data = await host.readBytes(path);
+      const [mode, dirMode] = [entry.mode & 0o777, info.mode & 0o777];
+      files.push({ path: relative, mode, dirMode, data, text: decodeLossless(data) });
+    }
     if (entry?.kind === 'directory') files.push(...(await readSkel(host, path, `${relative}/`)));
   }
   return files;
+}
+
+/** A home that is already there for a user whose creation this sync finishes (a killed creation made it). */
+export interface ExistingHome {
+  /** As lstat finds it: null when missing; a home that is a link or no directory is never written into. */
+  readonly info: FileInfo | null;
+  /** Its authorized_keys, or null (none, or not readable without following a link). */
+  readonly keys: string | null;
+  /** The files of skel it already holds as skel has them: not written again. */
+  readonly unchangedSkel: ReadonlySet<string>;
+}
+
+export async function readExistingHome(host: Host, home: string, skel: readonly SkelFile[]): Promise<ExistingHome> {
+  const info = await host.lstat(home);
+  if (info?.kind !== 'directory') return { info, keys: null, unchangedSkel: new Set() };
+  const unchangedSkel = new Set<string>();
+  await Promise.all(
+    skel.map(async (file) => {
+      const data = await readInHome(host, home, file.path, file.data.length + 1);
+      if (data !== null && Buffer.from(data).equals(file.data)) unchangedSkel.add(file.path);
+    }),
+  );
+  const keys = await readInHome(host, home, USERS.keysPath, USERS.maxKeysFileBytes);
+  return { info, keys: keys && Buffer.from(keys).toString('utf8'), unchangedSkel };
+}
+
+/** A file below the home, or null when missing or not readable without following a link (then written over). */
+async function readInHome(host: Host, home: string, path: string, maxBytes: number): Promise<Uint8Array | null> {
+  try {
+    return (await host.readFileNoFollow(home, path, maxBytes))?.data ?? null;
+  } catch (error) {
+    if (error instanceof UnsafePathError) return null;
+    throw error;
+  }
 }

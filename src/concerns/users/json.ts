@@ -47,7 +47,8 @@ function repeatedKeys(text: string): string[][] {
       const end = stringEnd(text, i);
       const top = stack.at(-1);
       if (top?.kind === 'object' && top.key === null) {
-        const key = JSON.parse(text.slice(i, end)) as string;
+        const raw = text.slice(i + 1, end - 1);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end)) as string) : raw;
         if (top.keys.has(key)) duplicates.push([...top.path, key]);
         top.keys.add(key);
         top.key = key;
@@ -67,7 +68,15 @@ function repeatedKeys(text: string): string[][] {
 
 /** The index just past the closing quote of the string starting at `start`. */
 function stringEnd(text: string, start: number): number {
+  // From quote to quote: a document's keys are scanned on every sync, and a character at a time cost more than
+  // parsing the whole document. A quote ends the string unless an odd run of backslashes escapes it.
   let i = start + 1;
-  while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-  return i + 1;
+  for (;;) {
+    const quote = text.indexOf('"', i);
+    if (quote === -1) return text.length + 1;
+    let before = quote - 1;
+    while (before > start && text[before] === '\\') before--;
+    if ((quote - 1 - before) % 2 === 0) return quote + 1;
+    i = quote + 1;
+  }
 }

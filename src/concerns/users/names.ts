@@ -1,7 +1,6 @@
+import { NAME_PATTERN } from '../../core/config/users.ts';
 import { USERS } from './settings.ts';
 
-/** User and group names the agent accepts: what useradd and newusers accept on every supported distribution. */
-export const NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 export const NAME_ALLOWED = `a name matching ${NAME_PATTERN.source}`;
 
 /** Accounts a distribution, cloud image or this agent already uses for something else. */

@@ -85,14 +85,12 @@ function setMembers(group: string, from: readonly string[], to: readonly string[
     ...(added.length > 0 ? [`add ${short(added)}`] : []),
     ...(removed.length > 0 ? [`remove ${short(removed)}`] : []),
   ];
-  const gpasswd = ['-M', to.join(','), '--', group];
   return {
     kind: 'set-members',
     group,
-    gpasswd,
     affects: added,
     summary: `set the members of ${group}: ${change.join('; ') || 'rewrite /etc/gshadow to match /etc/group'}`,
-    details: [`gpasswd -M ${to.join(',') || "''"} -- ${group}`],
+    steps: [{ run: { file: 'gpasswd', args: ['-M', to.join(','), '--', group] } }],
   };
 }
 

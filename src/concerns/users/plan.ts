@@ -1,19 +1,23 @@
+import type { Command } from '../../core/command.ts';
 import type { Action } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
-import { type RemovalLimit } from './config-values.ts';
+import { type RemovalLimit } from '../../core/config/users.ts';
+import { type EditStep, type Step, writeStep } from '../../core/step.ts';
 import type { DesiredUser } from './document.ts';
 import type { ManagedUser, UsersFacts } from './facts.ts';
-import type { SkelFile } from './homes.ts';
+import { homeSteps, keysRemoval, keysText, keysWrite } from './plan-homes.ts';
 import { planMembers } from './plan-members.ts';
 import { checkRemovals, isLocked } from './removals.ts';
-import { KEYS_FILE_HEADER, SSHD_DROP_IN_TEXT, SUDOERS_TEXT, USERS } from './settings.ts';
-import type { SourceCacheRecord } from './source-cache.ts';
-import type { StateChange } from './state.ts';
+import { SUDOERS_TEXT, USERS } from './settings.ts';
+import { terminateCommand } from './sessions.ts';
+import { type SourceCacheRecord, sourceCacheText } from './source-cache.ts';
+import { type SshdAction, sshdDropInChange } from './sshd.ts';
+import { type StateChange, stateEdit } from './state.ts';
 
 /**
- * Pure: the steps from the facts to the source's users. Every account tool
- * call is carried in the action exactly as apply runs it, so `--dry-run`
- * shows the real commands. Nothing is planned for what already matches.
+ * Pure: the steps from the facts to the source's users. Every account tool call and every file written is carried
+ * in the action's steps exactly as apply runs them, so `--dry-run` shows the real commands. Nothing is planned for
+ * what already matches.
  *
  * Order: access ends first (locks, key removals, sessions ended, deletions), so that nothing after them, not
  * even a failing creation, can delay a revocation; then the agent's groups and configuration, updates of the
@@ -24,53 +28,36 @@ export type UsersAction = Action & {
   /** Users whose later steps depend on this multi-user step: its failure skips them (and keeps them "creating"). */
   readonly affects?: readonly string[];
 } & (
-    | {
-        readonly kind: 'lock-user';
-        readonly user: string;
-        readonly home: string;
-        readonly removeKeys: boolean;
-        readonly usermod: readonly string[] | null;
-      }
-    | { readonly kind: 'end-sessions'; readonly user: string; readonly uid: number }
-    | {
-        readonly kind: 'delete-user';
-        readonly user: string;
-        readonly uid: number;
-        readonly retire: boolean;
-        readonly userdel: readonly string[];
-      }
+    | { readonly kind: 'lock-user'; readonly user: string }
+    /** terminate: logind's end of the sessions; the processes left are found and killed when the step runs. */
+    | { readonly kind: 'end-sessions'; readonly user: string; readonly uid: number; readonly terminate: Command }
+    | ({ readonly kind: 'delete-user'; readonly user: string } & Deletion)
     | { readonly kind: 'create-group'; readonly group: string }
-    | { readonly kind: 'write-sshd-config' }
-    | { readonly kind: 'write-sudoers'; readonly text: string }
-    | { readonly kind: 'modify-user'; readonly user: string; readonly usermod: readonly string[] }
+    | ({ readonly kind: 'write-sshd-config' } & SshdAction)
+    | { readonly kind: 'write-sudoers' }
+    | { readonly kind: 'modify-user'; readonly user: string }
     | { readonly kind: 'set-passwords'; readonly users: readonly string[] }
-    | { readonly kind: 'set-members'; readonly group: string; readonly gpasswd: readonly string[] }
-    | {
-        readonly kind: 'write-keys';
-        readonly user: string;
-        readonly home: string;
-        readonly uid: number;
-        readonly gid: number;
-        readonly text: string;
-      }
-    | { readonly kind: 'remove-keys'; readonly user: string; readonly home: string }
+    | { readonly kind: 'set-members'; readonly group: string }
+    | { readonly kind: 'write-keys'; readonly user: string }
+    | { readonly kind: 'remove-keys'; readonly user: string }
     | { readonly kind: 'record-state'; readonly change: StateChange }
-    | { readonly kind: 'create-accounts'; readonly accounts: readonly NewAccount[]; readonly newusers: string }
     | {
-        readonly kind: 'set-up-home';
-        readonly user: string;
-        readonly home: string;
-        readonly uid: number;
-        readonly gid: number;
-        readonly homeMode: number;
-        /** Made by newusers in this sync (no home was there when the sync began): nothing in it to keep. */
-        readonly newHome: boolean;
-        readonly skel: readonly SkelFile[];
-        readonly keys: string | null;
+        readonly kind: 'create-accounts';
+        readonly accounts: readonly NewAccount[];
+        readonly newusers: Command;
+        readonly chpasswd: Command;
       }
+    | { readonly kind: 'set-up-home'; readonly user: string }
     | { readonly kind: 'flush-homes' }
     | { readonly kind: 'record-source'; readonly record: SourceCacheRecord }
   );
+
+/** A deletion as deleteUser runs it: the uid retired first (when it is to be), userdel, then the name forgotten. */
+export interface Deletion {
+  readonly retire: EditStep | null;
+  readonly userdel: Command;
+  readonly forget: EditStep | null;
+}
 
 export interface NewAccount {
   readonly name: string;
@@ -97,8 +84,8 @@ export function planUsers(facts: UsersFacts, settings: UsersPlanSettings): Users
     ...agentSetup(facts, users.desired),
     ...updates(users, settings, members.beforeCreation),
     ...planCreation(facts, settings, users.toCreate, newAccounts(facts, users.toCreate), members.afterCreation),
-    ...users.finishing.map(({ user, managed }) => setUpHome(facts, user, managed.account, false)),
-    ...recordCreated([...users.finishing.map(({ user }) => user.name), ...created]),
+    ...users.finishing.map(({ user, managed }) => setUpHome(facts, user, managed.account)),
+    ...recordCreated(facts, [...users.finishing.map(({ user }) => user.name), ...created]),
     ...(facts.sourceCache ? [recordSource(facts.sourceCache)] : []),
   ];
 }
@@ -123,8 +110,8 @@ interface SortedUsers {
 function sortedUsers(facts: UsersFacts): SortedUsers {
   const listed = new Set(facts.listed);
   const gone = [...facts.managed.values()].filter((user) => !listed.has(user.account.name));
-  gone.sort((a, b) => a.account.name.localeCompare(b.account.name));
-  const desired = [...facts.desired].sort((a, b) => a.name.localeCompare(b.name));
+  gone.sort((a, b) => byName(a.account.name, b.account.name));
+  const desired = [...facts.desired].sort((a, b) => byName(a.name, b.name));
   const existing = desired.flatMap((user) => {
     const managed = facts.managed.get(user.name);
     return managed ? [{ user, managed }] : [];
@@ -137,6 +124,14 @@ function sortedUsers(facts: UsersFacts): SortedUsers {
     finishing: existing.filter(({ managed }) => managed.creating),
     toCreate: desired.filter((user) => !facts.managed.has(user.name)),
   };
+}
+
+/**
+ * The order of the state file and the group lists (.sort()): names are ASCII, and locale-aware comparison would
+ * load ICU's collation data (10 ms of a sync with nothing to do) to order them the same way but for "_" and "-".
+ */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** First in every sync: locks, expired keys, sessions, deletions. Nothing after them can delay them. */
@@ -154,11 +149,7 @@ function accessEnds(facts: UsersFacts, users: SortedUsers, settings: UsersPlanSe
 function agentSetup(facts: UsersFacts, desired: readonly DesiredUser[]): UsersAction[] {
   const anyUsers = desired.length > 0 || facts.managed.size > 0;
   if (!anyUsers) return [];
-  return [
-    ...facts.missingGroups.map(createGroup),
-    ...(facts.sshd.dropIn !== SSHD_DROP_IN_TEXT ? [sshdConfig()] : []),
-    ...sudoers(facts, desired),
-  ];
+  return [...facts.missingGroups.map(createGroup), ...optional(sshdConfig(facts)), ...sudoers(facts, desired)];
 }
 
 /** Existing users: account fields, passwords, groups, keys. */
@@ -214,15 +205,7 @@ function planCreation(
 ): UsersAction[] {
   const vanished = facts.vanished.filter((name) => !toCreate.some((user) => user.name === name));
   const creating = toCreate.map((user) => user.name).filter((name) => !facts.state.creating.includes(name));
-  const state: UsersAction[] =
-    creating.length > 0 || vanished.length > 0
-      ? [
-          recordState(
-            { creating, forget: vanished },
-            creating.length > 0 ? `adding ${creating.join(', ')}` : 'dropping entries whose account no longer exists',
-          ),
-        ]
-      : [];
+  const state = creating.length > 0 || vanished.length > 0 ? [recordState({ creating, forget: vanished })] : [];
   if (toCreate.length === 0) return [...state, ...members];
   const overflow = accounts.find((account) => account.uid > facts.accounts.defs.uidMax);
   if (overflow !== undefined) {
@@ -234,113 +217,96 @@ function planCreation(
   const ids = new Map(accounts.map((account) => [account.name, account]));
   return [
     ...state,
-    ...redo.map((account) => ({
-      kind: 'delete-user' as const,
-      user: account.name,
-      uid: account.uid,
-      retire: false,
-      userdel: ['--', account.name],
-      summary: `delete ${account.name}'s incomplete account (a creation was interrupted), to make it again`,
-      details: [shown('userdel', ['--', account.name])],
-    })),
+    ...redo.map((account) => {
+      const deletion = { retire: null, userdel: tool('userdel', ['--', account.name]), forget: null };
+      const summary = `delete ${account.name}'s incomplete account (a creation was interrupted), to make it again`;
+      return { kind: 'delete-user' as const, user: account.name, ...deletion, summary, steps: deletionSteps(deletion) };
+    }),
     createAccounts(accounts, settings.shell),
     ...toCreate.flatMap((user) => (user.expireDay === null ? [] : [expireNewUser(user)])),
     ...members,
-    ...toCreate.map((user) =>
-      setUpHome(facts, user, ids.get(user.name) as NewAccount, !facts.takenHomes.has(user.name)),
-    ),
+    ...toCreate.map((user) => setUpHome(facts, user, ids.get(user.name) as NewAccount)),
   ];
+}
+
+/** An account tool, as plan shows it and apply runs it. */
+function tool(file: string, args: readonly string[], input?: string): Command {
+  return input === undefined ? { file, args } : { file, args, input };
 }
 
 function createAccounts(accounts: readonly NewAccount[], shell: string): UsersAction {
   // Empty password field: newusers' PAM step then fails at once instead of setting a password (Debian builds set
   // every password through PAM, which also costs a hash per user); chpasswd -e then writes "*".
   const lines = accounts.map(
-    ({ name, uid, gid }) => `${name}::${uid}:${gid}:${USERS.comment}:${USERS.homeBase}/${name}:${shell}`,
+    ({ name, uid, gid }) => `${name}::${uid}:${gid}:${USERS.comment}:${USERS.homeBase}/${name}:${shell}\n`,
   );
+  const newusers = tool('newusers', [], lines.join(''));
+  const chpasswd = noPassword(accounts.map((account) => account.name));
+  const check = 'each account read back from the databases (newusers exits 1 after writing them: PAM sets no password)';
   return {
     kind: 'create-accounts',
     accounts,
-    newusers: `${lines.join('\n')}\n`,
+    newusers,
+    chpasswd,
     summary: `create ${count(accounts.length, 'account')}: ${accounts.map((account) => account.name).join(', ')}`,
-    details: [
-      'newusers, reading:',
-      ...lines.map((line) => `  ${line}`),
-      `chpasswd -e, reading NAME:${NO_PASSWORD} for each`,
-    ],
+    steps: [{ run: newusers }, { note: check }, { run: chpasswd }],
   };
+}
+
+/** chpasswd -e writes the field as given, without PAM: "*", no password, so only keys log in. */
+export function noPassword(users: readonly string[]): Command {
+  return tool('chpasswd', ['-e'], users.map((name) => `${name}:${NO_PASSWORD}\n`).join(''));
 }
 
 function expireNewUser(user: DesiredUser): UsersAction {
-  const usermod = ['-e', String(user.expireDay), '--', user.name];
+  const usermod = tool('usermod', ['-e', String(user.expireDay), '--', user.name]);
   return {
     kind: 'modify-user',
     user: user.name,
-    usermod,
     summary: `set ${user.name}'s account expiry (${user.expires})`,
-    details: [shown('usermod', usermod)],
+    steps: [{ run: usermod }],
   };
 }
 
-function setUpHome(
-  facts: UsersFacts,
-  user: DesiredUser,
-  ids: { uid: number; gid: number },
-  newHome: boolean,
-): UsersAction {
-  const home = `${USERS.homeBase}/${user.name}`;
-  const keys = keysText(user.keys);
+function setUpHome(facts: UsersFacts, user: DesiredUser, ids: { uid: number; gid: number }): UsersAction {
   return {
     kind: 'set-up-home',
     user: user.name,
-    home,
-    uid: ids.uid,
-    gid: ids.gid,
-    homeMode: facts.accounts.defs.homeMode,
-    newHome,
-    skel: facts.skel,
-    keys,
     summary: `set up ${user.name}'s home (${describeUser(user)})`,
-    details: [
-      `${home} owned by ${user.name}, the files of ${USERS.skel} it lacks`,
-      keys === null
-        ? 'no authorized_keys (no keys)'
-        : `${home}/${USERS.keysPath} (${count(user.keys.length, 'key')}, mode 0600, .ssh 0700)`,
-    ],
+    steps: homeSteps(facts, user, ids),
   };
 }
 
 /** The homes were written without an fsync each: one flush of their filesystem, then the state says so. */
-function recordCreated(names: readonly string[]): UsersAction[] {
+function recordCreated(facts: UsersFacts, names: readonly string[]): UsersAction[] {
   const created = [...names].sort();
   if (created.length === 0) return [];
-  const flush = ['--file-system', '--', USERS.homeBase];
+  const flush: Command = { file: 'sync', args: ['--file-system', '--', facts.local.homes], target: 'local' };
   return [
-    {
-      kind: 'flush-homes',
-      summary: `write the new homes to disk (${shown('sync', flush)})`,
-      details: [shown('sync', flush)],
-    },
-    recordState({ created }, `${created.join(', ')} set up`),
+    { kind: 'flush-homes', summary: `write the new homes to disk (sync --file-system)`, steps: [{ run: flush }] },
+    recordState({ created }),
   ];
 }
 
-function recordState(change: StateChange, detail: string): UsersAction {
-  return { kind: 'record-state', change, summary: `record the managed users in ${USERS.stateFile}`, details: [detail] };
+function recordState(change: StateChange): UsersAction {
+  return {
+    kind: 'record-state',
+    change,
+    summary: `record the managed users in ${USERS.stateFile}`,
+    steps: [stateEdit(change)],
+  };
 }
 
 function recordSource(record: SourceCacheRecord): UsersAction {
+  const holds =
+    `${count(Object.keys(record.parameters).length, 'parameter')} as read, ` +
+    'read again when the generation changes (values not shown)';
   return {
     kind: 'record-source',
     record,
     summary: `keep ${record.source} (generation ${record.generation.version}) in ${USERS.sourceCacheFile}`,
-    details: [`${Object.keys(record.parameters).length} parameters; read again when the generation changes`],
+    steps: [writeStep(USERS.sourceCacheFile, sourceCacheText(record), { mode: 0o600, holds })],
   };
-}
-
-/** The authorized_keys text for these keys, or null for none (no file). */
-export function keysText(keys: readonly string[]): string | null {
-  return keys.length === 0 ? null : `${KEYS_FILE_HEADER}${keys.map((key) => `${key}\n`).join('')}`;
 }
 
 function createGroup(group: string): UsersAction {
@@ -348,27 +314,34 @@ function createGroup(group: string): UsersAction {
     kind: 'create-group',
     group,
     summary: `create the group ${group}`,
-    details: [`groupadd --system -- ${group}`],
+    steps: [{ run: tool('groupadd', ['--system', '--', group]) }],
   };
 }
 
-function sshdConfig(): UsersAction {
-  return {
-    kind: 'write-sshd-config',
-    summary: `write ${USERS.sshdDropIn}: managed users log in only with the keys of the source (checked with sshd -t)`,
-    details: SSHD_DROP_IN_TEXT.trimEnd().split('\n'),
-  };
+function sshdConfig(facts: UsersFacts): UsersAction | null {
+  const change = sshdDropInChange(facts.sshd);
+  if (change === null) return null;
+  const summary = `write ${USERS.sshdDropIn}: managed users log in only with the keys of the source`;
+  return { kind: 'write-sshd-config', summary, ...change };
 }
 
+/**
+ * sudo reads every file in sudoers.d: a broken one would lock out sudo for everybody, so the file is written under
+ * a name sudo skips, checked, and only then renamed into place (applySudoers removes it when the check fails).
+ */
 function sudoers(facts: UsersFacts, desired: readonly DesiredUser[]): UsersAction[] {
   const wanted = facts.sudoers !== null || desired.some((user) => user.sudo);
   if (!wanted || facts.sudoers === SUDOERS_TEXT) return [];
+  const check: Command = { file: 'visudo', args: ['-cf', facts.local.sudoersTemp], target: 'local' };
   return [
     {
       kind: 'write-sudoers',
-      text: SUDOERS_TEXT,
       summary: `write ${USERS.sudoersFile} (checked with visudo -cf, then renamed into place)`,
-      details: SUDOERS_TEXT.trimEnd().split('\n'),
+      steps: [
+        writeStep(USERS.sudoersTemp, SUDOERS_TEXT, { mode: 0o440, before: facts.sudoers }),
+        { run: check },
+        { rename: USERS.sudoersTemp, to: USERS.sudoersFile },
+      ],
     },
   ];
 }
@@ -381,7 +354,7 @@ function setPasswords(users: readonly string[]): UsersAction[] {
       users,
       affects: users,
       summary: `remove the password of ${users.join(', ')} (managed accounts log in with keys only)`,
-      details: [`chpasswd -e, reading ${users.map((name) => `${name}:${NO_PASSWORD}`).join(' ')}`],
+      steps: [{ run: noPassword(users) }],
     },
   ];
 }
@@ -405,13 +378,11 @@ function modifyUser(user: DesiredUser, managed: ManagedUser, settings: UsersPlan
       ? []
       : [expire === '' ? 'no expiry' : `expires ${user.expires}`]),
   ];
-  const args = [...usermod, '--', user.name];
   return {
     kind: 'modify-user',
     user: user.name,
-    usermod: args,
     summary: `update user ${user.name}: ${changes.join('; ')}`,
-    details: [shown('usermod', args)],
+    steps: [{ run: tool('usermod', [...usermod, '--', user.name]) }],
   };
 }
 
@@ -426,22 +397,19 @@ function planKeys(user: DesiredUser, managed: ManagedUser): UsersAction | null {
     return {
       kind: 'remove-keys',
       user: user.name,
-      home: account.home,
       summary: `remove ${user.name}'s authorized_keys${why || ' (no keys listed)'}`,
+      steps: [keysRemoval(account.home)],
     };
   }
   if (keys.text === text && keys.settled) return null;
   const what =
     keys.text === text ? `${count(user.keys.length, 'key')}: owner or mode only` : count(user.keys.length, 'key');
+  const into = { below: account.home, uid: account.uid, gid: account.gid, durable: true };
   return {
     kind: 'write-keys',
     user: user.name,
-    home: account.home,
-    uid: account.uid,
-    gid: account.gid,
-    text,
     summary: `write ${user.name}'s authorized_keys (${what})`,
-    details: [`${account.home}/${USERS.keysPath}, owner ${account.uid}:${account.gid}, mode 0600, .ssh 0700`],
+    steps: [keysWrite(into, text, keys.text, false)],
   };
 }
 
@@ -451,39 +419,30 @@ function lockUser(user: ManagedUser): UsersAction[] {
   const { keys } = user.home;
   // A link planted as authorized_keys is removed too (never its target): it could hold keys of the user's choosing.
   const removeKeys = keys.kind === 'readable' ? keys.text !== null : keys.linkedFile;
-  const usermod = isLocked(user) ? null : ['-L', '-e', USERS.lockedExpireDay, '--', account.name];
-  if (usermod === null && !removeKeys) return [];
-  return [
-    {
-      kind: 'lock-user',
-      user: account.name,
-      home: account.home,
-      removeKeys,
-      usermod,
-      summary: `lock user ${account.name} (gone from the source)`,
-      details: [
-        ...(usermod ? [shown('usermod', usermod)] : []),
-        ...(removeKeys ? [`remove ${account.home}/${USERS.keysPath}`] : []),
-      ],
-    },
-  ];
+  const usermod: Step[] = isLocked(user)
+    ? []
+    : [{ run: tool('usermod', ['-L', '-e', USERS.lockedExpireDay, '--', account.name]) }];
+  const steps = [...usermod, ...(removeKeys ? [keysRemoval(account.home)] : [])];
+  if (steps.length === 0) return [];
+  const summary = `lock user ${account.name} (gone from the source)`;
+  return [{ kind: 'lock-user', user: account.name, summary, steps }];
 }
 
 function endSessions(facts: UsersFacts, user: ManagedUser): UsersAction[] {
   const pids = facts.processes.get(user.account.uid) ?? [];
   if (pids.length === 0) return [];
-  const name = user.account.name;
+  const { name, uid } = user.account;
   const processes = count(pids.length, 'process', 'processes');
+  const terminate = terminateCommand(name);
+  const kill = `kill -s KILL -- PID… of each process of uid ${uid} left, until none is (loginctl failing is only logged)`;
   return [
     {
       kind: 'end-sessions',
       user: name,
-      uid: user.account.uid,
+      uid,
+      terminate,
       summary: `end ${name}'s sessions and processes (${processes}: ${pids.join(' ')})`,
-      details: [
-        `loginctl terminate-user -- ${name}`,
-        `kill -s KILL -- PID… for each process of uid ${user.account.uid} left, until none is`,
-      ],
+      steps: [{ run: terminate }, { note: kill }],
     },
   ];
 }
@@ -492,17 +451,33 @@ function deleteUser(user: ManagedUser): UsersAction {
   const { account } = user;
   // userdel --remove on a home that is a link would empty whatever it points to.
   const removeHome = user.home.isDirectory;
-  const userdel = [...(removeHome ? ['--remove'] : []), '--', account.name];
+  const userdel = tool('userdel', [...(removeHome ? ['--remove'] : []), '--', account.name]);
+  const deletion = {
+    retire: stateEdit({ retireUids: [account.uid] }),
+    userdel,
+    forget: stateEdit({ forget: [account.name] }),
+  };
   const home = removeHome ? ' and its home' : ' (its home is not a directory: left as it is)';
   return {
     kind: 'delete-user',
     user: account.name,
-    uid: account.uid,
-    retire: true,
-    userdel,
+    ...deletion,
     summary: `delete user ${account.name}${home} (gone from the source; USERS_REMOVE=delete)`,
-    details: [`retire uid ${account.uid} in ${USERS.stateFile}`, shown('userdel', userdel)],
+    steps: deletionSteps(deletion),
   };
+}
+
+/** The uid is retired before userdel runs, so that a kill between the two cannot free it. */
+function deletionSteps(deletion: Deletion): Step[] {
+  const busy =
+    'userdel exiting 8 (processes left): the account stays locked, deleted at a later sync; ' +
+    'exiting 12: deleted, its home left, the step fails';
+  return [
+    ...(deletion.retire ? [deletion.retire] : []),
+    { run: deletion.userdel },
+    { note: busy },
+    ...(deletion.forget ? [deletion.forget] : []),
+  ];
 }
 
 function describeUser(user: DesiredUser): string {
@@ -516,12 +491,4 @@ function describeUser(user: DesiredUser): string {
 
 export function count(n: number, noun: string, plural = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : plural}`;
-}
-
-/** A command as an operator would type it: arguments with spaces or shell characters quoted. */
-export function shown(tool: string, args: readonly string[]): string {
-  return [
-    tool,
-    ...args.map((arg) => (/^[A-Za-z0-9_.,:/=@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`)),
-  ].join(' ');
 }

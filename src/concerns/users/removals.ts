@@ -1,5 +1,5 @@
 import { AgentError } from '../../core/errors.ts';
-import { describeLimit, type RemovalLimit, removalsAllowed } from './config-values.ts';
+import { describeLimit, type RemovalLimit, removalsAllowed } from '../../core/config/users.ts';
 import type { ManagedUser, UsersFacts } from './facts.ts';
 import { USERS } from './settings.ts';
 

@@ -1,3 +1,4 @@
+import { type Command, execOptions } from '../../core/command.ts';
 import { AgentError, messageOf } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Host } from '../../host/host.ts';
@@ -9,9 +10,16 @@ import { USERS } from './settings.ts';
  * changed uid inside them), then, round after round, SIGKILL to every process left with the user's uid in the
  * agent's PID namespace, until none is left (a process forking meanwhile is caught by the next round).
  */
-export async function endSessions(host: Host, logger: Logger, user: string, uid: number): Promise<void> {
+export interface Ending {
+  readonly user: string;
+  readonly uid: number;
+  /** terminateCommand's. */
+  readonly terminate: Command;
+}
+
+export async function endSessions(host: Host, logger: Logger, { user, uid, terminate }: Ending): Promise<void> {
   if (host.root !== '/') return;
-  await terminateLogindUser(host, logger, user);
+  await terminateLogindUser(host, logger, user, terminate);
   for (let round = 0; round < USERS.killRounds; round++) {
     const pids = (await processesOf(host, new Set([uid]))).get(uid) ?? [];
     if (pids.length === 0) return;
@@ -26,10 +34,14 @@ export async function endSessions(host: Host, logger: Logger, user: string, uid:
     );
 }
 
+export function terminateCommand(user: string): Command {
+  return { file: 'loginctl', args: ['terminate-user', '--', user], timeoutMs: 30_000 };
+}
+
 /** logind may not run (a container, an image being built) or know no session of the user: neither is a failure. */
-async function terminateLogindUser(host: Host, logger: Logger, user: string): Promise<void> {
+async function terminateLogindUser(host: Host, logger: Logger, user: string, terminate: Command): Promise<void> {
   try {
-    const result = await host.exec('loginctl', ['terminate-user', '--', user], { timeoutMs: 30_000 });
+    const result = await host.exec(terminate.file, terminate.args, execOptions(terminate));
     if (result.exitCode !== 0)
       logger.debug(`users: loginctl terminate-user ${user}: ${(result.stderr || result.stdout).trim()}`);
   } catch (error) {

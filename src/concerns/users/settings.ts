@@ -1,12 +1,12 @@
+import { MARKER_GROUP, SUDO_GROUP } from '../../core/config/users.ts';
+
 /** Where the users concern keeps its marks on the managed system, and its limits. */
 export const USERS = {
   /** Names of the accounts the agent created; with the marker group, what makes an account "managed". */
   stateFile: '/var/lib/ecs-host-agent/users.json',
   stateDirectory: '/var/lib/ecs-host-agent',
-  /** Every managed account is a member; only root can add members, so a user cannot fake or shed it. */
-  markerGroup: 'ecs-host-agent-users',
-  /** The group the sudoers rule names. */
-  sudoGroup: 'ecs-host-agent-sudo',
+  markerGroup: MARKER_GROUP,
+  sudoGroup: SUDO_GROUP,
   /** No "." in the name: sudo skips such files in sudoers.d, which is what keeps the temporary file inert. */
   sudoersFile: '/etc/sudoers.d/ecs-host-agent',
   sudoersTemp: '/etc/sudoers.d/.ecs-host-agent.new',

@@ -36,7 +36,7 @@ export async function readSourceCache(host: Host): Promise<SourceCacheRecord | n
   }
 }
 
-export async function writeSourceCache(host: Host, record: SourceCacheRecord): Promise<void> {
-  await host.mkdir(USERS.stateDirectory, { mode: 0o755 });
-  await host.writeFileAtomic(USERS.sourceCacheFile, `${JSON.stringify(record)}\n`, { mode: 0o600, uid: 0, gid: 0 });
+/** The file's content for a record (written by a step of the plan: root's, 0600). */
+export function sourceCacheText(record: SourceCacheRecord): string {
+  return `${JSON.stringify(record)}\n`;
 }

@@ -1,3 +1,4 @@
+import { escapeControls } from '../../core/config/text.ts';
 import { USERS } from './settings.ts';
 
 /**
@@ -95,4 +96,17 @@ class BlobReader {
   done(): boolean {
     return this.#offset === this.#blob.length;
   }
+}
+
+/**
+ * An authorized_keys line as plan shows it: the key by its fingerprint, as `ssh-keygen -l` prints it, instead of
+ * hundreds of base64 characters; any other line (the header, one written by hand) as it is, controls escaped.
+ */
+export function shownKeyLine(line: string): string {
+  const [type = '', body = '', ...comment] = line.split(' ');
+  if (!(type in KEY_TYPES) || !BASE64.test(body)) return escapeControls(line);
+  // node:crypto (and node:stream with it) loads at the first key shown: a sync with nothing to do shows none.
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
+  const fingerprint = hash.update(Buffer.from(body, 'base64')).digest('base64').replace(/=+$/, '');
+  return escapeControls([type, `SHA256:${fingerprint}`, ...comment].join(' '));
 }

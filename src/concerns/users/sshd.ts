@@ -1,8 +1,10 @@
 import { posix } from 'node:path';
 
+import { type Command, runCommand } from '../../core/command.ts';
 import { AgentError, messageOf } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { execChecked, type Host, readTextIfExists } from '../../host/host.ts';
+import { performSteps, type Step, type WriteStep, writeStep } from '../../core/step.ts';
+import { type Host, readTextIfExists } from '../../host/host.ts';
 import { SSHD_DROP_IN_TEXT, USERS } from './settings.ts';
 
 /**
@@ -14,10 +16,22 @@ export interface SshdFacts {
   readonly dropIn: string | null;
   /** Why sshd would not apply the drop-in as written, one sentence each; reported on every sync. */
   readonly problems: readonly string[];
+  /** Only when the drop-in is to be written: whether sshd -t can check it, and the unit to reload. */
+  readonly writing: SshdWriting | null;
 }
 
-export async function gatherSshd(host: Host): Promise<SshdFacts> {
+export interface SshdWriting {
+  /** --root: no sshd runs there; it reads the drop-in when the image boots. */
+  readonly imageRoot: boolean;
+  /** sshd is installed on this machine (not an image root): `sshd -t` checks the configuration. */
+  readonly checked: boolean;
+  /** The sshd unit that runs, to reload; null when none does (or in an image root). */
+  readonly runningUnit: string | null;
+}
+
+export async function gatherSshd(host: Host, logger: Logger): Promise<SshdFacts> {
   const dropIn = await readTextIfExists(host, USERS.sshdDropIn);
+  const writing = dropIn === SSHD_DROP_IN_TEXT ? null : await gatherWriting(host, logger);
   const problems: string[] = [];
   for (const path of USERS.sshdConfigs) {
     const text = await readTextIfExists(host, path);
@@ -32,7 +46,13 @@ export async function gatherSshd(host: Host): Promise<SshdFacts> {
     break;
   }
   problems.push(...(await earlierMatchBlocks(host)));
-  return { dropIn, problems };
+  return { dropIn, problems, writing };
+}
+
+async function gatherWriting(host: Host, logger: Logger): Promise<SshdWriting> {
+  if (host.root !== '/') return { imageRoot: true, checked: false, runningUnit: null };
+  const checked = (await host.stat(USERS.sshd)) !== null;
+  return { imageRoot: false, checked, runningUnit: await runningUnit(host, logger) };
 }
 
 /** sshd keeps the first value a matching Match block gives: a drop-in sorting before the agent's could override it. */
@@ -92,18 +112,19 @@ function globMatches(pattern: string, path: string): boolean {
   return new RegExp(`^${regex}$`).test(path);
 }
 
+/** `sshd -t`: the whole configuration checked, the drop-in included. */
+export const SSHD_CHECK: Command = { file: USERS.sshd, args: ['-t'] };
+
 /**
  * Writes the drop-in. On this machine, with sshd installed, `sshd -t` checks the whole configuration before and
  * after: a drop-in that makes a valid configuration invalid is taken back (sshd would not start again). A running
  * sshd is then reloaded through its unit, since it reads its configuration only at start and on reload.
  */
-export async function writeSshdDropIn(host: Host, logger: Logger): Promise<void> {
-  const checked = host.root === '/' && (await host.stat(USERS.sshd)) !== null;
-  const before = checked ? await sshdTest(host) : null;
+export async function writeSshdDropIn(host: Host, logger: Logger, action: SshdAction): Promise<void> {
+  const before = action.checked ? await sshdTest(host) : null;
   const previous = await readTextIfExists(host, USERS.sshdDropIn);
-  await host.mkdir(USERS.sshdDropInDirectory, { mode: 0o755 });
-  await host.writeFileAtomic(USERS.sshdDropIn, SSHD_DROP_IN_TEXT, { mode: 0o644, uid: 0, gid: 0 });
-  if (checked) {
+  await performSteps(host, [action.write]);
+  if (action.checked) {
     const after = await sshdTest(host);
     if (after !== null && before === null) {
       await (previous === null ? host.rm(USERS.sshdDropIn) : host.writeFileAtomic(USERS.sshdDropIn, previous));
@@ -113,29 +134,56 @@ export async function writeSshdDropIn(host: Host, logger: Logger): Promise<void>
     }
     if (after !== null) logger.warn(`users: sshd -t fails with and without ${USERS.sshdDropIn}: ${after}`);
   }
-  if (host.root === '/') await reloadSshd(host, logger);
+  if (action.reload !== null) await runCommand(host, action.reload);
+}
+
+/** What writeSshdDropIn runs: the write, checked when sshd is here, and the reload of the unit that runs it. */
+export interface SshdAction {
+  readonly write: WriteStep;
+  readonly checked: boolean;
+  readonly reload: Command | null;
+}
+
+/** The drop-in's write, or null when it is as the agent writes it; steps in the order writeSshdDropIn takes them. */
+export function sshdDropInChange(sshd: SshdFacts): (SshdAction & { readonly steps: Step[] }) | null {
+  if (sshd.writing === null) return null;
+  const { checked, runningUnit, imageRoot } = sshd.writing;
+  const write = writeStep(USERS.sshdDropIn, SSHD_DROP_IN_TEXT, { mode: 0o644, before: sshd.dropIn });
+  const action = { write, checked, reload: runningUnit === null ? null : reloadCommand(runningUnit) };
+  return { ...action, steps: sshdSteps(action, imageRoot) };
+}
+
+function sshdSteps(action: SshdAction, imageRoot: boolean): Step[] {
+  const check: Step[] = action.checked ? [{ run: SSHD_CHECK }] : [];
+  const takenBack = `taken back when sshd -t accepted the configuration without it and rejects it now`;
+  const unread = imageRoot
+    ? `sshd reads it when the image boots`
+    : `sshd does not run as ${USERS.sshdUnits.join(' or ')}: it reads the drop-in when it starts`;
+  return [
+    ...check,
+    action.write,
+    ...(action.checked ? [...check, { note: takenBack }] : []),
+    action.reload === null ? { note: unread } : { run: action.reload },
+  ];
 }
 
 /** null when sshd accepts its configuration, else what it said. */
 async function sshdTest(host: Host): Promise<string | null> {
-  const result = await host.exec(USERS.sshd, ['-t']);
+  const result = await host.exec(SSHD_CHECK.file, SSHD_CHECK.args);
   return result.exitCode === 0 ? null : (result.stderr || result.stdout).trim() || `exit status ${result.exitCode}`;
 }
 
-async function reloadSshd(host: Host, logger: Logger): Promise<void> {
+async function runningUnit(host: Host, logger: Logger): Promise<string | null> {
   for (const unit of USERS.sshdUnits) {
-    let active: boolean;
     try {
-      active = (await host.exec('systemctl', ['is-active', '--quiet', '--', unit])).exitCode === 0;
+      if ((await host.exec('systemctl', ['is-active', '--quiet', '--', unit])).exitCode === 0) return unit;
     } catch (error) {
       logger.debug(`users: systemctl is-active ${unit}: ${messageOf(error)}`);
-      active = false;
     }
-    if (!active) continue;
-    await execChecked(host, 'systemctl', ['reload', '--', unit]);
-    return;
   }
-  logger.info(
-    `users: sshd does not run as ${USERS.sshdUnits.join(' or ')}: it reads ${USERS.sshdDropIn} when it starts`,
-  );
+  return null;
+}
+
+function reloadCommand(unit: string): Command {
+  return { file: 'systemctl', args: ['reload', '--', unit] };
 }

@@ -1,6 +1,7 @@
 import type { Host } from '../../host/host.ts';
 import { readTextIfExists } from '../../host/host.ts';
 import { AgentError } from '../../core/errors.ts';
+import type { EditStep } from '../../core/step.ts';
 import { USERS } from './settings.ts';
 
 /**
@@ -30,13 +31,15 @@ export interface StateChange {
   readonly retireUids?: readonly number[];
 }
 
-export class UsersStateError extends AgentError {}
-
 export const EMPTY_STATE: UsersState = { managedUsers: [], creating: [], retiredUids: [] };
 
 export async function readState(host: Host): Promise<UsersState> {
-  const text = await readTextIfExists(host, USERS.stateFile);
-  if (text === null) return EMPTY_STATE;
+  return parseState(await readTextIfExists(host, USERS.stateFile));
+}
+
+/** The state file's text, or null (or empty: an edit step reads a missing file as '') when there is none. */
+function parseState(text: string | null): UsersState {
+  if (text === null || text === '') return EMPTY_STATE;
   let state: unknown;
   try {
     state = JSON.parse(text);
@@ -46,7 +49,7 @@ export async function readState(host: Host): Promise<UsersState> {
   const fields = (state ?? {}) as Record<string, unknown>;
   const { managedUsers, creating = [], retiredUids = [] } = fields;
   if (!isList(managedUsers, 'string') || !isList(creating, 'string') || !isList(retiredUids, 'number')) {
-    throw new UsersStateError(
+    throw new AgentError(
       `${USERS.stateFile} is damaged ` +
         '(expected {"managedUsers": [names], "creating": [names], "retiredUids": [uids]}); ' +
         'no user is touched until it is fixed or removed',
@@ -79,8 +82,24 @@ export function stateText(state: UsersState): string {
   return `${JSON.stringify(state, null, 2)}\n`;
 }
 
-export async function changeState(host: Host, change: StateChange): Promise<void> {
-  const next = changedState(await readState(host), change);
-  await host.mkdir(USERS.stateDirectory, { mode: 0o755 });
-  await host.writeFileAtomic(USERS.stateFile, stateText(next), { mode: 0o600, uid: 0, gid: 0 });
+/** The change made to the state file as it is when the step runs (earlier steps of the sync changed it too). */
+export function stateEdit(change: StateChange): EditStep {
+  return {
+    edit: USERS.stateFile,
+    mode: 0o600,
+    changes: describeChange(change),
+    change: (text) => stateText(changedState(parseState(text), change)),
+  };
+}
+
+/** What the edit does to each list: lines that are no lines of the JSON file, for an operator to read. */
+function describeChange(change: StateChange): string[] {
+  const list = (names: readonly (string | number)[] | undefined, what: string) =>
+    names === undefined || names.length === 0 ? [] : [`${what}: ${names.join(', ')}`];
+  return [
+    ...list(change.creating, 'add to managedUsers and creating'),
+    ...list(change.created, 'remove from creating (set up)'),
+    ...list(change.forget, 'remove from managedUsers and creating'),
+    ...list(change.retireUids, 'add to retiredUids'),
+  ];
 }

@@ -1,5 +1,6 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { messageOf } from '../../core/errors.ts';
+import { renderSteps } from '../../core/step.ts';
 import { applyUsers } from './apply.ts';
 import { gatherUsers } from './facts.ts';
 import { planSettings, sourceOf } from './index.ts';
@@ -17,6 +18,7 @@ export interface UsersSyncStep {
   readonly kind: UsersAction['kind'];
   readonly user: string | null;
   readonly summary: string;
+  /** The action's steps as plan prints them. */
   readonly details: readonly string[];
   /** false under --dry-run, and for steps not reached. */
   readonly done: boolean;
@@ -122,7 +124,7 @@ function step(action: UsersAction, outcome: { done: boolean; error?: string }): 
     kind: action.kind,
     user: action.user ?? null,
     summary: action.summary,
-    details: action.details ?? [],
+    details: renderSteps(action.steps),
     ...outcome,
   };
 }

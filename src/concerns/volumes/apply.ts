@@ -2,7 +2,7 @@ import type { ConcernContext } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
 import { performSteps } from '../../core/step.ts';
 import type { PackageManager } from '../../pkg/package-manager.ts';
-import { probeSignature } from '../block/probe.ts';
+import { probeSignature } from '../../block/probe.ts';
 import { persistStep, type VolumesAction } from './plan.ts';
 
 /** The only place the volumes concern changes the system: the action's steps. */

@@ -1,12 +1,12 @@
 import type { ConcernContext } from '../../core/concern.ts';
 import { readTextIfExists } from '../../host/host.ts';
 import type { PackageManager } from '../../pkg/package-manager.ts';
-import { resolveDevice } from '../block/device.ts';
-import { fstabEntry, fstabLines } from '../block/fstab.ts';
-import { type Mount, mountAt, probeSignature, type Signature } from '../block/probe.ts';
-import { onDisk } from '../block/run.ts';
+import { resolveDevice } from '../../block/device.ts';
+import { fstabEntry, fstabLines } from '../../block/fstab.ts';
+import { type Mount, mountAt, probeSignature, type Signature } from '../../block/probe.ts';
+import { onDisk } from '../../block/run.ts';
 import { btrfsPackage } from '../storage/tools.ts';
-import type { Filesystem, VolumeSpec } from './spec.ts';
+import type { Filesystem, VolumeSpec } from '../../core/config/volumes.ts';
 
 export const FSTAB = '/etc/fstab';
 

@@ -2,11 +2,11 @@ import type { Command } from '../../core/command.ts';
 import type { StepAction } from '../../core/concern.ts';
 import { AgentError } from '../../core/errors.ts';
 import { type EditStep, editStep } from '../../core/step.ts';
-import { withFstabEntry } from '../block/fstab.ts';
-import { describeSignature } from '../block/probe.ts';
-import { localCommand } from '../block/run.ts';
+import { withFstabEntry } from '../../block/fstab.ts';
+import { describeSignature } from '../../block/probe.ts';
+import { localCommand } from '../../block/run.ts';
 import { FSTAB, type VolumeFacts, type VolumesFacts } from './facts.ts';
-import type { VolumeSpec } from './spec.ts';
+import type { VolumeSpec } from '../../core/config/volumes.ts';
 
 export type VolumesAction =
   | StepAction<'install-tools' | 'format'>
@@ -21,9 +21,6 @@ export type VolumesAction =
 
 /** What the steps show for a UUID mkfs has not made yet. */
 const NEW_UUID = '<UUID of the new filesystem>';
-
-/** A volume holds something other than the filesystem asked for; it is never formatted over. */
-export class VolumeRefusedError extends AgentError {}
 
 /** Pure: the steps from the facts to every volume formatted, persisted in fstab by UUID with nofail, and mounted. */
 export function planVolumes(
@@ -48,7 +45,8 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
   const { spec, device, name } = volume;
   const format = volume.signature === null;
   if (!format && (volume.signature?.type !== spec.fstype || volume.signature.partitionTable !== null)) {
-    throw new VolumeRefusedError(
+    // A volume that holds something other than the filesystem asked for is never formatted over.
+    throw new AgentError(
       `refusing to use ${name} for ${spec.mountPoint}: it holds ${describeSignature(volume.signature!)}, not an ${spec.fstype} filesystem; ` +
         'only empty volumes are formatted: wipe it yourself or name another volume',
     );
@@ -61,7 +59,7 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
   const uuid = format ? null : volume.signature?.uuid ?? null;
   const line = uuid === null ? null : fstabLine(spec, uuid);
   if (volume.fstabLine !== null && !isOurs(volume.fstabLine, device, uuid)) {
-    throw new VolumeRefusedError(`${FSTAB} already mounts something else on ${spec.mountPoint} (${volume.fstabLine}); remove that line or choose another mount point`);
+    throw new AgentError(`${FSTAB} already mounts something else on ${spec.mountPoint} (${volume.fstabLine}); remove that line or choose another mount point`);
   }
   if (line === null || volume.fstabLine !== line) {
     const persist = { device, spec, uuid, replacing: volume.fstabLine };
@@ -69,7 +67,7 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
     actions.push({ kind: 'persist', ...persist, summary, steps: [persistStep(persist, uuid ?? NEW_UUID)] });
   }
   if (volume.mount !== null && volume.mount.source !== device) {
-    throw new VolumeRefusedError(`${spec.mountPoint} is already a mount of ${volume.mount.source}, not of ${name}; unmount it or choose another mount point`);
+    throw new AgentError(`${spec.mountPoint} is already a mount of ${volume.mount.source}, not of ${name}; unmount it or choose another mount point`);
   }
   if (volume.mount === null) {
     const steps = [{ run: mountCommand(spec, device, volume.target) }];

@@ -1,6 +1,6 @@
 import { LOG_LEVELS } from '../logger.ts';
-import { allowedGroups, loginShell, removalLimit } from '../../concerns/users/config-values.ts';
-import { parseVolumes } from '../../concerns/volumes/spec.ts';
+import { allowedGroups, loginShell, removalLimit } from './users.ts';
+import { parseVolumes } from './volumes.ts';
 import { parseWindow } from './window.ts';
 import {
   absolutePath,

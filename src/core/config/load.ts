@@ -1,5 +1,5 @@
-import { normalizeEcsValue } from '../../concerns/ecs-config/values.ts';
 import { ConfigError } from '../errors.ts';
+import { normalizeEcsValue } from './ecs-values.ts';
 import { parseStrictEnv, valueProblem } from './env-file.ts';
 import { isLoopbackAddress, KEYS, type KeyName } from './keys.ts';
 import { checkEcsConfigEnvironment } from './limits.ts';

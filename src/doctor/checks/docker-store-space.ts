@@ -1,4 +1,4 @@
-import { diskUsage, formatBytes } from '../../concerns/block/usage.ts';
+import { diskUsage, formatBytes } from '../../block/usage.ts';
 import { messageOf } from '../../core/errors.ts';
 import { type Check, fail, ok, warn } from '../check.ts';
 

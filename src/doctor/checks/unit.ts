@@ -1,4 +1,4 @@
-import { unitState } from '../../concerns/systemd-unit.ts';
+import { unitState } from '../../os/systemd-unit.ts';
 import type { Host } from '../../host/host.ts';
 import type { OsFacts } from '../../os/facts.ts';
 import { type Finding, fail, ok, warn } from '../check.ts';

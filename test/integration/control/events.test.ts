@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 
 import { COMMAND_RETRIES, createEventReporter } from '../../../src/control/events.ts';
-import { eventsJob } from '../../../src/control/events-job.ts';
+import { eventsJob } from '../../../src/jobs/events.ts';
 import { probeControlEndpoint } from '../../../src/control/client.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';

@@ -17,7 +17,7 @@ import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.t
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import type { HttpResponse, ServedRequest } from '../../../src/host/host.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { createMetricsJob } from '../../../src/metrics/job.ts';
+import { createMetricsJob } from '../../../src/jobs/metrics.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
 import { scratchDir } from '../../support/scratch.ts';

@@ -13,7 +13,7 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { DeliveryLoop } from '../../../src/control/delivery-loop.ts';
-import { systemClock } from '../../../src/core/clock.ts';
+import { systemClock } from '../../../src/daemon/clock.ts';
 import { runCli } from '../../support/cli.ts';
 import { CLI } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';

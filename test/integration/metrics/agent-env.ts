@@ -1,6 +1,12 @@
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 
+import { loadConfig } from '../../../src/core/config/load.ts';
+import { MetricsRunner } from '../../../src/jobs/metrics.ts';
+import { ClockedHost } from '../../support/clocked-host.ts';
 import { MOTO_REGION } from '../../support/moto.ts';
+import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
+import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 
 /**
  * The configuration of an agent under test, as environment variables: IMDS a loopback stand-in, the ECS agent and
@@ -27,4 +33,18 @@ export function processEnv(): Record<string, string> {
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_REGION: MOTO_REGION,
   };
+}
+
+const FAST = { baseMs: 1, maxMs: 1, probeMs: 1 };
+
+/** A metrics runner on that configuration, its sample times and delivery backoffs on a clock the test moves. */
+export async function metricsAgent(t: TestContext, env: Record<string, string>) {
+  const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
+  const logger = recordingLogger();
+  // A minute behind this machine's clock, so that moving it forward never reaches the future.
+  const clock = new ManualClock(Date.now() - 60_000);
+  const options = { hostFacts: FACTS, backoff: FAST, clock };
+  const runner = await MetricsRunner.create(new ClockedHost(clock), config, logger, options);
+  t.after(() => runner.close());
+  return { runner, logger, clock };
 }

@@ -9,7 +9,7 @@ import { sampleSchema } from '../../../src/control/schemas.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
+import { MetricsRunner } from '../../../src/jobs/metrics.ts';
 import { runCli } from '../../support/cli.ts';
 import { CLI } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';

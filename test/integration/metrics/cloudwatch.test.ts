@@ -6,40 +6,16 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 
-import { loadConfig } from '../../../src/core/config/load.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
-import { ClockedHost } from '../../support/clocked-host.ts';
 import { MOTO_REGION, startMoto } from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';
-import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
-import { ManualClock } from '../../unit/metrics/manual-clock.ts';
+import { OPSWORKS_METRICS } from '../../unit/control/fixtures.ts';
 import { startImds } from '../doctor/loopback.ts';
-import { agentEnv } from './agent-env.ts';
+import { agentEnv, metricsAgent } from './agent-env.ts';
 import { cloudWatchReader, listMetrics, minuteAverages, points } from './cloudwatch-reader.ts';
 import { relay } from './tcp-relay.ts';
 
 const INSTANCE_ID = 'i-0fedcba9876543210';
-const FAST = { baseMs: 1, maxMs: 1, probeMs: 1 };
-const OPSWORKS = [
-  'cpu_idle',
-  'cpu_nice',
-  'cpu_steal',
-  'cpu_system',
-  'cpu_user',
-  'cpu_waitio',
-  'memory_buffers',
-  'memory_cached',
-  'memory_free',
-  'memory_swap',
-  'memory_total',
-  'memory_used',
-  'load_1',
-  'load_5',
-  'load_15',
-  'procs',
-];
-
 async function agent(t: TestContext, endpoint: string, extra: Record<string, string> = {}) {
   const dir = scratchDir(t);
   const imds = await startImds(t, {
@@ -52,14 +28,7 @@ async function agent(t: TestContext, endpoint: string, extra: Record<string, str
     AWS_REGION: MOTO_REGION,
     ...extra,
   });
-  const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
-  const logger = recordingLogger();
-  // Sample times and delivery backoffs on one clock the test moves, a minute behind this machine's.
-  const clock = new ManualClock(Date.now() - 60_000);
-  const options = { hostFacts: FACTS, backoff: FAST, clock };
-  const runner = await MetricsRunner.create(new ClockedHost(clock), config, logger, options);
-  t.after(() => runner.close());
-  return { runner, logger, clock };
+  return metricsAgent(t, env);
 }
 
 const dims = { InstanceId: INSTANCE_ID, ClusterName: 'prod' };
@@ -76,7 +45,7 @@ test('one sample: ListMetrics has the OpsWorks names, InstanceId, ClusterName; G
 
   const metrics = await listMetrics(client, 'ECSHost');
   const names = new Set(metrics.map((m) => m.MetricName));
-  for (const name of [...OPSWORKS, 'disk_used_percent', 'disk_free'])
+  for (const name of [...OPSWORKS_METRICS, 'disk_used_percent', 'disk_free'])
     assert.ok(names.has(name), `${name} in ${[...names].join(' ')}`);
   for (const metric of metrics) {
     const dimensions = Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));

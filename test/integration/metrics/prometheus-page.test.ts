@@ -12,7 +12,7 @@ import { test, type TestContext } from 'node:test';
 
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
+import { MetricsRunner } from '../../../src/jobs/metrics.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
 import { freePort } from './free-port.ts';

@@ -6,33 +6,20 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 
-import { loadConfig } from '../../../src/core/config/load.ts';
-import { MetricsRunner } from '../../../src/metrics/job.ts';
 import { prometheusFamilies } from '../../../src/metrics/prometheus.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
-import { ClockedHost } from '../../support/clocked-host.ts';
 import { scratchDir } from '../../support/scratch.ts';
-import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
-import { ManualClock } from '../../unit/metrics/manual-clock.ts';
 import { startImds } from '../doctor/loopback.ts';
-import { agentEnv } from './agent-env.ts';
+import { agentEnv, metricsAgent } from './agent-env.ts';
 import { type PrometheusServer, startPrometheus } from './prometheus-server.ts';
 
 const INSTANCE_ID = 'i-0a1b2c3d4e5f60718';
-const FAST = { baseMs: 1, maxMs: 1, probeMs: 1 };
 
 async function agent(t: TestContext, prometheus: PrometheusServer) {
   const dir = scratchDir(t);
   const imds = await startImds(t, { '/latest/meta-data/instance-id': INSTANCE_ID });
   const env = agentEnv(dir, imds.url, { METRICS_REMOTE_WRITE_URL: prometheus.writeUrl });
-  const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
-  const logger = recordingLogger();
-  // Sample times and delivery backoffs on one clock the test moves, a minute behind this machine's.
-  const clock = new ManualClock(Date.now() - 60_000);
-  const options = { hostFacts: FACTS, backoff: FAST, clock };
-  const runner = await MetricsRunner.create(new ClockedHost(clock), config, logger, options);
-  t.after(() => runner.close());
-  return { runner, logger, clock };
+  return metricsAgent(t, env);
 }
 
 const seconds = (sample: Sample) => Date.parse(sample.time) / 1000;

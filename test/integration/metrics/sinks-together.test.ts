@@ -14,7 +14,7 @@ import { silentLogger } from '../../../src/core/logger.ts';
 import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { createMetricsJob } from '../../../src/metrics/job.ts';
+import { createMetricsJob } from '../../../src/jobs/metrics.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
 import { MOTO_REGION, startMoto } from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';

@@ -135,7 +135,7 @@ test('the .deb declares what it needs and its conffile, and holds the agent, its
   execFileSync('dpkg-deb', ['--control', deb, control]);
   assert.equal(readFileSync(`${control}/conffiles`, 'utf8'), `${AGENT_ENV}\n`);
   const contents = execFileSync('dpkg-deb', ['--contents', deb], { encoding: 'utf8' });
-  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent/node', '/usr/lib/ecs-host-agent/ecs-host-agent.mjs', '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc', '/lib/systemd/system/ecs-host-agent.service', '/usr/share/doc/ecs-host-agent/README.md']) {
+  for (const path of ['/usr/bin/ecs-host-agent', '/usr/lib/ecs-host-agent/node', '/usr/lib/ecs-host-agent/ecs-host-agent.mjs', '/usr/lib/ecs-host-agent/keys/amazon-ecs-agent.asc', '/lib/systemd/system/ecs-host-agent.service', '/usr/share/doc/ecs-host-agent/README.md', '/usr/share/doc/ecs-host-agent/docs/architecture.md', '/usr/share/doc/ecs-host-agent/src/control/PROTOCOL.md']) {
     assert.match(contents, new RegExp(` \\.${path.replaceAll('.', '\\.')}\\n`), path);
   }
   assert.match(contents, /^-rw------- root\/root .* \.\/etc\/ecs-host-agent\/agent\.env$/m, 'agent.env may hold credentials: root only');
@@ -148,7 +148,8 @@ test('the .deb ships a DEP-5 copyright file with the licences of the agent, Node
   const copyright = assertNonEmptyFile(`${root}/usr/share/doc/ecs-host-agent/copyright`);
   assert.match(copyright, /^Format: https:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\/1\.0\/\n/);
   assert.match(copyright, /\n\nFiles: \*\nCopyright: ecs-host-agent maintainers\nLicense: Apache-2\.0\n\n/);
-  assert.match(copyright, /\n\nFiles: usr\/lib\/ecs-host-agent\/node\nCopyright: .+\nLicense: Node\.js\n Node\.js is licensed for use as follows:\n/);
+  const nodeParagraph = String.raw`\n\nFiles: usr/lib/ecs-host-agent/node\nCopyright: .+\n`;
+  assert.match(copyright, new RegExp(nodeParagraph + String.raw`License: Node\.js\n Node\.js is licensed for use as follows:\n`));
   const text = words(copyright);
   assert.ok(text.includes(words(readFileSync(`${REPO}packaging/LICENSE`, 'utf8'))), "the agent's Apache-2.0 text");
   const packages = await bundledNpmPackages();
@@ -304,6 +305,13 @@ test('the .rpm lists its files, keeps agent.env as config(noreplace), requires g
     '/usr/lib/systemd/system/ecs-host-agent.service': '-rw-r--r--',
     '/usr/share/doc/ecs-host-agent': 'drwxr-xr-x',
     '/usr/share/doc/ecs-host-agent/README.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/docs': 'drwxr-xr-x',
+    '/usr/share/doc/ecs-host-agent/docs/architecture.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/docs/benchmarks.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/docs/testing.md': '-rw-r--r-- d',
+    '/usr/share/doc/ecs-host-agent/src': 'drwxr-xr-x',
+    '/usr/share/doc/ecs-host-agent/src/control': 'drwxr-xr-x',
+    '/usr/share/doc/ecs-host-agent/src/control/PROTOCOL.md': '-rw-r--r-- d',
     [RPM_LICENSES]: 'drwxr-xr-x',
     [`${RPM_LICENSES}/LICENSE`]: '-rw-r--r-- l',
     [`${RPM_LICENSES}/NODEJS-LICENSE`]: '-rw-r--r-- l',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 
@@ -187,13 +188,18 @@ test('users sync --dry-run prints the real commands, changes nothing; existing a
   assert.equal(result.status, 1, 'a rejected entry makes the exit status 1');
   assert.match(
     result.stdout,
-    /planned create 1 account: alice\n {12}newusers, reading:\n {14}alice::1000:1000:[^:]+:\/home\/alice:\/bin\/bash\n/,
+    /planned create 1 account: alice\n {12}newusers <<< "alice::1000:1000:[^:]+:\/home\/alice:\/bin\/bash\\n"\n/,
   );
   assert.match(
     result.stdout,
     /planned set the members of ecs-host-agent-users: add alice\n {12}gpasswd -M alice -- ecs-host-agent-users\n/,
   );
   assert.match(result.stdout, /planned set up alice's home \(1 key\)/);
+  // The key as ssh-keygen -l names it: "256 SHA256:… alice@test (ED25519)".
+  const listed = execFileSync('ssh-keygen', ['-lf', `${alice.privateKey}.pub`], { encoding: 'utf8' });
+  const fingerprint = listed.split(' ')[1];
+  const shown = `\n              + ssh-ed25519 ${fingerprint} alice@test\n`;
+  assert.ok(result.stdout.includes(shown), 'the key shown by its fingerprint');
   assert.match(result.stdout, /"news": user name is reserved for a system account/);
   assert.deepEqual(snapshot(root), before);
   assert.equal(statSync(`${root}/var`, { throwIfNoEntry: false }), undefined, 'no state file either');

@@ -4,62 +4,16 @@
  * dynamic import, so the SDK loads when a call needs it, never with the module that merely holds a port.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import ts from 'typescript';
+import { importsOf, SRC, sourceFiles, sourceImports } from '../../support/imports.ts';
 
-const SRC = fileURLToPath(new URL('../../../src/', import.meta.url));
 /** The SDK's packages: the clients and credentials (@aws-sdk) and what they are built on (@smithy). */
 const SDK = /^@(aws-sdk|smithy)\//;
 
-interface Import {
-  readonly specifier: string;
-  /** Loads the module when the importing one loads: not `import type`, not only types, not a dynamic import. */
-  readonly value: boolean;
-  readonly dynamic: boolean;
-}
-
-function importsOf(text: string, fileName = 'file.ts'): Import[] {
-  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const imports: Import[] = [];
-  const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
-      const specifier = (node.moduleSpecifier as ts.StringLiteral).text;
-      imports.push({ specifier, value: !typeOnly(node), dynamic: false });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
-      const [argument] = node.arguments;
-      const specifier = argument && ts.isStringLiteralLike(argument) ? argument.text : '?';
-      imports.push({ specifier, value: false, dynamic: true });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
-      const { literal } = node.argument;
-      if (ts.isStringLiteral(literal)) imports.push({ specifier: literal.text, value: false, dynamic: false });
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return imports;
-}
-
-/** `import type`, `export type … from`, or named bindings that are all `type`. */
-function typeOnly(node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
-  if (ts.isExportDeclaration(node)) {
-    const clause = node.exportClause;
-    if (node.isTypeOnly) return true;
-    return clause !== undefined && ts.isNamedExports(clause) && clause.elements.every((element) => element.isTypeOnly);
-  }
-  const clause = node.importClause;
-  if (clause === undefined) return false;
-  if (clause.isTypeOnly) return true;
-  const bindings = clause.namedBindings;
-  return clause.name === undefined && bindings !== undefined && ts.isNamedImports(bindings) &&
-    bindings.elements.every((element) => element.isTypeOnly);
-}
-
-const files = (readdirSync(SRC, { recursive: true }) as string[]).filter((name) => name.endsWith('.ts')).sort();
-const imports = new Map(files.map((file) => [file, importsOf(readFileSync(join(SRC, file), 'utf8'), file)]));
+const files = sourceFiles();
+const imports = sourceImports();
 
 test('only src/aws/ imports the AWS SDK', () => {
   const sdkImports = (file: string) => (imports.get(file) ?? []).filter((i) => SDK.test(i.specifier));

@@ -2,8 +2,8 @@
  * What `plan` prints is what apply does, for every action of every concern's plan: each concern is planned and
  * applied on a fake Host whose tools answer as the real ones do, and for each action the commands apply ran (read-only
  * probes aside) are exactly the commands its steps carry, in order, with their environment and input; the files it
- * wrote hold exactly the content its steps carry; what its steps remove is gone. The users concern carries no steps
- * yet and is not covered here.
+ * wrote hold exactly the content its steps carry (where a rename step puts it); what its steps remove is gone, what
+ * they make is there; a file they edit is what their changes make of it.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,6 +13,8 @@ import { ecsConcern } from '../../../src/concerns/ecs/index.ts';
 import { AMAZON_ECS_FINGERPRINT } from '../../../src/concerns/ecs/gpg.ts';
 import { ecsConfigConcern } from '../../../src/concerns/ecs-config/index.ts';
 import { gpuConcern } from '../../../src/concerns/gpu/index.ts';
+import { usersConcern } from '../../../src/concerns/users/index.ts';
+import { KEYS_FILE_HEADER, SSHD_DROP_IN_TEXT, SUDOERS_TEXT } from '../../../src/concerns/users/settings.ts';
 import { createStorageConcern } from '../../../src/concerns/storage/index.ts';
 import { STORE } from '../../../src/concerns/storage/settings.ts';
 import { updateToolsConcern } from '../../../src/concerns/updates/tools.ts';
@@ -29,6 +31,8 @@ import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
 import { DEVICE_MODE, FakeMachine, FILE_MODE, storageContext } from '../storage/fake-machine.ts';
+import { withAccountTools } from '../users/account-tools.ts';
+import { ed25519Key } from '../users/keys.ts';
 
 interface Scenario {
   readonly name: string;
@@ -78,20 +82,36 @@ function shownAsPattern(text: string): RegExp {
   return new RegExp(`^${parts.join('[^\\n]+')}$`);
 }
 
+/** Where a file written by the step at `index` is once the steps after it have renamed it. */
+function finalPath(steps: readonly Step[], index: number, path: string): string {
+  return steps.slice(index + 1).reduce((at, step) => ('rename' in step && step.rename === at ? step.to : at), path);
+}
+
+/** Each edited file as the action's edits make it from its text before the action. */
+function editsOf(host: FakeHost, steps: readonly Step[]): Map<string, string> {
+  const edited = new Map<string, string>();
+  for (const step of steps) {
+    if ('edit' in step) edited.set(step.edit, step.change(edited.get(step.edit) ?? host.text(step.edit) ?? ''));
+  }
+  return edited;
+}
+
 async function checkAction(scenario: Scenario, context: ConcernContext, action: Action, log: Ran[]): Promise<void> {
   const host = context.host as FakeHost;
-  const steps = action.steps ?? [];
+  const { steps } = action;
   assert.ok(steps.length > 0, `${action.summary}: an action carries its steps`);
   const writes = host.writes.length;
+  const edited = editsOf(host, steps);
   log.length = 0;
   await scenario.concern.apply(action, context);
   const where = `${scenario.name}: ${action.summary}\n${renderSteps(steps).join('\n')}`;
   assert.deepEqual(log, commandsOf(steps), `${where}\nran exactly the commands shown`);
   const shownFiles = new Set<string>();
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
     if ('write' in step) {
-      shownFiles.add(step.write);
-      const file = host.files.get(step.write);
+      const path = finalPath(steps, index, step.write);
+      shownFiles.add(path);
+      const file = host.files.get(path);
       if (PLACEHOLDER.test(step.content)) {
         const written = new TextDecoder().decode(file?.data);
         assert.match(written, shownAsPattern(step.content), `${where}\nwrote ${step.write}`);
@@ -99,10 +119,17 @@ async function checkAction(scenario: Scenario, context: ConcernContext, action: 
         assert.deepEqual(file?.data, encodeLossless(step.content), `${where}\nwrote ${step.write} as shown`);
       }
       if (step.mode !== undefined) assert.equal(file?.mode, step.mode, `${where}\nmode of ${step.write}`);
+      if (step.noFollow) {
+        const { uid, gid } = step.noFollow;
+        assert.deepEqual([file?.uid, file?.gid], [uid, gid], `${where}\nowner of ${step.write}`);
+      }
     } else if ('edit' in step) {
       shownFiles.add(step.edit);
+      const made = edited.get(step.edit) ?? '';
+      assert.match(host.text(step.edit) ?? '', shownAsPattern(made), `${where}\n${step.edit} as its edits make it`);
       const lines = (host.text(step.edit) ?? '').split('\n');
-      for (const change of step.changes) {
+      // Lines removed (-) and added (+); a file of records says what changes in words, checked as a whole above.
+      for (const change of step.changes.filter((line) => /^[-+] /.test(line))) {
         const added = change.startsWith('+ ');
         const has = lines.some((line) => shownAsPattern(change.slice(2)).test(line));
         assert.equal(has, added, `${where}\n${step.edit} ${added ? 'has' : 'lost'} ${change}`);
@@ -111,6 +138,9 @@ async function checkAction(scenario: Scenario, context: ConcernContext, action: 
       const entries = step.what === 'entries' ? await host.readdir(step.remove) : [];
       const gone = step.what === 'entries' ? entries.length === 0 : (await host.lstat(step.remove)) === null;
       assert.ok(gone, `${where}\nremoved ${step.remove}`);
+    } else if ('mkdir' in step) {
+      const made = await host.lstat(step.mkdir);
+      assert.deepEqual([made?.kind, made?.mode], ['directory', step.mode], `${where}\nmade ${step.mkdir}`);
     }
   }
   const unshown = host.writes.slice(writes).filter((path) => host.files.has(path) && !shownFiles.has(path));
@@ -227,6 +257,152 @@ const AUTH = {
 
 const liveStorage = createStorageConcern({ live: () => true });
 
+const KEYS = [ed25519Key('alice@laptop'), ed25519Key('alice@desk'), ed25519Key('bob@laptop')];
+
+/**
+ * A Debian host with sshd, a skel with a nested file and the account tools (test/unit/users/account-tools.ts);
+ * /users.json lists `users`. logind ends a user's processes when asked (so no SIGKILL round is needed).
+ */
+interface Accounts {
+  readonly passwd?: string;
+  readonly shadow?: string;
+  readonly group?: string;
+}
+
+function usersHost(users: Record<string, unknown>, accounts: Accounts = {}): FakeHost {
+  const host = withAccountTools(plainHost('debian-12', { systemd: true }));
+  const lines = (...rows: string[]) => rows.filter(Boolean).map((row) => `${row}\n`).join('');
+  const group = accounts.group ?? '';
+  host.putFile('/etc/passwd', lines('root:x:0:0:root:/root:/bin/bash', accounts.passwd ?? ''));
+  host.putFile('/etc/shadow', lines('root:*:20000:0:99999:7:::', accounts.shadow ?? ''), 0o640);
+  host.putFile('/etc/group', lines('root:x:0:', 'users:x:100:', group));
+  const gshadow = group.split('\n').filter(Boolean).map((row) => row.replace(/^([^:]*):x:\d+:/, '$1:!::'));
+  host.putFile('/etc/gshadow', lines('root:*::', 'users:*::', ...gshadow), 0o640);
+  host.putFile('/etc/login.defs', 'UID_MIN 1000\nUID_MAX 60000\nUMASK 022\n');
+  host.putFile('/etc/skel/.bashrc', '# ~/.bashrc\n');
+  host.putFile('/etc/skel/.profile', '# ~/.profile\n');
+  host.putFile('/etc/skel/.config/app/settings', 'theme=dark\n', 0o600);
+  host.directoryOwners.set('/etc/skel/.config/app', { mode: 0o700, uid: 0, gid: 0 });
+  host.putFile('/usr/sbin/sshd', '');
+  host.putFile('/etc/ssh/sshd_config', 'Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\n');
+  host.putFile('/proc/self/status', 'Name:\tnode\nState:\tR (running)\nUid:\t0\t0\t0\t0\nNSpid:\t4242\n');
+  host.directories.add('/home');
+  host.putFile('/users.json', JSON.stringify(users));
+  host.execHandlers.unshift((file, args) => {
+    if (file !== 'loginctl') return undefined;
+    const uid = new RegExp(`^${args.at(-1)}:x:(\\d+):`, 'm').exec(host.text('/etc/passwd') ?? '')?.[1];
+    for (const path of [...host.files.keys()].filter((p) => /^\/proc\/\d+\/status$/.test(p))) {
+      if (host.text(path)?.includes(`Uid:\t${uid}\t`)) void host.rm(path);
+    }
+    return ok;
+  });
+  return host;
+}
+
+/** A user's home as the agent leaves it: keys, skel, the user's own. */
+function withHome(host: FakeHost, name: string, uid: number, keys: readonly string[]): FakeHost {
+  const text = `${KEYS_FILE_HEADER}${keys.map((key) => `${key}\n`).join('')}`;
+  host.putFile(`/home/${name}/.ssh/authorized_keys`, text, 0o600, uid, uid);
+  host.directoryOwners.set(`/home/${name}`, { mode: 0o755, uid, gid: uid });
+  host.directoryOwners.set(`/home/${name}/.ssh`, { mode: 0o700, uid, gid: uid });
+  return host;
+}
+
+const USERS_ENV = { USERS_SOURCE: 'file:/users.json', USERS_ALLOWED_GROUPS: 'users' };
+
+/** Alice (sudo, groups, an expiry) and bob, on a host where nothing of the agent's is in place yet. */
+function newUsers(): Promise<ConcernContext> {
+  const users = {
+    alice: { sshPublicKeys: KEYS.slice(0, 2), sudo: true, groups: ['users'], expires: '2027-06-30T00:00:00Z' },
+    bob: { sshPublicKeys: KEYS.slice(2) },
+  };
+  return contextOf(usersHost(users), USERS_ENV);
+}
+
+/**
+ * The agent's users a while later: alice's shell, password and keys drifted, dave expired (keys removed), carol
+ * gone from the source with a process running (locked, keys removed, sessions ended, deleted).
+ */
+function existingUsers(): Promise<ConcernContext> {
+  const users = {
+    alice: { sshPublicKeys: KEYS.slice(0, 1), sudo: true },
+    dave: { sshPublicKeys: KEYS.slice(2), expires: '2026-01-01T00:00:00Z' },
+  };
+  const host = usersHost(users, {
+    passwd: [
+      'alice:x:1000:1000:managed by ecs-host-agent:/home/alice:/bin/sh',
+      'carol:x:1002:1002:managed by ecs-host-agent:/home/carol:/bin/bash',
+      'dave:x:1003:1003:managed by ecs-host-agent:/home/dave:/bin/bash',
+    ].join('\n'),
+    shadow: 'alice:$6$salt$hash:20000:0:99999:7:::\ncarol:*:20000:0:99999:7:::\ndave:*:20000:0:99999:7::20454:',
+    group: [
+      'alice:x:1000:\ncarol:x:1002:\ndave:x:1003:',
+      'ecs-host-agent-users:x:999:alice,carol,dave\necs-host-agent-sudo:x:998:alice,carol',
+    ].join('\n'),
+  });
+  withHome(host, 'alice', 1000, KEYS.slice(1, 2));
+  withHome(host, 'carol', 1002, KEYS.slice(2));
+  withHome(host, 'dave', 1003, KEYS.slice(2));
+  host.putFile('/etc/ssh/sshd_config.d/00-ecs-host-agent.conf', SSHD_DROP_IN_TEXT);
+  host.putFile('/etc/sudoers.d/ecs-host-agent', SUDOERS_TEXT, 0o440);
+  const state = { managedUsers: ['alice', 'carol', 'dave'] };
+  host.putFile('/var/lib/ecs-host-agent/users.json', JSON.stringify(state), 0o600);
+  host.putFile('/proc/300/status', 'Name:\tbash\nState:\tS (sleeping)\nUid:\t1002\t1002\t1002\t1002\nNSpid:\t300\n');
+  return contextOf(host, { ...USERS_ENV, USERS_REMOVE: 'delete' });
+}
+
+/**
+ * Creations a kill interrupted: erin's account without its shadow entry (made again), frank's account without a
+ * home (made and given to him), gail's home without an account (root's, .bashrc emptied: given to her, refilled).
+ */
+function interruptedCreation(): Promise<ConcernContext> {
+  const users = Object.fromEntries(['erin', 'frank', 'gail'].map((name, i) => [name, { sshPublicKeys: [KEYS[i]] }]));
+  const host = usersHost(users, {
+    passwd: [
+      'erin:x:1004:1004:managed by ecs-host-agent:/home/erin:/bin/bash',
+      'frank:x:1005:1005:managed by ecs-host-agent:/home/frank:/bin/bash',
+    ].join('\n'),
+    shadow: 'frank:*:20000:0:99999:7:::',
+    group: 'erin:x:1004:\nfrank:x:1005:\necs-host-agent-users:x:999:\necs-host-agent-sudo:x:998:',
+  });
+  host.putFile('/home/gail/.bashrc', '');
+  host.putFile('/home/gail/.profile', '# ~/.profile\n');
+  host.putFile('/etc/ssh/sshd_config.d/00-ecs-host-agent.conf', SSHD_DROP_IN_TEXT);
+  const state = { managedUsers: ['erin', 'frank', 'gail'], creating: ['erin', 'frank', 'gail'] };
+  host.putFile('/var/lib/ecs-host-agent/users.json', JSON.stringify(state), 0o600);
+  return contextOf(host, USERS_ENV);
+}
+
+/** Alice, managed by the agent and as the source has her. */
+function settledAlice(): Promise<ConcernContext> {
+  const host = usersHost(
+    { alice: { sshPublicKeys: KEYS.slice(0, 1) } },
+    {
+      passwd: 'alice:x:1000:1000:managed by ecs-host-agent:/home/alice:/bin/bash',
+      shadow: 'alice:*:20000:0:99999:7:::',
+      group: 'alice:x:1000:\necs-host-agent-users:x:999:alice\necs-host-agent-sudo:x:998:',
+    },
+  );
+  withHome(host, 'alice', 1000, KEYS.slice(0, 1));
+  host.putFile('/etc/ssh/sshd_config.d/00-ecs-host-agent.conf', SSHD_DROP_IN_TEXT);
+  host.putFile('/var/lib/ecs-host-agent/users.json', JSON.stringify({ managedUsers: ['alice'] }), 0o600);
+  return contextOf(host, USERS_ENV);
+}
+
+/** The users concern, its facts holding an ssm: source's full read (the SDK's calls do not go through the Host). */
+const usersWithSourceRead: AnyConcern = {
+  ...usersConcern,
+  gather: async (context) => {
+    const record = {
+      source: 'ssm:/ecs/users',
+      generation: { version: 8, value: '2026-11-22T11:00:00Z' },
+      readAt: '2026-11-22T12:00:00.000Z',
+      parameters: { alice: JSON.stringify({ sshPublicKeys: KEYS.slice(0, 1) }) },
+    };
+    return { ...(await usersConcern.gather(context)), sourceCache: record };
+  },
+};
+
 const SCENARIOS: readonly Scenario[] = [
   {
     name: 'storage, file mode: Docker stopped, its store moved onto the new Btrfs, daemon.json set, Docker started',
@@ -321,6 +497,64 @@ const SCENARIOS: readonly Scenario[] = [
     concern: ecsConcern,
     context: () => contextOf(withSignedDeb(plainHost('ubuntu-24.04')), { AWS_REGION: 'eu-west-1' }),
     kinds: ['install', 'start'],
+  },
+  {
+    name: "users from scratch: the agent's groups, sshd drop-in and sudoers (each checked), accounts, homes from skel",
+    concern: usersConcern,
+    context: newUsers,
+    kinds: [
+      'create-group',
+      'create-group',
+      'write-sshd-config',
+      'write-sudoers',
+      'record-state',
+      'create-accounts',
+      'modify-user',
+      'set-members',
+      'set-members',
+      'set-members',
+      'set-up-home',
+      'set-up-home',
+      'flush-homes',
+      'record-state',
+    ],
+  },
+  {
+    name: 'users that drifted, expired or left the source (USERS_REMOVE=delete)',
+    concern: usersConcern,
+    context: existingUsers,
+    kinds: [
+      'lock-user',
+      'remove-keys',
+      'end-sessions',
+      'delete-user',
+      'modify-user',
+      'set-passwords',
+      'set-members',
+      'write-keys',
+    ],
+  },
+  {
+    name: 'users whose creation was interrupted: an incomplete account made again, homes finished',
+    concern: usersConcern,
+    context: interruptedCreation,
+    kinds: [
+      'set-members',
+      'delete-user',
+      'create-accounts',
+      'set-members',
+      'set-up-home',
+      'set-up-home',
+      'set-up-home',
+      'flush-homes',
+      'record-state',
+    ],
+  },
+  {
+    name: "users from an ssm: source read in full: the read kept for the next syncs",
+    concern: usersWithSourceRead,
+    context: settledAlice,
+    kinds: ['record-source'],
   },
   {
     name: 'gpu on Amazon Linux 2023 with systemd',

@@ -46,7 +46,8 @@ test('file < environment < flags, each origin recorded', () => {
 
 test('typed values: users source, window, booleans, sizes', () => {
   const config = load(
-    'USERS_SOURCE=ssm:/ecs/users\nUPDATE_WINDOW=Fri-Mon 23:30-01:00\nSTORAGE_FORCE_FORMAT=yes\nSTORAGE_SIZE=512M\nSTORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=vol-0123456789abcdef0\n',
+    'USERS_SOURCE=ssm:/ecs/users\nUPDATE_WINDOW=Fri-Mon 23:30-01:00\nSTORAGE_FORCE_FORMAT=yes\nSTORAGE_SIZE=512M\n' +
+      'STORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=vol-0123456789abcdef0\n',
   );
   assert.deepEqual(config.USERS_SOURCE, { kind: 'ssm', path: '/ecs/users' });
   assert.deepEqual(config.UPDATE_WINDOW.days, [0, 1, 5, 6]);
@@ -71,7 +72,11 @@ const BAD_FILES: [string, string, RegExp][] = [
   ['duplicate', 'ECS_CLUSTER=a\n\nECS_CLUSTER=b\n', /agent\.env:3: ECS_CLUSTER is already set on line 1/],
   ['unknown key', 'STORAGE_MODEL=btrfs-file\n', /agent\.env:1: unknown key STORAGE_MODEL; allowed: ECS_CLUSTER, .*STORAGE_MODE/],
   ['bad choice', 'STORAGE_MODE=zfs\n', /agent\.env:1: STORAGE_MODE="zfs" is not one of the choices; allowed: none, btrfs-file, btrfs-device/],
-  ['bad duration', 'METRICS_INTERVAL=5\n', /agent\.env:1: METRICS_INTERVAL="5" is not a duration in range; allowed: a number with a unit ms, s, m or h, from 10s to 1h/],
+  [
+    'bad duration',
+    'METRICS_INTERVAL=5\n',
+    /agent\.env:1: METRICS_INTERVAL="5" is not a duration in range; allowed: a number with a unit ms, s, m or h, from 10s/,
+  ],
   ['duration out of range', 'METRICS_INTERVAL=1s\n', /METRICS_INTERVAL="1s" is not a duration in range/],
   ['bad size', 'STORAGE_SIZE=100GB\n', /STORAGE_SIZE="100GB" is not a size; allowed: .* e\.g\. 100G/],
   ['bad cluster', 'ECS_CLUSTER=my cluster\n', /ECS_CLUSTER="my cluster" has the wrong form; allowed: an ECS cluster name/],

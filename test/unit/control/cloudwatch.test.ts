@@ -8,7 +8,7 @@ import { CloudWatchSink, cloudWatchOutcome } from '../../../src/control/sinks/cl
 import type { InstanceLabels } from '../../../src/control/sinks/instance.ts';
 import type { Disk, Sample } from '../../../src/metrics/sample.ts';
 import { FakeHost } from '../../support/fake-host.ts';
-import { config, sample } from './fixtures.ts';
+import { config, OPSWORKS_METRICS, sample } from './fixtures.ts';
 import { deliveryOf, fakeImds, INSTANCE_ID, instanceIdentity } from './sink-fixtures.ts';
 
 const INSTANCE: InstanceLabels = { instanceId: INSTANCE_ID, cluster: 'prod', autoScalingGroup: null };
@@ -56,25 +56,7 @@ const byName = (datums: readonly MetricDatum[], name: string, mount?: string) =>
 test('a sample as the OpsWorks names, in their units, with InstanceId and ClusterName on every metric', () => {
   const taken = hostSample(1);
   const datums = datumsOf(taken, INSTANCE, { mounts: null });
-  const opsworks = [
-    'cpu_idle',
-    'cpu_nice',
-    'cpu_steal',
-    'cpu_system',
-    'cpu_user',
-    'cpu_waitio',
-    'memory_buffers',
-    'memory_cached',
-    'memory_free',
-    'memory_swap',
-    'memory_total',
-    'memory_used',
-    'load_1',
-    'load_5',
-    'load_15',
-    'procs',
-  ];
-  for (const name of opsworks) assert.equal(byName(datums, name).length, 1, name);
+  for (const name of OPSWORKS_METRICS) assert.equal(byName(datums, name).length, 1, name);
   const one = (name: string, mount?: string) => byName(datums, name, mount)[0] as MetricDatum;
   assert.deepEqual([one('cpu_idle').Value, one('cpu_idle').Unit], [98, 'Percent']);
   assert.deepEqual([one('memory_total').Value, one('memory_total').Unit], [8 * 2 ** 20, 'Kilobytes']);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ControlClient, probeControlEndpoint } from '../../../src/control/client.ts';
 import { batchIdOf } from '../../../src/control/delivery.ts';
 import { COMMAND_RETRIES, createEventReporter, DAEMON_RETRIES, EventOutbox, type EventInput } from '../../../src/control/events.ts';
-import { eventsJob } from '../../../src/control/events-job.ts';
+import { eventsJob } from '../../../src/jobs/events.ts';
 import { validate } from '../../../src/control/json-schema.ts';
 import type { EventBatch, HostEvent } from '../../../src/control/protocol.ts';
 import { Receiver } from '../../../src/control/receiver.ts';

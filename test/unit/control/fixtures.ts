@@ -60,3 +60,23 @@ export function bodyText(request: HttpRequest): string {
   const body = request.body ?? '';
   return typeof body === 'string' ? body : Buffer.from(body).toString('utf8');
 }
+
+/** The metric names OpsWorks Stacks published for a host, which the CloudWatch sink keeps. */
+export const OPSWORKS_METRICS = [
+  'cpu_idle',
+  'cpu_nice',
+  'cpu_steal',
+  'cpu_system',
+  'cpu_user',
+  'cpu_waitio',
+  'memory_buffers',
+  'memory_cached',
+  'memory_free',
+  'memory_swap',
+  'memory_total',
+  'memory_used',
+  'load_1',
+  'load_5',
+  'load_15',
+  'procs',
+];

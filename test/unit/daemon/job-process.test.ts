@@ -9,7 +9,7 @@ import { test } from 'node:test';
 
 import { type Config, loadConfig } from '../../../src/core/config/load.ts';
 import { CommandError } from '../../../src/core/errors.ts';
-import type { Job } from '../../../src/core/job.ts';
+import type { Job } from '../../../src/daemon/job.ts';
 import type { Logger } from '../../../src/core/logger.ts';
 import { runDaemon } from '../../../src/daemon/daemon.ts';
 import type { JobMessage, JobProcess, JobRequest } from '../../../src/daemon/job-process.ts';

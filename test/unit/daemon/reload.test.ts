@@ -11,7 +11,7 @@ import { status } from '../../../src/cli/status.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import type { Logger, LogLevel } from '../../../src/core/logger.ts';
 import { runDaemon } from '../../../src/daemon/daemon.ts';
-import type { Job } from '../../../src/core/job.ts';
+import type { Job } from '../../../src/daemon/job.ts';
 import type { Notifier } from '../../../src/daemon/notify.ts';
 import { type DaemonStatus, STATUS_FILE } from '../../../src/daemon/status-file.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';

@@ -7,10 +7,10 @@ import {
   nextOnGrid,
   retryDelayMs,
   startScheduler,
+  type SchedulerClock,
   type Task,
   type TaskRecord,
 } from '../../../src/daemon/scheduler.ts';
-import type { SchedulerClock } from '../../../src/core/clock.ts';
 import { ManualClock, until } from '../metrics/manual-clock.ts';
 
 const MINUTE = 60_000;

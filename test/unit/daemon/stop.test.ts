@@ -11,7 +11,7 @@ import { CommandError, StoppingError } from '../../../src/core/errors.ts';
 import { type Logger, silentLogger } from '../../../src/core/logger.ts';
 import { applyAll } from '../../../src/core/runner.ts';
 import { runDaemon, STOP_GRACE_MS } from '../../../src/daemon/daemon.ts';
-import type { Job } from '../../../src/core/job.ts';
+import type { Job } from '../../../src/daemon/job.ts';
 import type { Notifier } from '../../../src/daemon/notify.ts';
 import { readStatus } from '../../../src/daemon/status-file.ts';
 import { stoppableHost } from '../../../src/daemon/stoppable-host.ts';
@@ -206,7 +206,10 @@ test('applyAll: once stopping, the next step is not started and is reported as s
     name: 'docker',
     enabled: () => true,
     gather: async () => null,
-    plan: () => [{ summary: 'install Docker' }, { summary: 'start docker.service' }],
+    plan: () => [
+      { summary: 'install Docker', steps: [] },
+      { summary: 'start docker.service', steps: [] },
+    ],
     apply: async (action) => {
       applied.push(action.summary);
       stop.abort();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
-import type { Job } from '../../../src/core/job.ts';
+import type { Job } from '../../../src/daemon/job.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';

@@ -5,7 +5,7 @@ import { loadConfig } from '../../../src/core/config/load.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { decommission } from '../../../src/decommission/decommission.ts';
 import { shutdownKind } from '../../../src/decommission/shutdown.ts';
-import { createSpotInterruptionJob } from '../../../src/decommission/spot.ts';
+import { createSpotInterruptionJob } from '../../../src/jobs/spot-interruption.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, jsonResponse, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';

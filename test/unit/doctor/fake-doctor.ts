@@ -97,7 +97,8 @@ export interface ContextOptions {
 
 export function doctorContext(host: FakeHost, options: ContextOptions = {}): DoctorContext {
   const own = options.agentEnv ?? '';
-  const agentEnv = `${own.includes('ECS_CLUSTER=') ? '' : `ECS_CLUSTER=${CLUSTER}\n`}AWS_EC2_METADATA_SERVICE_ENDPOINT=${IMDS}\n${own}`;
+  const cluster = own.includes('ECS_CLUSTER=') ? '' : `ECS_CLUSTER=${CLUSTER}\n`;
+  const agentEnv = `${cluster}AWS_EC2_METADATA_SERVICE_ENDPOINT=${IMDS}\n${own}`;
   const config = loadConfig({ file: '/etc/ecs-host-agent/agent.env', fileText: agentEnv, env: {}, flags: {} });
   return createDoctorContext({
     host,

@@ -421,6 +421,35 @@ function noFollowContract(make: SubjectMaker): void {
     }
   });
 
+  test('readFilesNoFollow: each file with the directories on the way; a refusal is that file\'s alone', async (t) => {
+    const { host, base } = await withHostileHome(await make(t));
+    const owned = { dirMode: 0o700, mode: 0o600, uid: 1000, gid: 1001 };
+    await host.writeFileNoFollow(`${base}/home`, 'alice/.ssh/keys', 'ssh-ed25519 AAAA', owned);
+    await host.mkdir(`${base}/home/bob`);
+    const relatives = ['alice/.ssh/keys', 'link', 'bob/.ssh/keys', 'dir-link/secret', 'carol/.ssh/keys', 'dir/../x'];
+    const reads = await host.readFilesNoFollow(`${base}/home`, relatives, 7);
+    const shown = reads.map((read) =>
+      'refused' in read
+        ? read.refused.replace(base, 'BASE')
+        : {
+            directories: read.directories.map((info) => pick(info, 'directory')),
+            file: read.file && { info: pick(read.file.info), data: Buffer.from(read.file.data).toString() },
+          },
+    );
+    assert.deepEqual(shown, [
+      {
+        directories: [directory(0o700, 1000, 1001), directory(0o700, 1000, 1001)],
+        file: { info: file(16, 0o600, 1000, 1001), data: 'ssh-ed2' },
+      },
+      'BASE/home/link is a symbolic link; refusing to follow it',
+      { directories: [directory(0o755)], file: null },
+      'BASE/home/dir-link is a symbolic link; refusing to follow it',
+      { directories: [], file: null },
+      '"dir/../x" is not a plain relative path',
+    ]);
+    await assert.rejects(host.readFilesNoFollow(`${base}/missing`, ['f'], 10), { code: 'ENOENT' });
+  });
+
   test('writeFileNoFollow: directories made or corrected to dirMode and owner, the file its mode', async (t) => {
     const { host, base } = await make(t);
     await host.mkdir(`${base}/home/.ssh`, { mode: 0o777 });

@@ -12,7 +12,7 @@ import { startScheduler, type TaskRecord } from '../../../src/daemon/scheduler.t
 import { writeStatus } from '../../../src/daemon/status-file.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
-import { createMetricsJob } from '../../../src/metrics/job.ts';
+import { createMetricsJob } from '../../../src/jobs/metrics.ts';
 import type { Sample } from '../../../src/metrics/sample.ts';
 import type { OsFacts } from '../../../src/os/facts.ts';
 import { FACTS, bodyText } from '../control/fixtures.ts';

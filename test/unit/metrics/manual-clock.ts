@@ -1,4 +1,4 @@
-import type { SchedulerClock } from '../../../src/core/clock.ts';
+import type { SchedulerClock } from '../../../src/daemon/scheduler.ts';
 
 /** A Clock that moves only when the test advances it: waits end when their time is passed (or on abort). */
 export class ManualClock implements SchedulerClock {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { daemonJsonWithBtrfs } from '../../../src/concerns/storage/daemon-json.ts';
-import { isVolumeId, volumeSerial } from '../../../src/concerns/block/device.ts';
+import { volumeSerial } from '../../../src/block/device.ts';
+import { isVolumeId } from '../../../src/core/config/volumes.ts';
 import { currentFstabLine, fstabLine, withFstabLine } from '../../../src/concerns/storage/persist.ts';
-import { describeSignature, parseBlkidExport } from '../../../src/concerns/block/probe.ts';
+import { describeSignature, parseBlkidExport } from '../../../src/block/probe.ts';
 import { isOwnFilesystem } from '../../../src/concerns/storage/settings.ts';
 import { STORE } from '../../../src/concerns/storage/settings.ts';
 import { fullnessWarning, parseBtrfsUsage, usedPercent } from '../../../src/concerns/storage/usage.ts';

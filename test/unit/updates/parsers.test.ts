@@ -64,14 +64,18 @@ test('dnf check-release-update: the newest release offered', () => {
 
 test('zypper --xmlout: needed security patches, and the packages a patch run would change', () => {
   const patches = `<?xml version='1.0'?><stream><update-status version="0.6"><update-list>
-<update kind="patch" name="SUSE-SLE-Module-Basesystem-15-SP5-2026-101" edition="1" arch="noarch" status="needed" category="security" severity="important"><summary>Security update for openssl &amp; friends</summary></update>
-<update kind="patch" name="SUSE-2026-99" edition="1" arch="noarch" status="applied" category="security" severity="low"><summary>old</summary></update>
+<update kind="patch" name="SUSE-SLE-Module-Basesystem-15-SP5-2026-101" edition="1" arch="noarch" status="needed"
+ category="security" severity="important"><summary>Security update for openssl &amp; friends</summary></update>
+<update kind="patch" name="SUSE-2026-99" edition="1" arch="noarch" status="applied" category="security" severity="low">
+<summary>old</summary></update>
 </update-list></update-status></stream>`;
   assert.deepEqual(parsePatchList(patches), [{ id: 'SUSE-SLE-Module-Basesystem-15-SP5-2026-101', severity: 'important', summary: 'Security update for openssl & friends' }]);
   const dryRun = `<install-summary><to-upgrade>
-<solvable type="package" name="libopenssl3" edition="3.0.8-150500.5.50.1" arch="x86_64" edition-old="3.0.8-150500.5.45.1" arch-old="x86_64" summary="x"/>
+<solvable type="package" name="libopenssl3" edition="3.0.8-150500.5.50.1" arch="x86_64"
+ edition-old="3.0.8-150500.5.45.1" arch-old="x86_64" summary="x"/>
 </to-upgrade><to-install><solvable type="patch" name="SUSE-2026-101" edition="1" arch="noarch"/>
-<solvable type="package" name="libnew1" edition="1.0-1" arch="x86_64" summary="new dependency"/></to-install></install-summary>`;
+<solvable type="package" name="libnew1" edition="1.0-1" arch="x86_64" summary="new dependency"/></to-install>
+</install-summary>`;
   assert.deepEqual(parsePatchDryRun(dryRun), [
     { package: 'libopenssl3', from: '3.0.8-150500.5.45.1', to: '3.0.8-150500.5.50.1', advisories: [] },
     { package: 'libnew1', from: null, to: '1.0-1', advisories: [] },

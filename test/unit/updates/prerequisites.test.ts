@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { checkUpdates } from '../../../src/concerns/updates/apply.ts';
-import { createUpdatesJob } from '../../../src/concerns/updates/job.ts';
+import { createUpdatesJob } from '../../../src/jobs/updates.ts';
 import { updateManagerFor } from '../../../src/concerns/updates/manager.ts';
 import { PrerequisiteMissing } from '../../../src/concerns/updates/prerequisites.ts';
 import { updateToolsConcern } from '../../../src/concerns/updates/tools.ts';

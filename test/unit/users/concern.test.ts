@@ -3,12 +3,12 @@ import { test } from 'node:test';
 
 import { applyUsers } from '../../../src/concerns/users/apply.ts';
 import { createUsersConcern } from '../../../src/concerns/users/index.ts';
-import { usersSyncJob } from '../../../src/concerns/users/job.ts';
+import { usersSyncJob } from '../../../src/jobs/users-sync.ts';
 import type { UsersAction } from '../../../src/concerns/users/plan.ts';
 import { contextFor } from '../../support/ecs-config.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 import { ed25519Key } from './keys.ts';
-import { KEY, KEYS_TEXT, kinds, machine, planWith, withSshdDropIn } from './machine.ts';
+import { KEY, KEYS_TEXT, kinds, machine, planWith, shown, withSshdDropIn } from './machine.ts';
 
 /** The users concern on a FakeHost: gather, plan, and the file steps of apply. */
 
@@ -63,12 +63,13 @@ test('a new user: a uid above every used and retired one, its group the same num
     bob: { sshPublicKeys: [KEY], sudo: true },
   });
   const create = actions.find((action) => action.kind === 'create-accounts');
-  assert.deepEqual(create?.details?.slice(0, 2), [
-    'newusers, reading:',
-    '  bob::1008:1009:managed by ecs-host-agent:/home/bob:/bin/bash',
+  assert.deepEqual(shown(create), [
+    'newusers <<< "bob::1008:1009:managed by ecs-host-agent:/home/bob:/bin/bash\\n"',
+    'each account read back from the databases (newusers exits 1 after writing them: PAM sets no password)',
+    'chpasswd -e <<< "bob:*\\n"',
   ]);
   assert.deepEqual(
-    actions.filter((action) => action.kind === 'set-members').map((action) => action.details),
+    actions.filter((action) => action.kind === 'set-members').map(shown),
     [['gpasswd -M bob -- ecs-host-agent-sudo'], ['gpasswd -M alice,bob -- ecs-host-agent-users']],
   );
   const record = actions.find((action) => action.kind === 'record-state');
@@ -109,7 +110,10 @@ test('only accounts in the state file and the marker group, with uid >= UID_MIN,
     gone.actions.map((a) => a.summary),
     ['lock user alice (gone from the source)'],
   );
-  assert.deepEqual(gone.actions[0]?.details, ['usermod -L -e 1 -- alice', 'remove /home/alice/.ssh/authorized_keys']);
+  assert.deepEqual(shown(gone.actions[0]), [
+    'usermod -L -e 1 -- alice',
+    'remove in /home/alice, no link followed: .ssh/authorized_keys',
+  ]);
 });
 
 test('an account whose uid was changed to 0 or below UID_MIN is reported on every sync and never touched', async () => {
@@ -148,7 +152,10 @@ test('a symlinked authorized_keys of a removed user is removed with the lock, no
   const { actions, warnings, context } = await planWith(host, { bob: { sshPublicKeys: [] } });
   assert.deepEqual(warnings, ['"bob": the account bob already exists and was not created by ecs-host-agent; skipped']);
   const lock = actions[0] as UsersAction;
-  assert.deepEqual(lock.details, ['usermod -L -e 1 -- alice', 'remove /home/alice/.ssh/authorized_keys']);
+  assert.deepEqual(shown(lock), [
+    'usermod -L -e 1 -- alice',
+    'remove in /home/alice, no link followed: .ssh/authorized_keys',
+  ]);
   host.answer('usermod', {});
   await applyUsers(lock, context);
   assert.equal(host.symlinks.has('/home/alice/.ssh/authorized_keys'), false);

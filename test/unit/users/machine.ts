@@ -1,4 +1,5 @@
 import { createUsersConcern } from '../../../src/concerns/users/index.ts';
+import { renderSteps, type Step } from '../../../src/core/step.ts';
 import type { FetchUsersDocument } from '../../../src/concerns/users/source.ts';
 import { contextFor } from '../../support/ecs-config.ts';
 import { FakeHost } from '../../support/fake-host.ts';
@@ -78,6 +79,11 @@ export async function planWith(host: FakeHost, document: unknown, env = '') {
     actions: concern.plan(facts, context),
     warnings: concern.warnings?.(facts, context) ?? [],
   };
+}
+
+/** What plan prints for an action: its steps. */
+export function shown(action: { readonly steps: readonly Step[] } | undefined): string[] {
+  return action === undefined ? [] : renderSteps(action.steps);
 }
 
 /** "kind user" of each action, for compact assertions. */

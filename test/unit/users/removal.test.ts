@@ -5,7 +5,7 @@ import { applyUsers } from '../../../src/concerns/users/apply.ts';
 import type { UsersAction } from '../../../src/concerns/users/plan.ts';
 import { SUDOERS_TEXT } from '../../../src/concerns/users/settings.ts';
 import type { FakeHost } from '../../support/fake-host.ts';
-import { KEY, kinds, machine, planWith, withSshdDropIn } from './machine.ts';
+import { KEY, kinds, machine, planWith, shown, withSshdDropIn } from './machine.ts';
 
 /** Removal and expiry on a FakeHost: what is refused, in which order access ends, what userdel's refusal leaves. */
 
@@ -98,9 +98,14 @@ test('removal: lock first, then sessions and processes (own PID namespace, no zo
     'user0 stays in the marker group until deleted',
   );
   assert.equal(actions[1]?.summary, "end user0's sessions and processes (2 processes: 100 101)");
-  assert.deepEqual(actions[2]?.details, [
-    'retire uid 1001 in /var/lib/ecs-host-agent/users.json',
+  assert.deepEqual(shown(actions[2]), [
+    'edit /var/lib/ecs-host-agent/users.json (mode 0600)',
+    '  add to retiredUids: 1001',
     'userdel --remove -- user0',
+    'userdel exiting 8 (processes left): the account stays locked, deleted at a later sync; ' +
+      'exiting 12: deleted, its home left, the step fails',
+    'edit /var/lib/ecs-host-agent/users.json (mode 0600)',
+    '  remove from managedUsers and creating: user0',
   ]);
 
   host.onExec((file, args) => {
@@ -166,7 +171,7 @@ test('expiry: in shadow (usermod -e) while valid; once past, keys removed, sudo 
     alice: { sshPublicKeys: [KEY], sudo: true, expires: '2026-11-30T18:00:00-06:00' },
   });
   assert.deepEqual(
-    valid.actions.map((action) => action.details),
+    valid.actions.map(shown),
     [[`usermod -e ${day} -- alice`]],
   );
   assert.equal(valid.actions[0]?.summary, 'update user alice: expires 2026-11-30T18:00:00-06:00');
@@ -181,7 +186,7 @@ test('expiry: in shadow (usermod -e) while valid; once past, keys removed, sudo 
     alice: { sshPublicKeys: [KEY], sudo: true, expires: '2026-11-30T18:00:00-06:00' },
   });
   assert.deepEqual(kinds(expired.actions), ['remove-keys alice', 'end-sessions alice', 'set-members']);
-  assert.deepEqual(expired.actions[2]?.details, ["gpasswd -M '' -- ecs-host-agent-sudo"]);
+  assert.deepEqual(shown(expired.actions[2]), ["gpasswd -M '' -- ecs-host-agent-sudo"]);
 });
 
 test('a locked user back in the source: expiry cleared, password "*" again (chpasswd -e), keys back', async () => {
@@ -197,7 +202,7 @@ test('a locked user back in the source: expiry cleared, password "*" again (chpa
     ],
   );
   assert.deepEqual(
-    actions.slice(0, 2).map((action) => action.details),
-    [["usermod -e '' -- alice"], ['chpasswd -e, reading alice:*']],
+    actions.slice(0, 2).map(shown),
+    [["usermod -e '' -- alice"], ['chpasswd -e <<< "alice:*\\n"']],
   );
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { SSHD_DROP_IN_TEXT } from '../../../src/concerns/users/settings.ts';
-import { gatherSshd, includesDropIns, writeSshdDropIn } from '../../../src/concerns/users/sshd.ts';
+import { gatherSshd, includesDropIns, sshdDropInChange, writeSshdDropIn } from '../../../src/concerns/users/sshd.ts';
 import { silentLogger } from '../../../src/core/logger.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
@@ -29,20 +29,27 @@ test('sshd problems are reported: no Include, or an earlier drop-in with a Match
     '/etc/ssh/sshd_config.d/00-aaa.conf': 'Match all\n  AuthorizedKeysFile /x\n',
     '/etc/ssh/sshd_config.d/50-cloud-init.conf': 'Match all\n',
   });
-  assert.deepEqual((await gatherSshd(host)).problems, [
+  assert.deepEqual((await gatherSshd(host, silentLogger)).problems, [
     '/etc/ssh/sshd_config does not Include /etc/ssh/sshd_config.d/*.conf before its first Match block, so sshd ' +
       'ignores /etc/ssh/sshd_config.d/00-ecs-host-agent.conf and may accept keys of managed users from other files ' +
       '(Debian\'s default also reads ~/.ssh/authorized_keys2); add "Include /etc/ssh/sshd_config.d/*.conf" at its top',
     '/etc/ssh/sshd_config.d/00-aaa.conf sorts before 00-ecs-host-agent.conf and has a Match block: ' +
       "for the users it matches, its settings win over the agent's",
   ]);
+  const suse = new FakeHost({ '/usr/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n' });
   assert.deepEqual(
-    (await gatherSshd(new FakeHost({ '/usr/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n' })))
-      .problems,
+    (await gatherSshd(suse, silentLogger)).problems,
     [],
     'openSUSE keeps it in /usr/etc',
   );
 });
+
+/** Gathered, planned and written, as a sync does it. */
+async function writeDropIn(host: FakeHost): Promise<void> {
+  const change = sshdDropInChange(await gatherSshd(host, silentLogger));
+  assert.ok(change !== null, 'the drop-in is to be written');
+  await writeSshdDropIn(host, silentLogger, change);
+}
 
 function sshdHost(tests: number[]): FakeHost {
   const host = new FakeHost({
@@ -64,31 +71,31 @@ function sshdHost(tests: number[]): FakeHost {
 test('a drop-in that makes a valid configuration invalid is taken back, and the step fails', async () => {
   const host = sshdHost([0, 255]);
   await assert.rejects(
-    writeSshdDropIn(host, silentLogger),
+    writeDropIn(host),
     /sshd -t rejects the configuration with \S+00-ecs-host-agent\.conf, so it was taken back: /,
   );
   assert.equal(host.files.has(DROP_IN), false);
   const previous = sshdHost([0, 255]);
   previous.putFile(DROP_IN, '# an earlier version\n');
-  await assert.rejects(writeSshdDropIn(previous, silentLogger));
+  await assert.rejects(writeDropIn(previous));
   assert.equal(previous.text(DROP_IN), '# an earlier version\n');
 });
 
 test('written, then a running sshd reloaded by its unit (ssh.service on Debian, sshd.service elsewhere)', async () => {
   const host = sshdHost([0, 0]);
   host.answer('systemctl', { exitCode: 3 }, ['is-active', '--quiet', '--', 'ssh.service']).answer('systemctl', {});
-  await writeSshdDropIn(host, silentLogger);
+  await writeDropIn(host);
   assert.equal(host.text(DROP_IN), SSHD_DROP_IN_TEXT);
   assert.deepEqual(host.commands(), [
-    '/usr/sbin/sshd -t',
-    '/usr/sbin/sshd -t',
     'systemctl is-active --quiet -- ssh.service',
     'systemctl is-active --quiet -- sshd.service',
+    '/usr/sbin/sshd -t',
+    '/usr/sbin/sshd -t',
     'systemctl reload -- sshd.service',
   ]);
   const stopped = sshdHost([255, 255]);
   stopped.answer('systemctl', { exitCode: 3 });
-  await writeSshdDropIn(stopped, silentLogger);
+  await writeDropIn(stopped);
   assert.equal(
     stopped.text(DROP_IN),
     SSHD_DROP_IN_TEXT,
@@ -99,6 +106,6 @@ test('written, then a running sshd reloaded by its unit (ssh.service on Debian, 
 
 test('under --root the drop-in is only written: no sshd runs there', async () => {
   const host = new FakeHost({ '/usr/sbin/sshd': '' }, '/images/ami');
-  await writeSshdDropIn(host, silentLogger);
+  await writeDropIn(host);
   assert.deepEqual([host.text(DROP_IN), host.commands()], [SSHD_DROP_IN_TEXT, []]);
 });

@@ -1,5 +1,5 @@
-import { CommandError } from '../../core/errors.ts';
-import type { Host } from '../../host/host.ts';
+import { CommandError } from '../core/errors.ts';
+import type { Host } from '../host/host.ts';
 import { probeLocal } from './run.ts';
 
 /**

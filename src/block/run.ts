@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 
-import type { Command } from '../../core/command.ts';
-import { type ExecOptions, type ExecResult, execChecked, type Host } from '../../host/host.ts';
+import type { Command } from '../core/command.ts';
+import { type ExecOptions, type ExecResult, execChecked, type Host } from '../host/host.ts';
 
 const TIMEOUT_MS = 5 * 60_000;
 

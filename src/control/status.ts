@@ -1,9 +1,9 @@
 import packageJson from '../../package.json' with { type: 'json' };
-import type { ConcernResult, HostStatus, PendingUpdates, SpoolStatus, StorageUsage } from '../control/protocol.ts';
 import type { Config } from '../core/config/load.ts';
 import type { Host } from '../host/host.ts';
-import type { HostFactsReader } from './host-facts.ts';
-import type { Sample } from './sample.ts';
+import type { HostFactsReader } from '../metrics/host-facts.ts';
+import type { Sample } from '../metrics/sample.ts';
+import type { ConcernResult, HostStatus, PendingUpdates, SpoolStatus, StorageUsage } from './protocol.ts';
 
 /**
  * The host status sent with every batch. Facts come from the once-read

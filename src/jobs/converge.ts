@@ -1,7 +1,7 @@
-import type { Job, JobContext, JobResult } from '../core/job.ts';
+import type { Job, JobContext, JobResult } from '../daemon/job.ts';
 import { applyAll } from '../core/runner.ts';
 import { describeRegistration } from '../ecs-agent/describe-registration.ts';
-import { TaskFailure } from './scheduler.ts';
+import { TaskFailure } from '../daemon/scheduler.ts';
 
 /**
  * A failed converge (at first boot: the network or a mirror not ready yet) is

@@ -1,11 +1,12 @@
-import type { ConcernContext } from './concern.ts';
+import type { ConcernContext } from '../core/concern.ts';
+import type { RetryPolicy } from './scheduler.ts';
 
 /**
  * Work the daemon repeats on a schedule (the converge, metrics, users sync,
- * updates check). A job owns its own state; the daemon only times it, isolates
- * its failures and retries it when it fails. The context's `config` stays the
- * same object from run to run until a reload changes a value, so a job may
- * keep what it built from it.
+ * updates check). A job owns its own state; the daemon only
+ * times it, isolates its failures and retries it when it fails. The context's
+ * `config` stays the same object from run to run until a reload changes a
+ * value, so a job may keep what it built from it.
  */
 export interface JobContext extends ConcernContext {
   /** Aborted on SIGTERM: a job finishes or abandons its step safely. */
@@ -17,12 +18,6 @@ export interface JobResult {
   readonly summary: string;
   /** Data for `status --json`. */
   readonly details?: unknown;
-}
-
-/** After the nth consecutive failure the task runs again after min(firstMs × 2^(n-1), maxMs), jittered. */
-export interface RetryPolicy {
-  readonly firstMs: number;
-  readonly maxMs: number;
 }
 
 export interface Job {

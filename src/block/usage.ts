@@ -1,4 +1,4 @@
-import type { FsStats, Host } from '../../host/host.ts';
+import type { FsStats, Host } from '../host/host.ts';
 
 /** How full the filesystem holding a path is, as df shows it (used against used plus available). */
 export interface DiskUsage {

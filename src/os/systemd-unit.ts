@@ -1,7 +1,7 @@
 import { type Command, runCommand } from '../core/command.ts';
 import type { Step } from '../core/step.ts';
 import type { Host } from '../host/host.ts';
-import type { OsFacts } from '../os/facts.ts';
+import type { OsFacts } from './facts.ts';
 
 /**
  * Enabling and starting units, the same for every concern. With systemd as

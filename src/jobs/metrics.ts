@@ -1,6 +1,6 @@
 import { ControlClient } from '../control/client.ts';
-import { type Backoff, Delivery, type DeliveryState, describeDelivery } from '../control/delivery.ts';
 import { DeliveryLoop } from '../control/delivery-loop.ts';
+import { type Backoff, Delivery, type DeliveryState, describeDelivery } from '../control/delivery.ts';
 import { FileSink } from '../control/file-sink.ts';
 import type { SpoolStatus } from '../control/protocol.ts';
 import { controlSettings } from '../control/settings.ts';
@@ -9,17 +9,18 @@ import { openSinks } from '../control/sinks/index.ts';
 import type { SampleSink } from '../control/sinks/sink.ts';
 import { SharedSpool } from '../control/spool-cursors.ts';
 import { Spool } from '../control/spool.ts';
+import { readHostId, StatusReporter, type StatusSources } from '../control/status.ts';
 import type { Config } from '../core/config/load.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { type Clock, systemClock } from '../core/clock.ts';
-import type { Job, JobContext, JobResult } from '../core/job.ts';
+import { systemClock } from '../daemon/clock.ts';
+import type { Job, JobContext, JobResult } from '../daemon/job.ts';
+import type { Clock } from '../daemon/scheduler.ts';
 import type { Host } from '../host/host.ts';
-import { cachedHostFacts, type HostFactsReader, hostFactsReader } from './host-facts.ts';
-import { PrometheusEndpoint } from './prometheus-endpoint.ts';
-import type { Sample } from './sample.ts';
-import { Sampler, samplerSettings } from './sampler.ts';
-import { readHostId, StatusReporter, type StatusSources } from './status.ts';
+import { cachedHostFacts, type HostFactsReader, hostFactsReader } from '../metrics/host-facts.ts';
+import { PrometheusEndpoint } from '../metrics/prometheus-endpoint.ts';
+import type { Sample } from '../metrics/sample.ts';
+import { Sampler, samplerSettings } from '../metrics/sampler.ts';
 
 /**
  * The metrics job: every METRICS_INTERVAL, one sample, spooled for every sink that is on (the control endpoint,

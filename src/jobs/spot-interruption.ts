@@ -2,7 +2,7 @@ import type { Ecs } from '../aws/ecs.ts';
 import { createImds, type Imds, ImdsUnavailable } from '../aws/imds.ts';
 import type { Config } from '../core/config/load.ts';
 import { AgentError, messageOf } from '../core/errors.ts';
-import type { Job } from '../core/job.ts';
+import type { Job } from '../daemon/job.ts';
 import type { Host } from '../host/host.ts';
 
 /**

@@ -1,11 +1,17 @@
-import { InvalidValue, type Parse } from '../../core/config/values.ts';
-import { NAME_PATTERN } from './names.ts';
-import { USERS } from './settings.ts';
+import { InvalidValue, type Parse } from './values.ts';
 
 /**
- * Parsers of the users concern's own configuration keys (USERS_ALLOWED_GROUPS,
- * USERS_MAX_REMOVALS), kept beside the rules they feed.
+ * Parsers of the users concern's configuration keys (USERS_ALLOWED_GROUPS, USERS_SHELL, USERS_MAX_REMOVALS), with
+ * the names they judge: the configuration is read before any concern, so what it checks lives here.
  */
+
+/** User and group names the agent accepts: what useradd and newusers accept on every supported distribution. */
+export const NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** Every managed account is a member; only root can add members, so a user cannot fake or shed it. */
+export const MARKER_GROUP = 'ecs-host-agent-users';
+/** The group the sudoers rule names. */
+export const SUDO_GROUP = 'ecs-host-agent-sudo';
 
 /** Groups that grant root through sudoers or own the agent's marks: never on the allow-list. */
 const NEVER_ALLOWED = new Map<string, string>([
@@ -13,8 +19,8 @@ const NEVER_ALLOWED = new Map<string, string>([
   ['sudo', 'grants root through sudoers; grant sudo with "sudo": true'],
   ['wheel', 'grants root through sudoers; grant sudo with "sudo": true'],
   ['admin', 'grants root through sudoers; grant sudo with "sudo": true'],
-  [USERS.sudoGroup, 'is the agent\'s own sudo group; grant sudo with "sudo": true'],
-  [USERS.markerGroup, "is the agent's own marker group; every managed user is in it"],
+  [SUDO_GROUP, 'is the agent\'s own sudo group; grant sudo with "sudo": true'],
+  [MARKER_GROUP, "is the agent's own marker group; every managed user is in it"],
 ]);
 
 const ALLOWED_GROUPS_FORM = 'group names separated by commas (e.g. users,video), or empty for none';

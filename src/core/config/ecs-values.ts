@@ -1,4 +1,4 @@
-import { InvalidValue } from '../../core/config/values.ts';
+import { InvalidValue } from './values.ts';
 import {
   type Check,
   choice,
@@ -13,7 +13,7 @@ import {
   portRange,
   trueOrFalse,
   wholeNumber,
-} from './checks.ts';
+} from './ecs-checks.ts';
 
 /**
  * What each ECS agent key in /etc/ecs/ecs.config may hold, from the

@@ -1,6 +1,6 @@
+import { DAEMON_RETRIES, EventOutbox } from '../control/events.ts';
 import { AgentError } from '../core/errors.ts';
-import type { Job, JobResult } from '../core/job.ts';
-import { DAEMON_RETRIES, EventOutbox } from './events.ts';
+import type { Job, JobResult } from '../daemon/job.ts';
 
 /**
  * The daemon's `events` job: sends host events a command or another job

@@ -1,5 +1,5 @@
-import { InvalidValue } from '../../core/config/values.ts';
-import { parseJson } from '../../core/json.ts';
+import { InvalidValue } from './values.ts';
+import { parseJson } from '../json.ts';
 
 /**
  * Value checks for ECS agent keys. Each returns the value to write to

@@ -1,5 +1,4 @@
-import { absolutePath, InvalidValue, type Parse } from '../../core/config/values.ts';
-import { isVolumeId } from '../block/device.ts';
+import { absolutePath, InvalidValue, type Parse } from './values.ts';
 
 /**
  * VOLUMES: data volumes to format (only when empty) and mount, one entry per
@@ -7,6 +6,13 @@ import { isVolumeId } from '../block/device.ts';
  * DEVICE is an EBS volume id or a /dev path and OPTIONS are fstab options,
  * e.g. `vol-0123456789abcdef0:xfs:/data:noatime;/dev/nvme2n1:ext4:/logs`.
  */
+const VOLUME_ID = /^vol-([0-9a-f]{8,17})$/;
+
+/** An EBS volume id, as STORAGE_DEVICE and VOLUMES may name a device. */
+export function isVolumeId(device: string): boolean {
+  return VOLUME_ID.test(device);
+}
+
 export const FILESYSTEMS = ['xfs', 'ext4', 'btrfs'] as const;
 export type Filesystem = (typeof FILESYSTEMS)[number];
 

@@ -1,7 +1,7 @@
-import type { Job, JobResult } from '../../core/job.ts';
-import type { MakeSequenceDeps } from './flow.ts';
-import { updateSettings } from './settings.ts';
-import { isInsideWindow } from './window.ts';
+import type { MakeSequenceDeps } from '../concerns/updates/flow.ts';
+import { updateSettings } from '../concerns/updates/settings.ts';
+import { isInsideWindow } from '../concerns/updates/window.ts';
+import type { Job, JobResult } from '../daemon/job.ts';
 
 /**
  * The daemon's updates job: every run first finishes or rolls back a reboot
@@ -21,11 +21,11 @@ export function createUpdatesJob(sequenceDeps?: MakeSequenceDeps): Job {
     intervalMs: (context) => (context.host.root === '/' ? context.config.UPDATES_CHECK_INTERVAL : null),
     async run(context): Promise<JobResult> {
       const [{ checkUpdates }, { applyAndReboot, resumeRecorded }, { updateManagerFor }] = await Promise.all([
-        import('./apply.ts'),
-        import('./flow.ts'),
-        import('./manager.ts'),
+        import('../concerns/updates/apply.ts'),
+        import('../concerns/updates/flow.ts'),
+        import('../concerns/updates/manager.ts'),
       ]);
-      const makeDeps = sequenceDeps ?? (await import('./reboot/deps.ts')).hostSequenceDeps;
+      const makeDeps = sequenceDeps ?? (await import('../concerns/updates/reboot/deps.ts')).hostSequenceDeps;
       const settings = updateSettings(context.config);
       const manager = updateManagerFor(context);
       if (!isInsideWindow(settings.window, settings.timeZone, context.host.now())) {

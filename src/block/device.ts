@@ -1,5 +1,6 @@
-import { AgentError } from '../../core/errors.ts';
-import type { Host } from '../../host/host.ts';
+import { isVolumeId } from '../core/config/volumes.ts';
+import { AgentError } from '../core/errors.ts';
+import type { Host } from '../host/host.ts';
 import { type BlockDevice, listBlockDevices } from './probe.ts';
 
 /**
@@ -8,13 +9,6 @@ import { type BlockDevice, listBlockDevices } from './probe.ts';
  * ("vol-0abc…" → "vol0abc…"), which udev also names in
  * /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc….
  */
-export class DeviceNotFoundError extends AgentError {}
-
-const VOLUME_ID = /^vol-([0-9a-f]{8,17})$/;
-
-export function isVolumeId(device: string): boolean {
-  return VOLUME_ID.test(device);
-}
 
 export function volumeSerial(volumeId: string): string {
   return volumeId.replace('-', '');
@@ -25,10 +19,10 @@ export async function resolveDevice(host: Host, device: string, label: string): 
   if (isVolumeId(device)) {
     const serial = volumeSerial(device);
     const found = (await listBlockDevices(host)).find((d) => d.serial === serial);
-    if (!found) throw new DeviceNotFoundError(`${label}: no attached block device has the serial ${serial}; is the EBS volume attached to this instance?`);
+    if (!found) throw new AgentError(`${label}: no attached block device has the serial ${serial}; is the EBS volume attached to this instance?`);
     return found;
   }
   const [found] = await listBlockDevices(host, device);
-  if (!found) throw new DeviceNotFoundError(`${label} is not a block device of this machine`);
+  if (!found) throw new AgentError(`${label} is not a block device of this machine`);
   return found;
 }

@@ -1,6 +1,6 @@
-import { AgentError } from '../../core/errors.ts';
-import type { Job } from '../../core/job.ts';
-import type { SourceOptions } from './source.ts';
+import type { SourceOptions } from '../concerns/users/source.ts';
+import { AgentError } from '../core/errors.ts';
+import type { Job } from '../daemon/job.ts';
 
 /**
  * The daemon's users sync every USERS_SYNC_INTERVAL; cheap when nothing changed (no tool runs, no file is
@@ -14,8 +14,8 @@ export function createUsersSyncJob(options: SourceOptions = {}): Job {
     ownProcess: true,
     async run(context) {
       const [{ describeProblem }, { summarizeSync, syncUsers }] = await Promise.all([
-        import('./problems.ts'),
-        import('./sync.ts'),
+        import('../concerns/users/problems.ts'),
+        import('../concerns/users/sync.ts'),
       ]);
       const report = await syncUsers(context, { ...options, dryRun: false });
       for (const problem of report.problems) context.logger.warn(`users: ${describeProblem(problem)}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { readHostId } from '../../../src/metrics/status.ts';
+import { readHostId } from '../../../src/control/status.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
 test('the host id is /etc/machine-id, or the Host\'s host name made safe where there is no valid one', async () => {

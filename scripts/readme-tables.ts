@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { type Command, COMMON_CONFIG_FLAGS, COMMON_USAGE, type ConfigFlag, synopsis } from '../src/cli/command.ts';
-import { COMMANDS } from '../src/cli/commands.ts';
+import { OPERATOR_COMMANDS } from '../src/cli/commands.ts';
 import { KEYS, type KeySpec } from '../src/core/config/keys.ts';
 import { isSecretKey, REDACTED } from '../src/core/config/secrets.ts';
 
@@ -31,9 +31,9 @@ type Renderer = (args: readonly string[], document: string) => string;
 
 const RENDERERS: Readonly<Record<string, Renderer>> = {
   contents: (_args, document) => contents(document),
-  commands: () => commandsSection(COMMANDS),
+  commands: () => commandsSection(OPERATOR_COMMANDS),
   usage: (args) => usageBlock(args.map(commandNamed)),
-  keys: () => keyTable(KEYS, configFlagsByKey(COMMANDS)),
+  keys: () => keyTable(KEYS, configFlagsByKey(OPERATOR_COMMANDS)),
 };
 
 /** The document with every generated section rendered afresh from the code. */
@@ -103,7 +103,7 @@ export function anchorOf(heading: string): string {
 }
 
 function commandNamed(name: string): Command {
-  const command = COMMANDS.find((c) => c.name === name);
+  const command = OPERATOR_COMMANDS.find((c) => c.name === name);
   if (!command) throw new Error(`unknown command ${name} in <!-- generated:usage -->`);
   return command;
 }

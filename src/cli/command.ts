@@ -28,6 +28,8 @@ interface CommandDescriptor {
   readonly configFlags?: Readonly<Record<string, ConfigFlag>>;
   /** A bad config does not stop it: it runs on the defaults and reports the error itself (`status`). */
   readonly reportsConfigError?: true;
+  /** The agent's own use, not the operator's (the daemon's job processes): left out of --help and the README. */
+  readonly internal?: true;
 }
 
 export type Command = CommandDescriptor &

@@ -30,6 +30,9 @@ export const DEFAULT_CONTROL_LISTEN = '127.0.0.1:8480';
 
 export const VERSION_COMMAND = 'version';
 
+/** The internal command a daemon job runs as (src/daemon/job-process.ts starts it). */
+export const JOB_COMMAND = 'job';
+
 /** One binary for the CLI and the systemd unit, in the order --help lists them. */
 export const COMMANDS: readonly Command[] = [
   {
@@ -161,6 +164,16 @@ export const COMMANDS: readonly Command[] = [
     load: async () => (await import('./decommission.ts')).decommissionCommand,
   },
   {
+    name: JOB_COMMAND,
+    summary: "run one of the daemon's jobs in a process of its own, as the daemon asks on stdin (internal)",
+    usage: [`${JOB_COMMAND} NAME   (started by the daemon, not by hand)`],
+    options: {},
+    internal: true,
+    // Its configuration comes from the daemon on stdin, not from the config file.
+    outputOnly: true,
+    load: async () => (await import('./job.ts')).job,
+  },
+  {
     name: VERSION_COMMAND,
     summary: 'print the agent and runtime versions',
     usage: ['version [--json]', '--version'],
@@ -170,3 +183,6 @@ export const COMMANDS: readonly Command[] = [
     load: async () => version,
   },
 ];
+
+/** The commands an operator runs, in --help's order: every command but the internal ones. */
+export const OPERATOR_COMMANDS: readonly Command[] = COMMANDS.filter((command) => !command.internal);

@@ -4,7 +4,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { ExitCode, exitCodeOf, messageOf, RefusedError, UsageError } from '../core/errors.ts';
 import { descriptorSink } from '../host/stdio.ts';
 import { type Command, COMMON_OPTIONS, COMMON_USAGE, type FlagValues, synopsis } from './command.ts';
-import { COMMANDS, VERSION_COMMAND } from './commands.ts';
+import { COMMANDS, OPERATOR_COMMANDS, VERSION_COMMAND } from './commands.ts';
 import { createOutput, type Environment } from './output.ts';
 
 export { COMMANDS };
@@ -18,7 +18,10 @@ export async function main(argv: readonly string[], environment: Environment): P
   }
   try {
     const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    if (!command) {
+      const names = OPERATOR_COMMANDS.map((c) => c.name).join(', ');
+      throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${names}`);
+    }
     const { values, positionals } = parseCommandLine(command, rest);
     if (values.help) {
       environment.stdout.write(commandHelp(command));
@@ -71,8 +74,8 @@ async function report(error: unknown, environment: Environment): Promise<void> {
 }
 
 function overview(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const width = Math.max(...OPERATOR_COMMANDS.map((c) => c.name.length));
+  const lines = OPERATOR_COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `Usage: ecs-host-agent <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n${COMMON_USAGE}\n\nExit codes: 0 ok, 1 failed, 2 usage, 3 refused, 78 configuration error.\n`;
 }
 

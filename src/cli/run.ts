@@ -4,7 +4,10 @@ import { runDaemon } from '../daemon/daemon.ts';
 import { JOBS } from '../daemon/jobs.ts';
 import { createNotifier } from '../daemon/notify.ts';
 import { gatherOsFacts, type OsFacts } from '../os/facts.ts';
+import type { JobProcess } from '../daemon/job-process.ts';
 import type { CommandImplementation } from './command.ts';
+import { JOB_COMMAND } from './commands.ts';
+import { exitOnceDone } from './exit.ts';
 import { inspectManageable } from './inspect.ts';
 
 export const run: CommandImplementation = {
@@ -25,6 +28,7 @@ export const run: CommandImplementation = {
         clock: systemClock,
         random: Math.random,
         jobs: JOBS,
+        jobProcess: jobProcess(process.env),
         config: context.config,
         async osFacts(fresh) {
           if (fresh) os = await gatherOsFacts(context.host);
@@ -44,10 +48,15 @@ export const run: CommandImplementation = {
 };
 
 /**
- * The daemon has stopped: a command it left to finish, or the timer of a wait
- * it abandoned, must not keep the process alive. The timer does not hold the
- * process itself; when something else does, it ends it with the exit code set.
+ * A job process is this daemon's runtime, flags and entry with the internal `job` command, in the daemon's
+ * environment (the AWS SDK reads its credentials and endpoints there) less what systemd gave the daemon alone.
  */
-function exitOnceDone(): void {
-  setTimeout(() => process.exit(), 0).unref();
+function jobProcess(env: NodeJS.ProcessEnv): JobProcess {
+  const entry = process.argv[1];
+  if (entry === undefined) throw new Error('run: no entry script in process.argv');
+  const own = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']);
+  const passed = Object.entries(env).flatMap(([name, value]) =>
+    value === undefined || own.has(name) ? [] : [[name, value]],
+  );
+  return { argv: [process.execPath, ...process.execArgv, entry, JOB_COMMAND], env: Object.fromEntries(passed) };
 }

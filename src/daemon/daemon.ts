@@ -5,12 +5,13 @@ import type { Logger, LogLevel } from '../core/logger.ts';
 import type { Host } from '../host/host.ts';
 import type { OsFacts } from '../os/facts.ts';
 import type { Job } from './job.ts';
+import type { JobProcess } from './job-process.ts';
 import { acquireLock } from './lock.ts';
 import type { Notifier } from './notify.ts';
 import { type Reload, reloadAndApply } from './reload.ts';
 import { type Clock, type SchedulerClock, type SchedulerDeps, startScheduler, untilAborted } from './scheduler.ts';
 import { createStatusBoard, type StatusBoard } from './status-board.ts';
-import { type RunningCommand, stoppableHost } from './stoppable-host.ts';
+import { describeCommands, type RunningCommand, stoppableHost } from './stoppable-host.ts';
 import { createTaskLog, describeDelay } from './task-log.ts';
 import { daemonTasks } from './tasks.ts';
 
@@ -23,6 +24,8 @@ export interface DaemonDeps {
   /** Uniform in [0, 1): spreads schedules and retries (Math.random; tests fix it). */
   readonly random: () => number;
   readonly jobs: readonly Job[];
+  /** How a job that asks for a process of its own starts one; absent: every job runs in the daemon (tests). */
+  readonly jobProcess?: JobProcess;
   /** The configuration read at start. */
   readonly config: Config;
   /** The OS facts; `fresh` reads them again first (each converge does). */
@@ -68,7 +71,8 @@ export async function runDaemon(deps: DaemonDeps): Promise<DaemonEnd> {
     const os = await deps.osFacts(fresh);
     return { host: stoppable.host, config, os, logger: board.loggerFor(task, logger), resetAgentState: false };
   };
-  const tasks = async () => daemonTasks(contextFor, await contextFor('daemon', false), deps.jobs);
+  const tasks = async () =>
+    daemonTasks(contextFor, await contextFor('daemon', false), deps.jobs, deps.jobProcess ?? null);
   const watchdog = startWatchdog(notifier, logger);
   // The state first: status writes go out in the order they are made, so 'stopped' can only come after it.
   const onStop = () => {
@@ -163,13 +167,6 @@ async function announceStop(
   if (waited.length > 0)
     parts.push(`waiting up to ${describeDelay(STOP_GRACE_MS)} for ${describeCommands(waited, deps.clock)}`);
   deps.logger.info(parts.join('; '));
-}
-
-function describeCommands(commands: readonly RunningCommand[], clock: Clock): string {
-  if (commands.length === 0) return 'the running task';
-  return commands
-    .map((command) => `${command.argv.join(' ')} (running ${describeDelay(clock.now() - command.since)})`)
-    .join(', ');
 }
 
 async function finishesWithin(work: Promise<void>, ms: number, clock: Clock): Promise<boolean> {

@@ -2,8 +2,8 @@ import type { ConcernContext } from '../core/concern.ts';
 import type { RetryPolicy } from './scheduler.ts';
 
 /**
- * Work the daemon repeats on a schedule (metrics, users sync, updates check),
- * besides the periodic full converge. A job owns its own state; the daemon only
+ * Work the daemon repeats on a schedule (the converge, metrics, users sync,
+ * updates check). A job owns its own state; the daemon only
  * times it, isolates its failures and retries it when it fails. The context's
  * `config` stays the same object from run to run until a reload changes a
  * value, so a job may keep what it built from it.
@@ -26,5 +26,14 @@ export interface Job {
   intervalMs(context: ConcernContext): number | null;
   /** How a failed run is retried, given the interval; default: twice the interval, doubling, at most an hour. */
   readonly retry?: (intervalMs: number) => RetryPolicy;
+  /** Each run reads the OS facts again first, and the jobs after it share what it read (the converge). */
+  readonly freshFacts?: true;
+  /**
+   * Each run is a short-lived process of the same binary (the daemon's internal `job` command): what the job
+   * loads (the AWS SDK, the concerns, the package managers) and builds leaves with that process, so the
+   * resident daemon holds only the scheduler, the sampler and the spool. Everything it needs from the daemon
+   * (the configuration, the OS facts) is handed to it; its log lines and result come back.
+   */
+  readonly ownProcess?: true;
   run(context: JobContext): Promise<JobResult>;
 }

@@ -1,5 +1,7 @@
+import type { Clock } from './scheduler.ts';
 import { StoppingError } from '../core/errors.ts';
 import type { ExecOptions, ExecResult, Host, HttpRequest, HttpResponse } from '../host/host.ts';
+import { describeDelay } from './task-log.ts';
 
 /** A command a task is running now, for `status` and for the stop's log line. */
 export interface RunningCommand {
@@ -70,4 +72,12 @@ export function stoppableHost(host: Host, signal: AbortSignal): StoppableHost {
     },
   });
   return { host: proxy, running: () => [...running] };
+}
+
+/** "apt-get install -y docker.io (running 12 s), …" for the stop's log lines. */
+export function describeCommands(commands: readonly RunningCommand[], clock: Clock): string {
+  if (commands.length === 0) return 'the running task';
+  return commands
+    .map((command) => `${command.argv.join(' ')} (running ${describeDelay(clock.now() - command.since)})`)
+    .join(', ');
 }

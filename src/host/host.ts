@@ -30,6 +30,14 @@ export interface ExecOptions {
    * runs in a process group of its own. The daemon sets it for interruptible commands only.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Aborting sends SIGTERM to the command alone, once, and the call waits for it to exit: for a command that
+   * stops itself in order (a job's own process, which waits for an install it started). The command runs in a
+   * process group of its own, so a signal meant for the agent's group does not reach it directly.
+   */
+  readonly terminate?: AbortSignal;
+  /** Each line of stdout, as it comes (a job process's log lines): stdout goes here instead of into the result. */
+  readonly onLine?: (line: string) => void;
 }
 
 export interface ExecResult {

@@ -72,13 +72,16 @@ export class RealHost implements Host {
       // (a stop, an upgrade of the agent's own package): execa would otherwise kill it on the way out.
       cleanup: false,
       // Its own process group, so that a stop reaches the helpers it forks (apt's download methods) too.
-      ...(options.signal === undefined ? {} : { detached: true }),
+      ...(options.signal === undefined && options.terminate === undefined ? {} : { detached: true }),
+      ...(options.onLine === undefined ? {} : { stdout: lineConsumer(options.onLine) }),
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
     const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
+    const terminated = options.terminate === undefined ? () => {} : terminateOnAbort(subprocess.pid, options.terminate);
     const result = await subprocess;
     finished();
+    terminated();
     const stderr = String(result.stderr);
     if (options.signal?.aborted && result.exitCode !== 0) {
       throw new CommandError(argv, undefined, stderr, { reason: 'was stopped: the agent is stopping' });
@@ -467,10 +470,27 @@ function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => v
   };
 }
 
-/** A group that is already gone (ESRCH) is what was wanted. */
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** On abort: SIGTERM to the process alone, which stops in order. The returned function ends the watch. */
+function terminateOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
+  if (pid === undefined) return () => {};
+  // Not execa's kill, which follows SIGTERM with SIGKILL 5 s later.
+  const onAbort = () => killGroup(pid, 'SIGTERM', 'process');
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+/** An execa transform that hands each stdout line to onLine and keeps none of them. */
+function lineConsumer(onLine: (line: string) => void): (line: unknown) => Generator<never, void, unknown> {
+  return function* consume(line: unknown) {
+    onLine(String(line));
+  };
+}
+
+/** A group (or process) that is already gone (ESRCH) is what was wanted. */
+function killGroup(pid: number, signal: NodeJS.Signals, what: 'group' | 'process' = 'group'): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(what === 'group' ? -pid : pid, signal);
   } catch {
     // nothing left to stop
   }

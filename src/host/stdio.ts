@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 
 /** Where a command's data or log lines go: all that is asked of stdout and stderr. */
 export interface TextSink {
@@ -31,4 +31,9 @@ export function descriptorSink(fd: number, stream: () => TextSink, writeFd: Writ
       return true;
     },
   };
+}
+
+/** All of standard input as text, once it is closed: what a parent process handed over (a job's request). */
+export function readStandardInput(): string {
+  return readFileSync(0, 'utf8');
 }

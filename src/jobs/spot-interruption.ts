@@ -72,3 +72,6 @@ function describeNotice(text: string): string {
     return `unreadable notice: ${messageOf(error)}`;
   }
 }
+
+/** The daemon's watch. */
+export const spotInterruptionJob: Job = createSpotInterruptionJob();

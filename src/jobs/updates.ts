@@ -11,12 +11,13 @@ import type { Job, JobResult } from '../daemon/job.ts';
  * needs that is not installed (unattended-upgrades) fails the run with its
  * name and package: the daemon logs that once and the converge installs it.
  * What the run needs (package managers, the reboot sequence, the AWS SDK it
- * drains and locks with) loads at its first run: a daemon with updates off
- * never holds it.
+ * drains and locks with) loads in the run's own process: the daemon never
+ * holds it.
  */
 export function createUpdatesJob(sequenceDeps?: MakeSequenceDeps): Job {
   return {
     name: 'updates',
+    ownProcess: true,
     intervalMs: (context) => (context.host.root === '/' ? context.config.UPDATES_CHECK_INTERVAL : null),
     async run(context): Promise<JobResult> {
       const [{ checkUpdates }, { applyAndReboot, resumeRecorded }, { updateManagerFor }] = await Promise.all([

@@ -440,15 +440,20 @@ test('under systemd: a stop in a converge: Result=success within TimeoutStopSec,
   container.run(['systemctl', 'stop', 'ecs-host-agent']);
   assert.deepEqual(unitResult(container), { Result: 'success', ExecMainStatus: '0', ActiveState: 'inactive' });
   const stopped = (await logOnceSeen(container, first, /^stopping without waiting/)).messages;
+  // The converge runs in a process of its own: the daemon waits for that process, which waits for the install.
   const stopping = stopped.findIndex((message) =>
-    /^stopping: ([a-z-]+, )*converge(, [a-z-]+)* running; no new step .*; waiting up to 10 s for apt-get .*/.test(
+    /^stopping: ([a-z-]+, )*converge(, [a-z-]+)* running; no new step .*; waiting up to 10 s for .* job converge /.test(
       message,
     ),
   );
   assert.ok(stopping >= 0, stopped.join('\n'));
   assert.ok(
+    stopped.some((message) => /^converge: stopping: no new step starts; waiting for apt-get .* install /.test(message)),
+    stopped.join('\n'),
+  );
+  assert.ok(
     stopped.some((message) =>
-      /^stopping without waiting longer than 10 s for apt-get .* install .*: left to finish on its own$/.test(message),
+      /^stopping without waiting longer than 10 s for .* job converge .*: left to finish on its own$/.test(message),
     ),
     stopped.join('\n'),
   );
@@ -472,7 +477,7 @@ test('under systemd: a stop in a converge: Result=success within TimeoutStopSec,
     [false, false],
     'apt-get update and the child it forked are gone',
   );
-  const stoppingUpdate = /^stopping: ([a-z-]+, )*converge(, [a-z-]+)* running; .*; stopping apt-get .* update/;
+  const stoppingUpdate = /^converge: stopping: no new step starts; stopping apt-get .* update/;
   const killed = (await logOnceSeen(container, second, stoppingUpdate)).messages;
   assert.ok(
     killed.some((message) => stoppingUpdate.test(message)),

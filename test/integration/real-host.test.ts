@@ -83,6 +83,39 @@ test('a command killed by a signal is reported as killed, naming the signal, not
   assert.equal(status, 137, 'an exit status of 128+9 is only an exit status');
 });
 
+test('onLine gets each stdout line as it comes; terminate sends SIGTERM to the command alone and waits', async () => {
+  const host = new RealHost('/');
+  const lines: string[] = [];
+  const streamed = await host.exec('sh', ['-c', 'echo one; echo two >&2; printf "two\\nlast"'], {
+    target: 'local',
+    onLine: (line) => lines.push(line),
+  });
+  assert.deepEqual(lines, ['one', 'two', 'last']);
+  assert.equal(streamed.stdout, '', 'the lines went to onLine, not into the result');
+  assert.equal(streamed.stderr, 'two\n');
+
+  // A command that stops in order on SIGTERM, while a child in its process group must not be signalled.
+  const stop = new AbortController();
+  const script = [
+    'sleep 30 & child=$!',
+    'trap \'echo "stopping, child $child alive: $(kill -0 $child && echo yes)"; kill $child; exit 3\' TERM',
+    'echo ready',
+    'wait',
+  ].join('\n');
+  const said: string[] = [];
+  const running = host.exec('sh', ['-c', script], {
+    target: 'local',
+    terminate: stop.signal,
+    onLine: (line) => {
+      said.push(line);
+      if (line === 'ready') stop.abort();
+    },
+  });
+  const result = await running;
+  assert.equal(result.exitCode, 3, 'it exited by itself, after its own cleanup');
+  assert.match(said.join('\n'), /^ready\nstopping, child \d+ alive: yes$/);
+});
+
 test('hostname is the kernel\'s nodename, under an image root too', async (t) => {
   const nodename = (await new RealHost('/').exec('uname', ['-n'])).stdout.trim();
   assert.ok(nodename.length > 0);

@@ -13,14 +13,37 @@ export interface SsmProxy {
   reset(): void;
   /** The next `count` calls of `action` are answered 400 ThrottlingException (Infinity: all of them). */
   throttle(action: string, count: number): void;
+  /** The next call of `action` waits, unanswered, until released: a job caught in the middle of a call. */
+  hold(action: string): Held;
   close(): Promise<void>;
+}
+
+export interface Held {
+  /** Settles when the call came. */
+  readonly arrived: Promise<void>;
+  /** Forwards it to moto. */
+  release(): void;
+}
+
+interface Hold {
+  readonly arrived: () => void;
+  readonly released: Promise<void>;
+}
+
+function newHold(): { held: Held; hold: Hold } {
+  let arrived = () => {};
+  let release = () => {};
+  const arrival = new Promise<void>((resolve) => (arrived = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return { held: { arrived: arrival, release }, hold: { arrived, released } };
 }
 
 export async function startSsmProxy(motoEndpoint: string): Promise<SsmProxy> {
   const target = new URL(motoEndpoint);
   const calls = new Map<string, number>();
   const throttled = new Map<string, number>();
-  const server = createServer((incoming, outgoing) => {
+  const holds = new Map<string, Hold>();
+  const server = createServer(async (incoming, outgoing) => {
     const action = String(incoming.headers['x-amz-target'] ?? '').replace(/^AmazonSSM\./, '') || incoming.url || '';
     calls.set(action, (calls.get(action) ?? 0) + 1);
     const left = throttled.get(action) ?? 0;
@@ -32,6 +55,12 @@ export async function startSsmProxy(motoEndpoint: string): Promise<SsmProxy> {
         .writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'ThrottlingException' })
         .end(body);
       return;
+    }
+    const hold = holds.get(action);
+    if (hold !== undefined) {
+      holds.delete(action);
+      hold.arrived();
+      await hold.released;
     }
     const forwarded = request(
       {
@@ -57,6 +86,11 @@ export async function startSsmProxy(motoEndpoint: string): Promise<SsmProxy> {
     total: () => [...calls.values()].reduce((sum, n) => sum + n, 0),
     reset: () => calls.clear(),
     throttle: (action, count) => void throttled.set(action, count),
+    hold(action) {
+      const { held, hold } = newHold();
+      holds.set(action, hold);
+      return held;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

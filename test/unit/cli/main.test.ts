@@ -31,3 +31,16 @@ test('every command parses no arguments as its options with their defaults, as w
   const server = COMMANDS.find((command) => command.name === 'control-server');
   assert.equal(server && parseCommandLine(server, []).values.listen, '127.0.0.1:8480');
 });
+
+test('the internal job command: not in --help nor in the list an unknown command prints; it needs a job', async () => {
+  const [help, unknown, bare, stray] = [sink(), sink(), sink(), sink()];
+  assert.equal(await main(['--help'], { env: {}, stdout: help, stderr: sink() }), 0);
+  assert.doesNotMatch(help.text, /^ {2}job /m);
+  assert.match(help.text, /^ {2}run /m);
+  assert.equal(await main(['nope'], { env: {}, stdout: sink(), stderr: unknown }), 2);
+  assert.doesNotMatch(unknown.text, /\bjob\b/);
+  assert.equal(await main(['job'], { env: {}, stdout: sink(), stderr: bare }), 2);
+  assert.match(bare.text, /job: expected the name of one daemon job, got \[\]/);
+  assert.equal(await main(['job', 'no-such-job'], { env: {}, stdout: sink(), stderr: stray }), 2);
+  assert.match(stray.text, /got \["no-such-job"\]/);
+});

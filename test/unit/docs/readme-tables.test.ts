@@ -18,7 +18,7 @@ import {
   staleSections,
 } from '../../../scripts/readme-tables.ts';
 import { synopsis } from '../../../src/cli/command.ts';
-import { COMMANDS } from '../../../src/cli/commands.ts';
+import { OPERATOR_COMMANDS } from '../../../src/cli/commands.ts';
 import { main } from '../../../src/cli/main.ts';
 import { KEYS, type KeySpec } from '../../../src/core/config/keys.ts';
 import { REPO } from '../../support/paths.ts';
@@ -39,7 +39,7 @@ test('README.md holds what the code renders in each generated section (else: npm
 });
 
 test('--help of every command prints the synopsis the README shows', async () => {
-  for (const command of COMMANDS) {
+  for (const command of OPERATOR_COMMANDS) {
     let printed = '';
     const sink = { write: (data: string | Uint8Array) => (printed += String(data)) };
     assert.equal(await main([command.name, '--help'], { env: {}, stdout: sink, stderr: sink }), 0, command.name);
@@ -52,19 +52,19 @@ test('--help of every command prints the synopsis the README shows', async () =>
 });
 
 test("every flag a command takes is in its synopsis, and every command's synopsis in the commands section", () => {
-  for (const command of COMMANDS) {
+  for (const command of OPERATOR_COMMANDS) {
     const shown = synopsis(command).join('\n');
     const missing = Object.keys(command.options).filter((flag) => !new RegExp(`--${flag}(?![\\w-])`).test(shown));
     assert.deepEqual(missing, [], `flags of ${command.name} missing from its usage`);
   }
-  const section = commandsSection(COMMANDS);
-  for (const command of COMMANDS) assert.ok(section.includes(synopsis(command).join('\n')), command.name);
+  const section = commandsSection(OPERATOR_COMMANDS);
+  for (const command of OPERATOR_COMMANDS) assert.ok(section.includes(synopsis(command).join('\n')), command.name);
   assert.match(section, /^\| `decommission` \| drain this container instance/m);
   assert.match(section, /^ {2}--log-level LEVEL {2}error, warn, info or debug/m, 'the common options');
 });
 
 test('the key table: every key with its default and description, the flags that set it, secrets marked', () => {
-  const table = keyTable(KEYS, configFlagsByKey(COMMANDS));
+  const table = keyTable(KEYS, configFlagsByKey(OPERATOR_COMMANDS));
   assert.equal(table.split('\n').length, Object.keys(KEYS).length + 2);
   assert.match(table, /^\| `GPU_SUPPORT` \| `auto` \| auto: .*; no: never \| `--no-gpu` \(plan, apply\) \|$/m);
   assert.match(table, /^\| `LOG_LEVEL` \| `info` \| error, warn, info or debug \| `--log-level` \|$/m);

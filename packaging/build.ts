@@ -20,7 +20,11 @@ async function cli(args: readonly string[]): Promise<void> {
     if (!isArch(name)) throw new Error(`--arch ${JSON.stringify(name)}: allowed: amd64, arm64`);
     return name;
   });
-  const built = await buildPackages({ arches, outDir: values.out ?? `${REPO}dist/packages`, compression: values.fast ? 'fast' : 'small' });
+  const built = await buildPackages({
+    arches,
+    outDir: values.out ?? `${REPO}dist/packages`,
+    compression: values.fast ? 'fast' : 'small',
+  });
   for (const pkg of built) console.log(pkg.path);
 }
 

@@ -90,9 +90,15 @@ function builtinsWithoutFacades(): Plugin {
         const name = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
         // The importer as a digest: a path in a virtual module's name would read as a bundled npm package.
         const importer = createHash('sha256').update(relative(REPO, args.importer)).digest('hex').slice(0, 16);
-        return { path: `${name}|${importer}`, namespace: args.kind === 'dynamic-import' ? 'node-builtin-dynamic' : 'node-builtin' };
+        return {
+          path: `${name}|${importer}`,
+          namespace: args.kind === 'dynamic-import' ? 'node-builtin-dynamic' : 'node-builtin',
+        };
       });
-      const load = (args: { path: string }) => ({ contents: builtinModule(args.path.slice(0, args.path.lastIndexOf('|'))), loader: 'js' as const });
+      const load = (args: { path: string }) => ({
+        contents: builtinModule(args.path.slice(0, args.path.lastIndexOf('|'))),
+        loader: 'js' as const,
+      });
       builder.onLoad({ filter: /.*/, namespace: 'node-builtin' }, load);
       builder.onLoad({ filter: /.*/, namespace: 'node-builtin-dynamic' }, load);
     },
@@ -101,7 +107,9 @@ function builtinsWithoutFacades(): Plugin {
 
 /** The module as its default export, and each named export a pure read that esbuild drops when nothing imports it. */
 function builtinModule(name: string): string {
-  const keys = Object.keys(process.getBuiltinModule(name) ?? {}).filter((key) => key !== 'default' && /^[A-Za-z_$][\w$]*$/.test(key));
+  const keys = Object.keys(process.getBuiltinModule(name) ?? {}).filter(
+    (key) => key !== 'default' && /^[A-Za-z_$][\w$]*$/.test(key),
+  );
   return [
     `const builtin = process.getBuiltinModule(${JSON.stringify(name)});`,
     'const read = (key) => builtin[key];',
@@ -116,7 +124,9 @@ function packageVersion(version: string): Plugin {
     name: 'package-version',
     setup(builder) {
       builder.onLoad({ filter: /package\.json$/ }, (args) =>
-        args.path === PACKAGE_JSON_PATH ? { contents: JSON.stringify({ name: PACKAGE_JSON.name, version }), loader: 'json' } : undefined,
+        args.path === PACKAGE_JSON_PATH
+          ? { contents: JSON.stringify({ name: PACKAGE_JSON.name, version }), loader: 'json' }
+          : undefined,
       );
     },
   };

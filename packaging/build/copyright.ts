@@ -12,7 +12,10 @@ export interface CopyrightSources {
 
 const FORMAT = 'https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/';
 
-/** A holder line of a licence text, perhaps a list item; the Apache appendix's "[yyyy] [name of copyright owner]" template is none. */
+/**
+ * A holder line of a licence text, perhaps a list item; the Apache appendix's "[yyyy] [name of copyright owner]"
+ * template is none.
+ */
 const HOLDER_LINE = /^[\s*-]*(?:Copyright\b(?!\s+\[)|\(c\)\s*\d|©).*$/gm;
 const HOLDER_PREFIX = /^[\s*-]*(?:Copyright\b\s*)?(?:\(c\)|©)?\s*/i;
 
@@ -28,7 +31,11 @@ export function debianCopyright(meta: PackageMeta, sources: CopyrightSources): s
     ['Upstream-Name', meta.name],
     ['Upstream-Contact', meta.maintainer],
     ...(meta.homepage ? [['Source', meta.homepage] as const] : []),
-    ['Comment', `The agent and the npm packages below are bundled into ${sources.bundlePath}; ${sources.node.path} is the official Node.js binary.`],
+    [
+      'Comment',
+      `The agent and the npm packages below are bundled into ${sources.bundlePath}; ` +
+        `${sources.node.path} is the official Node.js binary.`,
+    ],
   ]);
   const agent = paragraph([
     ['Files', '*'],
@@ -53,7 +60,9 @@ export function debianCopyright(meta: PackageMeta, sources: CopyrightSources): s
 }
 
 function holders(pkg: BundledPackage): string {
-  const lines = new Set(pkg.texts.flatMap((text) => text.match(HOLDER_LINE) ?? []).map((line) => line.replace(HOLDER_PREFIX, '').trim()));
+  const lines = new Set(
+    pkg.texts.flatMap((text) => text.match(HOLDER_LINE) ?? []).map((line) => line.replace(HOLDER_PREFIX, '').trim()),
+  );
   if (lines.size > 0) return [...lines].join('\n');
   return pkg.author ?? `the ${pkg.name} authors`;
 }

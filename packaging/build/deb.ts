@@ -33,7 +33,13 @@ export function buildDeb(build: PackageBuild): string {
   const control = `${root}/DEBIAN`;
   mkdirSync(control, { mode: 0o755 });
   writeFileSync(`${control}/control`, controlFile(build));
-  writeFileSync(`${control}/conffiles`, build.files.filter((file) => file.config).map((file) => `${file.path}\n`).join(''));
+  writeFileSync(
+    `${control}/conffiles`,
+    build.files
+      .filter((file) => file.config)
+      .map((file) => `${file.path}\n`)
+      .join(''),
+  );
   for (const script of ['postinst', 'prerm', 'postrm']) {
     writeFileSync(`${control}/${script}`, maintainerScript(`deb/${script}`), { mode: 0o755 });
   }

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 
 import { ARCHES, type Arch, CACHE, REPO } from './project.ts';
 import { runTool } from './tool.ts';
@@ -41,14 +51,22 @@ function reportsVersion(binary: string, version: string): boolean {
 }
 
 function isPackageVersion(dir: string, version: string): boolean {
-  return existsSync(`${dir}/package.json`) && JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')).version === version;
+  return (
+    existsSync(`${dir}/package.json`) && JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')).version === version
+  );
 }
 
 /** Every architecture's package of a version carries the same LICENSE (one source tree), so any copy will do. */
 function knownLicense(version: string): string | null {
   const installed = existsSync(NESTED) ? readdirSync(NESTED).map((name) => `${NESTED}/${name}`) : [];
-  const cached = existsSync(CACHE) ? readdirSync(CACHE).filter((name) => name.endsWith(`-${version}`)).map((name) => `${CACHE}/${name}`) : [];
-  const found = [...installed.filter((dir) => isPackageVersion(dir, version)), ...cached].find((dir) => existsSync(`${dir}/LICENSE`));
+  const cached = existsSync(CACHE)
+    ? readdirSync(CACHE)
+        .filter((name) => name.endsWith(`-${version}`))
+        .map((name) => `${CACHE}/${name}`)
+    : [];
+  const found = [...installed.filter((dir) => isPackageVersion(dir, version)), ...cached].find((dir) =>
+    existsSync(`${dir}/LICENSE`),
+  );
   return found ? `${found}/LICENSE` : null;
 }
 
@@ -59,7 +77,9 @@ function cachedFile(arch: Arch, version: string, file: 'bin/node' | 'LICENSE'): 
   if (existsSync(`${dir}/${file}`)) return `${dir}/${file}`;
   mkdirSync(CACHE, { recursive: true });
   console.error(`package: fetching ${name}@${version} with npm pack`);
-  const packed = JSON.parse(runTool('npm', ['pack', '--json', '--pack-destination', CACHE, `${name}@${version}`])) as { filename: string }[];
+  const packed = JSON.parse(runTool('npm', ['pack', '--json', '--pack-destination', CACHE, `${name}@${version}`])) as {
+    filename: string;
+  }[];
   const tarball = `${CACHE}/${packed[0]?.filename}`;
   const staging = `${dir}.partial`;
   rmSync(staging, { recursive: true, force: true });
@@ -81,5 +101,6 @@ function checkElfMachine(binary: string, arch: Arch): void {
     closeSync(fd);
   }
   const isElf = header.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
-  if (!isElf || header.readUInt16LE(18) !== ARCHES[arch].elfMachine) throw new Error(`${binary} is not a Linux ${arch} ELF binary`);
+  if (!isElf || header.readUInt16LE(18) !== ARCHES[arch].elfMachine)
+    throw new Error(`${binary} is not a ` + `Linux ${arch} ELF binary`);
 }

@@ -34,7 +34,8 @@ that way: installs Docker and ecs-init the way the distribution expects, writes
 drained reboots, SSH users and metrics. Ships its own Node.js runtime.`;
 
 export function packageMeta(version: string): PackageMeta {
-  if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/.test(version)) throw new Error(`version ${JSON.stringify(version)} is not MAJOR.MINOR.PATCH[-PRERELEASE]`);
+  if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$/.test(version))
+    throw new Error(`version ${JSON.stringify(version)} is not MAJOR.MINOR.PATCH[-PRERELEASE]`);
   return {
     name: PACKAGE_JSON.name,
     version: version.replace('-', '~'),

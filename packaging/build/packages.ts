@@ -69,6 +69,8 @@ export async function buildPackages(options: BuildOptions): Promise<BuiltPackage
 
 /** In `sha256sum -c` format, for the rollout document and user-data to check downloads against. */
 function writeChecksums(outDir: string, built: readonly BuiltPackage[]): void {
-  const lines = built.map((pkg) => `${createHash('sha256').update(readFileSync(pkg.path)).digest('hex')}  ${basename(pkg.path)}\n`);
+  const lines = built.map(
+    (pkg) => `${createHash('sha256').update(readFileSync(pkg.path)).digest('hex')}  ${basename(pkg.path)}\n`,
+  );
   writeFileSync(`${outDir}/SHA256SUMS`, lines.join(''));
 }

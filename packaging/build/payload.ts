@@ -43,7 +43,8 @@ export function units(): Unit[] {
     .sort()
     .map((name) => {
       // Unit names go into the maintainer scripts' word lists.
-      if (!/^[A-Za-z0-9@._-]+$/.test(name)) throw new Error(`unit file name ${JSON.stringify(name)} has characters a unit name cannot have`);
+      if (!/^[A-Za-z0-9@._-]+$/.test(name))
+        throw new Error(`unit file name ${JSON.stringify(name)} ` + `has characters a unit name cannot have`);
       return name;
     })
     .map((name) => {
@@ -55,7 +56,12 @@ export function units(): Unit[] {
 }
 
 /** The files of a package; `unitDir` and the licence files differ between the deb and the rpm. */
-export function payloadFiles(bundle: Bundle, node: string, unitDir: string, licenses: readonly PayloadFile[]): PayloadFile[] {
+export function payloadFiles(
+  bundle: Bundle,
+  node: string,
+  unitDir: string,
+  licenses: readonly PayloadFile[],
+): PayloadFile[] {
   return [
     { path: '/usr/bin/ecs-host-agent', source: `${PACKAGING}wrapper.sh`, mode: 0o755 },
     { path: NODE_PATH, source: node, mode: 0o755 },
@@ -63,7 +69,12 @@ export function payloadFiles(bundle: Bundle, node: string, unitDir: string, lice
     { path: `${LIB_DIR}/keys/amazon-ecs-agent.asc`, source: `${PACKAGING}keys/amazon-ecs-agent.asc`, mode: 0o644 },
     { path: `${CONFIG_DIR}/agent.env`, source: `${PACKAGING}agent.env`, mode: 0o600, config: true },
     ...units().map((unit) => ({ path: `${unitDir}/${unit.name}`, source: unit.source, mode: 0o644 })),
-    ...documentation().map((file) => ({ path: `${DOC_DIR}/${file}`, source: `${REPO}${file}`, mode: 0o644, doc: true })),
+    ...documentation().map((file) => ({
+      path: `${DOC_DIR}/${file}`,
+      source: `${REPO}${file}`,
+      mode: 0o644,
+      doc: true,
+    })),
     ...licenses,
   ];
 }
@@ -73,7 +84,9 @@ export function payloadFiles(bundle: Bundle, node: string, unitDir: string, lice
  * where the package installs them too.
  */
 export function documentation(): string[] {
-  const docs = readdirSync(`${REPO}docs`).filter((name) => name.endsWith('.md')).sort();
+  const docs = readdirSync(`${REPO}docs`)
+    .filter((name) => name.endsWith('.md'))
+    .sort();
   return ['README.md', ...docs.map((name) => `docs/${name}`), PROTOCOL_DOC];
 }
 const PROTOCOL_DOC = 'src/control/PROTOCOL.md';

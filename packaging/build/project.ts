@@ -22,14 +22,17 @@ export const PACKAGE_JSON: PackageJson = JSON.parse(readFileSync(PACKAGE_JSON_PA
 /** The Node.js the packages ship: the same version the repository develops and tests with. */
 export function nodeVersion(): string {
   const version = PACKAGE_JSON.devDependencies.node;
-  if (!version || !/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`package.json devDependencies.node must be an exact version, not ${JSON.stringify(version)}`);
+  if (!version || !/^\d+\.\d+\.\d+$/.test(version))
+    throw new Error(`package.json ` + `devDependencies.node must be an exact version, not ${JSON.stringify(version)}`);
   return version;
 }
 
 export type Arch = 'amd64' | 'arm64';
 
 /** Each architecture under the names Debian, RPM, Node.js and ELF give it. */
-export const ARCHES: Readonly<Record<Arch, { readonly rpm: string; readonly node: string; readonly elfMachine: number }>> = {
+export const ARCHES: Readonly<
+  Record<Arch, { readonly rpm: string; readonly node: string; readonly elfMachine: number }>
+> = {
   amd64: { rpm: 'x86_64', node: 'x64', elfMachine: 0x3e },
   arm64: { rpm: 'aarch64', node: 'arm64', elfMachine: 0xb7 },
 };

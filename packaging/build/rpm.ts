@@ -71,7 +71,9 @@ function renderSpec({ meta, files }: PackageBuild, stage: string): string {
 
 function fileList(files: readonly PayloadFile[]): string {
   const dirs = [...OWNED_DIRS, RPM_LICENSE_DIR].map((dir) => `%dir ${dir}`);
-  const entries = files.map((file) => `${fileDirective(file)}%attr(${file.mode.toString(8).padStart(4, '0')},root,root) ${file.path}`);
+  const entries = files.map(
+    (file) => `${fileDirective(file)}%attr(${file.mode.toString(8).padStart(4, '0')},root,root) ${file.path}`,
+  );
   return [...dirs, ...entries].join('\n');
 }
 

@@ -31,14 +31,18 @@ const PACKAGE_DIR = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//;
  */
 export function bundledPackages(inputs: readonly string[], root: string): BundledPackage[] {
   const dirs = new Set(inputs.map((input) => PACKAGE_DIR.exec(input)?.[1]).filter((dir) => dir !== undefined));
-  return [...dirs].map((dir) => bundledPackage(dir, root)).sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+  return [...dirs]
+    .map((dir) => bundledPackage(dir, root))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
 }
 
 function bundledPackage(dir: string, root: string): BundledPackage {
   const manifest: unknown = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8'));
   const { name, version, license, author } = (manifest ?? {}) as Record<string, unknown>;
-  if (typeof name !== 'string' || typeof version !== 'string') throw new Error(`${dir}/package.json: name and version must be strings`);
-  if (typeof license !== 'string' || !license.trim()) throw new Error(`${dir}/package.json (${name}): license ${JSON.stringify(license)} is not an SPDX expression`);
+  if (typeof name !== 'string' || typeof version !== 'string')
+    throw new Error(`${dir}/package.json: ` + `name and version must be strings`);
+  if (typeof license !== 'string' || !license.trim())
+    throw new Error(`${dir}/package.json ` + `(${name}): license ${JSON.stringify(license)} is not an SPDX expression`);
   const files = readdirSync(`${root}${dir}`, { withFileTypes: true })
     .filter((entry) => entry.isFile() && LICENSE_FILE.test(entry.name))
     .map((entry) => entry.name)
@@ -47,13 +51,19 @@ function bundledPackage(dir: string, root: string): BundledPackage {
   const found = { name, version, license, dir, ...authorOf(author) };
   if (texts.length > 0) return { ...found, texts };
   const standard = STANDARD_TEXTS[license];
-  if (!standard) throw new Error(`${name}@${version} (${dir}) ships no licence file and ${license} has no standard text: the bundle cannot be shipped without it`);
+  if (!standard)
+    throw new Error(
+      `${name}@${version} (${dir}) ships no licence file and ${license} ` +
+        `has no standard text: the bundle cannot be shipped without it`,
+    );
   return { ...found, texts: [licenseText(standard)] };
 }
 
 /** A licence file without the blank lines around it; the indentation of its first line (the Apache title's) stays. */
 export function licenseText(file: string): string {
-  return readFileSync(file, 'utf8').replace(/^\s*\n/, '').trimEnd();
+  return readFileSync(file, 'utf8')
+    .replace(/^\s*\n/, '')
+    .trimEnd();
 }
 
 /** npm accepts "Name <email> (url)" or { name, email, url }. */
@@ -67,7 +77,11 @@ const RULE = '='.repeat(79);
 
 /** THIRD-PARTY-LICENSES: every bundled package under a heading, its licence texts as shipped. */
 export function thirdPartyLicenses(packages: readonly BundledPackage[], bundlePath: string): string {
-  const intro = `${bundlePath} bundles the following ${packages.length} npm packages.\nEach one's licence follows, as the package ships it.\n`;
-  const sections = packages.map((pkg) => `${RULE}\n${pkg.name} ${pkg.version} (${pkg.license})\n${RULE}\n\n${pkg.texts.join('\n\n')}\n`);
+  const intro =
+    `${bundlePath} bundles the following ${packages.length} npm packages.\nEach one's ` +
+    `licence follows, as the package ships it.\n`;
+  const sections = packages.map(
+    (pkg) => `${RULE}\n${pkg.name} ${pkg.version} ` + `(${pkg.license})\n${RULE}\n\n${pkg.texts.join('\n\n')}\n`,
+  );
   return [intro, ...sections].join('\n');
 }

@@ -102,12 +102,7 @@ export function lockTiming(host: Host): LockTiming {
   return { monotonicMs: () => performance.now(), sleep: (ms) => host.sleep(ms), random: Math.random };
 }
 
-export function createFleetLock(
-  ssm: Ssm,
-  options: FleetLockOptions,
-  timing: LockTiming,
-  logger?: Logger,
-): FleetLock {
+export function createFleetLock(ssm: Ssm, options: FleetLockOptions, timing: LockTiming, logger?: Logger): FleetLock {
   return createLockOn(ssmLockStore(ssm, timing, logger), options, timing, logger);
 }
 

@@ -23,7 +23,9 @@ export async function findOptimizedAmiParameter(
   let pages = 0;
   for await (const reply of ssm.parametersByPath({ Path: path, Recursive: true, MaxResults: 10 })) {
     // Values are plain AMI ids or JSON documents naming one; anything else is not trusted to match.
-    const hit = reply.Parameters?.find((parameter) => typeof parameter.Value === 'string' && parameter.Value.includes(amiId));
+    const hit = reply.Parameters?.find(
+      (parameter) => typeof parameter.Value === 'string' && parameter.Value.includes(amiId),
+    );
     if (hit?.Name) return hit.Name;
     if (++pages === MAX_PAGES) break;
   }

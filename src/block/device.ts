@@ -5,7 +5,8 @@ import { type BlockDevice, listBlockDevices } from './probe.ts';
 
 /**
  * A configured device (STORAGE_DEVICE, a volume of VOLUMES) to a block device
- * of this machine. An EBS volume id is found by the serial Nitro instances give its NVMe device: the id without its dash
+ * of this machine. An EBS volume id is found by the serial Nitro instances give its NVMe device: the id without its
+ * dash
  * ("vol-0abc…" → "vol0abc…"), which udev also names in
  * /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0abc….
  */
@@ -19,7 +20,11 @@ export async function resolveDevice(host: Host, device: string, label: string): 
   if (isVolumeId(device)) {
     const serial = volumeSerial(device);
     const found = (await listBlockDevices(host)).find((d) => d.serial === serial);
-    if (!found) throw new AgentError(`${label}: no attached block device has the serial ${serial}; is the EBS volume attached to this instance?`);
+    if (!found)
+      throw new AgentError(
+        `${label}: no attached block device has the serial ${serial}; ` +
+          `is the EBS volume attached to this instance?`,
+      );
     return found;
   }
   const [found] = await listBlockDevices(host, device);

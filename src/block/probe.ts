@@ -45,7 +45,8 @@ export function parseBlkidExport(text: string): Signature {
 
 export function describeSignature(signature: Signature): string {
   const parts = [
-    signature.type && `a ${signature.type} filesystem${signature.label ? ` labelled ${JSON.stringify(signature.label)}` : ''}`,
+    signature.type &&
+      `a ${signature.type} ` + `filesystem${signature.label ? ` labelled ${JSON.stringify(signature.label)}` : ''}`,
     signature.partitionTable && `a ${signature.partitionTable} partition table`,
   ].filter(Boolean);
   return parts.join(' and ') || 'an unknown signature';
@@ -68,7 +69,12 @@ export async function mountAt(host: Host, path: string): Promise<Mount | null> {
 /** Loop devices backed by file. */
 export async function loopDevicesOf(host: Host, file: string): Promise<string[]> {
   const result = await probeLocal(host, 'losetup', ['--noheadings', '--output', 'NAME', '--associated', file]);
-  return result.exitCode === 0 ? result.stdout.split('\n').map((line) => line.trim()).filter(Boolean) : [];
+  return result.exitCode === 0
+    ? result.stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
+    : [];
 }
 
 export interface BlockDevice {
@@ -84,6 +90,12 @@ const LSBLK_OUTPUT = ['--json', '--nodeps', '--bytes', '--output', 'PATH,SIZE,SE
 export async function listBlockDevices(host: Host, only?: string): Promise<BlockDevice[]> {
   const result = await probeLocal(host, 'lsblk', only === undefined ? LSBLK_OUTPUT : [...LSBLK_OUTPUT, '--', only]);
   if (result.exitCode !== 0) return [];
-  const parsed = JSON.parse(result.stdout) as { blockdevices?: { path: string; size: number | string; serial: string | null }[] };
-  return (parsed.blockdevices ?? []).map((d) => ({ path: d.path, size: Number(d.size), serial: d.serial?.trim() || null }));
+  const parsed = JSON.parse(result.stdout) as {
+    blockdevices?: { path: string; size: number | string; serial: string | null }[];
+  };
+  return (parsed.blockdevices ?? []).map((d) => ({
+    path: d.path,
+    size: Number(d.size),
+    serial: d.serial?.trim() || null,
+  }));
 }

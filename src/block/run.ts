@@ -11,7 +11,12 @@ export function localCommand(file: string, args: readonly string[], timeoutMs = 
 }
 
 /** Runs a command on this machine (block devices, mounts) and fails with its stderr unless it exits 0. */
-export function runLocal(host: Host, file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export function runLocal(
+  host: Host,
+  file: string,
+  args: readonly string[],
+  options: ExecOptions = {},
+): Promise<ExecResult> {
   return execChecked(host, file, args, { timeoutMs: TIMEOUT_MS, ...options, target: options.target ?? 'local' });
 }
 

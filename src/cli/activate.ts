@@ -8,7 +8,11 @@ export const activate: CommandImplementation = {
     const { ecs, instance } = await thisInstance(context, 'activate');
     if (flags['dry-run']) return dryRun(context, instance, 'set ACTIVE');
     await setInstanceStatus(ecs, instance, 'ACTIVE');
-    context.out(context.json ? JSON.stringify({ ...instance, status: 'ACTIVE' }, null, 2) : `${instance.containerInstanceArn} ACTIVE`);
+    context.out(
+      context.json
+        ? JSON.stringify({ ...instance, status: 'ACTIVE' }, null, 2)
+        : `${instance.containerInstanceArn} ACTIVE`,
+    );
     return ExitCode.ok;
   },
 };

@@ -24,7 +24,8 @@ const CONVERGE_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = {
   'no-gpu': { key: 'GPU_SUPPORT', value: 'no' },
 };
 
-const CONVERGE_USAGE = '[--json] [--root DIR] [--reset-agent-state] [--ecs-init-version V] [--no-gpu] [--allow-ecs-optimized]';
+const CONVERGE_USAGE =
+  '[--json] [--root DIR] [--reset-agent-state] [--ecs-init-version V] ' + '[--no-gpu] [--allow-ecs-optimized]';
 
 export const DEFAULT_CONTROL_LISTEN = '127.0.0.1:8480';
 
@@ -159,7 +160,12 @@ export const COMMANDS: readonly Command[] = [
       'decommission [--deregister] [--timeout D] [--dry-run] [--json]   (--dry-run: changes nothing)',
       'decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
     ],
-    options: { deregister: { type: 'boolean' }, timeout: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'on-shutdown': { type: 'boolean' } },
+    options: {
+      deregister: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'on-shutdown': { type: 'boolean' },
+    },
     configFlags: { timeout: 'DECOMMISSION_TIMEOUT' },
     load: async () => (await import('./decommission.ts')).decommissionCommand,
   },

@@ -25,12 +25,21 @@ export interface Context extends Output {
   setLogLevel(level: LogLevel): void;
 }
 
-export async function createContext(command: Command, flags: FlagValues, environment: Environment, output: Output): Promise<Context> {
+export async function createContext(
+  command: Command,
+  flags: FlagValues,
+  environment: Environment,
+  output: Output,
+): Promise<Context> {
   const { config, configError } = await configOrError(command, flags, environment);
   const exported = new Set(keysExportedFromFile(config, environment.env));
   const reloadEnv = Object.fromEntries(Object.entries(environment.env).filter(([name]) => !exported.has(name)));
   const load = () => readConfig(command, flags, reloadEnv);
-  const logger = createLogger({ level: config.LOG_LEVEL, journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    journald: Boolean(environment.env.JOURNAL_STREAM),
+    stream: environment.stderr,
+  });
   const root = typeof flags.root === 'string' ? flags.root : '/';
   const host = new RealHost(root, (argv) => logger.debug('exec', { argv }));
   const setLogLevel = (level: LogLevel) => logger.setLevel(level);
@@ -56,7 +65,8 @@ async function configOrError(command: Command, flags: FlagValues, environment: E
 async function readConfig(command: Command, flags: FlagValues, env: Environment['env']): Promise<Config> {
   const configFile = typeof flags.config === 'string' ? flags.config : DEFAULT_CONFIG_FILE;
   const fileText = await readConfigFile(configFile);
-  if (fileText === null && typeof flags.config === 'string') throw new ConfigError(`${configFile}: config file not found`);
+  if (fileText === null && typeof flags.config === 'string')
+    throw new ConfigError(`${configFile}: ` + `config file not found`);
   return loadConfig({ file: configFile, fileText, env, flags: configFlagValues(command, flags) });
 }
 

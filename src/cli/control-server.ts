@@ -38,10 +38,17 @@ export const controlServer: CommandImplementation = {
         const counts = `${fresh.length} new samples, ${duplicates} duplicates`;
         context.logger.info(`batch ${batch.batchId} from ${batch.hostId}: ${counts}`, { spool: batch.status.spool });
         if (dataDir === null) return;
-        await context.host.writeFileAtomic(`${dataDir}/status-${batch.hostId}.json`, `${JSON.stringify(batch.status, null, 2)}\n`, { mode: 0o600 });
+        await context.host.writeFileAtomic(
+          `${dataDir}/status-${batch.hostId}.json`,
+          `${JSON.stringify(batch.status, null, 2)}\n`,
+          { mode: 0o600 },
+        );
       },
       onStoredEvents: async (batch, fresh) => {
-        for (const event of fresh) context.logger.info(`event from ${batch.hostId}: ${event.type} ${event.outcome}: ${event.message}`, { id: event.id });
+        for (const event of fresh)
+          context.logger.info(`event from ${batch.hostId}: ${event.type} ` + `${event.outcome}: ${event.message}`, {
+            id: event.id,
+          });
       },
     });
     try {
@@ -85,7 +92,10 @@ function listenFlag(raw: string): ListenAddress {
   try {
     return loopbackListen(raw);
   } catch (error) {
-    if (error instanceof InvalidValue) throw new UsageError(`control-server: --listen ${JSON.stringify(raw)} ${error.message}; allowed: ${error.allowed}`);
+    if (error instanceof InvalidValue)
+      throw new UsageError(
+        `control-server: --listen ` + `${JSON.stringify(raw)} ${error.message}; allowed: ${error.allowed}`,
+      );
     throw error;
   }
 }

@@ -8,7 +8,13 @@ import { inspectManageable } from './inspect.ts';
 
 export async function concernContext(context: Context, flags: FlagValues): Promise<ConcernContext> {
   const os = await inspectManageable(context);
-  return { host: context.host, config: context.config, os, logger: context.logger, resetAgentState: flags['reset-agent-state'] === true };
+  return {
+    host: context.host,
+    config: context.config,
+    os,
+    logger: context.logger,
+    resetAgentState: flags['reset-agent-state'] === true,
+  };
 }
 
 export async function planConcerns(context: ConcernContext): Promise<ConcernPlan[]> {

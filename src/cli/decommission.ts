@@ -18,7 +18,10 @@ const SHUTDOWN_TIMEOUT_CAP_MS = 5 * 60_000;
 export const decommissionCommand: CommandImplementation = {
   async run(context, flags, operands) {
     if (operands.length > 0) throw new UsageError(`decommission: unexpected ${JSON.stringify(operands[0])}`);
-    if (context.host.root !== '/') throw new UsageError('decommission acts on the running host; an image root (--root) has no container instance');
+    if (context.host.root !== '/')
+      throw new UsageError(
+        'decommission acts on the running host; an ' + 'image root (--root) has no container instance',
+      );
     const onShutdown = flags['on-shutdown'] === true;
     if (flags['dry-run'] === true) {
       if (onShutdown) throw new UsageError('decommission: --dry-run and --on-shutdown do not go together');
@@ -31,7 +34,9 @@ export const decommissionCommand: CommandImplementation = {
         return ExitCode.ok;
       }
     }
-    const timeoutMs = onShutdown ? Math.min(context.config.DECOMMISSION_TIMEOUT, SHUTDOWN_TIMEOUT_CAP_MS) : context.config.DECOMMISSION_TIMEOUT;
+    const timeoutMs = onShutdown
+      ? Math.min(context.config.DECOMMISSION_TIMEOUT, SHUTDOWN_TIMEOUT_CAP_MS)
+      : context.config.DECOMMISSION_TIMEOUT;
     // The outcome goes to the control endpoint (or EVENTS_SINK_FILE), a failure too.
     const reporter = await createEventReporter(context.host, context.config, context.logger);
     const outcome = await decommission(
@@ -59,7 +64,10 @@ async function hostDependencies(context: Context): Promise<Omit<DecommissionDepe
 
 async function dryRun(context: Context, deregister: boolean): Promise<number> {
   const preview = await previewDecommission(
-    { ...(await hostDependencies(context)), reportTo: controlSettings(context.config)?.url ?? context.config.EVENTS_SINK_FILE },
+    {
+      ...(await hostDependencies(context)),
+      reportTo: controlSettings(context.config)?.url ?? context.config.EVENTS_SINK_FILE,
+    },
     { deregister, timeoutMs: context.config.DECOMMISSION_TIMEOUT },
   );
   context.out(context.json ? JSON.stringify(preview, null, 2) : renderPreview(preview));
@@ -75,7 +83,8 @@ async function reportFailure(context: Context, reporter: EventReporter, error: u
 }
 
 async function shutdownSkipReason(context: Context): Promise<string | null> {
-  if (!context.config.DECOMMISSION_ON_SHUTDOWN) return `DECOMMISSION_ON_SHUTDOWN=no (${context.config.origins.DECOMMISSION_ON_SHUTDOWN})`;
+  if (!context.config.DECOMMISSION_ON_SHUTDOWN)
+    return `DECOMMISSION_ON_SHUTDOWN=no ` + `(${context.config.origins.DECOMMISSION_ON_SHUTDOWN})`;
   const kind = await shutdownKind(context.host);
   if (kind === 'reboot') return 'the host is rebooting, not powering off';
   if (kind === 'none') return 'the host is not shutting down (the unit was stopped by hand)';
@@ -84,15 +93,36 @@ async function shutdownSkipReason(context: Context): Promise<string | null> {
 
 function renderPreview(preview: DecommissionPreview): string {
   const { instance } = preview;
-  const left = preview.standaloneTasks.map((task) => `${task.name} (${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`);
-  const rows: [string, string][] = [['instance', instance ? `${instance.containerInstanceArn} (cluster "${instance.cluster}", found in ${preview.foundIn})` : 'none known']];
-  if (preview.status !== null) rows.push(['tasks', `${preview.status}: ${preview.runningTasksCount} running, ${preview.pendingTasksCount} pending`]);
+  const left = preview.standaloneTasks.map(
+    (task) =>
+      `${task.name} ` + `(${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`,
+  );
+  const rows: [string, string][] = [
+    [
+      'instance',
+      instance
+        ? `${instance.containerInstanceArn} ` + `(cluster "${instance.cluster}", found in ${preview.foundIn})`
+        : 'none known',
+    ],
+  ];
+  if (preview.status !== null)
+    rows.push([
+      'tasks',
+      `${preview.status}: ${preview.runningTasksCount} ` + `running, ${preview.pendingTasksCount} pending`,
+    ]);
   if (left.length > 0) rows.push(['left behind', left.join(', ')]);
   const forced = left.length > 0 ? ' (forced if those tasks are still there after the timeout)' : '';
   rows.push(
     ['drain', preview.drain],
     ['ecs-init', preview.wouldStop ? `would stop ${preview.wouldStop}` : 'not managed on this OS'],
-    ['deregister', preview.wouldDeregister ? `would deregister${forced}` : preview.status === null ? 'no: nothing is registered' : 'no (pass --deregister)'],
+    [
+      'deregister',
+      preview.wouldDeregister
+        ? `would deregister${forced}`
+        : preview.status === null
+          ? 'no: nothing is registered'
+          : 'no (pass --deregister)',
+    ],
     ['agent state', `would clear ${preview.agentStateEntries} entr${preview.agentStateEntries === 1 ? 'y' : 'ies'}`],
     ['report to', preview.reportTo],
     ['timeout', formatDuration(preview.timeoutMs)],
@@ -102,7 +132,12 @@ function renderPreview(preview: DecommissionPreview): string {
 
 function render(outcome: DecommissionOutcome, timeoutMs: number): string {
   const rows: [string, string][] = [
-    ['instance', outcome.instance ? `${outcome.instance.containerInstanceArn} (cluster "${outcome.instance.cluster}")` : 'none known'],
+    [
+      'instance',
+      outcome.instance
+        ? `${outcome.instance.containerInstanceArn} (cluster ` + `"${outcome.instance.cluster}")`
+        : 'none known',
+    ],
     ['drain', outcome.drain],
     ['deregistered', outcome.deregistered ? 'yes' : 'no'],
     ['agent state', outcome.stateCleared ? 'cleared' : 'kept'],

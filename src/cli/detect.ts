@@ -6,7 +6,9 @@ import { renderFacts } from './render.ts';
 export const detect: CommandImplementation = {
   async run(context) {
     const { facts, online, refusal } = await inspect(context);
-    const verdict = refusal ? { manageable: false, reason: refusal.message, evidence: refusal.evidence } : { manageable: true };
+    const verdict = refusal
+      ? { manageable: false, reason: refusal.message, evidence: refusal.evidence }
+      : { manageable: true };
     if (context.json) context.out(JSON.stringify({ ...facts, onlineCheck: online, ...verdict }, null, 2));
     else context.out(renderFacts(facts, online.note, refusal ? `refused: ${refusal.message}` : 'manageable'));
     if (refusal) {

@@ -16,7 +16,10 @@ export async function inspect(context: Context): Promise<Inspection> {
   const facts = await gatherOsFacts(context.host);
   const online = await checkOptimizedAmiOnline(context.host, context.config, facts.release);
   try {
-    const warnings = assertManageable(facts, { allowEcsOptimized: context.config.ALLOW_ECS_OPTIMIZED, onlineEvidence: online.evidence });
+    const warnings = assertManageable(facts, {
+      allowEcsOptimized: context.config.ALLOW_ECS_OPTIMIZED,
+      onlineEvidence: online.evidence,
+    });
     for (const warning of warnings) context.logger.warn(warning);
     return { facts, online, refusal: null };
   } catch (error) {

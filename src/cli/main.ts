@@ -35,7 +35,12 @@ export async function main(argv: readonly string[], environment: Environment): P
 }
 
 /** Loads what the command needs and nothing more: config, logger and Host only for those that use them. */
-async function runCommand(command: Command, flags: FlagValues, operands: readonly string[], environment: Environment): Promise<number> {
+async function runCommand(
+  command: Command,
+  flags: FlagValues,
+  operands: readonly string[],
+  environment: Environment,
+): Promise<number> {
   const output = createOutput(flags, environment);
   if (command.outputOnly) return (await command.load()).run(output, flags, operands);
   const { createContext } = await import('./context.ts');
@@ -47,11 +52,19 @@ async function runCommand(command: Command, flags: FlagValues, operands: readonl
  * Node's parser (a lazily loaded part of node:util) loads only when there is something to parse: 2 ms of
  * `--version`. Without arguments every option has its default.
  */
-export function parseCommandLine(command: Command, args: readonly string[]): { values: FlagValues; positionals: string[] } {
+export function parseCommandLine(
+  command: Command,
+  args: readonly string[],
+): { values: FlagValues; positionals: string[] } {
   if (args.length === 0) return { values: optionDefaults(command), positionals: [] };
   const { parseArgs } = process.getBuiltinModule('node:util');
   try {
-    return parseArgs({ args: [...args], options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: [...args],
+      options: { ...COMMON_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(`${command.name}: ${messageOf(error)}`);
   }
@@ -67,7 +80,11 @@ function optionDefaults(command: Command): FlagValues {
 
 async function report(error: unknown, environment: Environment): Promise<void> {
   const { createLogger } = await import('../core/logger.ts');
-  const logger = createLogger({ level: 'error', journald: Boolean(environment.env.JOURNAL_STREAM), stream: environment.stderr });
+  const logger = createLogger({
+    level: 'error',
+    journald: Boolean(environment.env.JOURNAL_STREAM),
+    stream: environment.stderr,
+  });
   const evidence = error instanceof RefusedError && error.evidence.length ? { evidence: error.evidence } : {};
   const hint = error instanceof UsageError ? ' (see ecs-host-agent --help)' : '';
   logger.error(`${messageOf(error)}${hint}`, evidence);
@@ -76,7 +93,11 @@ async function report(error: unknown, environment: Environment): Promise<void> {
 function overview(): string {
   const width = Math.max(...OPERATOR_COMMANDS.map((c) => c.name.length));
   const lines = OPERATOR_COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: ecs-host-agent <command> [options]\n\nCommands:\n${lines.join('\n')}\n\n${COMMON_USAGE}\n\nExit codes: 0 ok, 1 failed, 2 usage, 3 refused, 78 configuration error.\n`;
+  return (
+    `Usage: ecs-host-agent <command> ` +
+    `[options]\n\nCommands:\n${lines.join('\n')}\n\n${COMMON_USAGE}\n\nExit codes: 0 ok, 1 failed, 2 ` +
+    `usage, 3 refused, 78 configuration error.\n`
+  );
 }
 
 function commandHelp(command: Command): string {
@@ -86,9 +107,7 @@ function commandHelp(command: Command): string {
 if (import.meta.main) {
   const stdout = descriptorSink(1, () => process.stdout);
   const stderr = descriptorSink(2, () => process.stderr);
-  main(process.argv.slice(2), { env: process.env, stdout, stderr }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-  );
+  main(process.argv.slice(2), { env: process.env, stdout, stderr }).then((code) => {
+    process.exitCode = code;
+  });
 }

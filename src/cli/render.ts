@@ -10,11 +10,24 @@ export function renderFacts(facts: OsFacts, onlineNote: string, verdict: string)
   const rows: [string, string][] = [
     ['system', `${release.prettyName} (${release.id} ${release.versionId}, from ${release.source})`],
     ['root', facts.root],
-    ['support', support.status === 'supported' ? `supported (${support.packageManager})` : `${support.status}: ${support.reason}`],
+    [
+      'support',
+      support.status === 'supported'
+        ? `supported (${support.packageManager})`
+        : `${support.status}: ` + `${support.reason}`,
+    ],
     ['arch', facts.arch ?? 'unknown'],
     ['glibc', facts.glibc ?? 'unknown'],
-    ['systemd', facts.systemdRunning === null ? 'n/a (image root)' : facts.systemdRunning ? 'running as PID 1' : 'not PID 1'],
-    ['cgroups', facts.cgroups ? `v${facts.cgroups.version}, memory controller ${facts.cgroups.memoryController ? 'on' : 'off'}` : 'n/a'],
+    [
+      'systemd',
+      facts.systemdRunning === null ? 'n/a (image root)' : facts.systemdRunning ? 'running as PID 1' : 'not PID 1',
+    ],
+    [
+      'cgroups',
+      facts.cgroups
+        ? `v${facts.cgroups.version}, memory controller ` + `${facts.cgroups.memoryController ? 'on' : 'off'}`
+        : 'n/a',
+    ],
     ['nvidia gpus', facts.nvidiaGpus === null ? 'n/a (image root)' : String(facts.nvidiaGpus)],
     ['docker', installed(facts, facts.docker)],
     ['ecs-init', installed(facts, facts.ecsInit)],
@@ -37,15 +50,28 @@ export function renderPlan(plans: readonly ConcernPlan[]): string {
         `  ${i + 1}. ${action.summary}`,
         ...renderSteps(action.steps).map((line) => `       ${line}`),
       ]);
-      return [`${plan.concern}: ${plan.actions.length} step${plan.actions.length === 1 ? '' : 's'}`, ...steps, ...warnings].join('\n');
+      return [
+        `${plan.concern}: ${plan.actions.length} ` + `step${plan.actions.length === 1 ? '' : 's'}`,
+        ...steps,
+        ...warnings,
+      ].join('\n');
     })
     .join('\n');
 }
 
-export function renderOutcomes(outcomes: readonly ConcernOutcome[], registration: Registration | string | null): string {
+export function renderOutcomes(
+  outcomes: readonly ConcernOutcome[],
+  registration: Registration | string | null,
+): string {
   const lines = outcomes.map((outcome) => {
-    if (outcome.error) return `${outcome.concern}: FAILED after ${outcome.applied} of ${outcome.actions.length} steps: ${outcome.error}`;
-    return `${outcome.concern}: ${outcome.applied === 0 ? 'up to date' : `${outcome.applied} step${outcome.applied === 1 ? '' : 's'} applied`}`;
+    if (outcome.error)
+      return (
+        `${outcome.concern}: FAILED after ${outcome.applied} of ` + `${outcome.actions.length} steps: ${outcome.error}`
+      );
+    return (
+      `${outcome.concern}: ` +
+      `${outcome.applied === 0 ? 'up to date' : `${outcome.applied} step${outcome.applied === 1 ? '' : 's'} applied`}`
+    );
   });
   if (registration) lines.push(`registration: ${describeRegistration(registration)}`);
   return lines.join('\n');

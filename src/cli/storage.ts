@@ -14,11 +14,18 @@ const SUBCOMMANDS = 'status or grow';
 export const storage: CommandImplementation = {
   async run(context, flags, operands) {
     const [subcommand, ...extra] = operands;
-    if (subcommand !== 'status' && subcommand !== 'grow') throw new UsageError(`storage: expected ${SUBCOMMANDS}, got ${JSON.stringify(subcommand ?? '')}`);
+    if (subcommand !== 'status' && subcommand !== 'grow')
+      throw new UsageError(`storage: expected ` + `${SUBCOMMANDS}, got ${JSON.stringify(subcommand ?? '')}`);
     if (extra.length > 0) throw new UsageError(`storage ${subcommand}: unexpected ${JSON.stringify(extra[0])}`);
-    if (context.host.root !== '/') throw new UsageError(`storage ${subcommand} acts on a running system's store; an image root (--root) has none until it boots`);
+    if (context.host.root !== '/')
+      throw new UsageError(
+        `storage ${subcommand} acts on a running ` + `system's store; an image root (--root) has none until it boots`,
+      );
     const settings = storageSettings(context.config);
-    if (settings === null) throw new UsageError(`storage ${subcommand}: STORAGE_MODE=none (${context.config.origins.STORAGE_MODE}); nothing is managed`);
+    if (settings === null)
+      throw new UsageError(
+        `storage ${subcommand}: STORAGE_MODE=none ` + `(${context.config.origins.STORAGE_MODE}); nothing is managed`,
+      );
     const concerns = await concernContext(context, flags);
     return subcommand === 'status' ? status(context, concerns, settings) : grow(context, concerns, settings, flags);
   },
@@ -31,7 +38,12 @@ async function status(context: Context, concernContext: ConcernContext, settings
   return ExitCode.ok;
 }
 
-async function grow(context: Context, concernContext: ConcernContext, settings: StorageSettings, flags: FlagValues): Promise<number> {
+async function grow(
+  context: Context,
+  concernContext: ConcernContext,
+  settings: StorageSettings,
+  flags: FlagValues,
+): Promise<number> {
   const result = await growStore(concernContext, settings, sizeFlag(flags.size));
   context.out(context.json ? JSON.stringify(result) : `grown from ${bytes(result.before)} to ${bytes(result.after)}`);
   return ExitCode.ok;
@@ -42,7 +54,10 @@ function sizeFlag(value: string | boolean | undefined): number | null {
   try {
     return parseSize(value);
   } catch (error) {
-    if (error instanceof InvalidValue) throw new UsageError(`storage grow: --size ${JSON.stringify(value)} ${error.message}; allowed: ${error.allowed}`);
+    if (error instanceof InvalidValue)
+      throw new UsageError(
+        `storage grow: --size ` + `${JSON.stringify(value)} ${error.message}; allowed: ${error.allowed}`,
+      );
     throw error;
   }
 }
@@ -51,7 +66,12 @@ function renderStatus(report: StorageStatus): string {
   const { usage } = report;
   const rows: [string, string][] = [
     ['mode', report.mode],
-    ['backing', report.backingExists ? `${report.backing}, ${bytes(report.backingSize)}${allocated(report)}` : `${report.backing} (not created yet: run apply)`],
+    [
+      'backing',
+      report.backingExists
+        ? `${report.backing}, ` + `${bytes(report.backingSize)}${allocated(report)}`
+        : `${report.backing} (not created yet: run apply)`,
+    ],
     ['mounted', report.mounted ? `yes, on ${report.mountPoint}` : `no (${report.mountPoint})`],
     ...(usage
       ? ([

@@ -8,7 +8,9 @@ import { updateToolsConcern } from './updates/tools.ts';
 import { usersConcern } from './users/index.ts';
 import { volumesConcern } from './volumes/index.ts';
 
-/** Every concern, in the order they converge (storage first: Docker then starts on its final store, nothing to move). */
+/**
+ * Every concern, in the order they converge (storage first: Docker then starts on its final store, nothing to move).
+ */
 export const CONCERNS: readonly AnyConcern[] = [
   storageConcern,
   volumesConcern,

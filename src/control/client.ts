@@ -5,7 +5,17 @@ import { silentLogger, type Logger } from '../core/logger.ts';
 import type { Host, HttpRequest, HttpResponse } from '../host/host.ts';
 import { IdentitySource, readToken } from './auth.ts';
 import { validate } from './json-schema.ts';
-import { type Batch, EVENTS_PATH, type EventBatch, HEADERS, LIMITS, PING_PATH, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
+import {
+  type Batch,
+  EVENTS_PATH,
+  type EventBatch,
+  HEADERS,
+  LIMITS,
+  PING_PATH,
+  type Receipt,
+  SAMPLES_PATH,
+  USERS_PATH,
+} from './protocol.ts';
 import { pongSchema, receiptSchema } from './schemas.ts';
 import { shownText } from './shown.ts';
 import { type ControlSettings, controlSettings } from './settings.ts';
@@ -80,7 +90,8 @@ export class ControlClient {
     try {
       response = await this.#request({ method: 'GET', url, headers: { accept: 'application/json' } });
     } catch (error) {
-      if (error instanceof ConfigError) return { reachable: false, evidence: error.message, fix: 'correct the file the evidence names' };
+      if (error instanceof ConfigError)
+        return { reachable: false, evidence: error.message, fix: 'correct the file ' + 'the evidence names' };
       return {
         reachable: false,
         evidence: `GET ${url} failed: ${transportReason(error)}`,
@@ -96,7 +107,11 @@ export class ControlClient {
       response = await this.#request({
         method: 'POST',
         url: `${this.#settings.url}${path}`,
-        headers: { 'content-type': 'application/json', [HEADERS.idempotencyKey]: batch.batchId, [HEADERS.hostId]: batch.hostId },
+        headers: {
+          'content-type': 'application/json',
+          [HEADERS.idempotencyKey]: batch.batchId,
+          [HEADERS.hostId]: batch.hostId,
+        },
         body: JSON.stringify(batch),
       });
     } catch (error) {
@@ -111,15 +126,23 @@ export class ControlClient {
     const url = `${this.#settings.url}${USERS_PATH}`;
     let response: HttpResponse;
     try {
-      response = await this.#request({ method: 'GET', url, headers: { accept: 'application/json' } }, LIMITS.usersDocumentBytes);
+      response = await this.#request(
+        { method: 'GET', url, headers: { accept: 'application/json' } },
+        LIMITS.usersDocumentBytes,
+      );
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw new AgentError(`GET ${url} failed: ${transportReason(error)}`);
     }
     const body = Buffer.from(response.body).toString('utf8');
-    if (response.status === 404) throw new AgentError(`GET ${url} answered 404: the control endpoint has no users document for this host`);
+    if (response.status === 404)
+      throw new AgentError(`GET ${url} answered 404: the control endpoint ` + `has no users document for this host`);
     if (response.status !== 200) throw new AgentError(`GET ${url} answered HTTP ${response.status}: ${excerpt(body)}`);
-    if (!isJson(response)) throw new AgentError(`GET ${url} answered with content type ${JSON.stringify(response.headers['content-type'] ?? '')}, not application/json`);
+    if (!isJson(response))
+      throw new AgentError(
+        `GET ${url} answered with content type ` +
+          `${JSON.stringify(response.headers['content-type'] ?? '')}, not application/json`,
+      );
     try {
       return JSON.parse(body) as unknown;
     } catch {
@@ -134,7 +157,11 @@ export class ControlClient {
     const ca = https ? await readTrustAnchors(this.#host, 'CONTROL_CA_BUNDLE', this.#settings.caBundle) : undefined;
     return this.#host.http({
       ...request,
-      headers: { ...request.headers, ...identity?.headers, ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+      headers: {
+        ...request.headers,
+        ...identity?.headers,
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      },
       timeoutMs: REQUEST_TIMEOUT_MS,
       maxResponseBytes,
       ...(ca === undefined ? {} : { ca }),
@@ -155,7 +182,8 @@ export async function readTrustAnchors(host: Host, key: string, bundle: string |
 /** `fetchUsersDocument(host, config)`: for the users concern's `control` source. */
 export async function fetchUsersDocument(host: Host, config: Config): Promise<unknown> {
   const settings = controlSettings(config);
-  if (settings === null) throw new ConfigError(`USERS_SOURCE=control needs CONTROL_URL (${config.origins.CONTROL_URL})`);
+  if (settings === null)
+    throw new ConfigError(`USERS_SOURCE=control needs CONTROL_URL ` + `(${config.origins.CONTROL_URL})`);
   return new ControlClient(host, settings).usersDocument();
 }
 
@@ -168,30 +196,58 @@ export async function probeControlEndpoint(host: Host, config: Config): Promise<
 
 function probeResultOf(response: HttpResponse, url: string, settings: ControlSettings): ProbeResult {
   const said = `GET ${url} answered HTTP ${response.status}`;
-  const credentials = settings.tokenFile === null ? 'without a token (CONTROL_TOKEN_FILE is empty)' : `with the token from ${settings.tokenFile}`;
+  const credentials =
+    settings.tokenFile === null
+      ? 'without a token (CONTROL_TOKEN_FILE is empty)'
+      : `with the token from ` + `${settings.tokenFile}`;
   const body = Buffer.from(response.body).toString('utf8');
   if (response.status === 401 || response.status === 403) {
-    const fix = settings.tokenFile === null ? "set CONTROL_TOKEN_FILE to a file (mode 0600) holding the endpoint's token" : `write the token the endpoint expects to ${settings.tokenFile} (one line, mode 0600)`;
+    const fix =
+      settings.tokenFile === null
+        ? 'set CONTROL_TOKEN_FILE to a file (mode 0600) holding ' + "the endpoint's token"
+        : `write the token the endpoint expects to ${settings.tokenFile} (one line, mode 0600)`;
     return { reachable: false, evidence: `${said} ${credentials}: the endpoint refused the credentials`, fix };
   }
   if (response.status === 404) {
-    return { reachable: false, evidence: `${said}: no protocol v1 endpoint there`, fix: 'set CONTROL_URL to the base URL the endpoint serves /v1/... below' };
+    return {
+      reachable: false,
+      evidence: `${said}: no protocol v1 endpoint there`,
+      fix: 'set CONTROL_URL to ' + 'the base URL the endpoint serves /v1/... below',
+    };
   }
-  if (response.status !== 200) return { reachable: false, evidence: `${said}: ${excerpt(body)}`, fix: "check the control endpoint's health and logs" };
+  if (response.status !== 200)
+    return {
+      reachable: false,
+      evidence: `${said}: ${excerpt(body)}`,
+      fix: 'check the control ' + "endpoint's health and logs",
+    };
   const problems = isJson(response) ? validate(pongSchema, parseJson(body), 3) : ['not application/json'];
-  if (problems.length > 0) return { reachable: false, evidence: `${said} but not with a protocol v1 reply (${problems.join('; ')})`, fix: 'check that CONTROL_URL is an ecs-host-agent control endpoint' };
-  const transport = settings.url.startsWith('https:') ? `, TLS verified against ${settings.caBundle ?? 'the system CAs'}` : '';
+  if (problems.length > 0)
+    return {
+      reachable: false,
+      evidence: `${said} but not with a protocol v1 ` + `reply (${problems.join('; ')})`,
+      fix: 'check that CONTROL_URL is an ecs-host-agent control endpoint',
+    };
+  const transport = settings.url.startsWith('https:')
+    ? `, TLS verified against ` + `${settings.caBundle ?? 'the system CAs'}`
+    : '';
   return { reachable: true, evidence: `${said} ${credentials}${transport}` };
 }
 
-export function outcomeOf(response: HttpResponse, batchId: string, now: Date, path: string = SAMPLES_PATH): SendOutcome {
+export function outcomeOf(
+  response: HttpResponse,
+  batchId: string,
+  now: Date,
+  path: string = SAMPLES_PATH,
+): SendOutcome {
   const status = response.status;
   const body = Buffer.from(response.body).toString('utf8');
   const said = `POST ${path} answered HTTP ${status}`;
   if (status >= 200 && status < 300) return receiptOutcome(response, body, batchId, said);
   if (status === 400 || status === 422) return refusalOutcome(response, body, said);
   if (status === 413) return { kind: 'too-large', reason: said };
-  if (status === 401 || status === 403) return { kind: 'retry', reason: `${said}: the endpoint refused the credentials (check CONTROL_TOKEN_FILE)` };
+  if (status === 401 || status === 403)
+    return { kind: 'retry', reason: `${said}: the endpoint ` + `refused the credentials (check CONTROL_TOKEN_FILE)` };
   const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now) : null;
   // A gateway's 502/503/504 without Retry-After: the endpoint behind it is away, as when it refuses connections.
   const unreachable = retryAfterMs === null && (status === 502 || status === 503 || status === 504);
@@ -214,7 +270,13 @@ function refusalOutcome(response: HttpResponse, body: string, said: string): Sen
 
 function receiptOutcome(response: HttpResponse, body: string, batchId: string, said: string): SendOutcome {
   // Without a valid receipt nobody knows what the endpoint stored: send again (the batch id makes that safe).
-  if (!isJson(response)) return { kind: 'retry', reason: `${said} with content type ${JSON.stringify(response.headers['content-type'] ?? '')}, not application/json` };
+  if (!isJson(response))
+    return {
+      kind: 'retry',
+      reason:
+        `${said} with content type ` +
+        `${JSON.stringify(response.headers['content-type'] ?? '')}, not application/json`,
+    };
   let receipt: unknown;
   try {
     receipt = JSON.parse(body);
@@ -222,8 +284,16 @@ function receiptOutcome(response: HttpResponse, body: string, batchId: string, s
     return { kind: 'retry', reason: `${said} with malformed JSON: ${excerpt(body)}` };
   }
   const problems = validate(receiptSchema, receipt, 3);
-  if (problems.length > 0) return { kind: 'retry', reason: `${said} with a receipt that does not fit the protocol: ${problems.join('; ')}` };
-  if ((receipt as Receipt).batchId !== batchId) return { kind: 'retry', reason: `${said} with the receipt of another batch (${(receipt as Receipt).batchId})` };
+  if (problems.length > 0)
+    return {
+      kind: 'retry',
+      reason: `${said} with a receipt that does not fit ` + `the protocol: ${problems.join('; ')}`,
+    };
+  if ((receipt as Receipt).batchId !== batchId)
+    return {
+      kind: 'retry',
+      reason: `${said} with the ` + `receipt of another batch (${(receipt as Receipt).batchId})`,
+    };
   return { kind: 'delivered', receipt: receipt as Receipt };
 }
 

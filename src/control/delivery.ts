@@ -296,5 +296,6 @@ export function batchIdOf(items: readonly { readonly id: string }[]): string {
   const hex = hash.digest('hex');
   // Version 5 and the RFC 4122 variant (10xx in the 17th digit's top bits), so it reads as a name-based UUID.
   const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  const groups = [hex.slice(0, 8), hex.slice(8, 12), `5${hex.slice(13, 16)}`, `${variant}${hex.slice(17, 20)}`];
+  return [...groups, hex.slice(20, 32)].join('-');
 }

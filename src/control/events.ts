@@ -28,14 +28,18 @@ export interface EventInput {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-/** Attempts of one flush; the wait doubles from retryDelayMs, and a Retry-After longer than maxWaitMs ends the flush. */
+/**
+ * Attempts of one flush; the wait doubles from retryDelayMs, and a Retry-After longer than maxWaitMs ends the flush.
+ */
 export interface RetryPolicy {
   readonly attempts: number;
   readonly retryDelayMs: number;
   readonly maxWaitMs: number;
 }
 
-/** For commands (decommission): about 50 s at worst with 15 s request timeouts, well inside the shutdown unit's budget. */
+/**
+ * For commands (decommission): about 50 s at worst with 15 s request timeouts, well inside the shutdown unit's budget.
+ */
 export const COMMAND_RETRIES: RetryPolicy = { attempts: 3, retryDelayMs: 2000, maxWaitMs: 10_000 };
 /** For the daemon's jobs: one attempt; the events job (and the scheduler's backoff) does the rest. */
 export const DAEMON_RETRIES: RetryPolicy = { attempts: 1, retryDelayMs: 0, maxWaitMs: 0 };
@@ -126,20 +130,35 @@ export class EventOutbox {
   }
 
   #batch(events: readonly HostEvent[]): EventBatch {
-    return { protocol: PROTOCOL_VERSION, batchId: batchIdOf(events), hostId: this.#hostId, sentAt: this.#host.now().toISOString(), events };
+    return {
+      protocol: PROTOCOL_VERSION,
+      batchId: batchIdOf(events),
+      hostId: this.#hostId,
+      sentAt: this.#host.now().toISOString(),
+      events,
+    };
   }
 
   /** A fresh listing each time: the daemon and a command (decommission) may both have added events. */
   async #spool(): Promise<Spool<HostEvent>> {
     const { SPOOL_DIR, SPOOL_MAX_BYTES, SPOOL_MAX_AGE } = this.#config;
-    const spool = new Spool<HostEvent>(this.#host, { dir: `${SPOOL_DIR}/${EVENTS_SPOOL}`, maxBytes: SPOOL_MAX_BYTES, maxAgeMs: SPOOL_MAX_AGE, noun: 'events' }, this.#logger);
+    const spool = new Spool<HostEvent>(
+      this.#host,
+      { dir: `${SPOOL_DIR}/${EVENTS_SPOOL}`, maxBytes: SPOOL_MAX_BYTES, maxAgeMs: SPOOL_MAX_AGE, noun: 'events' },
+      this.#logger,
+    );
     await spool.open();
     return spool;
   }
 }
 
 /** The reporter for this configuration: to the control endpoint through the events spool, or to EVENTS_SINK_FILE. */
-export async function createEventReporter(host: Host, config: Config, logger: Logger, policy: RetryPolicy = COMMAND_RETRIES): Promise<EventReporter> {
+export async function createEventReporter(
+  host: Host,
+  config: Config,
+  logger: Logger,
+  policy: RetryPolicy = COMMAND_RETRIES,
+): Promise<EventReporter> {
   const outbox = await EventOutbox.create(host, config, logger);
   const sink = new FileSink<HostEvent>(host, config.EVENTS_SINK_FILE);
   return {
@@ -151,9 +170,15 @@ export async function createEventReporter(host: Host, config: Config, logger: Lo
         return { event, destination: sink.path, delivered: 1, duplicates: 0, pending: 0, problem: null };
       }
       await outbox.record(event);
-      const result = await outbox.flush(policy).catch((error: unknown) => ({ delivered: 0, duplicates: 0, pending: 1, problem: messageOf(error) }));
+      const result = await outbox
+        .flush(policy)
+        .catch((error: unknown) => ({ delivered: 0, duplicates: 0, pending: 1, problem: messageOf(error) }));
       if (result.problem !== null) {
-        logger.warn(`the ${event.type} event waits in ${config.SPOOL_DIR}/${EVENTS_SPOOL} for the control endpoint (the daemon sends it later): ${result.problem}`, { id: event.id });
+        logger.warn(
+          `the ${event.type} event waits in ${config.SPOOL_DIR}/${EVENTS_SPOOL} for the ` +
+            `control endpoint (the daemon sends it later): ${result.problem}`,
+          { id: event.id },
+        );
       }
       return { event, destination: outbox.url, ...result };
     },

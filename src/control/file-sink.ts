@@ -34,7 +34,8 @@ export class FileSink<Item = Sample> {
     }
     const line = `${JSON.stringify(item)}\n`;
     const size = (await this.#host.stat(this.#path))?.size ?? 0;
-    if (size > 0 && size + Buffer.byteLength(line) > this.#maxBytes) await this.#host.rename(this.#path, `${this.#path}.1`);
+    if (size > 0 && size + Buffer.byteLength(line) > this.#maxBytes)
+      await this.#host.rename(this.#path, `${this.#path}.1`);
     await this.#host.appendFile(this.#path, line, { mode: 0o640 });
   }
 }

@@ -39,17 +39,21 @@ function check(schema: JsonSchema, value: unknown, path: string, problems: strin
   const problem = (text: string): void => void problems.push(`${path}: ${text}`);
   if (schema.type !== undefined) {
     const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
-    if (!types.some((type) => hasType(value, type))) return problem(`expected ${types.join(' or ')}, got ${describe(value)}`);
+    if (!types.some((type) => hasType(value, type)))
+      return problem(`expected ${types.join(' or ')}, ` + `got ${describe(value)}`);
   }
   if (schema.const !== undefined && value !== schema.const) return problem(`expected ${JSON.stringify(schema.const)}`);
-  if (schema.enum !== undefined && !schema.enum.includes(value)) return problem(`expected one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`);
+  if (schema.enum !== undefined && !schema.enum.includes(value))
+    return problem(`expected one of ` + `${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`);
   if (typeof value === 'number') checkNumber(schema, value, problem);
   else if (typeof value === 'string') checkString(schema, value, problem);
   else if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) problem(`fewer than ${schema.minItems} items`);
     if (schema.maxItems !== undefined && value.length > schema.maxItems) problem(`more than ${schema.maxItems} items`);
-    if (schema.items) value.forEach((item, index) => check(schema.items as JsonSchema, item, `${path}[${index}]`, problems, limit));
-  } else if (typeof value === 'object' && value !== null) checkObject(schema, value as Record<string, unknown>, path, problems, limit);
+    if (schema.items)
+      value.forEach((item, index) => check(schema.items as JsonSchema, item, `${path}[${index}]`, problems, limit));
+  } else if (typeof value === 'object' && value !== null)
+    checkObject(schema, value as Record<string, unknown>, path, problems, limit);
 }
 
 function checkNumber(schema: JsonSchema, value: number, problem: (text: string) => void): void {
@@ -58,19 +62,29 @@ function checkNumber(schema: JsonSchema, value: number, problem: (text: string) 
 }
 
 function checkString(schema: JsonSchema, value: string, problem: (text: string) => void): void {
-  if (schema.minLength !== undefined && value.length < schema.minLength) problem(`shorter than ${schema.minLength} characters`);
-  if (schema.maxLength !== undefined && value.length > schema.maxLength) problem(`longer than ${schema.maxLength} characters`);
-  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) problem(`${JSON.stringify(value.slice(0, 80))} does not match ${schema.pattern}`);
+  if (schema.minLength !== undefined && value.length < schema.minLength)
+    problem(`shorter than ` + `${schema.minLength} characters`);
+  if (schema.maxLength !== undefined && value.length > schema.maxLength)
+    problem(`longer than ` + `${schema.maxLength} characters`);
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+    problem(`${JSON.stringify(value.slice(0, 80))} does not match ${schema.pattern}`);
 }
 
-function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, problems: string[], limit: number): void {
+function checkObject(
+  schema: JsonSchema,
+  value: Record<string, unknown>,
+  path: string,
+  problems: string[],
+  limit: number,
+): void {
   for (const name of schema.required ?? []) {
     if (!Object.hasOwn(value, name)) problems.push(`${path}: missing ${name}`);
   }
   for (const [name, item] of Object.entries(value)) {
     const property = schema.properties?.[name];
     if (property) check(property, item, `${path}.${name}`, problems, limit);
-    else if (schema.additionalProperties === false) problems.push(`${path}: unexpected property ${JSON.stringify(name)}`);
+    else if (schema.additionalProperties === false)
+      problems.push(`${path}: unexpected property ` + `${JSON.stringify(name)}`);
   }
 }
 

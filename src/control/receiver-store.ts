@@ -73,8 +73,9 @@ export class SqliteStore implements ReceiverStore {
   private constructor(database: DatabaseSync) {
     this.#database = database;
     const insert = (table: Table) =>
-      database.prepare(`INSERT INTO ${table} (id, host_id, batch_id, time, body)` +
-        ' VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      database.prepare(
+        `INSERT INTO ${table} (id, host_id, batch_id, time, body)` + ' VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      );
     this.#insert = { samples: insert('samples'), events: insert('events') };
   }
 

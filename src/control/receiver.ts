@@ -4,7 +4,18 @@ import type { HttpResponse, ServedRequest } from '../host/host.ts';
 import type { Sample } from '../metrics/sample.ts';
 import { validate } from './json-schema.ts';
 import type { JsonSchema } from './json-schema.ts';
-import { type Batch, type EventBatch, EVENTS_PATH, HEADERS, type HostEvent, PING_PATH, PROTOCOL_VERSION, type Receipt, SAMPLES_PATH, USERS_PATH } from './protocol.ts';
+import {
+  type Batch,
+  type EventBatch,
+  EVENTS_PATH,
+  HEADERS,
+  type HostEvent,
+  PING_PATH,
+  PROTOCOL_VERSION,
+  type Receipt,
+  SAMPLES_PATH,
+  USERS_PATH,
+} from './protocol.ts';
 import { MemoryStore, type ReceiverStore } from './receiver-store.ts';
 import { batchSchema, eventBatchSchema } from './schemas.ts';
 
@@ -27,13 +38,26 @@ export interface ReceiverOptions {
   readonly onStoredEvents?: (batch: EventBatch, fresh: readonly HostEvent[]) => Promise<void>;
 }
 
-const ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = { [SAMPLES_PATH]: 'POST', [EVENTS_PATH]: 'POST', [USERS_PATH]: 'GET', [PING_PATH]: 'GET' };
+const ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = {
+  [SAMPLES_PATH]: 'POST',
+  [EVENTS_PATH]: 'POST',
+  [USERS_PATH]: 'GET',
+  [PING_PATH]: 'GET',
+};
 
 export class Receiver {
   readonly #options: ReceiverOptions;
   readonly #store: ReceiverStore;
   /** Counters, for tests and the server's log. */
-  readonly counts = { batches: 0, accepted: 0, duplicates: 0, events: 0, duplicateEvents: 0, invalid: 0, unauthorized: 0 };
+  readonly counts = {
+    batches: 0,
+    accepted: 0,
+    duplicates: 0,
+    events: 0,
+    duplicateEvents: 0,
+    invalid: 0,
+    unauthorized: 0,
+  };
 
   constructor(options: ReceiverOptions) {
     this.#options = options;
@@ -46,19 +70,28 @@ export class Receiver {
     if (method === undefined) return json(404, { error: `no such resource ${path}` });
     if (!this.#authorized(request.headers.authorization)) {
       this.counts.unauthorized++;
-      return { ...json(401, { error: 'missing or wrong bearer token' }), headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' } };
+      return {
+        ...json(401, { error: 'missing or wrong bearer token' }),
+        headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+      };
     }
     if (request.method !== method) return json(405, { error: `use ${method}` });
     if (path === USERS_PATH) return this.#users(request);
     if (path === PING_PATH) return json(200, { protocol: PROTOCOL_VERSION });
     const batch = this.#batchOf(request, path === SAMPLES_PATH ? batchSchema : eventBatchSchema);
     if ('status' in batch) return batch;
-    return json(200, path === SAMPLES_PATH ? await this.#accept(batch.valid as Batch) : await this.#acceptEvents(batch.valid as EventBatch));
+    return json(
+      200,
+      path === SAMPLES_PATH
+        ? await this.#accept(batch.valid as Batch)
+        : await this.#acceptEvents(batch.valid as EventBatch),
+    );
   }
 
   /** The request's body when it fits the schema and its idempotency key, else the reply that says why not. */
   #batchOf(request: ServedRequest, schema: JsonSchema): { readonly valid: Batch | EventBatch } | HttpResponse {
-    if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) return json(415, { error: 'send application/json' });
+    if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? ''))
+      return json(415, { error: 'send application/json' });
     let batch: unknown;
     try {
       batch = JSON.parse(Buffer.from(request.body).toString('utf8'));
@@ -68,7 +101,8 @@ export class Receiver {
     const problems = validate(schema, batch);
     if (problems.length > 0) return this.#invalid(422, problems);
     const valid = batch as Batch | EventBatch;
-    if (request.headers[HEADERS.idempotencyKey] !== valid.batchId) return this.#invalid(400, [`the ${HEADERS.idempotencyKey} header is not the batchId`]);
+    if (request.headers[HEADERS.idempotencyKey] !== valid.batchId)
+      return this.#invalid(400, [`the ${HEADERS.idempotencyKey} header is not the batchId`]);
     return { valid };
   }
 
@@ -110,5 +144,9 @@ export class Receiver {
 }
 
 function json(status: number, body: unknown): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(body)) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: new TextEncoder().encode(JSON.stringify(body)),
+  };
 }

@@ -32,10 +32,27 @@ function list(items: JsonSchema, maxItems = 10_000): JsonSchema {
   return { type: 'array', items, maxItems };
 }
 
-const cpu = object(Object.fromEntries(['user', 'nice', 'system', 'idle', 'waitio', 'steal', 'irq'].map((mode) => [mode, percent])));
-const load = object({ load1: { type: 'number', minimum: 0 }, load5: { type: 'number', minimum: 0 }, load15: { type: 'number', minimum: 0 } });
-const memory = object(Object.fromEntries(['total', 'free', 'available', 'buffers', 'cached', 'used', 'swapTotal', 'swapUsed'].map((name) => [name, bytes])));
-const btrfs = object({ dataTotal: bytes, dataUsed: bytes, metadataTotal: bytes, metadataUsed: bytes, deviceBytes: bytes, unallocatedBytes: bytes });
+const cpu = object(
+  Object.fromEntries(['user', 'nice', 'system', 'idle', 'waitio', 'steal', 'irq'].map((mode) => [mode, percent])),
+);
+const load = object({
+  load1: { type: 'number', minimum: 0 },
+  load5: { type: 'number', minimum: 0 },
+  load15: { type: 'number', minimum: 0 },
+});
+const memory = object(
+  Object.fromEntries(
+    ['total', 'free', 'available', 'buffers', 'cached', 'used', 'swapTotal', 'swapUsed'].map((name) => [name, bytes]),
+  ),
+);
+const btrfs = object({
+  dataTotal: bytes,
+  dataUsed: bytes,
+  metadataTotal: bytes,
+  metadataUsed: bytes,
+  deviceBytes: bytes,
+  unallocatedBytes: bytes,
+});
 const disk = object(
   {
     mount: text,
@@ -61,7 +78,12 @@ const volume = object({
 });
 const networkInterface = object({
   name: text,
-  ...Object.fromEntries(['rxBytes', 'rxPackets', 'rxErrors', 'rxDropped', 'txBytes', 'txPackets', 'txErrors', 'txDropped'].map((name) => [name, count])),
+  ...Object.fromEntries(
+    ['rxBytes', 'rxPackets', 'rxErrors', 'rxDropped', 'txBytes', 'txPackets', 'txErrors', 'txDropped'].map((name) => [
+      name,
+      count,
+    ]),
+  ),
 });
 const container = object({
   id: { type: 'string', pattern: '^[0-9a-f]{12,64}$' },
@@ -74,7 +96,12 @@ const container = object({
   memoryLimitBytes: bytes,
 });
 const docker = object({ running: count, containers: list(container) });
-const ecs = object({ agentAnswering: { type: 'boolean' }, cluster: nullable(text), containerInstanceArn: nullable(text), runningTasks: nullable(count) });
+const ecs = object({
+  agentAnswering: { type: 'boolean' },
+  cluster: nullable(text),
+  containerInstanceArn: nullable(text),
+  runningTasks: nullable(count),
+});
 
 export const sampleSchema: JsonSchema = object({
   id: uuid,
@@ -107,11 +134,29 @@ export const statusSchema: JsonSchema = object({
   agentVersion: text,
   instanceId: nullable({ type: 'string', pattern: '^i-[0-9a-f]{8,17}$' }),
   facts: { ...facts, type: ['object', 'null'] },
-  ecs: object({ configuredCluster: text, agentAnswering: { type: 'boolean' }, cluster: nullable(text), containerInstanceArn: nullable(text) }),
-  concerns: { ...list(object({ name: text, ok: { type: 'boolean' }, summary: { type: 'string', maxLength: 4096 } }), 100), type: ['array', 'null'] },
-  pendingUpdates: { ...object({ securityUpdates: count, rebootRequired: { type: 'boolean' } }), type: ['object', 'null'] },
+  ecs: object({
+    configuredCluster: text,
+    agentAnswering: { type: 'boolean' },
+    cluster: nullable(text),
+    containerInstanceArn: nullable(text),
+  }),
+  concerns: {
+    ...list(object({ name: text, ok: { type: 'boolean' }, summary: { type: 'string', maxLength: 4096 } }), 100),
+    type: ['array', 'null'],
+  },
+  pendingUpdates: {
+    ...object({ securityUpdates: count, rebootRequired: { type: 'boolean' } }),
+    type: ['object', 'null'],
+  },
   storage: {
-    ...object({ mode: text, mountPoint: text, totalBytes: bytes, usedBytes: bytes, freeBytes: bytes, usedPercent: percent }),
+    ...object({
+      mode: text,
+      mountPoint: text,
+      totalBytes: bytes,
+      usedBytes: bytes,
+      freeBytes: bytes,
+      usedPercent: percent,
+    }),
     type: ['object', 'null'],
   },
   spool: object({ pendingSamples: count, pendingBytes: bytes, droppedSamples: count, rejectedSamples: count }),
@@ -129,7 +174,11 @@ const envelope = {
 export const batchSchema: JsonSchema = {
   $schema: SCHEMA,
   title: 'POST /v1/samples request body',
-  ...object({ ...envelope, samples: { ...list(sampleSchema, LIMITS.samplesPerBatch), minItems: 1 }, status: statusSchema }),
+  ...object({
+    ...envelope,
+    samples: { ...list(sampleSchema, LIMITS.samplesPerBatch), minItems: 1 },
+    status: statusSchema,
+  }),
 };
 
 export const eventSchema: JsonSchema = object({
@@ -164,4 +213,9 @@ export const pongSchema: JsonSchema = {
 };
 
 /** The schemas as PROTOCOL.md shows them, by name. */
-export const PROTOCOL_SCHEMAS = { batch: batchSchema, events: eventBatchSchema, receipt: receiptSchema, pong: pongSchema } as const;
+export const PROTOCOL_SCHEMAS = {
+  batch: batchSchema,
+  events: eventBatchSchema,
+  receipt: receiptSchema,
+  pong: pongSchema,
+} as const;

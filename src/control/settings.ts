@@ -18,7 +18,9 @@ export function controlSettings(config: Config): ControlSettings | null {
   const url = new URL(config.CONTROL_URL);
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !config.CONTROL_ALLOW_HTTP) {
     throw new ConfigError(
-      `${config.origins.CONTROL_URL}: CONTROL_URL=${JSON.stringify(config.CONTROL_URL)} is plain http to a host that is not loopback: the token and samples would cross the network unencrypted; use https, or set CONTROL_ALLOW_HTTP=yes to accept that`,
+      `${config.origins.CONTROL_URL}: CONTROL_URL=${JSON.stringify(config.CONTROL_URL)} is plain ` +
+        `http to a host that is not loopback: the token and samples would cross the network ` +
+        `unencrypted; use https, or set CONTROL_ALLOW_HTTP=yes to accept that`,
     );
   }
   return {

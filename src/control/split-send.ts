@@ -53,7 +53,12 @@ export interface SplitResult {
 
 export async function sendSplitting<Item>(items: readonly Item[], target: SplitTarget<Item>): Promise<SplitResult> {
   const progress: Progress = {
-    accepted: 0, duplicates: 0, refused: 0, failure: null, fittingSize: null, tooLargeAt: null,
+    accepted: 0,
+    duplicates: 0,
+    refused: 0,
+    failure: null,
+    fittingSize: null,
+    tooLargeAt: null,
   };
   await sendPart(items, target, progress);
   const { accepted, duplicates, refused, failure, fittingSize } = progress;

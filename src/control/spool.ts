@@ -134,7 +134,8 @@ export class Spool<Item extends SpoolItem = Sample> {
     const oldestMs = Math.min(...samples.map((sample) => Date.parse(sample.time)));
     const data = encodeSegment(samples);
     const temporary = `${this.#settings.dir}/.${randomUUID()}.seg.tmp`;
-    if (!(await this.#host.createExclusive(temporary, data, { mode: 0o600 }))) throw new Error(`${temporary} already exists`);
+    if (!(await this.#host.createExclusive(temporary, data, { mode: 0o600 })))
+      throw new Error(`${temporary} already exists`);
     try {
       const published = { oldestMs, samples: samples.length, bytes: Buffer.byteLength(data) };
       const segment = await this.#publish(temporary, published);
@@ -165,7 +166,9 @@ export class Spool<Item extends SpoolItem = Sample> {
       this.raiseSequence(Math.max(...others.map((other) => other.sequence)));
       await this.#host.rm(path);
     }
-    throw new Error(`spool ${this.#settings.dir}: ${MAX_NAME_ATTEMPTS} segment names in a row were taken by another writer`);
+    throw new Error(
+      `spool ${this.#settings.dir}: ${MAX_NAME_ATTEMPTS} segment names in a row were ` + `taken by another writer`,
+    );
   }
 
   #join(segments: readonly Segment[]): void {
@@ -247,7 +250,10 @@ export class Spool<Item extends SpoolItem = Sample> {
         await this.remove([segment]); // another process sharing the spool delivered it
         return null;
       }
-      this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is dropped`, { [this.#noun]: segment.samples, reason: messageOf(error) });
+      this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is ` + `dropped`, {
+        [this.#noun]: segment.samples,
+        reason: messageOf(error),
+      });
       await this.#drop([segment]);
       return null;
     }
@@ -265,7 +271,10 @@ export class Spool<Item extends SpoolItem = Sample> {
     }
     if (dropped.length === 0) return;
     const samples = dropped.reduce((sum, segment) => sum + segment.samples, 0);
-    this.#logger.warn(`spool ${this.#settings.dir} over its cap (SPOOL_MAX_BYTES=${maxBytes}, SPOOL_MAX_AGE=${maxAgeMs} ms): dropped the ${samples} oldest ${this.#noun}`);
+    this.#logger.warn(
+      `spool ${this.#settings.dir} over its cap (SPOOL_MAX_BYTES=${maxBytes}, ` +
+        `SPOOL_MAX_AGE=${maxAgeMs} ms): dropped the ${samples} oldest ${this.#noun}`,
+    );
     await this.#drop(dropped);
   }
 
@@ -285,7 +294,8 @@ export class Spool<Item extends SpoolItem = Sample> {
     if ((await this.#host.stat(path)) === null) return { droppedSamples: 0, rejectedSamples: 0 };
     try {
       const { droppedSamples, rejectedSamples } = JSON.parse(await this.#host.readText(path)) as Partial<Counters>;
-      if (Number.isSafeInteger(droppedSamples) && Number.isSafeInteger(rejectedSamples)) return { droppedSamples, rejectedSamples } as Counters;
+      if (Number.isSafeInteger(droppedSamples) && Number.isSafeInteger(rejectedSamples))
+        return { droppedSamples, rejectedSamples } as Counters;
     } catch {
       // reported below
     }
@@ -330,8 +340,12 @@ export function decodeSegment<Item extends SpoolItem = Sample>(text: string, exp
   if (header?.format !== FORMAT || header.samples !== expectedSamples) {
     throw new Error('header does not match the segment');
   }
-  if (header.bytes !== Buffer.byteLength(body) || header.sha256 !== sha256(body)) throw new Error('checksum mismatch (torn write)');
-  return body.trimEnd().split('\n').map((line, index) => parseLine(line, `line ${index + 2}`) as Item);
+  if (header.bytes !== Buffer.byteLength(body) || header.sha256 !== sha256(body))
+    throw new Error('checksum mismatch ' + '(torn write)');
+  return body
+    .trimEnd()
+    .split('\n')
+    .map((line, index) => parseLine(line, `line ${index + 2}`) as Item);
 }
 
 /** A torn or tampered segment holds any bytes: the error quotes them escaped, never raw (they go to the log). */

@@ -25,7 +25,12 @@ export class StatusReporter {
   readonly #sources: StatusSources;
   latest: Sample | null = null;
 
-  constructor(config: Config, facts: HostFactsReader, instanceId: () => Promise<string | null>, sources: StatusSources = {}) {
+  constructor(
+    config: Config,
+    facts: HostFactsReader,
+    instanceId: () => Promise<string | null>,
+    sources: StatusSources = {},
+  ) {
     this.#config = config;
     this.#facts = facts;
     this.#instanceId = instanceId;
@@ -71,5 +76,10 @@ export class StatusReporter {
 export async function readHostId(host: Host): Promise<string> {
   const machineId = (await host.stat('/etc/machine-id')) ? (await host.readText('/etc/machine-id')).trim() : '';
   if (/^[0-9a-f]{32}$/.test(machineId)) return machineId;
-  return host.hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 128) || 'unknown-host';
+  return (
+    host
+      .hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 128) || 'unknown-host'
+  );
 }

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
  */
 declare const PACKAGED_ASSET_DIR: string | undefined;
 
-const ASSET_DIR = typeof PACKAGED_ASSET_DIR === 'string' ? new URL(PACKAGED_ASSET_DIR, import.meta.url) : new URL('../../packaging/', import.meta.url);
+const ASSET_DIR =
+  typeof PACKAGED_ASSET_DIR === 'string'
+    ? new URL(PACKAGED_ASSET_DIR, import.meta.url)
+    : new URL('../../packaging/', import.meta.url);
 
 /** A shipped file, by its path under packaging/. */
 export function assetPath(name: string): string {

@@ -97,7 +97,10 @@ const TAIL_LINE_LENGTH = 300;
  */
 export function outputTail(output: string): string {
   const groups: Array<{ shape: string; last: string; count: number }> = [];
-  for (const line of output.split('\n').map((text) => text.trim()).filter((text) => text !== '')) {
+  for (const line of output
+    .split('\n')
+    .map((text) => text.trim())
+    .filter((text) => text !== '')) {
     const shape = line.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, 'URL').replace(/\d+/g, '0');
     const previous = groups.at(-1);
     if (previous?.shape === shape) {

@@ -43,9 +43,11 @@ export function createLogger(options: LoggerOptions): RootLogger {
   const stream = options.stream ?? process.stderr;
   const format = options.journald ? journaldLine : textLine;
   let threshold = LEVEL_ORDER[options.level];
-  const record = (level: LogLevel) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (LEVEL_ORDER[level] <= threshold) stream.write(`${format(level, cleanText(message), cleanFields(fields))}\n`);
-  };
+  const record =
+    (level: LogLevel) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      if (LEVEL_ORDER[level] <= threshold) stream.write(`${format(level, cleanText(message), cleanFields(fields))}\n`);
+    };
   return {
     error: record('error'),
     warn: record('warn'),

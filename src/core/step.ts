@@ -11,14 +11,7 @@ import { AgentError } from './errors.ts';
  * UUID of a filesystem mkfs makes) is shown as `<what it is>`, and filled in by the concern when it runs.
  */
 export type Step =
-  | RunStep
-  | InstallStep
-  | WriteStep
-  | EditStep
-  | RemoveStep
-  | RenameStep
-  | MakeDirectoryStep
-  | NoteStep;
+  RunStep | InstallStep | WriteStep | EditStep | RemoveStep | RenameStep | MakeDirectoryStep | NoteStep;
 
 export interface RunStep {
   readonly run: Command;

@@ -20,7 +20,8 @@ export async function acquireLock(host: Host, pid: number): Promise<Lock> {
   const content = `${pid} ${await startTime(host, pid)}\n`;
   if (!(await host.createExclusive(LOCK_FILE, content))) {
     const holder = await runningHolder(host);
-    if (holder !== null && holder !== pid) throw new AlreadyRunning(`ecs-host-agent is already running as pid ${holder} (${LOCK_FILE})`);
+    if (holder !== null && holder !== pid)
+      throw new AlreadyRunning(`ecs-host-agent is already ` + `running as pid ${holder} (${LOCK_FILE})`);
     await host.writeFileAtomic(LOCK_FILE, content);
   }
   return {
@@ -34,7 +35,9 @@ export async function acquireLock(host: Host, pid: number): Promise<Lock> {
 export async function runningHolder(host: Host): Promise<number | null> {
   const [pid = '', started = ''] = (await host.readText(LOCK_FILE).catch(() => '')).trim().split(' ');
   const holder = Number(pid);
-  return Number.isInteger(holder) && holder > 0 && started !== '' && (await startTime(host, holder)) === started ? holder : null;
+  return Number.isInteger(holder) && holder > 0 && started !== '' && (await startTime(host, holder)) === started
+    ? holder
+    : null;
 }
 
 /** Field 22 of /proc/PID/stat (after the parenthesised command name, which may hold spaces), or '' when gone. */

@@ -16,7 +16,12 @@ export interface Notifier {
   watchdog(): Promise<void>;
 }
 
-export function createNotifier(host: Host, env: Readonly<Record<string, string | undefined>>, pid: number, logger: Logger): Notifier {
+export function createNotifier(
+  host: Host,
+  env: Readonly<Record<string, string | undefined>>,
+  pid: number,
+  logger: Logger,
+): Notifier {
   const socket = env.NOTIFY_SOCKET;
   const send = async (...args: string[]): Promise<void> => {
     if (!socket) return;

@@ -58,10 +58,14 @@ export interface DecommissionDependencies {
   readonly report: OutcomeReporter | null;
 }
 
-export async function decommission(deps: DecommissionDependencies, options: DecommissionOptions): Promise<DecommissionOutcome> {
+export async function decommission(
+  deps: DecommissionDependencies,
+  options: DecommissionOptions,
+): Promise<DecommissionOutcome> {
   const instance = (await findInstance(deps))?.ref ?? null;
   if (instance !== null) await writeRecord(deps.host, instance);
-  const drain = instance === null ? gone('no container instance is known to this host') : await drainStep(deps, instance, options);
+  const drain =
+    instance === null ? gone('no container instance is known to this host') : await drainStep(deps, instance, options);
   await stopEcsInit(deps);
   if (instance !== null && options.deregister && !drain.gone) await deregister(deps, instance, drain.drained);
   await clearAgentState(deps.host);
@@ -87,7 +91,9 @@ export interface FoundInstance {
 }
 
 /** The record of an interrupted run first, then the running agent, then the agent's saved state (reads only). */
-export async function findInstance(deps: Pick<DecommissionDependencies, 'host' | 'config' | 'logger'>): Promise<FoundInstance | null> {
+export async function findInstance(
+  deps: Pick<DecommissionDependencies, 'host' | 'config' | 'logger'>,
+): Promise<FoundInstance | null> {
   const recorded = await readRecord(deps.host);
   if (recorded) return { ref: recorded, source: 'record' };
   try {
@@ -97,16 +103,24 @@ export async function findInstance(deps: Pick<DecommissionDependencies, 'host' |
   }
   const state = await readAgentState(deps.host);
   if (state?.containerInstanceArn && state.cluster) {
-    return { ref: { cluster: clusterNameOf(state.cluster), containerInstanceArn: state.containerInstanceArn }, source: 'agent-state' };
+    return {
+      ref: { cluster: clusterNameOf(state.cluster), containerInstanceArn: state.containerInstanceArn },
+      source: 'agent-state',
+    };
   }
   return null;
 }
 
 /** What ECS says of the instance, or why there is nothing to drain or deregister: it is deregistered already. */
-export async function registeredState(ecs: Ecs, instance: InstanceRef): Promise<{ readonly state: InstanceState } | { readonly gone: string }> {
+export async function registeredState(
+  ecs: Ecs,
+  instance: InstanceRef,
+): Promise<{ readonly state: InstanceState } | { readonly gone: string }> {
   try {
     const state = await describeInstance(ecs, instance);
-    return state.status === 'INACTIVE' ? { gone: `${instance.containerInstanceArn} is deregistered already` } : { state };
+    return state.status === 'INACTIVE'
+      ? { gone: `${instance.containerInstanceArn} is deregistered already` }
+      : { state };
   } catch (error) {
     // describeInstance names an instance ECS no longer has this way; anything else (permissions, network) stops here.
     if (error instanceof DrainError && error.message.startsWith('ECS does not know')) return { gone: error.message };
@@ -126,7 +140,11 @@ function gone(text: string): DrainStep {
   return { drained: true, gone: true, text, remaining: [] };
 }
 
-async function drainStep(deps: DecommissionDependencies, instance: InstanceRef, options: DecommissionOptions): Promise<DrainStep> {
+async function drainStep(
+  deps: DecommissionDependencies,
+  instance: InstanceRef,
+  options: DecommissionOptions,
+): Promise<DrainStep> {
   const ecs = await deps.ecs();
   const registered = await registeredState(ecs, instance);
   if ('gone' in registered) return gone(registered.gone);
@@ -152,15 +170,22 @@ export function ecsInitUnit(os: OsFacts): string | null {
 async function deregister(deps: DecommissionDependencies, instance: InstanceRef, drained: boolean): Promise<void> {
   const ecs = await deps.ecs();
   try {
-    await ecs.deregisterContainerInstance({ cluster: instance.cluster, containerInstance: instance.containerInstanceArn, force: !drained });
+    await ecs.deregisterContainerInstance({
+      cluster: instance.cluster,
+      containerInstance: instance.containerInstanceArn,
+      force: !drained,
+    });
   } catch (error) {
-    throw new DrainError(`ecs:DeregisterContainerInstance of ${instance.containerInstanceArn} failed: ${messageOf(error)}`);
+    throw new DrainError(
+      `ecs:DeregisterContainerInstance of ${instance.containerInstanceArn} ` + `failed: ${messageOf(error)}`,
+    );
   }
   deps.logger.info(`deregistered ${instance.containerInstanceArn}${drained ? '' : ' (forced: tasks were left)'}`);
 }
 
 async function clearAgentState(host: Host): Promise<void> {
-  for (const entry of await agentStateEntries(host)) await host.rm(`${PATHS.ecsAgentData}/${entry}`, { recursive: true });
+  for (const entry of await agentStateEntries(host))
+    await host.rm(`${PATHS.ecsAgentData}/${entry}`, { recursive: true });
 }
 
 /** What the ECS agent keeps in its data directory (cleared so that a new registration starts afresh). */

@@ -39,9 +39,14 @@ export interface DecommissionPreview {
   readonly timeoutMs: number;
 }
 
-export type PreviewDependencies = Pick<DecommissionDependencies, 'host' | 'config' | 'os' | 'logger' | 'ecs'> & { readonly reportTo: string };
+export type PreviewDependencies = Pick<DecommissionDependencies, 'host' | 'config' | 'os' | 'logger' | 'ecs'> & {
+  readonly reportTo: string;
+};
 
-export async function previewDecommission(deps: PreviewDependencies, options: Omit<DecommissionOptions, 'pollIntervalMs'>): Promise<DecommissionPreview> {
+export async function previewDecommission(
+  deps: PreviewDependencies,
+  options: Omit<DecommissionOptions, 'pollIntervalMs'>,
+): Promise<DecommissionPreview> {
   const found = await findInstance(deps);
   const common = {
     dryRun: true,
@@ -52,8 +57,15 @@ export async function previewDecommission(deps: PreviewDependencies, options: Om
     reportTo: deps.reportTo,
     timeoutMs: options.timeoutMs,
   } as const;
-  const idle = { status: null, runningTasksCount: 0, pendingTasksCount: 0, standaloneTasks: [], wouldDeregister: false };
-  if (found === null) return { ...common, ...idle, drain: 'would do nothing: no container instance is known to this host' };
+  const idle = {
+    status: null,
+    runningTasksCount: 0,
+    pendingTasksCount: 0,
+    standaloneTasks: [],
+    wouldDeregister: false,
+  };
+  if (found === null)
+    return { ...common, ...idle, drain: 'would do nothing: no container instance ' + 'is known to this host' };
   const ecs = await deps.ecs();
   const registered = await registeredState(ecs, found.ref);
   if ('gone' in registered) return { ...common, ...idle, drain: `would do nothing: ${registered.gone}` };

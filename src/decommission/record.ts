@@ -18,7 +18,12 @@ export async function readRecord(host: Host): Promise<InstanceRef | null> {
   if (text === null) return null;
   try {
     const { cluster, containerInstanceArn } = JSON.parse(text) as Record<string, unknown>;
-    if (typeof cluster === 'string' && typeof containerInstanceArn === 'string' && isContainerInstanceArn(containerInstanceArn)) return { cluster, containerInstanceArn };
+    if (
+      typeof cluster === 'string' &&
+      typeof containerInstanceArn === 'string' &&
+      isContainerInstanceArn(containerInstanceArn)
+    )
+      return { cluster, containerInstanceArn };
   } catch {
     // A torn or foreign file names nothing; the instance is looked up again.
   }
@@ -27,7 +32,9 @@ export async function readRecord(host: Host): Promise<InstanceRef | null> {
 
 export async function writeRecord(host: Host, instance: InstanceRef): Promise<void> {
   await host.mkdir(PATHS.agentState);
-  await host.writeFileAtomic(RECORD, `${JSON.stringify({ ...instance, startedAt: host.now().toISOString() })}\n`, { mode: 0o644 });
+  await host.writeFileAtomic(RECORD, `${JSON.stringify({ ...instance, startedAt: host.now().toISOString() })}\n`, {
+    mode: 0o644,
+  });
 }
 
 export function removeRecord(host: Host): Promise<void> {

@@ -10,7 +10,10 @@ import type { DecommissionOutcome, OutcomeReporter } from './decommission.ts';
 export function decommissionEvent(outcome: DecommissionOutcome): EventInput {
   const { instance } = outcome;
   const word = instance === null ? 'no-instance' : outcome.drained ? 'drained' : 'tasks-left';
-  const what = instance === null ? 'no container instance' : `${instance.containerInstanceArn} (cluster "${instance.cluster}")`;
+  const what =
+    instance === null
+      ? 'no container instance'
+      : `${instance.containerInstanceArn} ` + `(cluster "${instance.cluster}")`;
   return {
     type: 'decommission',
     outcome: word,
@@ -21,7 +24,13 @@ export function decommissionEvent(outcome: DecommissionOutcome): EventInput {
 }
 
 export function decommissionFailure(error: unknown): EventInput {
-  return { type: 'decommission', outcome: 'failed', ok: false, message: `decommission failed: ${messageOf(error)}`, details: {} };
+  return {
+    type: 'decommission',
+    outcome: 'failed',
+    ok: false,
+    message: `decommission failed: ${messageOf(error)}`,
+    details: {},
+  };
 }
 
 export function reportDecommissionTo(reporter: EventReporter): OutcomeReporter {

@@ -15,7 +15,9 @@ import { type ProxySettings, proxySettings } from './proxy.ts';
  * check that needs the region or the Docker daemon's answer does not ask
  * again, and a check whose input is missing says why instead of failing alike.
  */
-export type ControlProbe = (config: Config) => Promise<{ readonly reachable: boolean; readonly evidence: string; readonly fix?: string }>;
+export type ControlProbe = (
+  config: Config,
+) => Promise<{ readonly reachable: boolean; readonly evidence: string; readonly fix?: string }>;
 
 export interface DoctorOptions {
   readonly host: Host;
@@ -64,10 +66,14 @@ export function createDoctorContext(options: DoctorOptions): DoctorContext {
     try {
       return (await identity()).region;
     } catch (error) {
-      throw new AgentError(`no region: AWS_REGION is not set and the instance identity could not be read (${messageOf(error)})`);
+      throw new AgentError(
+        `no region: AWS_REGION is not set and the instance identity could not be ` + `read (${messageOf(error)})`,
+      );
     }
   });
-  const makeClient = options.ecsClient ?? ((name: string) => createEcs(host, { region: name, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: null }));
+  const makeClient =
+    options.ecsClient ??
+    ((name: string) => createEcs(host, { region: name, ecsEndpoint: config.AWS_ENDPOINT_URL_ECS, ssmEndpoint: null }));
   return {
     host,
     config,

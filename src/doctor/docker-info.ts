@@ -9,7 +9,10 @@ export interface DockerInfo {
 }
 
 export async function readDockerInfo(host: Host, socket: string, timeoutMs: number): Promise<DockerInfo> {
-  const result = await host.exec('docker', ['-H', `unix://${socket}`, 'info', '--format', '{{json .}}'], { target: 'local', timeoutMs });
+  const result = await host.exec('docker', ['-H', `unix://${socket}`, 'info', '--format', '{{json .}}'], {
+    target: 'local',
+    timeoutMs,
+  });
   const output = (result.stderr || result.stdout).trim().split('\n').at(-1) ?? '';
   if (result.exitCode !== 0) throw new AgentError(`docker info on ${socket} exited with ${result.exitCode}: ${output}`);
   let info: Record<string, unknown>;
@@ -20,7 +23,13 @@ export async function readDockerInfo(host: Host, socket: string, timeoutMs: numb
   }
   const { ServerVersion, Driver, DockerRootDir } = info;
   if (typeof ServerVersion !== 'string' || ServerVersion === '' || typeof Driver !== 'string') {
-    throw new AgentError(`the Docker daemon on ${socket} did not answer: ${JSON.stringify(info.ServerErrors ?? output)}`);
+    throw new AgentError(
+      `the Docker daemon on ${socket} did not answer: ` + `${JSON.stringify(info.ServerErrors ?? output)}`,
+    );
   }
-  return { serverVersion: ServerVersion, driver: Driver, rootDir: typeof DockerRootDir === 'string' ? DockerRootDir : '/var/lib/docker' };
+  return {
+    serverVersion: ServerVersion,
+    driver: Driver,
+    rootDir: typeof DockerRootDir === 'string' ? DockerRootDir : '/var/lib/docker',
+  };
 }

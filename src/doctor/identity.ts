@@ -30,7 +30,9 @@ export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
   for (const [name, pattern] of Object.entries(PATTERNS)) {
     const value = fields[name];
     if (typeof value !== 'string' || !pattern.test(value)) {
-      throw new ImdsUnavailable(`the instance identity document has no valid ${name}: ${JSON.stringify(value ?? null)}`);
+      throw new ImdsUnavailable(
+        `the instance identity document has no valid ${name}: ` + `${JSON.stringify(value ?? null)}`,
+      );
     }
     identity[name] = value;
   }

@@ -17,9 +17,15 @@ export interface ProxySettings {
 const PROXY_KEYS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
 const NO_PROXY_KEYS = ['NO_PROXY', 'no_proxy'];
 
-export function proxySettings(ecsConfig: string | null, env: Readonly<Record<string, string | undefined>>): ProxySettings {
+export function proxySettings(
+  ecsConfig: string | null,
+  env: Readonly<Record<string, string | undefined>>,
+): ProxySettings {
   const fromFile = ecsConfig === null ? {} : parseSystemdEnvironmentFile(ecsConfig);
-  for (const [values, source] of [[fromFile, PATHS.ecsConfig], [env, 'the environment']] as const) {
+  for (const [values, source] of [
+    [fromFile, PATHS.ecsConfig],
+    [env, 'the environment'],
+  ] as const) {
     const url = first(values, PROXY_KEYS);
     if (url) return { url: withScheme(url), noProxy: noProxyList(first(values, NO_PROXY_KEYS)), source };
   }
@@ -47,6 +53,12 @@ function withScheme(url: string): string {
 function noProxyList(value: string | null): string[] {
   return (value ?? '')
     .split(',')
-    .map((entry) => entry.trim().toLowerCase().replace(/^\*?\./, '').replace(/:\d+$/, ''))
+    .map((entry) =>
+      entry
+        .trim()
+        .toLowerCase()
+        .replace(/^\*?\./, '')
+        .replace(/:\d+$/, ''),
+    )
     .filter(Boolean);
 }

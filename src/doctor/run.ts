@@ -8,16 +8,25 @@ export interface Report extends Finding {
   readonly title: string;
 }
 
-/** Checks run side by side (each network step is bounded); shared facts are gathered once. Reports keep the checks' order. */
+/**
+ * Checks run side by side (each network step is bounded); shared facts are gathered once. Reports keep the checks'
+ * order.
+ */
 export function runChecks(checks: readonly Check[], context: DoctorContext): Promise<Report[]> {
-  return Promise.all(checks.map(async (check) => ({ id: check.id, title: check.title, ...(await findingOf(check, context)) })));
+  return Promise.all(
+    checks.map(async (check) => ({ id: check.id, title: check.title, ...(await findingOf(check, context)) })),
+  );
 }
 
 async function findingOf(check: Check, context: DoctorContext): Promise<Finding> {
   try {
     return await check.run(context);
   } catch (error) {
-    return { verdict: 'fail', evidence: `the check itself failed: ${messageOf(error)}`, fix: 'report this as a bug of ecs-host-agent, with the evidence' };
+    return {
+      verdict: 'fail',
+      evidence: `the check itself failed: ${messageOf(error)}`,
+      fix: 'report this as a ' + 'bug of ecs-host-agent, with the evidence',
+    };
   }
 }
 

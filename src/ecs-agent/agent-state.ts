@@ -37,8 +37,12 @@ export async function readAgentState(host: Host): Promise<AgentState | null> {
   if ((await host.stat(dir))?.kind !== 'directory') return null;
   const names = await host.readdir(dir);
   if (names.length === 0) return null;
-  const fromBolt = names.includes(BOLT_FILE) ? scanBolt(await host.readBytes(posix.join(dir, BOLT_FILE))) : NOTHING_FOUND;
-  const fromJson = names.includes(JSON_FILE) ? parseStateJson(await host.readText(posix.join(dir, JSON_FILE))) : NOTHING_FOUND;
+  const fromBolt = names.includes(BOLT_FILE)
+    ? scanBolt(await host.readBytes(posix.join(dir, BOLT_FILE)))
+    : NOTHING_FOUND;
+  const fromJson = names.includes(JSON_FILE)
+    ? parseStateJson(await host.readText(posix.join(dir, JSON_FILE)))
+    : NOTHING_FOUND;
   return {
     files: names.map((name) => posix.join(dir, name)),
     cluster: fromBolt.cluster ?? fromJson.cluster,
@@ -54,7 +58,8 @@ export function scanBolt(bytes: Uint8Array): Found {
   // latin1 maps every byte to one character, so binary pages cannot hide or split the ASCII values.
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const arn = CONTAINER_INSTANCE_ARN.exec(text)?.[0] ?? null;
-  const cluster = BOLT_CLUSTER.exec(text)?.[1] ?? (arn && clusterOfContainerInstanceArn(arn)) ?? CLUSTER_ARN.exec(text)?.[0] ?? null;
+  const cluster =
+    BOLT_CLUSTER.exec(text)?.[1] ?? (arn && clusterOfContainerInstanceArn(arn)) ?? CLUSTER_ARN.exec(text)?.[0] ?? null;
   return { cluster, containerInstanceArn: arn };
 }
 
@@ -71,12 +76,17 @@ function parseStateJson(text: string): Found {
   const { Cluster, ContainerInstanceArn } = data as Record<string, unknown>;
   return {
     cluster: typeof Cluster === 'string' && Cluster !== '' ? Cluster : null,
-    containerInstanceArn: typeof ContainerInstanceArn === 'string' && ContainerInstanceArn !== '' ? ContainerInstanceArn : null,
+    containerInstanceArn:
+      typeof ContainerInstanceArn === 'string' && ContainerInstanceArn !== '' ? ContainerInstanceArn : null,
   };
 }
 
 /** What is wrong with the saved state and how to fix it, or null when it is fine to keep. */
-export function staleStateProblem(state: AgentState | null, configuredCluster: string, options: { readonly imageRoot: boolean }): string | null {
+export function staleStateProblem(
+  state: AgentState | null,
+  configuredCluster: string,
+  options: { readonly imageRoot: boolean },
+): string | null {
   if (state === null) return null;
   const held = describeHeld(state);
   if (options.imageRoot) {
@@ -87,7 +97,8 @@ export function staleStateProblem(state: AgentState | null, configuredCluster: s
   }
   if (state.cluster !== null && clusterNameOf(state.cluster) !== configuredCluster) {
     return (
-      `${PATHS.ecsAgentData} holds ECS agent state${held}, but ECS_CLUSTER is "${configuredCluster}": the agent will not ` +
+      `${PATHS.ecsAgentData} holds ECS agent state${held}, but ECS_CLUSTER is ` +
+      `"${configuredCluster}": the agent will not ` +
       `register in "${configuredCluster}" with it; stop the agent and clear the state with "${RESET_COMMAND}"`
     );
   }

@@ -11,7 +11,9 @@ const INSTANCE_ID = '[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 const END = '(?![A-Za-z0-9_-])';
 
 /** A container instance ARN; group 1 is the cluster name (long form only). */
-export const CONTAINER_INSTANCE_ARN = new RegExp(`${ARN_PREFIX}container-instance/(?:(${NAME})/)?(?:${INSTANCE_ID})${END}`);
+export const CONTAINER_INSTANCE_ARN = new RegExp(
+  `${ARN_PREFIX}container-instance/(?:(${NAME})/)?(?:${INSTANCE_ID})${END}`,
+);
 /** A cluster ARN; group 1 is the cluster name. */
 export const CLUSTER_ARN = new RegExp(`${ARN_PREFIX}cluster/(${NAME})${END}`);
 

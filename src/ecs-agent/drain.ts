@@ -36,8 +36,7 @@ export interface TaskOnInstance {
 }
 
 export type DrainOutcome =
-  | { readonly drained: true }
-  | { readonly drained: false; readonly remaining: readonly TaskOnInstance[] };
+  { readonly drained: true } | { readonly drained: false; readonly remaining: readonly TaskOnInstance[] };
 
 export interface DrainWait {
   readonly timeoutMs: number;
@@ -51,14 +50,27 @@ export class DrainError extends AgentError {}
 export const DRAIN_POLL_INTERVAL_MS = 5000;
 
 export async function describeInstance(ecs: Ecs, ref: InstanceRef): Promise<InstanceState> {
-  const reply = await call('ecs:DescribeContainerInstances', ref, () => ecs.describeContainerInstances({ cluster: ref.cluster, containerInstances: [ref.containerInstanceArn] }));
+  const reply = await call('ecs:DescribeContainerInstances', ref, () =>
+    ecs.describeContainerInstances({ cluster: ref.cluster, containerInstances: [ref.containerInstanceArn] }),
+  );
   const instance = reply.containerInstances?.[0];
-  if (!instance) throw new DrainError(`ECS does not know container instance ${ref.containerInstanceArn} in cluster "${ref.cluster}" (${reply.failures?.[0]?.reason ?? 'no reason given'})`);
+  if (!instance)
+    throw new DrainError(
+      `ECS does not know container instance ` +
+        `${ref.containerInstanceArn} in cluster "${ref.cluster}" (${reply.failures?.[0]?.reason ?? 'no reason given'})`,
+    );
   const { status, runningTasksCount, pendingTasksCount, agentConnected } = instance;
   if (typeof status !== 'string' || typeof runningTasksCount !== 'number') {
-    throw new DrainError(`ECS DescribeContainerInstances returned ${ref.containerInstanceArn} without a status or runningTasksCount`);
+    throw new DrainError(
+      `ECS DescribeContainerInstances returned ${ref.containerInstanceArn} ` + `without a status or runningTasksCount`,
+    );
   }
-  return { status, runningTasksCount, pendingTasksCount: pendingTasksCount ?? 0, agentConnected: agentConnected === true };
+  return {
+    status,
+    runningTasksCount,
+    pendingTasksCount: pendingTasksCount ?? 0,
+    agentConnected: agentConnected === true,
+  };
 }
 
 export async function setInstanceStatus(ecs: Ecs, ref: InstanceRef, status: 'ACTIVE' | 'DRAINING'): Promise<void> {
@@ -66,7 +78,11 @@ export async function setInstanceStatus(ecs: Ecs, ref: InstanceRef, status: 'ACT
     ecs.updateContainerInstancesState({ cluster: ref.cluster, containerInstances: [ref.containerInstanceArn], status }),
   );
   const failure = reply.failures?.[0];
-  if (failure) throw new DrainError(`ECS refused to set ${ref.containerInstanceArn} ${status}: ${failure.reason ?? 'no reason given'}${failure.detail ? ` (${failure.detail})` : ''}`);
+  if (failure)
+    throw new DrainError(
+      `ECS refused to set ${ref.containerInstanceArn} ${status}: ` +
+        `${failure.reason ?? 'no reason given'}${failure.detail ? ` (${failure.detail})` : ''}`,
+    );
 }
 
 /** Tasks ECS still wants running on the instance. */
@@ -77,13 +93,20 @@ export async function listInstanceTasks(ecs: Ecs, ref: InstanceRef): Promise<Tas
   const tasks: TaskOnInstance[] = [];
   // DescribeTasks takes at most 100 tasks per call.
   for (let start = 0; start < arns.length; start += 100) {
-    const reply = await call('ecs:DescribeTasks', ref, () => ecs.describeTasks({ cluster: ref.cluster, tasks: arns.slice(start, start + 100) }));
+    const reply = await call('ecs:DescribeTasks', ref, () =>
+      ecs.describeTasks({ cluster: ref.cluster, tasks: arns.slice(start, start + 100) }),
+    );
     for (const task of reply.tasks ?? []) tasks.push(summarizeTask(task));
   }
   return tasks;
 }
 
-function summarizeTask(task: { taskArn?: string; taskDefinitionArn?: string; group?: string; startedBy?: string }): TaskOnInstance {
+function summarizeTask(task: {
+  taskArn?: string;
+  taskDefinitionArn?: string;
+  group?: string;
+  startedBy?: string;
+}): TaskOnInstance {
   const group = task.group ?? null;
   return {
     taskArn: task.taskArn ?? '(unknown)',
@@ -116,19 +139,26 @@ export async function drainInstance(ecs: Ecs, host: Host, ref: InstanceRef, wait
 export function describeRemaining(outcome: DrainOutcome, timeoutMs: number): string {
   if (outcome.drained) return 'drained: no task left on the instance';
   const standalone = outcome.remaining.filter((task) => task.standalone);
-  const names = standalone.map((task) => `${task.name} (${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`);
+  const names = standalone.map(
+    (task) =>
+      `${task.name} ` + `(${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`,
+  );
   return (
     `${outcome.remaining.length} task(s) still on the instance after ${formatDuration(timeoutMs)}` +
-    (names.length ? `; standalone tasks ECS will not move: ${names.join(', ')}` : '; service tasks are still being replaced')
+    (names.length
+      ? `; standalone tasks ECS will not move: ${names.join(', ')}`
+      : '; service tasks are ' + 'still being replaced')
   );
 }
 
 /** The container instance this host runs, as its ECS agent reports it. */
 export async function localInstance(host: Host, introspectionUrl: string): Promise<InstanceRef> {
   const poll = await pollAgentMetadata(host, introspectionUrl);
-  if (!poll.answered) throw new DrainError(`the ECS agent does not answer at ${introspectionUrl} (${poll.reason}): is it running?`);
+  if (!poll.answered)
+    throw new DrainError(`the ECS agent does not answer at ${introspectionUrl} ` + `(${poll.reason}): is it running?`);
   const { cluster, containerInstanceArn } = poll.metadata;
-  if (containerInstanceArn === null) throw new DrainError('the ECS agent has not registered this instance yet: nothing to drain');
+  if (containerInstanceArn === null)
+    throw new DrainError('the ECS agent has not registered this ' + 'instance yet: nothing to drain');
   return { cluster: clusterNameOf(cluster), containerInstanceArn };
 }
 
@@ -136,6 +166,9 @@ async function call<T>(permission: string, ref: InstanceRef, request: () => Prom
   try {
     return await request();
   } catch (error) {
-    throw new DrainError(`${permission} in cluster "${ref.cluster}" failed: ${messageOf(error)} (the instance role needs ${permission})`);
+    throw new DrainError(
+      `${permission} in cluster "${ref.cluster}" failed: ${messageOf(error)} (the ` +
+        `instance role needs ${permission})`,
+    );
   }
 }

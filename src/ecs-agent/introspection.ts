@@ -17,14 +17,17 @@ export interface AgentMetadata {
 }
 
 export type MetadataPoll =
-  | { readonly answered: true; readonly metadata: AgentMetadata }
-  | { readonly answered: false; readonly reason: string };
+  { readonly answered: true; readonly metadata: AgentMetadata } | { readonly answered: false; readonly reason: string };
 
 export class IntrospectionError extends AgentError {}
 
 const REQUEST_TIMEOUT_MS = 2000;
 
-export async function pollAgentMetadata(host: Host, baseUrl: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<MetadataPoll> {
+export async function pollAgentMetadata(
+  host: Host,
+  baseUrl: string,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<MetadataPoll> {
   const url = `${baseUrl.replace(/\/+$/, '')}/v1/metadata`;
   let response;
   try {
@@ -34,7 +37,10 @@ export async function pollAgentMetadata(host: Host, baseUrl: string, timeoutMs =
   }
   // A 5xx comes from an agent that is up but busy starting; anything else unexpected is not the agent.
   if (response.status >= 500) return { answered: false, reason: `HTTP ${response.status}` };
-  if (response.status !== 200) throw new IntrospectionError(`${url} answered HTTP ${response.status}: is INTROSPECTION_URL the ECS agent's introspection API?`);
+  if (response.status !== 200)
+    throw new IntrospectionError(
+      `${url} answered HTTP ` + `${response.status}: is INTROSPECTION_URL the ECS agent's introspection API?`,
+    );
   return { answered: true, metadata: parseMetadata(url, Buffer.from(response.body).toString('utf8')) };
 }
 
@@ -51,7 +57,8 @@ function parseMetadata(url: string, text: string): AgentMetadata {
   } catch {
     throw malformed(url, 'is not JSON', text);
   }
-  if (typeof reply !== 'object' || reply === null || Array.isArray(reply)) throw malformed(url, 'is not a JSON object', text);
+  if (typeof reply !== 'object' || reply === null || Array.isArray(reply))
+    throw malformed(url, 'is not a JSON object', text);
   const { Cluster, ContainerInstanceArn, Version } = reply as Record<string, unknown>;
   if (typeof Cluster !== 'string' || Cluster === '') throw malformed(url, 'has no Cluster string', text);
   if (typeof Version !== 'string') throw malformed(url, 'has no Version string', text);

@@ -57,7 +57,12 @@ type InstanceState = Pick<Registration, 'status' | 'agentConnected'>;
 /** A check's outcome: the value, or what is still wrong, reported if the deadline passes. */
 type Check<T> = { readonly value: T } | { readonly waiting: string };
 
-async function pollUntil<T>(host: Host, deadline: number, intervalMs: number, check: () => Promise<Check<T>>): Promise<T> {
+async function pollUntil<T>(
+  host: Host,
+  deadline: number,
+  intervalMs: number,
+  check: () => Promise<Check<T>>,
+): Promise<T> {
   for (;;) {
     const outcome = await check();
     if ('value' in outcome) return outcome.value;
@@ -74,7 +79,8 @@ async function checkAgent(host: Host, options: RegistrationOptions): Promise<Che
     return {
       waiting:
         `the ECS agent did not answer at ${options.introspectionUrl} within ${waited} (${poll.reason}): ` +
-        'it is probably not running; check "systemctl status ecs" (the unit is amazon-ecs on SLES) and "journalctl -u ecs"',
+        'it is probably not running; check "systemctl status ecs" (the unit is amazon-ecs on SLES) ' +
+        'and "journalctl -u ecs"',
     };
   }
   const { metadata } = poll;
@@ -106,10 +112,12 @@ async function checkInstance(ecs: Ecs, options: RegistrationOptions, arn: string
   if (!instance) {
     // Only one ARN was asked for, so any failure is about it (its ARN may be written in the other form).
     const failure = reply.failures?.[0];
-    if (!failure) throw new RegistrationError(`ECS DescribeContainerInstances returned neither ${arn} nor a failure for it`);
+    if (!failure)
+      throw new RegistrationError(`ECS DescribeContainerInstances returned neither ` + `${arn} nor a failure for it`);
     return {
       waiting:
-        `ECS does not know container instance ${arn} in cluster "${options.cluster}" (${failure.reason ?? 'no reason given'}): ` +
+        `ECS does not know container instance ${arn} in cluster "${options.cluster}" ` +
+        `(${failure.reason ?? 'no reason given'}): ` +
         'the agent holds a stale registration; clear it with "ecs-host-agent apply --reset-agent-state"',
     };
   }
@@ -119,15 +127,18 @@ async function checkInstance(ecs: Ecs, options: RegistrationOptions, arn: string
   if (instance.status !== 'ACTIVE') {
     return {
       waiting:
-        `container instance ${arn} is ${instance.status}, not ACTIVE (DRAINING: set it ACTIVE again once maintenance is over; ` +
+        `container instance ${arn} is ${instance.status}, not ACTIVE (DRAINING: set it ACTIVE again ` +
+        `once maintenance is over; ` +
         'INACTIVE: it was deregistered, clear the agent state with "ecs-host-agent apply --reset-agent-state")',
     };
   }
   if (!instance.agentConnected) {
     return {
       waiting:
-        `ECS reports the agent of container instance ${arn} as not connected (agentConnected false): the agent cannot hold ` +
-        `its connection to the ECS endpoints; check outbound HTTPS, HTTP_PROXY/NO_PROXY in ${PATHS.ecsConfig} and VPC endpoints`,
+        `ECS reports the agent of container instance ${arn} as not connected (agentConnected false): ` +
+        `the agent cannot hold ` +
+        `its connection to the ECS endpoints; check outbound HTTPS, HTTP_PROXY/NO_PROXY in ` +
+        `${PATHS.ecsConfig} and VPC endpoints`,
     };
   }
   return { value: { status: instance.status, agentConnected: instance.agentConnected } };
@@ -144,7 +155,8 @@ async function describe(ecs: Ecs, cluster: string, arn: string) {
       );
     }
     throw new RegistrationError(
-      `ECS DescribeContainerInstances failed: ${messageOf(error)} (the caller needs ecs:DescribeContainerInstances on cluster "${cluster}")`,
+      `ECS DescribeContainerInstances failed: ${messageOf(error)} (the caller needs ` +
+        `ecs:DescribeContainerInstances on cluster "${cluster}")`,
     );
   }
 }

@@ -48,8 +48,16 @@ export async function writeAtomically(
   if (durable) await syncDirectory(directory);
 }
 
-/** A new file at path (O_EXCL: nothing may be there, not even a link), written, given its mode and owner, fsynced when durable. */
-export async function createExclusively(path: string, data: string | Uint8Array, file: ModeAndOwner, durable: boolean): Promise<void> {
+/**
+ * A new file at path (O_EXCL: nothing may be there, not even a link), written, given its mode and owner, fsynced when
+ * durable.
+ */
+export async function createExclusively(
+  path: string,
+  data: string | Uint8Array,
+  file: ModeAndOwner,
+  durable: boolean,
+): Promise<void> {
   const handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, file.mode);
   try {
     await handle.writeFile(data);

@@ -95,7 +95,10 @@ export type NoFollowRead =
     }
   | { readonly refused: string };
 
-/** A path below a no-follow base holds a symlink or something other than what was expected; nothing was read or written through it. */
+/**
+ * A path below a no-follow base holds a symlink or something other than what was expected; nothing was read or written
+ * through it.
+ */
 export class UnsafePathError extends AgentError {}
 
 export interface HttpRequest {
@@ -197,7 +200,10 @@ export interface TlsProbeRequest {
 export interface TlsProbeResult {
   /** The negotiated protocol ("TLSv1.3"). */
   readonly protocol: string | null;
-  /** Null when the certificate chain verifies for the host name; why not otherwise (a TLS-intercepting proxy, a wrong endpoint). */
+  /**
+   * Null when the certificate chain verifies for the host name; why not otherwise (a TLS-intercepting proxy, a wrong
+   * endpoint).
+   */
   readonly certificateError: string | null;
 }
 
@@ -257,7 +263,12 @@ export interface Host {
    * each directory below base is created if missing and set to dirMode, uid, gid.
    * A symlink where the file goes is refused, not replaced.
    */
-  writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void>;
+  writeFileNoFollow(
+    base: string,
+    relative: string,
+    data: string | Uint8Array,
+    options: NoFollowWriteOptions,
+  ): Promise<void>;
   /** Removes the file (or a symlink, never its target) at base/relative; nothing there is fine. */
   removeNoFollow(base: string, relative: string): Promise<void>;
   /** Appends to a file (created with mode when missing); no fsync: for logs and sinks, not state. */
@@ -277,8 +288,16 @@ export interface Host {
   hostname(): string;
 }
 
-/** Runs a command that must succeed: any other exit is a CommandError carrying its stderr (or stdout when stderr is empty). */
-export async function execChecked(host: Host, file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+/**
+ * Runs a command that must succeed: any other exit is a CommandError carrying its stderr (or stdout when stderr is
+ * empty).
+ */
+export async function execChecked(
+  host: Host,
+  file: string,
+  args: readonly string[],
+  options: ExecOptions = {},
+): Promise<ExecResult> {
   const result = await host.exec(file, args, options);
   if (result.exitCode !== 0) throw new CommandError([file, ...args], result.exitCode, result.stderr || result.stdout);
   return result;

@@ -60,12 +60,17 @@ export async function withDirectoryBelow<T>(
 function plainRelative(relative: string): { parts: string[]; name: string } {
   const parts = relative.split('/').filter((part) => part !== '' && part !== '.');
   const name = parts.pop();
-  if (name === undefined || parts.includes('..') || name === '..') throw new UnsafePathError(`${JSON.stringify(relative)} is not a plain relative path`);
+  if (name === undefined || parts.includes('..') || name === '..')
+    throw new UnsafePathError(`${JSON.stringify(relative)} is not a plain relative path`);
   return { parts, name };
 }
 
 /** null when it does not exist and is not to be created. */
-async function openDirectory(path: string, shown: string, create: DirectorySettings | null): Promise<FileHandle | null> {
+async function openDirectory(
+  path: string,
+  shown: string,
+  create: DirectorySettings | null,
+): Promise<FileHandle | null> {
   let handle: FileHandle;
   try {
     handle = await open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -74,7 +79,9 @@ async function openDirectory(path: string, shown: string, create: DirectorySetti
     // With O_DIRECTORY, Linux reports a symlink as ENOTDIR rather than ELOOP.
     if (code === 'ELOOP' || code === 'ENOTDIR') {
       const link = (await nullIfMissing(lstat(path)))?.isSymbolicLink();
-      throw new UnsafePathError(link ? `${shown} is a symbolic link; refusing to follow it` : `${shown} is not a directory`);
+      throw new UnsafePathError(
+        link ? `${shown} is a symbolic link; refusing to follow it` : `${shown} is not a directory`,
+      );
     }
     if (code !== 'ENOENT') throw error;
     if (create === null) return null;
@@ -106,7 +113,12 @@ export type ReadBelow =
 const READS_BETWEEN_YIELDS = 64;
 
 /** Reads base/relative for each relative, base opened once; the same walk as withDirectoryBelow, synchronously. */
-export async function readFilesBelow(base: string, onDisk: string, relatives: readonly string[], maxBytes: number): Promise<ReadBelow[]> {
+export async function readFilesBelow(
+  base: string,
+  onDisk: string,
+  relatives: readonly string[],
+  maxBytes: number,
+): Promise<ReadBelow[]> {
   const baseFd = openSync(onDisk, O_RDONLY | O_DIRECTORY);
   try {
     const found: ReadBelow[] = [];
@@ -178,7 +190,13 @@ function readFileSyncIn(path: string, shown: () => string, maxBytes: number): Fi
   }
 }
 
-export async function writeFileIn(directory: string | null, name: string, shown: string, data: string | Uint8Array, settings: FileSettings): Promise<void> {
+export async function writeFileIn(
+  directory: string | null,
+  name: string,
+  shown: string,
+  data: string | Uint8Array,
+  settings: FileSettings,
+): Promise<void> {
   if (directory === null) throw new Error(`no directory for ${shown}: directories are created on the way`);
   if (settings.exclusive === true) {
     await createExclusively(posix.join(directory, name), data, settings, settings.durable !== false);

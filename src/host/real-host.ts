@@ -1,5 +1,18 @@
 import { readdirSync, readSync, type Stats } from 'node:fs';
-import { appendFile, type FileHandle, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
+import {
+  appendFile,
+  type FileHandle,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  statfs,
+} from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -56,8 +69,7 @@ export class RealHost implements Host {
   }
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const [command, commandArgs] =
-      options.target === 'local' ? [file, args] : retarget(this.root, file, args);
+    const [command, commandArgs] = options.target === 'local' ? [file, args] : retarget(this.root, file, args);
     const argv = [command, ...commandArgs];
     this.#onExec(argv);
     // Loaded at the first command: detect on a dpkg system and the daemon's sampling run none.
@@ -90,7 +102,8 @@ export class RealHost implements Host {
     if (result.timedOut) {
       throw new CommandError(argv, undefined, stderr, { reason: `timed out after ${timeoutMs} ms` });
     }
-    if (result.code === 'ENOENT' && options.cwd === undefined) throw new MissingToolError(argv, debianPackageOf(command));
+    if (result.code === 'ENOENT' && options.cwd === undefined)
+      throw new MissingToolError(argv, debianPackageOf(command));
     // Killed, not unstartable: by the OOM killer (the unit's MemoryMax), an operator, or itself.
     if (result.signal !== undefined) throw new CommandError(argv, undefined, stderr, { signal: result.signal });
     if (result.exitCode === undefined) {
@@ -222,13 +235,25 @@ export class RealHost implements Host {
     );
   }
 
-  async writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void> {
+  async writeFileNoFollow(
+    base: string,
+    relative: string,
+    data: string | Uint8Array,
+    options: NoFollowWriteOptions,
+  ): Promise<void> {
     const { dirMode, mode = 0o644, uid, gid, durable, exclusive } = options;
     const owner = { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
-    const choices = { ...(durable === undefined ? {} : { durable }), ...(exclusive === undefined ? {} : { exclusive }) };
+    const choices = {
+      ...(durable === undefined ? {} : { durable }),
+      ...(exclusive === undefined ? {} : { exclusive }),
+    };
     const file = { mode, ...owner, ...choices };
-    await withDirectoryBelow(base, await this.#resolve(base), relative, { mode: dirMode, ...owner }, (directory, name, shown) =>
-      writeFileIn(directory, name, shown, data, file),
+    await withDirectoryBelow(
+      base,
+      await this.#resolve(base),
+      relative,
+      { mode: dirMode, ...owner },
+      (directory, name, shown) => writeFileIn(directory, name, shown, data, file),
     );
   }
 
@@ -314,7 +339,10 @@ function nodeRequest(request: HttpRequest): Promise<HttpResponse> {
   const url = new URL(request.url);
   const send = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http').request;
   const limit = request.maxResponseBytes ?? Infinity;
-  const headers = { ...request.headers, ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }) };
+  const headers = {
+    ...request.headers,
+    ...(request.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(request.body)) }),
+  };
   const ca = request.ca === 'system' ? systemCas() : request.ca;
   const timeoutMs = request.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   let deadline: NodeJS.Timeout | undefined;
@@ -349,8 +377,15 @@ function timedOut(url: URL, timeoutMs: number): Error {
 
 class BodyTooLarge extends Error {}
 
-/** Collects a body up to limit; beyond it, a reply is cut off and a request is read to its end and discarded (so 413 can be answered). */
-function readLimited(stream: IncomingMessage, limit: number, overLimit: 'destroy' | 'discard' = 'destroy'): Promise<Uint8Array> {
+/**
+ * Collects a body up to limit; beyond it, a reply is cut off and a request is read to its end and discarded (so 413 can
+ * be answered).
+ */
+function readLimited(
+  stream: IncomingMessage,
+  limit: number,
+  overLimit: 'destroy' | 'discard' = 'destroy',
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -373,7 +408,8 @@ function readLimited(stream: IncomingMessage, limit: number, overLimit: 'destroy
 
 function flatHeaders(message: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(message.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   return headers;
 }
 
@@ -386,7 +422,9 @@ function systemCas(): string[] | undefined {
 async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<HttpServer> {
   const serve = (incoming: IncomingMessage, outgoing: ServerResponse) => {
     readLimited(incoming, options.maxBodyBytes, 'discard')
-      .then((body) => handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }))
+      .then((body) =>
+        handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: flatHeaders(incoming), body }),
+      )
       .catch((error: unknown) => ({
         status: error instanceof BodyTooLarge ? 413 : 500,
         headers: { 'content-type': 'text/plain' },
@@ -403,7 +441,9 @@ async function serveHttp(options: ServeOptions, handler: ServeHandler): Promise<
     tls === undefined
       ? process.getBuiltinModule('node:http').createServer(serve)
       : process.getBuiltinModule('node:https').createServer(tlsOptions(tls), serve);
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.address, resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(options.port, options.address, resolve),
+  );
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `${tls === undefined ? 'http' : 'https'}://${address.includes(':') ? `[${address}]` : address}:${port}`,

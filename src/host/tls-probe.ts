@@ -27,8 +27,13 @@ export async function probeTls(request: TlsProbeRequest): Promise<TlsProbeResult
 async function handshake(request: TlsProbeRequest, sockets: Socket[]): Promise<TlsProbeResult> {
   const proxy = request.proxy === null ? null : new URL(request.proxy);
   const target = proxy ? { host: proxy.hostname, port: Number(proxy.port || 80) } : request;
-  const tcp = await stage(`TCP connect to ${target.host}:${target.port}`, () => openTcp(target.host, target.port, sockets));
-  if (proxy) await stage(`proxy CONNECT to ${request.host}:${request.port} via ${proxy.host}`, () => tunnel(tcp, request, proxy));
+  const tcp = await stage(`TCP connect to ${target.host}:${target.port}`, () =>
+    openTcp(target.host, target.port, sockets),
+  );
+  if (proxy)
+    await stage(`proxy CONNECT to ${request.host}:${request.port} via ` + `${proxy.host}`, () =>
+      tunnel(tcp, request, proxy),
+    );
   const tls = await stage(`TLS handshake with ${request.host}`, () => startTls(tcp, request.host, sockets));
   return {
     protocol: tls.getProtocol(),
@@ -56,7 +61,9 @@ function openTcp(host: string, port: number, sockets: Socket[]): Promise<Socket>
 function tunnel(socket: Socket, request: TlsProbeRequest, proxy: URL): Promise<void> {
   const authority = `${request.host}:${request.port}`;
   const userinfo = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-  const credentials = proxy.username ? `Proxy-Authorization: Basic ${Buffer.from(userinfo).toString('base64')}\r\n` : '';
+  const credentials = proxy.username
+    ? `Proxy-Authorization: Basic ` + `${Buffer.from(userinfo).toString('base64')}\r\n`
+    : '';
   return new Promise((resolve, reject) => {
     let reply = '';
     const onData = (chunk: Buffer) => {

@@ -75,12 +75,22 @@ export class MetricsRunner {
   }
 
   /** Checks every sink's settings and credential files first: a ConfigError (exit 78) when they are unsafe. */
-  static async create(host: Host, config: Config, logger: Logger, options: MetricsOptions = {}): Promise<MetricsRunner> {
+  static async create(
+    host: Host,
+    config: Config,
+    logger: Logger,
+    options: MetricsOptions = {},
+  ): Promise<MetricsRunner> {
     const settings = controlSettings(config);
     const client = settings && new ControlClient(host, settings, logger);
     await client?.checkCredentials();
     const facts = cachedHostFacts(options.hostFacts ?? hostFactsReader(host));
-    const reporter = new StatusReporter(config, facts, async () => (client ? client.instanceId() : null), options.statusSources);
+    const reporter = new StatusReporter(
+      config,
+      facts,
+      async () => (client ? client.instanceId() : null),
+      options.statusSources,
+    );
     const sampler = new Sampler(host, samplerSettings(config));
     const status = (spoolStatus: SpoolStatus) => reporter.build(spoolStatus);
     const control = client && controlSink(host, { client, hostId: await readHostId(host), status });

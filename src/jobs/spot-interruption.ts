@@ -67,7 +67,10 @@ export function createSpotInterruptionJob(ecsFor?: (host: Host, config: Config) 
 function describeNotice(text: string): string {
   try {
     const { action, time } = JSON.parse(text) as Record<string, unknown>;
-    return `${typeof action === 'string' ? action : 'unknown action'} at ${typeof time === 'string' ? time : 'an unknown time'}`;
+    return (
+      `${typeof action === 'string' ? action : 'unknown action'} at ` +
+      `${typeof time === 'string' ? time : 'an unknown time'}`
+    );
   } catch (error) {
     return `unreadable notice: ${messageOf(error)}`;
   }

@@ -39,7 +39,14 @@ export class CpuTracker {
 export function cpuPercent(before: CpuTimes, after: CpuTimes): CpuPercent {
   const delta = (field: keyof CpuTimes): number => Math.max(0, after[field] - before[field]);
   const total =
-    delta('user') + delta('nice') + delta('system') + delta('idle') + delta('iowait') + delta('irq') + delta('softirq') + delta('steal');
+    delta('user') +
+    delta('nice') +
+    delta('system') +
+    delta('idle') +
+    delta('iowait') +
+    delta('irq') +
+    delta('softirq') +
+    delta('steal');
   const share = (ticks: number): number => (total === 0 ? 0 : Math.round((ticks / total) * 10_000) / 100);
   return {
     user: share(delta('user')),

@@ -12,7 +12,20 @@ import type { BtrfsAllocation, Disk } from './sample.ts';
  * mount whose earlier call has not returned is skipped rather than asked
  * again, so hung calls cannot pile up in libuv's small thread pool.
  */
-const NETWORK_FS = new Set(['nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'ceph', 'glusterfs', 'fuse.glusterfs', 'fuse.sshfs', '9p', 'lustre', 'afs']);
+const NETWORK_FS = new Set([
+  'nfs',
+  'nfs4',
+  'cifs',
+  'smb3',
+  'smbfs',
+  'ceph',
+  'glusterfs',
+  'fuse.glusterfs',
+  'fuse.sshfs',
+  '9p',
+  'lustre',
+  'afs',
+]);
 /** Read-only images that are always full: snaps, live media. */
 const IMAGE_FS = new Set(['squashfs', 'iso9660']);
 const STATFS_TIMEOUT_MS = 2000;
@@ -62,12 +75,14 @@ export class DiskCollector {
 
   /** A Docker host's table grows with two mounts per container; it changes far less often than it is read. */
   #mounts(text: string): MountEntry[] {
-    if (text !== this.#table.text) this.#table = { text, mounts: realMounts(parseMounts(text), this.#settings.alwaysReported) };
+    if (text !== this.#table.text)
+      this.#table = { text, mounts: realMounts(parseMounts(text), this.#settings.alwaysReported) };
     return this.#table.mounts;
   }
 
   async #measure(entry: MountEntry): Promise<Disk | string> {
-    if (this.#pending.has(entry.mount)) return `${entry.mount}: statfs still has not returned from an earlier sample (${entry.fsType} server away?)`;
+    if (this.#pending.has(entry.mount))
+      return `${entry.mount}: statfs still has not returned from ` + `an earlier sample (${entry.fsType} server away?)`;
     this.#pending.add(entry.mount);
     const call = this.#host.statfs(entry.mount).finally(() => this.#pending.delete(entry.mount));
     let timer: NodeJS.Timeout | undefined;
@@ -77,7 +92,8 @@ export class DiskCollector {
     });
     try {
       const stats = await Promise.race([call, timeout]);
-      if (stats === 'timeout') return `${entry.mount}: statfs timed out after ${STATFS_TIMEOUT_MS} ms (${entry.fsType})`;
+      if (stats === 'timeout')
+        return `${entry.mount}: statfs timed out after ${STATFS_TIMEOUT_MS} ` + `ms (${entry.fsType})`;
       return toDisk(entry, stats);
     } catch (error) {
       return `${entry.mount}: statfs failed: ${(error as Error).message}`;
@@ -154,16 +170,26 @@ class BtrfsSysfs {
 
   async #read(fsid: string): Promise<BtrfsAllocation> {
     const base = `${BTRFS_SYSFS}/${fsid}`;
-    const figure = async (path: string): Promise<number> => Number((await this.#host.readText(`${base}/${path}`)).trim());
+    const figure = async (path: string): Promise<number> =>
+      Number((await this.#host.readText(`${base}/${path}`)).trim());
     const kind = async (name: string) => {
-      const [total, used, onDisk] = await Promise.all(['total_bytes', 'bytes_used', 'disk_total'].map((file) => figure(`allocation/${name}/${file}`)));
+      const [total, used, onDisk] = await Promise.all(
+        ['total_bytes', 'bytes_used', 'disk_total'].map((file) => figure(`allocation/${name}/${file}`)),
+      );
       return { total: total as number, used: used as number, onDisk: onDisk as number };
     };
     const deviceBytes = async (): Promise<number> => {
-      const sectors = await Promise.all((await this.#host.readdir(`${base}/devices`)).map((name) => figure(`devices/${name}/size`)));
+      const sectors = await Promise.all(
+        (await this.#host.readdir(`${base}/devices`)).map((name) => figure(`devices/${name}/size`)),
+      );
       return sectors.reduce((sum, count) => sum + count * SECTOR_BYTES, 0);
     };
-    const [data, metadata, systemOnDisk, size] = await Promise.all([kind('data'), kind('metadata'), figure('allocation/system/disk_total'), deviceBytes()]);
+    const [data, metadata, systemOnDisk, size] = await Promise.all([
+      kind('data'),
+      kind('metadata'),
+      figure('allocation/system/disk_total'),
+      deviceBytes(),
+    ]);
     return {
       dataTotal: data.total,
       dataUsed: data.used,

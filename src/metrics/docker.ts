@@ -41,7 +41,8 @@ export class DockerCollector {
       if (isConnectionRefused(error)) return null;
       throw error;
     }
-    if (!Array.isArray(list)) throw new Error('the Docker API answered /containers/json with something other than a list');
+    if (!Array.isArray(list))
+      throw new Error('the Docker API answered /containers/json with ' + 'something other than a list');
     const containers = await mapLimited(list, CONCURRENCY, (entry) => this.#container(entry));
     this.#previous = new Map(containers.map((c) => [c.stats.id, c.reading]));
     return { running: containers.length, containers: containers.map((c) => c.stats) };
@@ -49,7 +50,8 @@ export class DockerCollector {
 
   async #container(entry: unknown): Promise<{ stats: ContainerStats; reading: CpuReading }> {
     const summary = entry as { Id?: unknown; Names?: unknown; Image?: unknown; Labels?: Record<string, unknown> };
-    if (typeof summary.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(summary.Id)) throw new Error('the Docker API listed a container without a valid Id');
+    if (typeof summary.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(summary.Id))
+      throw new Error('the Docker API ' + 'listed a container without a valid Id');
     const stats = (await this.#get(`/containers/${summary.Id}/stats?stream=false&one-shot=true`)) as DockerStats;
     const usageNs = numberAt(stats.cpu_stats?.cpu_usage?.total_usage);
     const reading = { usageNs, atMs: this.#host.now().getTime() };
@@ -57,7 +59,10 @@ export class DockerCollector {
     const elapsedMs = previous ? reading.atMs - previous.atMs : 0;
     const memory = stats.memory_stats ?? {};
     const inactive = numberAt(memory.stats?.inactive_file ?? memory.stats?.total_inactive_file);
-    const name = Array.isArray(summary.Names) && typeof summary.Names[0] === 'string' ? summary.Names[0].replace(/^\//, '') : summary.Id.slice(0, 12);
+    const name =
+      Array.isArray(summary.Names) && typeof summary.Names[0] === 'string'
+        ? summary.Names[0].replace(/^\//, '')
+        : summary.Id.slice(0, 12);
     const taskArn = summary.Labels?.[TASK_ARN_LABEL];
     return {
       reading,
@@ -67,7 +72,10 @@ export class DockerCollector {
         image: typeof summary.Image === 'string' ? summary.Image : '',
         taskArn: typeof taskArn === 'string' ? taskArn : null,
         cpuSeconds: usageNs / 1e9,
-        cpuPercent: previous && elapsedMs > 0 ? Math.round(((usageNs - previous.usageNs) / 1e6 / elapsedMs) * 10_000) / 100 : null,
+        cpuPercent:
+          previous && elapsedMs > 0
+            ? Math.round(((usageNs - previous.usageNs) / 1e6 / elapsedMs) * 10_000) / 100
+            : null,
         memoryBytes: Math.max(0, numberAt(memory.usage) - inactive),
         memoryLimitBytes: numberAt(memory.limit),
       },
@@ -82,7 +90,8 @@ export class DockerCollector {
       maxResponseBytes: MAX_REPLY_BYTES,
     });
     const text = Buffer.from(response.body).toString('utf8');
-    if (response.status !== 200) throw new Error(`the Docker API answered ${path} with HTTP ${response.status}: ${text.slice(0, 200)}`);
+    if (response.status !== 200)
+      throw new Error(`the Docker API answered ${path} with HTTP ` + `${response.status}: ${text.slice(0, 200)}`);
     return JSON.parse(text);
   }
 }

@@ -68,12 +68,18 @@ async function displayDevices(host: Host): Promise<string[]> {
   const devices: { slot: string; ids: string }[] = [];
   for (const slot of await host.readdir(PCI_DEVICES)) {
     const [deviceClass, vendor, device] = await Promise.all(
-      ['class', 'vendor', 'device'].map(async (file) => (await readTextIfExists(host, `${PCI_DEVICES}/${slot}/${file}`))?.trim() ?? ''),
+      ['class', 'vendor', 'device'].map(
+        async (file) => (await readTextIfExists(host, `${PCI_DEVICES}/${slot}/${file}`))?.trim() ?? '',
+      ),
     );
-    if (DISPLAY_CLASS.test(deviceClass as string)) devices.push({ slot, ids: `${vendor?.replace(/^0x/, '')}:${device?.replace(/^0x/, '')}` });
+    if (DISPLAY_CLASS.test(deviceClass as string))
+      devices.push({ slot, ids: `${vendor?.replace(/^0x/, '')}:${device?.replace(/^0x/, '')}` });
   }
   if (devices.length === 0) return [];
-  const names = await lspciNames(host, devices.map((d) => d.slot));
+  const names = await lspciNames(
+    host,
+    devices.map((d) => d.slot),
+  );
   return devices.map(({ slot, ids }) => names.get(slot) ?? `PCI device ${ids}`);
 }
 

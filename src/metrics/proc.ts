@@ -19,18 +19,37 @@ export interface CpuTimes {
 export function parseCpuTimes(stat: string): CpuTimes {
   const end = stat.indexOf('\n');
   const fields = stat.slice(0, end === -1 ? undefined : end).split(/\s+/);
-  if (fields[0] !== 'cpu' || fields.length < 9) throw new Error(`/proc/stat does not start with the cpu line: ${JSON.stringify(stat.slice(0, 80))}`);
+  if (fields[0] !== 'cpu' || fields.length < 9)
+    throw new Error(`/proc/stat does not start with the ` + `cpu line: ${JSON.stringify(stat.slice(0, 80))}`);
   const tick = (index: number): number => Number(fields[index]);
-  return { user: tick(1), nice: tick(2), system: tick(3), idle: tick(4), iowait: tick(5), irq: tick(6), softirq: tick(7), steal: tick(8) };
+  return {
+    user: tick(1),
+    nice: tick(2),
+    system: tick(3),
+    idle: tick(4),
+    iowait: tick(5),
+    irq: tick(6),
+    softirq: tick(7),
+    steal: tick(8),
+  };
 }
 
-const MEMINFO_FIELDS = ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SReclaimable', 'SwapTotal', 'SwapFree'] as const;
+const MEMINFO_FIELDS = [
+  'MemTotal',
+  'MemFree',
+  'MemAvailable',
+  'Buffers',
+  'Cached',
+  'SReclaimable',
+  'SwapTotal',
+  'SwapFree',
+] as const;
 
 /** /proc/meminfo in bytes (the file says kB and means KiB). */
 export function parseMeminfo(text: string): Memory {
   const kib: Partial<Record<(typeof MEMINFO_FIELDS)[number], number>> = {};
   let wanted = MEMINFO_FIELDS.length;
-  for (let start = 0; start < text.length && wanted > 0; ) {
+  for (let start = 0; start < text.length && wanted > 0;) {
     const colon = text.indexOf(':', start);
     const end = text.indexOf('\n', start);
     if (colon === -1) break;
@@ -81,7 +100,11 @@ export function parseNetDev(text: string): NetworkInterface[] {
     if (colon === -1) continue;
     const name = line.slice(0, colon).trim();
     if (name === 'lo') continue;
-    const c = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const c = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     interfaces.push({
       name,
       rxBytes: c[0] ?? 0,
@@ -114,7 +137,9 @@ export function parseMounts(text: string): MountEntry[] {
 }
 
 function unescapeMount(field: string): string {
-  return field.includes('\\') ? field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8))) : field;
+  return field.includes('\\')
+    ? field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)))
+    : field;
 }
 
 /** Processes are the numeric names in /proc (threads live below them). */

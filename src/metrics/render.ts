@@ -5,17 +5,42 @@ export function renderSample(sample: Sample, dockerSocket: string): string {
   const { cpu, load, memory } = sample;
   const rows: [string, string][] = [
     ['time', sample.time],
-    ['cpu', `user ${cpu.user}%  system ${cpu.system}%  nice ${cpu.nice}%  idle ${cpu.idle}%  waitio ${cpu.waitio}%  steal ${cpu.steal}%  irq ${cpu.irq}%`],
+    [
+      'cpu',
+      `user ${cpu.user}%  system ${cpu.system}%  nice ${cpu.nice}%  idle ${cpu.idle}%  waitio ` +
+        `${cpu.waitio}%  steal ${cpu.steal}%  irq ${cpu.irq}%`,
+    ],
     ['load', `${load.load1} ${load.load5} ${load.load15}`],
-    ['memory', `used ${iec(memory.used)} of ${iec(memory.total)}, available ${iec(memory.available)}, buffers ${iec(memory.buffers)}, cached ${iec(memory.cached)}`],
+    [
+      'memory',
+      `used ${iec(memory.used)} of ${iec(memory.total)}, available ` +
+        `${iec(memory.available)}, buffers ${iec(memory.buffers)}, cached ${iec(memory.cached)}`,
+    ],
     ['swap', `used ${iec(memory.swapUsed)} of ${iec(memory.swapTotal)}`],
     ['procs', String(sample.procs)],
-    ...sample.disks.map((d): [string, string] => [`disk ${d.mount}`, `used ${iec(d.usedBytes)} of ${iec(d.totalBytes)}, free ${iec(d.freeBytes)} (${d.fsType} on ${d.device})${btrfs(d.btrfs)}`]),
+    ...sample.disks.map((d): [string, string] => [
+      `disk ${d.mount}`,
+      `used ${iec(d.usedBytes)} of ` +
+        `${iec(d.totalBytes)}, free ${iec(d.freeBytes)} (${d.fsType} on ${d.device})${btrfs(d.btrfs)}`,
+    ]),
     ...sample.volumes.map((v): [string, string] => [`volume ${v.mountPoint}`, volume(v)]),
-    ...sample.network.map((n): [string, string] => [`net ${n.name}`, `rx ${iec(n.rxBytes)} (${n.rxErrors} errors)  tx ${iec(n.txBytes)} (${n.txErrors} errors)`]),
+    ...sample.network.map((n): [string, string] => [
+      `net ${n.name}`,
+      `rx ${iec(n.rxBytes)} ` + `(${n.rxErrors} errors)  tx ${iec(n.txBytes)} (${n.txErrors} errors)`,
+    ]),
     ['docker', sample.docker === null ? `no daemon answers on ${dockerSocket}` : `${sample.docker.running} running`],
-    ...(sample.docker?.containers ?? []).map((c): [string, string] => [`  ${c.name}`, `cpu ${c.cpuPercent ?? '-'}%  memory ${iec(c.memoryBytes)}  ${c.image}`]),
-    ['ecs', sample.ecs.agentAnswering ? `agent answering, cluster ${sample.ecs.cluster}, ${sample.ecs.containerInstanceArn ?? 'not registered'}, ${sample.ecs.runningTasks} running tasks` : 'agent not answering'],
+    ...(sample.docker?.containers ?? []).map((c): [string, string] => [
+      `  ${c.name}`,
+      `cpu ${c.cpuPercent ?? '-'}%  memory ${iec(c.memoryBytes)}  ${c.image}`,
+    ]),
+    [
+      'ecs',
+      sample.ecs.agentAnswering
+        ? `agent answering, cluster ${sample.ecs.cluster}, ` +
+          `${sample.ecs.containerInstanceArn ?? 'not registered'}, ${sample.ecs.runningTasks} running ` +
+          `tasks`
+        : 'agent not answering',
+    ],
     ['agent', `rss ${iec(sample.agent.rssBytes)}, cpu ${sample.agent.cpuSeconds.toFixed(2)} s`],
     ...sample.errors.map((e): [string, string] => [`error ${e.collector}`, e.message]),
   ];
@@ -25,12 +50,17 @@ export function renderSample(sample: Sample, dockerSocket: string): string {
 
 function btrfs(allocation: Sample['disks'][number]['btrfs']): string {
   if (!allocation) return '';
-  return `; btrfs data ${iec(allocation.dataUsed)}/${iec(allocation.dataTotal)}, metadata ${iec(allocation.metadataUsed)}/${iec(allocation.metadataTotal)}, unallocated ${iec(allocation.unallocatedBytes)} of ${iec(allocation.deviceBytes)}`;
+  return (
+    `; btrfs data ${iec(allocation.dataUsed)}/${iec(allocation.dataTotal)}, metadata ` +
+    `${iec(allocation.metadataUsed)}/${iec(allocation.metadataTotal)}, unallocated ` +
+    `${iec(allocation.unallocatedBytes)} of ${iec(allocation.deviceBytes)}`
+  );
 }
 
 function volume(v: Sample['volumes'][number]): string {
   if (!v.mounted) return `${v.volume} not mounted`;
-  if (v.usedBytes === null || v.totalBytes === null || v.freeBytes === null) return `${v.volume} on ${v.device}, not measured (see errors)`;
+  if (v.usedBytes === null || v.totalBytes === null || v.freeBytes === null)
+    return `${v.volume} on ` + `${v.device}, not measured (see errors)`;
   return `used ${iec(v.usedBytes)} of ${iec(v.totalBytes)}, free ${iec(v.freeBytes)} (${v.volume} on ${v.device})`;
 }
 

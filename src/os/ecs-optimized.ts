@@ -18,7 +18,9 @@ export async function findOptimizedAmiMarkers(host: Host, ecsInitInstalled: bool
   }
   if ((await host.stat(CLOUD_CONFIG)) !== null) evidence.push(`${CLOUD_CONFIG} exists (ECS cloud-init config)`);
   if (ecsInitInstalled && !(await installedByThisAgent(host)) && !(await agentHasRun(host))) {
-    evidence.push(`ecs-init is installed, not by this agent, and the ECS agent has never run (${PATHS.ecsAgentData} empty)`);
+    evidence.push(
+      `ecs-init is installed, not by this agent, and the ECS agent has never run ` + `(${PATHS.ecsAgentData} empty)`,
+    );
   }
   return evidence;
 }
@@ -28,5 +30,7 @@ async function installedByThisAgent(host: Host): Promise<boolean> {
 }
 
 async function agentHasRun(host: Host): Promise<boolean> {
-  return (await host.stat(PATHS.ecsAgentData))?.kind === 'directory' && (await host.readdir(PATHS.ecsAgentData)).length > 0;
+  return (
+    (await host.stat(PATHS.ecsAgentData))?.kind === 'directory' && (await host.readdir(PATHS.ecsAgentData)).length > 0
+  );
 }

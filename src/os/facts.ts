@@ -111,5 +111,7 @@ async function identify(host: Host): Promise<Release & { readonly source: string
     if (error instanceof OsReleaseError) throw new RefusedError(`cannot identify the system: ${error.message}`);
     throw error;
   }
-  throw new RefusedError(`cannot identify the system: no /etc/os-release, /etc/system-release or /etc/SuSE-release under ${host.root}`);
+  throw new RefusedError(
+    `cannot identify the system: no /etc/os-release, /etc/system-release or ` + `/etc/SuSE-release under ${host.root}`,
+  );
 }

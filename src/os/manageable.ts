@@ -20,17 +20,23 @@ export function assertManageable(facts: OsFacts, options: ManageableOptions): st
     throw new RefusedError(`${name} cannot be a host: ${facts.support.reason}`);
   }
   if (facts.root === '/' && facts.glibc !== null && !atLeast(facts.glibc, MIN_GLIBC)) {
-    throw new RefusedError(`${name} has glibc ${facts.glibc}; the agent's Node.js 24 runtime needs ${MIN_GLIBC.join('.')} or later`);
+    throw new RefusedError(
+      `${name} has glibc ${facts.glibc}; the agent's Node.js 24 runtime needs ` + `${MIN_GLIBC.join('.')} or later`,
+    );
   }
   const evidence = [...facts.ecsOptimizedEvidence, ...(options.onlineEvidence ?? [])];
   if (evidence.length === 0) return [];
   if (!options.allowEcsOptimized) {
     throw new RefusedError(
-      `${name} looks like an Amazon ECS-optimized AMI, which manages ECS itself; use a plain AMI, or --allow-ecs-optimized if you know why`,
+      `${name} looks like an Amazon ECS-optimized AMI, which manages ECS itself; use a plain AMI, or ` +
+        `--allow-ecs-optimized if you know why`,
       evidence,
     );
   }
-  return [`--allow-ecs-optimized: managing what looks like an ECS-optimized AMI; ecs-init may be managed twice (${evidence.join('; ')})`];
+  return [
+    `--allow-ecs-optimized: managing what looks like an ECS-optimized AMI; ecs-init may be ` +
+      `managed twice (${evidence.join('; ')})`,
+  ];
 }
 
 function atLeast(version: string, minimum: readonly number[]): boolean {

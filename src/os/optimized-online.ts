@@ -39,7 +39,8 @@ export async function checkOptimizedAmiOnline(host: Host, config: Config, releas
     // The SSM client loads only here: most hosts are not Amazon Linux, and `detect` stays light.
     const { findOptimizedAmiParameter } = await import('../aws/optimized-ami.ts');
     const parameter = await findOptimizedAmiParameter(host, config, region, path, amiId);
-    if (parameter) return { evidence: [`AMI ${amiId} is listed in the public SSM parameter ${parameter}`], note: 'checked' };
+    if (parameter)
+      return { evidence: [`AMI ${amiId} is listed in the public SSM parameter ` + `${parameter}`], note: 'checked' };
     return { evidence: [], note: `checked: AMI ${amiId} is not listed under ${path}` };
   } catch (error) {
     return skipped(`SSM ${path} could not be read: ${messageOf(error)}`);

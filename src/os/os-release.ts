@@ -24,7 +24,8 @@ export function parseOsRelease(text: string, source: string): Record<string, str
 function unquote(value: string, where: string): string {
   const quote = value[0];
   if (quote !== '"' && quote !== "'") {
-    if (/[\s"'`$\\]/.test(value)) throw new OsReleaseError(`${where}: unquoted value ${JSON.stringify(value)} needs quotes`);
+    if (/[\s"'`$\\]/.test(value))
+      throw new OsReleaseError(`${where}: unquoted value ${JSON.stringify(value)} needs quotes`);
     return value;
   }
   if (value.length < 2 || !value.endsWith(quote)) throw new OsReleaseError(`${where}: unterminated quote in ${value}`);

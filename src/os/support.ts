@@ -19,7 +19,7 @@ export type Support =
 export const SUPPORTED_LIST =
   'Amazon Linux 2023; Ubuntu 20.04, 22.04, 24.04; Debian 11, 12; SLES 15 SP3 and later; openSUSE Leap 15.3 and later';
 
-const NODE_GLIBC = 'the agent\'s Node.js 24 runtime needs glibc 2.28 or later';
+const NODE_GLIBC = "the agent's Node.js 24 runtime needs glibc 2.28 or later";
 
 type Rule = (version: string) => Support | null;
 
@@ -27,10 +27,16 @@ const RULES: Readonly<Record<string, Rule>> = {
   amzn: (version) => {
     if (version === '2023') return { status: 'supported', packageManager: 'dnf' };
     if (version === '2') {
-      return imageOnly('yum', `Amazon Linux 2 has glibc 2.26 and ${NODE_GLIBC}; its support ends 2026-06-30: move to Amazon Linux 2023`);
+      return imageOnly(
+        'yum',
+        `Amazon Linux 2 has glibc 2.26 and ${NODE_GLIBC}; its support ends ` + `2026-06-30: move to Amazon Linux 2023`,
+      );
     }
     if (/^201[5-8]\.(03|09)$/.test(version)) {
-      return refused('the Amazon Linux AMI (2015.03-2018.03) is end of life and its glibc is too old: move to Amazon Linux 2023');
+      return refused(
+        'the Amazon Linux AMI (2015.03-2018.03) is end of life and its glibc is too ' +
+          'old: move to Amazon Linux 2023',
+      );
     }
     return null;
   },
@@ -60,12 +66,19 @@ export function judgeRelease(release: Release): Support {
   const rule = RULES[release.id];
   return (
     rule?.(release.versionId) ??
-    refused(`${release.prettyName || `${release.id} ${release.versionId}`} is not supported; supported: ${SUPPORTED_LIST}`)
+    refused(
+      `${release.prettyName || `${release.id} ${release.versionId}`} is not supported; ` +
+        `supported: ${SUPPORTED_LIST}`,
+    )
   );
 }
 
 function imageOnly(packageManager: PackageManagerName, reason: string): Support {
-  return { status: 'image-only', packageManager, reason: `${reason}; an image root of it can still be provisioned with --root from a supported build host` };
+  return {
+    status: 'image-only',
+    packageManager,
+    reason: `${reason}; an image root of it can still ` + `be provisioned with --root from a supported build host`,
+  };
 }
 
 function refused(reason: string): Support {

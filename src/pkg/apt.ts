@@ -22,7 +22,16 @@ export function aptPackageManager(host: Host, logger: Logger = silentLogger): Pa
     UPDATE,
     {
       file: 'apt-get',
-      args: [...LOCK_OPTION, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', '--no-install-recommends', '--', ...packages],
+      args: [
+        ...LOCK_OPTION,
+        '-o',
+        'Dpkg::Options::=--force-confold',
+        'install',
+        '-y',
+        '--no-install-recommends',
+        '--',
+        ...packages,
+      ],
       env: APT_ENV,
     },
   ];
@@ -61,7 +70,9 @@ function dpkgDatabase(host: Host): () => Promise<Map<string, DpkgPackage>> {
   };
 }
 
-/** apt-cache policy prints nothing for a name no list has, and "Candidate: (none)" for one nothing installable provides. */
+/**
+ * apt-cache policy prints nothing for a name no list has, and "Candidate: (none)" for one nothing installable provides.
+ */
 export function policyCandidate(policy: string): string | null {
   const candidate = /^\s*Candidate:\s*(\S+)/m.exec(policy)?.[1];
   return candidate === undefined || candidate === '(none)' ? null : candidate;
@@ -76,7 +87,11 @@ const POLICY_RC = '/usr/sbin/policy-rc.d';
  */
 async function withServicesHeld(host: Host, install: () => Promise<void>): Promise<void> {
   if (host.root === '/' || (await host.lstat(POLICY_RC)) !== null) return install();
-  await host.writeFileAtomic(POLICY_RC, '#!/bin/sh\n# ecs-host-agent: no service starts while an image is built\nexit 101\n', { mode: 0o755 });
+  await host.writeFileAtomic(
+    POLICY_RC,
+    '#!/bin/sh\n# ecs-host-agent: no service starts while an ' + 'image is built\nexit 101\n',
+    { mode: 0o755 },
+  );
   try {
     await install();
   } finally {

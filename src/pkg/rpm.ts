@@ -34,8 +34,15 @@ interface AvailabilityQuery {
 const AVAILABLE: Readonly<Record<RpmManager, AvailabilityQuery>> = {
   // repoquery leaves out what only the rpm database has; one line per result, nothing when none.
   dnf: {
-    command: (name) => ({ file: 'dnf', args: ['repoquery', '--quiet', '--latest-limit', '1', '--queryformat', '%{version}-%{release}\\n', '--', name] }),
-    version: (stdout) => stdout.split('\n').find((line) => line.trim() !== '')?.trim() ?? null,
+    command: (name) => ({
+      file: 'dnf',
+      args: ['repoquery', '--quiet', '--latest-limit', '1', '--queryformat', '%{version}-%{release}\\n', '--', name],
+    }),
+    version: (stdout) =>
+      stdout
+        .split('\n')
+        .find((line) => line.trim() !== '')
+        ?.trim() ?? null,
   },
   // yum 3 has no repoquery; `list available` exits 1 when nothing matches, and when a repository fails.
   yum: {
@@ -100,8 +107,11 @@ export function yumListedVersion(stdout: string, name: string): string | null {
 /** The edition of the first solvable of that name in a repository, from `zypper --xmlout search --details`. */
 export function zypperSearchVersion(xml: string, name: string): string | null {
   for (const tag of xml.match(/<solvable\s[^>]*>/g) ?? []) {
-    const attributes = new Map([...tag.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1] as string, match[2] as string]));
-    if (attributes.get('name') === name && attributes.get('repository') !== '(System Packages)') return attributes.get('edition') ?? null;
+    const attributes = new Map(
+      [...tag.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1] as string, match[2] as string]),
+    );
+    if (attributes.get('name') === name && attributes.get('repository') !== '(System Packages)')
+      return attributes.get('edition') ?? null;
   }
   return null;
 }

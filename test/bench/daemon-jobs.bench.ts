@@ -166,7 +166,10 @@ try {
   const passwd = readFileSync(`${work}/etc/passwd`, 'utf8').split('\n');
   const accounts = passwd.filter((line) => line.startsWith('user')).length;
   console.log(`  users sync: ${sync.summary}; ${accounts} accounts in the scratch /etc/passwd`);
-  const spread = range(steady.map((probe) => probe.daemon), 1);
+  const spread = range(
+    steady.map((probe) => probe.daemon),
+    1,
+  );
   console.log(`  daemon RSS MB: steady ${steadyRss.toFixed(1)} (${spread}), peak ${daemonPeak.toFixed(1)}`);
   const jobPeak = `a job process's own peak (VmHWM) ${jobPeakHwm.toFixed(1)}`;
   console.log(`  during a sync MB: daemon and job processes ${peak.toFixed(1)}; ${jobPeak}`);

@@ -37,7 +37,11 @@ function cpuSeconds(pid: number): number {
 }
 
 /** The reference receiver; resolves once it prints the URL it listens on. */
-async function startReceiver(bundle: string, dataDir: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; url: string }> {
+async function startReceiver(
+  bundle: string,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; url: string }> {
   const listen = `127.0.0.1:${await freePort()}`;
   const args = [bundle, 'control-server', '--listen', listen, '--data-dir', dataDir];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', openSync(`${dataDir}.log`, 'a')] });
@@ -45,7 +49,8 @@ async function startReceiver(bundle: string, dataDir: string, env: NodeJS.Proces
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const giveUp = Date.now() + RECEIVER_START_TIMEOUT_MS;
   while (!/^CONTROL_URL=(\S+)$/m.test(output)) {
-    if (child.exitCode !== null || Date.now() > giveUp) throw new Error(`control-server did not start on ${listen}: ${output}`);
+    if (child.exitCode !== null || Date.now() > giveUp)
+      throw new Error(`control-server did not ` + `start on ${listen}: ${output}`);
     await delay(50);
   }
   return { child, url: /^CONTROL_URL=(\S+)$/m.exec(output)?.[1] as string };
@@ -60,7 +65,9 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 
 function storedSamples(bundle: string, dataDir: string, env: NodeJS.ProcessEnv): number {
   const args = [bundle, 'control-server', '--data-dir', dataDir, '--print', 'samples'];
-  return execFileSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }).split('\n').filter(Boolean).length;
+  return execFileSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 })
+    .split('\n')
+    .filter(Boolean).length;
 }
 
 requireProjectRuntime();
@@ -88,10 +95,16 @@ try {
   const daemonLog = `${work}/daemon.log`;
   const daemonArgs = [...V8_FLAGS, bundle, 'run', '--config', `${work}/agent.env`];
   const daemon = spawn(process.execPath, daemonArgs, { env, stdio: ['ignore', 'ignore', openSync(daemonLog, 'a')] });
-  const bare = spawn(process.execPath, [...V8_FLAGS, '-e', 'setInterval(() => {}, 3600_000)'], { env, stdio: 'ignore' });
+  const bare = spawn(process.execPath, [...V8_FLAGS, '-e', 'setInterval(() => {}, 3600_000)'], {
+    env,
+    stdio: 'ignore',
+  });
   children.push(daemon, bare);
   const [daemonPid, barePid] = [daemon.pid as number, bare.pid as number];
-  console.log(`daemon (bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}) for ${SECONDS} s, metrics every ${METRICS_INTERVAL} to the reference receiver; RSS every ${PROBE_EVERY_S} s`);
+  console.log(
+    `daemon (bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}) for ${SECONDS} ` +
+      `s, metrics every ${METRICS_INTERVAL} to the reference receiver; RSS every ${PROBE_EVERY_S} s`,
+  );
 
   const started = Date.now();
   const daemonRss: number[] = [];
@@ -101,7 +114,8 @@ try {
   while ((Date.now() - started) / 1000 < SECONDS) {
     await delay(PROBE_EVERY_S * 1000);
     const atS = (Date.now() - started) / 1000;
-    if (daemon.exitCode !== null) throw new Error(`the daemon exited ${daemon.exitCode}: ${readFileSync(daemonLog, 'utf8')}`);
+    if (daemon.exitCode !== null)
+      throw new Error(`the daemon exited ${daemon.exitCode}: ` + `${readFileSync(daemonLog, 'utf8')}`);
     const [now, floor] = [rssMb(daemonPid), rssMb(barePid)];
     daemonPeak = Math.max(daemonPeak, now);
     if (atS < WARM_UP_S) {
@@ -114,18 +128,29 @@ try {
   const elapsedS = (Date.now() - started) / 1000 - cpuAtWarmUp.atS;
   const cpuPerHour = (pid: number, before: number) => ((cpuSeconds(pid) - before) / elapsedS) * 3600;
   const samples = storedSamples(bundle, `${work}/receiver`, env);
-  console.log(`  daemon RSS MB: steady ${median(daemonRss).toFixed(1)} (${range(daemonRss, 1)}), peak ${daemonPeak.toFixed(1)}; CPU ${cpuPerHour(daemonPid, cpuAtWarmUp.daemon).toFixed(1)} s per hour`);
-  console.log(`  bare idle node RSS MB: ${median(bareRss).toFixed(1)} (${range(bareRss, 1)}); CPU ${cpuPerHour(barePid, cpuAtWarmUp.bare).toFixed(1)} s per hour`);
+  console.log(
+    `  daemon RSS MB: steady ${median(daemonRss).toFixed(1)} (${range(daemonRss, 1)}), ` +
+      `peak ${daemonPeak.toFixed(1)}; CPU ${cpuPerHour(daemonPid, cpuAtWarmUp.daemon).toFixed(1)} s per hour`,
+  );
+  console.log(
+    `  bare idle node RSS MB: ${median(bareRss).toFixed(1)} (${range(bareRss, 1)}); CPU ` +
+      `${cpuPerHour(barePid, cpuAtWarmUp.bare).toFixed(1)} s per hour`,
+  );
   console.log(`  samples stored by the receiver: ${samples}`);
-  const failures = readFileSync(daemonLog, 'utf8').split('\n').filter((line) => /^(error|warn)/.test(line));
-  if (failures.length > 0) console.log(`  the daemon logged ${failures.length} errors or warnings, the first: ${failures[0]}`);
+  const failures = readFileSync(daemonLog, 'utf8')
+    .split('\n')
+    .filter((line) => /^(error|warn)/.test(line));
+  if (failures.length > 0)
+    console.log(`  the daemon logged ${failures.length} errors or warnings, ` + `the first: ${failures[0]}`);
   reportFigure({
     name: 'daemon steady RSS (metrics every 10 s to the reference receiver; converge/updates off) ÷ bare idle node',
     value: median(daemonRss),
     unit: 'MB',
     reference: { name: 'bare idle node', value: median(bareRss) },
     goal: 1.4,
-    note: `median of ${daemonRss.length} probes after ${WARM_UP_S} s; peak ${daemonPeak.toFixed(0)} MB; ${samples} samples delivered`,
+    note:
+      `median of ${daemonRss.length} probes after ${WARM_UP_S} s; peak ${daemonPeak.toFixed(0)} ` +
+      `MB; ${samples} samples delivered`,
   });
 } finally {
   for (const child of children.reverse()) await stop(child);

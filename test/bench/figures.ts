@@ -39,7 +39,7 @@ export function reportFigure(figure: Figure): void {
   const goal = goalOf(figure) === '' ? '' : ` (goal ${goalOf(figure)}: ${verdictOf(figure)})`;
   const value = `${formatNumber(figure.value)} ${figure.unit}`;
   const reference = `${formatNumber(figure.reference.value)} ${figure.unit} (${figure.reference.name})`;
-  const paired = figure.ratio === undefined ? '' : ' (median of the runs\' own ratios)';
+  const paired = figure.ratio === undefined ? '' : " (median of the runs' own ratios)";
   console.log(`FIGURE ${figure.name}: ${value} ÷ ${reference} = ${ratioOf(figure).toFixed(2)}${paired}${goal}`);
   if (figure.note) console.log(`       ${figure.note}`);
   if (FIGURES_FILE) appendFileSync(FIGURES_FILE, `${JSON.stringify(figure)}\n`);
@@ -72,7 +72,9 @@ export function formatNumber(value: number): string {
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 export function range(values: readonly number[], digits = 0): string {
@@ -86,7 +88,10 @@ export function range(values: readonly number[], digits = 0): string {
 export function requireProjectRuntime(): void {
   const wanted = packageJson.devDependencies.node;
   if (process.versions.node !== wanted) {
-    throw new Error(`benchmarks run on the project's Node ${wanted} (npm run bench), not on ${process.execPath} (Node ${process.versions.node})`);
+    throw new Error(
+      `benchmarks run on the project's Node ${wanted} (npm run bench), not on ` +
+        `${process.execPath} (Node ${process.versions.node})`,
+    );
   }
 }
 
@@ -94,7 +99,14 @@ export function requireProjectRuntime(): void {
 const DEAD_ENDPOINT = 'http://127.0.0.1:9';
 
 export function loopbackEnv(): Record<string, string> {
-  const endpoints = ['AWS_ENDPOINT_URL_ECS', 'AWS_ENDPOINT_URL_SSM', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_CLOUDWATCH', 'ECSINIT_BASE_URL'];
+  const endpoints = [
+    'AWS_ENDPOINT_URL_ECS',
+    'AWS_ENDPOINT_URL_SSM',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_ENDPOINT_URL_ECR',
+    'AWS_ENDPOINT_URL_CLOUDWATCH',
+    'ECSINIT_BASE_URL',
+  ];
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     AWS_ACCESS_KEY_ID: 'test',
@@ -115,7 +127,10 @@ export function machineDescription(): string {
   const memoryKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]);
   const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
   const release = /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown system';
-  return `${release}, kernel ${kernel}, ${cores} × ${model}, ${(memoryKb / 2 ** 20).toFixed(0)} GiB; Node ${process.versions.node}`;
+  return (
+    `${release}, kernel ${kernel}, ${cores} × ${model}, ${(memoryKb / 2 ** 20).toFixed(0)} GiB; ` +
+    `Node ${process.versions.node}`
+  );
 }
 
 /**
@@ -132,7 +147,10 @@ export function ensureDebianPackage(name: string, file: string): void {
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     execFileSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', '--', name], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', '--', name], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+    });
   } finally {
     if (ownPolicy) rmSync(policy, { force: true });
   }
@@ -155,6 +173,9 @@ export const V8_FLAGS: readonly string[] = (process.env.BENCH_V8_FLAGS ?? wrappe
 function wrapperFlags(): string {
   const wrapper = readFileSync(new URL('../../packaging/wrapper.sh', import.meta.url), 'utf8');
   const flags = /^exec "\$AGENT_LIB\/node" (.*) "\$AGENT_LIB\/ecs-host-agent\.mjs" "\$@"$/m.exec(wrapper)?.[1];
-  if (flags === undefined) throw new Error('packaging/wrapper.sh no longer runs exec "$AGENT_LIB/node" FLAGS "$AGENT_LIB/ecs-host-agent.mjs" "$@"');
+  if (flags === undefined)
+    throw new Error(
+      'packaging/wrapper.sh no longer runs exec ' + '"$AGENT_LIB/node" FLAGS "$AGENT_LIB/ecs-host-agent.mjs" "$@"',
+    );
   return flags;
 }

@@ -55,7 +55,12 @@ function heapAfterGc(): number {
 }
 
 const warmUp = Number(process.argv[2] ?? 200);
-if (WHOLE_AGENT) await Promise.all([import('../../src/cli/main.ts'), import('../../src/cli/context.ts'), import('../../src/cli/run.ts')]);
+if (WHOLE_AGENT)
+  await Promise.all([
+    import('../../src/cli/main.ts'),
+    import('../../src/cli/context.ts'),
+    import('../../src/cli/run.ts'),
+  ]);
 let execs = 0;
 const sampler = new Sampler(new RealHost('/', () => execs++), {
   dockerSocket: '/var/run/docker.sock',

@@ -101,7 +101,16 @@ async function startExporter(): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(EXPORTER, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/metrics`;
-  for (let i = 0; i < 50 && !(await fetch(url).then((r) => r.ok, () => false)); i++) await delay(100);
+  for (
+    let i = 0;
+    i < 50 &&
+    !(await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  )
+    await delay(100);
   return { child, url };
 }
 
@@ -148,7 +157,9 @@ function forks(): number {
   return Number(/^processes (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
 }
 
-/** systeminformation's calls for what a sample holds (why the sampler reads /proc itself): CPU and processes per sample. */
+/**
+ * systeminformation's calls for what a sample holds (why the sampler reads /proc itself): CPU and processes per sample.
+ */
 async function systemInformation(): Promise<{ cpuMs: number; processes: number }> {
   const sample = () => Promise.all([si.currentLoad(), si.mem(), si.fsSize(), si.networkStats()]);
   await sample();
@@ -202,17 +213,40 @@ try {
   const theirs = turns.exporterCpuMs.reduce((a, b) => a + b) / ROUNDS;
   const perRound = turns.samplerCpuMs.map((cpu, i) => cpu / (turns.exporterCpuMs[i] as number));
 
-  console.log(`sampler, bundled, Node ${process.versions.node} ${V8_FLAGS.join(' ') || '(V8 defaults)'}: ${ROUNDS} rounds of ${SAMPLES_PER_ROUND} samples, taking turns with ${SCRAPES_PER_ROUND} node_exporter scrapes; after ${WARM_UP} warm-up samples`);
-  console.log(`  CPU ms per sample: ${ours.toFixed(3)} (rounds ${range(turns.samplerCpuMs, 3)}); latency ms ${median(turns.latencyMs).toFixed(2)}`);
-  console.log(`  whole agent RSS MB: ${ready.rssLoadedMb.toFixed(1)} loaded, ${ready.rssAfterWarmUpMb.toFixed(1)} after warm-up, ${end.rssEndMb.toFixed(1)} at the end; live heap growth ${end.heapGrowthMb.toFixed(2)} MB`);
-  console.log(`  sampler only RSS MB: ${onlyReady.rssLoadedMb.toFixed(1)} loaded, ${onlyReady.rssAfterWarmUpMb.toFixed(1)} after warm-up`);
+  console.log(
+    `sampler, bundled, Node ${process.versions.node} ` +
+      `${V8_FLAGS.join(' ') || '(V8 defaults)'}: ${ROUNDS} rounds of ${SAMPLES_PER_ROUND} samples, ` +
+      `taking turns with ${SCRAPES_PER_ROUND} node_exporter scrapes; after ${WARM_UP} warm-up samples`,
+  );
+  console.log(
+    `  CPU ms per sample: ${ours.toFixed(3)} (rounds ${range(turns.samplerCpuMs, 3)}); ` +
+      `latency ms ${median(turns.latencyMs).toFixed(2)}`,
+  );
+  console.log(
+    `  whole agent RSS MB: ${ready.rssLoadedMb.toFixed(1)} loaded, ` +
+      `${ready.rssAfterWarmUpMb.toFixed(1)} after warm-up, ${end.rssEndMb.toFixed(1)} at the end; live ` +
+      `heap growth ${end.heapGrowthMb.toFixed(2)} MB`,
+  );
+  console.log(
+    `  sampler only RSS MB: ${onlyReady.rssLoadedMb.toFixed(1)} loaded, ` +
+      `${onlyReady.rssAfterWarmUpMb.toFixed(1)} after warm-up`,
+  );
   console.log(`  processes started by the sampler: ${end.execs + onlyEnd.execs} (counted at the Host's exec)`);
-  console.log(`node_exporter (RSS ${exporterRss.toFixed(1)} MB): comparable set ${theirs.toFixed(3)} CPU ms per scrape (rounds ${range(turns.exporterCpuMs, 3)}); full default ${fullMs.toFixed(2)}`);
+  console.log(
+    `node_exporter (RSS ${exporterRss.toFixed(1)} MB): comparable set ${theirs.toFixed(3)} ` +
+      `CPU ms per scrape (rounds ${range(turns.exporterCpuMs, 3)}); full default ${fullMs.toFixed(2)}`,
+  );
   const siFigures = await systemInformation();
   const siCalls = 'currentLoad()+mem()+fsSize()+networkStats()';
-  console.log(`systeminformation ${siCalls}: ${siFigures.cpuMs.toFixed(1)} CPU ms per sample with its children, ${siFigures.processes.toFixed(1)} processes (machine-wide fork counter)`);
+  console.log(
+    `systeminformation ${siCalls}: ${siFigures.cpuMs.toFixed(1)} CPU ms per sample with ` +
+      `its children, ${siFigures.processes.toFixed(1)} processes (machine-wide fork counter)`,
+  );
   const proc = await procReads();
-  console.log(`/proc files of a sample (${PROC_FILES.join(', ')}), CPU ms: readFile each time ${proc.readFileMs.toFixed(3)}, kept open ${proc.keptOpenMs.toFixed(3)}`);
+  console.log(
+    `/proc files of a sample (${PROC_FILES.join(', ')}), CPU ms: readFile each time ` +
+      `${proc.readFileMs.toFixed(3)}, kept open ${proc.keptOpenMs.toFixed(3)}`,
+  );
   reportFigure({
     name: "metrics CPU per sample ÷ node_exporter's comparable set",
     value: ours,

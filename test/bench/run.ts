@@ -11,17 +11,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { type Figure, formatNumber, machineDescription, ratioOf, readFigures, requireProjectRuntime, goalOf, verdictOf } from './figures.ts';
+import {
+  type Figure,
+  formatNumber,
+  machineDescription,
+  ratioOf,
+  readFigures,
+  requireProjectRuntime,
+  goalOf,
+  verdictOf,
+} from './figures.ts';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const only = process.argv[2];
-const files = readdirSync(dir).filter((name) => name.endsWith('.bench.ts') && (!only || name.startsWith(only))).sort();
+const files = readdirSync(dir)
+  .filter((name) => name.endsWith('.bench.ts') && (!only || name.startsWith(only)))
+  .sort();
 if (files.length === 0) throw new Error(`no benchmark matches ${only ?? '*'} in ${dir}`);
 requireProjectRuntime();
 
 function row(figure: Figure): string {
   const ratio = ratioOf(figure);
-  const measured = `${formatNumber(figure.value)} ${figure.unit} ÷ ${formatNumber(figure.reference.value)} ${figure.unit} (${figure.reference.name})`;
+  const measured =
+    `${formatNumber(figure.value)} ${figure.unit} ÷ ` +
+    `${formatNumber(figure.reference.value)} ${figure.unit} (${figure.reference.name})`;
   const pairing = figure.ratio === undefined ? '' : ' (median run by run)';
   return `| ${figure.name} | ${measured} | ${ratio.toFixed(2)}${pairing} | ${goalOf(figure)} | ${verdictOf(figure)} |`;
 }
@@ -32,7 +45,10 @@ try {
   for (const file of files) {
     const figuresFile = join(work, `${file}.ndjson`);
     console.log(`\n== ${file}`);
-    execFileSync(process.execPath, [`${dir}${file}`], { stdio: 'inherit', env: { ...process.env, BENCH_FIGURES_FILE: figuresFile } });
+    execFileSync(process.execPath, [`${dir}${file}`], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_FIGURES_FILE: figuresFile },
+    });
     if (readFigures(figuresFile).length === 0) silent.push(file);
   }
   const figures = files.flatMap((file) => readFigures(join(work, `${file}.ndjson`)));

@@ -65,10 +65,14 @@ try {
   const results: [string, SinkFigures][] = [];
   for (const [index, [name, env]] of configurations.entries()) {
     const agent = agentEnv(join(scratch, `run-${index}`), imds.url, { ...base, ...env });
-    const { stdout } = await promisify(execFile)(process.execPath, [...V8_FLAGS, entry, String(SAMPLES), String(WARM_UP)], {
-      encoding: 'utf8',
-      env: agent,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...V8_FLAGS, entry, String(SAMPLES), String(WARM_UP)],
+      {
+        encoding: 'utf8',
+        env: agent,
+      },
+    );
     results.push([name, JSON.parse(stdout) as SinkFigures]);
   }
   const reference = results[0]?.[1] as SinkFigures;

@@ -15,7 +15,16 @@ import { join } from 'node:path';
 
 import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { PACKAGE_JSON } from '../../packaging/build/project.ts';
-import { ensureDebianPackage, loopbackEnv, median, range, reportFigure, requireProjectRuntime, TIME, V8_FLAGS } from './figures.ts';
+import {
+  ensureDebianPackage,
+  loopbackEnv,
+  median,
+  range,
+  reportFigure,
+  requireProjectRuntime,
+  TIME,
+  V8_FLAGS,
+} from './figures.ts';
 
 const RUNS = 31;
 const RSS_RUNS = 7;
@@ -29,10 +38,14 @@ interface Subject {
 
 function wallMs(subject: Subject, env: NodeJS.ProcessEnv): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [...V8_FLAGS, ...subject.argv], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync(process.execPath, [...V8_FLAGS, ...subject.argv], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   // detect exits 3 on a system it refuses: still a complete run.
-  if (result.status !== 0 && result.status !== 3) throw new Error(`${subject.name} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0 && result.status !== 3)
+    throw new Error(`${subject.name} exited ` + `${result.status}: ${result.stderr}`);
   return elapsed;
 }
 
@@ -58,9 +71,15 @@ try {
     for (const s of subjects) s.wallMs.push(wallMs(s, env));
     if (run < RSS_RUNS) for (const s of subjects) s.peakMb.push(peakMb(s, env));
   }
-  console.log(`cold start of the bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}: median of ${RUNS} runs in turn (min-max)`);
+  console.log(
+    `cold start of the bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}: median ` +
+      `of ${RUNS} runs in turn (min-max)`,
+  );
   for (const s of subjects) {
-    console.log(`  ${s.name.padEnd(16)} ${median(s.wallMs).toFixed(0).padStart(5)} ms (${range(s.wallMs)})  peak RSS ${median(s.peakMb).toFixed(0)} MB (${range(s.peakMb)})`);
+    console.log(
+      `  ${s.name.padEnd(16)} ${median(s.wallMs).toFixed(0).padStart(5)} ms ` +
+        `(${range(s.wallMs)})  peak RSS ${median(s.peakMb).toFixed(0)} MB (${range(s.peakMb)})`,
+    );
   }
   const reference = { name: 'bare node -e 0', value: median(bare.wallMs) };
   const ratio = (s: Subject) => median(s.wallMs.map((ms, run) => ms / (bare.wallMs[run] as number)));

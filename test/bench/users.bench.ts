@@ -63,14 +63,26 @@ function timed(argv: readonly string[]): Run {
   const result = spawnSync(TIME, ['-f', '%U %S %M', ...argv], { env: ENV, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0)
-    throw new Error(`${argv.join(' ')} exited ${result.status}: ${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `${argv.join(' ')} exited ${result.status}: ` + `${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`,
+    );
   const [user, system, peakKb] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
   return { seconds, cpu: (user as number) + (system as number), peakMb: (peakKb as number) / 1024 };
 }
 
 /** `users sync` as operators run it: the bundle with the wrapper's V8 flags (from the sources: types stripped). */
 const sync = (entry: string, root: string): Run =>
-  timed([process.execPath, ...(entry === CLI ? [] : V8_FLAGS), entry, 'users', 'sync', '--root', root, '--config', '/dev/null']);
+  timed([
+    process.execPath,
+    ...(entry === CLI ? [] : V8_FLAGS),
+    entry,
+    'users',
+    'sync',
+    '--root',
+    root,
+    '--config',
+    '/dev/null',
+  ]);
 const bareNode = (): Run => timed([process.execPath, ...V8_FLAGS, '-e', '0']);
 
 function newRoot(work: string, label: string, key: string): string {
@@ -156,7 +168,8 @@ function report({ floors, scratch, bares, noops, sourceNoops }: Measured): void 
   const noopRatio = median(noops.map((run, i) => run.seconds / (bares[i] as Run).seconds));
   const scratchRatio = median(scratch.map((run, i) => run.seconds / (floors[i] as Run).seconds));
   const lines = [
-    `users sync of ${USERS} users, scratch root, real account tools, node ${process.versions.node} ${V8_FLAGS.join(' ')}`,
+    `users sync of ${USERS} users, scratch root, real account tools, node ${process.versions.node} ` +
+      `${V8_FLAGS.join(' ')}`,
     `wall time (median; each run) and user+system CPU time, children included`,
     `floor, newusers --root + one process writing every authorized_keys: ${times(floors)}`,
     `from scratch, CLI from the bundle: ${times(scratch)}, peak RSS ${peak(scratch).toFixed(0)} MB` +

@@ -54,18 +54,21 @@ test('an unsupported release is refused with exit 3 and the supported list', asy
   assert.match(result.stdout, /^verdict +refused: /m);
 });
 
-test('plan refuses an ECS-optimized image with exit 3 and the evidence; --allow-ecs-optimized proceeds loudly', async (t) => {
-  const root = releaseRoot(t, 'amzn-2023');
-  mkdirSync(`${root}/etc/motd.d`, { recursive: true });
-  writeFileSync(`${root}/etc/motd.d/31-banner`, 'Amazon Linux 2023 (ECS Optimized)\n');
-  const refused = await runCli(['plan', '--root', root]);
-  assert.equal(refused.status, 3);
-  assert.match(refused.stderr, /looks like an Amazon ECS-optimized AMI/);
-  assert.match(refused.stderr, /31-banner says \\?"ECS Optimized\\?"/);
-  const allowed = await runCli(['plan', '--root', root, '--allow-ecs-optimized']);
-  assert.notEqual(allowed.status, 3, allowed.stderr);
-  assert.match(allowed.stderr, /warn: --allow-ecs-optimized: managing what looks like an ECS-optimized AMI/);
-});
+test(
+  'plan refuses an ECS-optimized image with exit 3 and the evidence; --allow-ecs-optimized ' + 'proceeds loudly',
+  async (t) => {
+    const root = releaseRoot(t, 'amzn-2023');
+    mkdirSync(`${root}/etc/motd.d`, { recursive: true });
+    writeFileSync(`${root}/etc/motd.d/31-banner`, 'Amazon Linux 2023 (ECS Optimized)\n');
+    const refused = await runCli(['plan', '--root', root]);
+    assert.equal(refused.status, 3);
+    assert.match(refused.stderr, /looks like an Amazon ECS-optimized AMI/);
+    assert.match(refused.stderr, /31-banner says \\?"ECS Optimized\\?"/);
+    const allowed = await runCli(['plan', '--root', root, '--allow-ecs-optimized']);
+    assert.notEqual(allowed.status, 3, allowed.stderr);
+    assert.match(allowed.stderr, /warn: --allow-ecs-optimized: managing what looks like an ECS-optimized AMI/);
+  },
+);
 
 test('a malformed os-release is refused with exit 3 naming the line', async (t) => {
   const root = scratchDir(t);
@@ -73,7 +76,10 @@ test('a malformed os-release is refused with exit 3 naming the line', async (t) 
   writeFileSync(`${root}/etc/os-release`, 'ID=debian\nVERSION_ID=12\nthis line is broken\n');
   const result = await runCli(['detect', '--root', root]);
   assert.equal(result.status, 3);
-  assert.match(result.stderr, /cannot identify the system: \/etc\/os-release:3: "this line is broken" is not KEY=value/);
+  assert.match(
+    result.stderr,
+    /cannot identify the system: \/etc\/os-release:3: "this line is broken" is not KEY=value/,
+  );
 });
 
 test('a bad config file exits 78 naming file, line, key, value and what is allowed', async (t) => {
@@ -81,7 +87,12 @@ test('a bad config file exits 78 naming file, line, key, value and what is allow
   writeFileSync(config, '# agent config\nECS_CLUSTER=prod\nSTORAGE_MODE=zfs\n');
   const result = await runCli(['detect', '--config', config]);
   assert.equal(result.status, 78);
-  assert.match(result.stderr, new RegExp(`${config}:3: STORAGE_MODE="zfs" is not one of the choices; allowed: none, btrfs-file, btrfs-device`));
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `${config}:3: STORAGE_MODE="zfs" is not one of the choices; ` + `allowed: none, btrfs-file, btrfs-device`,
+    ),
+  );
   assert.equal(result.stdout, '', 'nothing is printed as data');
 });
 
@@ -106,15 +117,18 @@ test('--help on every command prints its usage and exits 0', async () => {
   assert.match((await runCli(['--help'])).stdout, /Commands:\n {2}detect/);
 });
 
-test('under journald, logs are one JSON line per record with a syslog priority prefix; data stays on stdout', async (t) => {
-  const root = releaseRoot(t, 'centos-7');
-  const result = await runCli(['detect', '--json', '--root', root], { JOURNAL_STREAM: '8:12345' });
-  assert.equal(result.status, 3);
-  const line = result.stderr.trim().split('\n')[0] ?? '';
-  assert.match(line, /^<3>\{/);
-  assert.equal(JSON.parse(line.slice(3)).level, 'error');
-  assert.equal(JSON.parse(result.stdout).manageable, false);
-});
+test(
+  'under journald, logs are one JSON line per record with a syslog priority prefix; data stays on ' + 'stdout',
+  async (t) => {
+    const root = releaseRoot(t, 'centos-7');
+    const result = await runCli(['detect', '--json', '--root', root], { JOURNAL_STREAM: '8:12345' });
+    assert.equal(result.status, 3);
+    const line = result.stderr.trim().split('\n')[0] ?? '';
+    assert.match(line, /^<3>\{/);
+    assert.equal(JSON.parse(line.slice(3)).level, 'error');
+    assert.equal(JSON.parse(result.stdout).manageable, false);
+  },
+);
 
 test('version prints the agent and Node versions', async () => {
   const result = await runCli(['version', '--json']);

@@ -38,48 +38,52 @@ import { pollUntil } from '../support/poll.ts';
 import { CLI, REPO } from '../support/paths.ts';
 import { requireRoot, scratchDir } from '../support/scratch.ts';
 
-test('run: ready and watchdog over NOTIFY_SOCKET, one instance, SIGHUP keeps a good config, SIGTERM stops cleanly', async (t) => {
-  requireRoot();
-  const dir = scratchDir(t);
-  const dirs = agentDirs(t);
-  const config = `${dir}/agent.env`;
-  const settings = `UPDATES_CHECK_INTERVAL=off\nSPOT_INTERRUPTION_DRAIN=no\nMETRICS_SINK_FILE=${dir}/metrics.ndjson\nSPOOL_DIR=${dir}/spool\n`;
-  writeFileSync(config, `CONVERGE_INTERVAL=off\n${settings}`);
-  const { daemon, notify, stderr } = await startDaemon(t, dirs, config, { WATCHDOG_USEC: '400000' });
-  await notify.waitFor(/WATCHDOG=1/);
-  assert.match(readFileSync(`${dirs.run}/agent.pid`, 'utf8'), new RegExp(`^${daemon.pid} \\d+\n$`));
+test(
+  'run: ready and watchdog over NOTIFY_SOCKET, one instance, SIGHUP keeps a good config, SIGTERM ' + 'stops cleanly',
+  async (t) => {
+    requireRoot();
+    const dir = scratchDir(t);
+    const dirs = agentDirs(t);
+    const config = `${dir}/agent.env`;
+    const sinks = `METRICS_SINK_FILE=${dir}/metrics.ndjson\nSPOOL_DIR=${dir}/spool\n`;
+    const settings = `UPDATES_CHECK_INTERVAL=off\nSPOT_INTERRUPTION_DRAIN=no\n${sinks}`;
+    writeFileSync(config, `CONVERGE_INTERVAL=off\n${settings}`);
+    const { daemon, notify, stderr } = await startDaemon(t, dirs, config, { WATCHDOG_USEC: '400000' });
+    await notify.waitFor(/WATCHDOG=1/);
+    assert.match(readFileSync(`${dirs.run}/agent.pid`, 'utf8'), new RegExp(`^${daemon.pid} \\d+\n$`));
 
-  const second = await cliIn(dirs, ['run', '--config', config]);
-  assert.equal(second.status, 1);
-  assert.match(second.stderr, new RegExp(`already running as pid ${daemon.pid}`));
+    const second = await cliIn(dirs, ['run', '--config', config]);
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, new RegExp(`already running as pid ${daemon.pid}`));
 
-  await pollUntil(() => existsSync(`${dir}/metrics.ndjson`), 'the first sample in the file', 20_000);
-  const sample = JSON.parse(readFileSync(`${dir}/metrics.ndjson`, 'utf8').split('\n')[0] ?? '');
-  assert.equal(typeof sample, 'object', 'the metrics job ran at start and wrote a sample');
-  const status = await cliIn(dirs, ['status', '--json']);
-  const reported = JSON.parse(status.stdout);
-  assert.equal(reported.running, true);
-  assert.equal(reported.pid, daemon.pid);
-  await pollUntil(() => statusOf(dirs)?.tasks.metrics !== undefined, 'metrics in status', 20_000);
-  assert.equal(statusOf(dirs)?.tasks.metrics?.result, 'ok');
+    await pollUntil(() => existsSync(`${dir}/metrics.ndjson`), 'the first sample in the file', 20_000);
+    const sample = JSON.parse(readFileSync(`${dir}/metrics.ndjson`, 'utf8').split('\n')[0] ?? '');
+    assert.equal(typeof sample, 'object', 'the metrics job ran at start and wrote a sample');
+    const status = await cliIn(dirs, ['status', '--json']);
+    const reported = JSON.parse(status.stdout);
+    assert.equal(reported.running, true);
+    assert.equal(reported.pid, daemon.pid);
+    await pollUntil(() => statusOf(dirs)?.tasks.metrics !== undefined, 'metrics in status', 20_000);
+    assert.equal(statusOf(dirs)?.tasks.metrics?.result, 'ok');
 
-  writeFileSync(config, `CONVERGE_INTERVAL=often\n${settings}`);
-  daemon.kill('SIGHUP');
-  await pollUntil(
-    () => /configuration not reloaded, keeping the running one: .*CONVERGE_INTERVAL="often"/.test(stderr()),
-    'the refused reload in the log',
-    20_000,
-  );
-  assert.equal(daemon.exitCode, null, 'a bad config on reload does not stop the daemon');
+    writeFileSync(config, `CONVERGE_INTERVAL=often\n${settings}`);
+    daemon.kill('SIGHUP');
+    await pollUntil(
+      () => /configuration not reloaded, keeping the running one: .*CONVERGE_INTERVAL="often"/.test(stderr()),
+      'the refused reload in the log',
+      20_000,
+    );
+    assert.equal(daemon.exitCode, null, 'a bad config on reload does not stop the daemon');
 
-  daemon.kill('SIGTERM');
-  const [code] = await once(daemon, 'exit');
-  assert.equal(code, 0, stderr());
-  await notify.waitFor(/STOPPING=1/);
-  assert.equal(existsSync(`${dirs.run}/agent.pid`), false, 'the lock is released');
-  assert.equal(statusOf(dirs)?.state, 'stopped');
-  assert.equal((await cliIn(dirs, ['status'])).status, 1, 'status says the daemon is not running');
-});
+    daemon.kill('SIGTERM');
+    const [code] = await once(daemon, 'exit');
+    assert.equal(code, 0, stderr());
+    await notify.waitFor(/STOPPING=1/);
+    assert.equal(existsSync(`${dirs.run}/agent.pid`), false, 'the lock is released');
+    assert.equal(statusOf(dirs)?.state, 'stopped');
+    assert.equal((await cliIn(dirs, ['status'])).status, 1, 'status says the daemon is not running');
+  },
+);
 
 /** What systemd's EnvironmentFile= exports from a strict agent.env: every KEY=value line, as is. */
 function exportedBySystemd(file: string): Record<string, string> {
@@ -124,7 +128,10 @@ test('run with EnvironmentFile=: lines named, spot watch honest, reload reads th
   writeFileSync(config, ['ECS_CLUSTER=first', ...settings, ''].join('\n'));
   const { daemon, stderr } = await startDaemon(t, dirs, config, exportedBySystemd(config));
   const spot = () => statusOf(dirs)?.tasks['spot-interruption'];
-  const lines = (pattern: RegExp) => stderr().split('\n').filter((line) => pattern.test(line));
+  const lines = (pattern: RegExp) =>
+    stderr()
+      .split('\n')
+      .filter((line) => pattern.test(line));
 
   await pollUntil(() => (spot()?.consecutiveFailures ?? 0) >= 3, 'three failures of the spot watch', 60_000);
   const failing = await cliIn(dirs, ['status']);
@@ -205,10 +212,12 @@ test('SIGHUP applies the edited agent.env: LOG_LEVEL, an interval, sinks and job
   const on = await reload('LOG_LEVEL=debug', 'METRICS_INTERVAL=10s', 'SPOT_INTERRUPTION_DRAIN=yes', controlUrl);
   const reloaded = 'info: configuration reloaded (SIGHUP): ';
   assert.ok(
-    on.log().includes(
-      `${reloaded}CONTROL_URL, LOG_LEVEL, METRICS_INTERVAL, SPOT_INTERRUPTION_DRAIN changed; metrics every 10 s ` +
-        '(was 60 s), events turned on (every 5 min), spot-interruption turned on (every 5 s); ',
-    ),
+    on
+      .log()
+      .includes(
+        `${reloaded}CONTROL_URL, LOG_LEVEL, METRICS_INTERVAL, SPOT_INTERRUPTION_DRAIN changed; metrics every 10 s ` +
+          '(was 60 s), events turned on (every 5 min), spot-interruption turned on (every 5 s); ',
+      ),
     on.log(),
   );
   assert.equal(on.record?.result, 'applied');
@@ -226,10 +235,12 @@ test('SIGHUP applies the edited agent.env: LOG_LEVEL, an interval, sinks and job
   // Off again: the spot watch and the control endpoint (so the events job); samples to the file; info logging.
   const off = await reload('LOG_LEVEL=info', 'METRICS_INTERVAL=10s', 'SPOT_INTERRUPTION_DRAIN=no');
   assert.ok(
-    off.log().includes(
-      `${reloaded}CONTROL_URL, LOG_LEVEL, SPOT_INTERRUPTION_DRAIN changed; events turned off, ` +
-        'spot-interruption turned off; ',
-    ),
+    off
+      .log()
+      .includes(
+        `${reloaded}CONTROL_URL, LOG_LEVEL, SPOT_INTERRUPTION_DRAIN changed; events turned off, ` +
+          'spot-interruption turned off; ',
+      ),
     off.log(),
   );
   await pollUntil(() => statusOf(dirs)?.tasks['spot-interruption'] === undefined, 'the spot watch to leave status');

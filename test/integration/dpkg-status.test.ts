@@ -14,7 +14,11 @@ import { DEBIAN_ROOT } from '../support/paths.ts';
 import { scratchDir } from '../support/scratch.ts';
 
 function dpkgQuery(adminDir: string): Map<string, { version: string; installed: boolean }> {
-  const listing = execFileSync('dpkg-query', [`--admindir=${adminDir}`, '-W', '-f', '${Package}\t${Version}\t${db:Status-Status}\n'], { encoding: 'utf8' });
+  const listing = execFileSync(
+    'dpkg-query',
+    [`--admindir=${adminDir}`, '-W', '-f', '${Package}\t${Version}\t${db:Status-Status}\n'],
+    { encoding: 'utf8' },
+  );
   const packages = new Map<string, { version: string; installed: boolean }>();
   for (const line of listing.split('\n').filter(Boolean)) {
     const [name, version, status] = line.split('\t') as [string, string, string];
@@ -54,7 +58,10 @@ Description: an interrupted installation
 
 test('dpkg status: every package, version and installed state as dpkg-query reads them', (t) => {
   assertSameAsDpkg('/var/lib/dpkg');
-  assert.ok(existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`), 'the debootstrap fixture is missing: run npm test, whose setup builds it');
+  assert.ok(
+    existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`),
+    'the debootstrap fixture is missing: ' + 'run npm test, whose setup builds it',
+  );
   assertSameAsDpkg(`${DEBIAN_ROOT}/var/lib/dpkg`);
 
   const copy = scratchDir(t);
@@ -62,7 +69,11 @@ test('dpkg status: every package, version and installed state as dpkg-query read
   appendFileSync(`${copy}/status`, UNUSUAL_STANZAS);
   assertSameAsDpkg(copy);
   const parsed = parseDpkgStatus(readFileSync(`${copy}/status`, 'utf8'));
-  assert.deepEqual(parsed.get('removed-keeping-config'), { name: 'removed-keeping-config', version: '1.0-1', installed: false });
+  assert.deepEqual(parsed.get('removed-keeping-config'), {
+    name: 'removed-keeping-config',
+    version: '1.0-1',
+    installed: false,
+  });
   assert.deepEqual(parsed.get('half-installed'), { name: 'half-installed', version: '2:3.4~rc1-1', installed: false });
   assert.equal(parsed.has('not-a-package'), false);
 });

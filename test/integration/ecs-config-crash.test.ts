@@ -177,7 +177,11 @@ test('ecs.config and its key record: killed at every syscall, old or new and who
         );
       }
       for (const name of leftovers([`${root}/etc/ecs`])) {
-        assert.equal(statSync(`${root}/etc/ecs/${name}`).mode & 0o777, 0o600, 'the credentials in a leftover stay 0600');
+        assert.equal(
+          statSync(`${root}/etc/ecs/${name}`).mode & 0o777,
+          0o600,
+          'the credentials in a leftover stay 0600',
+        );
       }
     },
   );

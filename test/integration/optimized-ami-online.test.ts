@@ -57,7 +57,12 @@ test('an instance booted from an ECS-optimized AMI is recognised from the public
   amiId = await recommendedAmi();
   assert.match(amiId, /^ami-[0-9a-f]+$/, 'moto serves the public parameters');
   const check = await checkOptimizedAmiOnline(new RealHost('/'), config(imdsUrl), AL2023);
-  assert.match(check.evidence.join(), new RegExp(`AMI ${amiId} is listed in the public SSM parameter /aws/service/ecs/optimized-ami/amazon-linux-2023/`));
+  assert.match(
+    check.evidence.join(),
+    new RegExp(
+      `AMI ${amiId} is listed in the public SSM parameter ` + `/aws/service/ecs/optimized-ami/amazon-linux-2023/`,
+    ),
+  );
 });
 
 test('a plain AMI is checked and not listed', async () => {

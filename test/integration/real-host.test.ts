@@ -116,7 +116,7 @@ test('onLine gets each stdout line as it comes; terminate sends SIGTERM to the c
   assert.match(said.join('\n'), /^ready\nstopping, child \d+ alive: yes$/);
 });
 
-test('hostname is the kernel\'s nodename, under an image root too', async (t) => {
+test("hostname is the kernel's nodename, under an image root too", async (t) => {
   const nodename = (await new RealHost('/').exec('uname', ['-n'])).stdout.trim();
   assert.ok(nodename.length > 0);
   assert.equal(new RealHost('/').hostname(), nodename);
@@ -125,7 +125,10 @@ test('hostname is the kernel\'s nodename, under an image root too', async (t) =>
 
 test('package tools are retargeted at the image root: chroot dpkg-query sees the image, not this machine', async () => {
   requireRoot();
-  assert.ok(statSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`).isFile(), `debootstrap fixture missing at ${DEBIAN_ROOT}: run npm test (its setup builds it)`);
+  assert.ok(
+    statSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`).isFile(),
+    `debootstrap fixture missing at ` + `${DEBIAN_ROOT}: run npm test (its setup builds it)`,
+  );
   const image = new RealHost(DEBIAN_ROOT);
   const inImage = await image.exec('dpkg-query', ['-W', '-f', '${Package}\n', '--', 'docker.io']);
   assert.notEqual(inImage.exitCode, 0, 'docker.io is not in the minbase image');

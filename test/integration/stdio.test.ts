@@ -30,7 +30,9 @@ test('through a pipe read slowly, every byte arrives in order', async () => {
     chunks.push(chunk as Buffer);
     await delay(1); // a reader slower than the writer: the pipe fills
   }
-  const code = await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(child.exitCode)));
+  const code = await new Promise((resolve) =>
+    child.exitCode === null ? child.once('exit', resolve) : resolve(child.exitCode),
+  );
   assert.equal(code, 0, stderr);
   assert.equal(stderr, 'done\n');
   assert.equal(Buffer.concat(chunks).toString(), EXPECTED);
@@ -39,7 +41,10 @@ test('through a pipe read slowly, every byte arrives in order', async () => {
 test('to a file, every byte arrives in order', (t) => {
   const file = `${scratchDir(t)}/out`;
   const fd = openSync(file, 'w');
-  const result = spawnSync(process.execPath, ['--input-type=module', '-e', WRITER], { encoding: 'utf8', stdio: ['ignore', fd, 'pipe'] });
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', WRITER], {
+    encoding: 'utf8',
+    stdio: ['ignore', fd, 'pipe'],
+  });
   closeSync(fd);
   assert.equal(result.status, 0, result.stderr);
   assert.equal(readFileSync(file, 'utf8'), EXPECTED);

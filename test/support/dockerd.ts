@@ -66,7 +66,10 @@ export async function startDockerd(t: TestContext, options: DockerdOptions): Pro
     pid: child.pid as number,
     endpoint: `unix://${socket}`,
     docker: (dockerArgs, input) =>
-      execFileSync(DOCKER_CLIENT, ['-H', `unix://${socket}`, ...dockerArgs], { encoding: 'utf8', ...(input === undefined ? {} : { input }) }),
+      execFileSync(DOCKER_CLIENT, ['-H', `unix://${socket}`, ...dockerArgs], {
+        encoding: 'utf8',
+        ...(input === undefined ? {} : { input }),
+      }),
     stop,
     log,
   };
@@ -74,7 +77,8 @@ export async function startDockerd(t: TestContext, options: DockerdOptions): Pro
 
 async function waitUntilReady(child: ChildProcess, socket: string, log: () => string): Promise<void> {
   for (const started = Date.now(); Date.now() - started < READY_TIMEOUT_MS; await delay(200)) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}):\n${tail(log())}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`dockerd exited ` + `(${child.exitCode ?? child.signalCode}):\n${tail(log())}`);
     if (existsSync(socket) && (await ping(socket))) return;
   }
   throw new Error(`dockerd did not answer on ${socket} within ${READY_TIMEOUT_MS} ms:\n${tail(log())}`);

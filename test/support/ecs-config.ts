@@ -27,7 +27,13 @@ export function dpkgWithSystemd(version: string): string {
 }
 
 export async function contextFor(host: Host, agentEnv: string, nvidiaGpus: number | null = 0): Promise<ConcernContext> {
-  return { host, config: configFrom(agentEnv), os: await osFacts(nvidiaGpus), logger: silentLogger, resetAgentState: false };
+  return {
+    host,
+    config: configFrom(agentEnv),
+    os: await osFacts(nvidiaGpus),
+    logger: silentLogger,
+    resetAgentState: false,
+  };
 }
 
 /** The ecs-config concern's plan, through the real runner. */

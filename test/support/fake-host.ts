@@ -154,7 +154,9 @@ export class FakeHost implements Host {
   /** Answers `file` (optionally only when args start with `prefix`) with the given result. */
   answer(file: string, result: Partial<ExecResult>, prefix: readonly string[] = []): this {
     return this.onExec((f, args) =>
-      f === file && prefix.every((p, i) => args[i] === p) ? { exitCode: 0, stdout: '', stderr: '', ...result } : undefined,
+      f === file && prefix.every((p, i) => args[i] === p)
+        ? { exitCode: 0, stdout: '', stderr: '', ...result }
+        : undefined,
     );
   }
 
@@ -347,7 +349,12 @@ export class FakeHost implements Host {
     );
   }
 
-  async writeFileNoFollow(base: string, relative: string, data: string | Uint8Array, options: NoFollowWriteOptions): Promise<void> {
+  async writeFileNoFollow(
+    base: string,
+    relative: string,
+    data: string | Uint8Array,
+    options: NoFollowWriteOptions,
+  ): Promise<void> {
     const { dirMode, mode = 0o644, uid, gid } = options;
     const owner = { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
     // Never null: missing directories are created.
@@ -432,7 +439,7 @@ export class FakeHost implements Host {
   #resolve(path: string, final: 'follow' | 'nofollow' = 'follow'): string {
     const pending = pathParts(path);
     let current = '/';
-    for (let links = 0; pending.length > 0; ) {
+    for (let links = 0; pending.length > 0;) {
       const part = pending.shift() as string;
       const next = part === '..' ? posix.dirname(current) : posix.join(current, part);
       const target = this.symlinks.get(next);
@@ -558,14 +565,37 @@ export class FakeHost implements Host {
 
   #info(path: string): FileInfo | null {
     const file = this.files.get(path);
-    if (file) return { kind: 'file', size: file.data.length, allocated: file.data.length, mode: file.mode, uid: file.uid, gid: file.gid, mtimeMs: file.mtimeMs ?? 0 };
-    if (this.directories.has(path)) return { kind: 'directory', size: 0, allocated: 0, mode: 0o755, uid: 0, gid: 0, mtimeMs: 0, ...this.directoryOwners.get(path) };
+    if (file)
+      return {
+        kind: 'file',
+        size: file.data.length,
+        allocated: file.data.length,
+        mode: file.mode,
+        uid: file.uid,
+        gid: file.gid,
+        mtimeMs: file.mtimeMs ?? 0,
+      };
+    if (this.directories.has(path))
+      return {
+        kind: 'directory',
+        size: 0,
+        allocated: 0,
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtimeMs: 0,
+        ...this.directoryOwners.get(path),
+      };
     return null;
   }
 }
 
 export function jsonResponse(status: number, body: unknown): HttpResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: new TextEncoder().encode(JSON.stringify(body)) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json' },
+    body: new TextEncoder().encode(JSON.stringify(body)),
+  };
 }
 
 export function textResponse(status: number, body: string): HttpResponse {

@@ -21,7 +21,11 @@ export interface IntrospectionServer {
   close(): Promise<void>;
 }
 
-export function metadataReply(cluster: string, containerInstanceArn: string | null, version = 'Amazon ECS Agent - v1.99.0 (test)'): IntrospectionReply {
+export function metadataReply(
+  cluster: string,
+  containerInstanceArn: string | null,
+  version = 'Amazon ECS Agent - ' + 'v1.99.0 (test)',
+): IntrospectionReply {
   return { status: 200, body: { Cluster: cluster, ContainerInstanceArn: containerInstanceArn, Version: version } };
 }
 

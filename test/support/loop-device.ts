@@ -78,7 +78,8 @@ export function unmount(target: string): void {
   for (let attempt = 0; ; attempt++) {
     const result = spawnSync('umount', ['--', target], { encoding: 'utf8' });
     if (result.status === 0) return;
-    if (!/target is busy/.test(result.stderr) || attempt >= BUSY_RETRIES) throw new Error(`umount ${target}: ${result.stderr.trim()}`);
+    if (!/target is busy/.test(result.stderr) || attempt >= BUSY_RETRIES)
+      throw new Error(`umount ${target}: ` + `${result.stderr.trim()}`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BUSY_DELAY_MS);
   }
 }
@@ -106,6 +107,8 @@ interface Loop {
 
 export function attachedLoops(): Loop[] {
   const text = execFileSync('losetup', ['--json', '--list', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' });
-  const listing = (text.trim() ? JSON.parse(text) : {}) as { loopdevices?: { name: string; 'back-file': string | null }[] };
+  const listing = (text.trim() ? JSON.parse(text) : {}) as {
+    loopdevices?: { name: string; 'back-file': string | null }[];
+  };
   return (listing.loopdevices ?? []).map((loop) => ({ name: loop.name, backFile: loop['back-file'] }));
 }

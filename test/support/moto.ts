@@ -32,7 +32,9 @@ export async function startMoto(): Promise<Moto> {
   requireMoto();
   useTestCredentials();
   const port = await freePort();
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -105,19 +107,30 @@ export async function registerContainerInstance(moto: Moto, ecs: ECSClient, clus
   return arn;
 }
 
-/** The repo has no EC2 client, so RunInstances goes over EC2's query protocol; moto routes it by the credential scope. */
+/**
+ * The repo has no EC2 client, so RunInstances goes over EC2's query protocol; moto routes it by the credential scope.
+ */
 async function runEc2Instance(moto: Moto): Promise<string> {
   const response = await fetch(`${moto.endpoint}/`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/ec2/aws4_request, SignedHeaders=host, Signature=0`,
+      authorization:
+        `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/ec2/aws4_request, ` +
+        `SignedHeaders=host, Signature=0`,
     },
-    body: new URLSearchParams({ Action: 'RunInstances', Version: '2016-11-15', ImageId: 'ami-0123456789abcdef0', MinCount: '1', MaxCount: '1' }),
+    body: new URLSearchParams({
+      Action: 'RunInstances',
+      Version: '2016-11-15',
+      ImageId: 'ami-0123456789abcdef0',
+      MinCount: '1',
+      MaxCount: '1',
+    }),
   });
   const text = await response.text();
   const instanceId = /<instanceId>(i-[0-9a-f]+)<\/instanceId>/.exec(text)?.[1];
-  if (!response.ok || !instanceId) throw new Error(`moto RunInstances failed (HTTP ${response.status}): ${text.slice(0, 500)}`);
+  if (!response.ok || !instanceId)
+    throw new Error(`moto RunInstances failed (HTTP ` + `${response.status}): ${text.slice(0, 500)}`);
   return instanceId;
 }
 
@@ -125,7 +138,10 @@ function requireMoto(): void {
   try {
     execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
   } catch {
-    throw new Error('python3 cannot import moto (moto_server emulates ECS for these tests): install moto[server] 5.x for python3');
+    throw new Error(
+      'python3 cannot import moto (moto_server emulates ECS for these tests): install ' +
+        'moto[server] 5.x for python3',
+    );
   }
 }
 
@@ -147,7 +163,8 @@ export async function freePort(): Promise<number> {
 async function waitUntilAnswering(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const giveUp = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < giveUp) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`moto_server exited (${child.exitCode ?? child.signalCode}): ${stderr()}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`moto_server exited ` + `(${child.exitCode ?? child.signalCode}): ${stderr()}`);
     try {
       await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
       return;

@@ -42,7 +42,8 @@ export async function startNotifySocket(path: string): Promise<NotifySocket> {
       for (;;) {
         const hit = messages.find((message) => pattern.test(message));
         if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`no notification matching ${pattern} (got ${JSON.stringify(messages)})`);
+        if (Date.now() > deadline)
+          throw new Error(`no notification matching ${pattern} (got ` + `${JSON.stringify(messages)})`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 200);

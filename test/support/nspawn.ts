@@ -50,14 +50,24 @@ export interface BootOptions {
 /** Boots a fresh copy of the systemd fixture; resolves once systemd reports the system up. */
 export async function bootContainer(t: TestContext, options: BootOptions = {}): Promise<Container> {
   requireRoot();
-  if (!existsSync(SYSTEMD_ROOT_READY)) throw new Error(`the systemd root fixture is missing at ${SYSTEMD_ROOT}: run npm test, whose setup builds it`);
+  if (!existsSync(SYSTEMD_ROOT_READY))
+    throw new Error(`the systemd root fixture is missing at ` + `${SYSTEMD_ROOT}: run npm test, whose setup builds it`);
   const work = scratchDir(t, 'eha-nspawn-');
   const root = `${work}/root`;
   execFileSync('cp', ['-a', '--', SYSTEMD_ROOT, root]);
   options.prepare?.(root);
   const nspawn = spawn(
     'systemd-nspawn',
-    ['--boot', '--private-network', '--register=no', '--keep-unit', '--console=read-only', `--machine=${basename(work)}`, '-D', root],
+    [
+      '--boot',
+      '--private-network',
+      '--register=no',
+      '--keep-unit',
+      '--console=read-only',
+      `--machine=${basename(work)}`,
+      '-D',
+      root,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let console = '';
@@ -97,7 +107,8 @@ class BootedContainer implements Container {
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     let state = 'no PID 1 yet';
     while (Date.now() < deadline) {
-      if (this.#nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited with ${this.#nspawn.exitCode}:\n${output()}`);
+      if (this.#nspawn.exitCode !== null)
+        throw new Error(`systemd-nspawn exited with ` + `${this.#nspawn.exitCode}:\n${output()}`);
       this.#pid1 ||= childPid(this.#nspawn.pid as number) ?? 0;
       if (this.#pid1 !== 0) {
         const answer = this.exec(['systemctl', 'is-system-running']);
@@ -128,7 +139,10 @@ class BootedContainer implements Container {
 
   run(argv: readonly string[], options: ContainerExecOptions = {}): string {
     const result = this.exec(argv, options);
-    if (result.status !== 0) throw new Error(`${argv.join(' ')} exited with ${result.status} in the container:\n${result.stderr}${result.stdout}`);
+    if (result.status !== 0)
+      throw new Error(
+        `${argv.join(' ')} exited with ${result.status} in the ` + `container:\n${result.stderr}${result.stdout}`,
+      );
     return result.stdout;
   }
 
@@ -149,7 +163,10 @@ class BootedContainer implements Container {
 function childPid(parent: number): number | null {
   for (const task of readdirSync(`/proc/${parent}/task`)) {
     for (const child of readOrEmpty(`/proc/${parent}/task/${task}/children`).trim().split(' ').filter(Boolean)) {
-      const nsPids = /^NSpid:\s+(.+)$/m.exec(readOrEmpty(`/proc/${child}/status`))?.[1]?.trim().split(/\s+/);
+      const nsPids = /^NSpid:\s+(.+)$/m
+        .exec(readOrEmpty(`/proc/${child}/status`))?.[1]
+        ?.trim()
+        .split(/\s+/);
       if (nsPids !== undefined && nsPids.length > 1 && nsPids.at(-1) === '1') return Number(child);
     }
   }
@@ -170,7 +187,16 @@ function readOrEmpty(path: string): string {
  * with nothing else set, so the result is exactly the file as systemd's parser reads it.
  */
 export function systemdEnvironment(container: Container, file: string): Map<string, string> {
-  const out = container.run(['systemd-run', '--wait', '--pipe', '--quiet', '-p', `EnvironmentFile=-${file}`, 'env', '-0']);
+  const out = container.run([
+    'systemd-run',
+    '--wait',
+    '--pipe',
+    '--quiet',
+    '-p',
+    `EnvironmentFile=-${file}`,
+    'env',
+    '-0',
+  ]);
   const variables = new Map<string, string>();
   for (const entry of out.split('\0')) {
     const equals = entry.indexOf('=');
@@ -181,4 +207,3 @@ export function systemdEnvironment(container: Container, file: string): Map<stri
   variables.delete('SYSTEMD_EXEC_PID');
   return variables;
 }
-

@@ -124,7 +124,9 @@ function octal(file: PackageFile): string {
 }
 
 function updateinfoXml(advisories: readonly SecurityAdvisory[]): string {
-  return ['<?xml version="1.0" encoding="UTF-8"?>', '<updates>', ...advisories.map(advisoryXml), '</updates>', ''].join('\n');
+  return ['<?xml version="1.0" encoding="UTF-8"?>', '<updates>', ...advisories.map(advisoryXml), '</updates>', ''].join(
+    '\n',
+  );
 }
 
 function advisoryXml(advisory: SecurityAdvisory): string {
@@ -145,8 +147,13 @@ ${advisory.packages.map(advisoryPackageXml).join('\n')}
 }
 
 function advisoryPackageXml(pkg: RpmPackage): string {
-  const attributes = `name="${xmlText(pkg.name)}" version="${xmlText(pkg.version)}" release="${xmlText(pkg.release)}" epoch="0" arch="noarch"`;
-  return `        <package ${attributes}>\n          <filename>${xmlText(rpmFileName(pkg))}</filename>\n        </package>`;
+  const attributes =
+    `name="${xmlText(pkg.name)}" version="${xmlText(pkg.version)}" ` +
+    `release="${xmlText(pkg.release)}" epoch="0" arch="noarch"`;
+  return (
+    `        <package ${attributes}>\n          ` +
+    `<filename>${xmlText(rpmFileName(pkg))}</filename>\n        </package>`
+  );
 }
 
 function xmlText(text: string): string {

@@ -48,7 +48,9 @@ const POLICY_RC = '/usr/sbin/policy-rc.d';
 function missingPackages(): string[] {
   return SYSTEM_PACKAGES.filter((name) => {
     try {
-      return !execFileSync('dpkg-query', ['-W', '-f', '${Status}', '--', name], { encoding: 'utf8' }).endsWith(' installed');
+      return !execFileSync('dpkg-query', ['-W', '-f', '${Status}', '--', name], { encoding: 'utf8' }).endsWith(
+        ' installed',
+      );
     } catch {
       return true;
     }
@@ -76,13 +78,19 @@ function checkMoto(): void {
   try {
     execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
   } catch {
-    fail('python3 cannot import moto (moto_server emulates ECS and SSM for the tests): install moto[server] 5.x for python3');
+    fail(
+      'python3 cannot import moto (moto_server emulates ECS and SSM for the tests): install ' +
+        'moto[server] 5.x for python3',
+    );
   }
 }
 
 /** The Debian mirror this machine's apt already uses, so the fixture needs no address of its own. */
 function debianMirror(): string {
-  const texts = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d').filter((f) => /\.(list|sources)$/.test(f))]
+  const texts = [
+    '/etc/apt/sources.list',
+    ...listDir('/etc/apt/sources.list.d').filter((f) => /\.(list|sources)$/.test(f)),
+  ]
     .filter((path) => existsSync(path))
     .map((path) => readFileSync(path, 'utf8'));
   for (const text of texts) {
@@ -110,7 +118,12 @@ interface RootFixture {
 /** The minbase root for the package-manager tests, and one with systemd to boot as PID 1 (systemd-nspawn). */
 const ROOT_FIXTURES: readonly RootFixture[] = [
   { dir: DEBIAN_ROOT, ready: DEBIAN_ROOT_READY, what: 'minbase', include: [] },
-  { dir: SYSTEMD_ROOT, ready: SYSTEMD_ROOT_READY, what: 'minbase with systemd', include: ['systemd', 'systemd-sysv', 'dbus'] },
+  {
+    dir: SYSTEMD_ROOT,
+    ready: SYSTEMD_ROOT_READY,
+    what: 'minbase with systemd',
+    include: ['systemd', 'systemd-sysv', 'dbus'],
+  },
 ];
 
 /** Builds the missing roots side by side (each about a minute). */
@@ -124,13 +137,20 @@ async function buildRoots(): Promise<void> {
 }
 
 async function buildRoot(fixture: RootFixture, mirror: string): Promise<void> {
-  console.error(`setup: debootstrap --variant=minbase bookworm, ${fixture.what} (shared read-only fixture, about a minute)`);
+  console.error(
+    `setup: debootstrap --variant=minbase bookworm, ${fixture.what} (shared read-only ` + `fixture, about a minute)`,
+  );
   rmSync(fixture.dir, { recursive: true, force: true });
   const include = fixture.include.length > 0 ? [`--include=${fixture.include.join(',')}`] : [];
   try {
-    await promisify(execFile)('debootstrap', ['--variant=minbase', ...include, 'bookworm', fixture.dir, mirror], { maxBuffer: 64 * 1024 * 1024 });
+    await promisify(execFile)('debootstrap', ['--variant=minbase', ...include, 'bookworm', fixture.dir, mirror], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (error) {
-    fail(`debootstrap into ${fixture.dir} failed: ${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`);
+    fail(
+      `debootstrap into ${fixture.dir} failed: ` +
+        `${String((error as { stderr?: string }).stderr ?? error).slice(-2000)}`,
+    );
   }
   unmountBelow(fixture.dir);
   writeFileSync(fixture.ready, new Date().toISOString());

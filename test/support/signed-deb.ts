@@ -24,16 +24,24 @@ export function buildSignedEcsInitDeb(dir: string, version: string): SignedDeb {
   mkdirSync(join(tree, 'usr/libexec'), { recursive: true });
   writeFileSync(
     join(tree, 'DEBIAN/control'),
-    `Package: amazon-ecs-init\nVersion: ${version}\nArchitecture: amd64\nMaintainer: tests <tests@example.invalid>\nDescription: test stand-in for ecs-init\n`,
+    `Package: amazon-ecs-init\nVersion: ${version}\nArchitecture: amd64\nMaintainer: tests ` +
+      `<tests@example.invalid>\nDescription: test stand-in for ecs-init\n`,
   );
-  writeFileSync(join(tree, 'lib/systemd/system/ecs.service'), '[Unit]\nDescription=Amazon ECS (test)\n[Service]\nExecStart=/usr/libexec/amazon-ecs-init start\n[Install]\nWantedBy=multi-user.target\n');
+  writeFileSync(
+    join(tree, 'lib/systemd/system/ecs.service'),
+    '[Unit]\nDescription=Amazon ECS ' +
+      '(test)\n[Service]\nExecStart=/usr/libexec/amazon-ecs-init start\n[Install]\nWantedBy=multi-user.target\n',
+  );
   writeFileSync(join(tree, 'usr/libexec/amazon-ecs-init'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   const fileName = `amazon-ecs-init-${version}.amd64.deb`;
   const debPath = join(dir, fileName);
   execFileSync('dpkg-deb', ['--root-owner-group', '--build', tree, debPath], { stdio: 'ignore' });
   const gnupg = join(dir, 'gnupg');
   mkdirSync(gnupg, { mode: 0o700 });
-  const gpg = (...args: string[]) => execFileSync('gpg', ['--homedir', gnupg, '--batch', '--passphrase', '', '--pinentry-mode', 'loopback', ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const gpg = (...args: string[]) =>
+    execFileSync('gpg', ['--homedir', gnupg, '--batch', '--passphrase', '', '--pinentry-mode', 'loopback', ...args], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   gpg('--quick-gen-key', 'ECS Test Signer <signer@example.invalid>', 'rsa2048', 'sign', 'never');
   const keyFile = join(dir, 'signer.asc');
   writeFileSync(keyFile, gpg('--armor', '--export'));

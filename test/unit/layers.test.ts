@@ -73,7 +73,10 @@ function upwardImports(files: ReadonlyMap<string, readonly { specifier: string }
 const files = sourceFiles();
 
 test('every file of src/ belongs to a layer, and every layer entry holds a file', () => {
-  assert.deepEqual(files.filter((file) => layerOf(file) === -1), []);
+  assert.deepEqual(
+    files.filter((file) => layerOf(file) === -1),
+    [],
+  );
   const empty = LAYERS.flatMap((layer) => layer.paths).filter((path) => !files.some((file) => holds(path, file)));
   assert.deepEqual(empty, []);
 });

@@ -9,7 +9,9 @@ import { needsStart, startUnit, type UnitState, unitState } from '../../os/syste
 const UNIT = 'docker.service';
 
 /** Amazon Linux 2 (image roots only) ships Docker as an amazon-linux-extras topic, not a plain package. */
-const INSTALL: Readonly<Record<PackageManagerName, { readonly packages: readonly string[]; readonly extrasTopic?: string }>> = {
+const INSTALL: Readonly<
+  Record<PackageManagerName, { readonly packages: readonly string[]; readonly extrasTopic?: string }>
+> = {
   apt: { packages: ['docker.io'] },
   dnf: { packages: ['docker'] },
   yum: { packages: [], extrasTopic: 'docker' },

@@ -12,7 +12,8 @@ const GPU_KEY = 'ECS_ENABLE_GPU_SUPPORT';
  */
 export function managedValues(config: Config, os: OsFacts): Map<string, string> {
   const managed = new Map([['ECS_CLUSTER', config.ECS_CLUSTER]]);
-  for (const name of Object.keys(config.ecsPassThrough).sort()) managed.set(name, config.ecsPassThrough[name] as string);
+  for (const name of Object.keys(config.ecsPassThrough).sort())
+    managed.set(name, config.ecsPassThrough[name] as string);
   if (gpuDetected(config, os) && !managed.has(GPU_KEY)) managed.set(GPU_KEY, 'true');
   return managed;
 }

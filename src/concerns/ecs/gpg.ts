@@ -24,20 +24,32 @@ export interface VerifyRequest {
  */
 export async function verifyDetachedSignature(host: Host, request: VerifyRequest): Promise<string> {
   const gpg = (args: readonly string[]) =>
-    host.exec('gpg', ['--homedir', request.gnupgHome, '--batch', '--no-tty', ...args], { target: 'local', timeoutMs: 60_000 });
+    host.exec('gpg', ['--homedir', request.gnupgHome, '--batch', '--no-tty', ...args], {
+      target: 'local',
+      timeoutMs: 60_000,
+    });
   const imported = await gpg(['--import', '--', request.keyFile]);
-  if (imported.exitCode !== 0) throw new SignatureError(`cannot import the signing key ${request.keyFile}: ${imported.stderr.trim()}`);
+  if (imported.exitCode !== 0)
+    throw new SignatureError(`cannot import the signing key ` + `${request.keyFile}: ${imported.stderr.trim()}`);
   const listing = await gpg(['--with-colons', '--fingerprint']);
   const fingerprints = [...listing.stdout.matchAll(/^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/gm)].map((m) => m[1] as string);
   if (request.expectedFingerprint && !fingerprints.includes(request.expectedFingerprint)) {
-    throw new SignatureError(`${request.keyFile} is not the expected key ${request.expectedFingerprint} (holds ${fingerprints.join(', ') || 'no key'})`);
+    throw new SignatureError(
+      `${request.keyFile} is not the expected key ` +
+        `${request.expectedFingerprint} (holds ${fingerprints.join(', ') || 'no key'})`,
+    );
   }
   const verified = await gpg(['--status-fd', '1', '--verify', '--', request.signatureFile, request.dataFile]);
   // VALIDSIG <signing key fpr> … <primary key fpr>: the last fingerprint on the line is the key's own.
   const validSig = /^\[GNUPG:\] VALIDSIG .*$/m.exec(verified.stdout)?.[0] ?? '';
-  const signer = validSig.split(' ').filter((token) => /^[0-9A-F]{40}$/.test(token)).pop();
+  const signer = validSig
+    .split(' ')
+    .filter((token) => /^[0-9A-F]{40}$/.test(token))
+    .pop();
   if (verified.exitCode !== 0 || !signer || !fingerprints.includes(signer)) {
-    throw new SignatureError(`bad or missing signature on ${request.dataFile}: ${lastLine(verified.stderr) || 'no valid signature'}`);
+    throw new SignatureError(
+      `bad or missing signature on ${request.dataFile}: ` + `${lastLine(verified.stderr) || 'no valid signature'}`,
+    );
   }
   return signer;
 }

@@ -26,7 +26,10 @@ export interface DebSource {
 /** `region` null: not known yet (plan on a host whose region comes from IMDS at apply time). */
 export function debSource(context: ConcernContext, region: string | null): DebSource {
   const { config, os } = context;
-  if (os.arch === null) throw new AgentError(`cannot tell the architecture of ${os.root} (no /bin/sh ELF header) to pick the ecs-init .deb`);
+  if (os.arch === null)
+    throw new AgentError(
+      `cannot tell the architecture of ${os.root} (no /bin/sh ` + `ELF header) to pick the ecs-init .deb`,
+    );
   const shownRegion = region ?? (os.root === '/' ? '<region from IMDS>' : '<AWS_REGION>');
   const base = config.ECSINIT_BASE_URL ?? `https://s3.${shownRegion}.amazonaws.com/amazon-ecs-agent-${shownRegion}`;
   const fileName = `amazon-ecs-init-${config.ECSINIT_VERSION}.${DEB_ARCH[os.arch]}.deb`;
@@ -49,7 +52,9 @@ async function downloadRegion(context: ConcernContext): Promise<string | null> {
   const { config, os, host } = context;
   if (config.ECSINIT_BASE_URL !== null || config.AWS_REGION !== null) return config.AWS_REGION;
   if (os.root !== '/') {
-    throw new ConfigError('AWS_REGION is needed to download ecs-init into an image root (or set ECSINIT_BASE_URL to a mirror)');
+    throw new ConfigError(
+      'AWS_REGION is needed to download ecs-init into an image root (or set ' + 'ECSINIT_BASE_URL to a mirror)',
+    );
   }
   return hostRegion(host, config);
 }
@@ -91,6 +96,7 @@ function keyFile(context: ConcernContext): string {
 async function download(context: ConcernContext, url: string, path: string): Promise<void> {
   const response = await context.host.http({ url, timeoutMs: DOWNLOAD_TIMEOUT_MS });
   if (response.status !== 200) throw new AgentError(`download of ${url} failed: HTTP ${response.status}`);
-  if (response.body.length > MAX_DOWNLOAD_BYTES) throw new AgentError(`download of ${url} is larger than ${MAX_DOWNLOAD_BYTES} bytes`);
+  if (response.body.length > MAX_DOWNLOAD_BYTES)
+    throw new AgentError(`download of ${url} is larger ` + `than ${MAX_DOWNLOAD_BYTES} bytes`);
   await context.host.writeFileAtomic(path, response.body, { mode: 0o600 });
 }

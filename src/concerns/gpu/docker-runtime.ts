@@ -20,9 +20,14 @@ export async function daemonJsonHasNvidiaRuntime(host: Host): Promise<boolean> {
   try {
     settings = JSON.parse(text);
   } catch (error) {
-    throw new GpuDaemonJsonError(`${DAEMON_JSON} is not valid JSON (${(error as Error).message}); fix it before the nvidia runtime is added`);
+    throw new GpuDaemonJsonError(
+      `${DAEMON_JSON} is not valid JSON (${(error as Error).message}); ` + `fix it before the nvidia runtime is added`,
+    );
   }
-  if (!isObject(settings)) throw new GpuDaemonJsonError(`${DAEMON_JSON} must hold a JSON object; fix it before the nvidia runtime is added`);
+  if (!isObject(settings))
+    throw new GpuDaemonJsonError(
+      `${DAEMON_JSON} must hold a JSON object; fix ` + `it before the nvidia runtime is added`,
+    );
   const runtimes = settings.runtimes;
   return isObject(runtimes) && NVIDIA_RUNTIME in runtimes;
 }
@@ -30,7 +35,10 @@ export async function daemonJsonHasNvidiaRuntime(host: Host): Promise<boolean> {
 /** The runtimes the running Docker knows, or null when no daemon answers. */
 export async function runningDockerRuntimes(host: Host): Promise<string[] | null> {
   try {
-    const result = await host.exec('docker', ['info', '--format', '{{json .Runtimes}}'], { timeoutMs: 15_000, target: 'local' });
+    const result = await host.exec('docker', ['info', '--format', '{{json .Runtimes}}'], {
+      timeoutMs: 15_000,
+      target: 'local',
+    });
     if (result.exitCode !== 0) return null;
     const runtimes: unknown = JSON.parse(result.stdout);
     return isObject(runtimes) ? Object.keys(runtimes).sort() : null;

@@ -19,15 +19,26 @@ export const TOOLKIT = 'nvidia-container-toolkit';
 const DRIVER_VERSION_FILE = '/proc/driver/nvidia/version';
 const DOCKER_UNIT = 'docker.service';
 const CONFIGURE_RUNTIME = ['runtime', 'configure', '--runtime=docker'];
-// try-restart leaves a stopped Docker stopped (it reads daemon.json when it starts); --no-block as for every unit start.
+// try-restart leaves a stopped Docker stopped (it reads daemon.json when it starts); --no-block as for every unit
+// start.
 const RESTART_DOCKER = ['try-restart', '--no-block', '--', DOCKER_UNIT];
 
-/** Where the toolkit comes from when the system's repositories lack it (no addresses: they change, NVIDIA's guide has them). */
+/**
+ * Where the toolkit comes from when the system's repositories lack it (no addresses: they change, NVIDIA's guide has
+ * them).
+ */
 const REPOSITORY_HINTS: Readonly<Record<PackageManagerName, string>> = {
-  apt: "add NVIDIA's container toolkit apt repository as NVIDIA's Container Toolkit install guide shows (its signing key under /usr/share/keyrings, a list file in /etc/apt/sources.list.d)",
-  dnf: "on Amazon Linux 2023, `dnf install -y nvidia-release` adds Amazon Linux's NVIDIA repository (where the ECS GPU-optimized AMI gets it); elsewhere add NVIDIA's container toolkit .repo file to /etc/yum.repos.d",
+  apt:
+    "add NVIDIA's container toolkit apt repository as NVIDIA's Container Toolkit install guide " +
+    'shows (its signing key under /usr/share/keyrings, a list file in /etc/apt/sources.list.d)',
+  dnf:
+    "on Amazon Linux 2023, `dnf install -y nvidia-release` adds Amazon Linux's NVIDIA repository " +
+    "(where the ECS GPU-optimized AMI gets it); elsewhere add NVIDIA's container toolkit .repo file " +
+    'to /etc/yum.repos.d',
   yum: "add NVIDIA's container toolkit .repo file to /etc/yum.repos.d",
-  zypper: "add NVIDIA's container toolkit repository with `zypper addrepo` and its .repo file, as NVIDIA's Container Toolkit install guide shows",
+  zypper:
+    "add NVIDIA's container toolkit repository with `zypper addrepo` and its .repo file, as " +
+    "NVIDIA's Container Toolkit install guide shows",
 };
 
 export interface GpuFacts {
@@ -63,12 +74,16 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
       actions.push({ kind: 'install', summary, steps: [{ install }] });
     }
     if (!runtimeRegistered(facts)) {
-      const summary = `register the ${NVIDIA_RUNTIME} runtime with Docker in /etc/docker/daemon.json (ECS starts GPU containers with it)`;
+      const summary =
+        `register the ${NVIDIA_RUNTIME} runtime with Docker in /etc/docker/daemon.json ` +
+        `(ECS starts GPU containers with it)`;
       const configure = localCommand('nvidia-ctk', CONFIGURE_RUNTIME);
       actions.push({ kind: 'configure-runtime', summary, steps: [{ run: configure }] });
     }
     if (context.os.systemdRunning && dockerMustReload(facts)) {
-      const summary = `restart ${DOCKER_UNIT} if it runs (without blocking), so it loads the ${NVIDIA_RUNTIME} runtime; its containers restart too`;
+      const summary =
+        `restart ${DOCKER_UNIT} if it runs (without blocking), so it loads the ` +
+        `${NVIDIA_RUNTIME} runtime; its containers restart too`;
       actions.push({ kind: 'restart-docker', summary, steps: [{ run: localCommand('systemctl', RESTART_DOCKER) }] });
     }
     return actions;
@@ -77,19 +92,24 @@ export const gpuConcern: Concern<GpuFacts, GpuAction> = {
     const warnings: string[] = [];
     if (outOfReach(facts.toolkit)) {
       warnings.push(
-        `an NVIDIA GPU is present but no configured repository provides ${TOOLKIT}, which ECS needs to give containers GPUs; ` +
+        `an NVIDIA GPU is present but no configured repository provides ${TOOLKIT}, which ECS needs ` +
+          `to give containers GPUs; ` +
           `it comes from NVIDIA's repository: ${REPOSITORY_HINTS[packageManagerOf(context).name]}; ` +
           'then run apply again (or set GPU_SUPPORT=no)',
       );
     }
     if (!facts.driverLoaded) {
       warnings.push(
-        `the NVIDIA driver is not loaded (no ${DRIVER_VERSION_FILE}): ecs-init reads the GPUs through it, so this instance registers without GPUs; ` +
+        `the NVIDIA driver is not loaded (no ${DRIVER_VERSION_FILE}): ecs-init reads the GPUs ` +
+          `through it, so this instance registers without GPUs; ` +
           'install the driver for the running kernel (the agent does not), or bake it into the image',
       );
     }
     if (!context.os.systemdRunning && runningKnowsRuntime(facts) === false) {
-      warnings.push(`the running Docker does not know the ${NVIDIA_RUNTIME} runtime and systemd does not manage it here: restart dockerd yourself`);
+      warnings.push(
+        `the running Docker does not know the ${NVIDIA_RUNTIME} runtime and systemd does ` +
+          `not manage it here: restart dockerd yourself`,
+      );
     }
     return warnings;
   },

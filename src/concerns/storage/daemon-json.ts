@@ -23,7 +23,10 @@ function parse(text: string | null): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new AgentError(`${STORE.daemonJson} is not valid JSON (${(error as Error).message}); fix it, the agent will not overwrite it`);
+    throw new AgentError(
+      `${STORE.daemonJson} is not valid JSON (${(error as Error).message}); fix ` +
+        `it, the agent will not overwrite it`,
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AgentError(`${STORE.daemonJson} must hold a JSON object; fix it, the agent will not overwrite it`);
@@ -34,11 +37,18 @@ function parse(text: string | null): Record<string, unknown> {
 function checkCompatible(settings: Record<string, unknown>): void {
   const dataRoot = settings['data-root'] ?? settings.graph;
   if (dataRoot !== undefined && dataRoot !== STORE.mountPoint) {
-    throw new AgentError(`${STORE.daemonJson} sets data-root to ${JSON.stringify(dataRoot)}; the Btrfs store is mounted on ${STORE.mountPoint}: remove data-root`);
+    throw new AgentError(
+      `${STORE.daemonJson} sets data-root to ${JSON.stringify(dataRoot)}; the ` +
+        `Btrfs store is mounted on ${STORE.mountPoint}: remove data-root`,
+    );
   }
   const options = settings['storage-opts'];
-  const foreign = Array.isArray(options) ? options.filter((o) => typeof o !== 'string' || !o.startsWith(`${DRIVER}.`)) : [];
+  const foreign = Array.isArray(options)
+    ? options.filter((o) => typeof o !== 'string' || !o.startsWith(`${DRIVER}.`))
+    : [];
   if (foreign.length > 0) {
-    throw new AgentError(`${STORE.daemonJson} has storage-opts ${JSON.stringify(foreign)} that the btrfs driver rejects; remove them`);
+    throw new AgentError(
+      `${STORE.daemonJson} has storage-opts ${JSON.stringify(foreign)} that the ` + `btrfs driver rejects; remove them`,
+    );
   }
 }

@@ -41,7 +41,8 @@ export async function withDockerStopped<T>(
   step: () => Promise<T>,
 ): Promise<T> {
   const pidFile = await dockerRunsOutsideSystemd(host, systemdRunning);
-  if (pidFile) throw new AgentError(`dockerd is running outside systemd (${pidFile}); stop it before the store is switched`);
+  if (pidFile)
+    throw new AgentError(`dockerd is running outside systemd (${pidFile}); stop it before ` + `the store is switched`);
   const [stop, start] = [dockerUnitsCommand('stop', units), dockerUnitsCommand('start', units)];
   if (stop) await runCommand(host, stop);
   try {
@@ -54,7 +55,10 @@ export async function withDockerStopped<T>(
 /** The storage driver the running Docker reports, or null when no daemon answers. */
 export async function reportedDriver(host: Host): Promise<string | null> {
   try {
-    const result = await host.exec('docker', ['info', '--format', '{{.Driver}}'], { timeoutMs: 15_000, target: 'local' });
+    const result = await host.exec('docker', ['info', '--format', '{{.Driver}}'], {
+      timeoutMs: 15_000,
+      target: 'local',
+    });
     return result.exitCode === 0 ? result.stdout.trim() || null : null;
   } catch {
     return null; // no docker client installed

@@ -78,7 +78,10 @@ export async function gatherStorage(
 
 export async function gatherStore(context: ConcernContext, settings: StorageSettings): Promise<StoreFacts> {
   const { host } = context;
-  const backing = settings.mode === 'btrfs-file' ? await fileBacking(host, settings.file) : await deviceBacking(host, settings.device as string);
+  const backing =
+    settings.mode === 'btrfs-file'
+      ? await fileBacking(host, settings.file)
+      : await deviceBacking(host, settings.device as string);
   const mount = await mountAt(host, onDisk(host, STORE.mountPoint));
   const mountedFromBacking = mount !== null && (await isBackingSource(host, settings, backing, mount.source));
   return {
@@ -122,7 +125,12 @@ async function deviceBacking(host: Host, device: string): Promise<Backing> {
   };
 }
 
-async function isBackingSource(host: Host, settings: StorageSettings, backing: Backing, source: string): Promise<boolean> {
+async function isBackingSource(
+  host: Host,
+  settings: StorageSettings,
+  backing: Backing,
+  source: string,
+): Promise<boolean> {
   if (settings.mode === 'btrfs-device') return source === backing.source;
   return backing.exists && (await loopDevicesOf(host, backing.source)).includes(source);
 }

@@ -17,19 +17,29 @@ export interface GrowResult {
   readonly after: number;
 }
 
-export async function growStore(context: ConcernContext, settings: StorageSettings, size: number | null): Promise<GrowResult> {
+export async function growStore(
+  context: ConcernContext,
+  settings: StorageSettings,
+  size: number | null,
+): Promise<GrowResult> {
   const { host } = context;
   const store = await mountedStore(context, settings);
   const before = (await readUsage(host)).deviceSize;
   if (store.backing.kind === 'file') {
     if (size === null) throw new UsageError('storage grow: --size is required for STORAGE_MODE=btrfs-file');
     if (size < store.backing.size) {
-      throw new UsageError(`storage grow: --size ${size} is smaller than ${store.backing.name} (${store.backing.size} bytes); shrinking is refused`);
+      throw new UsageError(
+        `storage grow: --size ${size} is smaller than ${store.backing.name} ` +
+          `(${store.backing.size} bytes); shrinking is refused`,
+      );
     }
     await runLocal(host, 'truncate', ['--size', String(size), '--', store.backing.source]);
     await runLocal(host, 'losetup', ['--set-capacity', store.mount!.source]);
   } else if (size !== null) {
-    throw new UsageError('storage grow: --size applies to STORAGE_MODE=btrfs-file; for a device, enlarge the EBS volume, then run storage grow');
+    throw new UsageError(
+      'storage grow: --size applies to STORAGE_MODE=btrfs-file; for a device, ' +
+        'enlarge the EBS volume, then run storage grow',
+    );
   }
   await runLocal(host, 'btrfs', ['filesystem', 'resize', '--', 'max', onDisk(host, STORE.mountPoint)]);
   return { before, after: (await readUsage(host)).deviceSize };

@@ -34,7 +34,8 @@ export function createStorageConcern(options: StorageConcernOptions = {}): Conce
     gather: (context) => gatherStorage(context, settingsOf(context), packageManagerOf(context), live(context)),
     plan: (facts, context) => planStorage(facts, planContext(context)),
     warnings: (facts) => {
-      const warning = facts.usedPercent === null ? null : fullnessWarning(facts.usedPercent, facts.settings.warnPercent);
+      const warning =
+        facts.usedPercent === null ? null : fullnessWarning(facts.usedPercent, facts.settings.warnPercent);
       return warning === null ? [] : [warning];
     },
     apply: (action, context) => applyStorage(action, context, packageManagerOf(context)),

@@ -87,14 +87,18 @@ async function copyOntoBacking(host: Host, backing: Pick<Backing, 'kind' | 'sour
 async function copyVerified(host: Host, from: string, to: string): Promise<void> {
   const leftover = await host.readdir(STORE.staging);
   if (leftover.length > 0) {
-    throw new AgentError(`the new filesystem on ${STORE.staging} is not empty (${leftover.slice(0, 3).join(', ')}…); it will not be written over`);
+    throw new AgentError(
+      `the new filesystem on ${STORE.staging} is not empty ` +
+        `(${leftover.slice(0, 3).join(', ')}…); it will not be written over`,
+    );
   }
   try {
     await runCommand(host, copyCommand(from, to));
     const difference = firstDifference(await manifest(host, from), await manifest(host, to));
     if (difference) throw new AgentError(`the copy of ${STORE.mountPoint} differs from the original: ${difference}`);
   } catch (error) {
-    for (const entry of await host.readdir(STORE.staging)) await host.rm(`${STORE.staging}/${entry}`, { recursive: true });
+    for (const entry of await host.readdir(STORE.staging))
+      await host.rm(`${STORE.staging}/${entry}`, { recursive: true });
     throw error;
   }
 }
@@ -104,7 +108,9 @@ async function copyVerified(host: Host, from: string, to: string): Promise<void>
  * between filesystems), mode, owner, group and path, sorted.
  */
 async function manifest(host: Host, dir: string): Promise<string[]> {
-  const { stdout } = await runLocal(host, 'find', [dir, '-mindepth', '1', '-printf', '%y %s %m %U %G %P\\0'], { timeoutMs: 3_600_000 });
+  const { stdout } = await runLocal(host, 'find', [dir, '-mindepth', '1', '-printf', '%y %s %m %U %G %P\\0'], {
+    timeoutMs: 3_600_000,
+  });
   return stdout
     .split('\0')
     .filter(Boolean)

@@ -14,7 +14,11 @@ export function mountCommand(backing: Pick<Backing, 'kind' | 'source'>, target: 
   return localCommand('mount', ['-t', 'btrfs', ...loop, '--', backing.source, target]);
 }
 
-export async function mountBacking(host: Host, backing: Pick<Backing, 'kind' | 'source'>, target: string): Promise<void> {
+export async function mountBacking(
+  host: Host,
+  backing: Pick<Backing, 'kind' | 'source'>,
+  target: string,
+): Promise<void> {
   await runCommand(host, mountCommand(backing, target));
 }
 

@@ -30,7 +30,10 @@ export function currentFstabLine(fstab: string): string | null {
 export function withFstabLine(fstab: string, file: string): string {
   const entry = fstabEntry(fstabLines(fstab), STORE.mountPoint);
   if (entry && entry.source !== file) {
-    throw new AgentError(`${STORE.fstab} already mounts ${entry.source} on ${STORE.mountPoint}; remove that line to let the agent manage the store`);
+    throw new AgentError(
+      `${STORE.fstab} already mounts ${entry.source} on ${STORE.mountPoint}; ` +
+        `remove that line to let the agent manage the store`,
+    );
   }
   return withFstabEntry(fstab, STORE.mountPoint, fstabLine(file));
 }

@@ -7,14 +7,7 @@ import { dockerUnitsCommand } from './docker-service.ts';
 import type { Backing, StorageFacts, StoreFacts } from './facts.ts';
 import { migrationSteps } from './migrate.ts';
 import { mountCommand } from './mount.ts';
-import {
-  currentFstabLine,
-  fstabStep,
-  isOwnMountUnit,
-  mountUnit,
-  mountUnitSteps,
-  withFstabLine,
-} from './persist.ts';
+import { currentFstabLine, fstabStep, isOwnMountUnit, mountUnit, mountUnitSteps, withFstabLine } from './persist.ts';
 import { describeSignature } from '../../block/probe.ts';
 import { localCommand } from '../../block/run.ts';
 import { isOwnFilesystem, STORE, type StorageSettings } from './settings.ts';
@@ -95,12 +88,16 @@ function formatBacking(settings: StorageSettings, store: StoreFacts): StorageAct
   const { backing } = store;
   const found = backing.signature && describeSignature(backing.signature);
   if (found && !settings.forceFormat) {
-    throw new FormatRefusedError(`refusing to format ${backing.name}: it holds ${found}; set STORAGE_FORCE_FORMAT=yes to erase it`);
+    throw new FormatRefusedError(
+      `refusing to format ${backing.name}: it holds ${found}; set ` + `STORAGE_FORCE_FORMAT=yes to erase it`,
+    );
   }
   const wipe: Step[] = found ? [{ run: localCommand('wipefs', ['--all', '--', backing.source]) }] : [];
   return {
     kind: 'format',
-    summary: found ? `ERASE ${found} on ${backing.name} and format it as Btrfs (STORAGE_FORCE_FORMAT=yes)` : `format ${backing.name} as Btrfs`,
+    summary: found
+      ? `ERASE ${found} on ${backing.name} and format it as Btrfs ` + `(STORAGE_FORCE_FORMAT=yes)`
+      : `format ${backing.name} as Btrfs`,
     // No --force: should anything have appeared since the plan, mkfs.btrfs refuses.
     steps: [...wipe, { run: localCommand('mkfs.btrfs', ['--label', STORE.label, '--', backing.source]) }],
   };
@@ -113,17 +110,26 @@ function persist(
   context: StoragePlanContext,
 ): StorageAction[] {
   if (settings.mode === 'btrfs-file') {
-    if (store.mountUnit !== null) throw conflict(`${STORE.mountUnit} exists, but STORAGE_MODE=btrfs-file mounts the store from ${STORE.fstab}`);
+    if (store.mountUnit !== null)
+      throw conflict(
+        `${STORE.mountUnit} exists, but ` + `STORAGE_MODE=btrfs-file mounts the store from ${STORE.fstab}`,
+      );
     if (withFstabLine(store.fstab, settings.file) === store.fstab) return [];
     const summary = `mount the store at boot from ${STORE.fstab}`;
     return [{ kind: 'write-fstab', summary, steps: [fstabStep(store.fstab, settings.file)] }];
   }
   const line = currentFstabLine(store.fstab);
-  if (line !== null) throw conflict(`${STORE.fstab} mounts ${STORE.mountPoint} (${line}), but STORAGE_MODE=btrfs-device mounts it with ${STORE.mountUnit}`);
+  if (line !== null)
+    throw conflict(
+      `${STORE.fstab} mounts ${STORE.mountPoint} (${line}), but ` +
+        `STORAGE_MODE=btrfs-device mounts it with ${STORE.mountUnit}`,
+    );
   if (store.mountUnit !== null && !isOwnMountUnit(store.mountUnit)) {
-    throw new AgentError(`${STORE.mountUnit} was not written by the agent; remove it to let the agent manage the store`);
+    throw new AgentError(
+      `${STORE.mountUnit} was not written by the agent; remove it to let the ` + `agent manage the store`,
+    );
   }
-  const uuid = formatting ? null : store.backing.signature?.uuid ?? null;
+  const uuid = formatting ? null : (store.backing.signature?.uuid ?? null);
   if (uuid !== null && store.mountUnit === mountUnit(uuid) && store.mountUnitEnabled) return [];
   return [
     {
@@ -146,16 +152,22 @@ function switchStore(
   context: StoragePlanContext,
 ): StorageAction | null {
   if (store.mount !== null && !store.mountedFromBacking) {
-    throw conflict(`${STORE.mountPoint} is already a mount of ${store.mount.source} (${store.mount.fstype}), not of ${store.backing.name}`);
+    throw conflict(
+      `${STORE.mountPoint} is already a mount of ${store.mount.source} ` +
+        `(${store.mount.fstype}), not of ${store.backing.name}`,
+    );
   }
   const mount = !store.mountedFromBacking;
   const text = daemonJsonWithBtrfs(store.daemonJson);
   if (!mount && text === null) return null;
   const migrate = mount && store.oldStoreHasData;
   if (migrate && store.retiredLeftover) {
-    throw conflict(`${STORE.retired} is left from an interrupted switch and ${STORE.mountPoint} holds data too: check them`);
+    throw conflict(
+      `${STORE.retired} is left from an interrupted switch and ${STORE.mountPoint} ` + `holds data too: check them`,
+    );
   }
-  if (store.unmanagedDocker) throw new AgentError(`dockerd runs outside systemd (${store.unmanagedDocker}); stop it, then apply again`);
+  if (store.unmanagedDocker)
+    throw new AgentError(`dockerd runs outside systemd ` + `(${store.unmanagedDocker}); stop it, then apply again`);
   const { kind, source } = store.backing;
   const daemonJson = text === null ? null : writeStep(STORE.daemonJson, text, { before: store.daemonJson });
   return switchAction({ backing: { kind, source }, mount, migrate, dockerUnits, daemonJson }, context);
@@ -190,7 +202,9 @@ function switchSteps(change: SwitchChange, context: StoragePlanContext): Step[] 
 function removeRetired(store: StoreFacts): StorageAction {
   return {
     kind: 'remove-retired',
-    summary: `remove ${STORE.retired}, the old store left by an interrupted switch (its data is on ${store.backing.name})`,
+    summary:
+      `remove ${STORE.retired}, the old store left by an interrupted switch (its data is on ` +
+      `${store.backing.name})`,
     steps: [{ remove: STORE.retired, what: 'tree' }],
   };
 }

@@ -48,6 +48,9 @@ export async function storageStatus(context: ConcernContext, settings: StorageSe
 /** The store as mounted from its backing; an error when it is not (apply first). */
 export async function mountedStore(context: ConcernContext, settings: StorageSettings): Promise<StoreFacts> {
   const store = await gatherStore(context, settings);
-  if (!store.mountedFromBacking) throw new AgentError(`the Btrfs store ${store.backing.name} is not mounted on ${STORE.mountPoint}; run apply first`);
+  if (!store.mountedFromBacking)
+    throw new AgentError(
+      `the Btrfs store ${store.backing.name} is not ` + `mounted on ${STORE.mountPoint}; run apply first`,
+    );
   return store;
 }

@@ -57,5 +57,8 @@ export async function readUsage(host: Host): Promise<BtrfsUsage> {
 /** The warning for a store fuller than STORAGE_WARN_PERCENT, or null. */
 export function fullnessWarning(percent: number, warnPercent: number): string | null {
   if (percent < warnPercent) return null;
-  return `the Docker store ${STORE.mountPoint} is ${percent}% full (STORAGE_WARN_PERCENT=${warnPercent}): remove images or run storage grow`;
+  return (
+    `the Docker store ${STORE.mountPoint} is ${percent}% full ` +
+    `(STORAGE_WARN_PERCENT=${warnPercent}): remove images or run storage grow`
+  );
 }

@@ -45,7 +45,11 @@ export async function pendingUpdates(manager: UpdateManager): Promise<PendingUpd
 }
 
 /** Applies pending security updates (nothing runs when none are pending) and records what changed. */
-export async function applyUpdates(context: ConcernContext, manager: UpdateManager, pending: PendingUpdates): Promise<ApplyReport> {
+export async function applyUpdates(
+  context: ConcernContext,
+  manager: UpdateManager,
+  pending: PendingUpdates,
+): Promise<ApplyReport> {
   const { host } = context;
   let signalled = false;
   let changed: ChangedPackage[] = [];
@@ -68,7 +72,9 @@ export async function applyUpdates(context: ConcernContext, manager: UpdateManag
     await host.mkdir(PATHS.agentState);
     await host.writeFileAtomic(LAST_APPLY_FILE, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
   }
-  context.logger.info(`security updates: ${changed.length} package(s) changed`, { changed: changed.map((update) => `${update.package} ${update.from ?? '-'} -> ${update.to ?? '-'}`) });
+  context.logger.info(`security updates: ${changed.length} package(s) changed`, {
+    changed: changed.map((update) => `${update.package} ` + `${update.from ?? '-'} -> ${update.to ?? '-'}`),
+  });
   return report;
 }
 

@@ -13,7 +13,8 @@ import type { UpdateManager } from './types.ts';
  */
 export type MakeSequenceDeps = (context: ConcernContext, settings: UpdateSettings) => Promise<SequenceDeps>;
 
-export type RebootDecision = SequenceOutcome | { readonly outcome: 'not-needed' | 'never' | 'image-root'; readonly message: string };
+export type RebootDecision =
+  SequenceOutcome | { readonly outcome: 'not-needed' | 'never' | 'image-root'; readonly message: string };
 
 export interface UpdatesRun {
   /** A sequence from before this run, finished or rolled back. */
@@ -23,7 +24,11 @@ export interface UpdatesRun {
 }
 
 /** Sequences live on running hosts only; an image root has none. */
-export async function resumeRecorded(context: ConcernContext, settings: UpdateSettings, makeDeps: MakeSequenceDeps = hostSequenceDeps): Promise<SequenceOutcome | null> {
+export async function resumeRecorded(
+  context: ConcernContext,
+  settings: UpdateSettings,
+  makeDeps: MakeSequenceDeps = hostSequenceDeps,
+): Promise<SequenceOutcome | null> {
   if (context.host.root !== '/' || (await readSequenceRecord(context.host)) === null) return null;
   return resumeRebootSequence(await makeDeps(context, settings));
 }
@@ -49,9 +54,22 @@ async function decideReboot(
 ): Promise<RebootDecision> {
   if (context.host.root !== '/') return { outcome: 'image-root', message: 'an image root is not rebooted' };
   if (!rebootWanted(policy, applied)) {
-    if (policy === 'never') return { outcome: 'never', message: `no reboot (policy never)${applied.rebootRequired ? '; the distribution says one is required' : ''}` };
-    return { outcome: 'not-needed', message: applied.rebootRequired === null ? 'no reboot: the distribution gives no reboot signal here' : 'no reboot needed' };
+    if (policy === 'never')
+      return {
+        outcome: 'never',
+        message:
+          `no reboot (policy ` + `never)${applied.rebootRequired ? '; the distribution says one is required' : ''}`,
+      };
+    return {
+      outcome: 'not-needed',
+      message:
+        applied.rebootRequired === null
+          ? 'no reboot: the ' + 'distribution gives no reboot signal here'
+          : 'no reboot needed',
+    };
   }
-  const reason = applied.rebootRequired ? 'the distribution requires a reboot' : `${applied.changed.length} package(s) updated (reboot policy always)`;
+  const reason = applied.rebootRequired
+    ? 'the distribution requires a reboot'
+    : `${applied.changed.length} package(s) updated (reboot policy always)`;
   return runRebootSequence(await makeDeps(context, settings), reason);
 }

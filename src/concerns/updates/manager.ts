@@ -21,6 +21,9 @@ export function updateManagerFor(context: ConcernContext): UpdateManager {
     case 'zypper':
       return zypperUpdates(context.host, context.logger);
     case 'yum':
-      throw new RefusedError('security updates: Amazon Linux 2 (yum) is image-only and end of support 2026-06-30; move to Amazon Linux 2023');
+      throw new RefusedError(
+        'security updates: Amazon Linux 2 (yum) is image-only and end of ' +
+          'support 2026-06-30; move to Amazon Linux 2023',
+      );
   }
 }

@@ -10,8 +10,7 @@ import { KeyProblem, parseSshKey } from './ssh-key.ts';
  * the value and what is allowed, and the others still sync.
  */
 export type SourceEntry =
-  | { readonly name: string; readonly document: unknown }
-  | { readonly name: string; readonly error: string };
+  { readonly name: string; readonly document: unknown } | { readonly name: string; readonly error: string };
 
 export interface DesiredUser {
   readonly name: string;

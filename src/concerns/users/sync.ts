@@ -68,7 +68,7 @@ async function applySteps(context: ConcernContext, actions: readonly UsersAction
   const steps: UsersSyncStep[] = [];
   const failed = new Set<string>();
   let stopped = false;
-  for (let index = 0; index < actions.length; ) {
+  for (let index = 0; index < actions.length;) {
     const first = actions[index] as UsersAction;
     let end = index + 1;
     while (

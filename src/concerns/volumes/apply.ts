@@ -6,7 +6,11 @@ import { probeSignature } from '../../block/probe.ts';
 import { persistStep, type VolumesAction } from './plan.ts';
 
 /** The only place the volumes concern changes the system: the action's steps. */
-export async function applyVolumes(action: VolumesAction, context: ConcernContext, packages: PackageManager): Promise<void> {
+export async function applyVolumes(
+  action: VolumesAction,
+  context: ConcernContext,
+  packages: PackageManager,
+): Promise<void> {
   const { host } = context;
   if (action.kind === 'persist' && action.uuid === null) {
     // The filesystem an earlier step made: its UUID is read now.

@@ -40,7 +40,12 @@ export function toolsPackage(fstype: Filesystem, packages: PackageManager): stri
   return fstype === 'xfs' ? 'xfsprogs' : 'e2fsprogs';
 }
 
-export async function gatherVolumes(context: ConcernContext, specs: readonly VolumeSpec[], packages: PackageManager, live: boolean): Promise<VolumesFacts> {
+export async function gatherVolumes(
+  context: ConcernContext,
+  specs: readonly VolumeSpec[],
+  packages: PackageManager,
+  live: boolean,
+): Promise<VolumesFacts> {
   const missing: string[] = [];
   for (const name of new Set(specs.map((spec) => toolsPackage(spec.fstype, packages)))) {
     if ((await packages.installedVersion(name)) === null) missing.push(name);

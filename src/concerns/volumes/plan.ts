@@ -47,7 +47,8 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
   if (!format && (volume.signature?.type !== spec.fstype || volume.signature.partitionTable !== null)) {
     // A volume that holds something other than the filesystem asked for is never formatted over.
     throw new AgentError(
-      `refusing to use ${name} for ${spec.mountPoint}: it holds ${describeSignature(volume.signature!)}, not an ${spec.fstype} filesystem; ` +
+      `refusing to use ${name} for ${spec.mountPoint}: it holds ` +
+        `${describeSignature(volume.signature!)}, not an ${spec.fstype} filesystem; ` +
         'only empty volumes are formatted: wipe it yourself or name another volume',
     );
   }
@@ -56,10 +57,13 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
     const summary = `format ${name} as ${spec.fstype} (it is empty)`;
     actions.push({ kind: 'format', summary, steps: [{ run: mkfsCommand(spec, device) }] });
   }
-  const uuid = format ? null : volume.signature?.uuid ?? null;
+  const uuid = format ? null : (volume.signature?.uuid ?? null);
   const line = uuid === null ? null : fstabLine(spec, uuid);
   if (volume.fstabLine !== null && !isOurs(volume.fstabLine, device, uuid)) {
-    throw new AgentError(`${FSTAB} already mounts something else on ${spec.mountPoint} (${volume.fstabLine}); remove that line or choose another mount point`);
+    throw new AgentError(
+      `${FSTAB} already mounts something else on ${spec.mountPoint} ` +
+        `(${volume.fstabLine}); remove that line or choose another mount point`,
+    );
   }
   if (line === null || volume.fstabLine !== line) {
     const persist = { device, spec, uuid, replacing: volume.fstabLine };
@@ -67,7 +71,10 @@ function planVolume(volume: VolumeFacts): VolumesAction[] {
     actions.push({ kind: 'persist', ...persist, summary, steps: [persistStep(persist, uuid ?? NEW_UUID)] });
   }
   if (volume.mount !== null && volume.mount.source !== device) {
-    throw new AgentError(`${spec.mountPoint} is already a mount of ${volume.mount.source}, not of ${name}; unmount it or choose another mount point`);
+    throw new AgentError(
+      `${spec.mountPoint} is already a mount of ${volume.mount.source}, not of ` +
+        `${name}; unmount it or choose another mount point`,
+    );
   }
   if (volume.mount === null) {
     const steps = [{ run: mountCommand(spec, device, volume.target) }];

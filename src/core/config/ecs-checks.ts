@@ -12,7 +12,8 @@ export type Check = (raw: string) => string;
 
 export const trueOrFalse: Check = (raw) => {
   if (raw === 'true' || raw === 'false') return raw;
-  // ecs-init compares some keys (ECS_ENABLE_GPU_SUPPORT) with "true" literally, so "True" or "1" would split the readers.
+  // ecs-init compares some keys (ECS_ENABLE_GPU_SUPPORT) with "true" literally, so "True" or "1" would split the
+  // readers.
   throw new InvalidValue('is not true or false', 'true or false, in lower case');
 };
 
@@ -24,7 +25,8 @@ export function choice(choices: readonly string[]): Check {
 }
 
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): Check {
-  const allowed = max === Number.MAX_SAFE_INTEGER ? `a whole number, at least ${min}` : `a whole number from ${min} to ${max}`;
+  const allowed =
+    max === Number.MAX_SAFE_INTEGER ? `a whole number, at least ${min}` : `a whole number from ` + `${min} to ${max}`;
   return (raw) => {
     if (/^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return raw;
     throw new InvalidValue('is not a whole number in range', allowed);
@@ -36,7 +38,10 @@ export function numberPair(separator: string, example: string): Check {
   return (raw) => {
     const parts = raw.split(separator);
     if (parts.length === 2 && parts.every((part) => /^\d+$/.test(part))) return raw;
-    throw new InvalidValue(`is not two whole numbers joined by "${separator}"`, `two whole numbers joined by "${separator}", e.g. ${example}`);
+    throw new InvalidValue(
+      `is not two whole numbers joined by "${separator}"`,
+      `two whole numbers ` + `joined by "${separator}", e.g. ${example}`,
+    );
   };
 }
 
@@ -44,10 +49,22 @@ export const portRange: Check = (raw) => {
   const match = /^(\d+)-(\d+)$/.exec(raw);
   const [first, last] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
   if (first >= 1 && first <= last && last <= 65535) return raw;
-  throw new InvalidValue('is not a port range', 'two port numbers from 1 to 65535 joined by "-", the first not above the second, e.g. 32768-60999');
+  throw new InvalidValue(
+    'is not a port range',
+    'two port numbers from 1 to 65535 joined by "-", the ' + 'first not above the second, e.g. 32768-60999',
+  );
 };
 
-const NANOSECONDS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const NANOSECONDS: Readonly<Record<string, number>> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
 const DURATION = /^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 const DURATION_PART = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
 
@@ -56,7 +73,8 @@ function goDurationNanoseconds(raw: string): number | null {
   if (raw === '0') return 0;
   if (!DURATION.test(raw)) return null;
   let total = 0;
-  for (const [, amount, unit] of raw.matchAll(DURATION_PART)) total += Number(amount) * (NANOSECONDS[unit as string] as number);
+  for (const [, amount, unit] of raw.matchAll(DURATION_PART))
+    total += Number(amount) * (NANOSECONDS[unit as string] as number);
   return total;
 }
 
@@ -67,7 +85,9 @@ export interface DurationLimits {
 
 /** A Go duration; limits are where the agent ignores or clamps the value (its README says which). */
 export function goDuration(limits: DurationLimits = {}): Check {
-  const range = [limits.min && `at least ${limits.min}`, limits.max && `at most ${limits.max}`].filter(Boolean).join(' and ');
+  const range = [limits.min && `at least ${limits.min}`, limits.max && `at most ${limits.max}`]
+    .filter(Boolean)
+    .join(' and ');
   const allowed = `a duration such as 30s, 10m or 1h30m (units ns, us, ms, s, m, h)${range ? `, ${range}` : ''}`;
   const min = limits.min === undefined ? 0 : (goDurationNanoseconds(limits.min) as number);
   const max = limits.max === undefined ? Infinity : (goDurationNanoseconds(limits.max) as number);
@@ -96,26 +116,31 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
-export const jsonStringMap: Check = jsonCheck('a JSON object of string values, e.g. {"stack":"prod"}', (value) =>
-  isObject(value) && Object.values(value).every(isString),
+export const jsonStringMap: Check = jsonCheck(
+  'a JSON object of string values, e.g. {"stack":"prod"}',
+  (value) => isObject(value) && Object.values(value).every(isString),
 );
 
 /** ECS limits tag keys to 128 and values to 256 characters. */
 export const jsonTags: Check = jsonCheck(
   'a JSON object of string values, keys up to 128 and values up to 256 characters, e.g. {"team":"web"}',
-  (value) => isObject(value) && Object.entries(value).every(([k, v]) => k.length <= 128 && isString(v) && v.length <= 256),
+  (value) =>
+    isObject(value) && Object.entries(value).every(([k, v]) => k.length <= 128 && isString(v) && v.length <= 256),
 );
 
-export const jsonStringList: Check = jsonCheck('a JSON array of strings, e.g. ["json-file","awslogs"]', (value) =>
-  Array.isArray(value) && value.every(isString),
+export const jsonStringList: Check = jsonCheck(
+  'a JSON array of strings, e.g. ["json-file","awslogs"]',
+  (value) => Array.isArray(value) && value.every(isString),
 );
 
-export const jsonPortList: Check = jsonCheck('a JSON array of port numbers from 1 to 65535, e.g. [22,80,5000]', (value) =>
-  Array.isArray(value) && value.every((port) => Number.isInteger(port) && port >= 1 && port <= 65535),
+export const jsonPortList: Check = jsonCheck(
+  'a JSON array of port numbers from 1 to 65535, e.g. ' + '[22,80,5000]',
+  (value) => Array.isArray(value) && value.every((port) => Number.isInteger(port) && port >= 1 && port <= 65535),
 );
 
-export const jsonCidrList: Check = jsonCheck('a JSON array of CIDR blocks, e.g. ["10.0.15.0/24"]', (value) =>
-  Array.isArray(value) && value.every((cidr) => isString(cidr) && isCidr(cidr)),
+export const jsonCidrList: Check = jsonCheck(
+  'a JSON array of CIDR blocks, e.g. ["10.0.15.0/24"]',
+  (value) => Array.isArray(value) && value.every((cidr) => isString(cidr) && isCidr(cidr)),
 );
 
 /** node:net loads only for a CIDR list to check, not with the config every command reads. */
@@ -128,6 +153,7 @@ function isCidr(text: string): boolean {
 
 /** Registry → credentials object, the shape of both the "docker" and the "dockercfg" auth types. */
 export const jsonRegistryAuth: Check = jsonCheck(
-  'a JSON object mapping each registry to an object of credentials, e.g. {"https://index.docker.io/v1/":{"username":"u","password":"p"}}',
+  'a JSON object mapping each registry to an object of credentials, e.g. ' +
+    '{"https://index.docker.io/v1/":{"username":"u","password":"p"}}',
   (value) => isObject(value) && Object.keys(value).length > 0 && Object.values(value).every(isObject),
 );

@@ -110,7 +110,10 @@ const KEY_CHECKS: Readonly<Record<string, Check>> = {
  */
 export function normalizeEcsValue(name: string, raw: string): string {
   if (name === 'ECS_EXTERNAL') {
-    throw new InvalidValue('is for ECS Anywhere only: on EC2 the agent would register as an external instance', 'leave ECS_EXTERNAL unset');
+    throw new InvalidValue(
+      'is for ECS Anywhere only: on EC2 the agent would register as an external ' + 'instance',
+      'leave ECS_EXTERNAL unset',
+    );
   }
   const check = KEY_CHECKS[name];
   return check === undefined || raw === '' ? raw : check(raw);

@@ -57,7 +57,11 @@ export interface ListenAddress {
 export const loopbackListen: Parse<ListenAddress> = (raw) => {
   const match = /^(?:(127\.0\.0\.1|\[::1\]):)?(\d{1,5})$/.exec(raw);
   const port = Number(match?.[2]);
-  if (!match || port < 1 || port > 65535) throw new InvalidValue('is not a loopback port', 'a port from 1 to 65535, optionally as 127.0.0.1:PORT or [::1]:PORT');
+  if (!match || port < 1 || port > 65535)
+    throw new InvalidValue(
+      'is not a loopback port',
+      'a port from 1 to ' + '65535, optionally as 127.0.0.1:PORT or [::1]:PORT',
+    );
   return { address: match[1] === '[::1]' ? '::1' : '127.0.0.1', port };
 };
 
@@ -107,25 +111,45 @@ export const KEYS = {
   AWS_REGION: key(
     optional(region),
     '',
-    'AWS region; empty: the instance\'s region from IMDS (so needed with --root to download ecs-init)',
+    "AWS region; empty: the instance's region from IMDS (so needed with --root to download ecs-init)",
   ),
   LOG_LEVEL: key(oneOf(LOG_LEVELS), 'info', 'error, warn, info or debug'),
   CONTROL_URL: key(optional(httpUrl), '', 'control endpoint base URL; empty: no reporting'),
   CONTROL_TOKEN_FILE: key(optional(absolutePath), '', 'file holding the bearer token for the control endpoint'),
-  CONVERGE_INTERVAL: key(offOr(duration(60_000, 86_400_000)), '30m', 'how often the daemon converges every concern, first at start; off: never'),
+  CONVERGE_INTERVAL: key(
+    offOr(duration(60_000, 86_400_000)),
+    '30m',
+    'how often the daemon converges ' + 'every concern, first at start; off: never',
+  ),
   METRICS_INTERVAL: key(duration(10_000, 3_600_000), '60s', 'how often metrics are sampled and sent (10s to 1h)'),
-  CONTROL_CA_BUNDLE: key(optional(absolutePath), '', 'PEM file of CAs trusted for an https CONTROL_URL; empty: the system CAs'),
+  CONTROL_CA_BUNDLE: key(
+    optional(absolutePath),
+    '',
+    'PEM file of CAs trusted for an https ' + 'CONTROL_URL; empty: the system CAs',
+  ),
   CONTROL_ALLOW_HTTP: key(bool, 'no', 'allow a plain http CONTROL_URL that is not loopback'),
-  CONTROL_IDENTITY: key(oneOf(['auto', 'no'] as const), 'auto', 'auto: send the signed EC2 instance identity document (IMDSv2) when reachable; no: never'),
+  CONTROL_IDENTITY: key(
+    oneOf(['auto', 'no'] as const),
+    'auto',
+    'auto: send the signed EC2 instance ' + 'identity document (IMDSv2) when reachable; no: never',
+  ),
   SPOOL_DIR: key(absolutePath, '/var/lib/ecs-host-agent/spool', 'where samples wait until every sink on has them'),
   SPOOL_MAX_BYTES: key(spoolSize, '64M', 'spool size cap (at least 2M); the oldest samples are dropped and counted'),
-  SPOOL_MAX_AGE: key(duration(60_000, 90 * 86_400_000), '72h', 'samples older than this are dropped from the spool (and counted)'),
+  SPOOL_MAX_AGE: key(
+    duration(60_000, 90 * 86_400_000),
+    '72h',
+    'samples older than this are dropped ' + 'from the spool (and counted)',
+  ),
   METRICS_SINK_FILE: key(
     absolutePath,
     '/var/log/ecs-host-agent/metrics.ndjson',
     'newline JSON file samples go to when no sink is on (no CONTROL_URL, CloudWatch or remote write; rotated)',
   ),
-  EVENTS_SINK_FILE: key(absolutePath, '/var/log/ecs-host-agent/events.ndjson', 'newline JSON file host events (decommission, reboot) go to when CONTROL_URL is empty (rotated)'),
+  EVENTS_SINK_FILE: key(
+    absolutePath,
+    '/var/log/ecs-host-agent/events.ndjson',
+    'newline JSON file ' + 'host events (decommission, reboot) go to when CONTROL_URL is empty (rotated)',
+  ),
   METRICS_PROMETHEUS_LISTEN: key(
     optional(listenAddress),
     '',
@@ -203,12 +227,32 @@ export const KEYS = {
     'reboot after security updates: never, if-needed (when the distribution says so) or always',
   ),
   MAX_CONCURRENT_REBOOTS: key(integer(1, 1000), '1', 'hosts of the cluster that may reboot at once'),
-  UPDATES_CHECK_INTERVAL: key(offOr(duration(60_000, 86_400_000)), '1h', 'how often the daemon looks for security updates; off: never (no automatic updates)'),
+  UPDATES_CHECK_INTERVAL: key(
+    offOr(duration(60_000, 86_400_000)),
+    '1h',
+    'how often the daemon looks ' + 'for security updates; off: never (no automatic updates)',
+  ),
   DRAIN_TIMEOUT: key(duration(1000, 86_400_000), '30m', 'how long a drain waits for the tasks of the instance to stop'),
-  DRAIN_TIMEOUT_POLICY: key(oneOf(['abort', 'reboot'] as const), 'abort', 'when a drain times out: abort (re-activate, no reboot) or reboot anyway'),
-  DECOMMISSION_ON_SHUTDOWN: key(bool, 'no', 'drain and deregister the container instance when the host powers off (ecs-host-agent-decommission.service)'),
-  DECOMMISSION_TIMEOUT: key(duration(10_000, 3_600_000), '5m', 'how long decommission waits for the tasks to leave (at most 5m at poweroff)'),
-  SPOT_INTERRUPTION_DRAIN: key(bool, 'yes', 'drain at once when IMDS announces a spot interruption (spot/instance-action)'),
+  DRAIN_TIMEOUT_POLICY: key(
+    oneOf(['abort', 'reboot'] as const),
+    'abort',
+    'when a drain times out: ' + 'abort (re-activate, no reboot) or reboot anyway',
+  ),
+  DECOMMISSION_ON_SHUTDOWN: key(
+    bool,
+    'no',
+    'drain and deregister the container instance when the ' + 'host powers off (ecs-host-agent-decommission.service)',
+  ),
+  DECOMMISSION_TIMEOUT: key(
+    duration(10_000, 3_600_000),
+    '5m',
+    'how long decommission waits for the ' + 'tasks to leave (at most 5m at poweroff)',
+  ),
+  SPOT_INTERRUPTION_DRAIN: key(
+    bool,
+    'yes',
+    'drain at once when IMDS announces a spot interruption ' + '(spot/instance-action)',
+  ),
   REBOOT_LOCK_PATH: key(ssmPath, '/ecs-host-agent/reboot-lock', 'SSM parameter path of the fleet-wide reboot slots'),
   REBOOT_LOCK_TTL: key(
     duration(60_000, 86_400_000),
@@ -221,13 +265,21 @@ export const KEYS = {
     '10m',
     'longest a reboot may take, from systemctl reboot until the agent runs again (counted in REBOOT_LOCK_TTL)',
   ),
-  AL2023_RELEASE_UPGRADE: key(bool, 'no', 'Amazon Linux 2023: take security updates from a newer release when one is offered'),
+  AL2023_RELEASE_UPGRADE: key(
+    bool,
+    'no',
+    'Amazon Linux 2023: take security updates from a newer ' + 'release when one is offered',
+  ),
   STORAGE_MODE: key(oneOf(['none', 'btrfs-file', 'btrfs-device'] as const), 'none', 'Docker image storage on Btrfs'),
   STORAGE_FILE: key(absolutePath, '/var/lib/docker-storage.btrfs', 'backing file for STORAGE_MODE=btrfs-file'),
   STORAGE_SIZE: key(size, '100G', 'thin size of the backing file'),
   STORAGE_DEVICE: key(optional(absolutePathOrVolume()), '', 'block device or EBS volume id for btrfs-device'),
   STORAGE_FORCE_FORMAT: key(bool, 'no', 'format a device that already holds a filesystem'),
-  STORAGE_WARN_PERCENT: key(integer(1, 100), '85', 'warn (and report a metric) when the Docker store is fuller than this percentage'),
+  STORAGE_WARN_PERCENT: key(
+    integer(1, 100),
+    '85',
+    'warn (and report a metric) when the Docker store ' + 'is fuller than this percentage',
+  ),
   VOLUMES: key(parseVolumes, '', 'data volumes to format when empty and mount: DEVICE:FSTYPE:MOUNTPOINT[:OPTIONS];…'),
   ALLOW_ECS_OPTIMIZED: key(bool, 'no', 'run even on an ECS-optimized AMI (not recommended)'),
   GPU_SUPPORT: key(
@@ -240,11 +292,23 @@ export const KEYS = {
     'latest',
     'ecs-init version for the signed .deb (Ubuntu, Debian)',
   ),
-  ECSINIT_BASE_URL: key(optional(httpUrl), '', 'where the ecs-init .deb and .asc are downloaded; empty: the regional Amazon bucket'),
-  ECSINIT_SIGNING_KEY: key(optional(absolutePath), '', 'armored public key that must have signed the ecs-init .deb; empty: the shipped Amazon ECS key'),
+  ECSINIT_BASE_URL: key(
+    optional(httpUrl),
+    '',
+    'where the ecs-init .deb and .asc are downloaded; ' + 'empty: the regional Amazon bucket',
+  ),
+  ECSINIT_SIGNING_KEY: key(
+    optional(absolutePath),
+    '',
+    'armored public key that must have signed the ' + 'ecs-init .deb; empty: the shipped Amazon ECS key',
+  ),
   AWS_ENDPOINT_URL_ECS: key(optional(httpUrl), '', 'ECS API endpoint override (VPC endpoints, tests)'),
   AWS_ENDPOINT_URL_SSM: key(optional(httpUrl), '', 'SSM API endpoint override (VPC endpoints, tests)'),
-  AWS_ENDPOINT_URL_S3: key(optional(httpUrl), '', 'S3 endpoint override (where ecs-init downloads the agent image); doctor checks it is reachable'),
+  AWS_ENDPOINT_URL_S3: key(
+    optional(httpUrl),
+    '',
+    'S3 endpoint override (where ecs-init downloads ' + 'the agent image); doctor checks it is reachable',
+  ),
   AWS_ENDPOINT_URL_ECR: key(optional(httpUrl), '', 'ECR API endpoint override; doctor checks it is reachable'),
   AWS_ENDPOINT_URL_CLOUDWATCH: key(optional(httpUrl), '', 'CloudWatch API endpoint override (METRICS_CLOUDWATCH)'),
   AWS_EC2_METADATA_SERVICE_ENDPOINT: key(httpUrl, 'http://169.254.169.254', 'instance metadata service (IMDSv2)'),
@@ -266,7 +330,10 @@ function spoolSize(raw: string): number {
 function ssmPath(raw: string): string {
   const path = raw.replace(/\/+$/, '');
   if (/^(\/[A-Za-z0-9_.-]+)+$/.test(path) && !/^\/(aws|ssm)(\/|$)/i.test(path) && path.length <= 900) return path;
-  throw new InvalidValue('is not an SSM parameter path', 'an absolute SSM path such as /ecs-host-agent/reboot-lock (letters, digits, _ . -; not under /aws or /ssm)');
+  throw new InvalidValue(
+    'is not an SSM parameter path',
+    'an absolute SSM path such as ' + '/ecs-host-agent/reboot-lock (letters, digits, _ . -; not under /aws or /ssm)',
+  );
 }
 
 function absolutePathOrVolume(): Parse<string> {

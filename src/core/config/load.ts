@@ -105,7 +105,8 @@ function validated<T>(name: string, value: string, origin: string, parse: Parse<
 function checkCombinations(config: Config): void {
   if (config.STORAGE_MODE === 'btrfs-device' && config.STORAGE_DEVICE === null) {
     throw new ConfigError(
-      `${config.origins.STORAGE_MODE}: STORAGE_MODE=btrfs-device needs STORAGE_DEVICE (a /dev path or an EBS volume id)`,
+      `${config.origins.STORAGE_MODE}: STORAGE_MODE=btrfs-device needs STORAGE_DEVICE (a /dev path ` +
+        `or an EBS volume id)`,
     );
   }
   checkRebootLockTtl(config);

@@ -52,8 +52,7 @@ export const loginShell: Parse<string> = (raw) => {
 
 /** How many managed users one sync may remove: a count, or a share of the users it manages. */
 export type RemovalLimit =
-  | { readonly kind: 'count'; readonly count: number }
-  | { readonly kind: 'percent'; readonly percent: number };
+  { readonly kind: 'count'; readonly count: number } | { readonly kind: 'percent'; readonly percent: number };
 
 export const removalLimit: Parse<RemovalLimit> = (raw) => {
   const match = /^(\d{1,6})(%?)$/.exec(raw);

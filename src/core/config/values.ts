@@ -99,7 +99,8 @@ export const httpUrl: Parse<string> = (raw) => {
   } catch {
     throw new InvalidValue('is not a URL', 'an http:// or https:// URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidValue('is not an http(s) URL', 'an http:// or https:// URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidValue('is not an http(s) URL', 'an http:// or https:// URL');
   return raw.replace(/\/+$/, '');
 };
 
@@ -108,7 +109,10 @@ export const absolutePath: Parse<string> = (raw) => {
   throw new InvalidValue('is not an absolute path', 'an absolute path without ".." components');
 };
 
-export const region: Parse<string> = pattern(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, 'an AWS region name such as eu-west-1');
+export const region: Parse<string> = pattern(
+  /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/,
+  'an AWS region name such as eu-west-1',
+);
 
 export const clusterName: Parse<string> = pattern(
   /^[A-Za-z0-9_-]{1,255}$/,

@@ -24,9 +24,25 @@ export interface VolumeSpec {
   readonly options: string;
 }
 
-const ALLOWED = 'entries DEVICE:FSTYPE:MOUNTPOINT[:OPTIONS] separated by ";", e.g. vol-0123456789abcdef0:xfs:/data:noatime';
+const ALLOWED =
+  'entries DEVICE:FSTYPE:MOUNTPOINT[:OPTIONS] separated by ";", e.g. ' + 'vol-0123456789abcdef0:xfs:/data:noatime';
 /** Mount points that belong to the system (or to the Docker store): never a data volume's. */
-const RESERVED = ['/', '/boot', '/dev', '/etc', '/home', '/proc', '/run', '/sys', '/tmp', '/usr', '/var', '/var/lib', '/var/lib/docker', '/var/lib/ecs'];
+const RESERVED = [
+  '/',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/proc',
+  '/run',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var',
+  '/var/lib',
+  '/var/lib/docker',
+  '/var/lib/ecs',
+];
 const OPTIONS = /^[A-Za-z0-9_=.,:/+-]+$/;
 
 export const parseVolumes: Parse<readonly VolumeSpec[]> = (raw) => {
@@ -35,7 +51,8 @@ export const parseVolumes: Parse<readonly VolumeSpec[]> = (raw) => {
   for (const field of ['device', 'mountPoint'] as const) {
     const seen = new Set<string>();
     for (const volume of volumes) {
-      if (seen.has(volume[field])) throw new InvalidValue(`names ${volume[field]} twice`, `${ALLOWED}; each device and mount point once`);
+      if (seen.has(volume[field]))
+        throw new InvalidValue(`names ${volume[field]} twice`, `${ALLOWED}; each ` + `device and mount point once`);
       seen.add(volume[field]);
     }
   }
@@ -45,10 +62,22 @@ export const parseVolumes: Parse<readonly VolumeSpec[]> = (raw) => {
 function parseEntry(entry: string): VolumeSpec {
   const [device = '', fstype = '', mountPoint = '', ...rest] = entry.split(':');
   const options = rest.join(':') || 'defaults';
-  if (!isVolumeId(device) && !/^\/dev\/[A-Za-z0-9/_.-]+$/.test(device)) throw new InvalidValue(`has a device ${JSON.stringify(device)} that is neither a /dev path nor an EBS volume id`, ALLOWED);
-  if (!(FILESYSTEMS as readonly string[]).includes(fstype)) throw new InvalidValue(`has a filesystem ${JSON.stringify(fstype)}`, `${ALLOWED}; FSTYPE one of ${FILESYSTEMS.join(', ')}`);
+  if (!isVolumeId(device) && !/^\/dev\/[A-Za-z0-9/_.-]+$/.test(device))
+    throw new InvalidValue(
+      `has a device ` + `${JSON.stringify(device)} that is neither a /dev path nor an EBS volume id`,
+      ALLOWED,
+    );
+  if (!(FILESYSTEMS as readonly string[]).includes(fstype))
+    throw new InvalidValue(
+      `has a filesystem ` + `${JSON.stringify(fstype)}`,
+      `${ALLOWED}; FSTYPE one of ${FILESYSTEMS.join(', ')}`,
+    );
   const path = mountPointOf(mountPoint);
-  if (!OPTIONS.test(options)) throw new InvalidValue(`has mount options ${JSON.stringify(options)} with characters fstab cannot hold`, `${ALLOWED}; OPTIONS without spaces`);
+  if (!OPTIONS.test(options))
+    throw new InvalidValue(
+      `has mount options ${JSON.stringify(options)} ` + `with characters fstab cannot hold`,
+      `${ALLOWED}; OPTIONS without spaces`,
+    );
   return { device, fstype: fstype as Filesystem, mountPoint: path, options };
 }
 
@@ -59,6 +88,10 @@ function mountPointOf(raw: string): string {
   } catch {
     throw new InvalidValue(`has a mount point ${JSON.stringify(raw)} that is not an absolute path`, ALLOWED);
   }
-  if (RESERVED.includes(path) || /\s/.test(path)) throw new InvalidValue(`has the mount point ${path}, which belongs to the system`, `${ALLOWED}; a directory of its own such as /data`);
+  if (RESERVED.includes(path) || /\s/.test(path))
+    throw new InvalidValue(
+      `has the mount point ` + `${path}, which belongs to the system`,
+      `${ALLOWED}; a directory of its own such as /data`,
+    );
   return path;
 }

@@ -11,7 +11,8 @@ export interface MaintenanceWindow {
 
 const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const ALLOWED =
-  'days then a time range, e.g. "Sat,Sun 02:00-04:00", "Mon-Fri 23:30-01:00" or "* 03:00-05:00" (days Sun..Sat, 24-hour times)';
+  'days then a time range, e.g. "Sat,Sun 02:00-04:00", "Mon-Fri 23:30-01:00" or "* 03:00-05:00" ' +
+  '(days Sun..Sat, 24-hour times)';
 
 export function parseWindow(raw: string): MaintenanceWindow {
   const match = /^(\S+) (\d\d:\d\d)-(\d\d:\d\d)$/.exec(raw);

@@ -11,7 +11,10 @@ export const clusterExists: Check = {
     let reply;
     try {
       const ecs = await context.ecs();
-      reply = await ecs.describeClusters({ clusters: [cluster] }, { abortSignal: AbortSignal.timeout(context.timeoutMs * 2) });
+      reply = await ecs.describeClusters(
+        { clusters: [cluster] },
+        { abortSignal: AbortSignal.timeout(context.timeoutMs * 2) },
+      );
     } catch (error) {
       return fail(
         `ECS DescribeClusters failed: ${messageOf(error)}`,
@@ -20,10 +23,13 @@ export const clusterExists: Check = {
     }
     const found = reply.clusters?.find((candidate) => candidate.clusterName === cluster);
     if (!found) {
-      if (cluster === 'default') return ok('cluster "default" does not exist yet; the agent creates it when it registers');
+      if (cluster === 'default')
+        return ok('cluster "default" does not exist yet; the agent creates ' + 'it when it registers');
       return fail(`ECS has no cluster "${cluster}" (${reply.failures?.[0]?.reason ?? 'not returned'})`, create);
     }
     if (found.status !== 'ACTIVE') return fail(`cluster "${cluster}" is ${found.status}`, create);
-    return ok(`cluster "${cluster}" is ACTIVE with ${found.registeredContainerInstancesCount ?? 0} container instances`);
+    return ok(
+      `cluster "${cluster}" is ACTIVE with ${found.registeredContainerInstancesCount ?? 0} ` + `container instances`,
+    );
   },
 };

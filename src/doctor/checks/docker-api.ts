@@ -10,7 +10,10 @@ export const dockerApi: Check = {
       const info = await context.dockerInfo();
       return ok(`Docker ${info.serverVersion} answers on ${context.dockerSocket}`);
     } catch (error) {
-      return fail(messageOf(error), `start Docker ("systemctl start docker") and see "journalctl -u docker" if it does not come up`);
+      return fail(
+        messageOf(error),
+        `start Docker ("systemctl start docker") and see "journalctl -u ` + `docker" if it does not come up`,
+      );
     }
   },
 };

@@ -19,10 +19,17 @@ export const dockerStorageDriver: Check = {
     }
     const { STORAGE_MODE } = context.config;
     if (STORAGE_MODE !== 'none' && driver !== 'btrfs') {
-      return fail(`Docker runs the ${driver} driver, but STORAGE_MODE=${STORAGE_MODE} wants btrfs`, 'run "ecs-host-agent apply", then restart Docker');
+      return fail(
+        `Docker runs the ${driver} driver, but STORAGE_MODE=${STORAGE_MODE} wants ` + `btrfs`,
+        'run "ecs-host-agent apply", then restart Docker',
+      );
     }
     const problem = DISCOURAGED[driver];
-    if (problem) return warn(`Docker runs the ${driver} driver: ${problem}`, 'use overlay2, or STORAGE_MODE=btrfs-file for a Btrfs store');
+    if (problem)
+      return warn(
+        `Docker runs the ${driver} driver: ${problem}`,
+        'use overlay2, or ' + 'STORAGE_MODE=btrfs-file for a Btrfs store',
+      );
     return ok(`Docker runs the ${driver} driver${STORAGE_MODE === 'none' ? '' : ` (STORAGE_MODE=${STORAGE_MODE})`}`);
   },
 };

@@ -7,7 +7,8 @@ import { type Check, fail, ok, warn } from '../check.ts';
  * visible from the host, so the evidence says when it matters.
  */
 const HOP_LIMIT_NOTE =
-  'token issued to the host (1 hop); containers on a bridge network need the instance\'s HttpPutResponseHopLimit at 2 or more';
+  "token issued to the host (1 hop); containers on a bridge network need the instance's " +
+  'HttpPutResponseHopLimit at 2 or more';
 
 export const imds: Check = {
   id: 'imds',
@@ -19,10 +20,13 @@ export const imds: Check = {
     } catch (error) {
       return fail(
         messageOf(error),
-        'enable the instance metadata service with IMDSv2 (HttpEndpoint=enabled, HttpTokens=required) and allow 169.254.169.254 in NO_PROXY and the firewall',
+        'enable the instance metadata service with IMDSv2 (HttpEndpoint=enabled, ' +
+          'HttpTokens=required) and allow 169.254.169.254 in NO_PROXY and the firewall',
       );
     }
-    const evidence = `instance ${identity.instanceId} (${identity.instanceType}, ${identity.imageId}) of account ${identity.accountId} in ${identity.region}; ${HOP_LIMIT_NOTE}`;
+    const evidence =
+      `instance ${identity.instanceId} (${identity.instanceType}, ` +
+      `${identity.imageId}) of account ${identity.accountId} in ${identity.region}; ${HOP_LIMIT_NOTE}`;
     const configured = context.config.AWS_REGION;
     if (configured !== null && configured !== identity.region) {
       return warn(`${evidence}; but AWS_REGION is ${configured}`, `remove AWS_REGION or set it to ${identity.region}`);

@@ -13,7 +13,8 @@ export const instanceRole: Check = {
     let reply: Record<string, unknown>;
     try {
       role = (await context.imds.get(CREDENTIALS)).split('\n')[0]?.trim() ?? '';
-      if (!/^[\w+=,.@-]{1,128}$/.test(role)) return fail(`IMDS names no instance role (${JSON.stringify(role.slice(0, 40))})`, FIX);
+      if (!/^[\w+=,.@-]{1,128}$/.test(role))
+        return fail(`IMDS names no instance role ` + `(${JSON.stringify(role.slice(0, 40))})`, FIX);
       reply = JSON.parse(await context.imds.get(`${CREDENTIALS}${role}`)) as Record<string, unknown>;
     } catch (error) {
       return fail(`no instance role credentials from IMDS: ${messageOf(error)}`, FIX);
@@ -23,7 +24,10 @@ export const instanceRole: Check = {
       return fail(`IMDS has no usable credentials for role ${role} (Code ${JSON.stringify(reply.Code ?? null)})`, FIX);
     }
     if (expiration <= context.host.now().getTime()) {
-      return fail(`the credentials of role ${role} expired at ${new Date(expiration).toISOString()}`, 'check the clock (clock-skew) and the instance profile');
+      return fail(
+        `the credentials of role ${role} expired at ` + `${new Date(expiration).toISOString()}`,
+        'check the clock (clock-skew) and the instance profile',
+      );
     }
     return ok(`role ${role}: credentials valid until ${new Date(expiration).toISOString()}`);
   },

@@ -17,16 +17,23 @@ export const introspection: Check = {
       return fail(messageOf(error), 'point INTROSPECTION_URL at the ECS agent (default http://127.0.0.1:51678)');
     }
     if (!poll.answered) {
-      return fail(`the ECS agent does not answer at ${url} (${poll.reason})`, `see "systemctl status ecs" and ${PATHS.ecsAgentLog}; the checks above name the usual causes`);
+      return fail(
+        `the ECS agent does not answer at ${url} (${poll.reason})`,
+        `see "systemctl status ` + `ecs" and ${PATHS.ecsAgentLog}; the checks above name the usual causes`,
+      );
     }
     const { cluster, containerInstanceArn, version } = poll.metadata;
     if (clusterNameOf(cluster) !== wanted) {
-      return fail(`the agent reports cluster "${clusterNameOf(cluster)}", not "${wanted}"`, 'clear stale state with "ecs-host-agent apply --reset-agent-state"');
+      return fail(
+        `the agent reports cluster "${clusterNameOf(cluster)}", not ` + `"${wanted}"`,
+        'clear stale state with "ecs-host-agent apply --reset-agent-state"',
+      );
     }
     if (containerInstanceArn === null) {
       return fail(
         `${version} answers for cluster "${wanted}" but has not registered`,
-        `see ${PATHS.ecsAgentLog}: usually the instance role lacks ecs:RegisterContainerInstance or the cluster does not exist`,
+        `see ${PATHS.ecsAgentLog}: usually the instance role lacks ecs:RegisterContainerInstance or ` +
+          `the cluster does not exist`,
       );
     }
     return ok(`${version} registered ${containerInstanceArn}`);

@@ -25,14 +25,18 @@ export function reachabilityCheck(service: Service, title: string): Check {
       const proxy = proxyFor(await context.proxy(), hostname);
       const port = portOf(endpoint.url);
       const route = `${hostname}:${port} ${proxy ? `via the proxy ${new URL(proxy).host}` : 'directly'}`;
-      const unreachable = `allow outbound HTTPS to ${hostname} (security group, network ACL, a NAT gateway or a VPC endpoint), or set HTTPS_PROXY in /etc/ecs/ecs.config (${endpoint.key} overrides the endpoint)`;
+      const unreachable =
+        `allow outbound HTTPS to ${hostname} (security group, network ACL, a NAT ` +
+        `gateway or a VPC endpoint), or set HTTPS_PROXY in /etc/ecs/ecs.config (${endpoint.key} ` +
+        `overrides the endpoint)`;
       if (endpoint.url.protocol === 'http:') return plainHttp(context, endpoint.url, route, unreachable);
       try {
         const result = await context.host.tlsProbe({ host: hostname, port, proxy, timeoutMs: context.timeoutMs });
         if (result.certificateError) {
           return fail(
             `${route}: TLS handshake done, but the certificate is not trusted (${result.certificateError})`,
-            'a TLS-intercepting proxy or a wrong endpoint: exempt AWS endpoints from interception or add its CA to the system trust store',
+            'a TLS-intercepting proxy or a wrong endpoint: exempt AWS endpoints from interception or ' +
+              'add its CA to the system trust store',
           );
         }
         return ok(`${route}: TLS handshake done (${result.protocol ?? 'TLS'})`);

@@ -6,6 +6,9 @@ export const systemd: Check = {
   async run(context) {
     const { systemdRunning } = await context.os();
     if (systemdRunning) return ok('systemd is PID 1 (/run/systemd/system exists)');
-    return fail('systemd is not PID 1: the ecs and docker units cannot run', 'boot the host with systemd as its init system');
+    return fail(
+      'systemd is not PID 1: the ecs and docker units cannot run',
+      'boot the host with ' + 'systemd as its init system',
+    );
   },
 };

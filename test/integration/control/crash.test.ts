@@ -32,27 +32,41 @@ function writeThenKill(dir: string, count: number): Promise<{ opened: number; ac
   });
 }
 
-test('SIGKILL mid-write, a torn segment and a leftover temporary file: the spool recovers, ids stay unique, no crash loop', async (t) => {
-  const dir = join(scratchDir(t), 'spool');
-  const first = await writeThenKill(dir, 40);
-  assert.equal(first.opened, 0);
-  const segments = readdirSync(dir).filter((name) => name.endsWith('.seg')).sort();
-  const newest = join(dir, segments.at(-1) as string);
-  truncateSync(newest, Math.floor(readFileSync(newest).length / 2));
-  const leftover = join(dir, '.000000099999-1-1.seg.1.dead.tmp');
-  writeFileSync(leftover, '{"half');
-  const hourAgo = new Date(Date.now() - 3_600_000);
-  utimesSync(leftover, hourAgo, hourAgo); // left by a crash an hour ago, not being written by a live writer
+test(
+  'SIGKILL mid-write, a torn segment and a leftover temporary file: the spool recovers, ids stay ' +
+    'unique, no crash loop',
+  async (t) => {
+    const dir = join(scratchDir(t), 'spool');
+    const first = await writeThenKill(dir, 40);
+    assert.equal(first.opened, 0);
+    const segments = readdirSync(dir)
+      .filter((name) => name.endsWith('.seg'))
+      .sort();
+    const newest = join(dir, segments.at(-1) as string);
+    truncateSync(newest, Math.floor(readFileSync(newest).length / 2));
+    const leftover = join(dir, '.000000099999-1-1.seg.1.dead.tmp');
+    writeFileSync(leftover, '{"half');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(leftover, hourAgo, hourAgo); // left by a crash an hour ago, not being written by a live writer
 
-  const second = await writeThenKill(dir, 10);
-  assert.equal(second.opened, segments.length, 'the restarted writer opened the spool (a torn segment is found when it is read)');
-  assert.ok(!readdirSync(dir).some((name) => name.endsWith('.tmp') && name.includes('dead')), 'temporary files are removed on open');
+    const second = await writeThenKill(dir, 10);
+    assert.equal(
+      second.opened,
+      segments.length,
+      'the restarted writer opened the spool (a torn ' + 'segment is found when it is read)',
+    );
+    assert.ok(
+      !readdirSync(dir).some((name) => name.endsWith('.tmp') && name.includes('dead')),
+      'temporary files are ' + 'removed on open',
+    );
 
-  const spool = new Spool(new RealHost('/'), { dir, maxBytes: 2 ** 30, maxAgeMs: 90 * 86_400_000 }, silentLogger);
-  await spool.open();
-  const { items: samples } = await spool.oldest(10_000, 2 ** 30);
-  const ids = samples.map((sample) => sample.id);
-  assert.equal(new Set(ids).size, ids.length, 'no duplicates');
-  for (const id of [...first.acked.slice(0, -1), ...second.acked]) assert.ok(ids.includes(id), `acknowledged sample ${id} survived`);
-  assert.equal(spool.status().droppedSamples, 1, 'the torn segment is counted as dropped');
-});
+    const spool = new Spool(new RealHost('/'), { dir, maxBytes: 2 ** 30, maxAgeMs: 90 * 86_400_000 }, silentLogger);
+    await spool.open();
+    const { items: samples } = await spool.oldest(10_000, 2 ** 30);
+    const ids = samples.map((sample) => sample.id);
+    assert.equal(new Set(ids).size, ids.length, 'no duplicates');
+    for (const id of [...first.acked.slice(0, -1), ...second.acked])
+      assert.ok(ids.includes(id), `acknowledged sample ` + `${id} survived`);
+    assert.equal(spool.status().droppedSamples, 1, 'the torn segment is counted as dropped');
+  },
+);

@@ -28,7 +28,14 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { runCli } from '../../support/cli.ts';
 import { metadataReply, startIntrospectionServer } from '../../support/introspection-server.ts';
-import { createCluster, type Moto, motoEcs, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
+import {
+  createCluster,
+  type Moto,
+  motoEcs,
+  motoEcsClient,
+  registerContainerInstance,
+  startMoto,
+} from '../../support/moto.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { startImds } from '../doctor/loopback.ts';
@@ -62,7 +69,12 @@ function rootWithToken(t: TestContext, token = TOKEN): string {
 }
 
 function controlEnv(endpoint: TestEndpoint): Record<string, string> {
-  return { CONTROL_URL: endpoint.url, CONTROL_TOKEN_FILE: TOKEN_FILE, CONTROL_IDENTITY: 'no', SPOOL_DIR: '/var/lib/ecs-host-agent/spool' };
+  return {
+    CONTROL_URL: endpoint.url,
+    CONTROL_TOKEN_FILE: TOKEN_FILE,
+    CONTROL_IDENTITY: 'no',
+    SPOOL_DIR: '/var/lib/ecs-host-agent/spool',
+  };
 }
 
 async function startedEndpoint(t: TestContext): Promise<TestEndpoint> {
@@ -81,97 +93,136 @@ async function registered(t: TestContext, cluster: string): Promise<{ arn: strin
   return { arn, introspectionUrl: agent.url };
 }
 
-test('decommission reports its outcome exactly once, although the receiver was down at first and a reply got lost', async (t) => {
-  const endpoint = await startedEndpoint(t);
-  const { arn, introspectionUrl } = await registered(t, 'events-decommission');
-  const root = rootWithToken(t);
-  cpSync(`${FIXTURES}/os/debian-12`, root, { recursive: true });
-  const host = new RealHost(root);
-  const config = loadConfig({ file: 'agent.env', fileText: null, env: { ...controlEnv(endpoint), ECS_CLUSTER: 'events-decommission', INTROSPECTION_URL: introspectionUrl }, flags: {} });
-  const reporter = await createEventReporter(host, config, silentLogger, { ...COMMAND_RETRIES, retryDelayMs: 1 });
-  await endpoint.stop();
+test(
+  'decommission reports its outcome exactly once, although the receiver was down at first and a ' + 'reply got lost',
+  async (t) => {
+    const endpoint = await startedEndpoint(t);
+    const { arn, introspectionUrl } = await registered(t, 'events-decommission');
+    const root = rootWithToken(t);
+    cpSync(`${FIXTURES}/os/debian-12`, root, { recursive: true });
+    const host = new RealHost(root);
+    const config = loadConfig({
+      file: 'agent.env',
+      fileText: null,
+      env: { ...controlEnv(endpoint), ECS_CLUSTER: 'events-decommission', INTROSPECTION_URL: introspectionUrl },
+      flags: {},
+    });
+    const reporter = await createEventReporter(host, config, silentLogger, { ...COMMAND_RETRIES, retryDelayMs: 1 });
+    await endpoint.stop();
 
-  const outcome = await decommission(
-    { host, config, os: await gatherOsFacts(host), logger: silentLogger, ecs: async () => motoEcs(motoAws().moto, host), report: reportDecommissionTo(reporter) },
-    { deregister: true, timeoutMs: 60_000, pollIntervalMs: 10 },
-  );
-  assert.equal(outcome.deregistered, true);
+    const outcome = await decommission(
+      {
+        host,
+        config,
+        os: await gatherOsFacts(host),
+        logger: silentLogger,
+        ecs: async () => motoEcs(motoAws().moto, host),
+        report: reportDecommissionTo(reporter),
+      },
+      { deregister: true, timeoutMs: 60_000, pollIntervalMs: 10 },
+    );
+    assert.equal(outcome.deregistered, true);
 
-  await endpoint.start();
-  let lostReplies = 0;
-  endpoint.fault = async (request) => {
-    if (!request.path.startsWith('/v1/events') || lostReplies++ > 0) return null;
-    await endpoint.receiver.handle(request); // stored, but the agent never hears so
-    return { status: 502, headers: {}, body: new Uint8Array() };
-  };
-  const context = { host, config, logger: silentLogger } as unknown as Parameters<typeof eventsJob.run>[0];
-  await assert.rejects(eventsJob.run(context), /1 host event\(s\) wait .* HTTP 502/);
-  assert.equal((await eventsJob.run(context)).summary, 'delivered 0 host event(s), 1 the endpoint already had', 'the re-send is a duplicate');
-  assert.equal((await eventsJob.run(context)).summary, 'no host events waiting');
+    await endpoint.start();
+    let lostReplies = 0;
+    endpoint.fault = async (request) => {
+      if (!request.path.startsWith('/v1/events') || lostReplies++ > 0) return null;
+      await endpoint.receiver.handle(request); // stored, but the agent never hears so
+      return { status: 502, headers: {}, body: new Uint8Array() };
+    };
+    const context = { host, config, logger: silentLogger } as unknown as Parameters<typeof eventsJob.run>[0];
+    await assert.rejects(eventsJob.run(context), /1 host event\(s\) wait .* HTTP 502/);
+    assert.equal(
+      (await eventsJob.run(context)).summary,
+      'delivered 0 host event(s), 1 the endpoint already had',
+      'the re-send is a duplicate',
+    );
+    assert.equal((await eventsJob.run(context)).summary, 'no host events waiting');
 
-  assert.equal(endpoint.events.length, 1);
-  const [event] = endpoint.events;
-  assert.equal(event?.type, 'decommission');
-  assert.equal(event?.outcome, 'drained');
-  assert.equal(event?.ok, true);
-  assert.deepEqual((event?.details as { instance: unknown }).instance, { cluster: 'events-decommission', containerInstanceArn: arn });
-  assert.equal(endpoint.receiver.counts.duplicateEvents, 1);
-});
+    assert.equal(endpoint.events.length, 1);
+    const [event] = endpoint.events;
+    assert.equal(event?.type, 'decommission');
+    assert.equal(event?.outcome, 'drained');
+    assert.equal(event?.ok, true);
+    assert.deepEqual((event?.details as { instance: unknown }).instance, {
+      cluster: 'events-decommission',
+      containerInstanceArn: arn,
+    });
+    assert.equal(endpoint.receiver.counts.duplicateEvents, 1);
+  },
+);
 
-function runDriver(setup: SequenceSetup, mode: 'run' | 'resume'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runDriver(
+  setup: SequenceSetup,
+  mode: 'run' | 'resume',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [DRIVER, mode], { env: { ...process.env, SEQUENCE_SETUP: JSON.stringify(setup) }, encoding: 'utf8', timeout: 60_000 }, (_error, stdout, stderr) =>
-      resolve({ code: child.exitCode, stdout, stderr }),
+    const child = execFile(
+      process.execPath,
+      [DRIVER, mode],
+      { env: { ...process.env, SEQUENCE_SETUP: JSON.stringify(setup) }, encoding: 'utf8', timeout: 60_000 },
+      (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
     );
   });
 }
 
-test("a reboot sequence's outcome reaches the receiver from the process that resumes it after the reboot", async (t) => {
-  const endpoint = await startedEndpoint(t);
-  const cluster = 'events-reboot';
-  const { arn, introspectionUrl } = await registered(t, cluster);
-  const setup: SequenceSetup = {
-    root: createBootedRoot(rootWithToken(t)),
-    endpoint: motoAws().moto.endpoint,
-    introspectionUrl,
-    cluster,
-    containerInstanceArn: arn,
-    instanceId: 'i-0123456789abcdef0',
-    slots: 1,
-    drainTimeoutMs: 30_000,
-    drainTimeoutPolicy: 'abort',
-    lockTtlMs: 3_600_000,
-    controlEnv: controlEnv(endpoint),
-  };
+test(
+  "a reboot sequence's outcome reaches the receiver from the process that resumes it after the " + 'reboot',
+  async (t) => {
+    const endpoint = await startedEndpoint(t);
+    const cluster = 'events-reboot';
+    const { arn, introspectionUrl } = await registered(t, cluster);
+    const setup: SequenceSetup = {
+      root: createBootedRoot(rootWithToken(t)),
+      endpoint: motoAws().moto.endpoint,
+      introspectionUrl,
+      cluster,
+      containerInstanceArn: arn,
+      instanceId: 'i-0123456789abcdef0',
+      slots: 1,
+      drainTimeoutMs: 30_000,
+      drainTimeoutPolicy: 'abort',
+      lockTtlMs: 3_600_000,
+      controlEnv: controlEnv(endpoint),
+    };
 
-  const started = await runDriver(setup, 'run');
-  assert.equal(JSON.parse(started.stdout).outcome, 'rebooting', started.stderr);
-  assert.equal(endpoint.events.length, 0, 'nothing is reported before the sequence ends');
-  const resumed = await runDriver(setup, 'resume');
-  assert.equal(JSON.parse(resumed.stdout).outcome, 'rebooted', resumed.stderr);
+    const started = await runDriver(setup, 'run');
+    assert.equal(JSON.parse(started.stdout).outcome, 'rebooting', started.stderr);
+    assert.equal(endpoint.events.length, 0, 'nothing is reported before the sequence ends');
+    const resumed = await runDriver(setup, 'resume');
+    assert.equal(JSON.parse(resumed.stdout).outcome, 'rebooted', resumed.stderr);
 
-  assert.equal(endpoint.events.length, 1);
-  const [event] = endpoint.events;
-  assert.deepEqual([event?.type, event?.outcome, event?.ok], ['reboot', 'rebooted', true]);
-  assert.deepEqual((event?.details as { containerInstanceArn: string; reason: string }).containerInstanceArn, arn);
-  assert.match(event?.message ?? '', /^rebooted for test: security updates need a reboot/);
-});
+    assert.equal(endpoint.events.length, 1);
+    const [event] = endpoint.events;
+    assert.deepEqual([event?.type, event?.outcome, event?.ok], ['reboot', 'rebooted', true]);
+    assert.deepEqual((event?.details as { containerInstanceArn: string; reason: string }).containerInstanceArn, arn);
+    assert.match(event?.message ?? '', /^rebooted for test: security updates need a reboot/);
+  },
+);
 
 test("doctor's control check passes with the right token and fails with the fix when the token is wrong", async (t) => {
   const endpoint = await startedEndpoint(t);
   const check = async (root: string) => {
     const config = loadConfig({ file: 'agent.env', fileText: null, env: controlEnv(endpoint), flags: {} });
     const host = new RealHost(root);
-    return controlEndpoint.run(createDoctorContext({ host, config, env: {}, controlProbe: (probed) => probeControlEndpoint(host, probed) }));
+    return controlEndpoint.run(
+      createDoctorContext({ host, config, env: {}, controlProbe: (probed) => probeControlEndpoint(host, probed) }),
+    );
   };
   const passed = await check(rootWithToken(t));
   assert.equal(passed.verdict, 'ok', passed.evidence);
-  assert.match(passed.evidence, /\/v1\/ping answered HTTP 200 with the token from \/etc\/ecs-host-agent\/control.token/);
+  assert.match(
+    passed.evidence,
+    /\/v1\/ping answered HTTP 200 with the token from \/etc\/ecs-host-agent\/control.token/,
+  );
 
   const refused = await check(rootWithToken(t, 'not-the-token'));
   assert.equal(refused.verdict, 'fail');
   assert.match(refused.evidence, /HTTP 401 .* the endpoint refused the credentials/);
-  assert.equal(refused.fix, 'write the token the endpoint expects to /etc/ecs-host-agent/control.token (one line, mode 0600)');
+  assert.equal(
+    refused.fix,
+    'write the token the endpoint expects to ' + '/etc/ecs-host-agent/control.token (one line, mode 0600)',
+  );
   assert.equal(endpoint.receiver.counts.batches + endpoint.receiver.counts.events, 0, 'the probe stored nothing');
 });
 
@@ -192,9 +243,19 @@ test('the doctor command probes the control endpoint with the configured token',
     AWS_ENDPOINT_URL_ECR: nowhere,
     INTROSPECTION_URL: nowhere,
   };
-  writeFileSync(join(dir, 'agent.env'), Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(''));
-  const result = await runCli(['doctor', '--json', '--config', join(dir, 'agent.env')], { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  const control = (JSON.parse(result.stdout) as { checks: Report[] }).checks.find((report) => report.id === 'control-endpoint');
+  writeFileSync(
+    join(dir, 'agent.env'),
+    Object.entries(env)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(''),
+  );
+  const result = await runCli(['doctor', '--json', '--config', join(dir, 'agent.env')], {
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+  });
+  const control = (JSON.parse(result.stdout) as { checks: Report[] }).checks.find(
+    (report) => report.id === 'control-endpoint',
+  );
   assert.equal(control?.verdict, 'ok', `${control?.evidence} ${result.stderr}`);
   assert.equal(endpoint.receiver.counts.unauthorized, 0);
 });

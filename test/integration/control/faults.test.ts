@@ -74,7 +74,11 @@ test('413 to everything: nothing lost, an error naming the endpoint, all deliver
   assert.deepEqual(sizes, [5, 3, 2, 1, 2]);
   endpoint.fault = () => null;
   await take();
-  assert.deepEqual(endpoint.received.map((s) => s.id), taken, 'every sample, once, in order');
+  assert.deepEqual(
+    endpoint.received.map((s) => s.id),
+    taken,
+    'every sample, once, in order',
+  );
   assert.equal(endpoint.statuses.at(-1)?.spool.rejectedSamples, 0);
   assert.equal(endpoint.statuses.at(-1)?.spool.droppedSamples, 0);
 });
@@ -104,7 +108,11 @@ test('receipts for other batches are no receipts: sent again, the endpoint keeps
   const last = await runner.step();
   taken.push(last.sample.id);
   assert.equal(last.destination, 'control');
-  assert.deepEqual(endpoint.received.map((s) => s.id), taken, 'stored once each, in order');
+  assert.deepEqual(
+    endpoint.received.map((s) => s.id),
+    taken,
+    'stored once each, in order',
+  );
   assert.ok(endpoint.receiver.counts.duplicates > 0, 'the re-sends were recognised as duplicates');
 });
 
@@ -200,6 +208,9 @@ test('after an outage a ping ends the backoff: delivered long before the backoff
   await endpoint.start();
   clock.advance(probeMs);
   await pollUntil(() => delivery.state().consecutiveFailures === 0, 'the delivery to succeed');
-  assert.deepEqual(endpoint.received.map((s) => s.id), [sample(1).id]);
+  assert.deepEqual(
+    endpoint.received.map((s) => s.id),
+    [sample(1).id],
+  );
   assert.ok(clock.now() < backingOffUntil, 'delivered well inside the backoff (7.5 to 15 minutes)');
 });

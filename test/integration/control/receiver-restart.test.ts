@@ -125,7 +125,10 @@ test('a receiver killed mid-stream, restarted on the same data directory, stores
   const print = ['control-server', '--data-dir', dataDir, '--print', 'samples', '--config', '/dev/null'];
   const printed = await runCli(print);
   assert.equal(printed.status, 0, printed.stderr);
-  const stored = printed.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { id: string }).id);
+  const stored = printed.stdout
+    .trim()
+    .split('\n')
+    .map((line) => (JSON.parse(line) as { id: string }).id);
   const twice = stored.filter((id, index) => stored.indexOf(id) !== index);
   const missing = sent.filter((id) => !stored.includes(id));
   assert.deepEqual({ twice, missing }, { twice: [], missing: [] }, 'every sample id stored exactly once');

@@ -46,7 +46,14 @@ export async function startEndpoint(token: string | null = null, port = 0): Prom
     events,
     fault: (() => null) as Fault,
     async start() {
-      server = await host.serveHttp({ address: '127.0.0.1', port: Number(new URL(endpoint.url || 'http://x:0').port || port), maxBodyBytes: 4 * 2 ** 20 }, async (request) => (await endpoint.fault(request)) ?? receiver.handle(request));
+      server = await host.serveHttp(
+        {
+          address: '127.0.0.1',
+          port: Number(new URL(endpoint.url || 'http://x:0').port || port),
+          maxBodyBytes: 4 * 2 ** 20,
+        },
+        async (request) => (await endpoint.fault(request)) ?? receiver.handle(request),
+      );
       endpoint.url = server.url;
     },
     async stop() {

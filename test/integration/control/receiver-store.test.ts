@@ -34,7 +34,10 @@ test('each sample id is stored once, also after the store is closed and opened a
   const reopened = await SqliteStore.open(host, dir);
   assert.deepEqual(await reopened.addSamples(batch([sample(1), sample(2)])), [], 'a batch re-sent after a restart');
   assert.deepEqual(ids(await reopened.addSamples(batch([sample(3), sample(4)]))), [sample(4).id]);
-  assert.deepEqual(ids([...reopened.stored('samples')]), [1, 2, 3, 4].map((i) => sample(i).id));
+  assert.deepEqual(
+    ids([...reopened.stored('samples')]),
+    [1, 2, 3, 4].map((i) => sample(i).id),
+  );
   assert.equal([...reopened.stored('samples')][0]?.hostId, 'host-1');
   await reopened.close();
 });

@@ -19,4 +19,5 @@ await spool.open();
 process.stdout.write('ready\n');
 await once(process.stdin, 'data');
 process.stdin.destroy();
-for (let i = 1; i <= Number(count); i++) await spool.append([{ ...sample(i, new Date(Number(timeMs))), id: `${tag}-${i}` }]);
+for (let i = 1; i <= Number(count); i++)
+  await spool.append([{ ...sample(i, new Date(Number(timeMs))), id: `${tag}-${i}` }]);

@@ -20,7 +20,9 @@ interface Writer {
 }
 
 function startWriter(dir: string, timeMs: number, tag: string): Writer {
-  const child = spawn(process.execPath, [APPENDER, dir, String(APPENDS), String(timeMs), tag], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [APPENDER, dir, String(APPENDS), String(timeMs), tag], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
   const ready = new Promise<void>((resolve, reject) => {
@@ -43,12 +45,23 @@ test('two processes appending to one spool at the same moment, with the same nam
   await Promise.all(writers.map((writer) => writer.exited));
 
   const names = readdirSync(dir);
-  assert.deepEqual(names.filter((name) => name.endsWith('.tmp')), [], 'no temporary file is left');
+  assert.deepEqual(
+    names.filter((name) => name.endsWith('.tmp')),
+    [],
+    'no temporary file is left',
+  );
   assert.equal(names.filter((name) => name.endsWith('.seg')).length, 2 * APPENDS, 'one segment per append');
   const spool = new Spool(new RealHost('/'), { dir, maxBytes: 2 ** 30, maxAgeMs: 90 * 86_400_000 }, silentLogger);
   await spool.open();
   const ids = (await spool.oldest(10 * APPENDS, 2 ** 30)).items.map((item) => item.id).sort();
-  const expected = ['daemon', 'decommission'].flatMap((tag) => Array.from({ length: APPENDS }, (_, i) => `${tag}-${i + 1}`)).sort();
+  const expected = ['daemon', 'decommission']
+    .flatMap((tag) => Array.from({ length: APPENDS }, (_, i) => `${tag}-${i + 1}`))
+    .sort();
   assert.deepEqual(ids, expected);
-  assert.deepEqual(spool.status(), { pendingSamples: 2 * APPENDS, pendingBytes: spool.status().pendingBytes, droppedSamples: 0, rejectedSamples: 0 });
+  assert.deepEqual(spool.status(), {
+    pendingSamples: 2 * APPENDS,
+    pendingBytes: spool.status().pendingBytes,
+    droppedSamples: 0,
+    rejectedSamples: 0,
+  });
 });

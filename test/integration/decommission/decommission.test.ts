@@ -28,7 +28,15 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { runCli } from '../../support/cli.ts';
 import { metadataReply, startIntrospectionServer } from '../../support/introspection-server.ts';
-import { createCluster, MOTO_REGION, type Moto, motoEcs, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
+import {
+  createCluster,
+  MOTO_REGION,
+  type Moto,
+  motoEcs,
+  motoEcsClient,
+  registerContainerInstance,
+  startMoto,
+} from '../../support/moto.ts';
 import { FIXTURES } from '../../support/paths.ts';
 import { scratchDir } from '../../support/scratch.ts';
 
@@ -57,31 +65,63 @@ async function registeredInstance(t: TestContext, cluster: string): Promise<Inst
   const root = scratchDir(t, 'eha-decommission-');
   cpSync(`${FIXTURES}/os/debian-12`, root, { recursive: true });
   mkdirSync(`${root}/var/lib/ecs/data`, { recursive: true });
-  writeFileSync(`${root}/var/lib/ecs/data/ecs_agent_data.json`, JSON.stringify({ Data: { Cluster: cluster, ContainerInstanceArn: arn } }));
+  writeFileSync(
+    `${root}/var/lib/ecs/data/ecs_agent_data.json`,
+    JSON.stringify({ Data: { Cluster: cluster, ContainerInstanceArn: arn } }),
+  );
   const host = new RealHost(root);
-  const config = loadConfig({ file: 'agent.env', fileText: null, env: { ECS_CLUSTER: cluster, INTROSPECTION_URL: agent.url }, flags: {} });
+  const config = loadConfig({
+    file: 'agent.env',
+    fileText: null,
+    env: { ECS_CLUSTER: cluster, INTROSPECTION_URL: agent.url },
+    flags: {},
+  });
   const os = await gatherOsFacts(host);
   return {
     cluster,
     arn,
     root,
-    deps: async (agentEcs = motoEcs(moto, host)) => ({ host, config, os, logger: silentLogger, ecs: async () => agentEcs, report: null }),
+    deps: async (agentEcs = motoEcs(moto, host)) => ({
+      host,
+      config,
+      os,
+      logger: silentLogger,
+      ecs: async () => agentEcs,
+      report: null,
+    }),
   };
 }
 
 /** ECS shows a deregistered instance as INACTIVE for a while; moto forgets it at once (MISSING). */
 async function statusOf(instance: Instance): Promise<{ status: string; running?: number }> {
-  const reply = await ecs.send(new DescribeContainerInstancesCommand({ cluster: instance.cluster, containerInstances: [instance.arn] }));
+  const reply = await ecs.send(
+    new DescribeContainerInstancesCommand({ cluster: instance.cluster, containerInstances: [instance.arn] }),
+  );
   const found = reply.containerInstances?.[0];
-  const status = found?.status === 'INACTIVE' || reply.failures?.[0]?.reason === 'MISSING' ? 'deregistered' : (found?.status ?? 'unknown');
+  const status =
+    found?.status === 'INACTIVE' || reply.failures?.[0]?.reason === 'MISSING'
+      ? 'deregistered'
+      : (found?.status ?? 'unknown');
   return { status, running: found?.runningTasksCount };
 }
 
 const OPTIONS = { deregister: true, timeoutMs: 60_000, pollIntervalMs: 10 };
 
 async function startStandaloneTask(instance: Instance): Promise<string> {
-  await ecs.send(new RegisterTaskDefinitionCommand({ family: 'batch', containerDefinitions: [{ name: 'job', image: 'busybox', memory: 64 }] }));
-  const started = await ecs.send(new StartTaskCommand({ cluster: instance.cluster, taskDefinition: 'batch', containerInstances: [instance.arn], startedBy: 'nightly' }));
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'batch',
+      containerDefinitions: [{ name: 'job', image: 'busybox', memory: 64 }],
+    }),
+  );
+  const started = await ecs.send(
+    new StartTaskCommand({
+      cluster: instance.cluster,
+      taskDefinition: 'batch',
+      containerInstances: [instance.arn],
+      startedBy: 'nightly',
+    }),
+  );
   assert.equal((await statusOf(instance)).running, 1, 'moto counts the task on the instance');
   return started.tasks?.[0]?.taskArn ?? '';
 }
@@ -119,13 +159,22 @@ test('a run that crashes after draining converges when run again, even with the 
       throw new Error('connection reset (simulated crash)');
     },
   };
-  await assert.rejects(decommission(await instance.deps(flaky), OPTIONS), /DeregisterContainerInstance .* failed: connection reset/);
+  await assert.rejects(
+    decommission(await instance.deps(flaky), OPTIONS),
+    /DeregisterContainerInstance .* failed: connection reset/,
+  );
   assert.equal((await statusOf(instance)).status, 'DRAINING');
   assert.ok(existsSync(`${instance.root}${RECORD}`), 'the record names the instance for the next run');
-  assert.ok(existsSync(`${instance.root}/var/lib/ecs/data/ecs_agent_data.json`), 'the state is only cleared after deregistration');
+  assert.ok(
+    existsSync(`${instance.root}/var/lib/ecs/data/ecs_agent_data.json`),
+    'the state is only ' + 'cleared after deregistration',
+  );
 
   const deps = await instance.deps();
-  const again = await decommission({ ...deps, config: { ...deps.config, INTROSPECTION_URL: 'http://127.0.0.1:1' } }, OPTIONS);
+  const again = await decommission(
+    { ...deps, config: { ...deps.config, INTROSPECTION_URL: 'http://127.0.0.1:1' } },
+    OPTIONS,
+  );
   assert.equal(again.instance?.containerInstanceArn, instance.arn);
   assert.equal(again.deregistered, true);
   assert.equal((await statusOf(instance)).status, 'deregistered');
@@ -136,63 +185,87 @@ test('a run that crashes after draining converges when run again, even with the 
   assert.match(third.drain, /deregistered already|ECS does not know/);
 });
 
-test('dry run: the instance, its task counts and the standalone task that would be left; it stays ACTIVE, nothing recorded or cleared', async (t) => {
-  const instance = await registeredInstance(t, 'decommission-dry-run');
-  const task = await startStandaloneTask(instance);
-  const deps = await instance.deps();
-  const preview = await previewDecommission({ ...deps, reportTo: deps.config.EVENTS_SINK_FILE }, { deregister: true, timeoutMs: 60_000 });
-  assert.deepEqual(preview.instance, { cluster: instance.cluster, containerInstanceArn: instance.arn });
-  assert.equal(preview.foundIn, 'ecs-agent');
-  assert.deepEqual([preview.status, preview.runningTasksCount, preview.pendingTasksCount], ['ACTIVE', 1, 0]);
-  assert.deepEqual(preview.standaloneTasks.map((left) => [left.taskArn, left.name.split(':')[0], left.startedBy]), [[task, 'batch', 'nightly']]);
-  assert.equal(preview.wouldDeregister, true);
-  assert.equal((await statusOf(instance)).status, 'ACTIVE');
-  assert.equal(existsSync(`${instance.root}${RECORD}`), false, 'nothing recorded');
-  assert.deepEqual(readdirSync(`${instance.root}/var/lib/ecs/data`), ['ecs_agent_data.json'], 'the agent state stays');
-});
+test(
+  'dry run: the instance, its task counts and the standalone task that would be left; it stays ' +
+    'ACTIVE, nothing recorded or cleared',
+  async (t) => {
+    const instance = await registeredInstance(t, 'decommission-dry-run');
+    const task = await startStandaloneTask(instance);
+    const deps = await instance.deps();
+    const preview = await previewDecommission(
+      { ...deps, reportTo: deps.config.EVENTS_SINK_FILE },
+      { deregister: true, timeoutMs: 60_000 },
+    );
+    assert.deepEqual(preview.instance, { cluster: instance.cluster, containerInstanceArn: instance.arn });
+    assert.equal(preview.foundIn, 'ecs-agent');
+    assert.deepEqual([preview.status, preview.runningTasksCount, preview.pendingTasksCount], ['ACTIVE', 1, 0]);
+    assert.deepEqual(
+      preview.standaloneTasks.map((left) => [left.taskArn, left.name.split(':')[0], left.startedBy]),
+      [[task, 'batch', 'nightly']],
+    );
+    assert.equal(preview.wouldDeregister, true);
+    assert.equal((await statusOf(instance)).status, 'ACTIVE');
+    assert.equal(existsSync(`${instance.root}${RECORD}`), false, 'nothing recorded');
+    assert.deepEqual(
+      readdirSync(`${instance.root}/var/lib/ecs/data`),
+      ['ecs_agent_data.json'],
+      'the agent state stays',
+    );
+  },
+);
 
-test('decommission --dry-run --json (the CLI): read calls only, the control endpoint hears nothing, the events sink is not written', async (t) => {
-  const instance = await registeredInstance(t, 'decommission-dry-run-cli');
-  const requests: string[] = [];
-  const endpoint = createServer((request, response) => {
-    requests.push(`${request.method} ${request.url}`);
-    response.writeHead(500).end();
-  });
-  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
-  t.after(() => endpoint.close());
-  const controlUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
-  const sink = `${scratchDir(t)}/events.ndjson`;
-  const env = {
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: MOTO_REGION,
-    AWS_ENDPOINT_URL_ECS: moto.endpoint,
-    INTROSPECTION_URL: (await instance.deps()).config.INTROSPECTION_URL,
-    EVENTS_SINK_FILE: sink,
-  };
-  const recordedBefore = existsSync(RECORD);
+test(
+  'decommission --dry-run --json (the CLI): read calls only, the control endpoint hears nothing, ' +
+    'the events sink is not written',
+  async (t) => {
+    const instance = await registeredInstance(t, 'decommission-dry-run-cli');
+    const requests: string[] = [];
+    const endpoint = createServer((request, response) => {
+      requests.push(`${request.method} ${request.url}`);
+      response.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    t.after(() => endpoint.close());
+    const controlUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+    const sink = `${scratchDir(t)}/events.ndjson`;
+    const env = {
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: MOTO_REGION,
+      AWS_ENDPOINT_URL_ECS: moto.endpoint,
+      INTROSPECTION_URL: (await instance.deps()).config.INTROSPECTION_URL,
+      EVENTS_SINK_FILE: sink,
+    };
+    const recordedBefore = existsSync(RECORD);
 
-  const json = await runCli(['decommission', '--dry-run', '--deregister', '--json'], { ...env, CONTROL_URL: controlUrl });
-  assert.equal(json.status, 0, json.stderr);
-  const preview = JSON.parse(json.stdout);
-  assert.equal(preview.dryRun, true);
-  assert.deepEqual(preview.instance, { cluster: instance.cluster, containerInstanceArn: instance.arn });
-  assert.deepEqual([preview.status, preview.runningTasksCount, preview.standaloneTasks], ['ACTIVE', 0, []]);
-  assert.equal(preview.wouldDeregister, true);
-  assert.equal(preview.reportTo, controlUrl);
+    const json = await runCli(['decommission', '--dry-run', '--deregister', '--json'], {
+      ...env,
+      CONTROL_URL: controlUrl,
+    });
+    assert.equal(json.status, 0, json.stderr);
+    const preview = JSON.parse(json.stdout);
+    assert.equal(preview.dryRun, true);
+    assert.deepEqual(preview.instance, { cluster: instance.cluster, containerInstanceArn: instance.arn });
+    assert.deepEqual([preview.status, preview.runningTasksCount, preview.standaloneTasks], ['ACTIVE', 0, []]);
+    assert.equal(preview.wouldDeregister, true);
+    assert.equal(preview.reportTo, controlUrl);
 
-  const text = await runCli(['decommission', '--dry-run'], env);
-  assert.equal(text.status, 0, text.stderr);
-  assert.match(text.stdout, /^dry run: nothing was changed\n/);
-  assert.ok(text.stdout.includes(`instance     ${instance.arn} (cluster "${instance.cluster}", found in ecs-agent)`), text.stdout);
-  assert.match(text.stdout, /\nderegister   no \(pass --deregister\)\n/);
-  assert.ok(text.stdout.includes(`report to    ${sink}`), text.stdout);
+    const text = await runCli(['decommission', '--dry-run'], env);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^dry run: nothing was changed\n/);
+    assert.ok(
+      text.stdout.includes(`instance     ${instance.arn} (cluster "${instance.cluster}", found ` + `in ecs-agent)`),
+      text.stdout,
+    );
+    assert.match(text.stdout, /\nderegister   no \(pass --deregister\)\n/);
+    assert.ok(text.stdout.includes(`report to    ${sink}`), text.stdout);
 
-  assert.equal((await statusOf(instance)).status, 'ACTIVE');
-  assert.deepEqual(requests, [], 'nothing reported to the control endpoint');
-  assert.equal(existsSync(sink), false, 'nothing written to the events sink');
-  assert.equal(existsSync(RECORD), recordedBefore, 'no record written on this host');
+    assert.equal((await statusOf(instance)).status, 'ACTIVE');
+    assert.deepEqual(requests, [], 'nothing reported to the control endpoint');
+    assert.equal(existsSync(sink), false, 'nothing written to the events sink');
+    assert.equal(existsSync(RECORD), recordedBefore, 'no record written on this host');
 
-  const both = await runCli(['decommission', '--dry-run', '--on-shutdown'], env);
-  assert.equal(both.status, 2, both.stderr);
-});
+    const both = await runCli(['decommission', '--dry-run', '--on-shutdown'], env);
+    assert.equal(both.status, 2, both.stderr);
+  },
+);

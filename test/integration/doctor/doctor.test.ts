@@ -29,7 +29,13 @@ import { type ImdsServer, selfSignedCertificate, startImds, startTlsEndpoint } f
 
 const CLUSTER = 'doctor-test';
 const ARN = `arn:aws:ecs:${MOTO_REGION}:123456789012:container-instance/${CLUSTER}/0123456789abcdef0123456789abcdef`;
-const IDENTITY = { instanceId: 'i-0123456789abcdef0', region: MOTO_REGION, accountId: '123456789012', instanceType: 't3.small', imageId: 'ami-0123456789abcdef0' };
+const IDENTITY = {
+  instanceId: 'i-0123456789abcdef0',
+  region: MOTO_REGION,
+  accountId: '123456789012',
+  instanceType: 't3.small',
+  imageId: 'ami-0123456789abcdef0',
+};
 
 let moto: Moto;
 before(async () => {
@@ -43,13 +49,22 @@ function imdsPaths(): Record<string, string> {
     '/latest/dynamic/instance-identity/document': JSON.stringify(IDENTITY),
     '/latest/meta-data/iam/security-credentials/': 'ecsInstanceRole',
     '/latest/meta-data/iam/security-credentials/ecsInstanceRole': JSON.stringify({
-      Code: 'Success', AccessKeyId: 'ASIALOOPBACK', SecretAccessKey: 'loopback-secret', Token: 't', Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+      Code: 'Success',
+      AccessKeyId: 'ASIALOOPBACK',
+      SecretAccessKey: 'loopback-secret',
+      Token: 't',
+      Expiration: new Date(Date.now() + 3_600_000).toISOString(),
     }),
   };
 }
 
 function agentEnv(server: ImdsServer, extra: Record<string, string> = {}): Record<string, string> {
-  return { ECS_CLUSTER: CLUSTER, AWS_EC2_METADATA_SERVICE_ENDPOINT: server.url, AWS_ENDPOINT_URL_ECS: moto.endpoint, ...extra };
+  return {
+    ECS_CLUSTER: CLUSTER,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: server.url,
+    AWS_ENDPOINT_URL_ECS: moto.endpoint,
+    ...extra,
+  };
 }
 
 function contextFor(env: Record<string, string>, dockerSocket?: string) {
@@ -101,7 +116,10 @@ test('docker-api and docker-storage-driver ask a real dockerd on its own socket'
   assert.match(driver.evidence, /wants btrfs/);
 });
 
-async function doctorCli(t: TestContext, extraEnv: Record<string, string>): Promise<{ status: number | null; reports: Report[] }> {
+async function doctorCli(
+  t: TestContext,
+  extraEnv: Record<string, string>,
+): Promise<{ status: number | null; reports: Report[] }> {
   const dir = scratchDir(t, 'eha-doctor-cli-');
   const server = await startImds(t, imdsPaths());
   const certificate = selfSignedCertificate(t);
@@ -109,26 +127,54 @@ async function doctorCli(t: TestContext, extraEnv: Record<string, string>): Prom
   const ecr = await startTlsEndpoint(t, certificate);
   const agent = await startIntrospectionServer(() => metadataReply(CLUSTER, ARN));
   t.after(() => agent.close());
-  const env = agentEnv(server, { AWS_ENDPOINT_URL_S3: s3.url, AWS_ENDPOINT_URL_ECR: ecr.url, INTROSPECTION_URL: agent.url });
+  const env = agentEnv(server, {
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_ENDPOINT_URL_ECR: ecr.url,
+    INTROSPECTION_URL: agent.url,
+  });
   mkdirSync(join(dir, 'etc'));
-  writeFileSync(join(dir, 'etc', 'agent.env'), Object.entries(env).map(([key, value]) => `${key}=${value}\n`).join(''));
+  writeFileSync(
+    join(dir, 'etc', 'agent.env'),
+    Object.entries(env)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(''),
+  );
   const result = await runCli(['doctor', '--json', '--config', join(dir, 'etc', 'agent.env')], {
-    AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', NODE_EXTRA_CA_CERTS: certificate.certFile, ...extraEnv,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    NODE_EXTRA_CA_CERTS: certificate.certFile,
+    ...extraEnv,
   });
   assert.equal(result.stderr.trim(), '', 'nothing logged');
   return { status: result.status, reports: (JSON.parse(result.stdout) as { checks: Report[] }).checks };
 }
 
-test('the CLI lists every check as JSON; the AWS side passes on loopback; this machine fails systemd, so exit 1', async (t) => {
-  const { status, reports } = await doctorCli(t, {});
-  assert.deepEqual(reports.map((report) => report.id), CHECKS.map((check) => check.id));
-  const verdict = (id: string) => reports.find((report) => report.id === id);
-  for (const id of ['imds', 'instance-role', 'ecs-endpoint', 's3-endpoint', 'ecr-endpoint', 'clock-skew', 'cluster', 'introspection', 'control-endpoint']) {
-    assert.equal(verdict(id)?.verdict, 'ok', `${id}: ${verdict(id)?.evidence}`);
-  }
-  assert.equal(verdict('systemd')?.verdict, 'fail');
-  assert.equal(status, 1);
-});
+test(
+  'the CLI lists every check as JSON; the AWS side passes on loopback; this machine fails ' + 'systemd, so exit 1',
+  async (t) => {
+    const { status, reports } = await doctorCli(t, {});
+    assert.deepEqual(
+      reports.map((report) => report.id),
+      CHECKS.map((check) => check.id),
+    );
+    const verdict = (id: string) => reports.find((report) => report.id === id);
+    for (const id of [
+      'imds',
+      'instance-role',
+      'ecs-endpoint',
+      's3-endpoint',
+      'ecr-endpoint',
+      'clock-skew',
+      'cluster',
+      'introspection',
+      'control-endpoint',
+    ]) {
+      assert.equal(verdict(id)?.verdict, 'ok', `${id}: ${verdict(id)?.evidence}`);
+    }
+    assert.equal(verdict('systemd')?.verdict, 'fail');
+    assert.equal(status, 1);
+  },
+);
 
 test('the CLI honours HTTPS_PROXY: an unreachable proxy fails the TLS endpoints, NO_PROXY exempts one', async (t) => {
   const { reports } = await doctorCli(t, { HTTPS_PROXY: 'http://127.0.0.1:1', NO_PROXY: 'localhost' });

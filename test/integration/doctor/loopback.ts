@@ -49,11 +49,29 @@ export interface Certificate {
 export function selfSignedCertificate(t: TestContext): Certificate {
   const dir = scratchDir(t, 'eha-cert-');
   const [keyFile, certFile] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   return { certFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
@@ -99,7 +117,11 @@ export async function startConnectProxy(t: TestContext, refuse = false): Promise
   return { ...(await listen(t, server, 'http')), tunnels };
 }
 
-async function listen(t: TestContext, server: Server | ReturnType<typeof createTcpServer>, scheme: string): Promise<Loopback> {
+async function listen(
+  t: TestContext,
+  server: Server | ReturnType<typeof createTcpServer>,
+  scheme: string,
+): Promise<Loopback> {
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   t.after(() => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

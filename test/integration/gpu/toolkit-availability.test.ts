@@ -46,7 +46,10 @@ async function gpuContext(host: RealHost): Promise<ConcernContext> {
 async function planKinds(host: RealHost): Promise<{ kinds: string[]; warnings: string[] }> {
   const context = await gpuContext(host);
   const facts = await gpuConcern.gather(context);
-  return { kinds: gpuConcern.plan(facts, context).map((action) => action.kind), warnings: gpuConcern.warnings?.(facts, context) ?? [] };
+  return {
+    kinds: gpuConcern.plan(facts, context).map((action) => action.kind),
+    warnings: gpuConcern.warnings?.(facts, context) ?? [],
+  };
 }
 
 const RPM_CASES: readonly { readonly kind: RpmRootKind; readonly manager: PackageManagerName }[] = [
@@ -63,27 +66,41 @@ for (const { kind, manager } of RPM_CASES) {
       return new RealHost(await createRpmRoot(join(work, 'root'), kind, repo));
     }
 
-    test('a repository with the toolkit: its version is reported, the install planned, and still reported once installed', async (t) => {
-      const host = await rootWith(t, [DOCKER, TOOLKIT_STUB]);
-      const packages = packageManagerFor(manager, host);
+    test(
+      'a repository with the toolkit: its version is reported, the install planned, and still ' +
+        'reported once installed',
+      async (t) => {
+        const host = await rootWith(t, [DOCKER, TOOLKIT_STUB]);
+        const packages = packageManagerFor(manager, host);
 
-      assert.equal(await packages.availableVersion(TOOLKIT), versionRelease(TOOLKIT_STUB));
-      assert.deepEqual((await planKinds(host)).kinds, ['install', 'configure-runtime']);
+        assert.equal(await packages.availableVersion(TOOLKIT), versionRelease(TOOLKIT_STUB));
+        assert.deepEqual((await planKinds(host)).kinds, ['install', 'configure-runtime']);
 
-      await packages.install([TOOLKIT]);
-      assert.equal(await packages.installedVersion(TOOLKIT), versionRelease(TOOLKIT_STUB));
-      assert.equal(await packages.availableVersion(TOOLKIT), versionRelease(TOOLKIT_STUB));
-    });
+        await packages.install([TOOLKIT]);
+        assert.equal(await packages.installedVersion(TOOLKIT), versionRelease(TOOLKIT_STUB));
+        assert.equal(await packages.availableVersion(TOOLKIT), versionRelease(TOOLKIT_STUB));
+      },
+    );
 
-    test('repositories without it: not available, nothing planned, a warning naming NVIDIA\'s repository', async (t) => {
-      const host = await rootWith(t, [DOCKER]);
+    test(
+      "repositories without it: not available, nothing planned, a warning naming NVIDIA's " + 'repository',
+      async (t) => {
+        const host = await rootWith(t, [DOCKER]);
 
-      assert.equal(await packageManagerFor(manager, host).availableVersion(TOOLKIT), null);
-      assert.equal(await packageManagerFor(manager, host).availableVersion(DOCKER.name), versionRelease(DOCKER), 'the query itself works');
-      const { kinds, warnings } = await planKinds(host);
-      assert.deepEqual(kinds, []);
-      assert.match(warnings.join('\n'), /no configured repository provides nvidia-container-toolkit.*NVIDIA's repository/);
-    });
+        assert.equal(await packageManagerFor(manager, host).availableVersion(TOOLKIT), null);
+        assert.equal(
+          await packageManagerFor(manager, host).availableVersion(DOCKER.name),
+          versionRelease(DOCKER),
+          'the query itself works',
+        );
+        const { kinds, warnings } = await planKinds(host);
+        assert.deepEqual(kinds, []);
+        assert.match(
+          warnings.join('\n'),
+          /no configured repository provides nvidia-container-toolkit.*NVIDIA's repository/,
+        );
+      },
+    );
   });
 }
 
@@ -102,26 +119,41 @@ describe('apt in a copy of the Debian 12 root', () => {
     return root;
   }
 
-  test("Debian's own archive (bookworm main, the index debootstrap fetched) does not provide the toolkit", async (t) => {
-    const root = debianCopy(t);
-    // The archive's index as a local repository: the real apt-get update and apt-cache, offline.
-    mkdirSync(join(root, 'srv/debian'), { recursive: true });
-    copyFileSync(join(root, debianMainIndex()), join(root, 'srv/debian/Packages'));
-    useOnly(root, 'srv/debian');
-    const packages = packageManagerFor('apt', new RealHost(root));
+  test(
+    "Debian's own archive (bookworm main, the index debootstrap fetched) does not provide the " + 'toolkit',
+    async (t) => {
+      const root = debianCopy(t);
+      // The archive's index as a local repository: the real apt-get update and apt-cache, offline.
+      mkdirSync(join(root, 'srv/debian'), { recursive: true });
+      copyFileSync(join(root, debianMainIndex()), join(root, 'srv/debian/Packages'));
+      useOnly(root, 'srv/debian');
+      const packages = packageManagerFor('apt', new RealHost(root));
 
-    assert.equal(await packages.availableVersion(TOOLKIT), null);
-    assert.match((await packages.availableVersion('docker.io')) ?? '', /^20\.10\./, 'the same index answers for what it has');
-    const { kinds, warnings } = await planKinds(new RealHost(root));
-    assert.deepEqual(kinds, []);
-    assert.match(warnings.join('\n'), /apt repository/);
-  });
+      assert.equal(await packages.availableVersion(TOOLKIT), null);
+      assert.match(
+        (await packages.availableVersion('docker.io')) ?? '',
+        /^20\.10\./,
+        'the same index answers for what it has',
+      );
+      const { kinds, warnings } = await planKinds(new RealHost(root));
+      assert.deepEqual(kinds, []);
+      assert.match(warnings.join('\n'), /apt repository/);
+    },
+  );
 
   test('a repository that has it: its candidate version is reported and the install planned', async (t) => {
     const root = debianCopy(t);
     mkdirSync(join(root, 'srv/nvidia'), { recursive: true });
-    const stanza = [`Package: ${TOOLKIT}`, 'Version: 1.17.8-1', 'Architecture: all', 'Maintainer: ecs-host-agent tests <tests@example.invalid>',
-      `Filename: ./${TOOLKIT}_1.17.8-1_all.deb`, 'Size: 1', 'Description: test stand-in', ''];
+    const stanza = [
+      `Package: ${TOOLKIT}`,
+      'Version: 1.17.8-1',
+      'Architecture: all',
+      'Maintainer: ' + 'ecs-host-agent tests <tests@example.invalid>',
+      `Filename: ./${TOOLKIT}_1.17.8-1_all.deb`,
+      'Size: 1',
+      'Description: test stand-in',
+      '',
+    ];
     writeFileSync(join(root, 'srv/nvidia/Packages'), `${stanza.join('\n')}\n`);
     useOnly(root, 'srv/nvidia');
 

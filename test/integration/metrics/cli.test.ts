@@ -17,7 +17,12 @@ import { freePort } from './free-port.ts';
 
 /** The real CLI on this machine; the control endpoint is the shipped reference receiver on loopback, IMDS is off. */
 function baseEnv(dir: string): Record<string, string> {
-  return { CONTROL_IDENTITY: 'no', INTROSPECTION_URL: 'http://127.0.0.1:9', METRICS_DOCKER_SOCKET: join(dir, 'none.sock'), SPOOL_DIR: join(dir, 'spool') };
+  return {
+    CONTROL_IDENTITY: 'no',
+    INTROSPECTION_URL: 'http://127.0.0.1:9',
+    METRICS_DOCKER_SOCKET: join(dir, 'none.sock'),
+    SPOOL_DIR: join(dir, 'spool'),
+  };
 }
 
 test('metrics --once --json prints one sample that fits the protocol schema', async (t) => {
@@ -36,7 +41,11 @@ test('a token file others can read stops delivery with exit 78 and the fix', asy
   const token = join(dir, 'control.token');
   writeFileSync(token, 'secret-token-value\n', { mode: 0o644 });
   chmodSync(token, 0o644);
-  const result = await runCli(['metrics', '--once', '--deliver', '--config', '/dev/null'], { ...baseEnv(dir), CONTROL_URL: 'http://127.0.0.1:9', CONTROL_TOKEN_FILE: token });
+  const result = await runCli(['metrics', '--once', '--deliver', '--config', '/dev/null'], {
+    ...baseEnv(dir),
+    CONTROL_URL: 'http://127.0.0.1:9',
+    CONTROL_TOKEN_FILE: token,
+  });
   assert.equal(result.status, 78, result.stderr);
   assert.match(result.stderr, new RegExp(`chmod 600 ${token}`));
   assert.doesNotMatch(result.stderr + result.stdout, /secret-token-value/);
@@ -45,7 +54,10 @@ test('a token file others can read stops delivery with exit 78 and the fix', asy
 test('without CONTROL_URL the sample goes to the local newline-JSON sink', async (t) => {
   const dir = scratchDir(t);
   const sink = join(dir, 'log', 'metrics.ndjson');
-  const result = await runCli(['metrics', '--once', '--deliver', '--json', '--config', '/dev/null'], { ...baseEnv(dir), METRICS_SINK_FILE: sink });
+  const result = await runCli(['metrics', '--once', '--deliver', '--json', '--config', '/dev/null'], {
+    ...baseEnv(dir),
+    METRICS_SINK_FILE: sink,
+  });
   assert.equal(result.status, 0, result.stderr);
   const lines = readFileSync(sink, 'utf8').trim().split('\n');
   assert.equal(lines.length, 1);
@@ -56,9 +68,25 @@ test('control-server receives what metrics --once --deliver sends, with the toke
   const dir = scratchDir(t);
   const token = join(dir, 'control.token');
   writeFileSync(token, 'trial-token\n', { mode: 0o600 });
-  const server = spawn(process.execPath, [CLI, 'control-server', '--listen', `127.0.0.1:${await freePort()}`, '--token-file', token, '--data-dir', join(dir, 'data'), '--json', '--config', '/dev/null'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const server = spawn(
+    process.execPath,
+    [
+      CLI,
+      'control-server',
+      '--listen',
+      `127.0.0.1:${await freePort()}`,
+      '--token-file',
+      token,
+      '--data-dir',
+      join(dir, 'data'),
+      '--json',
+      '--config',
+      '/dev/null',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   t.after(() => server.kill('SIGTERM'));
   let serverErr = '';
   server.stderr.on('data', (chunk: Buffer) => void (serverErr += chunk.toString()));
@@ -78,15 +106,25 @@ test('control-server receives what metrics --once --deliver sends, with the toke
   const print = ['control-server', '--data-dir', join(dir, 'data'), '--print', 'samples', '--config', '/dev/null'];
   const printed = await runCli(print);
   assert.equal(printed.status, 0, printed.stderr);
-  const stored = printed.stdout.trim().split('\n').map((line) => JSON.parse(line));
-  assert.deepEqual(stored.map((s) => s.id), [JSON.parse(sent.stdout).id]);
+  const stored = printed.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.deepEqual(
+    stored.map((s) => s.id),
+    [JSON.parse(sent.stdout).id],
+  );
   const hostStatus = JSON.parse(readFileSync(join(dir, 'data', `status-${stored[0].hostId}.json`), 'utf8'));
   const { pendingBytes } = hostStatus.spool;
   const sentFromSpool = { pendingSamples: 1, pendingBytes, droppedSamples: 0, rejectedSamples: 0 };
   assert.deepEqual(hostStatus.spool, sentFromSpool, 'sent from the spool');
   assert.doesNotMatch(serverErr, /ExperimentalWarning|SQLite is an experimental/, 'no warning from node:sqlite');
   writeFileSync(join(dir, 'wrong.token'), 'wrong\n', { mode: 0o600 });
-  const refused = await runCli(['metrics', '--once', '--deliver', '--config', '/dev/null'], { ...env, CONTROL_TOKEN_FILE: join(dir, 'wrong.token'), SPOOL_DIR: join(dir, 'spool2') });
+  const refused = await runCli(['metrics', '--once', '--deliver', '--config', '/dev/null'], {
+    ...env,
+    CONTROL_TOKEN_FILE: join(dir, 'wrong.token'),
+    SPOOL_DIR: join(dir, 'spool2'),
+  });
   assert.equal(refused.status, 0, 'a refused token spools, it does not fail the run');
   assert.match(refused.stderr, /HTTP 401: the endpoint refused the credentials/);
   assert.match(refused.stderr, /1 sample waiting; next attempt not before/);
@@ -94,7 +132,16 @@ test('control-server receives what metrics --once --deliver sends, with the toke
 
 test('the Prometheus endpoint serves the latest sample on loopback', async (t) => {
   const dir = scratchDir(t);
-  const config = loadConfig({ file: 'agent.env', fileText: null, env: { ...baseEnv(dir), METRICS_SINK_FILE: join(dir, 'm.ndjson'), METRICS_PROMETHEUS_LISTEN: String(await freePort()) }, flags: {} });
+  const config = loadConfig({
+    file: 'agent.env',
+    fileText: null,
+    env: {
+      ...baseEnv(dir),
+      METRICS_SINK_FILE: join(dir, 'm.ndjson'),
+      METRICS_PROMETHEUS_LISTEN: String(await freePort()),
+    },
+    flags: {},
+  });
   const host = new RealHost('/');
   const runner = await MetricsRunner.create(host, config, silentLogger);
   t.after(() => runner.close());

@@ -44,45 +44,55 @@ function btrfsUsage(mount: string): Record<string, number> {
   };
 }
 
-test('a Btrfs store reports what btrfs filesystem usage prints, and a data volume its usage, without a process', async (t) => {
-  const dir = mountableScratch(t);
-  const storeDevice = loopWith(t, dir, 'store', ['mkfs.btrfs', '--quiet']);
-  const volumeDevice = loopWith(t, dir, 'data', ['mkfs.ext4', '-q']);
-  const store = join(dir, 'store');
-  writeFileSync(join(store, 'layer'), Buffer.alloc(40 * MIB, 7));
-  writeFileSync(join(dir, 'data', 'file'), Buffer.alloc(10 * MIB, 7));
-  execFileSync('sync');
+test(
+  'a Btrfs store reports what btrfs filesystem usage prints, and a data volume its usage, without ' + 'a process',
+  async (t) => {
+    const dir = mountableScratch(t);
+    const storeDevice = loopWith(t, dir, 'store', ['mkfs.btrfs', '--quiet']);
+    const volumeDevice = loopWith(t, dir, 'data', ['mkfs.ext4', '-q']);
+    const store = join(dir, 'store');
+    writeFileSync(join(store, 'layer'), Buffer.alloc(40 * MIB, 7));
+    writeFileSync(join(dir, 'data', 'file'), Buffer.alloc(10 * MIB, 7));
+    execFileSync('sync');
 
-  let execs = 0;
-  const sampler = new Sampler(new RealHost('/', () => execs++), {
-    dockerSocket: join(dir, 'none.sock'),
-    introspectionUrl: 'http://127.0.0.1:9',
-    storeMount: store,
-    storeOnBtrfs: true,
-    volumes: [
-      { device: 'vol-0123456789abcdef0', mountPoint: join(dir, 'data') },
-      { device: '/dev/nvme9n1', mountPoint: join(dir, 'absent') },
-    ],
-  });
-  t.after(() => sampler.close());
-  const sample = await sampler.sample();
-  assert.equal(execs, 0, 'no process is started');
+    let execs = 0;
+    const sampler = new Sampler(new RealHost('/', () => execs++), {
+      dockerSocket: join(dir, 'none.sock'),
+      introspectionUrl: 'http://127.0.0.1:9',
+      storeMount: store,
+      storeOnBtrfs: true,
+      volumes: [
+        { device: 'vol-0123456789abcdef0', mountPoint: join(dir, 'data') },
+        { device: '/dev/nvme9n1', mountPoint: join(dir, 'absent') },
+      ],
+    });
+    t.after(() => sampler.close());
+    const sample = await sampler.sample();
+    assert.equal(execs, 0, 'no process is started');
 
-  const disk = sample.disks.find((d) => d.mount === store);
-  assert.equal(disk?.device, storeDevice);
-  assert.deepEqual(disk?.btrfs, btrfsUsage(store));
-  assert.ok((disk?.btrfs?.dataUsed ?? 0) >= 40 * MIB, 'the data written is counted');
+    const disk = sample.disks.find((d) => d.mount === store);
+    assert.equal(disk?.device, storeDevice);
+    assert.deepEqual(disk?.btrfs, btrfsUsage(store));
+    assert.ok((disk?.btrfs?.dataUsed ?? 0) >= 40 * MIB, 'the data written is counted');
 
-  const [data, absent] = sample.volumes;
-  const df = execFileSync('df', ['--block-size=1', '--output=size,used,avail', '--', join(dir, 'data')], { encoding: 'utf8' }).trim().split('\n')[1]?.trim().split(/\s+/).map(Number);
-  assert.deepEqual(data, {
-    mountPoint: join(dir, 'data'),
-    volume: 'vol-0123456789abcdef0',
-    mounted: true,
-    device: volumeDevice,
-    totalBytes: df?.[0],
-    usedBytes: df?.[1],
-    freeBytes: df?.[2],
-  });
-  assert.equal(absent?.mounted, false);
-});
+    const [data, absent] = sample.volumes;
+    const df = execFileSync('df', ['--block-size=1', '--output=size,used,avail', '--', join(dir, 'data')], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')[1]
+      ?.trim()
+      .split(/\s+/)
+      .map(Number);
+    assert.deepEqual(data, {
+      mountPoint: join(dir, 'data'),
+      volume: 'vol-0123456789abcdef0',
+      mounted: true,
+      device: volumeDevice,
+      totalBytes: df?.[0],
+      usedBytes: df?.[1],
+      freeBytes: df?.[2],
+    });
+    assert.equal(absent?.mounted, false);
+  },
+);

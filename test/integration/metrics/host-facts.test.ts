@@ -12,7 +12,10 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import { hostFactsReader } from '../../../src/metrics/host-facts.ts';
 
 function run(file: string, args: readonly string[]): string {
-  return execFileSync(file, args, { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' } }).trim();
+  return execFileSync(file, args, {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+  }).trim();
 }
 
 function dmi(name: string): string {
@@ -29,7 +32,9 @@ test("this machine's host facts are what its own tools say", async () => {
   assert.equal(facts.cpuModel, /^Model name:\s*(.+)$/m.exec(run('lscpu', []))?.[1]?.trim());
   assert.deepEqual([facts.manufacturer, facts.product], [dmi('sys_vendor'), dmi('product_name')]);
   assert.equal(facts.arch, process.arch);
-  const displays = run('sh', ['-c', 'cat /sys/bus/pci/devices/*/class 2>/dev/null || true']).split('\n').filter((c) => c.startsWith('0x03'));
+  const displays = run('sh', ['-c', 'cat /sys/bus/pci/devices/*/class 2>/dev/null || true'])
+    .split('\n')
+    .filter((c) => c.startsWith('0x03'));
   assert.equal(facts.gpus.length, displays.length);
   if (displays.length === 0) assert.deepEqual(commands, [], 'no display device: no lspci');
 });

@@ -209,7 +209,7 @@ test('HTTPS and basic auth: htpasswd hashes work, anyone else gets 401, the cert
   );
 });
 
-test('client certificates: only the client CA\'s get the page; a renewed certificate is served at once', async (t) => {
+test("client certificates: only the client CA's get the page; a renewed certificate is served at once", async (t) => {
   const keys = pki(t);
   const first = keys.server('first');
   const webConfig = join(keys.dir, 'web.yml');

@@ -24,7 +24,7 @@ async function agent(t: TestContext, prometheus: PrometheusServer) {
 
 const seconds = (sample: Sample) => Date.parse(sample.time) / 1000;
 
-test("after a delivery, PromQL returns the ecs_host_* series with instance_id, cluster, the values", async (t) => {
+test('after a delivery, PromQL returns the ecs_host_* series with instance_id, cluster, the values', async (t) => {
   const prometheus = await startPrometheus(t);
   const { runner } = await agent(t, prometheus);
   const step = await runner.step();

@@ -57,12 +57,15 @@ test('control, CloudWatch and remote write together: CloudWatch down holds back 
   const records: TaskRecord[] = [];
   const stop = new AbortController();
   // random 0: the schedule's offset is 0, so the runs fall on whole intervals.
-  const running = startScheduler(daemonTasks(async () => context, context, [job]), {
-    clock,
-    random: () => 0,
-    signal: stop.signal,
-    finished: (record: TaskRecord) => void records.push(record),
-  }).done;
+  const running = startScheduler(
+    daemonTasks(async () => context, context, [job]),
+    {
+      clock,
+      random: () => 0,
+      signal: stop.signal,
+      finished: (record: TaskRecord) => void records.push(record),
+    },
+  ).done;
   t.after(async () => {
     stop.abort();
     await running;

@@ -24,30 +24,57 @@ function signature(device: string): string {
 test('device mode refuses a device holding ext4, and changes nothing', async (t) => {
   const device = ext4Volume(t);
   const system = await liveScratch(t, `STORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=${device}\n`);
-  await assert.rejects(system.plan(), new RegExp(`refusing to format ${device}: it holds a ext4 filesystem labelled "someone-elses"; set STORAGE_FORCE_FORMAT=yes`));
+  await assert.rejects(
+    system.plan(),
+    new RegExp(
+      `refusing to format ${device}: it holds a ext4 ` +
+        `filesystem labelled "someone-elses"; set STORAGE_FORCE_FORMAT=yes`,
+    ),
+  );
   assert.match(signature(device), /^TYPE=ext4$/m);
 });
 
-test('device mode with STORAGE_FORCE_FORMAT=yes formats, mounts and persists with a mount unit; then nothing to do', async (t) => {
-  const device = ext4Volume(t);
-  const system = await liveScratch(t, `STORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=${device}\nSTORAGE_FORCE_FORMAT=yes\n`);
-  const actions = await system.converge();
-  assert.deepEqual(actions.map((a) => a.kind), ['format', 'write-mount-unit', 'switch']);
+test(
+  'device mode with STORAGE_FORCE_FORMAT=yes formats, mounts and persists with a mount unit; then ' + 'nothing to do',
+  async (t) => {
+    const device = ext4Volume(t);
+    const system = await liveScratch(
+      t,
+      `STORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=${device}\nSTORAGE_FORCE_FORMAT=yes\n`,
+    );
+    const actions = await system.converge();
+    assert.deepEqual(
+      actions.map((a) => a.kind),
+      ['format', 'write-mount-unit', 'switch'],
+    );
 
-  const probed = signature(device);
-  assert.match(probed, /^TYPE=btrfs$/m);
-  assert.match(probed, new RegExp(`^LABEL=${STORE.label}$`, 'm'));
-  const uuid = /^UUID=(.+)$/m.exec(probed)?.[1];
-  const mounted = execFileSync('findmnt', ['--noheadings', '--output', 'SOURCE', '--mountpoint', system.path(STORE.mountPoint)], { encoding: 'utf8' });
-  assert.equal(mounted.trim(), device);
+    const probed = signature(device);
+    assert.match(probed, /^TYPE=btrfs$/m);
+    assert.match(probed, new RegExp(`^LABEL=${STORE.label}$`, 'm'));
+    const uuid = /^UUID=(.+)$/m.exec(probed)?.[1];
+    const mounted = execFileSync(
+      'findmnt',
+      ['--noheadings', '--output', 'SOURCE', '--mountpoint', system.path(STORE.mountPoint)],
+      { encoding: 'utf8' },
+    );
+    assert.equal(mounted.trim(), device);
 
-  const unit = readFileSync(system.path(STORE.mountUnit), 'utf8');
-  assert.match(unit, new RegExp(`^What=/dev/disk/by-uuid/${uuid}$`, 'm'));
-  assert.match(unit, /^Before=docker\.service$/m);
-  const link = system.path(STORE.mountUnitEnabledLink);
-  assert.ok(lstatSync(link).isSymbolicLink(), 'enabled by systemctl --root');
-  assert.equal(readlinkSync(link), STORE.mountUnit);
-  assert.equal(readFileSync(system.path('/etc/fstab'), 'utf8').includes(STORE.mountPoint), false, 'no fstab line in device mode');
+    const unit = readFileSync(system.path(STORE.mountUnit), 'utf8');
+    assert.match(unit, new RegExp(`^What=/dev/disk/by-uuid/${uuid}$`, 'm'));
+    assert.match(unit, /^Before=docker\.service$/m);
+    const link = system.path(STORE.mountUnitEnabledLink);
+    assert.ok(lstatSync(link).isSymbolicLink(), 'enabled by systemctl --root');
+    assert.equal(readlinkSync(link), STORE.mountUnit);
+    assert.equal(
+      readFileSync(system.path('/etc/fstab'), 'utf8').includes(STORE.mountPoint),
+      false,
+      'no fstab line in device mode',
+    );
 
-  assert.deepEqual(await system.plan(), [], 'after apply, plan(gather()) is empty: the Btrfs it made is never formatted again');
-});
+    assert.deepEqual(
+      await system.plan(),
+      [],
+      'after apply, plan(gather()) is empty: the Btrfs it made ' + 'is never formatted again',
+    );
+  },
+);

@@ -24,16 +24,31 @@ function libraries(binary: string): string[] {
   return [...out.matchAll(/(\/\S+) \(0x/g)].map((match) => match[1] as string);
 }
 
-test('a real dockerd on the managed store reports the btrfs driver and runs a container from an imported image', async (t) => {
-  const system = await liveScratch(t, 'STORAGE_MODE=btrfs-file\nSTORAGE_SIZE=2G\n');
-  await system.converge();
-  const image = tinyRootfs(mountableScratch(t, 'eha-rootfs-'));
+test(
+  'a real dockerd on the managed store reports the btrfs driver and runs a container from an ' + 'imported image',
+  async (t) => {
+    const system = await liveScratch(t, 'STORAGE_MODE=btrfs-file\nSTORAGE_SIZE=2G\n');
+    await system.converge();
+    const image = tinyRootfs(mountableScratch(t, 'eha-rootfs-'));
 
-  const dockerd = await startDockerd(t, { dataRoot: system.path(STORE.mountPoint), configFile: system.path(STORE.daemonJson) });
-  assert.equal(dockerd.docker(['info', '--format', '{{.Driver}}']).trim(), 'btrfs', dockerd.log());
-  assert.match(dockerd.docker(['info']), /Storage Driver: btrfs/);
-  dockerd.docker(['import', '-', 'eha-tiny:1'], image);
-  const output = dockerd.docker(['run', '--rm', '--network', 'none', 'eha-tiny:1', '/bin/dash', '-c', 'echo hello from btrfs']);
-  assert.equal(output, 'hello from btrfs\n');
-  await dockerd.stop();
-});
+    const dockerd = await startDockerd(t, {
+      dataRoot: system.path(STORE.mountPoint),
+      configFile: system.path(STORE.daemonJson),
+    });
+    assert.equal(dockerd.docker(['info', '--format', '{{.Driver}}']).trim(), 'btrfs', dockerd.log());
+    assert.match(dockerd.docker(['info']), /Storage Driver: btrfs/);
+    dockerd.docker(['import', '-', 'eha-tiny:1'], image);
+    const output = dockerd.docker([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      'eha-tiny:1',
+      '/bin/dash',
+      '-c',
+      'echo hello from btrfs',
+    ]);
+    assert.equal(output, 'hello from btrfs\n');
+    await dockerd.stop();
+  },
+);

@@ -35,12 +35,21 @@ export async function liveScratch(t: TestContext, agentEnv: string): Promise<Liv
   const root = mountableScratch(t, 'eha-storage-');
   cpSync(`${FIXTURES}/os/debian-12`, root, { recursive: true });
   mkdirSync(`${root}/var/lib/dpkg`, { recursive: true });
-  writeFileSync(`${root}/var/lib/dpkg/status`, 'Package: btrfs-progs\nStatus: install ok installed\nVersion: 6.2-1\n\n');
+  writeFileSync(
+    `${root}/var/lib/dpkg/status`,
+    'Package: btrfs-progs\nStatus: install ok ' + 'installed\nVersion: 6.2-1\n\n',
+  );
   mkdirSync(`${root}/etc/systemd/system`, { recursive: true });
   writeFileSync(`${root}/etc/fstab`, '# <file system> <mount point> <type> <options> <dump> <pass>\n');
   const host = new RealHost(root);
   const config = loadConfig({ file: '/etc/ecs-host-agent/agent.env', fileText: agentEnv, env: {}, flags: {} });
-  const context: ConcernContext = { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false };
+  const context: ConcernContext = {
+    host,
+    config,
+    os: await gatherOsFacts(host),
+    logger: silentLogger,
+    resetAgentState: false,
+  };
   const plan = async () => concern.plan(await concern.gather(context), context);
   return {
     root,

@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { test } from 'node:test';
 
 import { STORE } from '../../../src/concerns/storage/settings.ts';
@@ -55,12 +69,27 @@ test('migration: a failure mid-way (the new store is full) leaves the old store 
   assert.ok(lstatSync(system.path(STORE.mountPoint)).isDirectory());
   assert.deepEqual(mountsBelow(system.root), [], 'nothing left mounted: neither the store nor the staging mount');
   assert.equal(existsSync(system.path(STORE.retired)), false);
-  assert.equal(existsSync(system.path(STORE.daemonJson)), false, 'Docker\'s config untouched: the old store stays usable');
+  assert.equal(
+    existsSync(system.path(STORE.daemonJson)),
+    false,
+    "Docker's config untouched: the " + 'old store stays usable',
+  );
 
   const retry = await system.plan();
-  assert.ok(retry.some((a) => a.kind === 'switch' && a.migrate), 'the move is planned again, into the emptied filesystem');
+  assert.ok(
+    retry.some((a) => a.kind === 'switch' && a.migrate),
+    'the move is planned again, into ' + 'the emptied filesystem',
+  );
   mkdirSync(system.path('/mnt'));
-  execFileSync('mount', ['-t', 'btrfs', '-o', 'loop,ro', '--', system.path('/var/lib/docker-storage.btrfs'), system.path('/mnt')]);
+  execFileSync('mount', [
+    '-t',
+    'btrfs',
+    '-o',
+    'loop,ro',
+    '--',
+    system.path('/var/lib/docker-storage.btrfs'),
+    system.path('/mnt'),
+  ]);
   assert.deepEqual(readdirSync(system.path('/mnt')), [], 'the partial copy was removed');
 });
 

@@ -31,8 +31,7 @@ test('a converge that fails at first boot is tried again within a minute', async
   const converge = () => {
     try {
       return (JSON.parse(readFileSync(`${container.root}${STATUS_FILE}`, 'utf8')).tasks?.converge ?? undefined) as
-        | ConvergeRecord
-        | undefined;
+        ConvergeRecord | undefined;
     } catch {
       return undefined;
     }

@@ -38,7 +38,14 @@ function buildDeb(dir: string, deb: Deb): string {
   const tree = join(dir, `${deb.name}-${deb.version}`);
   mkdirSync(join(tree, 'DEBIAN'), { recursive: true });
   mkdirSync(join(tree, 'usr/share/doc', deb.name), { recursive: true });
-  const control = [`Package: ${deb.name}`, `Version: ${deb.version}`, 'Architecture: all', 'Maintainer: ecs-host-agent tests <tests@example.invalid>', `Description: test stand-in ${deb.name}`, ''];
+  const control = [
+    `Package: ${deb.name}`,
+    `Version: ${deb.version}`,
+    'Architecture: all',
+    'Maintainer: ' + 'ecs-host-agent tests <tests@example.invalid>',
+    `Description: test stand-in ${deb.name}`,
+    '',
+  ];
   writeFileSync(join(tree, 'DEBIAN/control'), control.join('\n'));
   writeFileSync(join(tree, 'usr/share/doc', deb.name, 'version'), `${deb.version}\n`);
   const file = join(dir, `${deb.name}_${deb.version}_all.deb`);
@@ -47,18 +54,42 @@ function buildDeb(dir: string, deb: Deb): string {
 }
 
 /** A flat repository apt reads over file:, with the Release fields unattended-upgrade matches origins on. */
-function buildRepo(dir: string, debs: readonly Deb[], release: { label: string; codename: string; suite: string }): void {
+function buildRepo(
+  dir: string,
+  debs: readonly Deb[],
+  release: { label: string; codename: string; suite: string },
+): void {
   mkdirSync(dir, { recursive: true });
   const stanzas = debs.map((deb) => {
     const file = buildDeb(dir, deb);
     const bytes = readFileSync(file);
     const name = file.slice(dir.length + 1);
-    return [`Package: ${deb.name}`, `Version: ${deb.version}`, 'Architecture: all', 'Maintainer: ecs-host-agent tests <tests@example.invalid>', `Filename: ./${name}`, `Size: ${bytes.length}`, `SHA256: ${sha256(bytes)}`, `Description: test stand-in ${deb.name}`, ''].join('\n');
+    return [
+      `Package: ${deb.name}`,
+      `Version: ${deb.version}`,
+      'Architecture: all',
+      'Maintainer: ' + 'ecs-host-agent tests <tests@example.invalid>',
+      `Filename: ./${name}`,
+      `Size: ${bytes.length}`,
+      `SHA256: ${sha256(bytes)}`,
+      `Description: test stand-in ${deb.name}`,
+      '',
+    ].join('\n');
   });
   const packages = `${stanzas.join('\n')}`;
   writeFileSync(join(dir, 'Packages'), packages);
-  const fields = ['Origin: Debian', `Label: ${release.label}`, `Suite: ${release.suite}`, `Codename: ${release.codename}`, `Date: ${new Date().toUTCString()}`, 'SHA256:'];
-  writeFileSync(join(dir, 'Release'), `${fields.join('\n')}\n ${sha256(Buffer.from(packages))} ${Buffer.byteLength(packages)} Packages\n`);
+  const fields = [
+    'Origin: Debian',
+    `Label: ${release.label}`,
+    `Suite: ${release.suite}`,
+    `Codename: ${release.codename}`,
+    `Date: ${new Date().toUTCString()}`,
+    'SHA256:',
+  ];
+  writeFileSync(
+    join(dir, 'Release'),
+    `${fields.join('\n')}\n ${sha256(Buffer.from(packages))} ` + `${Buffer.byteLength(packages)} Packages\n`,
+  );
 }
 
 function sha256(bytes: Buffer): string {
@@ -66,7 +97,9 @@ function sha256(bytes: Buffer): string {
 }
 
 function installedVersions(root: string): Record<string, string> {
-  const lines = inRoot(root, ['dpkg-query', '-W', '-f', '${Package} ${Version}\n', SECFIX_OLD.name, BUGFIX_OLD.name]).trim().split('\n');
+  const lines = inRoot(root, ['dpkg-query', '-W', '-f', '${Package} ${Version}\n', SECFIX_OLD.name, BUGFIX_OLD.name])
+    .trim()
+    .split('\n');
   return Object.fromEntries(lines.map((line) => line.split(' ') as [string, string]));
 }
 
@@ -80,9 +113,16 @@ function prepareRoot(work: string): string {
   inRoot(root, ['apt-get', 'install', '-y', '-q', '--no-install-recommends', 'unattended-upgrades']);
   rmSync(policy);
   writeFileSync(join(root, 'etc/apt/sources.list'), '');
-  buildRepo(join(root, 'srv/security'), [SECFIX_NEW], { label: 'Debian-Security', codename: 'bookworm-security', suite: 'bookworm-security' });
+  buildRepo(join(root, 'srv/security'), [SECFIX_NEW], {
+    label: 'Debian-Security',
+    codename: 'bookworm-security',
+    suite: 'bookworm-security',
+  });
   buildRepo(join(root, 'srv/point-release'), [BUGFIX_NEW], { label: 'Debian', codename: 'bookworm', suite: 'stable' });
-  writeFileSync(join(root, 'etc/apt/sources.list.d/ecs-host-agent-tests.list'), 'deb [trusted=yes] file:/srv/security ./\ndeb [trusted=yes] file:/srv/point-release ./\n');
+  writeFileSync(
+    join(root, 'etc/apt/sources.list.d/ecs-host-agent-tests.list'),
+    'deb [trusted=yes] ' + 'file:/srv/security ./\ndeb [trusted=yes] file:/srv/point-release ./\n',
+  );
   const staging = join(root, 'tmp/debs');
   mkdirSync(staging, { recursive: true });
   const debs = [SECFIX_OLD, BUGFIX_OLD].map((deb) => buildDeb(staging, deb).slice(root.length));
@@ -90,31 +130,58 @@ function prepareRoot(work: string): string {
   return root;
 }
 
-test('Debian root: unattended-upgrade restricted to the security origin lists and installs only the security fix', async (t) => {
-  requireRoot();
-  assert.ok(existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`), 'the debootstrap fixture is missing: run npm test, whose setup builds it');
-  const root = prepareRoot(scratchDir(t, 'updates-apt-'));
-  const aptConfBefore = readdirSync(join(root, 'etc/apt/apt.conf.d')).map((name) => [name, statSync(join(root, 'etc/apt/apt.conf.d', name)).mtimeMs]);
+test(
+  'Debian root: unattended-upgrade restricted to the security origin lists and installs only the ' + 'security fix',
+  async (t) => {
+    requireRoot();
+    assert.ok(
+      existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`),
+      'the debootstrap fixture is missing: ' + 'run npm test, whose setup builds it',
+    );
+    const root = prepareRoot(scratchDir(t, 'updates-apt-'));
+    const aptConfBefore = readdirSync(join(root, 'etc/apt/apt.conf.d')).map((name) => [
+      name,
+      statSync(join(root, 'etc/apt/apt.conf.d', name)).mtimeMs,
+    ]);
 
-  inRoot(root, ['apt-get', 'update', '-q']);
-  const distributionDefault = parseUnattendedOutput(inRoot(root, ['unattended-upgrade', '--dry-run', '-v']));
-  assert.deepEqual([...distributionDefault.packages].sort(), [BUGFIX_OLD.name, SECFIX_OLD.name], "Debian's default origins take the point release too");
+    inRoot(root, ['apt-get', 'update', '-q']);
+    const distributionDefault = parseUnattendedOutput(inRoot(root, ['unattended-upgrade', '--dry-run', '-v']));
+    assert.deepEqual(
+      [...distributionDefault.packages].sort(),
+      [BUGFIX_OLD.name, SECFIX_OLD.name],
+      "Debian's default " + 'origins take the point release too',
+    );
 
-  const check = await runCli(['updates', 'check', '--json', '--root', root]);
-  assert.equal(check.status, 0, check.stderr);
-  const report = JSON.parse(check.stdout);
-  assert.equal(report.manager, 'apt');
-  assert.deepEqual(report.updates, [{ package: SECFIX_OLD.name, from: SECFIX_OLD.version, to: SECFIX_NEW.version, advisories: [] }]);
-  assert.deepEqual(installedVersions(root), { [SECFIX_OLD.name]: SECFIX_OLD.version, [BUGFIX_OLD.name]: BUGFIX_OLD.version }, 'check installs nothing');
+    const check = await runCli(['updates', 'check', '--json', '--root', root]);
+    assert.equal(check.status, 0, check.stderr);
+    const report = JSON.parse(check.stdout);
+    assert.equal(report.manager, 'apt');
+    assert.deepEqual(report.updates, [
+      { package: SECFIX_OLD.name, from: SECFIX_OLD.version, to: SECFIX_NEW.version, advisories: [] },
+    ]);
+    assert.deepEqual(
+      installedVersions(root),
+      { [SECFIX_OLD.name]: SECFIX_OLD.version, [BUGFIX_OLD.name]: BUGFIX_OLD.version },
+      'check installs nothing',
+    );
 
-  const apply = await runCli(['updates', 'apply', '--json', '--root', root]);
-  assert.equal(apply.status, 0, apply.stderr);
-  assert.deepEqual(JSON.parse(apply.stdout).applied.changed, [{ package: SECFIX_OLD.name, from: SECFIX_OLD.version, to: SECFIX_NEW.version }]);
-  assert.deepEqual(installedVersions(root), { [SECFIX_OLD.name]: SECFIX_NEW.version, [BUGFIX_OLD.name]: BUGFIX_OLD.version });
+    const apply = await runCli(['updates', 'apply', '--json', '--root', root]);
+    assert.equal(apply.status, 0, apply.stderr);
+    assert.deepEqual(JSON.parse(apply.stdout).applied.changed, [
+      { package: SECFIX_OLD.name, from: SECFIX_OLD.version, to: SECFIX_NEW.version },
+    ]);
+    assert.deepEqual(installedVersions(root), {
+      [SECFIX_OLD.name]: SECFIX_NEW.version,
+      [BUGFIX_OLD.name]: BUGFIX_OLD.version,
+    });
 
-  const again = await runCli(['updates', 'apply', '--json', '--root', root]);
-  assert.equal(again.status, 0, again.stderr);
-  assert.deepEqual(JSON.parse(again.stdout).applied.changed, []);
-  const afterNames = readdirSync(join(root, 'etc/apt/apt.conf.d')).map((name) => [name, statSync(join(root, 'etc/apt/apt.conf.d', name)).mtimeMs]);
-  assert.deepEqual(afterNames, aptConfBefore, "the operator's apt configuration is untouched");
-});
+    const again = await runCli(['updates', 'apply', '--json', '--root', root]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout).applied.changed, []);
+    const afterNames = readdirSync(join(root, 'etc/apt/apt.conf.d')).map((name) => [
+      name,
+      statSync(join(root, 'etc/apt/apt.conf.d', name)).mtimeMs,
+    ]);
+    assert.deepEqual(afterNames, aptConfBefore, "the operator's apt configuration is untouched");
+  },
+);

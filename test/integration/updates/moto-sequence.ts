@@ -94,5 +94,6 @@ export function sequenceDeps(setup: SequenceSetup, checkpoint?: (step: SequenceS
 
 function reportTo(host: RealHost, env: Readonly<Record<string, string>>): NonNullable<SequenceDeps['report']> {
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
-  return async (report) => reportSequenceTo(await createEventReporter(host, config, silentLogger, DAEMON_RETRIES))(report);
+  return async (report) =>
+    reportSequenceTo(await createEventReporter(host, config, silentLogger, DAEMON_RETRIES))(report);
 }

@@ -12,14 +12,32 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { DescribeContainerInstancesCommand, type ECSClient, RegisterTaskDefinitionCommand, StartTaskCommand, UpdateContainerInstancesStateCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeContainerInstancesCommand,
+  type ECSClient,
+  RegisterTaskDefinitionCommand,
+  StartTaskCommand,
+  UpdateContainerInstancesStateCommand,
+} from '@aws-sdk/client-ecs';
 
 import type { AcquireResult } from '../../../src/aws/fleet-lock.ts';
-import { resumeRebootSequence, runRebootSequence, SEQUENCE_STEPS, type SequenceStep } from '../../../src/concerns/updates/reboot/sequence.ts';
+import {
+  resumeRebootSequence,
+  runRebootSequence,
+  SEQUENCE_STEPS,
+  type SequenceStep,
+} from '../../../src/concerns/updates/reboot/sequence.ts';
 import { SEQUENCE_RECORD_FILE } from '../../../src/concerns/updates/reboot/record.ts';
 import { runCli } from '../../support/cli.ts';
 import { metadataReply, startIntrospectionServer } from '../../support/introspection-server.ts';
-import { createCluster, type Moto, MOTO_REGION, motoEcsClient, registerContainerInstance, startMoto } from '../../support/moto.ts';
+import {
+  createCluster,
+  type Moto,
+  MOTO_REGION,
+  motoEcsClient,
+  registerContainerInstance,
+  startMoto,
+} from '../../support/moto.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { BOOT_ID, createBootedRoot, fleetLockFor, type SequenceSetup, sequenceDeps } from './moto-sequence.ts';
 
@@ -63,7 +81,9 @@ async function newHost(t: TestContext, overrides: Partial<SequenceSetup> = {}): 
 }
 
 async function statusOf(setup: SequenceSetup): Promise<string | undefined> {
-  const reply = await ecs.send(new DescribeContainerInstancesCommand({ cluster: setup.cluster, containerInstances: [setup.containerInstanceArn] }));
+  const reply = await ecs.send(
+    new DescribeContainerInstancesCommand({ cluster: setup.cluster, containerInstances: [setup.containerInstanceArn] }),
+  );
   return reply.containerInstances?.[0]?.status;
 }
 
@@ -89,8 +109,20 @@ function bootId(setup: SequenceSetup): string {
 /** A task started without a service, of a task definition family of the cluster's own: returns "family:revision". */
 async function startStandaloneTask(setup: SequenceSetup): Promise<string> {
   const family = `nightly-batch-${setup.cluster}`;
-  await ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'job', image: 'busybox', memory: 64 }] }));
-  await ecs.send(new StartTaskCommand({ cluster: setup.cluster, taskDefinition: family, containerInstances: [setup.containerInstanceArn], startedBy: 'cron' }));
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family,
+      containerDefinitions: [{ name: 'job', image: 'busybox', memory: 64 }],
+    }),
+  );
+  await ecs.send(
+    new StartTaskCommand({
+      cluster: setup.cluster,
+      taskDefinition: family,
+      containerInstances: [setup.containerInstanceArn],
+      startedBy: 'cron',
+    }),
+  );
   return `${family}:1`;
 }
 
@@ -109,22 +141,26 @@ describe('fleet lock in SSM Parameter Store', () => {
     assert.deepEqual(await holders(setup), []);
   });
 
-  test('MAX_CONCURRENT_REBOOTS=2 lets two hosts in and keeps the third out; asking again returns the slot already held', async (t) => {
-    const setup = await newHost(t, { slots: 2 });
-    const lock = fleetLockFor(setup);
-    const [a, b, c] = [instanceId(), instanceId(), instanceId()];
-    const results = await Promise.all([a, b, c].map((holder) => fleetLockFor(setup).acquire(holder)));
-    const winners = results.map(holderOf).filter((holder) => holder !== null);
-    assert.equal(winners.length, 2);
-    const loser = results.find((result) => !result.acquired);
-    const named = loser?.acquired === false && loser.holders.map((claim) => claim.holder).sort();
-    assert.deepEqual(named, [...winners].sort(), 'the holders are named');
-    const again = await lock.acquire(winners[0] as string);
-    const first = results.find((result) => holderOf(result) === winners[0]);
-    assert.equal(again.acquired && again.renewed, true, 're-entrant after a crash');
-    const parameterOf = (result?: AcquireResult) => (result?.acquired ? result.lease.claim.parameter : null);
-    assert.equal(parameterOf(again), parameterOf(first));
-  });
+  test(
+    'MAX_CONCURRENT_REBOOTS=2 lets two hosts in and keeps the third out; asking again returns the ' +
+      'slot already held',
+    async (t) => {
+      const setup = await newHost(t, { slots: 2 });
+      const lock = fleetLockFor(setup);
+      const [a, b, c] = [instanceId(), instanceId(), instanceId()];
+      const results = await Promise.all([a, b, c].map((holder) => fleetLockFor(setup).acquire(holder)));
+      const winners = results.map(holderOf).filter((holder) => holder !== null);
+      assert.equal(winners.length, 2);
+      const loser = results.find((result) => !result.acquired);
+      const named = loser?.acquired === false && loser.holders.map((claim) => claim.holder).sort();
+      assert.deepEqual(named, [...winners].sort(), 'the holders are named');
+      const again = await lock.acquire(winners[0] as string);
+      const first = results.find((result) => holderOf(result) === winners[0]);
+      assert.equal(again.acquired && again.renewed, true, 're-entrant after a crash');
+      const parameterOf = (result?: AcquireResult) => (result?.acquired ? result.lease.claim.parameter : null);
+      assert.equal(parameterOf(again), parameterOf(first));
+    },
+  );
 });
 
 describe('reboot sequence', () => {
@@ -149,22 +185,29 @@ describe('reboot sequence', () => {
     assert.equal(await resumeRebootSequence(sequenceDeps(setup)), null, 'nothing left to resume');
   });
 
-  test('drain timeout with DRAIN_TIMEOUT_POLICY=abort: no reboot, ACTIVE again, slot released, the standalone task named', async (t) => {
-    const setup = await newHost(t, { drainTimeoutMs: 300 });
-    const task = await startStandaloneTask(setup);
-    const bootBefore = bootId(setup);
+  test(
+    'drain timeout with DRAIN_TIMEOUT_POLICY=abort: no reboot, ACTIVE again, slot released, the ' +
+      'standalone task named',
+    async (t) => {
+      const setup = await newHost(t, { drainTimeoutMs: 300 });
+      const task = await startStandaloneTask(setup);
+      const bootBefore = bootId(setup);
 
-    const outcome = await runRebootSequence(sequenceDeps(setup), 'test');
+      const outcome = await runRebootSequence(sequenceDeps(setup), 'test');
 
-    assert.equal(outcome.outcome, 'drain-timeout');
-    assert.ok(outcome.message.includes(`standalone tasks ECS will not move: ${task} (`), outcome.message);
-    assert.match(outcome.message, /started by cron\)/);
-    assert.deepEqual(outcome.remainingTasks?.map((remaining) => [remaining.name, remaining.standalone]), [[task, true]]);
-    assert.equal(bootId(setup), bootBefore, 'no reboot');
-    assert.equal(await statusOf(setup), 'ACTIVE');
-    assert.deepEqual(await holders(setup), []);
-    assert.equal(recordOf(setup), null);
-  });
+      assert.equal(outcome.outcome, 'drain-timeout');
+      assert.ok(outcome.message.includes(`standalone tasks ECS will not move: ${task} (`), outcome.message);
+      assert.match(outcome.message, /started by cron\)/);
+      assert.deepEqual(
+        outcome.remainingTasks?.map((remaining) => [remaining.name, remaining.standalone]),
+        [[task, true]],
+      );
+      assert.equal(bootId(setup), bootBefore, 'no reboot');
+      assert.equal(await statusOf(setup), 'ACTIVE');
+      assert.deepEqual(await holders(setup), []);
+      assert.equal(recordOf(setup), null);
+    },
+  );
 
   test('drain timeout with DRAIN_TIMEOUT_POLICY=reboot: reboots anyway', async (t) => {
     const setup = await newHost(t, { drainTimeoutMs: 300, drainTimeoutPolicy: 'reboot' });
@@ -179,7 +222,13 @@ describe('reboot sequence', () => {
 
   test('an instance the operator had drained stays DRAINING after the reboot', async (t) => {
     const setup = await newHost(t);
-    await ecs.send(new UpdateContainerInstancesStateCommand({ cluster: setup.cluster, containerInstances: [setup.containerInstanceArn], status: 'DRAINING' }));
+    await ecs.send(
+      new UpdateContainerInstancesStateCommand({
+        cluster: setup.cluster,
+        containerInstances: [setup.containerInstanceArn],
+        status: 'DRAINING',
+      }),
+    );
 
     assert.equal((await runRebootSequence(sequenceDeps(setup), 'test')).outcome, 'rebooting');
     assert.equal((await resumeRebootSequence(sequenceDeps(setup)))?.outcome, 'rebooted');
@@ -201,36 +250,50 @@ describe('reboot sequence', () => {
 });
 
 describe('drain and activate by hand', () => {
-  test('drain waits for the tasks and names a standalone one on timeout (exit 1); activate makes the instance ACTIVE again', async (t) => {
-    const setup = await newHost(t);
-    const env = {
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: MOTO_REGION,
-      AWS_ENDPOINT_URL_ECS: moto.endpoint,
-      INTROSPECTION_URL: setup.introspectionUrl,
-    };
+  test(
+    'drain waits for the tasks and names a standalone one on timeout (exit 1); activate makes the ' +
+      'instance ACTIVE again',
+    async (t) => {
+      const setup = await newHost(t);
+      const env = {
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_REGION: MOTO_REGION,
+        AWS_ENDPOINT_URL_ECS: moto.endpoint,
+        INTROSPECTION_URL: setup.introspectionUrl,
+      };
 
-    const dryRun = await runCli(['drain', '--dry-run'], env);
-    assert.equal(dryRun.status, 0, dryRun.stderr);
-    assert.match(dryRun.stdout, /would set DRAINING, then wait up to 30m/);
-    assert.equal(await statusOf(setup), 'ACTIVE');
+      const dryRun = await runCli(['drain', '--dry-run'], env);
+      assert.equal(dryRun.status, 0, dryRun.stderr);
+      assert.match(dryRun.stdout, /would set DRAINING, then wait up to 30m/);
+      assert.equal(await statusOf(setup), 'ACTIVE');
 
-    const drained = await runCli(['drain', '--json'], env);
-    assert.equal(drained.status, 0, drained.stderr);
-    assert.deepEqual(JSON.parse(drained.stdout), { cluster: setup.cluster, containerInstanceArn: setup.containerInstanceArn, status: 'DRAINING', drained: true });
-    assert.equal(await statusOf(setup), 'DRAINING');
+      const drained = await runCli(['drain', '--json'], env);
+      assert.equal(drained.status, 0, drained.stderr);
+      assert.deepEqual(JSON.parse(drained.stdout), {
+        cluster: setup.cluster,
+        containerInstanceArn: setup.containerInstanceArn,
+        status: 'DRAINING',
+        drained: true,
+      });
+      assert.equal(await statusOf(setup), 'DRAINING');
 
-    const activated = await runCli(['activate'], env);
-    assert.equal(activated.status, 0, activated.stderr);
-    assert.equal(await statusOf(setup), 'ACTIVE');
+      const activated = await runCli(['activate'], env);
+      assert.equal(activated.status, 0, activated.stderr);
+      assert.equal(await statusOf(setup), 'ACTIVE');
 
-    const task = await startStandaloneTask(setup);
-    const timedOut = await runCli(['drain', '--timeout', '1s'], env);
-    assert.equal(timedOut.status, 1, timedOut.stderr);
-    assert.ok(timedOut.stdout.includes(`1 task(s) still on the instance after 1s; standalone tasks ECS will not move: ${task} (`), timedOut.stdout);
-    assert.equal(await statusOf(setup), 'DRAINING', 'left for the operator to decide');
-  });
+      const task = await startStandaloneTask(setup);
+      const timedOut = await runCli(['drain', '--timeout', '1s'], env);
+      assert.equal(timedOut.status, 1, timedOut.stderr);
+      assert.ok(
+        timedOut.stdout.includes(
+          `1 task(s) still on the instance after 1s; standalone tasks ` + `ECS will not move: ${task} (`,
+        ),
+        timedOut.stdout,
+      );
+      assert.equal(await statusOf(setup), 'DRAINING', 'left for the operator to decide');
+    },
+  );
 });
 
 interface DriverRun {
@@ -241,11 +304,20 @@ interface DriverRun {
 }
 
 function runDriver(setup: SequenceSetup, mode: 'run' | 'resume', crashAt?: SequenceStep): Promise<DriverRun> {
-  const env = { ...process.env, SEQUENCE_SETUP: JSON.stringify(setup), ...(crashAt ? { SEQUENCE_CRASH_AT: crashAt } : {}) };
+  const env = {
+    ...process.env,
+    SEQUENCE_SETUP: JSON.stringify(setup),
+    ...(crashAt ? { SEQUENCE_CRASH_AT: crashAt } : {}),
+  };
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [DRIVER, mode], { env, encoding: 'utf8', timeout: 60_000 }, (_error, stdout, stderr) => {
-      resolve({ signal: child.signalCode, code: child.exitCode, stdout, stderr });
-    });
+    const child = execFile(
+      process.execPath,
+      [DRIVER, mode],
+      { env, encoding: 'utf8', timeout: 60_000 },
+      (_error, stdout, stderr) => {
+        resolve({ signal: child.signalCode, code: child.exitCode, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -259,8 +331,10 @@ describe('a crash at any step is resumed or rolled back on the next start', () =
       const killed = await runDriver(setup, 'run', step);
       assert.equal(killed.signal, 'SIGKILL', `the driver was to die at ${step}: ${killed.stderr}${killed.stdout}`);
       const index = SEQUENCE_STEPS.indexOf(step);
-      if (index >= SEQUENCE_STEPS.indexOf('slot-acquired')) assert.deepEqual(await holders(setup), [setup.instanceId], 'the crash left the slot held');
-      if (index >= SEQUENCE_STEPS.indexOf('draining')) assert.equal(await statusOf(setup), 'DRAINING', 'the crash left the instance DRAINING');
+      if (index >= SEQUENCE_STEPS.indexOf('slot-acquired'))
+        assert.deepEqual(await holders(setup), [setup.instanceId], 'the crash left the slot held');
+      if (index >= SEQUENCE_STEPS.indexOf('draining'))
+        assert.equal(await statusOf(setup), 'DRAINING', 'the crash left the ' + 'instance DRAINING');
       const restarted = await runDriver(setup, 'resume');
 
       assert.equal(restarted.code, 0, restarted.stderr);

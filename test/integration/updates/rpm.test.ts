@@ -16,7 +16,13 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import type { PackageManagerName } from '../../../src/os/support.ts';
 import { packageManagerFor } from '../../../src/pkg/package-manager.ts';
 import { runCli } from '../../support/cli.ts';
-import { buildRpmRepo, DOCKER, type RpmPackage, type SecurityAdvisory, versionRelease } from '../../support/rpm-repo.ts';
+import {
+  buildRpmRepo,
+  DOCKER,
+  type RpmPackage,
+  type SecurityAdvisory,
+  versionRelease,
+} from '../../support/rpm-repo.ts';
 import { addRepo, createRpmRoot, type RpmRootKind } from '../../support/rpm-roots.ts';
 import { requireRoot } from '../../support/scratch.ts';
 
@@ -56,38 +62,62 @@ async function cliJson(args: readonly string[]): Promise<Record<string, unknown>
 
 for (const { kind, manager } of CASES) {
   describe(`${manager} on a ${kind} image root`, () => {
-    test('check lists exactly the security update, apply installs only it, a second apply changes nothing', async () => {
-      const root = await createRpmRoot(join(scratch, kind), kind, base);
-      const packages = packageManagerFor(manager, new RealHost(root));
-      await packages.install([DOCKER.name, TOOL.name]);
-      await addRepo(root, kind, 'updates', updates);
+    test(
+      'check lists exactly the security update, apply installs only it, a second apply changes ' + 'nothing',
+      async () => {
+        const root = await createRpmRoot(join(scratch, kind), kind, base);
+        const packages = packageManagerFor(manager, new RealHost(root));
+        await packages.install([DOCKER.name, TOOL.name]);
+        await addRepo(root, kind, 'updates', updates);
 
-      const check = await cliJson(['updates', 'check', '--json', '--root', root]);
-      assert.equal(check.manager, manager);
-      assert.deepEqual(
-        (check.updates as { package: string; from: string; to: string }[]).map(({ package: name, from, to }) => ({ name, from, to })),
-        [{ name: 'docker', from: versionRelease(DOCKER), to: versionRelease(DOCKER_FIX) }],
-        'the bugfix update of eha-tool is not a security update',
-      );
-      assert.deepEqual((check.advisories as { id: string }[]).map((advisory) => advisory.id), [ADVISORY.id]);
-      assert.equal(check.rebootRequired, null, 'an image root has no reboot signal');
+        const check = await cliJson(['updates', 'check', '--json', '--root', root]);
+        assert.equal(check.manager, manager);
+        assert.deepEqual(
+          (check.updates as { package: string; from: string; to: string }[]).map(({ package: name, from, to }) => ({
+            name,
+            from,
+            to,
+          })),
+          [{ name: 'docker', from: versionRelease(DOCKER), to: versionRelease(DOCKER_FIX) }],
+          'the bugfix update of eha-tool is not a security update',
+        );
+        assert.deepEqual(
+          (check.advisories as { id: string }[]).map((advisory) => advisory.id),
+          [ADVISORY.id],
+        );
+        assert.equal(check.rebootRequired, null, 'an image root has no reboot signal');
 
-      const dryRun = await cliJson(['updates', 'apply', '--dry-run', '--json', '--root', root]);
-      assert.equal(dryRun.reboot, 'an image root is not rebooted');
-      assert.equal(await packages.installedVersion(DOCKER.name), versionRelease(DOCKER), 'a dry run changes nothing');
+        const dryRun = await cliJson(['updates', 'apply', '--dry-run', '--json', '--root', root]);
+        assert.equal(dryRun.reboot, 'an image root is not rebooted');
+        assert.equal(await packages.installedVersion(DOCKER.name), versionRelease(DOCKER), 'a dry run changes nothing');
 
-      const applied = await cliJson(['updates', 'apply', '--json', '--root', root]);
-      const changed = (applied.applied as { changed: unknown[] }).changed;
-      assert.deepEqual(changed, [{ package: 'docker', from: versionRelease(DOCKER), to: versionRelease(DOCKER_FIX) }]);
-      assert.equal((applied.reboot as { outcome: string }).outcome, 'image-root');
-      assert.equal(await packages.installedVersion(DOCKER.name), versionRelease(DOCKER_FIX));
-      assert.equal(await packages.installedVersion(TOOL.name), versionRelease(TOOL), 'the bugfix update is left alone');
-      assert.deepEqual(JSON.parse(readFileSync(join(root, LAST_APPLY_FILE), 'utf8')).changed, changed, 'what changed is recorded');
+        const applied = await cliJson(['updates', 'apply', '--json', '--root', root]);
+        const changed = (applied.applied as { changed: unknown[] }).changed;
+        assert.deepEqual(changed, [
+          { package: 'docker', from: versionRelease(DOCKER), to: versionRelease(DOCKER_FIX) },
+        ]);
+        assert.equal((applied.reboot as { outcome: string }).outcome, 'image-root');
+        assert.equal(await packages.installedVersion(DOCKER.name), versionRelease(DOCKER_FIX));
+        assert.equal(
+          await packages.installedVersion(TOOL.name),
+          versionRelease(TOOL),
+          'the bugfix update is left alone',
+        );
+        assert.deepEqual(
+          JSON.parse(readFileSync(join(root, LAST_APPLY_FILE), 'utf8')).changed,
+          changed,
+          'what changed is recorded',
+        );
 
-      const again = await cliJson(['updates', 'apply', '--json', '--root', root]);
-      assert.deepEqual((again.applied as { changed: unknown[] }).changed, []);
-      assert.deepEqual((await cliJson(['updates', 'check', '--json', '--root', root])).updates, []);
-      assert.equal(existsSync(LAST_APPLY_FILE) && readFileSync(LAST_APPLY_FILE, 'utf8').includes(ADVISORY.id), false, 'this machine is untouched');
-    });
+        const again = await cliJson(['updates', 'apply', '--json', '--root', root]);
+        assert.deepEqual((again.applied as { changed: unknown[] }).changed, []);
+        assert.deepEqual((await cliJson(['updates', 'check', '--json', '--root', root])).updates, []);
+        assert.equal(
+          existsSync(LAST_APPLY_FILE) && readFileSync(LAST_APPLY_FILE, 'utf8').includes(ADVISORY.id),
+          false,
+          'this machine is untouched',
+        );
+      },
+    );
   });
 }

@@ -32,7 +32,10 @@ function scratchSystem(t: TestContext): Scratch {
   const root = mountableScratch(t, 'eha-volumes-');
   cpSync(`${FIXTURES}/os/debian-12`, root, { recursive: true });
   mkdirSync(`${root}/var/lib/dpkg`, { recursive: true });
-  writeFileSync(`${root}/var/lib/dpkg/status`, ['xfsprogs', 'e2fsprogs'].map((name) => `Package: ${name}\nStatus: install ok installed\nVersion: 1\n`).join('\n'));
+  writeFileSync(
+    `${root}/var/lib/dpkg/status`,
+    ['xfsprogs', 'e2fsprogs'].map((name) => `Package: ${name}\nStatus: install ok installed\nVersion: 1\n`).join('\n'),
+  );
   writeFileSync(`${root}/etc/fstab`, '# <file system> <mount point> <type> <options> <dump> <pass>\n');
   let disks = 0;
   return {
@@ -60,24 +63,31 @@ async function converge(context: ConcernContext): Promise<VolumesAction[]> {
   return actions;
 }
 
-const uuidOf = (device: string) => execFileSync('blkid', ['-s', 'UUID', '-o', 'value', '--', device], { encoding: 'utf8' }).trim();
+const uuidOf = (device: string) =>
+  execFileSync('blkid', ['-s', 'UUID', '-o', 'value', '--', device], { encoding: 'utf8' }).trim();
 
-test('empty loop devices are formatted (xfs, ext4), persisted by UUID with nofail and mounted; a second apply does nothing', async (t) => {
-  const system = scratchSystem(t);
-  const [xfs, ext4] = [system.loop(320 * 2 ** 20), system.loop(64 * 2 ** 20)];
-  const context = await system.context(`${xfs}:xfs:/data:noatime;${ext4}:ext4:/srv/logs`);
+test(
+  'empty loop devices are formatted (xfs, ext4), persisted by UUID with nofail and mounted; a ' +
+    'second apply does nothing',
+  async (t) => {
+    const system = scratchSystem(t);
+    const [xfs, ext4] = [system.loop(320 * 2 ** 20), system.loop(64 * 2 ** 20)];
+    const context = await system.context(`${xfs}:xfs:/data:noatime;${ext4}:ext4:/srv/logs`);
 
-  assert.deepEqual((await converge(context)).map((a) => a.kind), ['format', 'persist', 'mount', 'format', 'persist', 'mount']);
-  assert.deepEqual(mountsBelow(system.root).sort(), [`${system.root}/data`, `${system.root}/srv/logs`]);
-  const fstab = readFileSync(`${system.root}/etc/fstab`, 'utf8');
-  assert.match(fstab, new RegExp(`^UUID=${uuidOf(xfs)} /data xfs noatime,nofail 0 2$`, 'm'));
-  assert.match(fstab, new RegExp(`^UUID=${uuidOf(ext4)} /srv/logs ext4 defaults,nofail 0 2$`, 'm'));
+    assert.deepEqual(
+      (await converge(context)).map((a) => a.kind),
+      ['format', 'persist', 'mount', 'format', 'persist', 'mount'],
+    );
+    assert.deepEqual(mountsBelow(system.root).sort(), [`${system.root}/data`, `${system.root}/srv/logs`]);
+    const fstab = readFileSync(`${system.root}/etc/fstab`, 'utf8');
+    assert.match(fstab, new RegExp(`^UUID=${uuidOf(xfs)} /data xfs noatime,nofail 0 2$`, 'm'));
+    assert.match(fstab, new RegExp(`^UUID=${uuidOf(ext4)} /srv/logs ext4 defaults,nofail 0 2$`, 'm'));
 
-  writeFileSync(`${system.root}/data/kept`, 'data');
-  assert.deepEqual(await planOf(context), [], 'after apply, plan(gather()) is empty');
-  assert.equal(readFileSync(`${system.root}/data/kept`, 'utf8'), 'data');
-
-});
+    writeFileSync(`${system.root}/data/kept`, 'data');
+    assert.deepEqual(await planOf(context), [], 'after apply, plan(gather()) is empty');
+    assert.equal(readFileSync(`${system.root}/data/kept`, 'utf8'), 'data');
+  },
+);
 
 test('a volume already holding the filesystem is mounted with its data, not formatted', async (t) => {
   const system = scratchSystem(t);
@@ -85,7 +95,10 @@ test('a volume already holding the filesystem is mounted with its data, not form
   execFileSync('mkfs.ext4', ['-q', '--', device]);
   const uuid = uuidOf(device);
   const context = await system.context(`${device}:ext4:/data`);
-  assert.deepEqual((await converge(context)).map((a) => a.kind), ['persist', 'mount']);
+  assert.deepEqual(
+    (await converge(context)).map((a) => a.kind),
+    ['persist', 'mount'],
+  );
   assert.equal(uuidOf(device), uuid, 'the same filesystem');
   assert.deepEqual(await planOf(context), []);
 });
@@ -96,7 +109,10 @@ test('a device holding another filesystem is refused and left untouched', async 
   execFileSync('mkfs.btrfs', ['-q', '--', device]);
   const uuid = uuidOf(device);
   const context = await system.context(`${device}:xfs:/data`);
-  await assert.rejects(planOf(context), /refusing to use .* for \/data: it holds a btrfs filesystem, not an xfs filesystem/);
+  await assert.rejects(
+    planOf(context),
+    /refusing to use .* for \/data: it holds a btrfs filesystem, not an xfs filesystem/,
+  );
   assert.equal(uuidOf(device), uuid);
   assert.deepEqual(mountsBelow(system.root), []);
 });

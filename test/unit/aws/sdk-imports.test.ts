@@ -57,7 +57,7 @@ test('the import reader tells every kind of import apart', () => {
     "const j = () => import('./j.ts');",
     "type K = import('@aws-sdk/k').K;",
     "// import { L } from '@aws-sdk/in-a-comment';",
-    "const m = \"import { M } from '@aws-sdk/in-a-string'\";",
+    'const m = "import { M } from \'@aws-sdk/in-a-string\'";',
   ].join('\n');
   assert.deepEqual(
     importsOf(text).map((i) => `${i.specifier} ${i.value ? 'value' : i.dynamic ? 'dynamic' : 'type'}`),

@@ -11,7 +11,11 @@ import { gatherOsFacts } from '../../../src/os/facts.ts';
 import type { FakeHost } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
 
-async function contextFor(host: FakeHost, env: Record<string, string> = {}, resetAgentState = false): Promise<ConcernContext> {
+async function contextFor(
+  host: FakeHost,
+  env: Record<string, string> = {},
+  resetAgentState = false,
+): Promise<ConcernContext> {
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
   return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState };
 }
@@ -20,12 +24,16 @@ async function contextFor(host: FakeHost, env: Record<string, string> = {}, rese
 function withSystemctl(host: FakeHost, enabledUnits: string[] = []): FakeHost {
   return host.onExec((file, args) => {
     if (file !== 'systemctl') return undefined;
-    if (args[0] === 'is-enabled') return { exitCode: enabledUnits.includes(args.at(-1) as string) ? 0 : 1, stdout: '', stderr: '' };
+    if (args[0] === 'is-enabled')
+      return { exitCode: enabledUnits.includes(args.at(-1) as string) ? 0 : 1, stdout: '', stderr: '' };
     return { exitCode: 0, stdout: '', stderr: '' };
   });
 }
 
-async function planOf<F, A>(concern: { gather(c: ConcernContext): Promise<F>; plan(f: F, c: ConcernContext): A[] }, context: ConcernContext): Promise<A[]> {
+async function planOf<F, A>(
+  concern: { gather(c: ConcernContext): Promise<F>; plan(f: F, c: ConcernContext): A[] },
+  context: ConcernContext,
+): Promise<A[]> {
   return concern.plan(await concern.gather(context), context);
 }
 
@@ -40,9 +48,17 @@ for (const [fixture, root, command] of DOCKER_INSTALLS) {
   test(`docker on ${fixture}: installed the distribution's way, then enabled`, async () => {
     const context = await contextFor(withSystemctl(fakeHostFor(fixture, root)));
     const actions = await planOf(dockerConcern, context);
-    assert.deepEqual(actions.map((a) => a.kind), ['install', 'start']);
+    assert.deepEqual(
+      actions.map((a) => a.kind),
+      ['install', 'start'],
+    );
     assert.match(renderSteps(actions[0]?.steps ?? []).at(-1) ?? '', command);
-    assert.match(actions[1]?.summary ?? '', root === '/' ? /^enable \(systemd is not PID 1: not started\) docker\.service$/ : /^enable in the image \(not started\) docker\.service$/);
+    assert.match(
+      actions[1]?.summary ?? '',
+      root === '/'
+        ? /^enable \(systemd is not PID 1: not started\) docker\.service$/
+        : /^enable in the image \(not started\) docker\.service$/,
+    );
   });
 }
 
@@ -64,13 +80,19 @@ test('with systemd as PID 1, units start without blocking (user-data must not de
 
 test('ecs-init on SLES comes from zypper as amazon-ecs-init with the amazon-ecs unit', async () => {
   const actions = await planOf(ecsConcern, await contextFor(withSystemctl(fakeHostFor('sles-15.5'))));
-  assert.deepEqual(actions.map((a) => a.summary), ['install ecs-init (amazon-ecs-init)', 'enable (systemd is not PID 1: not started) amazon-ecs.service']);
+  assert.deepEqual(
+    actions.map((a) => a.summary),
+    ['install ecs-init (amazon-ecs-init)', 'enable (systemd is ' + 'not PID 1: not started) amazon-ecs.service'],
+  );
 });
 
 test('ecs-init on Ubuntu is the signed .deb of the configured region and version', async () => {
   const host = withSystemctl(fakeHostFor('ubuntu-24.04'));
   host.putFile('/bin/sh', new Uint8Array([0x7f, 0x45, 0x4c, 0x46, ...new Array(14).fill(0), 0xb7, 0]));
-  const [install] = await planOf(ecsConcern, await contextFor(host, { AWS_REGION: 'eu-west-1', ECSINIT_VERSION: '1.89.3-1' }));
+  const [install] = await planOf(
+    ecsConcern,
+    await contextFor(host, { AWS_REGION: 'eu-west-1', ECSINIT_VERSION: '1.89.3-1' }),
+  );
   const [download, verify] = renderSteps(install?.steps ?? []);
   const deb = 'https://s3.eu-west-1.amazonaws.com/amazon-ecs-agent-eu-west-1/amazon-ecs-init-1.89.3-1.arm64.deb';
   assert.equal(download, `download ${deb} and ${deb}.asc`);
@@ -79,11 +101,24 @@ test('ecs-init on Ubuntu is the signed .deb of the configured region and version
 
 test('stale agent state of another cluster is reported with the fix, and cleared on request', async () => {
   const host = withSystemctl(fakeHostFor('amzn-2023'), ['ecs.service']);
-  host.putFile('/var/lib/ecs/data/ecs_agent_data.json', JSON.stringify({ Data: { Cluster: 'old-cluster', ContainerInstanceArn: 'arn:aws:ecs:eu-west-1:123456789012:container-instance/old-cluster/0123456789abcdef0123456789abcdef' } }));
+  host.putFile(
+    '/var/lib/ecs/data/ecs_agent_data.json',
+    JSON.stringify({
+      Data: {
+        Cluster: 'old-cluster',
+        ContainerInstanceArn:
+          'arn:aws:ecs:eu-west-1:123456789012:container-instance/old-cluster/0123456789abcdef0123456789abcdef',
+      },
+    }),
+  );
   const context = await contextFor(host, { ECS_CLUSTER: 'prod' });
   const facts = await ecsConcern.gather(context);
   assert.match(ecsConcern.warnings?.(facts, context).join('\n') ?? '', /old-cluster.*--reset-agent-state/s);
-  assert.equal(ecsConcern.plan(facts, context).some((a) => a.kind === 'reset-state'), false, 'not cleared unless asked');
+  assert.equal(
+    ecsConcern.plan(facts, context).some((a) => a.kind === 'reset-state'),
+    false,
+    'not cleared unless asked',
+  );
 
   const resetting = { ...context, resetAgentState: true };
   const reset = ecsConcern.plan(await ecsConcern.gather(resetting), resetting).find((a) => a.kind === 'reset-state');

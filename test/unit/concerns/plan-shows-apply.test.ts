@@ -57,7 +57,9 @@ function readsOnly(file: string, args: readonly string[]): boolean {
 }
 
 function ran(file: string, args: readonly string[], options: ExecOptions): Ran {
-  const env = Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value} `).join('');
+  const env = Object.entries(options.env ?? {})
+    .map(([key, value]) => `${key}=${value} `)
+    .join('');
   return {
     line: `${env}${[file, ...args].join(' ')}`,
     ...(options.input === undefined ? {} : { input: options.input }),
@@ -271,12 +273,19 @@ interface Accounts {
 
 function usersHost(users: Record<string, unknown>, accounts: Accounts = {}): FakeHost {
   const host = withAccountTools(plainHost('debian-12', { systemd: true }));
-  const lines = (...rows: string[]) => rows.filter(Boolean).map((row) => `${row}\n`).join('');
+  const lines = (...rows: string[]) =>
+    rows
+      .filter(Boolean)
+      .map((row) => `${row}\n`)
+      .join('');
   const group = accounts.group ?? '';
   host.putFile('/etc/passwd', lines('root:x:0:0:root:/root:/bin/bash', accounts.passwd ?? ''));
   host.putFile('/etc/shadow', lines('root:*:20000:0:99999:7:::', accounts.shadow ?? ''), 0o640);
   host.putFile('/etc/group', lines('root:x:0:', 'users:x:100:', group));
-  const gshadow = group.split('\n').filter(Boolean).map((row) => row.replace(/^([^:]*):x:\d+:/, '$1:!::'));
+  const gshadow = group
+    .split('\n')
+    .filter(Boolean)
+    .map((row) => row.replace(/^([^:]*):x:\d+:/, '$1:!::'));
   host.putFile('/etc/gshadow', lines('root:*::', 'users:*::', ...gshadow), 0o640);
   host.putFile('/etc/login.defs', 'UID_MIN 1000\nUID_MAX 60000\nUMASK 022\n');
   host.putFile('/etc/skel/.bashrc', '# ~/.bashrc\n');
@@ -551,7 +560,7 @@ const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: "users from an ssm: source read in full: the read kept for the next syncs",
+    name: 'users from an ssm: source read in full: the read kept for the next syncs',
     concern: usersWithSourceRead,
     context: settledAlice,
     kinds: ['record-source'],
@@ -573,7 +582,10 @@ for (const scenario of SCENARIOS) {
       return undefined;
     });
     const actions: Action[] = scenario.concern.plan(await scenario.concern.gather(context), context);
-    assert.deepEqual(actions.map((action) => (action as { kind?: string }).kind), scenario.kinds);
+    assert.deepEqual(
+      actions.map((action) => (action as { kind?: string }).kind),
+      scenario.kinds,
+    );
     for (const action of actions) await checkAction(scenario, context, action, log);
   });
 }

@@ -17,7 +17,11 @@ test('the token file must be readable by its owner only, and owned by root', asy
   const host = new FakeHost();
   host.putFile(TOKEN_FILE, 'abc.DEF-123\n', 0o600);
   assert.equal(await readToken(host, TOKEN_FILE), 'abc.DEF-123');
-  for (const [mode, uid] of [[0o644, 0], [0o640, 0], [0o600, 1234]] as const) {
+  for (const [mode, uid] of [
+    [0o644, 0],
+    [0o640, 0],
+    [0o600, 1234],
+  ] as const) {
     host.putFile(TOKEN_FILE, 'abc', mode, uid);
     await assert.rejects(readToken(host, TOKEN_FILE), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
@@ -37,14 +41,26 @@ function post(receiver: Receiver, body: unknown, headers: Record<string, string>
   return receiver.handle({
     method: 'POST',
     path: '/v1/samples',
-    headers: { 'content-type': 'application/json', 'idempotency-key': batchId, authorization: 'Bearer t0k', ...headers },
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': batchId,
+      authorization: 'Bearer t0k',
+      ...headers,
+    },
     body: new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)),
   });
 }
 
 function batch(...indexes: number[]) {
   const samples = indexes.map((i) => sample(i));
-  return { protocol: 1, batchId: batchIdOf(samples), hostId: 'host-1', sentAt: '2026-11-22T12:00:00.000Z', samples, status: status() };
+  return {
+    protocol: 1,
+    batchId: batchIdOf(samples),
+    hostId: 'host-1',
+    sentAt: '2026-11-22T12:00:00.000Z',
+    samples,
+    status: status(),
+  };
 }
 
 const json = (response: HttpResponse): unknown => JSON.parse(Buffer.from(response.body).toString());
@@ -56,7 +72,11 @@ test('the reference receiver accepts a valid batch once, by batch id and by samp
   assert.deepEqual(json(await post(receiver, first)), { batchId: first.batchId, accepted: 2, duplicates: 0 });
   assert.deepEqual(json(await post(receiver, first)), { batchId: first.batchId, accepted: 0, duplicates: 2 });
   const overlapping = batch(2, 3);
-  assert.deepEqual(json(await post(receiver, overlapping)), { batchId: overlapping.batchId, accepted: 1, duplicates: 1 });
+  assert.deepEqual(json(await post(receiver, overlapping)), {
+    batchId: overlapping.batchId,
+    accepted: 1,
+    duplicates: 1,
+  });
 });
 
 test('the reference receiver refuses what does not fit the protocol, with the reason', async () => {
@@ -71,11 +91,20 @@ test('the reference receiver refuses what does not fit the protocol, with the re
   assert.match(JSON.stringify(json(refused)), /\$\.samples\[0\]\.cpu\.user: expected number, got string/);
   const extra = await post(receiver, { ...batch(1), surprise: true });
   assert.match(JSON.stringify(json(extra)), /unexpected property \\"surprise\\"/);
-  assert.equal((await receiver.handle({ method: 'GET', path: '/v2/x', headers: {}, body: new Uint8Array() })).status, 404);
+  assert.equal(
+    (await receiver.handle({ method: 'GET', path: '/v2/x', headers: {}, body: new Uint8Array() })).status,
+    404,
+  );
 });
 
 test('the reference receiver serves the users document, or 404 without one', async () => {
-  const get = (receiver: Receiver) => receiver.handle({ method: 'GET', path: '/v1/users', headers: { authorization: 'Bearer t0k' }, body: new Uint8Array() });
+  const get = (receiver: Receiver) =>
+    receiver.handle({
+      method: 'GET',
+      path: '/v1/users',
+      headers: { authorization: 'Bearer t0k' },
+      body: new Uint8Array(),
+    });
   assert.equal((await get(new Receiver({ token: 't0k' }))).status, 404);
   const withUsers = new Receiver({ token: 't0k', usersDocument: async () => ({ users: [{ name: 'alice' }] }) });
   assert.deepEqual(json(await get(withUsers)), { users: [{ name: 'alice' }] });

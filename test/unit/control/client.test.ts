@@ -12,7 +12,11 @@ import { config, sample, status, bodyText } from './fixtures.ts';
 const NOW = new Date('2026-11-22T12:00:00Z');
 const BATCH_ID = batchIdOf([sample(1)]);
 
-function reply(status: number, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): HttpResponse {
+function reply(
+  status: number,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): HttpResponse {
   return { status, headers, body: new TextEncoder().encode(body) };
 }
 
@@ -25,7 +29,11 @@ test('replies of the endpoint map to delivered, retry (with Retry-After), reject
     [reply(200, '{not json'), 'retry', /malformed JSON/],
     [reply(200, receipt, { 'content-type': 'text/html' }), 'retry', /content type "text\/html"/],
     [reply(200, JSON.stringify({ batchId: BATCH_ID })), 'retry', /does not fit the protocol: \$: missing accepted/],
-    [reply(200, JSON.stringify({ batchId: batchIdOf([sample(2)]), accepted: 1, duplicates: 0 })), 'retry', /receipt of another batch/],
+    [
+      reply(200, JSON.stringify({ batchId: batchIdOf([sample(2)]), accepted: 1, duplicates: 0 })),
+      'retry',
+      /receipt of another batch/,
+    ],
     [reply(401, ''), 'retry', /CONTROL_TOKEN_FILE/],
     [reply(422, '{"problems":["$.x"]}'), 'rejected', /HTTP 422/],
     [reply(413, ''), 'too-large', /HTTP 413/],
@@ -35,7 +43,11 @@ test('replies of the endpoint map to delivered, retry (with Retry-After), reject
     assert.equal(outcome.kind, kind, JSON.stringify(outcome));
     assert.match('reason' in outcome ? outcome.reason : '', reason);
   }
-  assert.deepEqual(outcomeOf(reply(429, '', { 'retry-after': '120' }), BATCH_ID, NOW), { kind: 'retry', reason: 'POST /v1/samples answered HTTP 429: ""', retryAfterMs: 120_000 });
+  assert.deepEqual(outcomeOf(reply(429, '', { 'retry-after': '120' }), BATCH_ID, NOW), {
+    kind: 'retry',
+    reason: 'POST /v1/samples ' + 'answered HTTP 429: ""',
+    retryAfterMs: 120_000,
+  });
 });
 
 test('Retry-After is read as seconds or a date, capped at an hour; nonsense is ignored', () => {
@@ -53,9 +65,22 @@ test('a batch goes out with the token, the idempotency key, a size cap and, for 
     const { batchId } = JSON.parse(bodyText(request) || '{}') as { batchId?: string };
     return jsonResponse(200, { batchId, accepted: 1, duplicates: 0 });
   });
-  const settings = controlSettings(config({ CONTROL_URL: 'https://control.example/', CONTROL_TOKEN_FILE: '/etc/ecs-host-agent/control.token', CONTROL_IDENTITY: 'no' }));
+  const settings = controlSettings(
+    config({
+      CONTROL_URL: 'https://control.example/',
+      CONTROL_TOKEN_FILE: '/etc/ecs-host-agent/control.token',
+      CONTROL_IDENTITY: 'no',
+    }),
+  );
   const client = new ControlClient(host, settings!);
-  const batch = { protocol: 1 as const, batchId: BATCH_ID, hostId: 'h1', sentAt: NOW.toISOString(), samples: [sample(1)], status: status() };
+  const batch = {
+    protocol: 1 as const,
+    batchId: BATCH_ID,
+    hostId: 'h1',
+    sentAt: NOW.toISOString(),
+    samples: [sample(1)],
+    status: status(),
+  };
   assert.equal((await client.send(batch)).kind, 'delivered');
   const request = host.httpCalls[0];
   assert.equal(request?.url, 'https://control.example/v1/samples');
@@ -66,18 +91,31 @@ test('a batch goes out with the token, the idempotency key, a size cap and, for 
 });
 
 test('a connection failure is a retry, never an exception', async () => {
-  const client = new ControlClient(new FakeHost(), controlSettings(config({ CONTROL_URL: 'http://127.0.0.1:9', CONTROL_IDENTITY: 'no' }))!);
-  const outcome = await client.send({ protocol: 1, batchId: BATCH_ID, hostId: 'h1', sentAt: NOW.toISOString(), samples: [sample(1)], status: status() });
+  const client = new ControlClient(
+    new FakeHost(),
+    controlSettings(config({ CONTROL_URL: 'http://127.0.0.1:9', CONTROL_IDENTITY: 'no' }))!,
+  );
+  const outcome = await client.send({
+    protocol: 1,
+    batchId: BATCH_ID,
+    hostId: 'h1',
+    sentAt: NOW.toISOString(),
+    samples: [sample(1)],
+    status: status(),
+  });
   assert.equal(outcome.kind, 'retry');
   assert.match(outcome.kind === 'retry' ? outcome.reason : '', /connection refused/);
 });
 
 test('plain http is refused unless loopback or CONTROL_ALLOW_HTTP=yes', () => {
-  assert.throws(() => controlSettings(config({ CONTROL_URL: 'http://control.example' })), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
-    assert.match(error.message, /plain http .* CONTROL_ALLOW_HTTP=yes/);
-    return true;
-  });
+  assert.throws(
+    () => controlSettings(config({ CONTROL_URL: 'http://control.example' })),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /plain http .* CONTROL_ALLOW_HTTP=yes/);
+      return true;
+    },
+  );
   assert.ok(controlSettings(config({ CONTROL_URL: 'http://control.example', CONTROL_ALLOW_HTTP: 'yes' })));
   assert.ok(controlSettings(config({ CONTROL_URL: 'http://127.0.0.1:8480' })));
   assert.equal(controlSettings(config()), null);
@@ -87,7 +125,8 @@ test('the identity document and its signature ride in headers when IMDS answers;
   const imds = 'http://127.0.0.1:1338';
   const host = new FakeHost().onHttp((request) => {
     if (request.url === `${imds}/latest/api/token`) return textResponse(200, 'tok');
-    if (request.url === `${imds}/latest/dynamic/instance-identity/document`) return textResponse(200, '{"instanceId":"i-0123456789abcdef0"}');
+    if (request.url === `${imds}/latest/dynamic/instance-identity/document`)
+      return textResponse(200, '{"instanceId":"i-0123456789abcdef0"}');
     if (request.url === `${imds}/latest/dynamic/instance-identity/pkcs7`) return textResponse(200, 'MIAG\nCSqG\n');
     if (request.url.startsWith('http://127.0.0.1:8480/')) return jsonResponse(200, { users: [] });
     return undefined;
@@ -98,7 +137,10 @@ test('the identity document and its signature ride in headers when IMDS answers;
   assert.deepEqual(await client.usersDocument(), { users: [] });
   const usersRequest = host.httpCalls.at(-1);
   assert.equal(usersRequest?.headers?.['x-ecs-host-identity-pkcs7'], 'MIAGCSqG');
-  assert.equal(Buffer.from(usersRequest?.headers?.['x-ecs-host-identity-document'] ?? '', 'base64').toString(), '{"instanceId":"i-0123456789abcdef0"}');
+  assert.equal(
+    Buffer.from(usersRequest?.headers?.['x-ecs-host-identity-document'] ?? '', 'base64').toString(),
+    '{"instanceId":"i-0123456789abcdef0"}',
+  );
   assert.equal(await client.instanceId(), 'i-0123456789abcdef0');
   assert.equal(host.httpCalls.filter((r) => r.url.includes('instance-identity/document')).length, 2, 'once per client');
 });
@@ -109,11 +151,14 @@ test('the users document: 404, errors and malformed JSON are clear errors', asyn
   await assert.rejects(fetchUsersDocument(answering(reply(404, '')), settings), /no users document for this host/);
   await assert.rejects(fetchUsersDocument(answering(reply(500, 'down')), settings), /HTTP 500: "down"/);
   await assert.rejects(fetchUsersDocument(answering(reply(200, '{')), settings), /malformed JSON/);
-  await assert.rejects(fetchUsersDocument(answering(reply(200, '{}', { 'content-type': 'text/plain' })), settings), /not application\/json/);
+  await assert.rejects(
+    fetchUsersDocument(answering(reply(200, '{}', { 'content-type': 'text/plain' })), settings),
+    /not application\/json/,
+  );
   await assert.rejects(fetchUsersDocument(new FakeHost(), config()), (error: unknown) => error instanceof ConfigError);
 });
 
-test('only a protocol v1 refusal (a JSON error body) rejects a batch; a proxy\'s or WAF\'s 400 is retried', () => {
+test("only a protocol v1 refusal (a JSON error body) rejects a batch; a proxy's or WAF's 400 is retried", () => {
   assert.equal(outcomeOf(reply(400, '{"error":"invalid batch"}'), BATCH_ID, NOW).kind, 'rejected');
   assert.equal(outcomeOf(reply(422, '{"problems":["$.samples[0]"]}'), BATCH_ID, NOW).kind, 'rejected');
   const waf = reply(400, '<html>blocked</html>', { 'content-type': 'text/html' });
@@ -124,7 +169,7 @@ test('only a protocol v1 refusal (a JSON error body) rejects a batch; a proxy\'s
   }
 });
 
-test('no reply from the endpoint itself (a gateway\'s 502/503/504 without Retry-After) is marked unreachable', () => {
+test("no reply from the endpoint itself (a gateway's 502/503/504 without Retry-After) is marked unreachable", () => {
   const unreachable = (response: HttpResponse) => {
     const outcome = outcomeOf(response, BATCH_ID, NOW);
     return outcome.kind === 'retry' && outcome.unreachable === true;
@@ -141,7 +186,7 @@ test('no reply from the endpoint itself (a gateway\'s 502/503/504 without Retry-
 const NODE_SELF_SIGNED =
   'self-signed certificate; if the root CA is installed locally, try running Node.js with --use-system-ca';
 
-test('a certificate the agent does not trust points at CONTROL_CA_BUNDLE, not at Node\'s --use-system-ca', async () => {
+test("a certificate the agent does not trust points at CONTROL_CA_BUNDLE, not at Node's --use-system-ca", async () => {
   const host = new FakeHost();
   host.http = async () => {
     const error = new Error(NODE_SELF_SIGNED);
@@ -151,7 +196,12 @@ test('a certificate the agent does not trust points at CONTROL_CA_BUNDLE, not at
   const client = new ControlClient(host, settings!);
   const sentAt = NOW.toISOString();
   const batch = {
-    protocol: 1 as const, batchId: BATCH_ID, hostId: 'h1', sentAt, samples: [sample(1)], status: status(),
+    protocol: 1 as const,
+    batchId: BATCH_ID,
+    hostId: 'h1',
+    sentAt,
+    samples: [sample(1)],
+    status: status(),
   };
   const outcome = await client.send(batch);
   assert.equal(outcome.kind, 'retry');

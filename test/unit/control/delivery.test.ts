@@ -98,7 +98,10 @@ test('while the endpoint is down samples wait; when it is back each arrives once
   const result = await next();
   assert.equal(result.state.spool.pendingSamples, 0);
   assert.equal(result.state.consecutiveFailures, 0);
-  assert.deepEqual(received.map((s) => s.id), ids(7));
+  assert.deepEqual(
+    received.map((s) => s.id),
+    ids(7),
+  );
   assert.equal(receiver.counts.duplicates, 0);
 });
 
@@ -152,9 +155,15 @@ test('a batch refused as invalid is split: only the sample refused on its own is
   const result = await next();
   assert.equal(result.state.spool.rejectedSamples, 1);
   assert.equal(result.state.spool.pendingSamples, 0);
-  assert.deepEqual(received.map((s) => s.id), [sample(1).id, sample(3).id]);
+  assert.deepEqual(
+    received.map((s) => s.id),
+    [sample(1).id, sample(3).id],
+  );
   const refusal = /^error: the control endpoint http:\/\/127\.0\.0\.1:8480 refused a sample of \d+ bytes as invalid/;
-  assert.ok(logger.lines.some((l) => refusal.test(l)), logger.lines.join('\n'));
+  assert.ok(
+    logger.lines.some((l) => refusal.test(l)),
+    logger.lines.join('\n'),
+  );
 });
 
 test('a 400 without a protocol error body (a proxy or WAF) drops nothing: the samples wait', async () => {
@@ -167,7 +176,10 @@ test('a 400 without a protocol error body (a proxy or WAF) drops nothing: the sa
   assert.match(result.state.lastError ?? '', /without a protocol v1 error body/);
   state.fault = () => null;
   await next();
-  assert.deepEqual(received.map((s) => s.id), ids(2));
+  assert.deepEqual(
+    received.map((s) => s.id),
+    ids(2),
+  );
 });
 
 test('HTTP 413 halves the replay batch until it fits, and later batches start at the size that fitted', async () => {
@@ -180,7 +192,10 @@ test('HTTP 413 halves the replay batch until it fits, and later batches start at
     return samplesIn(request).length > 2 ? tooLarge : null;
   };
   await next();
-  assert.deepEqual(received.map((s) => s.id), ids(9));
+  assert.deepEqual(
+    received.map((s) => s.id),
+    ids(9),
+  );
   assert.deepEqual(sizes, [9, 5, 3, 2, 1, 2, 2, 2], 'halved to 2, the sample refused by the proxy is not dropped');
   const before = posts().length;
   await next();
@@ -208,7 +223,10 @@ test('413-always for single samples: nothing dropped, an error names the endpoin
   advance(60_000);
   const result = await next();
   assert.equal(result.state.consecutiveFailures, 0);
-  assert.deepEqual(received.map((s) => s.id), ids(6));
+  assert.deepEqual(
+    received.map((s) => s.id),
+    ids(6),
+  );
 });
 
 test('only a sample over the maximum refused with 413 is dropped, counted and logged as an error', async () => {
@@ -221,7 +239,10 @@ test('only a sample over the maximum refused with 413 is dropped, counted and lo
   const result = await next(big);
   assert.equal(result.state.spool.rejectedSamples, 1);
   assert.equal(result.state.consecutiveFailures, 0);
-  assert.deepEqual(received.map((s) => s.id), [sample(1).id]);
+  assert.deepEqual(
+    received.map((s) => s.id),
+    [sample(1).id],
+  );
   const refusal = /^error: the control endpoint .* refused a sample of \d+ bytes as too large, and it is larger /;
   assert.ok(logger.lines.some((l) => refusal.test(l)));
 });
@@ -235,7 +256,10 @@ test('a receipt for another batch is no receipt: the samples stay spooled and ar
   assert.match(result.state.lastError ?? '', /receipt of another batch/);
   state.fault = () => null;
   await next();
-  assert.deepEqual(received.map((s) => s.id), ids(2));
+  assert.deepEqual(
+    received.map((s) => s.id),
+    ids(2),
+  );
   assert.equal(receiver.counts.duplicates, 0);
 });
 
@@ -308,5 +332,8 @@ test('a token file made unsafe meanwhile fails the attempt (an error, backed off
   host.putFile(token, 't0k\n', 0o600);
   host.clock = new Date(host.clock.getTime() + 60_000);
   await next();
-  assert.deepEqual(received.map((s) => s.id), ids(3));
+  assert.deepEqual(
+    received.map((s) => s.id),
+    ids(3),
+  );
 });

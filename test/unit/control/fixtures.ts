@@ -39,7 +39,14 @@ export function status(): HostStatus {
 
 /** Host facts as the reader gives them, without reading this machine. */
 export const FACTS = async () => ({
-  os: 'test', kernel: 'k', arch: 'x64', cpuModel: 'cpu', cpuCores: 1, manufacturer: '', product: '', gpus: [],
+  os: 'test',
+  kernel: 'k',
+  arch: 'x64',
+  cpuModel: 'cpu',
+  cpuCores: 1,
+  manufacturer: '',
+  product: '',
+  gpus: [],
 });
 
 export function config(env: Record<string, string> = {}): Config {

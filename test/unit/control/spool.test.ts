@@ -43,9 +43,15 @@ test('segments come back oldest first, in batches, and survive a reopen', async 
   await reopened.open();
   assert.equal(reopened.status().pendingSamples, 5);
   const batch = await reopened.oldest(3, 2 ** 20);
-  assert.deepEqual(batch.items.map((s) => s.id), [1, 2, 3].map((i) => sample(i).id));
+  assert.deepEqual(
+    batch.items.map((s) => s.id),
+    [1, 2, 3].map((i) => sample(i).id),
+  );
   await reopened.remove(batch.segments);
-  assert.deepEqual((await reopened.oldest(10, 2 ** 20)).items.map((s) => s.id), [4, 5].map((i) => sample(i).id));
+  assert.deepEqual(
+    (await reopened.oldest(10, 2 ** 20)).items.map((s) => s.id),
+    [4, 5].map((i) => sample(i).id),
+  );
   await reopened.append([sample(6)]);
   assert.match([...host.files.keys()].filter((p) => p.endsWith('.seg')).at(-1) ?? '', /\/000000000006-/);
 });
@@ -62,7 +68,10 @@ test('a torn segment and a leftover temporary file are dropped and counted, not 
   await reader.open();
   assert.equal(host.files.has(`${DIR}/.000000000004-1-1.seg.123.abcd.tmp`), false);
   const batch = await reader.oldest(10, 2 ** 20);
-  assert.deepEqual(batch.items.map((s) => s.id), [sample(1).id, sample(3).id]);
+  assert.deepEqual(
+    batch.items.map((s) => s.id),
+    [sample(1).id, sample(3).id],
+  );
   assert.equal(reader.status().droppedSamples, 1);
   assert.equal(host.files.has(second), false);
 });
@@ -73,8 +82,16 @@ test('over the size cap the oldest samples go first, and the counter says how ma
   const small = spool(host, segmentBytes * 3 + 10);
   await small.open();
   for (let i = 1; i <= 10; i++) await small.append([sample(i)]);
-  assert.deepEqual(small.status(), { pendingSamples: 3, pendingBytes: segmentBytes * 3, droppedSamples: 7, rejectedSamples: 0 });
-  assert.deepEqual((await small.oldest(10, 2 ** 20)).items.map((s) => s.id), [8, 9, 10].map((i) => sample(i).id));
+  assert.deepEqual(small.status(), {
+    pendingSamples: 3,
+    pendingBytes: segmentBytes * 3,
+    droppedSamples: 7,
+    rejectedSamples: 0,
+  });
+  assert.deepEqual(
+    (await small.oldest(10, 2 ** 20)).items.map((s) => s.id),
+    [8, 9, 10].map((i) => sample(i).id),
+  );
   const reopened = spool(host, segmentBytes * 3 + 10);
   await reopened.open();
   assert.equal(reopened.status().droppedSamples, 7, 'the counter survives a restart');
@@ -93,43 +110,59 @@ test('samples older than the age cap are dropped when the spool opens or grows',
   assert.equal(reopened.status().droppedSamples, 2);
 });
 
-test('a name another writer took meanwhile is not overwritten: the segment takes the next sequence number', async () => {
-  const host = freshHost();
-  const writer = spool(host);
-  await writer.open();
-  const taken = `${DIR}/000000000001-${Date.parse(sample(1).time)}-1.seg`;
-  host.putFile(taken, encodeSegment([{ ...sample(1), id: 'the-other-writer' }]), 0o600);
-  await writer.append([sample(1)]);
-  assert.equal(host.files.has(`${DIR}/000000000002-${Date.parse(sample(1).time)}-1.seg`), true);
-  assert.deepEqual([...host.files.keys()].filter((path) => path.endsWith('.tmp')), [], 'the temporary name is removed');
+test(
+  'a name another writer took meanwhile is not overwritten: the segment takes the next sequence ' + 'number',
+  async () => {
+    const host = freshHost();
+    const writer = spool(host);
+    await writer.open();
+    const taken = `${DIR}/000000000001-${Date.parse(sample(1).time)}-1.seg`;
+    host.putFile(taken, encodeSegment([{ ...sample(1), id: 'the-other-writer' }]), 0o600);
+    await writer.append([sample(1)]);
+    assert.equal(host.files.has(`${DIR}/000000000002-${Date.parse(sample(1).time)}-1.seg`), true);
+    assert.deepEqual(
+      [...host.files.keys()].filter((path) => path.endsWith('.tmp')),
+      [],
+      'the temporary name is removed',
+    );
 
-  const reader = spool(host);
-  await reader.open();
-  assert.deepEqual((await reader.oldest(10, 2 ** 20)).items.map((s) => s.id), ['the-other-writer', sample(1).id]);
-});
+    const reader = spool(host);
+    await reader.open();
+    assert.deepEqual(
+      (await reader.oldest(10, 2 ** 20)).items.map((s) => s.id),
+      ['the-other-writer', sample(1).id],
+    );
+  },
+);
 
-test('another writer\'s temporary file is left alone while it may still be written; a crash\'s leftover is removed', async () => {
-  const host = freshHost();
-  const leftover = `${DIR}/.0f0e.seg.tmp`;
-  host.putFile(leftover, 'half');
-  host.clock = new Date(5 * 60_000); // FakeHost files are from time 0: five minutes old
-  await spool(host).open();
-  assert.equal(host.files.has(leftover), true);
-  host.clock = new Date(11 * 60_000);
-  await spool(host).open();
-  assert.equal(host.files.has(leftover), false);
-});
+test(
+  "another writer's temporary file is left alone while it may still be written; a crash's " + 'leftover is removed',
+  async () => {
+    const host = freshHost();
+    const leftover = `${DIR}/.0f0e.seg.tmp`;
+    host.putFile(leftover, 'half');
+    host.clock = new Date(5 * 60_000); // FakeHost files are from time 0: five minutes old
+    await spool(host).open();
+    assert.equal(host.files.has(leftover), true);
+    host.clock = new Date(11 * 60_000);
+    await spool(host).open();
+    assert.equal(host.files.has(leftover), false);
+  },
+);
 
 test('a segment another process delivered and removed is gone, not dropped', async () => {
   const host = freshHost();
   const writer = await spoolOf(host, 2);
   await host.rm(segmentPath(host, 1));
   const batch = await writer.oldest(10, 2 ** 20);
-  assert.deepEqual(batch.items.map((s) => s.id), [sample(2).id]);
+  assert.deepEqual(
+    batch.items.map((s) => s.id),
+    [sample(2).id],
+  );
   assert.deepEqual(writer.status(), { ...writer.status(), pendingSamples: 1, droppedSamples: 0 });
 });
 
-test('a torn segment\'s error quotes what it found escaped: no raw control bytes reach the log', async () => {
+test("a torn segment's error quotes what it found escaped: no raw control bytes reach the log", async () => {
   const host = freshHost();
   await spoolOf(host, 2);
   const first = segmentPath(host, 1);
@@ -139,7 +172,10 @@ test('a torn segment\'s error quotes what it found escaped: no raw control bytes
   const logger = { ...silentLogger, error };
   const reader = new Spool(host, { dir: DIR, maxBytes: 2 ** 30, maxAgeMs: DAY }, logger);
   await reader.open();
-  assert.deepEqual((await reader.oldest(10, 2 ** 20)).items.map((s) => s.id), [sample(2).id]);
+  assert.deepEqual(
+    (await reader.oldest(10, 2 ** 20)).items.map((s) => s.id),
+    [sample(2).id],
+  );
   const escaped = String.raw`"\u001b[2J\u001b]0;pwned\u0007{\"format\" \u202e\u0000garbage"`;
   assert.deepEqual(reasons, [`the header line is not JSON: ${escaped}`]);
 });
@@ -164,7 +200,10 @@ test('a sample appended while a delivered segment is being removed stays in the 
   publish();
   await appending;
   assert.equal(shared.status().pendingSamples, 1);
-  assert.deepEqual((await shared.oldest(10, 2 ** 20)).items.map((s) => s.id), [sample(2).id]);
+  assert.deepEqual(
+    (await shared.oldest(10, 2 ** 20)).items.map((s) => s.id),
+    [sample(2).id],
+  );
 });
 
 test('counter writes that overlap leave the latest counts on disk, not the older ones', async () => {

@@ -50,7 +50,10 @@ test('every error class of src/ is caught, maps to an exit code, is extended or 
       return { file, name: match[1]!, body };
     }),
   );
-  assert.ok(classes.some((c) => c.name === 'ConfigError'), 'the classes are found');
+  assert.ok(
+    classes.some((c) => c.name === 'ConfigError'),
+    'the classes are found',
+  );
   const unearned = classes.filter((c) => keptBecause(c.name, c.body) === null).map((c) => `${c.file}: ${c.name}`);
   assert.deepEqual(unearned, []);
 });

@@ -7,7 +7,10 @@ test('parseJson parses JSON; text that is not JSON is undefined, or whatever the
   assert.deepEqual(parseJson('{"a":[1,null]}'), { a: [1, null] });
   assert.equal(parseJson('null'), null);
   assert.equal(parseJson('{"a":'), undefined);
-  assert.equal(parseJson('', () => 'stand-in'), 'stand-in');
+  assert.equal(
+    parseJson('', () => 'stand-in'),
+    'stand-in',
+  );
   assert.throws(
     () =>
       parseJson('{secret}', (reason) => {

@@ -116,7 +116,7 @@ async function finishedRecord(host: ProcessHost, name = 'users-sync') {
   return (await readStatus(host))?.tasks[name];
 }
 
-test('a job in its own process: its log lines are the task\'s, its result the task\'s record', async () => {
+test("a job in its own process: its log lines are the task's, its result the task's record", async () => {
   const host = new ProcessHost();
   const inDaemon: Job = { name: 'metrics', intervalMs: () => 60_000, run: async () => ({ summary: 'sampled here' }) };
   const daemon = daemonOn(host, [ownProcessJob(), inDaemon]);

@@ -20,7 +20,10 @@ const READS = ['DescribeContainerInstances', 'ListTasks', 'DescribeTasks'];
 
 function hostWithState(): FakeHost {
   const host = fakeHostFor('debian-12');
-  host.putFile('/var/lib/ecs/data/ecs_agent_data.json', JSON.stringify({ Data: { Cluster: 'prod', ContainerInstanceArn: ARN } }));
+  host.putFile(
+    '/var/lib/ecs/data/ecs_agent_data.json',
+    JSON.stringify({ Data: { Cluster: 'prod', ContainerInstanceArn: ARN } }),
+  );
   return host;
 }
 
@@ -31,18 +34,40 @@ function busyInstance(call: EcsCall): EcsAnswer {
       status: 200,
       body: {
         tasks: [
-          { taskArn: `${TASK}/aaa`, taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3', group: 'service:web' },
-          { taskArn: `${TASK}/bbb`, taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/batch:1', group: 'family:batch', startedBy: 'nightly' },
+          {
+            taskArn: `${TASK}/aaa`,
+            taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3',
+            group: 'service:web',
+          },
+          {
+            taskArn: `${TASK}/bbb`,
+            taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/batch:1',
+            group: 'family:batch',
+            startedBy: 'nightly',
+          },
         ],
       },
     };
   }
-  return { status: 200, body: { containerInstances: [{ containerInstanceArn: ARN, status: 'ACTIVE', runningTasksCount: 2, pendingTasksCount: 1 }], failures: [] } };
+  return {
+    status: 200,
+    body: {
+      containerInstances: [{ containerInstanceArn: ARN, status: 'ACTIVE', runningTasksCount: 2, pendingTasksCount: 1 }],
+      failures: [],
+    },
+  };
 }
 
 async function preview(host: FakeHost, answer: (call: EcsCall) => EcsAnswer, calls: EcsCall[], deregister = true) {
   const config = loadConfig({ file: 'agent.env', fileText: 'ECS_CLUSTER=prod\n', env: {}, flags: {} });
-  const deps = { host, config, os: await gatherOsFacts(host), logger: silentLogger, ecs: async () => scriptedEcs(answer, calls), reportTo: SINK };
+  const deps = {
+    host,
+    config,
+    os: await gatherOsFacts(host),
+    logger: silentLogger,
+    ecs: async () => scriptedEcs(answer, calls),
+    reportTo: SINK,
+  };
   return previewDecommission(deps, { deregister, timeoutMs: 60_000 });
 }
 
@@ -57,15 +82,23 @@ test('a busy instance: its counts, the standalone task that would be left, and n
     status: 'ACTIVE',
     runningTasksCount: 2,
     pendingTasksCount: 1,
-    standaloneTasks: [{ taskArn: `${TASK}/bbb`, name: 'batch:1', group: 'family:batch', startedBy: 'nightly', standalone: true }],
-    drain: 'would set it DRAINING (now ACTIVE) and wait; 1 standalone task(s) ECS will not move would be left when the timeout passes',
+    standaloneTasks: [
+      { taskArn: `${TASK}/bbb`, name: 'batch:1', group: 'family:batch', startedBy: 'nightly', standalone: true },
+    ],
+    drain:
+      'would set it DRAINING (now ACTIVE) and wait; 1 standalone task(s) ECS will not move ' +
+      'would be left when the timeout passes',
     wouldDeregister: true,
     wouldStop: 'ecs.service',
     agentStateEntries: 1,
     reportTo: SINK,
     timeoutMs: 60_000,
   });
-  assert.deepEqual(calls.map((call) => call.operation), READS, 'read calls only');
+  assert.deepEqual(
+    calls.map((call) => call.operation),
+    READS,
+    'read calls only',
+  );
   assert.deepEqual(calls[1]?.input, { cluster: 'prod', containerInstance: ARN, desiredStatus: 'RUNNING' });
   assert.deepEqual(host.writes, []);
   assert.deepEqual(host.commands(), []);
@@ -74,16 +107,28 @@ test('a busy instance: its counts, the standalone task that would be left, and n
 
 test('an idle instance lists no tasks; without --deregister it would stay registered', async () => {
   const calls: EcsCall[] = [];
-  const idle = () => ({ status: 200, body: { containerInstances: [{ containerInstanceArn: ARN, status: 'DRAINING', runningTasksCount: 0 }], failures: [] } });
+  const idle = () => ({
+    status: 200,
+    body: {
+      containerInstances: [{ containerInstanceArn: ARN, status: 'DRAINING', runningTasksCount: 0 }],
+      failures: [],
+    },
+  });
   const result = await preview(hostWithState(), idle, calls, false);
-  assert.deepEqual(calls.map((call) => call.operation), ['DescribeContainerInstances']);
+  assert.deepEqual(
+    calls.map((call) => call.operation),
+    ['DescribeContainerInstances'],
+  );
   assert.equal(result.drain, 'would keep it DRAINING; no task to wait for');
   assert.equal(result.wouldDeregister, false);
 });
 
 test('the record of an interrupted run names the instance first', async () => {
   const host = hostWithState();
-  host.putFile('/var/lib/ecs-host-agent/decommission.json', JSON.stringify({ cluster: 'other', containerInstanceArn: ARN }));
+  host.putFile(
+    '/var/lib/ecs-host-agent/decommission.json',
+    JSON.stringify({ cluster: 'other', containerInstanceArn: ARN }),
+  );
   const result = await preview(host, busyInstance, []);
   assert.deepEqual([result.instance?.cluster, result.foundIn], ['other', 'record']);
 });
@@ -100,9 +145,18 @@ test('no instance known: ECS is not asked, nothing would be drained or deregiste
 
 test('an instance ECS has deregistered already: nothing to drain or deregister', async () => {
   const calls: EcsCall[] = [];
-  const inactive = () => ({ status: 200, body: { containerInstances: [{ containerInstanceArn: ARN, status: 'INACTIVE', runningTasksCount: 0 }], failures: [] } });
+  const inactive = () => ({
+    status: 200,
+    body: {
+      containerInstances: [{ containerInstanceArn: ARN, status: 'INACTIVE', runningTasksCount: 0 }],
+      failures: [],
+    },
+  });
   const result = await preview(hostWithState(), inactive, calls);
-  assert.deepEqual(calls.map((call) => call.operation), ['DescribeContainerInstances']);
+  assert.deepEqual(
+    calls.map((call) => call.operation),
+    ['DescribeContainerInstances'],
+  );
   assert.equal(result.status, null);
   assert.equal(result.wouldDeregister, false);
   assert.equal(result.drain, `would do nothing: ${ARN} is deregistered already`);

@@ -43,7 +43,10 @@ test('--help of every command prints the synopsis the README shows', async () =>
     let printed = '';
     const sink = { write: (data: string | Uint8Array) => (printed += String(data)) };
     assert.equal(await main([command.name, '--help'], { env: {}, stdout: sink, stderr: sink }), 0, command.name);
-    const usage = printed.slice(0, printed.indexOf('\n\n')).replace(/^Usage: /, '').split('\n');
+    const usage = printed
+      .slice(0, printed.indexOf('\n\n'))
+      .replace(/^Usage: /, '')
+      .split('\n');
     const lines = synopsis(command);
     const unindented = usage.map((line, index) => (index === 0 ? line : line.slice('       '.length)));
     assert.deepEqual(unindented, lines, command.name);

@@ -50,10 +50,20 @@ export function healthyHost(): HealthyHost {
       ['/latest/meta-data/iam/security-credentials/', 'ecsInstanceRole'],
       [
         '/latest/meta-data/iam/security-credentials/ecsInstanceRole',
-        JSON.stringify({ Code: 'Success', AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 'secret-never-printed', Token: 't', Expiration: '2026-11-22T18:00:00Z' }),
+        JSON.stringify({
+          Code: 'Success',
+          AccessKeyId: 'ASIAEXAMPLE',
+          SecretAccessKey: 'secret-never-printed',
+          Token: 't',
+          Expiration: '2026-11-22T18:00:00Z',
+        }),
       ],
     ]),
-    dockerInfo: { exitCode: 0, stdout: JSON.stringify({ ServerVersion: '20.10.24', Driver: 'overlay2', DockerRootDir: '/var/lib/docker' }), stderr: '' },
+    dockerInfo: {
+      exitCode: 0,
+      stdout: JSON.stringify({ ServerVersion: '20.10.24', Driver: 'overlay2', DockerRootDir: '/var/lib/docker' }),
+      stderr: '',
+    },
   };
   host.onExec((file, args) => {
     if (file === 'systemctl') {
@@ -67,7 +77,8 @@ export function healthyHost(): HealthyHost {
   host.onHttp((request) => {
     if (!request.url.startsWith(IMDS)) return undefined;
     const path = request.url.slice(IMDS.length);
-    if (path === '/latest/api/token') return request.method === 'PUT' ? textResponse(200, 'token') : textResponse(405, '');
+    if (path === '/latest/api/token')
+      return request.method === 'PUT' ? textResponse(200, 'token') : textResponse(405, '');
     if (request.headers?.['X-aws-ec2-metadata-token'] !== 'token') return textResponse(401, '');
     const answer = state.imds.get(path);
     return answer === undefined ? textResponse(404, '') : textResponse(200, answer);
@@ -85,7 +96,15 @@ export function fsStats(totalGiB: number, usedGiB: number): FsStats {
   const block = 4096;
   const blocks = (totalGiB * 2 ** 30) / block;
   const free = ((totalGiB - usedGiB) * 2 ** 30) / block;
-  return { type: 0xef53, blockSize: block, blocks, blocksFree: free, blocksAvailable: free, files: 1000, filesFree: 500 };
+  return {
+    type: 0xef53,
+    blockSize: block,
+    blocks,
+    blocksFree: free,
+    blocksAvailable: free,
+    files: 1000,
+    filesFree: 500,
+  };
 }
 
 export interface ContextOptions {

@@ -50,21 +50,31 @@ test('systemd: ok as PID 1, fail otherwise', async () => {
   assert.match(finding.fix ?? '', /systemd as its init system/);
 });
 
-test('cgroups: ok with the memory controller, fail without it, without any hierarchy, or with a Docker too old for v2', async () => {
-  const { host } = healthyHost();
-  assert.deepEqual(await runCheck(cgroups, host), { verdict: 'ok', evidence: 'cgroup v2 with the memory controller' });
+test(
+  'cgroups: ok with the memory controller, fail without it, without any hierarchy, or with a ' +
+    'Docker too old for v2',
+  async () => {
+    const { host } = healthyHost();
+    assert.deepEqual(await runCheck(cgroups, host), {
+      verdict: 'ok',
+      evidence: 'cgroup v2 with the memory controller',
+    });
 
-  host.putFile('/sys/fs/cgroup/cgroup.controllers', 'cpu io pids\n');
-  const off = await runCheck(cgroups, host);
-  assert.equal(off.verdict, 'fail');
-  assert.match(off.fix ?? '', /cgroup_enable=memory/);
+    host.putFile('/sys/fs/cgroup/cgroup.controllers', 'cpu io pids\n');
+    const off = await runCheck(cgroups, host);
+    assert.equal(off.verdict, 'fail');
+    assert.match(off.fix ?? '', /cgroup_enable=memory/);
 
-  host.files.delete('/sys/fs/cgroup/cgroup.controllers');
-  assert.equal((await runCheck(cgroups, host)).verdict, 'fail');
+    host.files.delete('/sys/fs/cgroup/cgroup.controllers');
+    assert.equal((await runCheck(cgroups, host)).verdict, 'fail');
 
-  host.putFile('/sys/fs/cgroup/cgroup.controllers', 'memory\n');
-  host.putFile('/var/lib/dpkg/status', 'Package: docker.io\nStatus: install ok installed\nVersion: 19.03.13-0ubuntu1\n');
-  const old = await runCheck(cgroups, host);
-  assert.equal(old.verdict, 'fail');
-  assert.match(old.evidence, /docker\.io 19\.03\.13-0ubuntu1 predates cgroup v2 support \(20\.10\)/);
-});
+    host.putFile('/sys/fs/cgroup/cgroup.controllers', 'memory\n');
+    host.putFile(
+      '/var/lib/dpkg/status',
+      'Package: docker.io\nStatus: install ok installed\nVersion: ' + '19.03.13-0ubuntu1\n',
+    );
+    const old = await runCheck(cgroups, host);
+    assert.equal(old.verdict, 'fail');
+    assert.match(old.evidence, /docker\.io 19\.03\.13-0ubuntu1 predates cgroup v2 support \(20\.10\)/);
+  },
+);

@@ -22,6 +22,12 @@ test('container instance ARNs in the long and the legacy short form', () => {
 test('text that only contains or resembles an ARN is not one', () => {
   assert.equal(isContainerInstanceArn(`${LONG}x`), false);
   assert.equal(isContainerInstanceArn(` ${LONG}`), false);
-  assert.equal(isContainerInstanceArn('arn:aws:ecs:eu-west-1:1234:container-instance/prod/0123456789abcdef0123456789abcdef'), false);
-  assert.equal(isContainerInstanceArn('arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef'), false);
+  assert.equal(
+    isContainerInstanceArn('arn:aws:ecs:eu-west-1:1234:container-instance/prod/0123456789abcdef0123456789abcdef'),
+    false,
+  );
+  assert.equal(
+    isContainerInstanceArn('arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef'),
+    false,
+  );
 });

@@ -10,20 +10,34 @@ const ARN = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/01234567
 
 function answering(status: number, body: unknown): FakeHost {
   return new FakeHost().onHttp((request) =>
-    request.url === `${URL}/v1/metadata` ? (typeof body === 'string' ? textResponse(status, body) : jsonResponse(status, body)) : undefined,
+    request.url === `${URL}/v1/metadata`
+      ? typeof body === 'string'
+        ? textResponse(status, body)
+        : jsonResponse(status, body)
+      : undefined,
   );
 }
 
 test('a registered agent reports its cluster, container instance ARN and version', async () => {
-  const host = answering(200, { Cluster: 'prod', ContainerInstanceArn: ARN, Version: 'Amazon ECS Agent - v1.89.0 (abc)' });
+  const host = answering(200, {
+    Cluster: 'prod',
+    ContainerInstanceArn: ARN,
+    Version: 'Amazon ECS Agent - v1.89.0 (abc)',
+  });
   const poll = await pollAgentMetadata(host, `${URL}/`);
-  assert.deepEqual(poll, { answered: true, metadata: { cluster: 'prod', containerInstanceArn: ARN, version: 'Amazon ECS Agent - v1.89.0 (abc)' } });
+  assert.deepEqual(poll, {
+    answered: true,
+    metadata: { cluster: 'prod', containerInstanceArn: ARN, version: 'Amazon ECS Agent - ' + 'v1.89.0 (abc)' },
+  });
   assert.equal(host.httpCalls[0]?.method, 'GET');
   assert.ok((host.httpCalls[0]?.timeoutMs ?? Infinity) <= 5000, 'a short request timeout');
 });
 
 test('an agent still registering has no container instance ARN (null or absent)', async () => {
-  for (const reply of [{ Cluster: 'prod', ContainerInstanceArn: null, Version: 'v' }, { Cluster: 'prod', Version: 'v' }]) {
+  for (const reply of [
+    { Cluster: 'prod', ContainerInstanceArn: null, Version: 'v' },
+    { Cluster: 'prod', Version: 'v' },
+  ]) {
     const poll = await pollAgentMetadata(answering(200, reply), URL);
     assert.deepEqual(poll, { answered: true, metadata: { cluster: 'prod', containerInstanceArn: null, version: 'v' } });
   }

@@ -22,7 +22,11 @@ function agentAnswering(...replies: Array<object | null>): FakeHost {
   });
 }
 
-const registered = (cluster = 'prod') => ({ Cluster: cluster, ContainerInstanceArn: ARN, Version: 'Amazon ECS Agent - v1.89.0' });
+const registered = (cluster = 'prod') => ({
+  Cluster: cluster,
+  ContainerInstanceArn: ARN,
+  Version: 'Amazon ECS Agent - v1.89.0',
+});
 const registering = { Cluster: 'prod', ContainerInstanceArn: null, Version: 'Amazon ECS Agent - v1.89.0' };
 
 function ecsAnswering(...answers: EcsAnswer[]) {
@@ -47,14 +51,26 @@ test('polls until the agent answers and registers, then confirms with ECS', asyn
   const host = agentAnswering(null, null, registering, registered());
   const { ecs, calls } = ecsAnswering(describedInstance(ARN, 'ACTIVE', true));
   const registration = await verifyRegistration(host, ecs, OPTIONS);
-  assert.deepEqual(registration, { cluster: 'prod', containerInstanceArn: ARN, agentVersion: 'Amazon ECS Agent - v1.89.0', status: 'ACTIVE', agentConnected: true });
+  assert.deepEqual(registration, {
+    cluster: 'prod',
+    containerInstanceArn: ARN,
+    agentVersion: 'Amazon ECS Agent - v1.89.0',
+    status: 'ACTIVE',
+    agentConnected: true,
+  });
   assert.equal(host.httpCalls.length, 4);
-  assert.deepEqual(calls, [{ operation: 'DescribeContainerInstances', input: { cluster: 'prod', containerInstances: [ARN] } }]);
+  assert.deepEqual(calls, [
+    { operation: 'DescribeContainerInstances', input: { cluster: 'prod', containerInstances: [ARN] } },
+  ]);
 });
 
 test('an agent that reports the cluster by ARN is in the cluster of that name', async () => {
   const host = agentAnswering(registered('arn:aws:ecs:eu-west-1:123456789012:cluster/prod'));
-  const registration = await verifyRegistration(host, ecsAnswering(describedInstance(ARN, 'ACTIVE', true)).ecs, OPTIONS);
+  const registration = await verifyRegistration(
+    host,
+    ecsAnswering(describedInstance(ARN, 'ACTIVE', true)).ecs,
+    OPTIONS,
+  );
   assert.equal(registration.cluster, 'prod');
 });
 
@@ -100,12 +116,24 @@ test('a malformed introspection reply stops verification with a clear error', as
 });
 
 test('ECS keeps reporting the agent disconnected', async () => {
-  const error = await failure(verifyRegistration(agentAnswering(registered()), ecsAnswering(describedInstance(ARN, 'ACTIVE', false)).ecs, OPTIONS));
+  const error = await failure(
+    verifyRegistration(
+      agentAnswering(registered()),
+      ecsAnswering(describedInstance(ARN, 'ACTIVE', false)).ecs,
+      OPTIONS,
+    ),
+  );
   assert.match(error.message, /as not connected \(agentConnected false\)/);
 });
 
 test('a container instance that is not ACTIVE', async () => {
-  const error = await failure(verifyRegistration(agentAnswering(registered()), ecsAnswering(describedInstance(ARN, 'DRAINING', true)).ecs, OPTIONS));
+  const error = await failure(
+    verifyRegistration(
+      agentAnswering(registered()),
+      ecsAnswering(describedInstance(ARN, 'DRAINING', true)).ecs,
+      OPTIONS,
+    ),
+  );
   assert.match(error.message, /is DRAINING, not ACTIVE/);
 });
 
@@ -124,26 +152,47 @@ test('a container instance ECS does not know: a stale registration', async () =>
 
 test('a DescribeContainerInstances reply without the instance or a failure is an error', async () => {
   const empty = { status: 200, body: { containerInstances: [], failures: [] } };
-  await assert.rejects(verifyRegistration(agentAnswering(registered()), ecsAnswering(empty).ecs, OPTIONS), /returned neither/);
+  await assert.rejects(
+    verifyRegistration(agentAnswering(registered()), ecsAnswering(empty).ecs, OPTIONS),
+    /returned neither/,
+  );
   const partial = { status: 200, body: { containerInstances: [{ containerInstanceArn: ARN }], failures: [] } };
-  await assert.rejects(verifyRegistration(agentAnswering(registered()), ecsAnswering(partial).ecs, OPTIONS), /without a status or agentConnected/);
+  await assert.rejects(
+    verifyRegistration(agentAnswering(registered()), ecsAnswering(partial).ecs, OPTIONS),
+    /without a status or agentConnected/,
+  );
 });
 
 test('a refused DescribeContainerInstances names the permission', async () => {
   const denied = ecsError('AccessDeniedException', 'User is not authorized to perform: ecs:DescribeContainerInstances');
-  await assert.rejects(verifyRegistration(agentAnswering(registered()), ecsAnswering(denied).ecs, OPTIONS), (error: unknown) => {
-    assert.ok(error instanceof RegistrationError);
-    assert.match(error.message, /DescribeContainerInstances failed: .*not authorized.*needs ecs:DescribeContainerInstances/);
-    return true;
-  });
+  await assert.rejects(
+    verifyRegistration(agentAnswering(registered()), ecsAnswering(denied).ecs, OPTIONS),
+    (error: unknown) => {
+      assert.ok(error instanceof RegistrationError);
+      assert.match(
+        error.message,
+        /DescribeContainerInstances failed: .*not authorized.*needs ecs:DescribeContainerInstances/,
+      );
+      return true;
+    },
+  );
 });
 
 test('options come from ECS_CLUSTER, INTROSPECTION_URL and REGISTRATION_TIMEOUT', () => {
-  const defaults = registrationOptions(loadConfig({ file: 'agent.env', fileText: 'ECS_CLUSTER=prod\n', env: {}, flags: {} }));
+  const defaults = registrationOptions(
+    loadConfig({ file: 'agent.env', fileText: 'ECS_CLUSTER=prod\n', env: {}, flags: {} }),
+  );
   assert.equal(defaults.cluster, 'prod');
   assert.equal(defaults.introspectionUrl, URL);
   assert.equal(defaults.timeoutMs, 300_000);
-  const set = registrationOptions(loadConfig({ file: 'agent.env', fileText: 'REGISTRATION_TIMEOUT=90s\nINTROSPECTION_URL=http://127.0.0.1:9999/\n', env: {}, flags: {} }));
+  const set = registrationOptions(
+    loadConfig({
+      file: 'agent.env',
+      fileText: 'REGISTRATION_TIMEOUT=90s\nINTROSPECTION_URL=http://127.0.0.1:9999/\n',
+      env: {},
+      flags: {},
+    }),
+  );
   assert.equal(set.timeoutMs, 90_000);
   assert.equal(set.introspectionUrl, 'http://127.0.0.1:9999');
 });

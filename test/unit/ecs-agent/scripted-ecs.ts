@@ -39,5 +39,8 @@ export function ecsError(name: string, message: string): EcsAnswer {
 }
 
 export function describedInstance(arn: string, status: string, agentConnected: boolean): EcsAnswer {
-  return { status: 200, body: { containerInstances: [{ containerInstanceArn: arn, status, agentConnected }], failures: [] } };
+  return {
+    status: 200,
+    body: { containerInstances: [{ containerInstanceArn: arn, status, agentConnected }], failures: [] },
+  };
 }

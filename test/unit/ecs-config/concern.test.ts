@@ -7,7 +7,9 @@ import { contextFor, converge, planFor } from '../../support/ecs-config.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
 const ECS_CONFIG = '/etc/ecs/ecs.config';
-const AUTH = 'ECS_ENGINE_AUTH_TYPE=dockercfg\nECS_ENGINE_AUTH_DATA={"https://registry.example.test": {"auth": "dXNlcjpodW50ZXIy", "email": "ops@example.test"}}\n';
+const AUTH =
+  'ECS_ENGINE_AUTH_TYPE=dockercfg\nECS_ENGINE_AUTH_DATA={"https://registry.example.test": ' +
+  '{"auth": "dXNlcjpodW50ZXIy", "email": "ops@example.test"}}\n';
 
 async function convergedHost(agentEnv: string, files: Record<string, string> = {}, gpus: number | null = 0) {
   const host = new FakeHost(files);
@@ -19,11 +21,13 @@ async function convergedHost(agentEnv: string, files: Record<string, string> = {
 
 test('a fresh host gets ECS_CLUSTER and the pass-through keys, sorted, JSON compact, mode 0644', async () => {
   const host = await convergedHost(
-    'ECS_CLUSTER=prod\nECS_RESERVED_PORTS=[22, 80, 5000]\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_INSTANCE_ATTRIBUTES={"stack": "prod", "team": "web ops"}\n',
+    'ECS_CLUSTER=prod\nECS_RESERVED_PORTS=[22, 80, ' +
+      '5000]\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_INSTANCE_ATTRIBUTES={"stack": "prod", "team": "web ops"}\n',
   );
   assert.equal(
     host.text(ECS_CONFIG),
-    'ECS_CLUSTER=prod\nECS_ENABLE_TASK_IAM_ROLE=true\nECS_INSTANCE_ATTRIBUTES={"stack":"prod","team":"web ops"}\nECS_RESERVED_PORTS=[22,80,5000]\n',
+    'ECS_CLUSTER=prod\nECS_ENABLE_TASK_IAM_ROLE=true\n' +
+      'ECS_INSTANCE_ATTRIBUTES={"stack":"prod","team":"web ops"}\nECS_RESERVED_PORTS=[22,80,5000]\n',
   );
   assert.equal(host.files.get(ECS_CONFIG)?.mode, 0o644);
   assert.deepEqual(JSON.parse(host.text(MANAGED_KEYS_FILE) as string), {
@@ -31,33 +35,36 @@ test('a fresh host gets ECS_CLUSTER and the pass-through keys, sorted, JSON comp
   });
 });
 
-test('hand-written lines stay in place; managed keys take their first line, in whatever form, and lose duplicates', async () => {
-  const existing = [
-    '# written by hand',
-    'ECS_CLUSTER=old',
-    'ECS_LOGLEVEL=debug',
-    'ECS_CUSTOM_HAND=1',
-    'export ECS_ENABLE_TASK_IAM_ROLE="false"',
-    'ECS_CUSTOM_HAND=2',
-    '  ECS_CUSTOM_SPACED = kept as written',
-    '',
-    'ECS_CLUSTER="older"',
-  ].join('\n');
-  const host = await convergedHost('ECS_CLUSTER=prod\nECS_ENABLE_TASK_IAM_ROLE=true\n', { [ECS_CONFIG]: existing });
-  assert.equal(
-    host.text(ECS_CONFIG),
-    [
+test(
+  'hand-written lines stay in place; managed keys take their first line, in whatever form, and ' + 'lose duplicates',
+  async () => {
+    const existing = [
       '# written by hand',
-      'ECS_CLUSTER=prod',
+      'ECS_CLUSTER=old',
       'ECS_LOGLEVEL=debug',
-      'ECS_ENABLE_TASK_IAM_ROLE=true',
+      'ECS_CUSTOM_HAND=1',
+      'export ECS_ENABLE_TASK_IAM_ROLE="false"',
       'ECS_CUSTOM_HAND=2',
       '  ECS_CUSTOM_SPACED = kept as written',
       '',
-      '',
-    ].join('\n'),
-  );
-});
+      'ECS_CLUSTER="older"',
+    ].join('\n');
+    const host = await convergedHost('ECS_CLUSTER=prod\nECS_ENABLE_TASK_IAM_ROLE=true\n', { [ECS_CONFIG]: existing });
+    assert.equal(
+      host.text(ECS_CONFIG),
+      [
+        '# written by hand',
+        'ECS_CLUSTER=prod',
+        'ECS_LOGLEVEL=debug',
+        'ECS_ENABLE_TASK_IAM_ROLE=true',
+        'ECS_CUSTOM_HAND=2',
+        '  ECS_CUSTOM_SPACED = kept as written',
+        '',
+        '',
+      ].join('\n'),
+    );
+  },
+);
 
 test('registry credentials make the file 0600 and never show in the plan', async () => {
   const host = new FakeHost();
@@ -67,7 +74,10 @@ test('registry credentials make the file 0600 and never show in the plan', async
   assert.doesNotMatch(shown, /dXNlcjpodW50ZXIy/);
   await converge(context);
   assert.equal(host.files.get(ECS_CONFIG)?.mode, 0o600);
-  assert.match(host.text(ECS_CONFIG) as string, /^ECS_ENGINE_AUTH_DATA=\{"https:\/\/registry\.example\.test":\{"auth":"dXNlcjpodW50ZXIy",/m);
+  assert.match(
+    host.text(ECS_CONFIG) as string,
+    /^ECS_ENGINE_AUTH_DATA=\{"https:\/\/registry\.example\.test":\{"auth":"dXNlcjpodW50ZXIy",/m,
+  );
   assert.deepEqual(await planFor(context), []);
 });
 
@@ -92,10 +102,15 @@ test('a mode the operator narrowed is kept', async () => {
 });
 
 test('a key dropped from config is removed from the file; keys only the operator wrote are not', async () => {
-  const host = await convergedHost('ECS_CLUSTER=prod\nECS_LOGLEVEL=warn\n', { [ECS_CONFIG]: 'ECS_IMAGE_PULL_BEHAVIOR=once\n' });
+  const host = await convergedHost('ECS_CLUSTER=prod\nECS_LOGLEVEL=warn\n', {
+    [ECS_CONFIG]: 'ECS_IMAGE_PULL_BEHAVIOR=once\n',
+  });
   const context = await contextFor(host, 'ECS_CLUSTER=prod\n');
   const actions = await planFor(context);
-  assert.deepEqual(actions.map((action) => action.summary), [`update ${ECS_CONFIG}`, `record in ${MANAGED_KEYS_FILE} the keys the agent manages: ECS_CLUSTER`]);
+  assert.deepEqual(
+    actions.map((action) => action.summary),
+    [`update ${ECS_CONFIG}`, `record in ${MANAGED_KEYS_FILE} the keys the agent manages: ECS_CLUSTER`],
+  );
   assert.deepEqual(renderSteps(actions[0]?.steps ?? []), [`write ${ECS_CONFIG} (mode 0644)`, '  - ECS_LOGLEVEL=warn']);
   await converge(context);
   assert.equal(host.text(ECS_CONFIG), 'ECS_IMAGE_PULL_BEHAVIOR=once\nECS_CLUSTER=prod\n');
@@ -121,6 +136,9 @@ test('GPU: a value given in config wins over detection; no GPU or an image root 
 
 test('a damaged state record stops the concern with the file named and changes nothing', async () => {
   const host = new FakeHost({ [MANAGED_KEYS_FILE]: '{"managedKeys":"ECS_CLUSTER"}' });
-  await assert.rejects(converge(await contextFor(host, 'ECS_CLUSTER=prod\n')), new RegExp(`${MANAGED_KEYS_FILE} is not a list of managed keys`));
+  await assert.rejects(
+    converge(await contextFor(host, 'ECS_CLUSTER=prod\n')),
+    new RegExp(`${MANAGED_KEYS_FILE} is not a list of managed keys`),
+  );
   assert.deepEqual(host.writes, []);
 });

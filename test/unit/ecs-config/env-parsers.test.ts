@@ -45,7 +45,10 @@ test('both: first "=" splits, empty values are empty, the last duplicate wins, l
 test('export is part of the key for both readers, so the agent would never see the variable', () => {
   const reading = readAsSystemd('export A=1\n', 252);
   assert.deepEqual([...reading.variables.keys()], [], 'systemd drops "export A": not a variable name');
-  assert.deepEqual(reading.dropped.map((assignment) => assignment.key), ['export A']);
+  assert.deepEqual(
+    reading.dropped.map((assignment) => assignment.key),
+    ['export A'],
+  );
   assert.deepEqual(Object.keys(parseEcsInitEnvFile('export A=1\n')), ['export A']);
 });
 
@@ -64,7 +67,13 @@ function seenBy(text: string, key: string): Record<number, string | undefined> {
 
 test('before v254 a comment ending in "\\" continues onto the next line; from v254 it does not', () => {
   assert.deepEqual(seenBy('# note \\\nECS_CLUSTER=prod\n', 'ECS_CLUSTER'), {
-    245: undefined, 246: undefined, 247: undefined, 249: undefined, 252: undefined, 254: 'prod', 255: 'prod',
+    245: undefined,
+    246: undefined,
+    247: undefined,
+    249: undefined,
+    252: undefined,
+    254: 'prod',
+    255: 'prod',
   });
   const crlf = seenBy('# note \\\r\nECS_CLUSTER=prod\n', 'ECS_CLUSTER');
   assert.deepEqual(crlf[252], 'prod', 'a CR after the backslash ends the comment');
@@ -82,7 +91,10 @@ test('before v248 a value with a control character other than TAB is dropped; fr
   const text = 'A=x\u001by\nB=x\ty\n';
   const old = readAsSystemd(text, 247);
   assert.equal(old.variables.has('A'), false);
-  assert.deepEqual(old.dropped.map(({ key, why }) => [key, why]), [['A', 'a control character in the value']]);
+  assert.deepEqual(
+    old.dropped.map(({ key, why }) => [key, why]),
+    [['A', 'a control character in the value']],
+  );
   assert.equal(old.variables.get('B'), 'x\ty');
   assert.equal(readAsSystemd(text, 248).variables.get('A'), 'x\u001by');
 });

@@ -24,11 +24,19 @@ test('a last line without newline is ended; blank lines and comments stay where 
 });
 
 test('every form some reader takes as a managed key is replaced, at its first line', () => {
-  const existing = ['A=1', '  export ECS_LOGLEVEL="debug"', 'B=2', 'ECS_CLUSTER = x', "ECS_LOGLEVEL='info'", '\tECS_CLUSTER=y', ''].join('\n');
+  const existing = [
+    'A=1',
+    '  export ECS_LOGLEVEL="debug"',
+    'B=2',
+    'ECS_CLUSTER = x',
+    "ECS_LOGLEVEL='info'",
+    '\tECS_CLUSTER=y',
+    '',
+  ].join('\n');
   assert.equal(rewrite(existing), 'A=1\nECS_LOGLEVEL=warn\nB=2\nECS_CLUSTER=prod\n');
 });
 
-test('keys released from management go in every form; the operator\'s own keys do not', () => {
+test("keys released from management go in every form; the operator's own keys do not", () => {
   const existing = 'ECS_OLD=1\nECS_KEEP=1\nexport ECS_OLD=2\nECS_OLD = 3\n';
   assert.equal(rewrite(existing, ['ECS_OLD']), 'ECS_KEEP=1\nECS_CLUSTER=prod\nECS_LOGLEVEL=warn\n');
 });

@@ -22,8 +22,18 @@ interface Row {
 }
 
 const TRICKY: readonly Row[] = [
-  { what: 'JSON with spaces', key: 'ECS_INSTANCE_ATTRIBUTES', value: '{"stack": "prod", "team": "web ops"}', written: '{"stack":"prod","team":"web ops"}' },
-  { what: 'JSON array with spaces', key: 'ECS_AVAILABLE_LOGGING_DRIVERS', value: '["json-file", "awslogs"]', written: '["json-file","awslogs"]' },
+  {
+    what: 'JSON with spaces',
+    key: 'ECS_INSTANCE_ATTRIBUTES',
+    value: '{"stack": "prod", "team": "web ops"}',
+    written: '{"stack":"prod","team":"web ops"}',
+  },
+  {
+    what: 'JSON array with spaces',
+    key: 'ECS_AVAILABLE_LOGGING_DRIVERS',
+    value: '["json-file", "awslogs"]',
+    written: '["json-file","awslogs"]',
+  },
   {
     what: '"=" inside JSON (base64 padding) in credentials',
     key: 'ECS_ENGINE_AUTH_DATA',
@@ -31,7 +41,11 @@ const TRICKY: readonly Row[] = [
     written: '{"https://registry.example.test/v2/":{"auth":"dXNlcjpwYXNz==","email":"ops@example.test"}}',
   },
   { what: '"=" inside a plain value', key: 'ECS_CUSTOM_EQUATION', value: 'a=b==c' },
-  { what: 'URL with port, query and ";"', key: 'ECS_CUSTOM_ENDPOINT', value: 'https://ecs.example.test:8443/v1?x=1&y=2;z' },
+  {
+    what: 'URL with port, query and ";"',
+    key: 'ECS_CUSTOM_ENDPOINT',
+    value: 'https://ecs.example.test:8443/v1?x=1&y=2;z',
+  },
   { what: 'empty value', key: 'ECS_CUSTOM_EMPTY', value: '' },
   { what: 'quotes inside, not wrapping', key: 'ECS_CUSTOM_QUOTES', value: 'it\'s "fine"' },
   { what: '"$" and backticks, never expanded', key: 'ECS_CUSTOM_SHELL', value: '$HOME`id`${X}' },
@@ -42,7 +56,9 @@ const TRICKY: readonly Row[] = [
   { what: 'a key that is also hand-written, twice', key: 'ECS_LOGLEVEL', value: 'warn' },
 ];
 
-/** Kept by hand: comments (no "=", so ecs-init skips them too), a hand-written key set twice, managed keys set twice. */
+/**
+ * Kept by hand: comments (no "=", so ecs-init skips them too), a hand-written key set twice, managed keys set twice.
+ */
 const HAND_KEPT = [
   '# operator notes, kept in place',
   '; a comment in systemd style',
@@ -89,5 +105,10 @@ test('all tricky values at once: one file every reader reads identically', async
     ...TRICKY.map((row) => [row.key, row.written ?? row.value]),
   ]);
   assertEveryReaderGets(text, expected);
-  assert.ok(text.startsWith('# operator notes, kept in place\n; a comment in systemd style\nECS_CLUSTER=prod\nECS_LOGLEVEL=warn\nECS_CUSTOM_HAND=by hand, last\n'));
+  assert.ok(
+    text.startsWith(
+      '# operator notes, kept in place\n; a comment in systemd ' +
+        'style\nECS_CLUSTER=prod\nECS_LOGLEVEL=warn\nECS_CUSTOM_HAND=by hand, last\n',
+    ),
+  );
 });

@@ -16,7 +16,11 @@ const ACCEPTED: readonly [string, string, string?][] = [
   ['ECS_RESERVED_PORTS_UDP', '[]', '[]'],
   ['ECS_AWSVPC_ADDITIONAL_LOCAL_ROUTES', '["10.0.15.0/24", "fd00::/8"]', '["10.0.15.0/24","fd00::/8"]'],
   ['ECS_ENGINE_AUTH_TYPE', 'docker'],
-  ['ECS_ENGINE_AUTH_DATA', '{"https://index.docker.io/v1/": {"username": "u", "password": "p=="}}', '{"https://index.docker.io/v1/":{"username":"u","password":"p=="}}'],
+  [
+    'ECS_ENGINE_AUTH_DATA',
+    '{"https://index.docker.io/v1/": {"username": "u", "password": ' + '"p=="}}',
+    '{"https://index.docker.io/v1/":{"username":"u","password":"p=="}}',
+  ],
   ['ECS_LOGLEVEL', 'crit'],
   ['ECS_LOGLEVEL_ON_INSTANCE', 'none'],
   ['ECS_LOG_DRIVER', 'json-file'],
@@ -53,7 +57,11 @@ const REJECTED: readonly [string, string, RegExp][] = [
   ['ECS_INSTANCE_ATTRIBUTES', '{stack: prod}', /is not valid JSON; allowed: a JSON object of string values/],
   ['ECS_INSTANCE_ATTRIBUTES', '["prod"]', /is JSON of the wrong shape; allowed: a JSON object of string values/],
   ['ECS_INSTANCE_ATTRIBUTES', '{"size":3}', /is JSON of the wrong shape/],
-  ['ECS_CONTAINER_INSTANCE_TAGS', `{"${'k'.repeat(129)}":"v"}`, /wrong shape; allowed: .*keys up to 128 and values up to 256/],
+  [
+    'ECS_CONTAINER_INSTANCE_TAGS',
+    `{"${'k'.repeat(129)}":"v"}`,
+    /wrong shape; allowed: .*keys up to 128 and values up to 256/,
+  ],
   ['ECS_CONTAINER_INSTANCE_TAGS', `{"k":"${'v'.repeat(257)}"}`, /wrong shape/],
   ['ECS_LOG_OPTS', '{"max-size":10}', /wrong shape; allowed: a JSON object of string values/],
   ['ECS_AGENT_LABELS', 'null', /wrong shape/],
@@ -65,7 +73,11 @@ const REJECTED: readonly [string, string, RegExp][] = [
   ['ECS_RESERVED_PORTS_UDP', '["53"]', /wrong shape/],
   ['ECS_AWSVPC_ADDITIONAL_LOCAL_ROUTES', '["10.0.15.0"]', /wrong shape; allowed: a JSON array of CIDR blocks/],
   ['ECS_AWSVPC_ADDITIONAL_LOCAL_ROUTES', '["10.0.15.0/33"]', /wrong shape/],
-  ['ECS_ENGINE_AUTH_DATA', '{}', /wrong shape; allowed: a JSON object mapping each registry to an object of credentials/],
+  [
+    'ECS_ENGINE_AUTH_DATA',
+    '{}',
+    /wrong shape; allowed: a JSON object mapping each registry to an object of credentials/,
+  ],
   ['ECS_ENGINE_AUTH_DATA', '{"https://r.example.test":"token"}', /wrong shape/],
   ['ECS_ENGINE_AUTH_TYPE', 'basic', /is not one of the choices; allowed: docker, dockercfg/],
   ['ECS_LOGLEVEL', 'verbose', /allowed: crit, error, warn, info, debug/],
@@ -98,18 +110,25 @@ const REJECTED: readonly [string, string, RegExp][] = [
 
 for (const [key, value, problem] of REJECTED) {
   test(`rejected with exit 78: ${key}=${value.slice(0, 40) || '(empty)'}`, () => {
-    assert.throws(() => configFrom(`ECS_CLUSTER=prod\n${key}=${value}\n`), (error: Error & { exitCode: number }) => {
-      assert.equal(error.name, 'ConfigError');
-      assert.equal(error.exitCode, 78);
-      assert.ok(error.message.startsWith(`${AGENT_ENV}:2: ${key}=${shownValue(key, value)} `), error.message);
-      assert.match(error.message, problem);
-      return true;
-    });
+    assert.throws(
+      () => configFrom(`ECS_CLUSTER=prod\n${key}=${value}\n`),
+      (error: Error & { exitCode: number }) => {
+        assert.equal(error.name, 'ConfigError');
+        assert.equal(error.exitCode, 78);
+        assert.ok(error.message.startsWith(`${AGENT_ENV}:2: ${key}=${shownValue(key, value)} `), error.message);
+        assert.match(error.message, problem);
+        return true;
+      },
+    );
   });
 }
 
 test('what cannot be written on one line is rejected wherever it comes from', () => {
-  for (const [value, name] of [['a\nb', 'LF \\(a newline\\)'], ['a\rb', 'CR \\(carriage return\\)'], ['a\0b', 'NUL']]) {
+  for (const [value, name] of [
+    ['a\nb', 'LF \\(a newline\\)'],
+    ['a\rb', 'CR \\(carriage return\\)'],
+    ['a\0b', 'NUL'],
+  ]) {
     const refusal = new RegExp(`environment: ECS_CUSTOM="a\\\\[nr0]b" contains ${name} at character 2`);
     assert.throws(() => configFrom('', { ECS_CUSTOM: value as string }), refusal);
   }
@@ -122,27 +141,36 @@ const UNREADABLE_LINES: readonly [string, RegExp][] = [
   ['export ECS_LOGLEVEL=info', /agent\.env:1: "export ECS_LOGLEVEL=info" is not KEY=value \(drop "export"\)/],
   ['ECS_LOGLEVEL = info', /agent\.env:1: .* is not KEY=value \(no spaces around "="\)/],
   ['ECS_LOGLEVEL="info"', /agent\.env:1: value of ECS_LOGLEVEL starts with a quote/],
-  ['ECS_INSTANCE_ATTRIBUTES=\'{"stack":"prod"}\'', /agent\.env:1: value of ECS_INSTANCE_ATTRIBUTES starts with a quote/],
+  [
+    'ECS_INSTANCE_ATTRIBUTES=\'{"stack":"prod"}\'',
+    /agent\.env:1: value of ECS_INSTANCE_ATTRIBUTES starts with a quote/,
+  ],
   ['ECS_CUSTOM=a\\b', /agent\.env:1: value of ECS_CUSTOM contains a backslash/],
   ['ECS_CUSTOM=a#b', /agent\.env:1: value of ECS_CUSTOM contains "#"/],
 ];
 
 for (const [line, message] of UNREADABLE_LINES) {
   test(`rejected with exit 78: the line ${line}`, () => {
-    assert.throws(() => configFrom(`${line}\n`), (error: Error & { exitCode: number }) => {
-      assert.equal(error.exitCode, 78);
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => configFrom(`${line}\n`),
+      (error: Error & { exitCode: number }) => {
+        assert.equal(error.exitCode, 78);
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   });
 }
 
 test('a bad credentials value is reported without the credentials', () => {
   for (const value of ['{"https://r.example.test":{"password":hunter2}}', '{"https://r.example.test":"hunter2"}']) {
-    assert.throws(() => configFrom(`ECS_ENGINE_AUTH_DATA=${value}\n`), (error: Error) => {
-      assert.match(error.message, /^\/etc\/ecs-host-agent\/agent\.env:1: ECS_ENGINE_AUTH_DATA=<redacted> is/);
-      assert.doesNotMatch(error.message, /hunter2/);
-      return true;
-    });
+    assert.throws(
+      () => configFrom(`ECS_ENGINE_AUTH_DATA=${value}\n`),
+      (error: Error) => {
+        assert.match(error.message, /^\/etc\/ecs-host-agent\/agent\.env:1: ECS_ENGINE_AUTH_DATA=<redacted> is/);
+        assert.doesNotMatch(error.message, /hunter2/);
+        return true;
+      },
+    );
   }
 });

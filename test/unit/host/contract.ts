@@ -421,7 +421,7 @@ function noFollowContract(make: SubjectMaker): void {
     }
   });
 
-  test('readFilesNoFollow: each file with the directories on the way; a refusal is that file\'s alone', async (t) => {
+  test("readFilesNoFollow: each file with the directories on the way; a refusal is that file's alone", async (t) => {
     const { host, base } = await withHostileHome(await make(t));
     const owned = { dirMode: 0o700, mode: 0o600, uid: 1000, gid: 1001 };
     await host.writeFileNoFollow(`${base}/home`, 'alice/.ssh/keys', 'ssh-ed25519 AAAA', owned);
@@ -478,17 +478,20 @@ function noFollowContract(make: SubjectMaker): void {
     assert.equal((await host.lstat(`${base}/home/link`))?.kind, 'symlink');
   });
 
-  test('writeFileNoFollow exclusive: a new file is created in place; anything there (a symlink too) is EEXIST', async (t) => {
-    const { host, base } = await withHostileHome(await make(t));
-    const exclusive = { dirMode: 0o700, mode: 0o600, exclusive: true, durable: false };
-    await host.writeFileNoFollow(`${base}/home`, 'fresh', 'new', exclusive);
-    assert.deepEqual(pick(await host.stat(`${base}/home/fresh`)), file(3, 0o600));
-    for (const taken of ['fresh', 'file', 'link', 'dir']) {
-      await assert.rejects(host.writeFileNoFollow(`${base}/home`, taken, 'x', exclusive), { code: 'EEXIST' }, taken);
-    }
-    assert.equal(await host.readText(`${base}/home/fresh`), 'new');
-    assert.equal(await host.readText(`${base}/secret`), 'root only');
-  });
+  test(
+    'writeFileNoFollow exclusive: a new file is created in place; anything there (a symlink too) ' + 'is EEXIST',
+    async (t) => {
+      const { host, base } = await withHostileHome(await make(t));
+      const exclusive = { dirMode: 0o700, mode: 0o600, exclusive: true, durable: false };
+      await host.writeFileNoFollow(`${base}/home`, 'fresh', 'new', exclusive);
+      assert.deepEqual(pick(await host.stat(`${base}/home/fresh`)), file(3, 0o600));
+      for (const taken of ['fresh', 'file', 'link', 'dir']) {
+        await assert.rejects(host.writeFileNoFollow(`${base}/home`, taken, 'x', exclusive), { code: 'EEXIST' }, taken);
+      }
+      assert.equal(await host.readText(`${base}/home/fresh`), 'new');
+      assert.equal(await host.readText(`${base}/secret`), 'root only');
+    },
+  );
 
   test('removeNoFollow: a file or symlink (not its target) goes, nothing there is fine, not a directory', async (t) => {
     const { host, base } = await withHostileHome(await make(t));

@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import { retarget } from '../../../src/host/retarget.ts';
 
 test('on this machine every command runs as given', () => {
-  assert.deepEqual(retarget('/', 'apt-get', ['install', '-y', '--', 'docker.io']), ['apt-get', ['install', '-y', '--', 'docker.io']]);
+  assert.deepEqual(retarget('/', 'apt-get', ['install', '-y', '--', 'docker.io']), [
+    'apt-get',
+    ['install', '-y', '--', 'docker.io'],
+  ]);
 });
 
 test('under an image root, package and account tools are pointed at it', () => {
@@ -21,5 +24,8 @@ test('under an image root, package and account tools are pointed at it', () => {
 });
 
 test('other tools run on this machine unchanged even under an image root', () => {
-  assert.deepEqual(retarget('/img', 'mkfs.btrfs', ['-L', 'docker', '/img/f']), ['mkfs.btrfs', ['-L', 'docker', '/img/f']]);
+  assert.deepEqual(retarget('/img', 'mkfs.btrfs', ['-L', 'docker', '/img/f']), [
+    'mkfs.btrfs',
+    ['-L', 'docker', '/img/f'],
+  ]);
 });

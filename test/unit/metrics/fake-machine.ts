@@ -19,7 +19,15 @@ const TASK_ARN = 'arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0
 const INSTANCE_ARN = 'arn:aws:ecs:eu-west-1:123456789012:container-instance/prod/0123456789abcdef0123456789abcdef';
 
 export function fsStats(blocks: number, free: number, available = free): FsStats {
-  return { type: 0xef53, blockSize: 4096, blocks, blocksFree: free, blocksAvailable: available, files: 1000, filesFree: 900 };
+  return {
+    type: 0xef53,
+    blockSize: 4096,
+    blocks,
+    blocksFree: free,
+    blocksAvailable: available,
+    files: 1000,
+    filesFree: 900,
+  };
 }
 
 export interface FakeMachineOptions {
@@ -27,7 +35,9 @@ export interface FakeMachineOptions {
   readonly ecs?: boolean;
 }
 
-export function fakeMachine(options: FakeMachineOptions = {}): FakeHost & { cpuLine: string; containerUsageNs: number } {
+export function fakeMachine(
+  options: FakeMachineOptions = {},
+): FakeHost & { cpuLine: string; containerUsageNs: number } {
   const host = Object.assign(new FakeHost(), { containerUsageNs: 2e9 }) as ReturnType<typeof fakeMachine>;
   // Setting cpuLine rewrites /proc/stat in place, as the kernel does: a reader kept open sees it.
   Object.defineProperty(host, 'cpuLine', {
@@ -35,7 +45,11 @@ export function fakeMachine(options: FakeMachineOptions = {}): FakeHost & { cpuL
     set: (line: string) => host.putFile('/proc/stat', `${line}\nintr 0\n`),
   });
   host.cpuLine = 'cpu  100 0 100 800 0 0 0 0 0 0';
-  host.putFile('/proc/meminfo', 'MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 600 kB\nBuffers: 100 kB\nCached: 200 kB\nSReclaimable: 0 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n');
+  host.putFile(
+    '/proc/meminfo',
+    'MemTotal: 1000 kB\nMemFree: 400 kB\nMemAvailable: 600 kB\nBuffers: ' +
+      '100 kB\nCached: 200 kB\nSReclaimable: 0 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n',
+  );
   host.putFile('/proc/loadavg', '0.10 0.20 0.30 1/100 999\n');
   host.putFile('/proc/net/dev', 'h1\nh2\n  eth0: 10 1 0 0 0 0 0 0 20 2 0 0 0 0 0 0\n');
   host.putFile('/proc/1/stat', '');
@@ -61,7 +75,11 @@ export function fakeMachine(options: FakeMachineOptions = {}): FakeHost & { cpuL
   host.filesystems.set('/data', fsStats(100, 25));
   host.putFile('/sys/fs/btrfs/features/raid1c34', '0\n');
   // Metadata DUP: its chunks take twice their size on the device.
-  for (const [kind, total, used, onDisk] of [['data', 800, 500, 800], ['metadata', 200, 50, 400], ['system', 8, 1, 16]] as const) {
+  for (const [kind, total, used, onDisk] of [
+    ['data', 800, 500, 800],
+    ['metadata', 200, 50, 400],
+    ['system', 8, 1, 16],
+  ] as const) {
     host.putFile(`/sys/fs/btrfs/0f1e/allocation/${kind}/total_bytes`, `${total}\n`);
     host.putFile(`/sys/fs/btrfs/0f1e/allocation/${kind}/bytes_used`, `${used}\n`);
     host.putFile(`/sys/fs/btrfs/0f1e/allocation/${kind}/disk_total`, `${onDisk}\n`);
@@ -77,7 +95,14 @@ function answerDocker(host: FakeHost & { containerUsageNs: number }): void {
   host.onHttp((request: HttpRequest) => {
     if (request.socketPath !== SETTINGS.dockerSocket) return undefined;
     if (request.url === 'http://docker/containers/json') {
-      return jsonResponse(200, [{ Id: CONTAINER_ID, Names: ['/ecs-web-1'], Image: 'nginx:1', Labels: { 'com.amazonaws.ecs.task-arn': TASK_ARN } }]);
+      return jsonResponse(200, [
+        {
+          Id: CONTAINER_ID,
+          Names: ['/ecs-web-1'],
+          Image: 'nginx:1',
+          Labels: { 'com.amazonaws.ecs.task-arn': TASK_ARN },
+        },
+      ]);
     }
     if (request.url === `http://docker/containers/${CONTAINER_ID}/stats?stream=false&one-shot=true`) {
       return jsonResponse(200, {
@@ -91,8 +116,10 @@ function answerDocker(host: FakeHost & { containerUsageNs: number }): void {
 
 function answerEcs(host: FakeHost): void {
   host.onHttp((request) => {
-    if (request.url === `${SETTINGS.introspectionUrl}/v1/metadata`) return jsonResponse(200, { Cluster: 'prod', ContainerInstanceArn: INSTANCE_ARN, Version: 'v1' });
-    if (request.url === `${SETTINGS.introspectionUrl}/v1/tasks`) return jsonResponse(200, { Tasks: [{ KnownStatus: 'RUNNING' }, { KnownStatus: 'STOPPED' }] });
+    if (request.url === `${SETTINGS.introspectionUrl}/v1/metadata`)
+      return jsonResponse(200, { Cluster: 'prod', ContainerInstanceArn: INSTANCE_ARN, Version: 'v1' });
+    if (request.url === `${SETTINGS.introspectionUrl}/v1/tasks`)
+      return jsonResponse(200, { Tasks: [{ KnownStatus: 'RUNNING' }, { KnownStatus: 'STOPPED' }] });
     return undefined;
   });
 }

@@ -166,12 +166,15 @@ test('after a reload the next run uses the new sinks; settings it cannot use kee
   const job = createMetricsJob({ clock, hostFacts: FACTS });
   const records: TaskRecord[] = [];
   const stop = new AbortController();
-  const schedule = startScheduler(daemonTasks(async () => context, context, [job]), {
-    clock,
-    random: () => 0,
-    signal: stop.signal,
-    finished: (record) => void records.push(record),
-  });
+  const schedule = startScheduler(
+    daemonTasks(async () => context, context, [job]),
+    {
+      clock,
+      random: () => 0,
+      signal: stop.signal,
+      finished: (record) => void records.push(record),
+    },
+  );
   const nextRun = async (afterMs: number) => {
     const count = records.length;
     clock.advance(afterMs);

@@ -26,7 +26,9 @@ test('a read that fails is tried again on a freshly opened file, and the bad one
     const reader = await openReader(path);
     opens++;
     let reads = 0;
-    return opens === 1 ? { read: () => (reads++ === 0 ? reader.read() : Promise.reject(new Error('EIO'))), close: reader.close } : reader;
+    return opens === 1
+      ? { read: () => (reads++ === 0 ? reader.read() : Promise.reject(new Error('EIO'))), close: reader.close }
+      : reader;
   };
   const files = new KeptFiles(host);
   assert.equal(await files.read('/proc/meminfo'), 'MemTotal: 1 kB\n');
@@ -50,7 +52,13 @@ test('the sampler keeps its five /proc files open across samples and closes them
   const host = fakeMachine();
   const sampler = new Sampler(host, SETTINGS);
   for (let i = 0; i < 3; i++) await sampler.sample();
-  assert.deepEqual([...host.openReaders].sort(), ['/proc/loadavg', '/proc/meminfo', '/proc/net/dev', '/proc/self/mounts', '/proc/stat']);
+  assert.deepEqual([...host.openReaders].sort(), [
+    '/proc/loadavg',
+    '/proc/meminfo',
+    '/proc/net/dev',
+    '/proc/self/mounts',
+    '/proc/stat',
+  ]);
   await sampler.close();
   assert.deepEqual(host.openReaders, []);
 });

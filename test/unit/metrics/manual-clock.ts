@@ -28,10 +28,14 @@ export class ManualClock implements SchedulerClock {
     return new Promise((resolve) => {
       const sleeper = { at: this.#now + ms, resolve };
       this.#sleepers.push(sleeper);
-      signal.addEventListener('abort', () => {
-        this.#sleepers = this.#sleepers.filter((other) => other !== sleeper);
-        resolve();
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.#sleepers = this.#sleepers.filter((other) => other !== sleeper);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 

@@ -37,18 +37,21 @@ test('a missing tool is named with the Debian package that provides it', () => {
 });
 
 for (const fixture of ['amzn-2023', 'sles-15.5']) {
-  test(`${fixture} from a build host without rpm: the facts and verdict, with the packages unknown and why`, async () => {
-    const facts = await gatherOsFacts(withoutRpm(fixture));
-    assert.equal(facts.support.status, 'supported');
-    assert.equal(facts.docker, null);
-    assert.equal(facts.ecsInit, null);
-    assert.match(facts.packagesUnknown ?? '', /rpm is not installed on this machine; .* the package rpm$/);
-    assert.deepEqual(
-      assertManageable(facts, { allowEcsOptimized: false }),
-      [],
-      'the verdict needs no package database',
-    );
-  });
+  test(
+    `${fixture} from a build host without rpm: the facts and verdict, with the packages unknown ` + `and why`,
+    async () => {
+      const facts = await gatherOsFacts(withoutRpm(fixture));
+      assert.equal(facts.support.status, 'supported');
+      assert.equal(facts.docker, null);
+      assert.equal(facts.ecsInit, null);
+      assert.match(facts.packagesUnknown ?? '', /rpm is not installed on this machine; .* the package rpm$/);
+      assert.deepEqual(
+        assertManageable(facts, { allowEcsOptimized: false }),
+        [],
+        'the verdict needs no package database',
+      );
+    },
+  );
 }
 
 test('an ECS-optimized image is refused even when its packages cannot be read', async () => {

@@ -9,7 +9,12 @@ import { fakeHostFor, osFixtureNames } from '../../support/fixtures.ts';
 const EXPECTED: Record<string, { id: string; version: string; status: string; reason?: RegExp }> = {
   'amzn-2023': { id: 'amzn', version: '2023', status: 'supported' },
   'amzn-2': { id: 'amzn', version: '2', status: 'image-only', reason: /glibc 2\.26.*2026-06-30/ },
-  'amzn-2018.03': { id: 'amzn', version: '2018.03', status: 'refused', reason: /Amazon Linux AMI \(2015\.03-2018\.03\) is end of life/ },
+  'amzn-2018.03': {
+    id: 'amzn',
+    version: '2018.03',
+    status: 'refused',
+    reason: /Amazon Linux AMI \(2015\.03-2018\.03\) is end of life/,
+  },
   'amzn-2015.03': { id: 'amzn', version: '2015.03', status: 'refused', reason: /end of life/ },
   'ubuntu-14.04': { id: 'ubuntu', version: '14.04', status: 'refused', reason: /past standard support.*glibc/ },
   'ubuntu-16.04': { id: 'ubuntu', version: '16.04', status: 'refused', reason: /past standard support/ },
@@ -17,7 +22,12 @@ const EXPECTED: Record<string, { id: string; version: string; status: string; re
   'ubuntu-20.04': { id: 'ubuntu', version: '20.04', status: 'supported' },
   'ubuntu-22.04': { id: 'ubuntu', version: '22.04', status: 'supported' },
   'ubuntu-24.04': { id: 'ubuntu', version: '24.04', status: 'supported' },
-  'debian-10': { id: 'debian', version: '10', status: 'refused', reason: /not supported; supported: Amazon Linux 2023/ },
+  'debian-10': {
+    id: 'debian',
+    version: '10',
+    status: 'refused',
+    reason: /not supported; supported: Amazon Linux 2023/,
+  },
   'debian-11': { id: 'debian', version: '11', status: 'supported' },
   'debian-12': { id: 'debian', version: '12', status: 'supported' },
   'sles-12.5': { id: 'sles', version: '12.5', status: 'image-only', reason: /SLES 12 has glibc 2\.22/ },
@@ -27,7 +37,12 @@ const EXPECTED: Record<string, { id: string; version: string; status: string; re
   'opensuse-leap-15.3': { id: 'opensuse-leap', version: '15.3', status: 'supported' },
   'opensuse-leap-15.5': { id: 'opensuse-leap', version: '15.5', status: 'supported' },
   'opensuse-leap-15.6': { id: 'opensuse-leap', version: '15.6', status: 'supported' },
-  'centos-7': { id: 'centos', version: '7', status: 'refused', reason: /CentOS Linux 7.*not supported; supported: .*SLES 15 SP3/ },
+  'centos-7': {
+    id: 'centos',
+    version: '7',
+    status: 'refused',
+    reason: /CentOS Linux 7.*not supported; supported: .*SLES 15 SP3/,
+  },
 };
 
 test('every OS fixture has an expectation, and every expectation a fixture', () => {
@@ -47,7 +62,10 @@ for (const [fixture, expected] of Object.entries(EXPECTED)) {
 
 test('a supported release is manageable as a host and as an image root', async () => {
   for (const root of ['/', '/img']) {
-    assert.deepEqual(assertManageable(await gatherOsFacts(fakeHostFor('sles-15.5', root)), { allowEcsOptimized: false }), []);
+    assert.deepEqual(
+      assertManageable(await gatherOsFacts(fakeHostFor('sles-15.5', root)), { allowEcsOptimized: false }),
+      [],
+    );
   }
 });
 
@@ -65,27 +83,39 @@ test('Amazon Linux 2 and SLES 12 are refused as hosts but accepted as image root
 
 test('end-of-life releases are refused even as image roots, with exit code 3', async () => {
   const facts = await gatherOsFacts(fakeHostFor('ubuntu-18.04', '/img'));
-  assert.throws(() => assertManageable(facts, { allowEcsOptimized: false }), (error: Error & { exitCode?: number }) => {
-    assert.equal(error.exitCode, 3);
-    assert.match(error.message, /^Ubuntu 18\.04\.\d LTS: Ubuntu 18\.04 is past standard support/);
-    return true;
-  });
+  assert.throws(
+    () => assertManageable(facts, { allowEcsOptimized: false }),
+    (error: Error & { exitCode?: number }) => {
+      assert.equal(error.exitCode, 3);
+      assert.match(error.message, /^Ubuntu 18\.04\.\d LTS: Ubuntu 18\.04 is past standard support/);
+      return true;
+    },
+  );
 });
 
 test('a host whose glibc is older than 2.28 is refused whatever its os-release says', async () => {
   const host = fakeHostFor('debian-12');
-  host.putFile('/lib/x86_64-linux-gnu/libc.so.6', 'ELF...GNU C Library (Debian GLIBC 2.27-3) stable release version 2.27.\n');
+  host.putFile(
+    '/lib/x86_64-linux-gnu/libc.so.6',
+    'ELF...GNU C Library (Debian GLIBC 2.27-3) stable ' + 'release version 2.27.\n',
+  );
   const facts = await gatherOsFacts(host);
   assert.equal(facts.glibc, '2.27');
   assert.throws(() => assertManageable(facts, { allowEcsOptimized: false }), /glibc 2\.27; .* needs 2\.28 or later/);
 });
 
-test('glibc: the version on the banner line, past other mentions of the library and wherever the banner sits', async () => {
-  const host = fakeHostFor('debian-12');
-  const padding = '\0'.repeat(300_000);
-  const banner = 'GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36.\nCopyright (C) 2022';
-  host.putFile('/lib/x86_64-linux-gnu/libc.so.6', `ELF${padding}GNU C Library internal error\n${padding}${banner}\nversion 9.99`);
-  assert.equal((await gatherOsFacts(host)).glibc, '2.36');
-  host.putFile('/lib/x86_64-linux-gnu/libc.so.6', `ELF${padding}GNU C Library without a version\nversion 2.99`);
-  assert.equal((await gatherOsFacts(host)).glibc, null);
-});
+test(
+  'glibc: the version on the banner line, past other mentions of the library and wherever the ' + 'banner sits',
+  async () => {
+    const host = fakeHostFor('debian-12');
+    const padding = '\0'.repeat(300_000);
+    const banner = 'GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36.\nCopyright (C) 2022';
+    host.putFile(
+      '/lib/x86_64-linux-gnu/libc.so.6',
+      `ELF${padding}GNU C Library internal ` + `error\n${padding}${banner}\nversion 9.99`,
+    );
+    assert.equal((await gatherOsFacts(host)).glibc, '2.36');
+    host.putFile('/lib/x86_64-linux-gnu/libc.so.6', `ELF${padding}GNU C Library without a version\nversion 2.99`);
+    assert.equal((await gatherOsFacts(host)).glibc, null);
+  },
+);

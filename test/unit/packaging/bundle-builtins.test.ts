@@ -41,10 +41,26 @@ test('built-in modules in the bundle: the real modules and exports, however they
   const result = spawnSync(process.execPath, [entry], { encoding: 'utf8' });
   assert.equal(result.status, 0, result.stderr);
   const checks = JSON.parse(result.stdout) as Record<string, boolean>;
-  assert.deepEqual(checks, { named: true, default: true, namespace: true, unprefixed: true, dynamic: true, dynamicOfStatic: true, works: true });
+  assert.deepEqual(checks, {
+    named: true,
+    default: true,
+    namespace: true,
+    unprefixed: true,
+    dynamic: true,
+    dynamicOfStatic: true,
+    works: true,
+  });
   const code = files.map((file) => readFileSync(file, 'utf8')).join('\n');
   assert.doesNotMatch(code, /from\s*["']node:(util|fs|path|http|os)["']/, 'no built-in is imported as an ES module');
   assert.doesNotMatch(code, /read\("setTraceSigInt"\)/, 'exports nothing imports are not read');
-  const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(entry)}); console.log(process.moduleLoadList.join())`], { encoding: 'utf8' });
-  assert.doesNotMatch(loaded.stdout, /undici/, "importing node:http statically does not load undici (fetch's implementation)");
+  const loaded = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `await import(${JSON.stringify(entry)}); console.log(process.moduleLoadList.join())`],
+    { encoding: 'utf8' },
+  );
+  assert.doesNotMatch(
+    loaded.stdout,
+    /undici/,
+    "importing node:http statically does not load undici (fetch's implementation)",
+  );
 });

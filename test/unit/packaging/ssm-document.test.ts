@@ -24,7 +24,12 @@ const DOCUMENT = JSON.parse(readFileSync(`${REPO}packaging/ssm/ecs-host-agent-in
 const SAMPLES: Record<string, { good: string[]; bad: string[] }> = {
   packageFolder: {
     good: ['https://s3.eu-west-1.amazonaws.com/my-bucket/ecs-host-agent/0.1.0-1/'],
-    bad: ['https://s3.amazonaws.com/b/x', "https://s3.amazonaws.com/b/'$(reboot)'/", 'http://s3.amazonaws.com/b/', 'https://s3.amazonaws.com/a b/'],
+    bad: [
+      'https://s3.amazonaws.com/b/x',
+      "https://s3.amazonaws.com/b/'$(reboot)'/",
+      'http://s3.amazonaws.com/b/',
+      'https://s3.amazonaws.com/a b/',
+    ],
   },
   version: { good: ['0.1.0-1', '1.2.3~beta.1-2'], bad: ['0.1.0', "0.1.0-1'; reboot; '", 'latest'] },
   ecsCluster: { good: ['', 'production', 'team_a-1'], bad: ["x'; reboot; '", 'a b', 'a'.repeat(256)] },
@@ -34,14 +39,21 @@ function placeholders(text: string): Set<string> {
   return new Set([...text.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((match) => match[1] as string));
 }
 
-test('a schema 2.2 Command document downloading with aws:downloadContent and installing with aws:runShellScript', () => {
-  assert.equal(DOCUMENT.schemaVersion, '2.2');
-  assert.deepEqual(
-    DOCUMENT.mainSteps.map((step) => step.action),
-    ['aws:downloadContent', 'aws:runShellScript'],
-  );
-  assert.deepEqual([...placeholders(JSON.stringify(DOCUMENT.mainSteps))].sort(), Object.keys(DOCUMENT.parameters).sort(), 'every parameter used, none undeclared');
-});
+test(
+  'a schema 2.2 Command document downloading with aws:downloadContent and installing with ' + 'aws:runShellScript',
+  () => {
+    assert.equal(DOCUMENT.schemaVersion, '2.2');
+    assert.deepEqual(
+      DOCUMENT.mainSteps.map((step) => step.action),
+      ['aws:downloadContent', 'aws:runShellScript'],
+    );
+    assert.deepEqual(
+      [...placeholders(JSON.stringify(DOCUMENT.mainSteps))].sort(),
+      Object.keys(DOCUMENT.parameters).sort(),
+      'every parameter ' + 'used, none undeclared',
+    );
+  },
+);
 
 for (const [name, { good, bad }] of Object.entries(SAMPLES)) {
   test(`parameter ${name} accepts what it should and nothing a shell would act on`, () => {

@@ -14,7 +14,10 @@ import { scratchDir } from '../../support/scratch.ts';
 
 const LIB_LINE = 'AGENT_LIB=/usr/lib/ecs-host-agent';
 
-function wrapperWith(dir: string, getconfScript: string): (args: readonly string[]) => { status: number | null; stdout: string; stderr: string } {
+function wrapperWith(
+  dir: string,
+  getconfScript: string,
+): (args: readonly string[]) => { status: number | null; stdout: string; stderr: string } {
   const wrapper = readFileSync(`${REPO}packaging/wrapper.sh`, 'utf8');
   assert.ok(wrapper.includes(LIB_LINE), `the wrapper sets ${LIB_LINE}`);
   writeFileSync(`${dir}/wrapper`, wrapper.replace(LIB_LINE, `AGENT_LIB=${dir}/lib`), { mode: 0o755 });
@@ -34,7 +37,14 @@ for (const glibc of ['2.26', '2.22', '2.9', '1.99']) {
     const result = run(['--version']);
     assert.equal(result.status, 3);
     assert.equal(result.stdout, '');
-    assert.match(result.stderr, new RegExp(`^ecs-host-agent: this system has glibc ${glibc.replace('.', '\\.')}; the agent's Node\\.js runtime needs glibc 2\\.28 or later \\(Amazon Linux 2 and SLES 12 are too old`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^ecs-host-agent: this system has glibc ` +
+          `${glibc.replace('.', '\\.')}; the agent's Node\\.js runtime needs glibc 2\\.28 or later ` +
+          `\\(Amazon Linux 2 and SLES 12 are too old`,
+      ),
+    );
   });
 }
 
@@ -42,7 +52,10 @@ test('a system without the GNU C library (getconf cannot tell) is refused', (t) 
   const run = wrapperWith(scratchDir(t), 'echo "getconf: Unrecognized variable" >&2; exit 1');
   const result = run(['--version']);
   assert.equal(result.status, 3);
-  assert.match(result.stderr, /this system has no GNU C library; the agent's Node\.js runtime needs glibc 2\.28 or later/);
+  assert.match(
+    result.stderr,
+    /this system has no GNU C library; the agent's Node\.js runtime needs glibc 2\.28 or later/,
+  );
 });
 
 /** The V8 flags the wrapper gives node before the bundle. */
@@ -60,7 +73,9 @@ for (const glibc of ['2.28', '2.36', '3.0']) {
 }
 
 test("the shipped Node.js takes the wrapper's V8 flags (an unknown one would stop every command)", () => {
-  const result = spawnSync(process.execPath, [...V8_FLAGS, '-e', 'console.log(process.versions.node)'], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [...V8_FLAGS, '-e', 'console.log(process.versions.node)'], {
+    encoding: 'utf8',
+  });
   assert.equal(result.stderr, '');
   assert.equal(result.status, 0);
   assert.equal(result.stdout.trim(), process.versions.node);

@@ -22,9 +22,13 @@ test('file mode on a fresh host: tools, sparse file, mkfs, fstab, mount and daem
   assert.ok(machine.host.commands().includes(`mkfs.btrfs --label ${STORE.label} -- /var/lib/docker-storage.btrfs`));
   assert.equal(
     machine.host.text(STORE.fstab),
-    '/dev/vda1 / ext4 defaults 0 1\n/var/lib/docker-storage.btrfs /var/lib/docker btrfs loop,x-systemd.before=docker.service,x-systemd.required-by=docker.service 0 0\n',
+    '/dev/vda1 / ext4 defaults 0 1\n/var/lib/docker-storage.btrfs /var/lib/docker btrfs ' +
+      'loop,x-systemd.before=docker.service,x-systemd.required-by=docker.service 0 0\n',
   );
-  assert.deepEqual(JSON.parse(machine.host.text(STORE.daemonJson) as string), { 'log-driver': 'journald', 'storage-driver': 'btrfs' });
+  assert.deepEqual(JSON.parse(machine.host.text(STORE.daemonJson) as string), {
+    'log-driver': 'journald',
+    'storage-driver': 'btrfs',
+  });
   assert.match(machine.mounts.get(STORE.mountPoint) ?? '', /^\/dev\/loop\d+$/);
 
   assert.deepEqual(await planOf(context), [], 'after apply, plan(gather()) is empty');
@@ -49,7 +53,10 @@ test('under an image root only the Btrfs tools are installed; the store is made 
   assert.match(renderSteps(actions[0]?.steps ?? []).join('\n'), /made by the agent on the booted instance/);
   machine.installBtrfsProgs();
   assert.deepEqual(await storageConcern.plan(await storageConcern.gather(context), context), []);
-  assert.ok(!machine.host.commands().some((c) => /^(mkfs|mount|losetup|blkid|truncate)/.test(c)), 'nothing probed or changed');
+  assert.ok(
+    !machine.host.commands().some((c) => /^(mkfs|mount|losetup|blkid|truncate)/.test(c)),
+    'nothing probed or changed',
+  );
 });
 
 test('STORAGE_MODE=none disables the concern', async () => {
@@ -65,7 +72,10 @@ test('a backing file holding ext4 is refused, naming it and the key that allows 
   machine.signatures.set('/var/lib/docker-storage.btrfs', { TYPE: 'ext4', UUID: 'u' });
   await assert.rejects(planOf(await storageContext(machine, FILE_MODE)), (error: Error) => {
     assert.ok(error instanceof FormatRefusedError);
-    assert.match(error.message, /refusing to format \/var\/lib\/docker-storage\.btrfs: it holds a ext4 filesystem; set STORAGE_FORCE_FORMAT=yes/);
+    assert.match(
+      error.message,
+      /refusing to format \/var\/lib\/docker-storage\.btrfs: it holds a ext4 filesystem; set STORAGE_FORCE_FORMAT=yes/,
+    );
     return true;
   });
   assert.ok(!machine.host.commands().some((c) => /^(mkfs|wipefs|mount)/.test(c)));
@@ -83,8 +93,11 @@ test('STORAGE_FORCE_FORMAT=yes wipes the old signature, then formats without --f
   assert.match(format?.summary ?? '', /^ERASE a ext4 filesystem on \/dev\/nvme1n1/);
   await converge(context);
   const commands = machine.host.commands();
-  assert.ok(commands.indexOf('wipefs --all -- /dev/nvme1n1') < commands.indexOf(`mkfs.btrfs --label ${STORE.label} -- /dev/nvme1n1`));
-  assert.deepEqual(await planOf(context), [], 'the agent\'s own filesystem is never formatted again, force or not');
+  assert.ok(
+    commands.indexOf('wipefs --all -- /dev/nvme1n1') <
+      commands.indexOf(`mkfs.btrfs --label ` + `${STORE.label} -- /dev/nvme1n1`),
+  );
+  assert.deepEqual(await planOf(context), [], "the agent's own filesystem is never formatted again, force or not");
 });
 
 test('device mode by EBS volume id: the NVMe device with that serial, a mount unit by UUID, enabled', async () => {
@@ -92,7 +105,11 @@ test('device mode by EBS volume id: the NVMe device with that serial, a mount un
     .installBtrfsProgs()
     .addDisk('/dev/nvme0n1', { TYPE: 'xfs' }, 'vol0aaaaaaaaaaaaaaaa')
     .addDisk('/dev/nvme1n1', undefined, 'vol0123456789abcdef0');
-  const context = await storageContext(machine, 'STORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=vol-0123456789abcdef0\n', true);
+  const context = await storageContext(
+    machine,
+    'STORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=vol-0123456789abcdef0\n',
+    true,
+  );
   assert.deepEqual(kinds(await converge(context)), ['format', 'write-mount-unit', 'switch']);
   assert.equal(machine.mounts.get(STORE.mountPoint), '/dev/nvme1n1');
   const unit = machine.host.text(STORE.mountUnit) ?? '';
@@ -108,7 +125,10 @@ test('device mode by EBS volume id: the NVMe device with that serial, a mount un
 test('an EBS volume that is not attached is an error naming the id and the serial looked for', async () => {
   const machine = new FakeMachine();
   const context = await storageContext(machine, 'STORAGE_MODE=btrfs-device\nSTORAGE_DEVICE=vol-0123456789abcdef0\n');
-  await assert.rejects(planOf(context), /STORAGE_DEVICE=vol-0123456789abcdef0: no attached block device has the serial vol0123456789abcdef0/);
+  await assert.rejects(
+    planOf(context),
+    /STORAGE_DEVICE=vol-0123456789abcdef0: no attached block device has the serial vol0123456789abcdef0/,
+  );
 });
 
 test('Docker running under systemd is stopped around the switch and started again', async () => {
@@ -117,7 +137,10 @@ test('Docker running under systemd is stopped around the switch and started agai
   machine.activeUnits.add('docker.service').add('docker.socket');
   await converge(await storageContext(machine, FILE_MODE, true));
   const systemctl = machine.host.commands().filter((c) => /^systemctl (stop|start)/.test(c));
-  assert.deepEqual(systemctl, ['systemctl stop -- docker.socket docker.service', 'systemctl start -- docker.socket docker.service']);
+  assert.deepEqual(systemctl, [
+    'systemctl stop -- docker.socket docker.service',
+    'systemctl start -- ' + 'docker.socket docker.service',
+  ]);
 });
 
 test('Docker is started again when the switch fails, and not touched when it was not running', async () => {
@@ -140,14 +163,20 @@ test('a dockerd without systemd is not stopped behind its back: the switch is re
   const machine = new FakeMachine();
   machine.installBtrfsProgs();
   machine.host.putFile('/run/docker.pid', '4242\n');
-  await assert.rejects(planOf(await storageContext(machine, FILE_MODE)), /dockerd runs outside systemd \(\/run\/docker\.pid\)/);
+  await assert.rejects(
+    planOf(await storageContext(machine, FILE_MODE)),
+    /dockerd runs outside systemd \(\/run\/docker\.pid\)/,
+  );
 });
 
 test('/var/lib/docker mounted from something else is left alone, with the reason', async () => {
   const machine = new FakeMachine();
   machine.installBtrfsProgs();
   machine.mounts.set(STORE.mountPoint, '/dev/xvdf');
-  await assert.rejects(planOf(await storageContext(machine, FILE_MODE)), /\/var\/lib\/docker is already a mount of \/dev\/xvdf \(btrfs\)/);
+  await assert.rejects(
+    planOf(await storageContext(machine, FILE_MODE)),
+    /\/var\/lib\/docker is already a mount of \/dev\/xvdf \(btrfs\)/,
+  );
 });
 
 test('existing data in /var/lib/docker is planned to be moved, verified and only then switched', async () => {
@@ -166,7 +195,13 @@ test('an old store left by an interrupted switch is removed once the new one is 
   machine.installBtrfsProgs();
   machine.host.putFile(`${STORE.retired}/image`, 'old');
   const context = await storageContext(machine, FILE_MODE);
-  assert.deepEqual(kinds(await converge(context)), ['create-file', 'format', 'write-fstab', 'switch', 'remove-retired']);
+  assert.deepEqual(kinds(await converge(context)), [
+    'create-file',
+    'format',
+    'write-fstab',
+    'switch',
+    'remove-retired',
+  ]);
   assert.equal(machine.host.text(`${STORE.retired}/image`), undefined);
   assert.deepEqual(await planOf(context), []);
 });
@@ -182,15 +217,24 @@ test('usage above STORAGE_WARN_PERCENT is a warning of the concern', async () =>
   assert.match(warning ?? '', /\/var\/lib\/docker is 50% full \(STORAGE_WARN_PERCENT=50\)/);
 });
 
-test("a mount unit or fstab line for /var/lib/docker that the agent did not write is left alone, with the reason", async () => {
-  const device = new FakeMachine().installBtrfsProgs().addDisk('/dev/nvme1n1');
-  device.host.putFile(STORE.mountUnit, '[Mount]\nWhat=/dev/xvdf\nWhere=/var/lib/docker\n');
-  await assert.rejects(planOf(await storageContext(device, DEVICE_MODE)), /var-lib-docker\.mount was not written by the agent; remove it/);
+test(
+  'a mount unit or fstab line for /var/lib/docker that the agent did not write is left alone, ' + 'with the reason',
+  async () => {
+    const device = new FakeMachine().installBtrfsProgs().addDisk('/dev/nvme1n1');
+    device.host.putFile(STORE.mountUnit, '[Mount]\nWhat=/dev/xvdf\nWhere=/var/lib/docker\n');
+    await assert.rejects(
+      planOf(await storageContext(device, DEVICE_MODE)),
+      /var-lib-docker\.mount was not written by the agent; remove it/,
+    );
 
-  const file = new FakeMachine().installBtrfsProgs();
-  file.host.putFile(STORE.fstab, '/dev/xvdf /var/lib/docker xfs defaults 0 2\n');
-  await assert.rejects(planOf(await storageContext(file, FILE_MODE)), /\/etc\/fstab already mounts \/dev\/xvdf on \/var\/lib\/docker/);
-});
+    const file = new FakeMachine().installBtrfsProgs();
+    file.host.putFile(STORE.fstab, '/dev/xvdf /var/lib/docker xfs defaults 0 2\n');
+    await assert.rejects(
+      planOf(await storageContext(file, FILE_MODE)),
+      /\/etc\/fstab already mounts \/dev\/xvdf on \/var\/lib\/docker/,
+    );
+  },
+);
 
 test('apply runs what was planned, not a plan of its own: what appeared since is refused', async () => {
   const machine = new FakeMachine();
@@ -198,10 +242,10 @@ test('apply runs what was planned, not a plan of its own: what appeared since is
   const context = await storageContext(machine, FILE_MODE, true);
   const actions = await planOf(context);
   assert.deepEqual(kinds(actions), ['create-file', 'format', 'write-fstab', 'switch']);
-  machine.host.putFile('/var/lib/docker-storage.btrfs', 'someone else\'s');
+  machine.host.putFile('/var/lib/docker-storage.btrfs', "someone else's");
   const appeared = /docker-storage\.btrfs appeared since the plan; not touching it, plan again/;
   await assert.rejects(storage.apply(actions[0] as StorageAction, context), appeared);
-  assert.equal(machine.host.text('/var/lib/docker-storage.btrfs'), 'someone else\'s');
+  assert.equal(machine.host.text('/var/lib/docker-storage.btrfs'), "someone else's");
 
   const fresh = new FakeMachine();
   fresh.installBtrfsProgs();
@@ -214,5 +258,8 @@ test('apply runs what was planned, not a plan of its own: what appeared since is
   await assert.rejects(storage.apply(steps.at(-1) as StorageAction, planned), data);
   assert.equal(fresh.mounts.get(STORE.mountPoint), undefined, 'nothing mounted over it');
   assert.ok(fresh.activeUnits.has('docker.service'), 'Docker started again');
-  assert.ok((await planOf(planned)).some((a) => a.kind === 'switch' && a.migrate), 'planned again, as a move');
+  assert.ok(
+    (await planOf(planned)).some((a) => a.kind === 'switch' && a.migrate),
+    'planned again, as a move',
+  );
 });

@@ -63,7 +63,9 @@ export class FakeMachine {
         return this.#blkid(operands[0] as string);
       case 'findmnt': {
         const source = this.mounts.get(args[args.length - 1] as string);
-        return source === undefined ? { ...ok(), exitCode: 1 } : ok(JSON.stringify({ filesystems: [{ source, fstype: 'btrfs' }] }));
+        return source === undefined
+          ? { ...ok(), exitCode: 1 }
+          : ok(JSON.stringify({ filesystems: [{ source, fstype: 'btrfs' }] }));
       }
       case 'losetup':
         return this.#losetup(args);
@@ -78,8 +80,13 @@ export class FakeMachine {
         this.signatures.delete(operands[0] as string);
         return ok();
       case 'mkfs.btrfs':
-        if (this.signatures.has(operands[0] as string)) return { ...ok(), exitCode: 1, stderr: 'ERROR: existing filesystem' };
-        this.signatures.set(operands[0] as string, { TYPE: 'btrfs', LABEL: args[1] as string, UUID: '11111111-2222-3333-4444-555555555555' });
+        if (this.signatures.has(operands[0] as string))
+          return { ...ok(), exitCode: 1, stderr: 'ERROR: existing filesystem' };
+        this.signatures.set(operands[0] as string, {
+          TYPE: 'btrfs',
+          LABEL: args[1] as string,
+          UUID: '11111111-2222-3333-4444-555555555555',
+        });
         return ok();
       case 'mount':
         return this.#mount(args.includes('loop'), operands[0] as string, operands[1] as string);
@@ -91,7 +98,9 @@ export class FakeMachine {
       case 'btrfs':
         return ok(this.usageText);
       case 'docker':
-        return this.dockerDriver === null ? { ...ok(), exitCode: 1, stderr: 'Cannot connect' } : ok(`${this.dockerDriver}\n`);
+        return this.dockerDriver === null
+          ? { ...ok(), exitCode: 1, stderr: 'Cannot connect' }
+          : ok(`${this.dockerDriver}\n`);
       case 'cp':
       case 'find':
       case 'rmdir':
@@ -104,12 +113,21 @@ export class FakeMachine {
   #blkid(path: string): ExecResult {
     const signature = this.signatures.get(path);
     if (!signature) return { ...ok(), exitCode: 2 };
-    return ok(Object.entries(signature).map(([key, value]) => `${key}=${value}\n`).join(''));
+    return ok(
+      Object.entries(signature)
+        .map(([key, value]) => `${key}=${value}\n`)
+        .join(''),
+    );
   }
 
   #losetup(args: readonly string[]): ExecResult {
     const file = args[args.indexOf('--associated') + 1];
-    return ok([...this.loops].filter(([, backing]) => backing === file).map(([loop]) => `${loop}\n`).join(''));
+    return ok(
+      [...this.loops]
+        .filter(([, backing]) => backing === file)
+        .map(([loop]) => `${loop}\n`)
+        .join(''),
+    );
   }
 
   #mount(loop: boolean, source: string, target: string): ExecResult {
@@ -135,7 +153,8 @@ export class FakeMachine {
     if (verb === 'is-active') return { ...ok(), exitCode: this.activeUnits.has(units[0] as string) ? 0 : 3 };
     if (verb === 'stop') for (const unit of units) this.activeUnits.delete(unit);
     if (verb === 'start') for (const unit of units) this.activeUnits.add(unit);
-    if (verb === 'enable') for (const unit of units) this.host.putFile(`/etc/systemd/system/local-fs.target.wants/${unit}`, '');
+    if (verb === 'enable')
+      for (const unit of units) this.host.putFile(`/etc/systemd/system/local-fs.target.wants/${unit}`, '');
     return ok();
   }
 }
@@ -163,7 +182,11 @@ Data,single: Size:8388608, Used:0 (0.00%)
    /dev/loop0\t   8388608
 `;
 
-export async function storageContext(machine: FakeMachine, agentEnv: string, systemdRunning = false): Promise<ConcernContext> {
+export async function storageContext(
+  machine: FakeMachine,
+  agentEnv: string,
+  systemdRunning = false,
+): Promise<ConcernContext> {
   const config = loadConfig({ file: '/etc/ecs-host-agent/agent.env', fileText: agentEnv, env: {}, flags: {} });
   const os = { ...(await gatherOsFacts(machine.host)), systemdRunning };
   return { host: machine.host, config, os, logger: silentLogger, resetAgentState: false };

@@ -14,7 +14,11 @@ const ok = (stdout = '') => ({ exitCode: 0, stdout, stderr: '' });
 
 test('zypper patch runs again while it exits 103, and exit 102 signals a reboot', async () => {
   const statuses = [103, 102];
-  const host = new FakeHost().onExec((file, args) => (file === 'zypper' && args.includes('patch') ? { exitCode: statuses.shift() ?? 0, stdout: '', stderr: '' } : undefined));
+  const host = new FakeHost().onExec((file, args) =>
+    file === 'zypper' && args.includes('patch')
+      ? { exitCode: statuses.shift() ?? 0, stdout: '', stderr: '' }
+      : undefined,
+  );
   const result = await zypperUpdates(host).apply();
   assert.deepEqual(result, { rebootSignalled: true });
   assert.equal(host.commands().filter((command) => command.includes(' patch ')).length, 2);
@@ -31,17 +35,42 @@ test('zypper exit 7 is the zypp lock; 106 is success; anything else unknown is a
 });
 
 test('zypper needs-rebooting: 102 yes, 0 no, a zypper without the command cannot tell', async () => {
-  for (const [exitCode, expected] of [[102, true], [0, false], [1, null]] as const) {
-    const host = new FakeHost().answer('zypper', { exitCode, stderr: exitCode === 1 ? "Unknown command 'needs-rebooting'" : '' });
+  for (const [exitCode, expected] of [
+    [102, true],
+    [0, false],
+    [1, null],
+  ] as const) {
+    const host = new FakeHost().answer('zypper', {
+      exitCode,
+      stderr: exitCode === 1 ? 'Unknown command ' + "'needs-rebooting'" : '',
+    });
     assert.equal(await zypperUpdates(host).rebootRequired(), expected, `exit ${exitCode}`);
   }
 });
 
 test('dnf needs-restarting -r: exit 1 yes, 0 no; without the plugin (also exit 1) it cannot tell', async () => {
   const answer = (exitCode: number, stdout: string) => new FakeHost().answer('dnf', { exitCode, stdout });
-  assert.equal(await dnfUpdates(answer(1, 'Reboot is required to fully utilize these updates.'), { releaseUpgrade: false, amazonLinux: true }).rebootRequired(), true);
-  assert.equal(await dnfUpdates(answer(0, 'Reboot should not be necessary.'), { releaseUpgrade: false, amazonLinux: true }).rebootRequired(), false);
-  assert.equal(await dnfUpdates(answer(1, 'No such command: needs-restarting.'), { releaseUpgrade: false, amazonLinux: true }).rebootRequired(), null);
+  assert.equal(
+    await dnfUpdates(answer(1, 'Reboot is required to fully utilize these updates.'), {
+      releaseUpgrade: false,
+      amazonLinux: true,
+    }).rebootRequired(),
+    true,
+  );
+  assert.equal(
+    await dnfUpdates(answer(0, 'Reboot should not be necessary.'), {
+      releaseUpgrade: false,
+      amazonLinux: true,
+    }).rebootRequired(),
+    false,
+  );
+  assert.equal(
+    await dnfUpdates(answer(1, 'No such command: needs-restarting.'), {
+      releaseUpgrade: false,
+      amazonLinux: true,
+    }).rebootRequired(),
+    null,
+  );
 });
 
 function al2023(): FakeHost {
@@ -49,27 +78,38 @@ function al2023(): FakeHost {
     .answer('rpm', ok('2023.6.20241010'), ['-q', '--queryformat', '%{VERSION}', '--', 'system-release'])
     .answer('rpm', ok('25.0.3-1'), ['-q'])
     .answer('dnf', ok('      dnf upgrade --releasever=2023.6.20241111\n'), ['check-release-update'])
-    .answer('dnf', { exitCode: 100, stdout: 'docker.x86_64   25.0.4-1.amzn2023   amazonlinux\n' }, ['-q', 'check-update'])
+    .answer('dnf', { exitCode: 100, stdout: 'docker.x86_64   25.0.4-1.amzn2023   amazonlinux\n' }, [
+      '-q',
+      'check-update',
+    ])
     .answer('dnf', ok('ALAS2023-2026-1 Important/Sec. docker-25.0.4-1.amzn2023.x86_64\n'), ['-q', 'updateinfo'])
     .answer('dnf', ok(), ['-y', 'upgrade']);
 }
 
-test('dnf stays on the pinned release and reports a newer one; AL2023_RELEASE_UPGRADE=yes takes updates from it', async () => {
-  const pinnedHost = al2023();
-  const pinned = dnfUpdates(pinnedHost, { releaseUpgrade: false, amazonLinux: true });
-  const report = await pinned.check();
-  assert.deepEqual(report.updates, [{ package: 'docker', from: '25.0.3-1', to: '25.0.4-1.amzn2023', advisories: ['ALAS2023-2026-1'] }]);
-  assert.equal(report.newerRelease, '2023.6.20241111');
-  assert.match(report.notes.join(), /2023\.6\.20241111 is available; the host stays on 2023\.6\.20241010/);
-  await pinned.apply();
-  assert.ok(pinnedHost.commands().includes('dnf -y upgrade --security --releasever=2023.6.20241010'), pinnedHost.commands().join('\n'));
+test(
+  'dnf stays on the pinned release and reports a newer one; AL2023_RELEASE_UPGRADE=yes takes ' + 'updates from it',
+  async () => {
+    const pinnedHost = al2023();
+    const pinned = dnfUpdates(pinnedHost, { releaseUpgrade: false, amazonLinux: true });
+    const report = await pinned.check();
+    assert.deepEqual(report.updates, [
+      { package: 'docker', from: '25.0.3-1', to: '25.0.4-1.amzn2023', advisories: ['ALAS2023-2026-1'] },
+    ]);
+    assert.equal(report.newerRelease, '2023.6.20241111');
+    assert.match(report.notes.join(), /2023\.6\.20241111 is available; the host stays on 2023\.6\.20241010/);
+    await pinned.apply();
+    assert.ok(
+      pinnedHost.commands().includes('dnf -y upgrade --security --releasever=2023.6.20241010'),
+      pinnedHost.commands().join('\n'),
+    );
 
-  const movingHost = al2023();
-  await dnfUpdates(movingHost, { releaseUpgrade: true, amazonLinux: true }).apply();
-  assert.ok(movingHost.commands().includes('dnf -y upgrade --security --releasever=2023.6.20241111'));
-});
+    const movingHost = al2023();
+    await dnfUpdates(movingHost, { releaseUpgrade: true, amazonLinux: true }).apply();
+    assert.ok(movingHost.commands().includes('dnf -y upgrade --security --releasever=2023.6.20241111'));
+  },
+);
 
-test('dnf: the operator\'s /etc/dnf/vars/releasever wins over system-release', async () => {
+test("dnf: the operator's /etc/dnf/vars/releasever wins over system-release", async () => {
   const host = al2023();
   host.putFile('/etc/dnf/vars/releasever', 'latest\n');
   const manager = dnfUpdates(host, { releaseUpgrade: false, amazonLinux: true });
@@ -77,28 +117,39 @@ test('dnf: the operator\'s /etc/dnf/vars/releasever wins over system-release', a
   assert.deepEqual(await manager.describeApply(), ['dnf -y upgrade --security --releasever=latest']);
 });
 
-test('apt: unattended-upgrade waits (bounded) for the dpkg lock, with the security-only config and no automatic reboot', async () => {
-  const host = new FakeHost({ '/etc/os-release': '', '/var/lib/dpkg/status': 'Package: openssl\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\n' });
-  let attempts = 0;
-  host.answer('apt-get', ok()).onExec((file) => {
-    if (file !== 'unattended-upgrade') return undefined;
-    attempts++;
-    return attempts < 3 ? { exitCode: 1, stdout: 'Lock could not be acquired (another package manager running?)', stderr: '' } : ok('Packages that will be upgraded: openssl\n');
-  });
-  const report = await aptUpdates(host, 'debian').check();
-  assert.deepEqual(report.updates, [{ package: 'openssl', from: '3.0.11-1~deb12u2', to: null, advisories: [] }]);
-  assert.equal(attempts, 3);
-  const config = host.text(UNATTENDED_CONFIG) ?? '';
-  const securityOrigin = '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security";';
-  const origins = '#clear Unattended-Upgrade::Origins-Pattern;\n#clear Unattended-Upgrade::Allowed-Origins;\n';
-  assert.ok(config.includes(`${origins}Unattended-Upgrade::Origins-Pattern {\n  ${securityOrigin}\n};`), config);
-  assert.match(config, /Unattended-Upgrade::Automatic-Reboot "false";/);
-  assert.equal(host.execCalls.find((call) => call.file === 'unattended-upgrade')?.env?.APT_CONFIG, UNATTENDED_CONFIG);
-  assert.equal(host.execCalls.find((call) => call.file === 'unattended-upgrade')?.env?.NEEDRESTART_MODE, 'a');
+test(
+  'apt: unattended-upgrade waits (bounded) for the dpkg lock, with the security-only config and ' +
+    'no automatic reboot',
+  async () => {
+    const host = new FakeHost({
+      '/etc/os-release': '',
+      '/var/lib/dpkg/status': 'Package: openssl\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\n',
+    });
+    let attempts = 0;
+    host.answer('apt-get', ok()).onExec((file) => {
+      if (file !== 'unattended-upgrade') return undefined;
+      attempts++;
+      return attempts < 3
+        ? { exitCode: 1, stdout: 'Lock could not be acquired (another package ' + 'manager running?)', stderr: '' }
+        : ok('Packages that will be upgraded: openssl\n');
+    });
+    const report = await aptUpdates(host, 'debian').check();
+    assert.deepEqual(report.updates, [{ package: 'openssl', from: '3.0.11-1~deb12u2', to: null, advisories: [] }]);
+    assert.equal(attempts, 3);
+    const config = host.text(UNATTENDED_CONFIG) ?? '';
+    const securityOrigin = '"origin=Debian,codename=${distro_codename}-security,label=Debian-Security";';
+    const origins = '#clear Unattended-Upgrade::Origins-Pattern;\n#clear Unattended-Upgrade::Allowed-Origins;\n';
+    assert.ok(config.includes(`${origins}Unattended-Upgrade::Origins-Pattern {\n  ${securityOrigin}\n};`), config);
+    assert.match(config, /Unattended-Upgrade::Automatic-Reboot "false";/);
+    assert.equal(host.execCalls.find((call) => call.file === 'unattended-upgrade')?.env?.APT_CONFIG, UNATTENDED_CONFIG);
+    assert.equal(host.execCalls.find((call) => call.file === 'unattended-upgrade')?.env?.NEEDRESTART_MODE, 'a');
 
-  const forever = new FakeHost({ '/var/lib/dpkg/status': '' }).answer('apt-get', ok()).answer('unattended-upgrade', { exitCode: 1, stdout: 'Lock could not be acquired' });
-  await assert.rejects(aptUpdates(forever, 'ubuntu').check(), CommandError, 'gives up after the lock timeout');
-});
+    const forever = new FakeHost({ '/var/lib/dpkg/status': '' })
+      .answer('apt-get', ok())
+      .answer('unattended-upgrade', { exitCode: 1, stdout: 'Lock could not be acquired' });
+    await assert.rejects(aptUpdates(forever, 'ubuntu').check(), CommandError, 'gives up after the lock timeout');
+  },
+);
 
 test('apt: /var/run/reboot-required is the reboot signal', async () => {
   const host = new FakeHost();

@@ -6,7 +6,12 @@ import { createFleetLock } from '../../../src/aws/fleet-lock.ts';
 import { rebootWanted } from '../../../src/concerns/updates/apply.ts';
 import { createUpdatesJob } from '../../../src/jobs/updates.ts';
 import { SEQUENCE_RECORD_FILE, SequenceRecordError } from '../../../src/concerns/updates/reboot/record.ts';
-import { resumeRebootSequence, runRebootSequence, type SequenceDeps, SequenceError } from '../../../src/concerns/updates/reboot/sequence.ts';
+import {
+  resumeRebootSequence,
+  runRebootSequence,
+  type SequenceDeps,
+  SequenceError,
+} from '../../../src/concerns/updates/reboot/sequence.ts';
 import { updateSettings } from '../../../src/concerns/updates/settings.ts';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
@@ -26,7 +31,12 @@ const INTROSPECTION = 'http://127.0.0.1:51678';
 const SUNDAY_NOON = { UPDATE_WINDOW: 'Sun 11:00-13:00' };
 
 function config(values: Record<string, string> = {}) {
-  return loadConfig({ file: 'agent.env', fileText: null, env: { ECS_CLUSTER: 'prod', ...SUNDAY_NOON, ...values }, flags: {} });
+  return loadConfig({
+    file: 'agent.env',
+    fileText: null,
+    env: { ECS_CLUSTER: 'prod', ...SUNDAY_NOON, ...values },
+    flags: {},
+  });
 }
 
 class Ecs {
@@ -66,15 +76,25 @@ interface World {
 
 function world(): World {
   const host = new FakeHost({ [BOOT_ID]: 'boot-1\n' });
-  host.onHttp((request) => (request.url === `${INTROSPECTION}/v1/metadata` ? jsonResponse(200, { Cluster: 'prod', ContainerInstanceArn: ARN, Version: 'v1.99.0' }) : undefined));
+  host.onHttp((request) =>
+    request.url === `${INTROSPECTION}/v1/metadata`
+      ? jsonResponse(200, { Cluster: 'prod', ContainerInstanceArn: ARN, Version: 'v1.99.0' })
+      : undefined,
+  );
   const ecs = new Ecs();
   const ssm = new FakeSsm(() => host.now().getTime());
   const logger = recordingLogger();
   const holder = () => {
-    const claims = ssm.names().filter((name) => /\/\d+\/\d+$/.test(name)).map((name) => ssm.valueOf(name));
+    const claims = ssm
+      .names()
+      .filter((name) => /\/\d+\/\d+$/.test(name))
+      .map((name) => ssm.valueOf(name));
     return (claims.find((value) => typeof value?.instanceId === 'string')?.instanceId as string | undefined) ?? null;
   };
-  const deps = (values: Record<string, string> = {}, reboot = async () => host.putFile(BOOT_ID, 'boot-2\n')): SequenceDeps => ({
+  const deps = (
+    values: Record<string, string> = {},
+    reboot = async () => host.putFile(BOOT_ID, 'boot-2\n'),
+  ): SequenceDeps => ({
     host,
     logger,
     ecs: ecs.client,
@@ -107,29 +127,37 @@ test('a reboot command that fails rolls everything back and reports the failure'
   assert.equal(host.text(SEQUENCE_RECORD_FILE), undefined);
 });
 
-test('after the reboot, an agent that does not reconnect keeps the instance DRAINING, the slot held and the record for the next try', async () => {
-  const { host, ecs, holder, deps } = world();
-  assert.equal((await runRebootSequence(deps(), 'test')).outcome, 'rebooting');
-  ecs.agentConnected = () => false;
+test(
+  'after the reboot, an agent that does not reconnect keeps the instance DRAINING, the slot held ' +
+    'and the record for the next try',
+  async () => {
+    const { host, ecs, holder, deps } = world();
+    assert.equal((await runRebootSequence(deps(), 'test')).outcome, 'rebooting');
+    ecs.agentConnected = () => false;
 
-  await assert.rejects(resumeRebootSequence(deps({ REGISTRATION_TIMEOUT: '1m' })), SequenceError);
-  assert.equal(ecs.status, 'DRAINING');
-  assert.equal(holder(), INSTANCE_ID);
-  assert.match(host.text(SEQUENCE_RECORD_FILE) ?? '', /"phase": "rebooting"/);
+    await assert.rejects(resumeRebootSequence(deps({ REGISTRATION_TIMEOUT: '1m' })), SequenceError);
+    assert.equal(ecs.status, 'DRAINING');
+    assert.equal(holder(), INSTANCE_ID);
+    assert.match(host.text(SEQUENCE_RECORD_FILE) ?? '', /"phase": "rebooting"/);
 
-  ecs.agentConnected = () => true;
-  assert.equal((await resumeRebootSequence(deps()))?.outcome, 'rebooted');
-  assert.equal(ecs.status, 'ACTIVE');
-  assert.equal(holder(), null);
-});
+    ecs.agentConnected = () => true;
+    assert.equal((await resumeRebootSequence(deps()))?.outcome, 'rebooted');
+    assert.equal(ecs.status, 'ACTIVE');
+    assert.equal(holder(), null);
+  },
+);
 
-test('a record that is not the agent\'s is refused, naming the file', async () => {
+test("a record that is not the agent's is refused, naming the file", async () => {
   const { host, deps } = world();
   host.putFile(SEQUENCE_RECORD_FILE, '{"phase":"sleeping"}');
-  await assert.rejects(resumeRebootSequence(deps()), (error: unknown) => error instanceof SequenceRecordError && /reboot-sequence\.json has phase "sleeping"/.test(error.message));
+  await assert.rejects(
+    resumeRebootSequence(deps()),
+    (error: unknown) =>
+      error instanceof SequenceRecordError && /reboot-sequence\.json has phase "sleeping"/.test(error.message),
+  );
 });
 
-test('REBOOT_LOCK_TTL must cover drain, reboot and the agent\'s return where it reboots (78, naming each)', () => {
+test("REBOOT_LOCK_TTL must cover drain, reboot and the agent's return where it reboots (78, naming each)", () => {
   const refused = (values: Record<string, string>, message: string) =>
     assert.throws(
       () => config(values),
@@ -143,67 +171,102 @@ test('REBOOT_LOCK_TTL must cover drain, reboot and the agent\'s return where it 
   refused({ DRAIN_TIMEOUT: '2h' }, 'default: REBOOT_LOCK_TTL=2h must be longer than DRAIN_TIMEOUT=2h (environment) + ');
   assert.equal(config({ REBOOT_LOCK_TTL: '46m' }).REBOOT_LOCK_TTL, 46 * 60_000);
   assert.equal(config({ DRAIN_TIMEOUT: '2h', REBOOT_POLICY: 'never' }).DRAIN_TIMEOUT, 7_200_000, 'no reboot, no check');
-  assert.throws(() => config({ REBOOT_LOCK_PATH: '/aws/mine' }), /REBOOT_LOCK_PATH="\/aws\/mine" is not an SSM parameter path/);
+  assert.throws(
+    () => config({ REBOOT_LOCK_PATH: '/aws/mine' }),
+    /REBOOT_LOCK_PATH="\/aws\/mine" is not an SSM parameter path/,
+  );
 });
 
-test('reboot policy: never, if-needed on the distribution\'s signal, always after any change', () => {
+test("reboot policy: never, if-needed on the distribution's signal, always after any change", () => {
   const none = { changed: [], rebootRequired: false };
   const changed = { changed: [{ package: 'openssl', from: '1', to: '2' }], rebootRequired: false };
   const required = { changed: [], rebootRequired: true };
-  assert.deepEqual(['never', 'if-needed', 'always'].map((policy) => [none, changed, required].map((report) => rebootWanted(policy as 'never', report))), [
-    [false, false, false],
-    [false, false, true],
-    [false, true, true],
-  ]);
+  assert.deepEqual(
+    ['never', 'if-needed', 'always'].map((policy) =>
+      [none, changed, required].map((report) => rebootWanted(policy as 'never', report)),
+    ),
+    [
+      [false, false, false],
+      [false, false, true],
+      [false, true, true],
+    ],
+  );
 });
 
 function jobContext(host: FakeHost, values: Record<string, string>): ConcernContext & { signal: AbortSignal } {
-  const os = { root: '/', release: { id: 'debian', versionId: '12', prettyName: 'Debian 12', source: '/etc/os-release' }, support: { status: 'supported', packageManager: 'apt' } } as unknown as OsFacts;
-  return { host, config: config(values), os, logger: silentLogger, resetAgentState: false, signal: new AbortController().signal };
+  const os = {
+    root: '/',
+    release: { id: 'debian', versionId: '12', prettyName: 'Debian 12', source: '/etc/os-release' },
+    support: { status: 'supported', packageManager: 'apt' },
+  } as unknown as OsFacts;
+  return {
+    host,
+    config: config(values),
+    os,
+    logger: silentLogger,
+    resetAgentState: false,
+    signal: new AbortController().signal,
+  };
 }
 
-test('the job: resumes a recorded sequence first; outside the window it only checks; inside it applies and reboots', async () => {
-  const { host, ecs, ssm, holder, deps } = world();
-  const unattended = 'Package: unattended-upgrades\nStatus: install ok installed\nVersion: 2.9\n\n';
-  host.putFile('/var/lib/dpkg/status', `${unattended}Package: openssl\nStatus: install ok installed\nVersion: 1\n`);
-  let upgraded = false;
-  host.answer('apt-get', { exitCode: 0 }).onExec((file, args) => {
-    if (file !== 'unattended-upgrade') return undefined;
-    if (args.includes('--dry-run')) return { exitCode: 0, stdout: upgraded ? '' : 'Packages that will be upgraded: openssl\n', stderr: '' };
-    upgraded = true;
-    host.putFile('/var/lib/dpkg/status', `${unattended}Package: openssl\nStatus: install ok installed\nVersion: 2\n`);
-    host.putFile('/var/run/reboot-required', '');
-    return { exitCode: 0, stdout: '', stderr: '' };
-  });
-  // A reboot starts a new boot, with an empty /var/run.
-  const reboot = async () => {
-    host.putFile(BOOT_ID, 'boot-2\n');
-    await host.rm('/var/run/reboot-required');
-  };
-  const job = createUpdatesJob(async (_context, settings) => ({ ...deps({}, reboot), settings }));
+test(
+  'the job: resumes a recorded sequence first; outside the window it only checks; inside it ' + 'applies and reboots',
+  async () => {
+    const { host, ecs, ssm, holder, deps } = world();
+    const unattended = 'Package: unattended-upgrades\nStatus: install ok installed\nVersion: 2.9\n\n';
+    host.putFile('/var/lib/dpkg/status', `${unattended}Package: openssl\nStatus: install ok installed\nVersion: 1\n`);
+    let upgraded = false;
+    host.answer('apt-get', { exitCode: 0 }).onExec((file, args) => {
+      if (file !== 'unattended-upgrade') return undefined;
+      if (args.includes('--dry-run'))
+        return { exitCode: 0, stdout: upgraded ? '' : 'Packages that will ' + 'be upgraded: openssl\n', stderr: '' };
+      upgraded = true;
+      host.putFile('/var/lib/dpkg/status', `${unattended}Package: openssl\nStatus: install ok installed\nVersion: 2\n`);
+      host.putFile('/var/run/reboot-required', '');
+      return { exitCode: 0, stdout: '', stderr: '' };
+    });
+    // A reboot starts a new boot, with an empty /var/run.
+    const reboot = async () => {
+      host.putFile(BOOT_ID, 'boot-2\n');
+      await host.rm('/var/run/reboot-required');
+    };
+    const job = createUpdatesJob(async (_context, settings) => ({ ...deps({}, reboot), settings }));
 
-  // A sequence the daemon's last run left while draining.
-  host.putFile(SEQUENCE_RECORD_FILE, JSON.stringify({ phase: 'draining', startedAt: '2026-11-22T11:00:00Z', bootId: 'boot-1', instanceId: INSTANCE_ID, cluster: 'prod', containerInstanceArn: ARN, drainedByAgent: true, reason: 'test' }));
-  ecs.status = 'DRAINING';
-  await fleetLock(host, ssm).acquire(INSTANCE_ID);
+    // A sequence the daemon's last run left while draining.
+    host.putFile(
+      SEQUENCE_RECORD_FILE,
+      JSON.stringify({
+        phase: 'draining',
+        startedAt: '2026-11-22T11:00:00Z',
+        bootId: 'boot-1',
+        instanceId: INSTANCE_ID,
+        cluster: 'prod',
+        containerInstanceArn: ARN,
+        drainedByAgent: true,
+        reason: 'test',
+      }),
+    );
+    ecs.status = 'DRAINING';
+    await fleetLock(host, ssm).acquire(INSTANCE_ID);
 
-  const outside = await job.run(jobContext(host, { UPDATE_WINDOW: 'Sat 03:00-05:00' }));
-  assert.match(outside.summary, /rolled back.*1 security update\(s\) pending; applied in the window Sat 03:00-05:00/);
-  assert.equal(ecs.status, 'ACTIVE');
-  assert.equal(holder(), null);
-  assert.equal(upgraded, false, 'nothing applied outside the window');
+    const outside = await job.run(jobContext(host, { UPDATE_WINDOW: 'Sat 03:00-05:00' }));
+    assert.match(outside.summary, /rolled back.*1 security update\(s\) pending; applied in the window Sat 03:00-05:00/);
+    assert.equal(ecs.status, 'ACTIVE');
+    assert.equal(holder(), null);
+    assert.equal(upgraded, false, 'nothing applied outside the window');
 
-  const inside = await job.run(jobContext(host, {}));
-  assert.match(inside.summary, /1 security update\(s\) applied; rebooting/);
-  assert.equal(ecs.status, 'DRAINING');
-  assert.equal(host.text(BOOT_ID), 'boot-2\n', 'the injected reboot ran');
+    const inside = await job.run(jobContext(host, {}));
+    assert.match(inside.summary, /1 security update\(s\) applied; rebooting/);
+    assert.equal(ecs.status, 'DRAINING');
+    assert.equal(host.text(BOOT_ID), 'boot-2\n', 'the injected reboot ran');
 
-  const afterBoot = await job.run(jobContext(host, {}));
-  const rebooted = 'rebooted for the distribution requires a reboot; instance ACTIVE again, slot released';
-  assert.ok(afterBoot.summary.startsWith(`${rebooted}; 0 security update(s) applied`), afterBoot.summary);
-  assert.equal(ecs.status, 'ACTIVE');
-  assert.equal(holder(), null);
-});
+    const afterBoot = await job.run(jobContext(host, {}));
+    const rebooted = 'rebooted for the distribution requires a reboot; instance ACTIVE again, slot released';
+    assert.ok(afterBoot.summary.startsWith(`${rebooted}; 0 security update(s) applied`), afterBoot.summary);
+    assert.equal(ecs.status, 'ACTIVE');
+    assert.equal(holder(), null);
+  },
+);
 
 const MINUTE = 60_000;
 const OTHER = 'i-0ffffffffffffffff';
@@ -299,7 +362,7 @@ test('the slot is renewed just before the reboot: one another host took by then 
   assert.equal(ecs.status, 'ACTIVE');
 });
 
-test('the reboot is measured on the lock service\'s clock; one longer than REBOOT_TIMEOUT is reported', async () => {
+test("the reboot is measured on the lock service's clock; one longer than REBOOT_TIMEOUT is reported", async () => {
   const { host, logger, deps } = world();
   const slowReboot = async () => {
     await host.sleep(12 * MINUTE);
@@ -308,9 +371,13 @@ test('the reboot is measured on the lock service\'s clock; one longer than REBOO
   assert.equal((await runRebootSequence(deps(TTL_50M, slowReboot), 'test')).outcome, 'rebooting');
   assert.equal((await resumeRebootSequence(deps(TTL_50M)))?.outcome, 'rebooted');
   const warning =
-    'warn: the reboot slot was renewed 720 s after its renewal before the reboot (lock service\'s clock): ' +
+    "warn: the reboot slot was renewed 720 s after its renewal before the reboot (lock service's clock): " +
     'longer than REBOOT_TIMEOUT=10m';
-  assert.equal(logger.lines.some((line) => line.startsWith(warning)), true, logger.lines.join('\n'));
+  assert.equal(
+    logger.lines.some((line) => line.startsWith(warning)),
+    true,
+    logger.lines.join('\n'),
+  );
 });
 
 test('a reboot that outlasts the slot: the instance comes back all the same; the lost slot is an error', async () => {
@@ -326,6 +393,9 @@ test('a reboot that outlasts the slot: the instance comes back all the same; the
   assert.equal((await resumeRebootSequence(deps(TTL_50M)))?.outcome, 'rebooted');
   assert.equal(ecs.status, 'ACTIVE');
   const error = 'error: the reboot slot was lost during the reboot: another host may have rebooted alongside';
-  assert.equal(logger.lines.some((line) => line.startsWith(error)), true);
-  assert.equal(ssm.valueOf(`${LOCK_PATH}/prod/0/1`)?.instanceId, OTHER, 'the other host\'s claim is left alone');
+  assert.equal(
+    logger.lines.some((line) => line.startsWith(error)),
+    true,
+  );
+  assert.equal(ssm.valueOf(`${LOCK_PATH}/prod/0/1`)?.instanceId, OTHER, "the other host's claim is left alone");
 });

@@ -117,7 +117,11 @@ function userdel(host: FakeHost, args: readonly string[]): ExecResult {
   for (const table of ['passwd', 'shadow', 'group', 'gshadow'] as const) {
     const kept = rows(host, table).filter((fields) => fields[0] !== name);
     if (table === 'group' || table === 'gshadow') {
-      for (const fields of kept) fields[3] = (fields[3] ?? '').split(',').filter((member) => member !== name).join(',');
+      for (const fields of kept)
+        fields[3] = (fields[3] ?? '')
+          .split(',')
+          .filter((member) => member !== name)
+          .join(',');
     }
     save(host, table, kept);
   }

@@ -68,10 +68,10 @@ test('a new user: a uid above every used and retired one, its group the same num
     'each account read back from the databases (newusers exits 1 after writing them: PAM sets no password)',
     'chpasswd -e <<< "bob:*\\n"',
   ]);
-  assert.deepEqual(
-    actions.filter((action) => action.kind === 'set-members').map(shown),
-    [['gpasswd -M bob -- ecs-host-agent-sudo'], ['gpasswd -M alice,bob -- ecs-host-agent-users']],
-  );
+  assert.deepEqual(actions.filter((action) => action.kind === 'set-members').map(shown), [
+    ['gpasswd -M bob -- ecs-host-agent-sudo'],
+    ['gpasswd -M alice,bob -- ecs-host-agent-users'],
+  ]);
   const record = actions.find((action) => action.kind === 'record-state');
   assert.deepEqual(record?.kind === 'record-state' && record.change, { creating: ['bob'], forget: [] });
 });

@@ -105,10 +105,19 @@ test('groups: only those on USERS_ALLOWED_GROUPS, which must exist; the message 
 });
 
 test('JSON: every key given twice is found, at any depth, escapes decoded; values that look like keys are not', () => {
-  assert.deepEqual(parseJsonNamingDuplicates('{"a": 1, "b": {"c": 1, "c": 2}, "\\u0061": 3}').duplicates, [['b', 'c'], ['a']]);
-  assert.deepEqual(parseJsonNamingDuplicates('{"a": ["a", "a", {"x": 1}, {"x": 2}], "b": "a", "c": "\\"a\\""}').duplicates, []);
+  assert.deepEqual(parseJsonNamingDuplicates('{"a": 1, "b": {"c": 1, "c": 2}, "\\u0061": 3}').duplicates, [
+    ['b', 'c'],
+    ['a'],
+  ]);
+  assert.deepEqual(
+    parseJsonNamingDuplicates('{"a": ["a", "a", {"x": 1}, {"x": 2}], "b": "a", "c": ' + '"\\"a\\""}').duplicates,
+    [],
+  );
   // A value ending in an escaped backslash ends at its quote; an escaped quote does not end a key.
-  assert.deepEqual(parseJsonNamingDuplicates('{"a": "x\\\\", "a": 1, "q\\"": 1, "q\\"": 2}').duplicates, [['a'], ['q"']]);
+  assert.deepEqual(parseJsonNamingDuplicates('{"a": "x\\\\", "a": 1, "q\\"": 1, "q\\"": 2}').duplicates, [
+    ['a'],
+    ['q"'],
+  ]);
   assert.deepEqual(parseJsonNamingDuplicates('[{"k": 1, "k": true}, {"k": null}]').duplicates, [['0', 'k']]);
   assert.throws(() => parseJsonNamingDuplicates('{"a": 1,}'), SyntaxError);
 });

@@ -170,10 +170,7 @@ test('expiry: in shadow (usermod -e) while valid; once past, keys removed, sudo 
   const valid = await planWith(host, {
     alice: { sshPublicKeys: [KEY], sudo: true, expires: '2026-11-30T18:00:00-06:00' },
   });
-  assert.deepEqual(
-    valid.actions.map(shown),
-    [[`usermod -e ${day} -- alice`]],
-  );
+  assert.deepEqual(valid.actions.map(shown), [[`usermod -e ${day} -- alice`]]);
   assert.equal(valid.actions[0]?.summary, 'update user alice: expires 2026-11-30T18:00:00-06:00');
 
   host.putFile(
@@ -201,8 +198,5 @@ test('a locked user back in the source: expiry cleared, password "*" again (chpa
       "write alice's authorized_keys (1 key)",
     ],
   );
-  assert.deepEqual(
-    actions.slice(0, 2).map(shown),
-    [["usermod -e '' -- alice"], ['chpasswd -e <<< "alice:*\\n"']],
-  );
+  assert.deepEqual(actions.slice(0, 2).map(shown), [["usermod -e '' -- alice"], ['chpasswd -e <<< "alice:*\\n"']]);
 });

@@ -37,11 +37,7 @@ test('sshd problems are reported: no Include, or an earlier drop-in with a Match
       "for the users it matches, its settings win over the agent's",
   ]);
   const suse = new FakeHost({ '/usr/etc/ssh/sshd_config': 'Include /etc/ssh/sshd_config.d/*.conf\n' });
-  assert.deepEqual(
-    (await gatherSshd(suse, silentLogger)).problems,
-    [],
-    'openSUSE keeps it in /usr/etc',
-  );
+  assert.deepEqual((await gatherSshd(suse, silentLogger)).problems, [], 'openSUSE keeps it in /usr/etc');
 });
 
 /** Gathered, planned and written, as a sync does it. */

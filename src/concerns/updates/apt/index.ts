@@ -49,7 +49,10 @@ export const UNATTENDED_UPGRADES: Prerequisite = {
 /** logger: where retries of a failed download are reported. */
 export function aptUpdates(host: Host, distributionId: string, logger: Logger = silentLogger): UpdateManager {
   const origins = SECURITY_ORIGINS[distributionId];
-  if (!origins) throw new AgentError(`security origins of ${distributionId} are unknown; known: ${Object.keys(SECURITY_ORIGINS).join(', ')}`);
+  if (!origins)
+    throw new AgentError(
+      `security origins of ${distributionId} are unknown; known: ` + `${Object.keys(SECURITY_ORIGINS).join(', ')}`,
+    );
   const env = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a', APT_CONFIG: UNATTENDED_CONFIG };
   const lock = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];
   const refresh = updateCommand({ file: 'apt-get', args: [...lock, 'update'], env, interruptible: true });

@@ -6,7 +6,13 @@ import { execPackageCommand, runPackageCommand } from '../../../pkg/transaction.
 import { updateCommand } from '../command.ts';
 import type { Prerequisite } from '../prerequisites.ts';
 import type { Advisory, PendingUpdates, SecurityUpdate, UpdateManager } from '../types.ts';
-import { compareReleases, newestOfferedRelease, parseCheckUpdate, parseUpdateinfoList, RELEASE_VERSION } from './parse.ts';
+import {
+  compareReleases,
+  newestOfferedRelease,
+  parseCheckUpdate,
+  parseUpdateinfoList,
+  RELEASE_VERSION,
+} from './parse.ts';
 
 /**
  * Amazon Linux 2023: `dnf --security` against the release the host is pinned
@@ -60,7 +66,11 @@ export function dnfUpdates(host: Host, options: DnfOptions, logger: Logger = sil
           package: update.name,
           from: await packages.installedVersion(update.name),
           to: update.version,
-          advisories: [...new Set(advisories.filter((advisory) => advisory.packageName === update.name).map((advisory) => advisory.id))],
+          advisories: [
+            ...new Set(
+              advisories.filter((advisory) => advisory.packageName === update.name).map((advisory) => advisory.id),
+            ),
+          ],
         })),
       );
       return { updates, advisories: uniqueAdvisories(advisories), newerRelease: newer, notes };
@@ -92,11 +102,19 @@ async function chooseRelease(host: Host, options: DnfOptions, logger: Logger): P
   const pinned = await pinnedRelease(host);
   const newer = options.amazonLinux ? await offeredRelease(host, pinned, logger) : null;
   if (newer === null) return { releasever: pinned, newer, notes: pinned ? [`release pinned to ${pinned}`] : [] };
-  if (options.releaseUpgrade) return { releasever: newer, newer, notes: [`security updates taken from the newer release ${newer} (AL2023_RELEASE_UPGRADE=yes)`] };
+  if (options.releaseUpgrade)
+    return {
+      releasever: newer,
+      newer,
+      notes: [`security updates taken ` + `from the newer release ${newer} (AL2023_RELEASE_UPGRADE=yes)`],
+    };
   return {
     releasever: pinned,
     newer,
-    notes: [`release ${newer} is available; the host stays on ${pinned ?? 'its release'} (set AL2023_RELEASE_UPGRADE=yes, or run "dnf upgrade --releasever=${newer}")`],
+    notes: [
+      `release ${newer} is available; the host stays on ${pinned ?? 'its release'} (set ` +
+        `AL2023_RELEASE_UPGRADE=yes, or run "dnf upgrade --releasever=${newer}")`,
+    ],
   };
 }
 
@@ -104,7 +122,9 @@ async function chooseRelease(host: Host, options: DnfOptions, logger: Logger): P
 async function pinnedRelease(host: Host): Promise<string | null> {
   const override = (await readTextIfExists(host, RELEASEVER_OVERRIDE))?.trim();
   if (override === 'latest' || (override !== undefined && RELEASE_VERSION.test(override))) return override;
-  const version = await host.exec('rpm', ['-q', '--queryformat', '%{VERSION}', '--', 'system-release'], { timeoutMs: 60_000 });
+  const version = await host.exec('rpm', ['-q', '--queryformat', '%{VERSION}', '--', 'system-release'], {
+    timeoutMs: 60_000,
+  });
   const installed = version.stdout.trim();
   return version.exitCode === 0 && RELEASE_VERSION.test(installed) ? installed : null;
 }

@@ -55,7 +55,10 @@ export function nameOfNevra(nevra: string): string {
   return withoutArch.split('-').slice(0, -2).join('-');
 }
 
-/** AL2023 release versions such as 2023.6.20241010; `check-release-update` prints "dnf upgrade --releasever=…" per newer one. */
+/**
+ * AL2023 release versions such as 2023.6.20241010; `check-release-update` prints "dnf upgrade --releasever=…" per newer
+ * one.
+ */
 export const RELEASE_VERSION = /^2023\.\d+\.\d{8}$/;
 
 export function newestOfferedRelease(output: string): string | null {

@@ -14,10 +14,14 @@ import type { UpdateSettings } from '../settings.ts';
 import { reportSequenceTo } from './report.ts';
 import type { SequenceDeps } from './sequence.ts';
 
-/** The reboot sequence wired to this host: AWS clients for its region, its identity, a real reboot, outcomes to the control endpoint. */
+/**
+ * The reboot sequence wired to this host: AWS clients for its region, its identity, a real reboot, outcomes to the
+ * control endpoint.
+ */
 export async function hostSequenceDeps(context: ConcernContext, settings: UpdateSettings): Promise<SequenceDeps> {
   const { host, config, logger } = context;
-  if (host.root !== '/') throw new UsageError('an image root (--root) is never rebooted: reboots belong to running hosts');
+  if (host.root !== '/')
+    throw new UsageError('an image root (--root) is never rebooted: reboots ' + 'belong to running hosts');
   const imds = createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT);
   const region = await hostRegion(host, config);
   return {
@@ -26,7 +30,10 @@ export async function hostSequenceDeps(context: ConcernContext, settings: Update
     ecs: createEcs(host, awsSettings(config, region)),
     lock: hostFleetLock(host, config, region, logger),
     settings,
-    identity: async () => ({ ...(await localInstance(host, settings.introspectionUrl)), instanceId: await readInstanceId(imds) }),
+    identity: async () => ({
+      ...(await localInstance(host, settings.introspectionUrl)),
+      instanceId: await readInstanceId(imds),
+    }),
     reboot: () => systemReboot(host),
     // One attempt: the daemon's events job sends what the endpoint did not take.
     report: reportSequenceTo(await createEventReporter(host, config, logger, DAEMON_RETRIES)),

@@ -56,11 +56,13 @@ function parseRecord(text: string): SequenceRecord {
   }
   if (typeof value !== 'object' || value === null) throw invalid('is not a JSON object');
   const record = value as Record<string, unknown>;
-  if (!SEQUENCE_PHASES.includes(record.phase as SequencePhase)) throw invalid(`has phase ${JSON.stringify(record.phase)}; allowed: ${SEQUENCE_PHASES.join(', ')}`);
+  if (!SEQUENCE_PHASES.includes(record.phase as SequencePhase))
+    throw invalid(`has phase ${JSON.stringify(record.phase)}; allowed: ${SEQUENCE_PHASES.join(', ')}`);
   for (const field of ['startedAt', 'bootId', 'instanceId', 'cluster', 'containerInstanceArn', 'reason'] as const) {
     if (typeof record[field] !== 'string' || record[field] === '') throw invalid(`has no ${field} string`);
   }
-  if (!isContainerInstanceArn(record.containerInstanceArn as string)) throw invalid('has a containerInstanceArn that is not a container instance ARN');
+  if (!isContainerInstanceArn(record.containerInstanceArn as string))
+    throw invalid('has a containerInstanceArn that is not a container instance ARN');
   if (typeof record.drainedByAgent !== 'boolean') throw invalid('has no drainedByAgent boolean');
   const renewedAt = record.slotRenewedAt ?? null;
   if (renewedAt !== null && (typeof renewedAt !== 'string' || Number.isNaN(Date.parse(renewedAt)))) {
@@ -71,6 +73,7 @@ function parseRecord(text: string): SequenceRecord {
 
 function invalid(problem: string): SequenceRecordError {
   return new SequenceRecordError(
-    `${SEQUENCE_RECORD_FILE} ${problem}; it is written only by the agent: check the instance's ECS status and the reboot slots, then remove the file`,
+    `${SEQUENCE_RECORD_FILE} ${problem}; it is written only by the agent: check the instance's ECS ` +
+      `status and the reboot slots, then remove the file`,
   );
 }

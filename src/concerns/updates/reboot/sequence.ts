@@ -55,7 +55,9 @@ export interface SequenceDeps {
   reboot(): Promise<void>;
   /** Called after each step; tests end the process here to prove every crash point recovers. */
   checkpoint?(step: SequenceStep): Promise<void>;
-  /** Tells the control endpoint how a started sequence ended (not when it never started: outside the window, no slot). */
+  /**
+   * Tells the control endpoint how a started sequence ended (not when it never started: outside the window, no slot).
+   */
   report?(report: SequenceReport): Promise<void>;
   readonly pollIntervalMs?: number;
 }
@@ -91,8 +93,13 @@ const BOOT_ID = '/proc/sys/kernel/random/boot_id';
 
 export async function runRebootSequence(deps: SequenceDeps, reason: string): Promise<SequenceOutcome> {
   const { host, settings } = deps;
-  if ((await readSequenceRecord(host)) !== null) throw new SequenceError('a reboot sequence is already recorded: it is resumed (or rolled back) first');
-  if (!insideWindow(deps)) return { outcome: 'outside-window', message: `a reboot is due (${reason}); waiting for the window ${windowText(settings)}` };
+  if ((await readSequenceRecord(host)) !== null)
+    throw new SequenceError('a reboot sequence is ' + 'already recorded: it is resumed (or rolled back) first');
+  if (!insideWindow(deps))
+    return {
+      outcome: 'outside-window',
+      message: `a reboot is due ` + `(${reason}); waiting for the window ${windowText(settings)}`,
+    };
   let record: SequenceRecord = {
     phase: 'acquiring',
     startedAt: host.now().toISOString(),
@@ -121,7 +128,11 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     await writeSequenceRecord(host, record);
     await step(deps, 'drain-recorded');
     if (record.drainedByAgent) await setInstanceStatus(deps.ecs, record, 'DRAINING');
-    else deps.logger.warn(`container instance is ${before.status}, not ACTIVE: draining it anyway, and it is not made ACTIVE after the reboot`);
+    else
+      deps.logger.warn(
+        `container instance is ${before.status}, not ACTIVE: draining it anyway, ` +
+          `and it is not made ACTIVE after the reboot`,
+      );
     await step(deps, 'draining');
     const drain = await drainKeepingSlot(deps, record, keeper);
     await step(deps, 'drained');
@@ -129,11 +140,19 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     if (!drain.drained) {
       const detail = describeRemaining(drain, settings.drainTimeoutMs);
       if (settings.drainTimeoutPolicy === 'abort') {
-        return await rollBack(deps, record, { outcome: 'drain-timeout', message: `drain timed out, reboot aborted (DRAIN_TIMEOUT_POLICY=abort): ${detail}`, remainingTasks: drain.remaining });
+        return await rollBack(deps, record, {
+          outcome: 'drain-timeout',
+          message: `drain timed out, ` + `reboot aborted (DRAIN_TIMEOUT_POLICY=abort): ${detail}`,
+          remainingTasks: drain.remaining,
+        });
       }
       deps.logger.warn(`drain timed out; rebooting anyway (DRAIN_TIMEOUT_POLICY=reboot): ${detail}`);
     }
-    if (!insideWindow(deps)) return await rollBack(deps, record, { outcome: 'window-closed', message: `the window ${windowText(settings)} closed while draining; reboot postponed` });
+    if (!insideWindow(deps))
+      return await rollBack(deps, record, {
+        outcome: 'window-closed',
+        message: `the window ` + `${windowText(settings)} closed while draining; reboot postponed`,
+      });
     // Renewed last thing before the reboot, so the claim outlasts the reboot by as much as it can.
     if ((await keeper.renew()) === 'lost' || keeper.remainingMs() <= settings.rebootTimeoutMs) {
       return await rollBack(deps, record, slotLost('before the reboot'));
@@ -144,10 +163,15 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     deps.logger.warn(`rebooting: ${reason}`);
     await deps.reboot();
     await step(deps, 'reboot-issued');
-    return { outcome: 'rebooting', message: `rebooting (${reason}); the agent re-activates the instance when it is back` };
+    return {
+      outcome: 'rebooting',
+      message: `rebooting (${reason}); the agent re-activates the ` + `instance when it is back`,
+    };
   } catch (error) {
     await undo(deps, record).catch((rollBackError: unknown) =>
-      deps.logger.error(`rolling back the reboot sequence failed; the next start tries again: ${messageOf(rollBackError)}`),
+      deps.logger.error(
+        `rolling back the reboot sequence failed; the next start tries again: ` + `${messageOf(rollBackError)}`,
+      ),
     );
     await report(deps, record, { outcome: 'failed', message: messageOf(error) });
     throw error;
@@ -166,7 +190,9 @@ export async function resumeRebootSequence(deps: SequenceDeps): Promise<Sequence
   if (record.phase !== 'rebooting' || (await currentBootId(host)) === record.bootId) {
     return rollBack(deps, record, {
       outcome: 'rolled-back',
-      message: `a reboot sequence interrupted while ${record.phase} was rolled back${record.drainedByAgent ? ' (instance ACTIVE again)' : ''}, slot released`,
+      message:
+        `a reboot sequence interrupted while ${record.phase} was rolled ` +
+        `back${record.drainedByAgent ? ' (instance ACTIVE again)' : ''}, slot released`,
     });
   }
   try {
@@ -182,13 +208,19 @@ export async function resumeRebootSequence(deps: SequenceDeps): Promise<Sequence
   }
   const outcome: SequenceOutcome = {
     outcome: 'rebooted',
-    message: `rebooted for ${record.reason}; ${record.drainedByAgent ? 'instance ACTIVE again' : 'instance left as the operator had it'}, slot released`,
+    message:
+      `rebooted for ${record.reason}; ` +
+      `${record.drainedByAgent ? 'instance ACTIVE again' : 'instance left as the operator had it'}, slot released`,
   };
   await report(deps, record, outcome);
   return outcome;
 }
 
-async function rollBack(deps: SequenceDeps, record: SequenceRecord, outcome: SequenceOutcome): Promise<SequenceOutcome> {
+async function rollBack(
+  deps: SequenceDeps,
+  record: SequenceRecord,
+  outcome: SequenceOutcome,
+): Promise<SequenceOutcome> {
   await undo(deps, record);
   deps.logger.warn(outcome.message);
   await report(deps, record, outcome);
@@ -196,7 +228,11 @@ async function rollBack(deps: SequenceDeps, record: SequenceRecord, outcome: Seq
 }
 
 /** Reporting is worth a try, but an endpoint that is down must never change what the sequence does. */
-async function report(deps: SequenceDeps, record: SequenceRecord, outcome: Omit<SequenceReport, 'record'>): Promise<void> {
+async function report(
+  deps: SequenceDeps,
+  record: SequenceRecord,
+  outcome: Omit<SequenceReport, 'record'>,
+): Promise<void> {
   try {
     await deps.report?.({ ...outcome, record });
   } catch (error) {
@@ -290,8 +326,10 @@ async function waitForAgent(deps: SequenceDeps, record: SequenceRecord, keeper: 
     if (answered && (await describeInstance(deps.ecs, record)).agentConnected) return;
     if (host.now().getTime() >= deadline) {
       throw new SequenceError(
-        `after the reboot the ECS agent did not reconnect within ${formatDuration(settings.agentReconnectTimeoutMs)}: ` +
-          'the instance stays DRAINING and its reboot slot held; the next run tries again (check "systemctl status ecs")',
+        `after the reboot the ECS agent did not reconnect within ` +
+          `${formatDuration(settings.agentReconnectTimeoutMs)}: ` +
+          'the instance stays DRAINING and its reboot slot held; the next run tries again (check ' +
+          '"systemctl status ecs")',
       );
     }
     await host.sleep(deps.pollIntervalMs ?? DRAIN_POLL_INTERVAL_MS);

@@ -25,7 +25,14 @@ export const ZYPPER_EXIT = {
   reposSkipped: 106,
 } as const;
 
-const INFORMATIONAL = [ZYPPER_EXIT.ok, ZYPPER_EXIT.updatesNeeded, ZYPPER_EXIT.securityUpdatesNeeded, ZYPPER_EXIT.rebootNeeded, ZYPPER_EXIT.restartNeeded, ZYPPER_EXIT.reposSkipped];
+const INFORMATIONAL = [
+  ZYPPER_EXIT.ok,
+  ZYPPER_EXIT.updatesNeeded,
+  ZYPPER_EXIT.securityUpdatesNeeded,
+  ZYPPER_EXIT.rebootNeeded,
+  ZYPPER_EXIT.restartNeeded,
+  ZYPPER_EXIT.reposSkipped,
+];
 /** A patch run that updated the package stack exits 103: run again, a bounded number of times. */
 const MAX_PATCH_RUNS = 5;
 
@@ -49,7 +56,10 @@ export function zypperUpdates(host: Host, logger: Logger = silentLogger): Update
   const run = async (command: Command): Promise<ExecResult> => {
     const result = await execPackageCommand(host, command, logger);
     if (result.exitCode === ZYPPER_EXIT.locked) {
-      throw new ZyppLocked(`zypper: another process holds the zypp lock (exit 7) after waiting ${LOCK_TIMEOUT_SECONDS}s; try again later`);
+      throw new ZyppLocked(
+        `zypper: another process holds the zypp lock (exit 7) after waiting ` +
+          `${LOCK_TIMEOUT_SECONDS}s; try again later`,
+      );
     }
     if (!isOk(command, result)) throw commandFailed(command, result);
     return result;
@@ -63,7 +73,9 @@ export function zypperUpdates(host: Host, logger: Logger = silentLogger): Update
     prerequisites: [],
     installedVersion: (name) => packages.installedVersion(name),
     async check(): Promise<PendingUpdates> {
-      const advisories = parsePatchList((await run(zypper(['--xmlout', 'list-patches', '--category', 'security']))).stdout);
+      const advisories = parsePatchList(
+        (await run(zypper(['--xmlout', 'list-patches', '--category', 'security']))).stdout,
+      );
       const updates = advisories.length === 0 ? [] : parsePatchDryRun((await run(patch(true))).stdout);
       return { updates, advisories, newerRelease: null, notes: [] };
     },
@@ -73,7 +85,8 @@ export function zypperUpdates(host: Host, logger: Logger = silentLogger): Update
         const result = await run(patch(false));
         rebootSignalled ||= result.exitCode === ZYPPER_EXIT.rebootNeeded;
         if (result.exitCode !== ZYPPER_EXIT.restartNeeded) return { rebootSignalled };
-        if (runs === MAX_PATCH_RUNS) throw new AgentError(`zypper patch still asks to be run again (exit 103) after ${runs} runs`);
+        if (runs === MAX_PATCH_RUNS)
+          throw new AgentError(`zypper patch still asks to be run again ` + `(exit 103) after ${runs} runs`);
       }
     },
     describeApply: async () => [`${commandLine(patch(false))}   (again while it exits 103)`],

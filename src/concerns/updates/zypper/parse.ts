@@ -8,7 +8,11 @@ import type { Advisory, SecurityUpdate } from '../types.ts';
 export function parsePatchList(xml: string): Advisory[] {
   return elements(xml, 'update')
     .filter((attributes) => attributes.kind === 'patch' && attributes.status === 'needed')
-    .map((attributes) => ({ id: attributes.name ?? '', severity: attributes.severity ?? null, summary: summaryOf(xml, attributes.name ?? '') }))
+    .map((attributes) => ({
+      id: attributes.name ?? '',
+      severity: attributes.severity ?? null,
+      summary: summaryOf(xml, attributes.name ?? ''),
+    }))
     .filter((advisory) => advisory.id !== '');
 }
 
@@ -29,7 +33,8 @@ function elements(xml: string, tag: string): Record<string, string>[] {
 
 function attributesOf(text: string): Record<string, string> {
   const attributes: Record<string, string> = {};
-  for (const match of text.matchAll(/([A-Za-z_][\w-]*)="([^"]*)"/g)) attributes[match[1] as string] = unescapeXml(match[2] as string);
+  for (const match of text.matchAll(/([A-Za-z_][\w-]*)="([^"]*)"/g))
+    attributes[match[1] as string] = unescapeXml(match[2] as string);
   return attributes;
 }
 

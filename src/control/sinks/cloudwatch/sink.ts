@@ -56,12 +56,7 @@ export class CloudWatchSink implements SampleSink {
   #opened: CloudWatch | null = null;
 
   /** `client`: made on the first call (the region may have to come from IMDS). */
-  constructor(
-    host: Host,
-    settings: CloudWatchSettings,
-    instance: InstanceIdentity,
-    client: () => Promise<CloudWatch>,
-  ) {
+  constructor(host: Host, settings: CloudWatchSettings, instance: InstanceIdentity, client: () => Promise<CloudWatch>) {
     this.#host = host;
     this.#settings = settings;
     this.#instance = instance;

@@ -102,5 +102,5 @@ function checkElfMachine(binary: string, arch: Arch): void {
   }
   const isElf = header.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
   if (!isElf || header.readUInt16LE(18) !== ARCHES[arch].elfMachine)
-    throw new Error(`${binary} is not a ` + `Linux ${arch} ELF binary`);
+    throw new Error(`${binary} is not a Linux ${arch} ELF binary`);
 }

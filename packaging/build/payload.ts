@@ -44,7 +44,7 @@ export function units(): Unit[] {
     .map((name) => {
       // Unit names go into the maintainer scripts' word lists.
       if (!/^[A-Za-z0-9@._-]+$/.test(name))
-        throw new Error(`unit file name ${JSON.stringify(name)} ` + `has characters a unit name cannot have`);
+        throw new Error(`unit file name ${JSON.stringify(name)} has characters a unit name cannot have`);
       return name;
     })
     .map((name) => {

@@ -23,7 +23,7 @@ export const PACKAGE_JSON: PackageJson = JSON.parse(readFileSync(PACKAGE_JSON_PA
 export function nodeVersion(): string {
   const version = PACKAGE_JSON.devDependencies.node;
   if (!version || !/^\d+\.\d+\.\d+$/.test(version))
-    throw new Error(`package.json ` + `devDependencies.node must be an exact version, not ${JSON.stringify(version)}`);
+    throw new Error(`package.json devDependencies.node must be an exact version, not ${JSON.stringify(version)}`);
   return version;
 }
 

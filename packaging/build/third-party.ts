@@ -40,9 +40,9 @@ function bundledPackage(dir: string, root: string): BundledPackage {
   const manifest: unknown = JSON.parse(readFileSync(`${root}${dir}/package.json`, 'utf8'));
   const { name, version, license, author } = (manifest ?? {}) as Record<string, unknown>;
   if (typeof name !== 'string' || typeof version !== 'string')
-    throw new Error(`${dir}/package.json: ` + `name and version must be strings`);
+    throw new Error(`${dir}/package.json: name and version must be strings`);
   if (typeof license !== 'string' || !license.trim())
-    throw new Error(`${dir}/package.json ` + `(${name}): license ${JSON.stringify(license)} is not an SPDX expression`);
+    throw new Error(`${dir}/package.json (${name}): license ${JSON.stringify(license)} is not an SPDX expression`);
   const files = readdirSync(`${root}${dir}`, { withFileTypes: true })
     .filter((entry) => entry.isFile() && LICENSE_FILE.test(entry.name))
     .map((entry) => entry.name)
@@ -81,7 +81,7 @@ export function thirdPartyLicenses(packages: readonly BundledPackage[], bundlePa
     `${bundlePath} bundles the following ${packages.length} npm packages.\nEach one's ` +
     `licence follows, as the package ships it.\n`;
   const sections = packages.map(
-    (pkg) => `${RULE}\n${pkg.name} ${pkg.version} ` + `(${pkg.license})\n${RULE}\n\n${pkg.texts.join('\n\n')}\n`,
+    (pkg) => `${RULE}\n${pkg.name} ${pkg.version} (${pkg.license})\n${RULE}\n\n${pkg.texts.join('\n\n')}\n`,
   );
   return [intro, ...sections].join('\n');
 }

@@ -59,14 +59,14 @@ export function createImds(host: Host, endpoint: string, timeoutMs = 2000): Imds
 export async function readAmiId(imds: Imds): Promise<string> {
   const amiId = (await imds.get('/latest/meta-data/ami-id')).trim();
   if (!/^ami-[0-9a-f]{8,17}$/.test(amiId))
-    throw new ImdsUnavailable(`IMDS returned an invalid ` + `ami-id ${JSON.stringify(amiId.slice(0, 40))}`);
+    throw new ImdsUnavailable(`IMDS returned an invalid ami-id ${JSON.stringify(amiId.slice(0, 40))}`);
   return amiId;
 }
 
 export async function readRegion(imds: Imds): Promise<string> {
   const region = (await imds.get('/latest/meta-data/placement/region')).trim();
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
-    throw new ImdsUnavailable(`IMDS returned an invalid ` + `region ${JSON.stringify(region.slice(0, 40))}`);
+    throw new ImdsUnavailable(`IMDS returned an invalid region ${JSON.stringify(region.slice(0, 40))}`);
   return region;
 }
 

@@ -46,7 +46,7 @@ export function parseBlkidExport(text: string): Signature {
 export function describeSignature(signature: Signature): string {
   const parts = [
     signature.type &&
-      `a ${signature.type} ` + `filesystem${signature.label ? ` labelled ${JSON.stringify(signature.label)}` : ''}`,
+      `a ${signature.type} filesystem${signature.label ? ` labelled ${JSON.stringify(signature.label)}` : ''}`,
     signature.partitionTable && `a ${signature.partitionTable} partition table`,
   ].filter(Boolean);
   return parts.join(' and ') || 'an unknown signature';

@@ -25,7 +25,7 @@ const CONVERGE_CONFIG_FLAGS: Readonly<Record<string, ConfigFlag>> = {
 };
 
 const CONVERGE_USAGE =
-  '[--json] [--root DIR] [--reset-agent-state] [--ecs-init-version V] ' + '[--no-gpu] [--allow-ecs-optimized]';
+  '[--json] [--root DIR] [--reset-agent-state] [--ecs-init-version V] [--no-gpu] [--allow-ecs-optimized]';
 
 export const DEFAULT_CONTROL_LISTEN = '127.0.0.1:8480';
 

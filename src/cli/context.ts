@@ -66,7 +66,7 @@ async function readConfig(command: Command, flags: FlagValues, env: Environment[
   const configFile = typeof flags.config === 'string' ? flags.config : DEFAULT_CONFIG_FILE;
   const fileText = await readConfigFile(configFile);
   if (fileText === null && typeof flags.config === 'string')
-    throw new ConfigError(`${configFile}: ` + `config file not found`);
+    throw new ConfigError(`${configFile}: config file not found`);
   return loadConfig({ file: configFile, fileText, env, flags: configFlagValues(command, flags) });
 }
 

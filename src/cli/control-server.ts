@@ -46,7 +46,7 @@ export const controlServer: CommandImplementation = {
       },
       onStoredEvents: async (batch, fresh) => {
         for (const event of fresh)
-          context.logger.info(`event from ${batch.hostId}: ${event.type} ` + `${event.outcome}: ${event.message}`, {
+          context.logger.info(`event from ${batch.hostId}: ${event.type} ${event.outcome}: ${event.message}`, {
             id: event.id,
           });
       },
@@ -94,7 +94,7 @@ function listenFlag(raw: string): ListenAddress {
   } catch (error) {
     if (error instanceof InvalidValue)
       throw new UsageError(
-        `control-server: --listen ` + `${JSON.stringify(raw)} ${error.message}; allowed: ${error.allowed}`,
+        `control-server: --listen ${JSON.stringify(raw)} ${error.message}; allowed: ${error.allowed}`,
       );
     throw error;
   }

@@ -19,9 +19,7 @@ export const decommissionCommand: CommandImplementation = {
   async run(context, flags, operands) {
     if (operands.length > 0) throw new UsageError(`decommission: unexpected ${JSON.stringify(operands[0])}`);
     if (context.host.root !== '/')
-      throw new UsageError(
-        'decommission acts on the running host; an ' + 'image root (--root) has no container instance',
-      );
+      throw new UsageError('decommission acts on the running host; an image root (--root) has no container instance');
     const onShutdown = flags['on-shutdown'] === true;
     if (flags['dry-run'] === true) {
       if (onShutdown) throw new UsageError('decommission: --dry-run and --on-shutdown do not go together');
@@ -84,7 +82,7 @@ async function reportFailure(context: Context, reporter: EventReporter, error: u
 
 async function shutdownSkipReason(context: Context): Promise<string | null> {
   if (!context.config.DECOMMISSION_ON_SHUTDOWN)
-    return `DECOMMISSION_ON_SHUTDOWN=no ` + `(${context.config.origins.DECOMMISSION_ON_SHUTDOWN})`;
+    return `DECOMMISSION_ON_SHUTDOWN=no (${context.config.origins.DECOMMISSION_ON_SHUTDOWN})`;
   const kind = await shutdownKind(context.host);
   if (kind === 'reboot') return 'the host is rebooting, not powering off';
   if (kind === 'none') return 'the host is not shutting down (the unit was stopped by hand)';
@@ -95,20 +93,20 @@ function renderPreview(preview: DecommissionPreview): string {
   const { instance } = preview;
   const left = preview.standaloneTasks.map(
     (task) =>
-      `${task.name} ` + `(${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`,
+      `${task.name} (${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`,
   );
   const rows: [string, string][] = [
     [
       'instance',
       instance
-        ? `${instance.containerInstanceArn} ` + `(cluster "${instance.cluster}", found in ${preview.foundIn})`
+        ? `${instance.containerInstanceArn} (cluster "${instance.cluster}", found in ${preview.foundIn})`
         : 'none known',
     ],
   ];
   if (preview.status !== null)
     rows.push([
       'tasks',
-      `${preview.status}: ${preview.runningTasksCount} ` + `running, ${preview.pendingTasksCount} pending`,
+      `${preview.status}: ${preview.runningTasksCount} running, ${preview.pendingTasksCount} pending`,
     ]);
   if (left.length > 0) rows.push(['left behind', left.join(', ')]);
   const forced = left.length > 0 ? ' (forced if those tasks are still there after the timeout)' : '';
@@ -135,7 +133,7 @@ function render(outcome: DecommissionOutcome, timeoutMs: number): string {
     [
       'instance',
       outcome.instance
-        ? `${outcome.instance.containerInstanceArn} (cluster ` + `"${outcome.instance.cluster}")`
+        ? `${outcome.instance.containerInstanceArn} (cluster "${outcome.instance.cluster}")`
         : 'none known',
     ],
     ['drain', outcome.drain],

@@ -9,7 +9,7 @@ export const doctor: CommandImplementation = {
   async run(context, _flags, operands) {
     if (operands.length > 0) throw new UsageError(`doctor: unexpected ${JSON.stringify(operands[0])}`);
     if (context.host.root !== '/')
-      throw new UsageError('doctor examines the running system; an ' + 'image root (--root) has nothing running');
+      throw new UsageError('doctor examines the running system; an image root (--root) has nothing running');
     // The agent's environment carries the operator's proxy settings, as it does for ecs-init.
     const doctorContext = createDoctorContext({
       host: context.host,

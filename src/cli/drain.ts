@@ -19,7 +19,7 @@ export const drain: CommandImplementation = {
       return dryRun(
         context,
         instance,
-        `set DRAINING, then wait up to ` + `${formatDuration(timeoutMs)} for its tasks to stop`,
+        `set DRAINING, then wait up to ${formatDuration(timeoutMs)} for its tasks to stop`,
       );
     const outcome = await drainInstance(ecs, context.host, instance, {
       timeoutMs,
@@ -38,9 +38,7 @@ export const drain: CommandImplementation = {
 /** The ECS client and this host's container instance: only a running host has one. */
 export async function thisInstance(context: Context, command: string): Promise<{ ecs: Ecs; instance: InstanceRef }> {
   if (context.host.root !== '/')
-    throw new UsageError(
-      `${command} acts on this running host's ` + `container instance; an image root (--root) has none`,
-    );
+    throw new UsageError(`${command} acts on this running host's container instance; an image root (--root) has none`);
   const instance = await localInstance(context.host, context.config.INTROSPECTION_URL);
   return { ecs: await hostEcs(context.host, context.config), instance };
 }

@@ -9,10 +9,10 @@ import type { Context } from './context.ts';
 export const metrics: CommandImplementation = {
   async run(context, flags, operands) {
     if (flags.once !== true)
-      throw new UsageError('metrics: pass --once (the daemon samples every ' + 'METRICS_INTERVAL by itself)');
+      throw new UsageError('metrics: pass --once (the daemon samples every METRICS_INTERVAL by itself)');
     if (operands.length > 0) throw new UsageError(`metrics: unexpected ${JSON.stringify(operands[0])}`);
     if (context.host.root !== '/')
-      throw new UsageError('metrics samples the running system; an ' + 'image root (--root) has none');
+      throw new UsageError('metrics samples the running system; an image root (--root) has none');
     const sample = flags.deliver === true ? await sampleAndDeliver(context) : await sampleOnce(context);
     context.out(
       context.json ? JSON.stringify(sample, null, 2) : renderSample(sample, context.config.METRICS_DOCKER_SOCKET),

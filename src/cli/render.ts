@@ -12,9 +12,7 @@ export function renderFacts(facts: OsFacts, onlineNote: string, verdict: string)
     ['root', facts.root],
     [
       'support',
-      support.status === 'supported'
-        ? `supported (${support.packageManager})`
-        : `${support.status}: ` + `${support.reason}`,
+      support.status === 'supported' ? `supported (${support.packageManager})` : `${support.status}: ${support.reason}`,
     ],
     ['arch', facts.arch ?? 'unknown'],
     ['glibc', facts.glibc ?? 'unknown'],
@@ -25,7 +23,7 @@ export function renderFacts(facts: OsFacts, onlineNote: string, verdict: string)
     [
       'cgroups',
       facts.cgroups
-        ? `v${facts.cgroups.version}, memory controller ` + `${facts.cgroups.memoryController ? 'on' : 'off'}`
+        ? `v${facts.cgroups.version}, memory controller ${facts.cgroups.memoryController ? 'on' : 'off'}`
         : 'n/a',
     ],
     ['nvidia gpus', facts.nvidiaGpus === null ? 'n/a (image root)' : String(facts.nvidiaGpus)],
@@ -51,7 +49,7 @@ export function renderPlan(plans: readonly ConcernPlan[]): string {
         ...renderSteps(action.steps).map((line) => `       ${line}`),
       ]);
       return [
-        `${plan.concern}: ${plan.actions.length} ` + `step${plan.actions.length === 1 ? '' : 's'}`,
+        `${plan.concern}: ${plan.actions.length} step${plan.actions.length === 1 ? '' : 's'}`,
         ...steps,
         ...warnings,
       ].join('\n');
@@ -65,9 +63,7 @@ export function renderOutcomes(
 ): string {
   const lines = outcomes.map((outcome) => {
     if (outcome.error)
-      return (
-        `${outcome.concern}: FAILED after ${outcome.applied} of ` + `${outcome.actions.length} steps: ${outcome.error}`
-      );
+      return `${outcome.concern}: FAILED after ${outcome.applied} of ${outcome.actions.length} steps: ${outcome.error}`;
     return (
       `${outcome.concern}: ` +
       `${outcome.applied === 0 ? 'up to date' : `${outcome.applied} step${outcome.applied === 1 ? '' : 's'} applied`}`

@@ -15,16 +15,16 @@ export const storage: CommandImplementation = {
   async run(context, flags, operands) {
     const [subcommand, ...extra] = operands;
     if (subcommand !== 'status' && subcommand !== 'grow')
-      throw new UsageError(`storage: expected ` + `${SUBCOMMANDS}, got ${JSON.stringify(subcommand ?? '')}`);
+      throw new UsageError(`storage: expected ${SUBCOMMANDS}, got ${JSON.stringify(subcommand ?? '')}`);
     if (extra.length > 0) throw new UsageError(`storage ${subcommand}: unexpected ${JSON.stringify(extra[0])}`);
     if (context.host.root !== '/')
       throw new UsageError(
-        `storage ${subcommand} acts on a running ` + `system's store; an image root (--root) has none until it boots`,
+        `storage ${subcommand} acts on a running system's store; an image root (--root) has none until it boots`,
       );
     const settings = storageSettings(context.config);
     if (settings === null)
       throw new UsageError(
-        `storage ${subcommand}: STORAGE_MODE=none ` + `(${context.config.origins.STORAGE_MODE}); nothing is managed`,
+        `storage ${subcommand}: STORAGE_MODE=none (${context.config.origins.STORAGE_MODE}); nothing is managed`,
       );
     const concerns = await concernContext(context, flags);
     return subcommand === 'status' ? status(context, concerns, settings) : grow(context, concerns, settings, flags);
@@ -55,9 +55,7 @@ function sizeFlag(value: string | boolean | undefined): number | null {
     return parseSize(value);
   } catch (error) {
     if (error instanceof InvalidValue)
-      throw new UsageError(
-        `storage grow: --size ` + `${JSON.stringify(value)} ${error.message}; allowed: ${error.allowed}`,
-      );
+      throw new UsageError(`storage grow: --size ${JSON.stringify(value)} ${error.message}; allowed: ${error.allowed}`);
     throw error;
   }
 }
@@ -69,7 +67,7 @@ function renderStatus(report: StorageStatus): string {
     [
       'backing',
       report.backingExists
-        ? `${report.backing}, ` + `${bytes(report.backingSize)}${allocated(report)}`
+        ? `${report.backing}, ${bytes(report.backingSize)}${allocated(report)}`
         : `${report.backing} (not created yet: run apply)`,
     ],
     ['mounted', report.mounted ? `yes, on ${report.mountPoint}` : `no (${report.mountPoint})`],

@@ -15,10 +15,10 @@ export const updates: CommandImplementation = {
   async run(context, flags, operands) {
     const [subcommand, ...extra] = operands;
     if (subcommand !== 'check' && subcommand !== 'apply')
-      throw new UsageError(`updates: expected ` + `check or apply, got ${JSON.stringify(subcommand ?? '')}`);
+      throw new UsageError(`updates: expected check or apply, got ${JSON.stringify(subcommand ?? '')}`);
     if (extra.length > 0) throw new UsageError(`updates ${subcommand}: unexpected ${JSON.stringify(extra[0])}`);
     if (subcommand === 'check' && (flags.reboot !== undefined || flags['dry-run']))
-      throw new UsageError('updates check ' + 'changes nothing: --reboot and --dry-run belong to updates apply');
+      throw new UsageError('updates check changes nothing: --reboot and --dry-run belong to updates apply');
     const concerns = await concernContext(context, flags);
     const manager = updateManagerFor(concerns);
     if (subcommand === 'check' || flags['dry-run']) return check(context, concerns, manager, flags['dry-run'] === true);
@@ -44,7 +44,7 @@ async function check(
     context.out(
       [
         ...renderCheck(report),
-        ...(sequence ? [`reboot sequence recorded: ` + `${sequence.phase} since ${sequence.startedAt}`] : []),
+        ...(sequence ? [`reboot sequence recorded: ${sequence.phase} since ${sequence.startedAt}`] : []),
         ...renderPreview(commands, reboot),
       ].join('\n'),
     );
@@ -65,13 +65,13 @@ function rebootPreview(context: Context, report: CheckReport): string {
   const inside = isInsideWindow(config.UPDATE_WINDOW, config.UPDATE_TIMEZONE, host.now());
   const when = inside
     ? 'now (inside the window)'
-    : `in the window ${config.UPDATE_WINDOW.text} ` + `(${config.UPDATE_TIMEZONE})`;
+    : `in the window ${config.UPDATE_WINDOW.text} (${config.UPDATE_TIMEZONE})`;
   const condition =
     config.REBOOT_POLICY === 'always'
       ? 'after any change'
       : report.rebootRequired
         ? 'required already'
-        : 'if the distribution ' + 'asks for it after the updates';
+        : 'if the distribution asks for it after the updates';
   return (
     `reboot ${condition}, ${when}: drain, at most ${config.MAX_CONCURRENT_REBOOTS} host(s) of ` +
     `cluster "${config.ECS_CLUSTER}" at once`
@@ -104,7 +104,7 @@ function renderPreview(commands: readonly string[], reboot: string | null): stri
   if (reboot === null) return [];
   return [
     'dry run: nothing changed; apply would run:',
-    ...(commands.length ? commands.map((command) => `  ${command}`) : ['  nothing (no ' + 'security update pending)']),
+    ...(commands.length ? commands.map((command) => `  ${command}`) : ['  nothing (no security update pending)']),
     `then: ${reboot}`,
   ];
 }

@@ -75,7 +75,7 @@ export class IdentitySource {
       this.#identity = await this.#read();
     } catch (error) {
       this.#retryAt = now + IMDS_RETRY_MS;
-      this.#logger.debug('no instance identity for the control endpoint (not on EC2, or IMDS ' + 'unreachable)', {
+      this.#logger.debug('no instance identity for the control endpoint (not on EC2, or IMDS unreachable)', {
         reason: messageOf(error),
       });
     }
@@ -88,7 +88,7 @@ export class IdentitySource {
     const signature = (await imds.get('/latest/dynamic/instance-identity/pkcs7')).replace(/\s+/g, '');
     const { instanceId } = JSON.parse(document) as { instanceId?: unknown };
     if (typeof instanceId !== 'string' || !/^i-[0-9a-f]{8,17}$/.test(instanceId))
-      throw new Error('the identity ' + 'document has no valid instanceId');
+      throw new Error('the identity document has no valid instanceId');
     if (!/^[A-Za-z0-9+/]+=*$/.test(signature)) throw new Error('the identity signature is not base64');
     return {
       instanceId,

@@ -91,7 +91,7 @@ export class ControlClient {
       response = await this.#request({ method: 'GET', url, headers: { accept: 'application/json' } });
     } catch (error) {
       if (error instanceof ConfigError)
-        return { reachable: false, evidence: error.message, fix: 'correct the file ' + 'the evidence names' };
+        return { reachable: false, evidence: error.message, fix: 'correct the file the evidence names' };
       return {
         reachable: false,
         evidence: `GET ${url} failed: ${transportReason(error)}`,
@@ -136,7 +136,7 @@ export class ControlClient {
     }
     const body = Buffer.from(response.body).toString('utf8');
     if (response.status === 404)
-      throw new AgentError(`GET ${url} answered 404: the control endpoint ` + `has no users document for this host`);
+      throw new AgentError(`GET ${url} answered 404: the control endpoint has no users document for this host`);
     if (response.status !== 200) throw new AgentError(`GET ${url} answered HTTP ${response.status}: ${excerpt(body)}`);
     if (!isJson(response))
       throw new AgentError(
@@ -183,7 +183,7 @@ export async function readTrustAnchors(host: Host, key: string, bundle: string |
 export async function fetchUsersDocument(host: Host, config: Config): Promise<unknown> {
   const settings = controlSettings(config);
   if (settings === null)
-    throw new ConfigError(`USERS_SOURCE=control needs CONTROL_URL ` + `(${config.origins.CONTROL_URL})`);
+    throw new ConfigError(`USERS_SOURCE=control needs CONTROL_URL (${config.origins.CONTROL_URL})`);
   return new ControlClient(host, settings).usersDocument();
 }
 
@@ -199,7 +199,7 @@ function probeResultOf(response: HttpResponse, url: string, settings: ControlSet
   const credentials =
     settings.tokenFile === null
       ? 'without a token (CONTROL_TOKEN_FILE is empty)'
-      : `with the token from ` + `${settings.tokenFile}`;
+      : `with the token from ${settings.tokenFile}`;
   const body = Buffer.from(response.body).toString('utf8');
   if (response.status === 401 || response.status === 403) {
     const fix =
@@ -212,7 +212,7 @@ function probeResultOf(response: HttpResponse, url: string, settings: ControlSet
     return {
       reachable: false,
       evidence: `${said}: no protocol v1 endpoint there`,
-      fix: 'set CONTROL_URL to ' + 'the base URL the endpoint serves /v1/... below',
+      fix: 'set CONTROL_URL to the base URL the endpoint serves /v1/... below',
     };
   }
   if (response.status !== 200)
@@ -225,11 +225,11 @@ function probeResultOf(response: HttpResponse, url: string, settings: ControlSet
   if (problems.length > 0)
     return {
       reachable: false,
-      evidence: `${said} but not with a protocol v1 ` + `reply (${problems.join('; ')})`,
+      evidence: `${said} but not with a protocol v1 reply (${problems.join('; ')})`,
       fix: 'check that CONTROL_URL is an ecs-host-agent control endpoint',
     };
   const transport = settings.url.startsWith('https:')
-    ? `, TLS verified against ` + `${settings.caBundle ?? 'the system CAs'}`
+    ? `, TLS verified against ${settings.caBundle ?? 'the system CAs'}`
     : '';
   return { reachable: true, evidence: `${said} ${credentials}${transport}` };
 }
@@ -247,7 +247,7 @@ export function outcomeOf(
   if (status === 400 || status === 422) return refusalOutcome(response, body, said);
   if (status === 413) return { kind: 'too-large', reason: said };
   if (status === 401 || status === 403)
-    return { kind: 'retry', reason: `${said}: the endpoint ` + `refused the credentials (check CONTROL_TOKEN_FILE)` };
+    return { kind: 'retry', reason: `${said}: the endpoint refused the credentials (check CONTROL_TOKEN_FILE)` };
   const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], now) : null;
   // A gateway's 502/503/504 without Retry-After: the endpoint behind it is away, as when it refuses connections.
   const unreachable = retryAfterMs === null && (status === 502 || status === 503 || status === 504);
@@ -287,12 +287,12 @@ function receiptOutcome(response: HttpResponse, body: string, batchId: string, s
   if (problems.length > 0)
     return {
       kind: 'retry',
-      reason: `${said} with a receipt that does not fit ` + `the protocol: ${problems.join('; ')}`,
+      reason: `${said} with a receipt that does not fit the protocol: ${problems.join('; ')}`,
     };
   if ((receipt as Receipt).batchId !== batchId)
     return {
       kind: 'retry',
-      reason: `${said} with the ` + `receipt of another batch (${(receipt as Receipt).batchId})`,
+      reason: `${said} with the receipt of another batch (${(receipt as Receipt).batchId})`,
     };
   return { kind: 'delivered', receipt: receipt as Receipt };
 }

@@ -40,11 +40,11 @@ function check(schema: JsonSchema, value: unknown, path: string, problems: strin
   if (schema.type !== undefined) {
     const types = typeof schema.type === 'string' ? [schema.type] : schema.type;
     if (!types.some((type) => hasType(value, type)))
-      return problem(`expected ${types.join(' or ')}, ` + `got ${describe(value)}`);
+      return problem(`expected ${types.join(' or ')}, got ${describe(value)}`);
   }
   if (schema.const !== undefined && value !== schema.const) return problem(`expected ${JSON.stringify(schema.const)}`);
   if (schema.enum !== undefined && !schema.enum.includes(value))
-    return problem(`expected one of ` + `${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`);
+    return problem(`expected one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`);
   if (typeof value === 'number') checkNumber(schema, value, problem);
   else if (typeof value === 'string') checkString(schema, value, problem);
   else if (Array.isArray(value)) {
@@ -63,9 +63,9 @@ function checkNumber(schema: JsonSchema, value: number, problem: (text: string) 
 
 function checkString(schema: JsonSchema, value: string, problem: (text: string) => void): void {
   if (schema.minLength !== undefined && value.length < schema.minLength)
-    problem(`shorter than ` + `${schema.minLength} characters`);
+    problem(`shorter than ${schema.minLength} characters`);
   if (schema.maxLength !== undefined && value.length > schema.maxLength)
-    problem(`longer than ` + `${schema.maxLength} characters`);
+    problem(`longer than ${schema.maxLength} characters`);
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
     problem(`${JSON.stringify(value.slice(0, 80))} does not match ${schema.pattern}`);
 }
@@ -84,7 +84,7 @@ function checkObject(
     const property = schema.properties?.[name];
     if (property) check(property, item, `${path}.${name}`, problems, limit);
     else if (schema.additionalProperties === false)
-      problems.push(`${path}: unexpected property ` + `${JSON.stringify(name)}`);
+      problems.push(`${path}: unexpected property ${JSON.stringify(name)}`);
   }
 }
 

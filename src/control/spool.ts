@@ -167,7 +167,7 @@ export class Spool<Item extends SpoolItem = Sample> {
       await this.#host.rm(path);
     }
     throw new Error(
-      `spool ${this.#settings.dir}: ${MAX_NAME_ATTEMPTS} segment names in a row were ` + `taken by another writer`,
+      `spool ${this.#settings.dir}: ${MAX_NAME_ATTEMPTS} segment names in a row were taken by another writer`,
     );
   }
 
@@ -250,7 +250,7 @@ export class Spool<Item extends SpoolItem = Sample> {
         await this.remove([segment]); // another process sharing the spool delivered it
         return null;
       }
-      this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is ` + `dropped`, {
+      this.#logger.error(`spool segment ${segment.name} is torn or unreadable and is dropped`, {
         [this.#noun]: segment.samples,
         reason: messageOf(error),
       });
@@ -341,7 +341,7 @@ export function decodeSegment<Item extends SpoolItem = Sample>(text: string, exp
     throw new Error('header does not match the segment');
   }
   if (header.bytes !== Buffer.byteLength(body) || header.sha256 !== sha256(body))
-    throw new Error('checksum mismatch ' + '(torn write)');
+    throw new Error('checksum mismatch (torn write)');
   return body
     .trimEnd()
     .split('\n')

@@ -21,7 +21,7 @@ export async function acquireLock(host: Host, pid: number): Promise<Lock> {
   if (!(await host.createExclusive(LOCK_FILE, content))) {
     const holder = await runningHolder(host);
     if (holder !== null && holder !== pid)
-      throw new AlreadyRunning(`ecs-host-agent is already ` + `running as pid ${holder} (${LOCK_FILE})`);
+      throw new AlreadyRunning(`ecs-host-agent is already running as pid ${holder} (${LOCK_FILE})`);
     await host.writeFileAtomic(LOCK_FILE, content);
   }
   return {

@@ -177,7 +177,7 @@ async function deregister(deps: DecommissionDependencies, instance: InstanceRef,
     });
   } catch (error) {
     throw new DrainError(
-      `ecs:DeregisterContainerInstance of ${instance.containerInstanceArn} ` + `failed: ${messageOf(error)}`,
+      `ecs:DeregisterContainerInstance of ${instance.containerInstanceArn} failed: ${messageOf(error)}`,
     );
   }
   deps.logger.info(`deregistered ${instance.containerInstanceArn}${drained ? '' : ' (forced: tasks were left)'}`);

@@ -65,7 +65,7 @@ export async function previewDecommission(
     wouldDeregister: false,
   };
   if (found === null)
-    return { ...common, ...idle, drain: 'would do nothing: no container instance ' + 'is known to this host' };
+    return { ...common, ...idle, drain: 'would do nothing: no container instance is known to this host' };
   const ecs = await deps.ecs();
   const registered = await registeredState(ecs, found.ref);
   if ('gone' in registered) return { ...common, ...idle, drain: `would do nothing: ${registered.gone}` };

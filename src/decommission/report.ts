@@ -11,9 +11,7 @@ export function decommissionEvent(outcome: DecommissionOutcome): EventInput {
   const { instance } = outcome;
   const word = instance === null ? 'no-instance' : outcome.drained ? 'drained' : 'tasks-left';
   const what =
-    instance === null
-      ? 'no container instance'
-      : `${instance.containerInstanceArn} ` + `(cluster "${instance.cluster}")`;
+    instance === null ? 'no container instance' : `${instance.containerInstanceArn} (cluster "${instance.cluster}")`;
   return {
     type: 'decommission',
     outcome: word,

@@ -67,7 +67,7 @@ export function createDoctorContext(options: DoctorOptions): DoctorContext {
       return (await identity()).region;
     } catch (error) {
       throw new AgentError(
-        `no region: AWS_REGION is not set and the instance identity could not be ` + `read (${messageOf(error)})`,
+        `no region: AWS_REGION is not set and the instance identity could not be read (${messageOf(error)})`,
       );
     }
   });

@@ -24,7 +24,7 @@ export async function readDockerInfo(host: Host, socket: string, timeoutMs: numb
   const { ServerVersion, Driver, DockerRootDir } = info;
   if (typeof ServerVersion !== 'string' || ServerVersion === '' || typeof Driver !== 'string') {
     throw new AgentError(
-      `the Docker daemon on ${socket} did not answer: ` + `${JSON.stringify(info.ServerErrors ?? output)}`,
+      `the Docker daemon on ${socket} did not answer: ${JSON.stringify(info.ServerErrors ?? output)}`,
     );
   }
   return {

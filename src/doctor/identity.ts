@@ -31,7 +31,7 @@ export async function readIdentity(imds: Imds): Promise<InstanceIdentity> {
     const value = fields[name];
     if (typeof value !== 'string' || !pattern.test(value)) {
       throw new ImdsUnavailable(
-        `the instance identity document has no valid ${name}: ` + `${JSON.stringify(value ?? null)}`,
+        `the instance identity document has no valid ${name}: ${JSON.stringify(value ?? null)}`,
       );
     }
     identity[name] = value;

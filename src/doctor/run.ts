@@ -25,7 +25,7 @@ async function findingOf(check: Check, context: DoctorContext): Promise<Finding>
     return {
       verdict: 'fail',
       evidence: `the check itself failed: ${messageOf(error)}`,
-      fix: 'report this as a ' + 'bug of ecs-host-agent, with the evidence',
+      fix: 'report this as a bug of ecs-host-agent, with the evidence',
     };
   }
 }

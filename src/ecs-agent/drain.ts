@@ -62,7 +62,7 @@ export async function describeInstance(ecs: Ecs, ref: InstanceRef): Promise<Inst
   const { status, runningTasksCount, pendingTasksCount, agentConnected } = instance;
   if (typeof status !== 'string' || typeof runningTasksCount !== 'number') {
     throw new DrainError(
-      `ECS DescribeContainerInstances returned ${ref.containerInstanceArn} ` + `without a status or runningTasksCount`,
+      `ECS DescribeContainerInstances returned ${ref.containerInstanceArn} without a status or runningTasksCount`,
     );
   }
   return {
@@ -141,13 +141,13 @@ export function describeRemaining(outcome: DrainOutcome, timeoutMs: number): str
   const standalone = outcome.remaining.filter((task) => task.standalone);
   const names = standalone.map(
     (task) =>
-      `${task.name} ` + `(${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`,
+      `${task.name} (${task.taskArn.split('/').pop()}${task.startedBy ? `, started by ${task.startedBy}` : ''})`,
   );
   return (
     `${outcome.remaining.length} task(s) still on the instance after ${formatDuration(timeoutMs)}` +
     (names.length
       ? `; standalone tasks ECS will not move: ${names.join(', ')}`
-      : '; service tasks are ' + 'still being replaced')
+      : '; service tasks are still being replaced')
   );
 }
 
@@ -155,10 +155,10 @@ export function describeRemaining(outcome: DrainOutcome, timeoutMs: number): str
 export async function localInstance(host: Host, introspectionUrl: string): Promise<InstanceRef> {
   const poll = await pollAgentMetadata(host, introspectionUrl);
   if (!poll.answered)
-    throw new DrainError(`the ECS agent does not answer at ${introspectionUrl} ` + `(${poll.reason}): is it running?`);
+    throw new DrainError(`the ECS agent does not answer at ${introspectionUrl} (${poll.reason}): is it running?`);
   const { cluster, containerInstanceArn } = poll.metadata;
   if (containerInstanceArn === null)
-    throw new DrainError('the ECS agent has not registered this ' + 'instance yet: nothing to drain');
+    throw new DrainError('the ECS agent has not registered this instance yet: nothing to drain');
   return { cluster: clusterNameOf(cluster), containerInstanceArn };
 }
 

@@ -39,7 +39,7 @@ export async function pollAgentMetadata(
   if (response.status >= 500) return { answered: false, reason: `HTTP ${response.status}` };
   if (response.status !== 200)
     throw new IntrospectionError(
-      `${url} answered HTTP ` + `${response.status}: is INTROSPECTION_URL the ECS agent's introspection API?`,
+      `${url} answered HTTP ${response.status}: is INTROSPECTION_URL the ECS agent's introspection API?`,
     );
   return { answered: true, metadata: parseMetadata(url, Buffer.from(response.body).toString('utf8')) };
 }

@@ -113,7 +113,7 @@ async function checkInstance(ecs: Ecs, options: RegistrationOptions, arn: string
     // Only one ARN was asked for, so any failure is about it (its ARN may be written in the other form).
     const failure = reply.failures?.[0];
     if (!failure)
-      throw new RegistrationError(`ECS DescribeContainerInstances returned neither ` + `${arn} nor a failure for it`);
+      throw new RegistrationError(`ECS DescribeContainerInstances returned neither ${arn} nor a failure for it`);
     return {
       waiting:
         `ECS does not know container instance ${arn} in cluster "${options.cluster}" ` +

@@ -31,7 +31,7 @@ async function handshake(request: TlsProbeRequest, sockets: Socket[]): Promise<T
     openTcp(target.host, target.port, sockets),
   );
   if (proxy)
-    await stage(`proxy CONNECT to ${request.host}:${request.port} via ` + `${proxy.host}`, () =>
+    await stage(`proxy CONNECT to ${request.host}:${request.port} via ${proxy.host}`, () =>
       tunnel(tcp, request, proxy),
     );
   const tls = await stage(`TLS handshake with ${request.host}`, () => startTls(tcp, request.host, sockets));
@@ -62,7 +62,7 @@ function tunnel(socket: Socket, request: TlsProbeRequest, proxy: URL): Promise<v
   const authority = `${request.host}:${request.port}`;
   const userinfo = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
   const credentials = proxy.username
-    ? `Proxy-Authorization: Basic ` + `${Buffer.from(userinfo).toString('base64')}\r\n`
+    ? `Proxy-Authorization: Basic ${Buffer.from(userinfo).toString('base64')}\r\n`
     : '';
   return new Promise((resolve, reject) => {
     let reply = '';

@@ -17,7 +17,7 @@ export const eventsJob: Job = {
     if (outbox === null) return { summary: 'CONTROL_URL is empty: events go to EVENTS_SINK_FILE' };
     const result = await outbox.flush(DAEMON_RETRIES);
     if (result.problem !== null)
-      throw new AgentError(`${result.pending} host event(s) wait for the ` + `control endpoint: ${result.problem}`);
+      throw new AgentError(`${result.pending} host event(s) wait for the control endpoint: ${result.problem}`);
     if (result.delivered + result.duplicates === 0) return { summary: 'no host events waiting', details: result };
     const duplicates = result.duplicates > 0 ? `, ${result.duplicates} the endpoint already had` : '';
     return { summary: `delivered ${result.delivered} host event(s)${duplicates}`, details: result };

@@ -82,7 +82,7 @@ export class DiskCollector {
 
   async #measure(entry: MountEntry): Promise<Disk | string> {
     if (this.#pending.has(entry.mount))
-      return `${entry.mount}: statfs still has not returned from ` + `an earlier sample (${entry.fsType} server away?)`;
+      return `${entry.mount}: statfs still has not returned from an earlier sample (${entry.fsType} server away?)`;
     this.#pending.add(entry.mount);
     const call = this.#host.statfs(entry.mount).finally(() => this.#pending.delete(entry.mount));
     let timer: NodeJS.Timeout | undefined;
@@ -93,7 +93,7 @@ export class DiskCollector {
     try {
       const stats = await Promise.race([call, timeout]);
       if (stats === 'timeout')
-        return `${entry.mount}: statfs timed out after ${STATFS_TIMEOUT_MS} ` + `ms (${entry.fsType})`;
+        return `${entry.mount}: statfs timed out after ${STATFS_TIMEOUT_MS} ms (${entry.fsType})`;
       return toDisk(entry, stats);
     } catch (error) {
       return `${entry.mount}: statfs failed: ${(error as Error).message}`;

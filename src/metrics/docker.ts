@@ -42,7 +42,7 @@ export class DockerCollector {
       throw error;
     }
     if (!Array.isArray(list))
-      throw new Error('the Docker API answered /containers/json with ' + 'something other than a list');
+      throw new Error('the Docker API answered /containers/json with something other than a list');
     const containers = await mapLimited(list, CONCURRENCY, (entry) => this.#container(entry));
     this.#previous = new Map(containers.map((c) => [c.stats.id, c.reading]));
     return { running: containers.length, containers: containers.map((c) => c.stats) };
@@ -51,7 +51,7 @@ export class DockerCollector {
   async #container(entry: unknown): Promise<{ stats: ContainerStats; reading: CpuReading }> {
     const summary = entry as { Id?: unknown; Names?: unknown; Image?: unknown; Labels?: Record<string, unknown> };
     if (typeof summary.Id !== 'string' || !/^[0-9a-f]{12,64}$/.test(summary.Id))
-      throw new Error('the Docker API ' + 'listed a container without a valid Id');
+      throw new Error('the Docker API listed a container without a valid Id');
     const stats = (await this.#get(`/containers/${summary.Id}/stats?stream=false&one-shot=true`)) as DockerStats;
     const usageNs = numberAt(stats.cpu_stats?.cpu_usage?.total_usage);
     const reading = { usageNs, atMs: this.#host.now().getTime() };
@@ -91,7 +91,7 @@ export class DockerCollector {
     });
     const text = Buffer.from(response.body).toString('utf8');
     if (response.status !== 200)
-      throw new Error(`the Docker API answered ${path} with HTTP ` + `${response.status}: ${text.slice(0, 200)}`);
+      throw new Error(`the Docker API answered ${path} with HTTP ${response.status}: ${text.slice(0, 200)}`);
     return JSON.parse(text);
   }
 }

@@ -20,7 +20,7 @@ export function parseCpuTimes(stat: string): CpuTimes {
   const end = stat.indexOf('\n');
   const fields = stat.slice(0, end === -1 ? undefined : end).split(/\s+/);
   if (fields[0] !== 'cpu' || fields.length < 9)
-    throw new Error(`/proc/stat does not start with the ` + `cpu line: ${JSON.stringify(stat.slice(0, 80))}`);
+    throw new Error(`/proc/stat does not start with the cpu line: ${JSON.stringify(stat.slice(0, 80))}`);
   const tick = (index: number): number => Number(fields[index]);
   return {
     user: tick(1),

@@ -26,7 +26,7 @@ export function renderSample(sample: Sample, dockerSocket: string): string {
     ...sample.volumes.map((v): [string, string] => [`volume ${v.mountPoint}`, volume(v)]),
     ...sample.network.map((n): [string, string] => [
       `net ${n.name}`,
-      `rx ${iec(n.rxBytes)} ` + `(${n.rxErrors} errors)  tx ${iec(n.txBytes)} (${n.txErrors} errors)`,
+      `rx ${iec(n.rxBytes)} (${n.rxErrors} errors)  tx ${iec(n.txBytes)} (${n.txErrors} errors)`,
     ]),
     ['docker', sample.docker === null ? `no daemon answers on ${dockerSocket}` : `${sample.docker.running} running`],
     ...(sample.docker?.containers ?? []).map((c): [string, string] => [
@@ -60,7 +60,7 @@ function btrfs(allocation: Sample['disks'][number]['btrfs']): string {
 function volume(v: Sample['volumes'][number]): string {
   if (!v.mounted) return `${v.volume} not mounted`;
   if (v.usedBytes === null || v.totalBytes === null || v.freeBytes === null)
-    return `${v.volume} on ` + `${v.device}, not measured (see errors)`;
+    return `${v.volume} on ${v.device}, not measured (see errors)`;
   return `used ${iec(v.usedBytes)} of ${iec(v.totalBytes)}, free ${iec(v.freeBytes)} (${v.volume} on ${v.device})`;
 }
 

@@ -19,7 +19,7 @@ export async function findOptimizedAmiMarkers(host: Host, ecsInitInstalled: bool
   if ((await host.stat(CLOUD_CONFIG)) !== null) evidence.push(`${CLOUD_CONFIG} exists (ECS cloud-init config)`);
   if (ecsInitInstalled && !(await installedByThisAgent(host)) && !(await agentHasRun(host))) {
     evidence.push(
-      `ecs-init is installed, not by this agent, and the ECS agent has never run ` + `(${PATHS.ecsAgentData} empty)`,
+      `ecs-init is installed, not by this agent, and the ECS agent has never run (${PATHS.ecsAgentData} empty)`,
     );
   }
   return evidence;

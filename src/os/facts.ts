@@ -112,6 +112,6 @@ async function identify(host: Host): Promise<Release & { readonly source: string
     throw error;
   }
   throw new RefusedError(
-    `cannot identify the system: no /etc/os-release, /etc/system-release or ` + `/etc/SuSE-release under ${host.root}`,
+    `cannot identify the system: no /etc/os-release, /etc/system-release or /etc/SuSE-release under ${host.root}`,
   );
 }

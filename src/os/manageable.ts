@@ -21,7 +21,7 @@ export function assertManageable(facts: OsFacts, options: ManageableOptions): st
   }
   if (facts.root === '/' && facts.glibc !== null && !atLeast(facts.glibc, MIN_GLIBC)) {
     throw new RefusedError(
-      `${name} has glibc ${facts.glibc}; the agent's Node.js 24 runtime needs ` + `${MIN_GLIBC.join('.')} or later`,
+      `${name} has glibc ${facts.glibc}; the agent's Node.js 24 runtime needs ${MIN_GLIBC.join('.')} or later`,
     );
   }
   const evidence = [...facts.ecsOptimizedEvidence, ...(options.onlineEvidence ?? [])];

@@ -40,7 +40,7 @@ export async function checkOptimizedAmiOnline(host: Host, config: Config, releas
     const { findOptimizedAmiParameter } = await import('../aws/optimized-ami.ts');
     const parameter = await findOptimizedAmiParameter(host, config, region, path, amiId);
     if (parameter)
-      return { evidence: [`AMI ${amiId} is listed in the public SSM parameter ` + `${parameter}`], note: 'checked' };
+      return { evidence: [`AMI ${amiId} is listed in the public SSM parameter ${parameter}`], note: 'checked' };
     return { evidence: [], note: `checked: AMI ${amiId} is not listed under ${path}` };
   } catch (error) {
     return skipped(`SSM ${path} could not be read: ${messageOf(error)}`);

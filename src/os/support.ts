@@ -29,7 +29,7 @@ const RULES: Readonly<Record<string, Rule>> = {
     if (version === '2') {
       return imageOnly(
         'yum',
-        `Amazon Linux 2 has glibc 2.26 and ${NODE_GLIBC}; its support ends ` + `2026-06-30: move to Amazon Linux 2023`,
+        `Amazon Linux 2 has glibc 2.26 and ${NODE_GLIBC}; its support ends 2026-06-30: move to Amazon Linux 2023`,
       );
     }
     if (/^201[5-8]\.(03|09)$/.test(version)) {
@@ -77,7 +77,7 @@ function imageOnly(packageManager: PackageManagerName, reason: string): Support 
   return {
     status: 'image-only',
     packageManager,
-    reason: `${reason}; an image root of it can still ` + `be provisioned with --root from a supported build host`,
+    reason: `${reason}; an image root of it can still be provisioned with --root from a supported build host`,
   };
 }
 

@@ -31,7 +31,7 @@ function describeStart(unit: string, os: OsFacts): string {
   const how = os.systemdRunning
     ? 'enable and start (without blocking)'
     : os.root === '/'
-      ? 'enable (systemd is ' + 'not PID 1: not started)'
+      ? 'enable (systemd is not PID 1: not started)'
       : 'enable in the image (not started)';
   return `${how} ${unit}`;
 }

@@ -89,7 +89,7 @@ async function withServicesHeld(host: Host, install: () => Promise<void>): Promi
   if (host.root === '/' || (await host.lstat(POLICY_RC)) !== null) return install();
   await host.writeFileAtomic(
     POLICY_RC,
-    '#!/bin/sh\n# ecs-host-agent: no service starts while an ' + 'image is built\nexit 101\n',
+    '#!/bin/sh\n# ecs-host-agent: no service starts while an image is built\nexit 101\n',
     { mode: 0o755 },
   );
   try {

@@ -50,7 +50,7 @@ async function startReceiver(
   const giveUp = Date.now() + RECEIVER_START_TIMEOUT_MS;
   while (!/^CONTROL_URL=(\S+)$/m.test(output)) {
     if (child.exitCode !== null || Date.now() > giveUp)
-      throw new Error(`control-server did not ` + `start on ${listen}: ${output}`);
+      throw new Error(`control-server did not start on ${listen}: ${output}`);
     await delay(50);
   }
   return { child, url: /^CONTROL_URL=(\S+)$/m.exec(output)?.[1] as string };
@@ -115,7 +115,7 @@ try {
     await delay(PROBE_EVERY_S * 1000);
     const atS = (Date.now() - started) / 1000;
     if (daemon.exitCode !== null)
-      throw new Error(`the daemon exited ${daemon.exitCode}: ` + `${readFileSync(daemonLog, 'utf8')}`);
+      throw new Error(`the daemon exited ${daemon.exitCode}: ${readFileSync(daemonLog, 'utf8')}`);
     const [now, floor] = [rssMb(daemonPid), rssMb(barePid)];
     daemonPeak = Math.max(daemonPeak, now);
     if (atS < WARM_UP_S) {
@@ -141,7 +141,7 @@ try {
     .split('\n')
     .filter((line) => /^(error|warn)/.test(line));
   if (failures.length > 0)
-    console.log(`  the daemon logged ${failures.length} errors or warnings, ` + `the first: ${failures[0]}`);
+    console.log(`  the daemon logged ${failures.length} errors or warnings, the first: ${failures[0]}`);
   reportFigure({
     name: 'daemon steady RSS (metrics every 10 s to the reference receiver; converge/updates off) ÷ bare idle node',
     value: median(daemonRss),

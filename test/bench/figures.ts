@@ -175,7 +175,7 @@ function wrapperFlags(): string {
   const flags = /^exec "\$AGENT_LIB\/node" (.*) "\$AGENT_LIB\/ecs-host-agent\.mjs" "\$@"$/m.exec(wrapper)?.[1];
   if (flags === undefined)
     throw new Error(
-      'packaging/wrapper.sh no longer runs exec ' + '"$AGENT_LIB/node" FLAGS "$AGENT_LIB/ecs-host-agent.mjs" "$@"',
+      'packaging/wrapper.sh no longer runs exec "$AGENT_LIB/node" FLAGS "$AGENT_LIB/ecs-host-agent.mjs" "$@"',
     );
   return flags;
 }

@@ -45,7 +45,7 @@ function wallMs(subject: Subject, env: NodeJS.ProcessEnv): number {
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   // detect exits 3 on a system it refuses: still a complete run.
   if (result.status !== 0 && result.status !== 3)
-    throw new Error(`${subject.name} exited ` + `${result.status}: ${result.stderr}`);
+    throw new Error(`${subject.name} exited ${result.status}: ${result.stderr}`);
   return elapsed;
 }
 

@@ -64,7 +64,7 @@ function timed(argv: readonly string[]): Run {
   const seconds = (performance.now() - started) / 1000;
   if (result.status !== 0)
     throw new Error(
-      `${argv.join(' ')} exited ${result.status}: ` + `${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`,
+      `${argv.join(' ')} exited ${result.status}: ${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`,
     );
   const [user, system, peakKb] = (result.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
   return { seconds, cpu: (user as number) + (system as number), peakMb: (peakKb as number) / 1024 };

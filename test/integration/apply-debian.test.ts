@@ -24,7 +24,7 @@ test(
     requireRoot();
     assert.ok(
       existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`),
-      'the debootstrap fixture is missing: ' + 'run npm test, whose setup builds it',
+      'the debootstrap fixture is missing: run npm test, whose setup builds it',
     );
     const work = scratchDir(t);
     const root = `${work}/root`;
@@ -71,6 +71,6 @@ test(
     const second = await runCli(['plan', '--json', '--root', root, '--ecs-init-version', VERSION], env);
     assert.equal(second.status, 0, second.stderr);
     for (const concern of JSON.parse(second.stdout).concerns)
-      assert.deepEqual(concern.actions, [], `${concern.concern} ` + `plans nothing`);
+      assert.deepEqual(concern.actions, [], `${concern.concern} plans nothing`);
   },
 );

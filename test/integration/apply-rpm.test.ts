@@ -47,7 +47,7 @@ for (const [kind, ecsInit, unit] of CASES) {
       const again = await runCli(['plan', '--json', '--root', root], env);
       assert.equal(again.status, 0, again.stderr);
       for (const concern of JSON.parse(again.stdout).concerns)
-        assert.deepEqual(concern.actions, [], `${concern.concern} ` + `plans nothing`);
+        assert.deepEqual(concern.actions, [], `${concern.concern} plans nothing`);
     },
   );
 }

@@ -89,9 +89,7 @@ test('a bad config file exits 78 naming file, line, key, value and what is allow
   assert.equal(result.status, 78);
   assert.match(
     result.stderr,
-    new RegExp(
-      `${config}:3: STORAGE_MODE="zfs" is not one of the choices; ` + `allowed: none, btrfs-file, btrfs-device`,
-    ),
+    new RegExp(`${config}:3: STORAGE_MODE="zfs" is not one of the choices; allowed: none, btrfs-file, btrfs-device`),
   );
   assert.equal(result.stdout, '', 'nothing is printed as data');
 });

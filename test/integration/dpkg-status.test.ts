@@ -60,7 +60,7 @@ test('dpkg status: every package, version and installed state as dpkg-query read
   assertSameAsDpkg('/var/lib/dpkg');
   assert.ok(
     existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`),
-    'the debootstrap fixture is missing: ' + 'run npm test, whose setup builds it',
+    'the debootstrap fixture is missing: run npm test, whose setup builds it',
   );
   assertSameAsDpkg(`${DEBIAN_ROOT}/var/lib/dpkg`);
 

@@ -23,11 +23,9 @@ test(
   async (t) => {
     const root = scratchDir(t);
     mkdirSync(`${root}/etc/ecs`, { recursive: true });
-    writeFileSync(
-      `${root}/etc/ecs/ecs.config`,
-      '# baked by ' + 'hand\nECS_CLUSTER=old\nECS_IMAGE_PULL_BEHAVIOR=once\n',
-      { mode: 0o644 },
-    );
+    writeFileSync(`${root}/etc/ecs/ecs.config`, '# baked by hand\nECS_CLUSTER=old\nECS_IMAGE_PULL_BEHAVIOR=once\n', {
+      mode: 0o644,
+    });
     const context = await contextFor(new RealHost(root), AGENT_ENV, null);
 
     await converge(context);

@@ -59,9 +59,7 @@ test('an instance booted from an ECS-optimized AMI is recognised from the public
   const check = await checkOptimizedAmiOnline(new RealHost('/'), config(imdsUrl), AL2023);
   assert.match(
     check.evidence.join(),
-    new RegExp(
-      `AMI ${amiId} is listed in the public SSM parameter ` + `/aws/service/ecs/optimized-ami/amazon-linux-2023/`,
-    ),
+    new RegExp(`AMI ${amiId} is listed in the public SSM parameter /aws/service/ecs/optimized-ami/amazon-linux-2023/`),
   );
 });
 

@@ -127,7 +127,7 @@ test('package tools are retargeted at the image root: chroot dpkg-query sees the
   requireRoot();
   assert.ok(
     statSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`).isFile(),
-    `debootstrap fixture missing at ` + `${DEBIAN_ROOT}: run npm test (its setup builds it)`,
+    `debootstrap fixture missing at ${DEBIAN_ROOT}: run npm test (its setup builds it)`,
   );
   const image = new RealHost(DEBIAN_ROOT);
   const inImage = await image.exec('dpkg-query', ['-W', '-f', '${Package}\n', '--', 'docker.io']);

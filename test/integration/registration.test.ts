@@ -61,7 +61,7 @@ test('an agent that registers after a few polls, confirmed by ECS', async () => 
   assert.deepEqual(registration, {
     cluster: 'prod',
     containerInstanceArn: arn,
-    agentVersion: 'Amazon ECS Agent - ' + 'v1.99.0 (test)',
+    agentVersion: 'Amazon ECS Agent - v1.99.0 (test)',
     status: 'ACTIVE',
     agentConnected: true,
   });

@@ -78,7 +78,7 @@ export async function startDockerd(t: TestContext, options: DockerdOptions): Pro
 async function waitUntilReady(child: ChildProcess, socket: string, log: () => string): Promise<void> {
   for (const started = Date.now(); Date.now() - started < READY_TIMEOUT_MS; await delay(200)) {
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`dockerd exited ` + `(${child.exitCode ?? child.signalCode}):\n${tail(log())}`);
+      throw new Error(`dockerd exited (${child.exitCode ?? child.signalCode}):\n${tail(log())}`);
     if (existsSync(socket) && (await ping(socket))) return;
   }
   throw new Error(`dockerd did not answer on ${socket} within ${READY_TIMEOUT_MS} ms:\n${tail(log())}`);

@@ -24,7 +24,7 @@ export interface IntrospectionServer {
 export function metadataReply(
   cluster: string,
   containerInstanceArn: string | null,
-  version = 'Amazon ECS Agent - ' + 'v1.99.0 (test)',
+  version = 'Amazon ECS Agent - v1.99.0 (test)',
 ): IntrospectionReply {
   return { status: 200, body: { Cluster: cluster, ContainerInstanceArn: containerInstanceArn, Version: version } };
 }

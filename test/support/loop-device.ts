@@ -79,7 +79,7 @@ export function unmount(target: string): void {
     const result = spawnSync('umount', ['--', target], { encoding: 'utf8' });
     if (result.status === 0) return;
     if (!/target is busy/.test(result.stderr) || attempt >= BUSY_RETRIES)
-      throw new Error(`umount ${target}: ` + `${result.stderr.trim()}`);
+      throw new Error(`umount ${target}: ${result.stderr.trim()}`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BUSY_DELAY_MS);
   }
 }

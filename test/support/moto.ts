@@ -130,7 +130,7 @@ async function runEc2Instance(moto: Moto): Promise<string> {
   const text = await response.text();
   const instanceId = /<instanceId>(i-[0-9a-f]+)<\/instanceId>/.exec(text)?.[1];
   if (!response.ok || !instanceId)
-    throw new Error(`moto RunInstances failed (HTTP ` + `${response.status}): ${text.slice(0, 500)}`);
+    throw new Error(`moto RunInstances failed (HTTP ${response.status}): ${text.slice(0, 500)}`);
   return instanceId;
 }
 
@@ -164,7 +164,7 @@ async function waitUntilAnswering(endpoint: string, child: ChildProcess, stderr:
   const giveUp = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < giveUp) {
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`moto_server exited ` + `(${child.exitCode ?? child.signalCode}): ${stderr()}`);
+      throw new Error(`moto_server exited (${child.exitCode ?? child.signalCode}): ${stderr()}`);
     try {
       await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
       return;

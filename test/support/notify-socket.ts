@@ -43,7 +43,7 @@ export async function startNotifySocket(path: string): Promise<NotifySocket> {
         const hit = messages.find((message) => pattern.test(message));
         if (hit) return hit;
         if (Date.now() > deadline)
-          throw new Error(`no notification matching ${pattern} (got ` + `${JSON.stringify(messages)})`);
+          throw new Error(`no notification matching ${pattern} (got ${JSON.stringify(messages)})`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 200);

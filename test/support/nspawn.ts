@@ -51,7 +51,7 @@ export interface BootOptions {
 export async function bootContainer(t: TestContext, options: BootOptions = {}): Promise<Container> {
   requireRoot();
   if (!existsSync(SYSTEMD_ROOT_READY))
-    throw new Error(`the systemd root fixture is missing at ` + `${SYSTEMD_ROOT}: run npm test, whose setup builds it`);
+    throw new Error(`the systemd root fixture is missing at ${SYSTEMD_ROOT}: run npm test, whose setup builds it`);
   const work = scratchDir(t, 'eha-nspawn-');
   const root = `${work}/root`;
   execFileSync('cp', ['-a', '--', SYSTEMD_ROOT, root]);
@@ -108,7 +108,7 @@ class BootedContainer implements Container {
     let state = 'no PID 1 yet';
     while (Date.now() < deadline) {
       if (this.#nspawn.exitCode !== null)
-        throw new Error(`systemd-nspawn exited with ` + `${this.#nspawn.exitCode}:\n${output()}`);
+        throw new Error(`systemd-nspawn exited with ${this.#nspawn.exitCode}:\n${output()}`);
       this.#pid1 ||= childPid(this.#nspawn.pid as number) ?? 0;
       if (this.#pid1 !== 0) {
         const answer = this.exec(['systemctl', 'is-system-running']);
@@ -141,7 +141,7 @@ class BootedContainer implements Container {
     const result = this.exec(argv, options);
     if (result.status !== 0)
       throw new Error(
-        `${argv.join(' ')} exited with ${result.status} in the ` + `container:\n${result.stderr}${result.stdout}`,
+        `${argv.join(' ')} exited with ${result.status} in the container:\n${result.stderr}${result.stdout}`,
       );
     return result.stdout;
   }

@@ -138,7 +138,7 @@ async function buildRoots(): Promise<void> {
 
 async function buildRoot(fixture: RootFixture, mirror: string): Promise<void> {
   console.error(
-    `setup: debootstrap --variant=minbase bookworm, ${fixture.what} (shared read-only ` + `fixture, about a minute)`,
+    `setup: debootstrap --variant=minbase bookworm, ${fixture.what} (shared read-only fixture, about a minute)`,
   );
   rmSync(fixture.dir, { recursive: true, force: true });
   const include = fixture.include.length > 0 ? [`--include=${fixture.include.join(',')}`] : [];

@@ -30,7 +30,7 @@ export async function verifyDetachedSignature(host: Host, request: VerifyRequest
     });
   const imported = await gpg(['--import', '--', request.keyFile]);
   if (imported.exitCode !== 0)
-    throw new SignatureError(`cannot import the signing key ` + `${request.keyFile}: ${imported.stderr.trim()}`);
+    throw new SignatureError(`cannot import the signing key ${request.keyFile}: ${imported.stderr.trim()}`);
   const listing = await gpg(['--with-colons', '--fingerprint']);
   const fingerprints = [...listing.stdout.matchAll(/^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/gm)].map((m) => m[1] as string);
   if (request.expectedFingerprint && !fingerprints.includes(request.expectedFingerprint)) {
@@ -48,7 +48,7 @@ export async function verifyDetachedSignature(host: Host, request: VerifyRequest
     .pop();
   if (verified.exitCode !== 0 || !signer || !fingerprints.includes(signer)) {
     throw new SignatureError(
-      `bad or missing signature on ${request.dataFile}: ` + `${lastLine(verified.stderr) || 'no valid signature'}`,
+      `bad or missing signature on ${request.dataFile}: ${lastLine(verified.stderr) || 'no valid signature'}`,
     );
   }
   return signer;

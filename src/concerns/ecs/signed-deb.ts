@@ -28,7 +28,7 @@ export function debSource(context: ConcernContext, region: string | null): DebSo
   const { config, os } = context;
   if (os.arch === null)
     throw new AgentError(
-      `cannot tell the architecture of ${os.root} (no /bin/sh ` + `ELF header) to pick the ecs-init .deb`,
+      `cannot tell the architecture of ${os.root} (no /bin/sh ELF header) to pick the ecs-init .deb`,
     );
   const shownRegion = region ?? (os.root === '/' ? '<region from IMDS>' : '<AWS_REGION>');
   const base = config.ECSINIT_BASE_URL ?? `https://s3.${shownRegion}.amazonaws.com/amazon-ecs-agent-${shownRegion}`;
@@ -53,7 +53,7 @@ async function downloadRegion(context: ConcernContext): Promise<string | null> {
   if (config.ECSINIT_BASE_URL !== null || config.AWS_REGION !== null) return config.AWS_REGION;
   if (os.root !== '/') {
     throw new ConfigError(
-      'AWS_REGION is needed to download ecs-init into an image root (or set ' + 'ECSINIT_BASE_URL to a mirror)',
+      'AWS_REGION is needed to download ecs-init into an image root (or set ECSINIT_BASE_URL to a mirror)',
     );
   }
   return hostRegion(host, config);
@@ -97,6 +97,6 @@ async function download(context: ConcernContext, url: string, path: string): Pro
   const response = await context.host.http({ url, timeoutMs: DOWNLOAD_TIMEOUT_MS });
   if (response.status !== 200) throw new AgentError(`download of ${url} failed: HTTP ${response.status}`);
   if (response.body.length > MAX_DOWNLOAD_BYTES)
-    throw new AgentError(`download of ${url} is larger ` + `than ${MAX_DOWNLOAD_BYTES} bytes`);
+    throw new AgentError(`download of ${url} is larger than ${MAX_DOWNLOAD_BYTES} bytes`);
   await context.host.writeFileAtomic(path, response.body, { mode: 0o600 });
 }

@@ -21,13 +21,11 @@ export async function daemonJsonHasNvidiaRuntime(host: Host): Promise<boolean> {
     settings = JSON.parse(text);
   } catch (error) {
     throw new GpuDaemonJsonError(
-      `${DAEMON_JSON} is not valid JSON (${(error as Error).message}); ` + `fix it before the nvidia runtime is added`,
+      `${DAEMON_JSON} is not valid JSON (${(error as Error).message}); fix it before the nvidia runtime is added`,
     );
   }
   if (!isObject(settings))
-    throw new GpuDaemonJsonError(
-      `${DAEMON_JSON} must hold a JSON object; fix ` + `it before the nvidia runtime is added`,
-    );
+    throw new GpuDaemonJsonError(`${DAEMON_JSON} must hold a JSON object; fix it before the nvidia runtime is added`);
   const runtimes = settings.runtimes;
   return isObject(runtimes) && NVIDIA_RUNTIME in runtimes;
 }

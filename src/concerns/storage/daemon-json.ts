@@ -48,7 +48,7 @@ function checkCompatible(settings: Record<string, unknown>): void {
     : [];
   if (foreign.length > 0) {
     throw new AgentError(
-      `${STORE.daemonJson} has storage-opts ${JSON.stringify(foreign)} that the ` + `btrfs driver rejects; remove them`,
+      `${STORE.daemonJson} has storage-opts ${JSON.stringify(foreign)} that the btrfs driver rejects; remove them`,
     );
   }
 }

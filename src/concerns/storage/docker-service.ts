@@ -42,7 +42,7 @@ export async function withDockerStopped<T>(
 ): Promise<T> {
   const pidFile = await dockerRunsOutsideSystemd(host, systemdRunning);
   if (pidFile)
-    throw new AgentError(`dockerd is running outside systemd (${pidFile}); stop it before ` + `the store is switched`);
+    throw new AgentError(`dockerd is running outside systemd (${pidFile}); stop it before the store is switched`);
   const [stop, start] = [dockerUnitsCommand('stop', units), dockerUnitsCommand('start', units)];
   if (stop) await runCommand(host, stop);
   try {

@@ -89,14 +89,14 @@ function formatBacking(settings: StorageSettings, store: StoreFacts): StorageAct
   const found = backing.signature && describeSignature(backing.signature);
   if (found && !settings.forceFormat) {
     throw new FormatRefusedError(
-      `refusing to format ${backing.name}: it holds ${found}; set ` + `STORAGE_FORCE_FORMAT=yes to erase it`,
+      `refusing to format ${backing.name}: it holds ${found}; set STORAGE_FORCE_FORMAT=yes to erase it`,
     );
   }
   const wipe: Step[] = found ? [{ run: localCommand('wipefs', ['--all', '--', backing.source]) }] : [];
   return {
     kind: 'format',
     summary: found
-      ? `ERASE ${found} on ${backing.name} and format it as Btrfs ` + `(STORAGE_FORCE_FORMAT=yes)`
+      ? `ERASE ${found} on ${backing.name} and format it as Btrfs (STORAGE_FORCE_FORMAT=yes)`
       : `format ${backing.name} as Btrfs`,
     // No --force: should anything have appeared since the plan, mkfs.btrfs refuses.
     steps: [...wipe, { run: localCommand('mkfs.btrfs', ['--label', STORE.label, '--', backing.source]) }],
@@ -111,9 +111,7 @@ function persist(
 ): StorageAction[] {
   if (settings.mode === 'btrfs-file') {
     if (store.mountUnit !== null)
-      throw conflict(
-        `${STORE.mountUnit} exists, but ` + `STORAGE_MODE=btrfs-file mounts the store from ${STORE.fstab}`,
-      );
+      throw conflict(`${STORE.mountUnit} exists, but STORAGE_MODE=btrfs-file mounts the store from ${STORE.fstab}`);
     if (withFstabLine(store.fstab, settings.file) === store.fstab) return [];
     const summary = `mount the store at boot from ${STORE.fstab}`;
     return [{ kind: 'write-fstab', summary, steps: [fstabStep(store.fstab, settings.file)] }];
@@ -126,7 +124,7 @@ function persist(
     );
   if (store.mountUnit !== null && !isOwnMountUnit(store.mountUnit)) {
     throw new AgentError(
-      `${STORE.mountUnit} was not written by the agent; remove it to let the ` + `agent manage the store`,
+      `${STORE.mountUnit} was not written by the agent; remove it to let the agent manage the store`,
     );
   }
   const uuid = formatting ? null : (store.backing.signature?.uuid ?? null);
@@ -163,11 +161,11 @@ function switchStore(
   const migrate = mount && store.oldStoreHasData;
   if (migrate && store.retiredLeftover) {
     throw conflict(
-      `${STORE.retired} is left from an interrupted switch and ${STORE.mountPoint} ` + `holds data too: check them`,
+      `${STORE.retired} is left from an interrupted switch and ${STORE.mountPoint} holds data too: check them`,
     );
   }
   if (store.unmanagedDocker)
-    throw new AgentError(`dockerd runs outside systemd ` + `(${store.unmanagedDocker}); stop it, then apply again`);
+    throw new AgentError(`dockerd runs outside systemd (${store.unmanagedDocker}); stop it, then apply again`);
   const { kind, source } = store.backing;
   const daemonJson = text === null ? null : writeStep(STORE.daemonJson, text, { before: store.daemonJson });
   return switchAction({ backing: { kind, source }, mount, migrate, dockerUnits, daemonJson }, context);

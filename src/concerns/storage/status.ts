@@ -50,7 +50,7 @@ export async function mountedStore(context: ConcernContext, settings: StorageSet
   const store = await gatherStore(context, settings);
   if (!store.mountedFromBacking)
     throw new AgentError(
-      `the Btrfs store ${store.backing.name} is not ` + `mounted on ${STORE.mountPoint}; run apply first`,
+      `the Btrfs store ${store.backing.name} is not mounted on ${STORE.mountPoint}; run apply first`,
     );
   return store;
 }

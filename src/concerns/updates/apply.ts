@@ -73,7 +73,7 @@ export async function applyUpdates(
     await host.writeFileAtomic(LAST_APPLY_FILE, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
   }
   context.logger.info(`security updates: ${changed.length} package(s) changed`, {
-    changed: changed.map((update) => `${update.package} ` + `${update.from ?? '-'} -> ${update.to ?? '-'}`),
+    changed: changed.map((update) => `${update.package} ${update.from ?? '-'} -> ${update.to ?? '-'}`),
   });
   return report;
 }

@@ -57,14 +57,13 @@ async function decideReboot(
     if (policy === 'never')
       return {
         outcome: 'never',
-        message:
-          `no reboot (policy ` + `never)${applied.rebootRequired ? '; the distribution says one is required' : ''}`,
+        message: `no reboot (policy never)${applied.rebootRequired ? '; the distribution says one is required' : ''}`,
       };
     return {
       outcome: 'not-needed',
       message:
         applied.rebootRequired === null
-          ? 'no reboot: the ' + 'distribution gives no reboot signal here'
+          ? 'no reboot: the distribution gives no reboot signal here'
           : 'no reboot needed',
     };
   }

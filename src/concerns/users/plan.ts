@@ -434,8 +434,8 @@ function endSessions(facts: UsersFacts, user: ManagedUser): UsersAction[] {
   const { name, uid } = user.account;
   const processes = count(pids.length, 'process', 'processes');
   const terminate = terminateCommand(name);
-  const kill =
-    `kill -s KILL -- PID… of each process of uid ${uid} left, until none is (loginctl ` + `failing is only logged)`;
+  const untilNone = 'until none is (loginctl failing is only logged)';
+  const kill = `kill -s KILL -- PID… of each process of uid ${uid} left, ${untilNone}`;
   return [
     {
       kind: 'end-sessions',

@@ -26,7 +26,7 @@ export function choice(choices: readonly string[]): Check {
 
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): Check {
   const allowed =
-    max === Number.MAX_SAFE_INTEGER ? `a whole number, at least ${min}` : `a whole number from ` + `${min} to ${max}`;
+    max === Number.MAX_SAFE_INTEGER ? `a whole number, at least ${min}` : `a whole number from ${min} to ${max}`;
   return (raw) => {
     if (/^\d+$/.test(raw) && Number(raw) >= min && Number(raw) <= max) return raw;
     throw new InvalidValue('is not a whole number in range', allowed);
@@ -40,7 +40,7 @@ export function numberPair(separator: string, example: string): Check {
     if (parts.length === 2 && parts.every((part) => /^\d+$/.test(part))) return raw;
     throw new InvalidValue(
       `is not two whole numbers joined by "${separator}"`,
-      `two whole numbers ` + `joined by "${separator}", e.g. ${example}`,
+      `two whole numbers joined by "${separator}", e.g. ${example}`,
     );
   };
 }
@@ -51,7 +51,7 @@ export const portRange: Check = (raw) => {
   if (first >= 1 && first <= last && last <= 65535) return raw;
   throw new InvalidValue(
     'is not a port range',
-    'two port numbers from 1 to 65535 joined by "-", the ' + 'first not above the second, e.g. 32768-60999',
+    'two port numbers from 1 to 65535 joined by "-", the first not above the second, e.g. 32768-60999',
   );
 };
 
@@ -134,7 +134,7 @@ export const jsonStringList: Check = jsonCheck(
 );
 
 export const jsonPortList: Check = jsonCheck(
-  'a JSON array of port numbers from 1 to 65535, e.g. ' + '[22,80,5000]',
+  'a JSON array of port numbers from 1 to 65535, e.g. [22,80,5000]',
   (value) => Array.isArray(value) && value.every((port) => Number.isInteger(port) && port >= 1 && port <= 65535),
 );
 

@@ -111,7 +111,7 @@ const KEY_CHECKS: Readonly<Record<string, Check>> = {
 export function normalizeEcsValue(name: string, raw: string): string {
   if (name === 'ECS_EXTERNAL') {
     throw new InvalidValue(
-      'is for ECS Anywhere only: on EC2 the agent would register as an external ' + 'instance',
+      'is for ECS Anywhere only: on EC2 the agent would register as an external instance',
       'leave ECS_EXTERNAL unset',
     );
   }

@@ -60,7 +60,7 @@ export const loopbackListen: Parse<ListenAddress> = (raw) => {
   if (!match || port < 1 || port > 65535)
     throw new InvalidValue(
       'is not a loopback port',
-      'a port from 1 to ' + '65535, optionally as 127.0.0.1:PORT or [::1]:PORT',
+      'a port from 1 to 65535, optionally as 127.0.0.1:PORT or [::1]:PORT',
     );
   return { address: match[1] === '[::1]' ? '::1' : '127.0.0.1', port };
 };
@@ -119,26 +119,26 @@ export const KEYS = {
   CONVERGE_INTERVAL: key(
     offOr(duration(60_000, 86_400_000)),
     '30m',
-    'how often the daemon converges ' + 'every concern, first at start; off: never',
+    'how often the daemon converges every concern, first at start; off: never',
   ),
   METRICS_INTERVAL: key(duration(10_000, 3_600_000), '60s', 'how often metrics are sampled and sent (10s to 1h)'),
   CONTROL_CA_BUNDLE: key(
     optional(absolutePath),
     '',
-    'PEM file of CAs trusted for an https ' + 'CONTROL_URL; empty: the system CAs',
+    'PEM file of CAs trusted for an https CONTROL_URL; empty: the system CAs',
   ),
   CONTROL_ALLOW_HTTP: key(bool, 'no', 'allow a plain http CONTROL_URL that is not loopback'),
   CONTROL_IDENTITY: key(
     oneOf(['auto', 'no'] as const),
     'auto',
-    'auto: send the signed EC2 instance ' + 'identity document (IMDSv2) when reachable; no: never',
+    'auto: send the signed EC2 instance identity document (IMDSv2) when reachable; no: never',
   ),
   SPOOL_DIR: key(absolutePath, '/var/lib/ecs-host-agent/spool', 'where samples wait until every sink on has them'),
   SPOOL_MAX_BYTES: key(spoolSize, '64M', 'spool size cap (at least 2M); the oldest samples are dropped and counted'),
   SPOOL_MAX_AGE: key(
     duration(60_000, 90 * 86_400_000),
     '72h',
-    'samples older than this are dropped ' + 'from the spool (and counted)',
+    'samples older than this are dropped from the spool (and counted)',
   ),
   METRICS_SINK_FILE: key(
     absolutePath,
@@ -148,7 +148,7 @@ export const KEYS = {
   EVENTS_SINK_FILE: key(
     absolutePath,
     '/var/log/ecs-host-agent/events.ndjson',
-    'newline JSON file ' + 'host events (decommission, reboot) go to when CONTROL_URL is empty (rotated)',
+    'newline JSON file host events (decommission, reboot) go to when CONTROL_URL is empty (rotated)',
   ),
   METRICS_PROMETHEUS_LISTEN: key(
     optional(listenAddress),
@@ -230,28 +230,28 @@ export const KEYS = {
   UPDATES_CHECK_INTERVAL: key(
     offOr(duration(60_000, 86_400_000)),
     '1h',
-    'how often the daemon looks ' + 'for security updates; off: never (no automatic updates)',
+    'how often the daemon looks for security updates; off: never (no automatic updates)',
   ),
   DRAIN_TIMEOUT: key(duration(1000, 86_400_000), '30m', 'how long a drain waits for the tasks of the instance to stop'),
   DRAIN_TIMEOUT_POLICY: key(
     oneOf(['abort', 'reboot'] as const),
     'abort',
-    'when a drain times out: ' + 'abort (re-activate, no reboot) or reboot anyway',
+    'when a drain times out: abort (re-activate, no reboot) or reboot anyway',
   ),
   DECOMMISSION_ON_SHUTDOWN: key(
     bool,
     'no',
-    'drain and deregister the container instance when the ' + 'host powers off (ecs-host-agent-decommission.service)',
+    'drain and deregister the container instance when the host powers off (ecs-host-agent-decommission.service)',
   ),
   DECOMMISSION_TIMEOUT: key(
     duration(10_000, 3_600_000),
     '5m',
-    'how long decommission waits for the ' + 'tasks to leave (at most 5m at poweroff)',
+    'how long decommission waits for the tasks to leave (at most 5m at poweroff)',
   ),
   SPOT_INTERRUPTION_DRAIN: key(
     bool,
     'yes',
-    'drain at once when IMDS announces a spot interruption ' + '(spot/instance-action)',
+    'drain at once when IMDS announces a spot interruption (spot/instance-action)',
   ),
   REBOOT_LOCK_PATH: key(ssmPath, '/ecs-host-agent/reboot-lock', 'SSM parameter path of the fleet-wide reboot slots'),
   REBOOT_LOCK_TTL: key(
@@ -268,7 +268,7 @@ export const KEYS = {
   AL2023_RELEASE_UPGRADE: key(
     bool,
     'no',
-    'Amazon Linux 2023: take security updates from a newer ' + 'release when one is offered',
+    'Amazon Linux 2023: take security updates from a newer release when one is offered',
   ),
   STORAGE_MODE: key(oneOf(['none', 'btrfs-file', 'btrfs-device'] as const), 'none', 'Docker image storage on Btrfs'),
   STORAGE_FILE: key(absolutePath, '/var/lib/docker-storage.btrfs', 'backing file for STORAGE_MODE=btrfs-file'),
@@ -278,7 +278,7 @@ export const KEYS = {
   STORAGE_WARN_PERCENT: key(
     integer(1, 100),
     '85',
-    'warn (and report a metric) when the Docker store ' + 'is fuller than this percentage',
+    'warn (and report a metric) when the Docker store is fuller than this percentage',
   ),
   VOLUMES: key(parseVolumes, '', 'data volumes to format when empty and mount: DEVICE:FSTYPE:MOUNTPOINT[:OPTIONS];…'),
   ALLOW_ECS_OPTIMIZED: key(bool, 'no', 'run even on an ECS-optimized AMI (not recommended)'),
@@ -295,19 +295,19 @@ export const KEYS = {
   ECSINIT_BASE_URL: key(
     optional(httpUrl),
     '',
-    'where the ecs-init .deb and .asc are downloaded; ' + 'empty: the regional Amazon bucket',
+    'where the ecs-init .deb and .asc are downloaded; empty: the regional Amazon bucket',
   ),
   ECSINIT_SIGNING_KEY: key(
     optional(absolutePath),
     '',
-    'armored public key that must have signed the ' + 'ecs-init .deb; empty: the shipped Amazon ECS key',
+    'armored public key that must have signed the ecs-init .deb; empty: the shipped Amazon ECS key',
   ),
   AWS_ENDPOINT_URL_ECS: key(optional(httpUrl), '', 'ECS API endpoint override (VPC endpoints, tests)'),
   AWS_ENDPOINT_URL_SSM: key(optional(httpUrl), '', 'SSM API endpoint override (VPC endpoints, tests)'),
   AWS_ENDPOINT_URL_S3: key(
     optional(httpUrl),
     '',
-    'S3 endpoint override (where ecs-init downloads ' + 'the agent image); doctor checks it is reachable',
+    'S3 endpoint override (where ecs-init downloads the agent image); doctor checks it is reachable',
   ),
   AWS_ENDPOINT_URL_ECR: key(optional(httpUrl), '', 'ECR API endpoint override; doctor checks it is reachable'),
   AWS_ENDPOINT_URL_CLOUDWATCH: key(optional(httpUrl), '', 'CloudWatch API endpoint override (METRICS_CLOUDWATCH)'),
@@ -332,7 +332,7 @@ function ssmPath(raw: string): string {
   if (/^(\/[A-Za-z0-9_.-]+)+$/.test(path) && !/^\/(aws|ssm)(\/|$)/i.test(path) && path.length <= 900) return path;
   throw new InvalidValue(
     'is not an SSM parameter path',
-    'an absolute SSM path such as ' + '/ecs-host-agent/reboot-lock (letters, digits, _ . -; not under /aws or /ssm)',
+    'an absolute SSM path such as /ecs-host-agent/reboot-lock (letters, digits, _ . -; not under /aws or /ssm)',
   );
 }
 

@@ -25,7 +25,7 @@ export interface VolumeSpec {
 }
 
 const ALLOWED =
-  'entries DEVICE:FSTYPE:MOUNTPOINT[:OPTIONS] separated by ";", e.g. ' + 'vol-0123456789abcdef0:xfs:/data:noatime';
+  'entries DEVICE:FSTYPE:MOUNTPOINT[:OPTIONS] separated by ";", e.g. vol-0123456789abcdef0:xfs:/data:noatime';
 /** Mount points that belong to the system (or to the Docker store): never a data volume's. */
 const RESERVED = [
   '/',
@@ -52,7 +52,7 @@ export const parseVolumes: Parse<readonly VolumeSpec[]> = (raw) => {
     const seen = new Set<string>();
     for (const volume of volumes) {
       if (seen.has(volume[field]))
-        throw new InvalidValue(`names ${volume[field]} twice`, `${ALLOWED}; each ` + `device and mount point once`);
+        throw new InvalidValue(`names ${volume[field]} twice`, `${ALLOWED}; each device and mount point once`);
       seen.add(volume[field]);
     }
   }
@@ -64,18 +64,18 @@ function parseEntry(entry: string): VolumeSpec {
   const options = rest.join(':') || 'defaults';
   if (!isVolumeId(device) && !/^\/dev\/[A-Za-z0-9/_.-]+$/.test(device))
     throw new InvalidValue(
-      `has a device ` + `${JSON.stringify(device)} that is neither a /dev path nor an EBS volume id`,
+      `has a device ${JSON.stringify(device)} that is neither a /dev path nor an EBS volume id`,
       ALLOWED,
     );
   if (!(FILESYSTEMS as readonly string[]).includes(fstype))
     throw new InvalidValue(
-      `has a filesystem ` + `${JSON.stringify(fstype)}`,
+      `has a filesystem ${JSON.stringify(fstype)}`,
       `${ALLOWED}; FSTYPE one of ${FILESYSTEMS.join(', ')}`,
     );
   const path = mountPointOf(mountPoint);
   if (!OPTIONS.test(options))
     throw new InvalidValue(
-      `has mount options ${JSON.stringify(options)} ` + `with characters fstab cannot hold`,
+      `has mount options ${JSON.stringify(options)} with characters fstab cannot hold`,
       `${ALLOWED}; OPTIONS without spaces`,
     );
   return { device, fstype: fstype as Filesystem, mountPoint: path, options };
@@ -90,7 +90,7 @@ function mountPointOf(raw: string): string {
   }
   if (RESERVED.includes(path) || /\s/.test(path))
     throw new InvalidValue(
-      `has the mount point ` + `${path}, which belongs to the system`,
+      `has the mount point ${path}, which belongs to the system`,
       `${ALLOWED}; a directory of its own such as /data`,
     );
   return path;

@@ -10,7 +10,7 @@ export const agentState: Check = {
     const state = await readAgentState(context.host);
     const problem = staleStateProblem(state, context.config.ECS_CLUSTER, { imageRoot: false });
     if (problem)
-      return fail(problem, 'stop ecs-init and clear the state with "ecs-host-agent apply ' + '--reset-agent-state"');
+      return fail(problem, 'stop ecs-init and clear the state with "ecs-host-agent apply --reset-agent-state"');
     if (state === null) return ok(`no saved agent state in ${PATHS.ecsAgentData}: the agent registers afresh`);
     const cluster = state.cluster === null ? 'an unnamed cluster' : `cluster "${clusterNameOf(state.cluster)}"`;
     return ok(`saved state of ${cluster}${state.containerInstanceArn ? ` for ${state.containerInstanceArn}` : ''}`);

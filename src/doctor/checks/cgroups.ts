@@ -17,14 +17,11 @@ export const cgroups: Check = {
     const facts = await context.os();
     const { cgroups: found } = facts;
     if (found === null)
-      return fail(
-        'no cgroup hierarchy under /sys/fs/cgroup',
-        'boot a kernel with ' + 'cgroups mounted (systemd does this)',
-      );
+      return fail('no cgroup hierarchy under /sys/fs/cgroup', 'boot a kernel with cgroups mounted (systemd does this)');
     if (!found.memoryController) {
       return fail(
         `cgroup v${found.version} without the memory controller`,
-        'enable it on the kernel ' + 'command line (cgroup_enable=memory) and reboot',
+        'enable it on the kernel command line (cgroup_enable=memory) and reboot',
       );
     }
     if (found.version === 2) {

@@ -31,11 +31,11 @@ export const clockSkew: Check = {
     } catch (error) {
       return warn(
         `${url.host} did not answer directly: ${messageOf(error)}`,
-        'see the ecs-endpoint ' + 'check; with a proxy, compare the clock by hand ("chronyc tracking")',
+        'see the ecs-endpoint check; with a proxy, compare the clock by hand ("chronyc tracking")',
       );
     }
     if (Number.isNaN(served))
-      return warn(`${url.host} sent no Date header`, 'compare the clock by ' + 'hand ("chronyc tracking")');
+      return warn(`${url.host} sent no Date header`, 'compare the clock by hand ("chronyc tracking")');
     // The header has whole seconds: up to one second of difference is no skew.
     const skew = Math.round((local - served) / 1000);
     const evidence = `the host clock is ${Math.abs(skew)} s ${skew >= 0 ? 'ahead of' : 'behind'} ${url.host}`;

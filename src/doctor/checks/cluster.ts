@@ -24,12 +24,12 @@ export const clusterExists: Check = {
     const found = reply.clusters?.find((candidate) => candidate.clusterName === cluster);
     if (!found) {
       if (cluster === 'default')
-        return ok('cluster "default" does not exist yet; the agent creates ' + 'it when it registers');
+        return ok('cluster "default" does not exist yet; the agent creates it when it registers');
       return fail(`ECS has no cluster "${cluster}" (${reply.failures?.[0]?.reason ?? 'not returned'})`, create);
     }
     if (found.status !== 'ACTIVE') return fail(`cluster "${cluster}" is ${found.status}`, create);
     return ok(
-      `cluster "${cluster}" is ACTIVE with ${found.registeredContainerInstancesCount ?? 0} ` + `container instances`,
+      `cluster "${cluster}" is ACTIVE with ${found.registeredContainerInstancesCount ?? 0} container instances`,
     );
   },
 };

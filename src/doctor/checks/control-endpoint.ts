@@ -18,7 +18,7 @@ export const controlEndpoint: Check = {
       if (probe.reachable) return ok(probe.evidence);
       return fail(
         probe.evidence,
-        probe.fix ?? 'check CONTROL_URL, the token in CONTROL_TOKEN_FILE, ' + 'and outbound HTTPS to the endpoint',
+        probe.fix ?? 'check CONTROL_URL, the token in CONTROL_TOKEN_FILE, and outbound HTTPS to the endpoint',
       );
     } catch (error) {
       return fail(`${url}: ${messageOf(error)}`, 'check CONTROL_URL and outbound HTTPS to the endpoint');

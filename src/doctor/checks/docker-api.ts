@@ -12,7 +12,7 @@ export const dockerApi: Check = {
     } catch (error) {
       return fail(
         messageOf(error),
-        `start Docker ("systemctl start docker") and see "journalctl -u ` + `docker" if it does not come up`,
+        `start Docker ("systemctl start docker") and see "journalctl -u docker" if it does not come up`,
       );
     }
   },

@@ -7,7 +7,7 @@ export const dockerService: Check = {
   async run(context) {
     const facts = await context.os();
     if (facts.docker === null)
-      return fail('no Docker package is installed', 'run "ecs-host-agent ' + 'apply" to install Docker');
+      return fail('no Docker package is installed', 'run "ecs-host-agent apply" to install Docker');
     return unitFinding(context.host, facts, `${facts.docker.name} ${facts.docker.version}`, 'docker.service');
   },
 };

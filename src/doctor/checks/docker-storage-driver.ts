@@ -20,7 +20,7 @@ export const dockerStorageDriver: Check = {
     const { STORAGE_MODE } = context.config;
     if (STORAGE_MODE !== 'none' && driver !== 'btrfs') {
       return fail(
-        `Docker runs the ${driver} driver, but STORAGE_MODE=${STORAGE_MODE} wants ` + `btrfs`,
+        `Docker runs the ${driver} driver, but STORAGE_MODE=${STORAGE_MODE} wants btrfs`,
         'run "ecs-host-agent apply", then restart Docker',
       );
     }
@@ -28,7 +28,7 @@ export const dockerStorageDriver: Check = {
     if (problem)
       return warn(
         `Docker runs the ${driver} driver: ${problem}`,
-        'use overlay2, or ' + 'STORAGE_MODE=btrfs-file for a Btrfs store',
+        'use overlay2, or STORAGE_MODE=btrfs-file for a Btrfs store',
       );
     return ok(`Docker runs the ${driver} driver${STORAGE_MODE === 'none' ? '' : ` (STORAGE_MODE=${STORAGE_MODE})`}`);
   },

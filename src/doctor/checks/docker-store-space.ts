@@ -30,7 +30,7 @@ export const dockerStoreSpace: Check = {
       `on ${path} (${usage.usedPercent}% used)`;
     if (usage.usedPercent >= FAIL_PERCENT || usage.availableBytes < FAIL_FREE_BYTES) return fail(evidence, FIX);
     if (usage.usedPercent >= context.config.STORAGE_WARN_PERCENT)
-      return warn(`${evidence}, ` + `STORAGE_WARN_PERCENT=${context.config.STORAGE_WARN_PERCENT}`, FIX);
+      return warn(`${evidence}, STORAGE_WARN_PERCENT=${context.config.STORAGE_WARN_PERCENT}`, FIX);
     return ok(evidence);
   },
 };

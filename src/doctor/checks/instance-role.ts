@@ -14,7 +14,7 @@ export const instanceRole: Check = {
     try {
       role = (await context.imds.get(CREDENTIALS)).split('\n')[0]?.trim() ?? '';
       if (!/^[\w+=,.@-]{1,128}$/.test(role))
-        return fail(`IMDS names no instance role ` + `(${JSON.stringify(role.slice(0, 40))})`, FIX);
+        return fail(`IMDS names no instance role (${JSON.stringify(role.slice(0, 40))})`, FIX);
       reply = JSON.parse(await context.imds.get(`${CREDENTIALS}${role}`)) as Record<string, unknown>;
     } catch (error) {
       return fail(`no instance role credentials from IMDS: ${messageOf(error)}`, FIX);
@@ -25,7 +25,7 @@ export const instanceRole: Check = {
     }
     if (expiration <= context.host.now().getTime()) {
       return fail(
-        `the credentials of role ${role} expired at ` + `${new Date(expiration).toISOString()}`,
+        `the credentials of role ${role} expired at ${new Date(expiration).toISOString()}`,
         'check the clock (clock-skew) and the instance profile',
       );
     }

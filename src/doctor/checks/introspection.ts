@@ -19,13 +19,13 @@ export const introspection: Check = {
     if (!poll.answered) {
       return fail(
         `the ECS agent does not answer at ${url} (${poll.reason})`,
-        `see "systemctl status ` + `ecs" and ${PATHS.ecsAgentLog}; the checks above name the usual causes`,
+        `see "systemctl status ecs" and ${PATHS.ecsAgentLog}; the checks above name the usual causes`,
       );
     }
     const { cluster, containerInstanceArn, version } = poll.metadata;
     if (clusterNameOf(cluster) !== wanted) {
       return fail(
-        `the agent reports cluster "${clusterNameOf(cluster)}", not ` + `"${wanted}"`,
+        `the agent reports cluster "${clusterNameOf(cluster)}", not "${wanted}"`,
         'clear stale state with "ecs-host-agent apply --reset-agent-state"',
       );
     }

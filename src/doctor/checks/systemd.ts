@@ -8,7 +8,7 @@ export const systemd: Check = {
     if (systemdRunning) return ok('systemd is PID 1 (/run/systemd/system exists)');
     return fail(
       'systemd is not PID 1: the ecs and docker units cannot run',
-      'boot the host with ' + 'systemd as its init system',
+      'boot the host with systemd as its init system',
     );
   },
 };

@@ -9,17 +9,17 @@ export async function unitFinding(host: Host, facts: OsFacts, what: string, unit
   if (!state.enabled)
     return fail(
       `${what} is installed but ${unit} is not enabled`,
-      `run "systemctl ` + `enable --now --no-block ${unit}" (or ecs-host-agent apply)`,
+      `run "systemctl enable --now --no-block ${unit}" (or ecs-host-agent apply)`,
     );
   if (state.active === null)
     return warn(
-      `${unit} is enabled; whether it runs is unknown (systemd is ` + `not PID 1)`,
+      `${unit} is enabled; whether it runs is unknown (systemd is not PID 1)`,
       'boot the host with systemd as its init system',
     );
   if (!state.active)
     return fail(
       `${unit} is enabled but not running`,
-      `see "systemctl status ` + `${unit}" and "journalctl -u ${unit}", then start it`,
+      `see "systemctl status ${unit}" and "journalctl -u ${unit}", then start it`,
     );
   return ok(`${what} installed, ${unit} enabled and running`);
 }

@@ -53,11 +53,11 @@ test(
     assert.equal(
       second.opened,
       segments.length,
-      'the restarted writer opened the spool (a torn ' + 'segment is found when it is read)',
+      'the restarted writer opened the spool (a torn segment is found when it is read)',
     );
     assert.ok(
       !readdirSync(dir).some((name) => name.endsWith('.tmp') && name.includes('dead')),
-      'temporary files are ' + 'removed on open',
+      'temporary files are removed on open',
     );
 
     const spool = new Spool(new RealHost('/'), { dir, maxBytes: 2 ** 30, maxAgeMs: 90 * 86_400_000 }, silentLogger);
@@ -66,7 +66,7 @@ test(
     const ids = samples.map((sample) => sample.id);
     assert.equal(new Set(ids).size, ids.length, 'no duplicates');
     for (const id of [...first.acked.slice(0, -1), ...second.acked])
-      assert.ok(ids.includes(id), `acknowledged sample ` + `${id} survived`);
+      assert.ok(ids.includes(id), `acknowledged sample ${id} survived`);
     assert.equal(spool.status().droppedSamples, 1, 'the torn segment is counted as dropped');
   },
 );

@@ -221,7 +221,7 @@ test("doctor's control check passes with the right token and fails with the fix 
   assert.match(refused.evidence, /HTTP 401 .* the endpoint refused the credentials/);
   assert.equal(
     refused.fix,
-    'write the token the endpoint expects to ' + '/etc/ecs-host-agent/control.token (one line, mode 0600)',
+    'write the token the endpoint expects to /etc/ecs-host-agent/control.token (one line, mode 0600)',
   );
   assert.equal(endpoint.receiver.counts.batches + endpoint.receiver.counts.events, 0, 'the probe stored nothing');
 });

@@ -167,7 +167,7 @@ test('a run that crashes after draining converges when run again, even with the 
   assert.ok(existsSync(`${instance.root}${RECORD}`), 'the record names the instance for the next run');
   assert.ok(
     existsSync(`${instance.root}/var/lib/ecs/data/ecs_agent_data.json`),
-    'the state is only ' + 'cleared after deregistration',
+    'the state is only cleared after deregistration',
   );
 
   const deps = await instance.deps();
@@ -254,7 +254,7 @@ test(
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^dry run: nothing was changed\n/);
     assert.ok(
-      text.stdout.includes(`instance     ${instance.arn} (cluster "${instance.cluster}", found ` + `in ecs-agent)`),
+      text.stdout.includes(`instance     ${instance.arn} (cluster "${instance.cluster}", found in ecs-agent)`),
       text.stdout,
     );
     assert.match(text.stdout, /\nderegister   no \(pass --deregister\)\n/);

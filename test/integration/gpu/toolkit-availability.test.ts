@@ -148,7 +148,7 @@ describe('apt in a copy of the Debian 12 root', () => {
       `Package: ${TOOLKIT}`,
       'Version: 1.17.8-1',
       'Architecture: all',
-      'Maintainer: ' + 'ecs-host-agent tests <tests@example.invalid>',
+      'Maintainer: ecs-host-agent tests <tests@example.invalid>',
       `Filename: ./${TOOLKIT}_1.17.8-1_all.deb`,
       'Size: 1',
       'Description: test stand-in',

@@ -58,7 +58,7 @@ test('container figures come from the Docker API on its unix socket, one stats r
   assert.equal(
     typeof second?.containers[0]?.cpuPercent,
     'number',
-    'the second sample has a CPU ' + 'percentage from the delta',
+    'the second sample has a CPU percentage from the delta',
   );
   dockerd.docker(['rm', '-f', 'waiter']);
 

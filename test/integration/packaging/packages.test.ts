@@ -220,7 +220,7 @@ test(
       assert.ok(paragraph, `a Files paragraph for ${found.name} ${found.version}`);
       assert.match(
         paragraph,
-        new RegExp(`\nComment: ${found.name.replaceAll('.', '\\.')} ` + `${found.version.replaceAll('.', '\\.')}$`),
+        new RegExp(`\nComment: ${found.name.replaceAll('.', '\\.')} ${found.version.replaceAll('.', '\\.')}$`),
       );
       for (const file of found.licenseFiles)
         assert.ok(words(paragraph).includes(words(readFileSync(file, 'utf8'))), `${file} in full`);
@@ -234,7 +234,7 @@ test(
   (t) => {
     assert.ok(
       existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`),
-      'the debootstrap fixture is missing: ' + 'run npm test, whose setup builds it',
+      'the debootstrap fixture is missing: run npm test, whose setup builds it',
     );
     const root = `${scratchDir(t)}/root`;
     execFileSync('cp', ['-a', '--', DEBIAN_ROOT, root]);
@@ -255,7 +255,7 @@ test(
     assert.deepEqual(
       systemctlActions(root),
       [],
-      'nothing started in a chroot (ischroot says so, ' + 'although /run/systemd/system exists)',
+      'nothing started in a chroot (ischroot says so, although /run/systemd/system exists)',
     );
 
     const plan = run('chroot', [root, '/usr/bin/ecs-host-agent', 'plan'], { ...CHROOT_ENV, AWS_REGION: 'eu-west-1' });
@@ -288,7 +288,7 @@ test(
     assert.equal(existsSync(`${root}${AGENT_ENV}.dpkg-dist`) || existsSync(`${root}${AGENT_ENV}.dpkg-new`), false);
     assert.equal(
       inRoot(root, ['/usr/bin/ecs-host-agent', '--version']).output.trim(),
-      `ecs-host-agent ` + `${NEXT_VERSION} (node ${NODE_VERSION})`,
+      `ecs-host-agent ${NEXT_VERSION} (node ${NODE_VERSION})`,
     );
     assert.deepEqual(systemctlActions(root), [
       '--no-block try-restart ecs-host-agent.service',
@@ -327,7 +327,7 @@ test(
       [
         '--no-block start ecs-host-agent.service',
         '--quiet is-enabled ecs-host-agent-decommission.service',
-        '--no-block start ' + 'ecs-host-agent-decommission.service',
+        '--no-block start ecs-host-agent-decommission.service',
       ],
       'a new install on a booted system starts without waiting',
     );
@@ -433,7 +433,7 @@ test(
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     for (const scriptlet of ['postinstall', 'preuninstall', 'postuninstall'])
-      assert.match(scripts, new RegExp(`^${scriptlet} ` + `scriptlet \\(using /bin/sh\\):$`, 'm'));
+      assert.match(scripts, new RegExp(`^${scriptlet} scriptlet \\(using /bin/sh\\):$`, 'm'));
     assert.match(scripts, /systemctl enable "\$unit"/);
     assert.match(scripts, /systemctl --no-block start "\$MAIN_UNIT"/);
     assert.match(scripts, /systemctl stop \$SHIPPED_UNITS/, 'an erase stops every unit before its files go');
@@ -485,7 +485,7 @@ test('rpm refuses the .rpm where glibc is older than 2.28 (Amazon Linux 2), nami
   assert.equal(refused.status, 1, refused.output);
   assert.match(
     refused.output,
-    new RegExp(`glibc >= 2\\.28 is needed by ` + `ecs-host-agent-${PACKAGE_VERSION.replaceAll('.', '\\.')}-1\\.x86_64`),
+    new RegExp(`glibc >= 2\\.28 is needed by ecs-host-agent-${PACKAGE_VERSION.replaceAll('.', '\\.')}-1\\.x86_64`),
   );
 });
 
@@ -503,7 +503,7 @@ test('an rpm upgrade keeps an edited agent.env', (t) => {
   assert.equal(
     existsSync(`${root}${AGENT_ENV}.rpmnew`),
     false,
-    'the default did not change, so ' + 'there is nothing new to offer',
+    'the default did not change, so there is nothing new to offer',
   );
   assert.match(
     rpmIn(root, ['-q', 'ecs-host-agent']).output,

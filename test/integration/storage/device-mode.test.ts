@@ -74,7 +74,7 @@ test(
     assert.deepEqual(
       await system.plan(),
       [],
-      'after apply, plan(gather()) is empty: the Btrfs it made ' + 'is never formatted again',
+      'after apply, plan(gather()) is empty: the Btrfs it made is never formatted again',
     );
   },
 );

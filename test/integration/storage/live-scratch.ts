@@ -37,7 +37,7 @@ export async function liveScratch(t: TestContext, agentEnv: string): Promise<Liv
   mkdirSync(`${root}/var/lib/dpkg`, { recursive: true });
   writeFileSync(
     `${root}/var/lib/dpkg/status`,
-    'Package: btrfs-progs\nStatus: install ok ' + 'installed\nVersion: 6.2-1\n\n',
+    'Package: btrfs-progs\nStatus: install ok installed\nVersion: 6.2-1\n\n',
   );
   mkdirSync(`${root}/etc/systemd/system`, { recursive: true });
   writeFileSync(`${root}/etc/fstab`, '# <file system> <mount point> <type> <options> <dump> <pass>\n');

@@ -78,7 +78,7 @@ test('migration: a failure mid-way (the new store is full) leaves the old store 
   const retry = await system.plan();
   assert.ok(
     retry.some((a) => a.kind === 'switch' && a.migrate),
-    'the move is planned again, into ' + 'the emptied filesystem',
+    'the move is planned again, into the emptied filesystem',
   );
   mkdirSync(system.path('/mnt'));
   execFileSync('mount', [

@@ -42,7 +42,7 @@ function buildDeb(dir: string, deb: Deb): string {
     `Package: ${deb.name}`,
     `Version: ${deb.version}`,
     'Architecture: all',
-    'Maintainer: ' + 'ecs-host-agent tests <tests@example.invalid>',
+    'Maintainer: ecs-host-agent tests <tests@example.invalid>',
     `Description: test stand-in ${deb.name}`,
     '',
   ];
@@ -68,7 +68,7 @@ function buildRepo(
       `Package: ${deb.name}`,
       `Version: ${deb.version}`,
       'Architecture: all',
-      'Maintainer: ' + 'ecs-host-agent tests <tests@example.invalid>',
+      'Maintainer: ecs-host-agent tests <tests@example.invalid>',
       `Filename: ./${name}`,
       `Size: ${bytes.length}`,
       `SHA256: ${sha256(bytes)}`,
@@ -88,7 +88,7 @@ function buildRepo(
   ];
   writeFileSync(
     join(dir, 'Release'),
-    `${fields.join('\n')}\n ${sha256(Buffer.from(packages))} ` + `${Buffer.byteLength(packages)} Packages\n`,
+    `${fields.join('\n')}\n ${sha256(Buffer.from(packages))} ${Buffer.byteLength(packages)} Packages\n`,
   );
 }
 
@@ -121,7 +121,7 @@ function prepareRoot(work: string): string {
   buildRepo(join(root, 'srv/point-release'), [BUGFIX_NEW], { label: 'Debian', codename: 'bookworm', suite: 'stable' });
   writeFileSync(
     join(root, 'etc/apt/sources.list.d/ecs-host-agent-tests.list'),
-    'deb [trusted=yes] ' + 'file:/srv/security ./\ndeb [trusted=yes] file:/srv/point-release ./\n',
+    'deb [trusted=yes] file:/srv/security ./\ndeb [trusted=yes] file:/srv/point-release ./\n',
   );
   const staging = join(root, 'tmp/debs');
   mkdirSync(staging, { recursive: true });
@@ -136,7 +136,7 @@ test(
     requireRoot();
     assert.ok(
       existsSync(`${DEBIAN_ROOT}/var/lib/dpkg/status`),
-      'the debootstrap fixture is missing: ' + 'run npm test, whose setup builds it',
+      'the debootstrap fixture is missing: run npm test, whose setup builds it',
     );
     const root = prepareRoot(scratchDir(t, 'updates-apt-'));
     const aptConfBefore = readdirSync(join(root, 'etc/apt/apt.conf.d')).map((name) => [

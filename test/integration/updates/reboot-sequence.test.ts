@@ -287,7 +287,7 @@ describe('drain and activate by hand', () => {
       assert.equal(timedOut.status, 1, timedOut.stderr);
       assert.ok(
         timedOut.stdout.includes(
-          `1 task(s) still on the instance after 1s; standalone tasks ` + `ECS will not move: ${task} (`,
+          `1 task(s) still on the instance after 1s; standalone tasks ECS will not move: ${task} (`,
         ),
         timedOut.stdout,
       );
@@ -334,7 +334,7 @@ describe('a crash at any step is resumed or rolled back on the next start', () =
       if (index >= SEQUENCE_STEPS.indexOf('slot-acquired'))
         assert.deepEqual(await holders(setup), [setup.instanceId], 'the crash left the slot held');
       if (index >= SEQUENCE_STEPS.indexOf('draining'))
-        assert.equal(await statusOf(setup), 'DRAINING', 'the crash left the ' + 'instance DRAINING');
+        assert.equal(await statusOf(setup), 'DRAINING', 'the crash left the instance DRAINING');
       const restarted = await runDriver(setup, 'resume');
 
       assert.equal(restarted.code, 0, restarted.stderr);

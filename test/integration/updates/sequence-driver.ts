@@ -18,5 +18,5 @@ const deps = sequenceDeps(setup, async (step) => {
 const outcome =
   process.argv[2] === 'resume'
     ? await resumeRebootSequence(deps)
-    : await runRebootSequence(deps, 'test: security ' + 'updates need a reboot');
+    : await runRebootSequence(deps, 'test: security updates need a reboot');
 process.stdout.write(`${JSON.stringify(outcome)}\n`);

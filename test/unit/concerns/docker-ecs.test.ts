@@ -82,7 +82,7 @@ test('ecs-init on SLES comes from zypper as amazon-ecs-init with the amazon-ecs 
   const actions = await planOf(ecsConcern, await contextFor(withSystemctl(fakeHostFor('sles-15.5'))));
   assert.deepEqual(
     actions.map((a) => a.summary),
-    ['install ecs-init (amazon-ecs-init)', 'enable (systemd is ' + 'not PID 1: not started) amazon-ecs.service'],
+    ['install ecs-init (amazon-ecs-init)', 'enable (systemd is not PID 1: not started) amazon-ecs.service'],
   );
 });
 

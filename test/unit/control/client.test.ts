@@ -45,7 +45,7 @@ test('replies of the endpoint map to delivered, retry (with Retry-After), reject
   }
   assert.deepEqual(outcomeOf(reply(429, '', { 'retry-after': '120' }), BATCH_ID, NOW), {
     kind: 'retry',
-    reason: 'POST /v1/samples ' + 'answered HTTP 429: ""',
+    reason: 'POST /v1/samples answered HTTP 429: ""',
     retryAfterMs: 120_000,
   });
 });

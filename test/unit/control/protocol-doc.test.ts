@@ -15,6 +15,6 @@ test('PROTOCOL.md shows exactly the schemas the code validates with', () => {
   assert.deepEqual(
     shown,
     JSON.parse(JSON.stringify(PROTOCOL_SCHEMAS)),
-    'regenerate the schema ' + 'sections of src/control/PROTOCOL.md from src/control/schemas.ts',
+    'regenerate the schema sections of src/control/PROTOCOL.md from src/control/schemas.ts',
   );
 });

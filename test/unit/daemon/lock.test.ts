@@ -5,7 +5,7 @@ import { acquireLock, LOCK_FILE } from '../../../src/daemon/lock.ts';
 import { FakeHost } from '../../support/fake-host.ts';
 
 const stat = (pid: number, started: number) =>
-  `${pid} (node (agent)) S 1 ${pid} ${pid} 0 -1 4194560 ` + `1 0 0 0 0 0 0 0 20 0 11 0 ${started} 1000 100\n`;
+  `${pid} (node (agent)) S 1 ${pid} ${pid} 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 11 0 ${started} 1000 100\n`;
 
 test('the first daemon takes the lock, recording pid and start time, and releases it', async () => {
   const host = new FakeHost({ '/proc/100/stat': stat(100, 4242) });

@@ -65,7 +65,7 @@ test('the instance from the agent state: drained, ecs-init stopped, deregistered
   assert.deepEqual(await host.readdir('/var/lib/ecs/data'), []);
   assert.ok(
     host.writes.includes('/var/lib/ecs-host-agent/decommission.json'),
-    'the instance is ' + 'recorded before the first step',
+    'the instance is recorded before the first step',
   );
   assert.equal(host.files.has('/var/lib/ecs-host-agent/decommission.json'), false);
   assert.equal(outcome.drained, true);
@@ -151,7 +151,7 @@ test('spot interruption: nothing while IMDS has no notice; DRAINING once it anno
   notice = '{"action": "terminate", "time": "2026-11-22T12:02:00Z"}';
   assert.equal(
     (await job.run(context)).summary,
-    `spot interruption announced (terminate at ` + `2026-11-22T12:02:00Z): ${ARN} set DRAINING`,
+    `spot interruption announced (terminate at 2026-11-22T12:02:00Z): ${ARN} set DRAINING`,
   );
   assert.deepEqual(
     calls.map((call) => [call.operation, call.input.status]),

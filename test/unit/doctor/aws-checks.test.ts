@@ -39,7 +39,7 @@ test(
     const ok = await runCheck(instanceRole, machine.host);
     assert.deepEqual(ok, {
       verdict: 'ok',
-      evidence: 'role ecsInstanceRole: credentials valid until ' + '2026-11-22T18:00:00.000Z',
+      evidence: 'role ecsInstanceRole: credentials valid until 2026-11-22T18:00:00.000Z',
     });
 
     machine.host.clock = new Date('2026-11-23T00:00:00Z');
@@ -124,7 +124,7 @@ test(
     const viaProxy = await runCheck(ecsEndpoint, host, { env: { HTTPS_PROXY: 'http://ignored:1' } });
     assert.equal(
       viaProxy.evidence,
-      'ecs.eu-west-1.amazonaws.com:443 via the proxy 10.0.0.131:3128: ' + 'TLS handshake done (TLSv1.2)',
+      'ecs.eu-west-1.amazonaws.com:443 via the proxy 10.0.0.131:3128: TLS handshake done (TLSv1.2)',
     );
     assert.equal(host.tlsCalls.at(-1)?.proxy, 'http://user:pw@10.0.0.131:3128');
     assert.match((await runCheck(s3Endpoint, host)).evidence, /directly/);
@@ -143,7 +143,7 @@ test('endpoints: an http:// override (an emulator) is checked with a plain reque
   const finding = await runCheck(ecsEndpoint, host, { agentEnv: 'AWS_ENDPOINT_URL_ECS=http://127.0.0.1:5000\n' });
   assert.deepEqual(finding, {
     verdict: 'ok',
-    evidence: '127.0.0.1:5000 directly: answered HTTP 404 ' + '(plain HTTP, no TLS)',
+    evidence: '127.0.0.1:5000 directly: answered HTTP 404 (plain HTTP, no TLS)',
   });
   assert.equal(
     (await runCheck(ecsEndpoint, host, { agentEnv: 'AWS_ENDPOINT_URL_ECS=http://127.0.0.1:5001\n' })).verdict,
@@ -161,7 +161,7 @@ test('clock-skew: ok within 30 s, warn beyond, fail beyond 5 minutes; warn witho
   );
   assert.deepEqual(await runCheck(clockSkew, host), {
     verdict: 'ok',
-    evidence: 'the host clock is 0 ' + 's ahead of ecs.eu-west-1.amazonaws.com',
+    evidence: 'the host clock is 0 s ahead of ecs.eu-west-1.amazonaws.com',
   });
   date = new Date(host.now().getTime() + 90_000).toUTCString();
   const behind = await runCheck(clockSkew, host);

@@ -40,14 +40,14 @@ test('docker-api: ok when docker info answers on the socket; fail naming what th
   const machine = healthyHost();
   assert.deepEqual(await runCheck(dockerApi, machine.host), {
     verdict: 'ok',
-    evidence: 'Docker 20.10.24 ' + 'answers on /var/run/docker.sock',
+    evidence: 'Docker 20.10.24 answers on /var/run/docker.sock',
   });
   assert.ok(machine.host.commands().includes('docker -H unix:///var/run/docker.sock info --format {{json .}}'));
 
   machine.dockerInfo = {
     exitCode: 1,
     stdout: '',
-    stderr: 'Cannot connect to the Docker daemon at ' + 'unix:///var/run/docker.sock. Is the docker daemon running?\n',
+    stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n',
   };
   const down = await runCheck(dockerApi, machine.host);
   assert.equal(down.verdict, 'fail');

@@ -95,7 +95,7 @@ test('introspection: ok when registered in the cluster; fail when silent, elsewh
   );
   assert.deepEqual(await runCheck(introspection, host), {
     verdict: 'ok',
-    evidence: `Amazon ECS Agent - ` + `v1.89.3 registered ${ARN}`,
+    evidence: `Amazon ECS Agent - v1.89.3 registered ${ARN}`,
   });
 
   reply = { ...reply, ContainerInstanceArn: null };
@@ -119,7 +119,7 @@ test(
     const active = describing([{ clusterName: CLUSTER, status: 'ACTIVE', registeredContainerInstancesCount: 3 }]);
     assert.deepEqual(await runCheck(clusterExists, host, { ecsClient: active }), {
       verdict: 'ok',
-      evidence: 'cluster "prod" is ' + 'ACTIVE with 3 container instances',
+      evidence: 'cluster "prod" is ACTIVE with 3 container instances',
     });
 
     const missing = await runCheck(clusterExists, host, {
@@ -145,9 +145,7 @@ test(
     assert.match(inactive.evidence, /is INACTIVE/);
 
     const denied = await runCheck(clusterExists, host, {
-      ecsClient: scriptedEcs(() =>
-        ecsError('AccessDeniedException', 'not authorized to ' + 'perform ecs:DescribeClusters'),
-      ),
+      ecsClient: scriptedEcs(() => ecsError('AccessDeniedException', 'not authorized to perform ecs:DescribeClusters')),
     });
     assert.equal(denied.verdict, 'fail');
     assert.match(denied.evidence, /DescribeClusters failed: not authorized/);

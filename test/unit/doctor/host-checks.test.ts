@@ -71,7 +71,7 @@ test(
     host.putFile('/sys/fs/cgroup/cgroup.controllers', 'memory\n');
     host.putFile(
       '/var/lib/dpkg/status',
-      'Package: docker.io\nStatus: install ok installed\nVersion: ' + '19.03.13-0ubuntu1\n',
+      'Package: docker.io\nStatus: install ok installed\nVersion: 19.03.13-0ubuntu1\n',
     );
     const old = await runCheck(cgroups, host);
     assert.equal(old.verdict, 'fail');

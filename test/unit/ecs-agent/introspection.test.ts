@@ -27,7 +27,7 @@ test('a registered agent reports its cluster, container instance ARN and version
   const poll = await pollAgentMetadata(host, `${URL}/`);
   assert.deepEqual(poll, {
     answered: true,
-    metadata: { cluster: 'prod', containerInstanceArn: ARN, version: 'Amazon ECS Agent - ' + 'v1.89.0 (abc)' },
+    metadata: { cluster: 'prod', containerInstanceArn: ARN, version: 'Amazon ECS Agent - v1.89.0 (abc)' },
   });
   assert.equal(host.httpCalls[0]?.method, 'GET');
   assert.ok((host.httpCalls[0]?.timeoutMs ?? Infinity) <= 5000, 'a short request timeout');

@@ -18,7 +18,7 @@ const ACCEPTED: readonly [string, string, string?][] = [
   ['ECS_ENGINE_AUTH_TYPE', 'docker'],
   [
     'ECS_ENGINE_AUTH_DATA',
-    '{"https://index.docker.io/v1/": {"username": "u", "password": ' + '"p=="}}',
+    '{"https://index.docker.io/v1/": {"username": "u", "password": "p=="}}',
     '{"https://index.docker.io/v1/":{"username":"u","password":"p=="}}',
   ],
   ['ECS_LOGLEVEL', 'crit'],

@@ -11,7 +11,7 @@ const NAME = 'nvidia-container-toolkit';
 
 test('apt: the lists are refreshed first, then the candidate is read', async () => {
   const host = new FakeHost().answer('apt-get', {}).answer('apt-cache', {
-    stdout: `${NAME}:\n  Installed: (none)\n  Candidate: 1.17.8-1\n  Version ` + `table:\n     1.17.8-1 500\n`,
+    stdout: `${NAME}:\n  Installed: (none)\n  Candidate: 1.17.8-1\n  Version table:\n     1.17.8-1 500\n`,
   });
   assert.equal(await packageManagerFor('apt', host).availableVersion(NAME), '1.17.8-1');
   assert.deepEqual(host.commands(), ['apt-get -o DPkg::Lock::Timeout=300 update', `apt-cache policy -- ${NAME}`]);
@@ -21,7 +21,7 @@ test('apt-cache policy: nothing printed, or "(none)", is not available', () => {
   assert.equal(policyCandidate(''), null);
   assert.equal(policyCandidate(`${NAME}:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n`), null);
   assert.equal(
-    policyCandidate(`${NAME}:\n  Installed: 1.16.0-1\n  Candidate: ` + `1:1.17.8-1ubuntu1\n`),
+    policyCandidate(`${NAME}:\n  Installed: 1.16.0-1\n  Candidate: 1:1.17.8-1ubuntu1\n`),
     '1:1.17.8-1ubuntu1',
   );
 });
@@ -55,7 +55,7 @@ test('yum: "No matching Packages" is not available, any other failure is an erro
   assert.equal(await packageManagerFor('yum', none).availableVersion(NAME), null);
   const broken = new FakeHost().answer('yum', {
     exitCode: 1,
-    stderr: 'Cannot retrieve repository ' + 'metadata (repomd.xml)\n',
+    stderr: 'Cannot retrieve repository metadata (repomd.xml)\n',
   });
   await assert.rejects(packageManagerFor('yum', broken).availableVersion(NAME), CommandError);
 });
@@ -77,7 +77,7 @@ test('zypper: what only the rpm database has ("(System Packages)") is not offere
 test('zypper: exit 104 is "nothing found"; other failures are errors', async () => {
   const none = new FakeHost().answer('zypper', {
     exitCode: 104,
-    stdout: '<stream><message ' + 'type="info">No matching items found.</message></stream>',
+    stdout: '<stream><message type="info">No matching items found.</message></stream>',
   });
   assert.equal(await packageManagerFor('zypper', none).availableVersion(NAME), null);
   const locked = new FakeHost().answer('zypper', { exitCode: 7, stderr: 'System management is locked' });

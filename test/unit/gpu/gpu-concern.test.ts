@@ -87,7 +87,7 @@ function gpuHost(fixture: string, options: HostOptions = {}): FakeHost {
   host.putFile('/sys/bus/pci/devices/0000:00:02.0/vendor', '0x1d0f\n');
   host.putFile('/sys/bus/pci/devices/0000:00:02.0/class', '0x030000\n');
   if (options.driverLoaded ?? true)
-    host.putFile('/proc/driver/nvidia/version', 'NVRM version: ' + 'NVIDIA UNIX x86_64 Kernel Module  550.90.07\n');
+    host.putFile('/proc/driver/nvidia/version', 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.90.07\n');
   if (options.systemd) host.directories.add('/run/systemd/system');
   const runtimes = options.dockerRuntimes === undefined ? null : options.dockerRuntimes;
   return host
@@ -243,7 +243,7 @@ test('a Docker that runs with the nvidia runtime from its own flags keeps its da
   assert.equal(
     host.commands().some((c) => c.startsWith('dnf')),
     false,
-    'an installed toolkit is not ' + 'looked up in the repositories',
+    'an installed toolkit is not looked up in the repositories',
   );
 });
 

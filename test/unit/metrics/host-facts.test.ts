@@ -13,10 +13,10 @@ function x86Host(): FakeHost {
     '/proc/cpuinfo': [
       'processor\t: 0',
       'vendor_id\t: GenuineIntel',
-      'model name\t: Intel(R) Xeon(R) ' + 'Platinum 8259CL CPU @ 2.50GHz',
+      'model name\t: Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz',
       '',
       'processor\t: 1',
-      'model name\t: Intel(R) Xeon(R) ' + 'Platinum 8259CL CPU @ 2.50GHz',
+      'model name\t: Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz',
       '',
     ].join('\n'),
     '/sys/class/dmi/id/sys_vendor': 'Amazon EC2\n',
@@ -74,7 +74,7 @@ test(
         'processor\t: 0\nBogoMIPS\t: 243.75\nCPU implementer\t: 0x41\nCPU part\t: ' +
         '0xd40\n\nprocessor\t: 1\nCPU part\t: 0xd40\n',
     }).answer('lscpu', {
-      stdout: 'Architecture:        aarch64\nVendor ID:           ARM\nModel name:  ' + '        Neoverse-V1\n',
+      stdout: 'Architecture:        aarch64\nVendor ID:           ARM\nModel name:          Neoverse-V1\n',
     });
     const facts = await hostFactsReader(host)();
     assert.deepEqual(

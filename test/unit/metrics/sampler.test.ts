@@ -22,7 +22,7 @@ test(
     assert.deepEqual(
       first.disks.map((d) => d.mount),
       ['/', '/var/lib/docker', '/data', '/mnt/share'],
-      'bind mounts, ' + 'virtual and image filesystems left out',
+      'bind mounts, virtual and image filesystems left out',
     );
     assert.deepEqual(first.disks[1]?.btrfs, {
       dataTotal: 800,
@@ -216,7 +216,7 @@ test(
 );
 
 test(
-  'a statfs that hangs times out, and the mount is skipped while that call is ' + 'outstanding',
+  'a statfs that hangs times out, and the mount is skipped while that call is outstanding',
   { timeout: 10_000 },
   async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });

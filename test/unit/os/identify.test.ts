@@ -59,7 +59,7 @@ test('os-release quoting and escapes are read as the spec says', async () => {
 const MARKERS: [string, string, RegExp][] = [
   [
     '/etc/motd.d/31-banner',
-    '   ,     #_\n   ~\\_  ####_        Amazon Linux 2023 (ECS ' + 'Optimized)\n',
+    '   ,     #_\n   ~\\_  ####_        Amazon Linux 2023 (ECS Optimized)\n',
     /31-banner says "ECS Optimized"/,
   ],
   [

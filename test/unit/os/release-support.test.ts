@@ -97,7 +97,7 @@ test('a host whose glibc is older than 2.28 is refused whatever its os-release s
   const host = fakeHostFor('debian-12');
   host.putFile(
     '/lib/x86_64-linux-gnu/libc.so.6',
-    'ELF...GNU C Library (Debian GLIBC 2.27-3) stable ' + 'release version 2.27.\n',
+    'ELF...GNU C Library (Debian GLIBC 2.27-3) stable release version 2.27.\n',
   );
   const facts = await gatherOsFacts(host);
   assert.equal(facts.glibc, '2.27');
@@ -112,7 +112,7 @@ test(
     const banner = 'GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36.\nCopyright (C) 2022';
     host.putFile(
       '/lib/x86_64-linux-gnu/libc.so.6',
-      `ELF${padding}GNU C Library internal ` + `error\n${padding}${banner}\nversion 9.99`,
+      `ELF${padding}GNU C Library internal error\n${padding}${banner}\nversion 9.99`,
     );
     assert.equal((await gatherOsFacts(host)).glibc, '2.36');
     host.putFile('/lib/x86_64-linux-gnu/libc.so.6', `ELF${padding}GNU C Library without a version\nversion 2.99`);

@@ -16,7 +16,7 @@ import { scratchDir } from '../../support/scratch.ts';
 
 const APACHE = readFileSync(`${REPO}packaging/LICENSE`, 'utf8');
 const MIT_WINSTON =
-  'MIT License\n\nCopyright (c) 2010 Charlie Robbins\n\nPermission is hereby ' + 'granted, free of charge.\n';
+  'MIT License\n\nCopyright (c) 2010 Charlie Robbins\n\nPermission is hereby granted, free of charge.\n';
 
 function npmPackage(root: string, dir: string, manifest: object, files: Record<string, string> = {}): void {
   mkdirSync(`${root}${dir}/lib`, { recursive: true });
@@ -135,7 +135,7 @@ test(
     const dir = scratchDir(t);
     writeFileSync(
       `${dir}/NODE-LICENSE`,
-      'Node.js is licensed for use as follows:\n\n"""\nCopyright ' + 'Node.js contributors.\n"""\n',
+      'Node.js is licensed for use as follows:\n\n"""\nCopyright Node.js contributors.\n"""\n',
     );
     const copyright = debianCopyright(packageMeta('1.2.3'), {
       agentLicense: `${REPO}packaging/LICENSE`,

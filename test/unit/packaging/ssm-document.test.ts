@@ -50,7 +50,7 @@ test(
     assert.deepEqual(
       [...placeholders(JSON.stringify(DOCUMENT.mainSteps))].sort(),
       Object.keys(DOCUMENT.parameters).sort(),
-      'every parameter ' + 'used, none undeclared',
+      'every parameter used, none undeclared',
     );
   },
 );

@@ -95,7 +95,7 @@ test('STORAGE_FORCE_FORMAT=yes wipes the old signature, then formats without --f
   const commands = machine.host.commands();
   assert.ok(
     commands.indexOf('wipefs --all -- /dev/nvme1n1') <
-      commands.indexOf(`mkfs.btrfs --label ` + `${STORE.label} -- /dev/nvme1n1`),
+      commands.indexOf(`mkfs.btrfs --label ${STORE.label} -- /dev/nvme1n1`),
   );
   assert.deepEqual(await planOf(context), [], "the agent's own filesystem is never formatted again, force or not");
 });
@@ -139,7 +139,7 @@ test('Docker running under systemd is stopped around the switch and started agai
   const systemctl = machine.host.commands().filter((c) => /^systemctl (stop|start)/.test(c));
   assert.deepEqual(systemctl, [
     'systemctl stop -- docker.socket docker.service',
-    'systemctl start -- ' + 'docker.socket docker.service',
+    'systemctl start -- docker.socket docker.service',
   ]);
 });
 

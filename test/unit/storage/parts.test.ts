@@ -57,7 +57,7 @@ test('fstab: the store line is added or updated in place, other lines and commen
   assert.equal(
     currentFstabLine('#/dev/x /var/lib/docker ext4 defaults 0 0\n'),
     null,
-    'a commented line is ' + 'not an entry',
+    'a commented line is not an entry',
   );
 });
 
@@ -80,7 +80,7 @@ test('blkid export output: filesystem, label, UUID and partition table', () => {
   assert.equal(describeSignature(disk), 'a gpt partition table');
   assert.equal(
     describeSignature({ ...disk, type: 'xfs', label: 'data' }),
-    'a xfs filesystem ' + 'labelled "data" and a gpt partition table',
+    'a xfs filesystem labelled "data" and a gpt partition table',
   );
 });
 

@@ -130,7 +130,7 @@ test(
       if (file !== 'unattended-upgrade') return undefined;
       attempts++;
       return attempts < 3
-        ? { exitCode: 1, stdout: 'Lock could not be acquired (another package ' + 'manager running?)', stderr: '' }
+        ? { exitCode: 1, stdout: 'Lock could not be acquired (another package manager running?)', stderr: '' }
         : ok('Packages that will be upgraded: openssl\n');
     });
     const report = await aptUpdates(host, 'debian').check();

@@ -26,8 +26,7 @@ test('unattended-upgrade --dry-run -v: the packages, and versions from the .deb 
   assert.equal(plan.versions.get('libssl3'), '3.0.15-1~deb12u1');
   assert.equal(plan.versions.get('tzdata'), '1:2024a-0+deb12u1');
   assert.deepEqual(
-    parseUnattendedOutput('No packages found that can be upgraded unattended and no ' + 'pending auto-removals')
-      .packages,
+    parseUnattendedOutput('No packages found that can be upgraded unattended and no pending auto-removals').packages,
     [],
   );
   assert.equal(isLockFailure('E: Could not get lock /var/lib/dpkg/lock-frontend'), true);
@@ -86,7 +85,7 @@ test('zypper --xmlout: needed security patches, and the packages a patch run wou
     {
       id: 'SUSE-SLE-Module-Basesystem-15-SP5-2026-101',
       severity: 'important',
-      summary: 'Security update for ' + 'openssl & friends',
+      summary: 'Security update for openssl & friends',
     },
   ]);
   const dryRun = `<install-summary><to-upgrade>

@@ -219,7 +219,7 @@ test(
     host.answer('apt-get', { exitCode: 0 }).onExec((file, args) => {
       if (file !== 'unattended-upgrade') return undefined;
       if (args.includes('--dry-run'))
-        return { exitCode: 0, stdout: upgraded ? '' : 'Packages that will ' + 'be upgraded: openssl\n', stderr: '' };
+        return { exitCode: 0, stdout: upgraded ? '' : 'Packages that will be upgraded: openssl\n', stderr: '' };
       upgraded = true;
       host.putFile('/var/lib/dpkg/status', `${unattended}Package: openssl\nStatus: install ok installed\nVersion: 2\n`);
       host.putFile('/var/run/reboot-required', '');

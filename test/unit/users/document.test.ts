@@ -110,7 +110,7 @@ test('JSON: every key given twice is found, at any depth, escapes decoded; value
     ['a'],
   ]);
   assert.deepEqual(
-    parseJsonNamingDuplicates('{"a": ["a", "a", {"x": 1}, {"x": 2}], "b": "a", "c": ' + '"\\"a\\""}').duplicates,
+    parseJsonNamingDuplicates('{"a": ["a", "a", {"x": 1}, {"x": 2}], "b": "a", "c": "\\"a\\""}').duplicates,
     [],
   );
   // A value ending in an escaped backslash ends at its quote; an escaped quote does not end a key.

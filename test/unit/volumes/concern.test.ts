@@ -26,7 +26,7 @@ function machineWith(signature?: { TYPE?: string; UUID?: string; PTTYPE?: string
     if (!/^mkfs\.(xfs|ext4)$/.test(file)) return undefined;
     const device = args.at(-1) as string;
     if (machine.signatures.has(device))
-      return { exitCode: 1, stdout: '', stderr: 'appears to contain ' + 'an existing filesystem' };
+      return { exitCode: 1, stdout: '', stderr: 'appears to contain an existing filesystem' };
     machine.signatures.set(device, { TYPE: file.slice(5), UUID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' });
     return { exitCode: 0, stdout: '', stderr: '' };
   });
@@ -52,7 +52,7 @@ test('an empty EBS volume, found by its id: format, persist by UUID with nofail,
   assert.ok(machine.host.commands().includes('mkfs.xfs -- /dev/nvme1n1'));
   assert.equal(
     machine.host.text('/etc/fstab'),
-    '/dev/vda1 / ext4 defaults 0 ' + '1\nUUID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee /data xfs noatime,nofail 0 2\n',
+    '/dev/vda1 / ext4 defaults 0 1\nUUID=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee /data xfs noatime,nofail 0 2\n',
   );
   assert.ok(machine.host.commands().includes('mount -t xfs -o noatime -- /dev/nvme1n1 /data'));
   assert.equal(machine.mounts.get('/data'), '/dev/nvme1n1');

@@ -51,7 +51,7 @@ export function aptUpdates(host: Host, distributionId: string, logger: Logger = 
   const origins = SECURITY_ORIGINS[distributionId];
   if (!origins)
     throw new AgentError(
-      `security origins of ${distributionId} are unknown; known: ` + `${Object.keys(SECURITY_ORIGINS).join(', ')}`,
+      `security origins of ${distributionId} are unknown; known: ${Object.keys(SECURITY_ORIGINS).join(', ')}`,
     );
   const env = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'a', APT_CONFIG: UNATTENDED_CONFIG };
   const lock = ['-o', `DPkg::Lock::Timeout=${LOCK_TIMEOUT_SECONDS}`];

@@ -106,7 +106,7 @@ async function chooseRelease(host: Host, options: DnfOptions, logger: Logger): P
     return {
       releasever: newer,
       newer,
-      notes: [`security updates taken ` + `from the newer release ${newer} (AL2023_RELEASE_UPGRADE=yes)`],
+      notes: [`security updates taken from the newer release ${newer} (AL2023_RELEASE_UPGRADE=yes)`],
     };
   return {
     releasever: pinned,

@@ -21,7 +21,7 @@ import type { SequenceDeps } from './sequence.ts';
 export async function hostSequenceDeps(context: ConcernContext, settings: UpdateSettings): Promise<SequenceDeps> {
   const { host, config, logger } = context;
   if (host.root !== '/')
-    throw new UsageError('an image root (--root) is never rebooted: reboots ' + 'belong to running hosts');
+    throw new UsageError('an image root (--root) is never rebooted: reboots belong to running hosts');
   const imds = createImds(host, config.AWS_EC2_METADATA_SERVICE_ENDPOINT);
   const region = await hostRegion(host, config);
   return {

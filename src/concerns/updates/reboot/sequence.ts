@@ -94,11 +94,11 @@ const BOOT_ID = '/proc/sys/kernel/random/boot_id';
 export async function runRebootSequence(deps: SequenceDeps, reason: string): Promise<SequenceOutcome> {
   const { host, settings } = deps;
   if ((await readSequenceRecord(host)) !== null)
-    throw new SequenceError('a reboot sequence is ' + 'already recorded: it is resumed (or rolled back) first');
+    throw new SequenceError('a reboot sequence is already recorded: it is resumed (or rolled back) first');
   if (!insideWindow(deps))
     return {
       outcome: 'outside-window',
-      message: `a reboot is due ` + `(${reason}); waiting for the window ${windowText(settings)}`,
+      message: `a reboot is due (${reason}); waiting for the window ${windowText(settings)}`,
     };
   let record: SequenceRecord = {
     phase: 'acquiring',
@@ -142,7 +142,7 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
       if (settings.drainTimeoutPolicy === 'abort') {
         return await rollBack(deps, record, {
           outcome: 'drain-timeout',
-          message: `drain timed out, ` + `reboot aborted (DRAIN_TIMEOUT_POLICY=abort): ${detail}`,
+          message: `drain timed out, reboot aborted (DRAIN_TIMEOUT_POLICY=abort): ${detail}`,
           remainingTasks: drain.remaining,
         });
       }
@@ -151,7 +151,7 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     if (!insideWindow(deps))
       return await rollBack(deps, record, {
         outcome: 'window-closed',
-        message: `the window ` + `${windowText(settings)} closed while draining; reboot postponed`,
+        message: `the window ${windowText(settings)} closed while draining; reboot postponed`,
       });
     // Renewed last thing before the reboot, so the claim outlasts the reboot by as much as it can.
     if ((await keeper.renew()) === 'lost' || keeper.remainingMs() <= settings.rebootTimeoutMs) {
@@ -165,12 +165,12 @@ export async function runRebootSequence(deps: SequenceDeps, reason: string): Pro
     await step(deps, 'reboot-issued');
     return {
       outcome: 'rebooting',
-      message: `rebooting (${reason}); the agent re-activates the ` + `instance when it is back`,
+      message: `rebooting (${reason}); the agent re-activates the instance when it is back`,
     };
   } catch (error) {
     await undo(deps, record).catch((rollBackError: unknown) =>
       deps.logger.error(
-        `rolling back the reboot sequence failed; the next start tries again: ` + `${messageOf(rollBackError)}`,
+        `rolling back the reboot sequence failed; the next start tries again: ${messageOf(rollBackError)}`,
       ),
     );
     await report(deps, record, { outcome: 'failed', message: messageOf(error) });

@@ -86,7 +86,7 @@ export function zypperUpdates(host: Host, logger: Logger = silentLogger): Update
         rebootSignalled ||= result.exitCode === ZYPPER_EXIT.rebootNeeded;
         if (result.exitCode !== ZYPPER_EXIT.restartNeeded) return { rebootSignalled };
         if (runs === MAX_PATCH_RUNS)
-          throw new AgentError(`zypper patch still asks to be run again ` + `(exit 103) after ${runs} runs`);
+          throw new AgentError(`zypper patch still asks to be run again (exit 103) after ${runs} runs`);
       }
     },
     describeApply: async () => [`${commandLine(patch(false))}   (again while it exits 103)`],

@@ -133,20 +133,29 @@ test('exec hands input on stdin, sets env over the fixed environment, and runs i
   });
   const shown = 'echo "$PATH|$LC_ALL|$https_proxy|$EXTRA|${ECS_HOST_AGENT_NOT_PASSED-unset}|${HOME-unset}"';
   const env = (await host.exec('sh', ['-c', shown], { env: { EXTRA: 'x y', LC_ALL: 'C.UTF-8' } })).stdout;
-  assert.equal(env, '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|C.UTF-8|http://127.0.0.1:9|x y|unset|unset\n');
+  assert.equal(
+    env,
+    '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|C.UTF-8|http://127.0.0.1:9|x y|unset|unset\n',
+  );
 
   const dir = scratchDir(t);
   assert.equal((await host.exec('pwd', [], { cwd: dir })).stdout, `${dir}\n`);
   const missingCwd = host.exec('pwd', [], { cwd: `${dir}/missing` });
-  await assert.rejects(missingCwd, (error: unknown) =>
-    error instanceof CommandError && !(error instanceof MissingToolError) && /^pwd could not be started \(ENOENT\)$/.test(error.message));
+  await assert.rejects(
+    missingCwd,
+    (error: unknown) =>
+      error instanceof CommandError &&
+      !(error instanceof MissingToolError) &&
+      /^pwd could not be started \(ENOENT\)$/.test(error.message),
+  );
   writeFileSync(`${dir}/not-executable`, '#!/bin/sh\n', { mode: 0o644 });
   await assert.rejects(host.exec(`${dir}/not-executable`, [], { target: 'local' }), /could not be started \(EACCES\)$/);
 });
 
 test('output is decoded as UTF-8 across reads; onLine splits on \\n and \\r\\n and keeps empty lines', async () => {
   const host = new RealHost('/');
-  const split = "printf '\\342\\202'; sleep 0.2; printf '\\254\\n'; printf '\\342' >&2; sleep 0.2; printf '\\202\\254' >&2";
+  const split =
+    "printf '\\342\\202'; sleep 0.2; printf '\\254\\n'; printf '\\342' >&2; sleep 0.2; printf '\\202\\254' >&2";
   const result = await host.exec('sh', ['-c', split]);
   assert.deepEqual([result.stdout, result.stderr], ['€\n', '€']);
   const lines: string[] = [];
@@ -156,11 +165,11 @@ test('output is decoded as UTF-8 across reads; onLine splits on \\n and \\r\\n a
   assert.deepEqual(lines, ['a', '', 'b€ c']);
 });
 
-test('a stop kills the command\'s own process group and is reported as a stop, not a failure', async (t) => {
+test("a stop kills the command's own process group and is reported as a stop, not a failure", async (t) => {
   const host = new RealHost('/');
   const group = (options = {}) => host.exec('sh', ['-c', 'cut -d" " -f5 /proc/$$/stat'], options);
   const ownGroup = Number(readFileSync('/proc/self/stat', 'utf8').split(' ')[4]);
-  assert.equal(Number((await group()).stdout), ownGroup, 'a plain command stays in the agent\'s group');
+  assert.equal(Number((await group()).stdout), ownGroup, "a plain command stays in the agent's group");
   const withSignal = await group({ signal: new AbortController().signal });
   assert.notEqual(Number(withSignal.stdout), ownGroup, 'a stoppable command has a group of its own');
 
@@ -174,20 +183,19 @@ test('a stop kills the command\'s own process group and is reported as a stop, n
   await pollUntil(() => !isAlive(helper), 'the helper in the stopped group gone', 10_000);
 });
 
-test('past its deadline a command is sent SIGTERM, then SIGKILL; a process holding its output does not hold the call',
-  async (t) => {
-    const host = new RealHost('/');
-    const pidFile = `${scratchDir(t)}/pid`;
-    t.after(() => {
-      if (existsSync(pidFile)) killIfAlive(Number(readFileSync(pidFile, 'utf8')));
-    });
-    // Ignores SIGTERM, and leaves a child (which inherits that) holding stdout and stderr.
-    const script = `trap "" TERM; sleep 60 & echo $! > ${pidFile}; wait`;
-    await assert.rejects(host.exec('sh', ['-c', script], { timeoutMs: 300 }), /timed out after 300 ms$/);
-    assert.ok(isAlive(Number(readFileSync(pidFile, 'utf8'))), 'the call ended while the child kept the pipes');
+test('past its deadline: SIGTERM, then SIGKILL; a process holding the output does not hold the call', async (t) => {
+  const host = new RealHost('/');
+  const pidFile = `${scratchDir(t)}/pid`;
+  t.after(() => {
+    if (existsSync(pidFile)) killIfAlive(Number(readFileSync(pidFile, 'utf8')));
   });
+  // Ignores SIGTERM, and leaves a child (which inherits that) holding stdout and stderr.
+  const script = `trap "" TERM; sleep 60 & echo $! > ${pidFile}; wait`;
+  await assert.rejects(host.exec('sh', ['-c', script], { timeoutMs: 300 }), /timed out after 300 ms$/);
+  assert.ok(isAlive(Number(readFileSync(pidFile, 'utf8'))), 'the call ended while the child kept the pipes');
+});
 
-test('output past its limit stops the command with a clear error; an exception in onLine rejects the call', async () => {
+test('output past its limit stops the command, a clear error; an exception in onLine rejects the call', async () => {
   const host = new RealHost('/');
   await assert.rejects(host.exec('yes', []), { message: /^yes was stopped: its stdout passed 100000000 characters$/ });
   await assert.rejects(host.exec('cat', ['/dev/zero'], { onLine: () => {} }), /stdout passed 100000000 characters$/);

@@ -211,8 +211,7 @@ test(
     assert.ok(text.includes(words(readFileSync(`${REPO}packaging/LICENSE`, 'utf8'))), "the agent's Apache-2.0 text");
     const packages = await bundledNpmPackages();
     assert.ok(
-      packages.some((found) => found.name === '@aws-sdk/client-ecs') &&
-        packages.some((found) => found.name === 'yaml'),
+      packages.some((found) => found.name === '@aws-sdk/client-ecs') && packages.some((found) => found.name === 'yaml'),
       'the bundle holds npm packages: the AWS SDK and others',
     );
     for (const found of packages) {

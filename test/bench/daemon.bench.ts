@@ -13,6 +13,7 @@
  * BENCH_NOTIFY=1: the daemon as systemd runs it, with NOTIFY_SOCKET (a scratch
  * datagram socket) and the unit's WatchdogSec, so it tells systemd it is ready
  * and pings the watchdog through `systemd-notify`, commands the daemon runs.
+ * BENCH_WATCHDOG_USEC sets another watchdog (a ping every half of it).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -48,7 +49,8 @@ function unitWatchdogUsec(): number {
 async function daemonEnv(env: Record<string, string>, work: string): Promise<[Record<string, string>, NotifySocket?]> {
   if (!NOTIFY) return [env];
   const notify = await startNotifySocket(`${work}/notify.sock`);
-  return [{ ...env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: String(unitWatchdogUsec()) }, notify];
+  const watchdogUsec = process.env.BENCH_WATCHDOG_USEC ?? String(unitWatchdogUsec());
+  return [{ ...env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: watchdogUsec }, notify];
 }
 
 function cpuSeconds(pid: number): number {

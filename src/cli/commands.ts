@@ -7,7 +7,7 @@ import { version } from './version.ts';
  * Every command as --help, argument parsing and config see it; each loads its
  * implementation (src/cli/<name>.ts) only when it runs, except `version`, which
  * needs nothing. This file imports nothing that runs code: the AWS SDK and
- * execa are evaluated by the commands that use them, not by `--version`.
+ * node:child_process are loaded by the commands that use them, not by `--version`.
  */
 
 /** Flags shared by plan and apply, so `apply --dry-run` and `plan` always mean the same. */

@@ -47,11 +47,10 @@ import { nullIfMissing } from './missing.ts';
 import { readFilesBelow, removeFileIn, withDirectoryBelow, writeFileIn } from './no-follow.ts';
 import { resolveParentUnderRoot, resolveUnderRoot } from './root-path.ts';
 import { retarget } from './retarget.ts';
+import { MAX_OUTPUT_CHARS, runProcess } from './child-process.ts';
 import { debianPackageOf } from './tool-packages.ts';
 
 const DEFAULT_EXEC_TIMEOUT_MS = 15 * 60_000;
-/** How long a stopped command's process group has between SIGTERM and SIGKILL. */
-const STOP_KILL_AFTER_MS = 5000;
 const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** Commands get a fixed, predictable environment; the operator's proxy settings pass through. */
 const BASE_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
@@ -72,45 +71,28 @@ export class RealHost implements Host {
     const [command, commandArgs] = options.target === 'local' ? [file, args] : retarget(this.root, file, args);
     const argv = [command, ...commandArgs];
     this.#onExec(argv);
-    // Loaded at the first command: detect on a dpkg system and the daemon's sampling run none.
-    const { execa } = await import('execa');
-    const subprocess = execa(command, commandArgs, {
-      reject: false,
-      extendEnv: false,
-      env: { ...BASE_ENV, ...passedEnv(), ...options.env },
-      timeout: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
-      stripFinalNewline: false,
-      // A package manager the agent started must finish its transaction even when the agent exits first
-      // (a stop, an upgrade of the agent's own package): execa would otherwise kill it on the way out.
-      cleanup: false,
-      // Its own process group, so that a stop reaches the helpers it forks (apt's download methods) too.
-      ...(options.signal === undefined && options.terminate === undefined ? {} : { detached: true }),
-      ...(options.onLine === undefined ? {} : { stdout: lineConsumer(options.onLine) }),
-      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    });
-    const finished = options.signal === undefined ? () => {} : killGroupOnAbort(subprocess.pid, options.signal);
-    const terminated = options.terminate === undefined ? () => {} : terminateOnAbort(subprocess.pid, options.terminate);
-    const result = await subprocess;
-    finished();
-    terminated();
-    const stderr = String(result.stderr);
-    if (options.signal?.aborted && result.exitCode !== 0) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    const env = { ...BASE_ENV, ...passedEnv(), ...options.env };
+    const end = await runProcess(command, commandArgs, { ...options, env, timeoutMs });
+    const { stderr } = end;
+    if (options.signal?.aborted && end.exitCode !== 0) {
       throw new CommandError(argv, undefined, stderr, { reason: 'was stopped: the agent is stopping' });
     }
-    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-    if (result.timedOut) {
-      throw new CommandError(argv, undefined, stderr, { reason: `timed out after ${timeoutMs} ms` });
-    }
-    if (result.code === 'ENOENT' && options.cwd === undefined)
-      throw new MissingToolError(argv, debianPackageOf(command));
-    // Killed, not unstartable: by the OOM killer (the unit's MemoryMax), an operator, or itself.
-    if (result.signal !== undefined) throw new CommandError(argv, undefined, stderr, { signal: result.signal });
-    if (result.exitCode === undefined) {
-      const reason = `could not be started (${result.code ?? result.shortMessage})`;
+    if (end.timedOut) throw new CommandError(argv, undefined, stderr, { reason: `timed out after ${timeoutMs} ms` });
+    if (end.overflowed !== null) {
+      const reason = `was stopped: its ${end.overflowed} passed ${MAX_OUTPUT_CHARS} characters`;
       throw new CommandError(argv, undefined, stderr, { reason });
     }
-    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr };
+    if (end.lineError !== null) throw end.lineError;
+    if (end.startError === 'ENOENT' && options.cwd === undefined) {
+      throw new MissingToolError(argv, debianPackageOf(command));
+    }
+    // Killed, not unstartable: by the OOM killer (the unit's MemoryMax), an operator, or itself.
+    if (end.signal !== null) throw new CommandError(argv, undefined, stderr, { signal: end.signal });
+    if (end.exitCode === null) {
+      throw new CommandError(argv, undefined, stderr, { reason: `could not be started (${end.startError})` });
+    }
+    return { exitCode: end.exitCode, stdout: end.stdout, stderr };
   }
 
   localPath(path: string): Promise<string> {
@@ -488,50 +470,4 @@ function toFileInfo(info: Stats): FileInfo {
     gid: info.gid,
     mtimeMs: info.mtimeMs,
   };
-}
-
-/**
- * On abort: SIGTERM to the process group, SIGKILL to what is left of it a few seconds later. The returned
- * function, called once the command exited, ends the wait and removes stragglers of a stopped group at once.
- */
-function killGroupOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
-  if (pid === undefined) return () => {};
-  let forced: ReturnType<typeof setTimeout> | undefined;
-  const onAbort = () => {
-    killGroup(pid, 'SIGTERM');
-    forced = setTimeout(() => killGroup(pid, 'SIGKILL'), STOP_KILL_AFTER_MS);
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return () => {
-    signal.removeEventListener('abort', onAbort);
-    clearTimeout(forced);
-    if (signal.aborted) killGroup(pid, 'SIGKILL');
-  };
-}
-
-/** On abort: SIGTERM to the process alone, which stops in order. The returned function ends the watch. */
-function terminateOnAbort(pid: number | undefined, signal: AbortSignal): () => void {
-  if (pid === undefined) return () => {};
-  // Not execa's kill, which follows SIGTERM with SIGKILL 5 s later.
-  const onAbort = () => killGroup(pid, 'SIGTERM', 'process');
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
-}
-
-/** An execa transform that hands each stdout line to onLine and keeps none of them. */
-function lineConsumer(onLine: (line: string) => void): (line: unknown) => Generator<never, void, unknown> {
-  return function* consume(line: unknown) {
-    onLine(String(line));
-  };
-}
-
-/** A group (or process) that is already gone (ESRCH) is what was wanted. */
-function killGroup(pid: number, signal: NodeJS.Signals, what: 'group' | 'process' = 'group'): void {
-  try {
-    process.kill(what === 'group' ? -pid : pid, signal);
-  } catch {
-    // nothing left to stop
-  }
 }

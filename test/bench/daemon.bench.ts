@@ -9,6 +9,11 @@
  *
  * Converge, updates and the spot-interruption watch are off: this machine must
  * not be changed and must not reach IMDS. Every endpoint points at loopback.
+ *
+ * BENCH_NOTIFY=1: the daemon as systemd runs it, with NOTIFY_SOCKET (a scratch
+ * datagram socket) and the unit's WatchdogSec, so it tells systemd it is ready
+ * and pings the watchdog through `systemd-notify`, commands the daemon runs.
+ * BENCH_WATCHDOG_USEC sets another watchdog (a ping every half of it).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,6 +26,7 @@ import { bundleAgent } from '../../packaging/build/bundle.ts';
 import { PACKAGE_JSON } from '../../packaging/build/project.ts';
 import { STATUS_FILE } from '../../src/daemon/status-file.ts';
 import { freePort } from '../integration/metrics/free-port.ts';
+import { type NotifySocket, startNotifySocket } from '../support/notify-socket.ts';
 import { loopbackEnv, median, range, reportFigure, requireProjectRuntime, rssMb, V8_FLAGS } from './figures.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 300);
@@ -29,6 +35,23 @@ const WARM_UP_S = 30;
 const PROBE_EVERY_S = 5;
 const TICKS_PER_S = 100;
 const RECEIVER_START_TIMEOUT_MS = 10_000;
+const NOTIFY = process.env.BENCH_NOTIFY === '1';
+const UNIT = new URL('../../systemd/ecs-host-agent.service', import.meta.url);
+
+/** WATCHDOG_USEC as systemd sets it from the unit's WatchdogSec (minutes or seconds). */
+function unitWatchdogUsec(): number {
+  const [, amount, unit] = /^WatchdogSec=(\d+)(min|s)$/m.exec(readFileSync(UNIT, 'utf8')) ?? [];
+  if (amount === undefined) throw new Error(`no WatchdogSec=<n>min or <n>s in ${UNIT.pathname}`);
+  return Number(amount) * (unit === 'min' ? 60 : 1) * 1_000_000;
+}
+
+/** The daemon's environment: with a notification socket and the unit's watchdog under BENCH_NOTIFY=1. */
+async function daemonEnv(env: Record<string, string>, work: string): Promise<[Record<string, string>, NotifySocket?]> {
+  if (!NOTIFY) return [env];
+  const notify = await startNotifySocket(`${work}/notify.sock`);
+  const watchdogUsec = process.env.BENCH_WATCHDOG_USEC ?? String(unitWatchdogUsec());
+  return [{ ...env, NOTIFY_SOCKET: notify.path, WATCHDOG_USEC: watchdogUsec }, notify];
+}
 
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -74,6 +97,7 @@ requireProjectRuntime();
 const work = mkdtempSync(join(tmpdir(), 'eha-bench-daemon-'));
 const previousStatus = existsSync(STATUS_FILE) ? readFileSync(STATUS_FILE) : null;
 const children: (ChildProcess | undefined)[] = [];
+let notify: NotifySocket | undefined;
 try {
   const bundle = (await bundleAgent(`${work}/bundle`, PACKAGE_JSON.version)).entry;
   const env = loopbackEnv();
@@ -94,7 +118,12 @@ try {
   );
   const daemonLog = `${work}/daemon.log`;
   const daemonArgs = [...V8_FLAGS, bundle, 'run', '--config', `${work}/agent.env`];
-  const daemon = spawn(process.execPath, daemonArgs, { env, stdio: ['ignore', 'ignore', openSync(daemonLog, 'a')] });
+  let withNotify: Record<string, string>;
+  [withNotify, notify] = await daemonEnv(env, work);
+  const daemon = spawn(process.execPath, daemonArgs, {
+    env: withNotify,
+    stdio: ['ignore', 'ignore', openSync(daemonLog, 'a')],
+  });
   const bare = spawn(process.execPath, [...V8_FLAGS, '-e', 'setInterval(() => {}, 3600_000)'], {
     env,
     stdio: 'ignore',
@@ -103,7 +132,8 @@ try {
   const [daemonPid, barePid] = [daemon.pid as number, bare.pid as number];
   console.log(
     `daemon (bundle, Node ${process.versions.node} ${V8_FLAGS.join(' ')}) for ${SECONDS} ` +
-      `s, metrics every ${METRICS_INTERVAL} to the reference receiver; RSS every ${PROBE_EVERY_S} s`,
+      `s, metrics every ${METRICS_INTERVAL} to the reference receiver; RSS every ${PROBE_EVERY_S} s` +
+      (notify === undefined ? '' : `; NOTIFY_SOCKET set, WATCHDOG_USEC=${withNotify.WATCHDOG_USEC}`),
   );
 
   const started = Date.now();
@@ -137,13 +167,16 @@ try {
       `${cpuPerHour(barePid, cpuAtWarmUp.bare).toFixed(1)} s per hour`,
   );
   console.log(`  samples stored by the receiver: ${samples}`);
+  if (notify !== undefined) console.log(`  notifications received: ${notify.messages.slice(1).join('; ')}`);
   const failures = readFileSync(daemonLog, 'utf8')
     .split('\n')
     .filter((line) => /^(error|warn)/.test(line));
   if (failures.length > 0)
     console.log(`  the daemon logged ${failures.length} errors or warnings, the first: ${failures[0]}`);
   reportFigure({
-    name: 'daemon steady RSS (metrics every 10 s to the reference receiver; converge/updates off) ÷ bare idle node',
+    name:
+      'daemon steady RSS (metrics every 10 s to the reference receiver; converge/updates off' +
+      `${notify === undefined ? '' : '; NOTIFY_SOCKET set'}) ÷ bare idle node`,
     value: median(daemonRss),
     unit: 'MB',
     reference: { name: 'bare idle node', value: median(bareRss) },
@@ -154,6 +187,7 @@ try {
   });
 } finally {
   for (const child of children.reverse()) await stop(child);
+  await notify?.close();
   if (previousStatus) writeFileSync(STATUS_FILE, previousStatus);
   else rmSync(STATUS_FILE, { force: true });
   rmSync(work, { recursive: true, force: true });

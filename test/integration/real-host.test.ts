@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
 
-import { CommandError } from '../../src/core/errors.ts';
+import { CommandError, MissingToolError } from '../../src/core/errors.ts';
 import { RealHost } from '../../src/host/real-host.ts';
 import { DEBIAN_ROOT } from '../support/paths.ts';
+import { pollUntil } from '../support/poll.ts';
 import { requireRoot, scratchDir } from '../support/scratch.ts';
 
 test('writeFileAtomic writes mode and owner exactly and leaves no temp file', async (t) => {
@@ -116,6 +117,96 @@ test('onLine gets each stdout line as it comes; terminate sends SIGTERM to the c
   assert.match(said.join('\n'), /^ready\nstopping, child \d+ alive: yes$/);
 });
 
+test('exec hands input on stdin, sets env over the fixed environment, and runs in cwd', async (t) => {
+  const host = new RealHost('/');
+  assert.equal((await host.exec('cat', [], { input: 'a\nb' })).stdout, 'a\nb');
+  const unread = await host.exec('true', [], { input: 'x'.repeat(1 << 20) });
+  assert.equal(unread.exitCode, 0, 'input the command does not read is no error (EPIPE)');
+
+  const proxy = process.env.https_proxy;
+  process.env.https_proxy = 'http://127.0.0.1:9';
+  process.env.ECS_HOST_AGENT_NOT_PASSED = 'secret';
+  t.after(() => {
+    if (proxy === undefined) delete process.env.https_proxy;
+    else process.env.https_proxy = proxy;
+    delete process.env.ECS_HOST_AGENT_NOT_PASSED;
+  });
+  const shown = 'echo "$PATH|$LC_ALL|$https_proxy|$EXTRA|${ECS_HOST_AGENT_NOT_PASSED-unset}|${HOME-unset}"';
+  const env = (await host.exec('sh', ['-c', shown], { env: { EXTRA: 'x y', LC_ALL: 'C.UTF-8' } })).stdout;
+  assert.equal(
+    env,
+    '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|C.UTF-8|http://127.0.0.1:9|x y|unset|unset\n',
+  );
+
+  const dir = scratchDir(t);
+  assert.equal((await host.exec('pwd', [], { cwd: dir })).stdout, `${dir}\n`);
+  const missingCwd = host.exec('pwd', [], { cwd: `${dir}/missing` });
+  await assert.rejects(
+    missingCwd,
+    (error: unknown) =>
+      error instanceof CommandError &&
+      !(error instanceof MissingToolError) &&
+      /^pwd could not be started \(ENOENT\)$/.test(error.message),
+  );
+  writeFileSync(`${dir}/not-executable`, '#!/bin/sh\n', { mode: 0o644 });
+  await assert.rejects(host.exec(`${dir}/not-executable`, [], { target: 'local' }), /could not be started \(EACCES\)$/);
+});
+
+test('output is decoded as UTF-8 across reads; onLine splits on \\n and \\r\\n and keeps empty lines', async () => {
+  const host = new RealHost('/');
+  const split =
+    "printf '\\342\\202'; sleep 0.2; printf '\\254\\n'; printf '\\342' >&2; sleep 0.2; printf '\\202\\254' >&2";
+  const result = await host.exec('sh', ['-c', split]);
+  assert.deepEqual([result.stdout, result.stderr], ['€\n', '€']);
+  const lines: string[] = [];
+  await host.exec('sh', ['-c', "printf 'a\\r\\n\\nb\\342'; sleep 0.2; printf '\\202\\254 c\\r\\n'"], {
+    onLine: (line) => lines.push(line),
+  });
+  assert.deepEqual(lines, ['a', '', 'b€ c']);
+});
+
+test("a stop kills the command's own process group and is reported as a stop, not a failure", async (t) => {
+  const host = new RealHost('/');
+  const group = (options = {}) => host.exec('sh', ['-c', 'cut -d" " -f5 /proc/$$/stat'], options);
+  const ownGroup = Number(readFileSync('/proc/self/stat', 'utf8').split(' ')[4]);
+  assert.equal(Number((await group()).stdout), ownGroup, "a plain command stays in the agent's group");
+  const withSignal = await group({ signal: new AbortController().signal });
+  assert.notEqual(Number(withSignal.stdout), ownGroup, 'a stoppable command has a group of its own');
+
+  const pidFile = `${scratchDir(t)}/pid`;
+  const stop = new AbortController();
+  const running = host.exec('sh', ['-c', `sleep 60 & echo $! > ${pidFile}; wait`], { signal: stop.signal });
+  await pollUntil(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the helper started');
+  const helper = Number(readFileSync(pidFile, 'utf8'));
+  stop.abort();
+  await assert.rejects(running, { message: /^sh -c .* was stopped: the agent is stopping$/ });
+  await pollUntil(() => !isAlive(helper), 'the helper in the stopped group gone', 10_000);
+});
+
+test('past its deadline: SIGTERM, then SIGKILL; a process holding the output does not hold the call', async (t) => {
+  const host = new RealHost('/');
+  const pidFile = `${scratchDir(t)}/pid`;
+  t.after(() => {
+    if (existsSync(pidFile)) killIfAlive(Number(readFileSync(pidFile, 'utf8')));
+  });
+  // Ignores SIGTERM, and leaves a child (which inherits that) holding stdout and stderr.
+  const script = `trap "" TERM; sleep 60 & echo $! > ${pidFile}; wait`;
+  await assert.rejects(host.exec('sh', ['-c', script], { timeoutMs: 300 }), /timed out after 300 ms$/);
+  assert.ok(isAlive(Number(readFileSync(pidFile, 'utf8'))), 'the call ended while the child kept the pipes');
+});
+
+test('output past its limit stops the command, a clear error; an exception in onLine rejects the call', async () => {
+  const host = new RealHost('/');
+  await assert.rejects(host.exec('yes', []), { message: /^yes was stopped: its stdout passed 100000000 characters$/ });
+  await assert.rejects(host.exec('cat', ['/dev/zero'], { onLine: () => {} }), /stdout passed 100000000 characters$/);
+  const throwing = host.exec('sh', ['-c', 'echo one; echo two'], {
+    onLine: (line) => {
+      throw new Error(`cannot take ${line}`);
+    },
+  });
+  await assert.rejects(throwing, { message: 'cannot take one' });
+});
+
 test("hostname is the kernel's nodename, under an image root too", async (t) => {
   const nodename = (await new RealHost('/').exec('uname', ['-n'])).stdout.trim();
   assert.ok(nodename.length > 0);
@@ -170,3 +261,16 @@ test('listKernelDirectory lists the names readdir sorts, below the image root wh
   writeFileSync(`${root}/a`, '');
   assert.deepEqual([...(await new RealHost(root).listKernelDirectory('/'))].sort(), ['a', 'b']);
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
+
+function killIfAlive(pid: number): void {
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}

@@ -1,7 +1,7 @@
 /**
  * The README's generated sections, rendered from the code so that they cannot drift from it: the table of
- * contents, the commands (their synopses are what `--help` prints) and the configuration keys (from KEYS, with
- * the flags that set them and the secret mark of the one redaction rule). Each sits between
+ * contents, the commands (their synopses, each shown once, are what `--help` prints) and the configuration keys
+ * (from KEYS, with the flags that set them and the secret mark of the one redaction rule). Each sits between
  * `<!-- generated:NAME ARGS -->` and `<!-- /generated:NAME -->`; everything outside the markers is left as written.
  *
  *   npm run docs     rewrites README.md's generated sections
@@ -32,7 +32,6 @@ type Renderer = (args: readonly string[], document: string) => string;
 const RENDERERS: Readonly<Record<string, Renderer>> = {
   contents: (_args, document) => contents(document),
   commands: () => commandsSection(OPERATOR_COMMANDS),
-  usage: (args) => usageBlock(args.map(commandNamed)),
   keys: () => keyTable(KEYS, configFlagsByKey(OPERATOR_COMMANDS)),
 };
 
@@ -100,12 +99,6 @@ export function anchorOf(heading: string): string {
     .toLowerCase()
     .replace(/[^\p{L}\p{N}_\- ]/gu, '')
     .replaceAll(' ', '-');
-}
-
-function commandNamed(name: string): Command {
-  const command = OPERATOR_COMMANDS.find((c) => c.name === name);
-  if (!command) throw new Error(`unknown command ${name} in <!-- generated:usage -->`);
-  return command;
 }
 
 function usageBlock(commands: readonly Command[]): string {

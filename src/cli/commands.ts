@@ -134,8 +134,8 @@ export const COMMANDS: readonly Command[] = [
     name: 'control-server',
     summary: 'run the reference receiver of the control protocol on a loopback port (for trials and tests)',
     usage: [
-      `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE]`,
-      'control-server --data-dir DIR --print samples|events',
+      `control-server [--listen ${DEFAULT_CONTROL_LISTEN}] [--token-file FILE] [--data-dir DIR] [--users-file FILE] ` +
+        '[--print samples|events]   (--print: what --data-dir holds, then exit)',
     ],
     options: {
       listen: { type: 'string', default: DEFAULT_CONTROL_LISTEN },
@@ -157,8 +157,8 @@ export const COMMANDS: readonly Command[] = [
     name: 'decommission',
     summary: 'drain this container instance, stop ecs-init, optionally deregister it, clear the agent state',
     usage: [
-      'decommission [--deregister] [--timeout D] [--dry-run] [--json]   (--dry-run: changes nothing)',
-      'decommission --on-shutdown   (from ecs-host-agent-decommission.service)',
+      'decommission [--deregister] [--timeout D] [--dry-run] [--json] [--on-shutdown]   ' +
+        '(--dry-run: changes nothing; --on-shutdown: the poweroff unit)',
     ],
     options: {
       deregister: { type: 'boolean' },

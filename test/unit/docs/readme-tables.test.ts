@@ -33,7 +33,7 @@ test('README.md holds what the code renders in each generated section (else: npm
       'run npm run docs',
   );
   const names = new Set(sectionsOf(readme).map((section) => section.name));
-  for (const name of ['contents', 'commands', 'keys', 'usage']) {
+  for (const name of ['contents', 'commands', 'keys']) {
     assert.ok(names.has(name), `README.md has <!-- generated:${name} -->`);
   }
 });
@@ -51,6 +51,7 @@ test('--help of every command prints the synopsis the README shows', async () =>
     const unindented = usage.map((line, index) => (index === 0 ? line : line.slice('       '.length)));
     assert.deepEqual(unindented, lines, command.name);
     assert.ok(readme.includes(`\n${lines.join('\n')}\n`), `README.md shows ${command.name}'s synopsis`);
+    assert.equal(readme.split(`${lines[0]}\n`).length - 1, 1, `README.md shows ${command.name}'s synopsis once`);
   }
 });
 
@@ -100,19 +101,17 @@ test("the sections' own key tables show each key's default as KEYS has it", () =
 });
 
 test('npm run docs rewrites only between the markers, and names what it cannot render', () => {
-  const document = 'kept\n<!-- generated:usage doctor -->\nstale\n<!-- /generated:usage -->\nkept too\n';
-  assert.deepEqual(staleSections(document), ['usage doctor']);
+  const document = 'kept\n<!-- generated:commands -->\nstale\n<!-- /generated:commands -->\nkept too\n';
+  assert.deepEqual(staleSections(document), ['commands']);
   const rendered = renderSections(document);
-  const usage = '```\necs-host-agent doctor [--json]\n```';
-  assert.equal(rendered, `kept\n<!-- generated:usage doctor -->\n${usage}\n<!-- /generated:usage -->\nkept too\n`);
+  const commands = commandsSection(OPERATOR_COMMANDS);
+  assert.equal(rendered, `kept\n<!-- generated:commands -->\n${commands}\n<!-- /generated:commands -->\nkept too\n`);
   assert.deepEqual(staleSections(rendered), []);
   assert.equal(renderSections(rendered), rendered);
   const unknown = '<!-- generated:tables -->\n<!-- /generated:tables -->';
   assert.throws(() => renderSections(unknown), /unknown generated section tables; known: contents, commands/);
-  const fsck = '<!-- generated:usage fsck -->\n<!-- /generated:usage -->';
-  assert.throws(() => renderSections(fsck), /unknown command fsck/);
-  const misclosed = '<!-- generated:keys -->\n<!-- /generated:usage -->';
-  assert.throws(() => renderSections(misclosed), /generated:keys --> is closed by <!-- \/generated:usage/);
+  const misclosed = '<!-- generated:keys -->\n<!-- /generated:commands -->';
+  assert.throws(() => renderSections(misclosed), /generated:keys --> is closed by <!-- \/generated:commands/);
 });
 
 test('the table of contents lists every top-level section of the README, in order', () => {

@@ -1,3 +1,7 @@
+/**
+ * The doctor's AWS checks on the fake Host: the regional AWS names below are what the checks compute and hand to
+ * the Host's TLS probe and HTTP, which the test answers itself; no socket is opened and nothing is resolved.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -119,14 +123,14 @@ test(
     host.onTls(() => ({ protocol: 'TLSv1.2', certificateError: null }));
     host.putFile(
       '/etc/ecs/ecs.config',
-      'ECS_CLUSTER=prod\nHTTP_PROXY=user:pw@10.0.0.131:3128\nNO_PROXY=169.254.169.254,.s3.eu-west-1.amazonaws.com\n',
+      'ECS_CLUSTER=prod\nHTTP_PROXY=user:pw@127.0.0.1:3128\nNO_PROXY=127.0.0.1,.s3.eu-west-1.amazonaws.com\n',
     );
     const viaProxy = await runCheck(ecsEndpoint, host, { env: { HTTPS_PROXY: 'http://ignored:1' } });
     assert.equal(
       viaProxy.evidence,
-      'ecs.eu-west-1.amazonaws.com:443 via the proxy 10.0.0.131:3128: TLS handshake done (TLSv1.2)',
+      'ecs.eu-west-1.amazonaws.com:443 via the proxy 127.0.0.1:3128: TLS handshake done (TLSv1.2)',
     );
-    assert.equal(host.tlsCalls.at(-1)?.proxy, 'http://user:pw@10.0.0.131:3128');
+    assert.equal(host.tlsCalls.at(-1)?.proxy, 'http://user:pw@127.0.0.1:3128');
     assert.match((await runCheck(s3Endpoint, host)).evidence, /directly/);
 
     host.files.delete('/etc/ecs/ecs.config');

@@ -88,12 +88,12 @@ test('a healthy host passes every check but the network ones this fake does not 
 });
 
 test('proxy settings: ecs.config first, then the environment; NO_PROXY by name and domain', () => {
-  const settings = proxySettings('HTTPS_PROXY=http://p:3128\nNO_PROXY=169.254.169.254, .internal,*.example.com:443\n', {
+  const settings = proxySettings('HTTPS_PROXY=http://p:3128\nNO_PROXY=127.0.0.1, .internal,*.example.com:443\n', {
     HTTPS_PROXY: 'http://env:1',
   });
   assert.deepEqual(settings, {
     url: 'http://p:3128',
-    noProxy: ['169.254.169.254', 'internal', 'example.com'],
+    noProxy: ['127.0.0.1', 'internal', 'example.com'],
     source: '/etc/ecs/ecs.config',
   });
   assert.equal(proxyFor(settings, 'ecs.eu-west-1.amazonaws.com'), 'http://p:3128');

@@ -15,6 +15,7 @@ import { RealHost } from '../../../src/host/real-host.ts';
 import { MetricsRunner } from '../../../src/jobs/metrics.ts';
 import { scratchDir } from '../../support/scratch.ts';
 import { FACTS, recordingLogger } from '../../unit/control/fixtures.ts';
+import { NEW_EC_KEY } from '../doctor/loopback.ts';
 import { freePort } from './free-port.ts';
 
 interface Pki {
@@ -36,11 +37,7 @@ function pki(t: TestContext): Pki {
     openssl([
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...NEW_EC_KEY,
       '-days',
       '1',
       '-subj',
@@ -61,20 +58,7 @@ function pki(t: TestContext): Pki {
       string,
     ];
     writeFileSync(ext, extension);
-    openssl([
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      key,
-      '-out',
-      csr,
-    ]);
+    openssl(['req', ...NEW_EC_KEY, '-subj', `/CN=${name}`, '-keyout', key, '-out', csr]);
     openssl([
       'x509',
       '-req',

@@ -193,28 +193,28 @@ function splitLines(stream: Readable | null, onLine: (line: string) => void, onO
 function killGroupOnAbort(pid: number, signal: AbortSignal): () => void {
   let forced: ReturnType<typeof setTimeout> | undefined;
   const onAbort = () => {
-    killGroup(pid, 'SIGTERM');
-    forced = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_AFTER_MS);
+    sendSignal(pid, 'SIGTERM');
+    forced = setTimeout(() => sendSignal(pid, 'SIGKILL'), KILL_AFTER_MS);
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return () => {
     signal.removeEventListener('abort', onAbort);
     clearTimeout(forced);
-    if (signal.aborted) killGroup(pid, 'SIGKILL');
+    if (signal.aborted) sendSignal(pid, 'SIGKILL');
   };
 }
 
 /** On abort: SIGTERM to the process alone, once, which stops in order. The returned function ends the watch. */
 function terminateOnAbort(pid: number, signal: AbortSignal): () => void {
-  const onAbort = () => killGroup(pid, 'SIGTERM', 'process');
+  const onAbort = () => sendSignal(pid, 'SIGTERM', 'process');
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return () => signal.removeEventListener('abort', onAbort);
 }
 
-/** A group (or process) that is already gone (ESRCH) is what was wanted. */
-function killGroup(pid: number, signal: NodeJS.Signals, what: 'group' | 'process' = 'group'): void {
+/** The signal to the process group (or the process alone); one already gone (ESRCH) is what was wanted. */
+function sendSignal(pid: number, signal: NodeJS.Signals, what: 'group' | 'process' = 'group'): void {
   try {
     process.kill(what === 'group' ? -pid : pid, signal);
   } catch {

@@ -6,11 +6,10 @@ import type { StorageAction } from '../../../src/concerns/storage/plan.ts';
 import { type StorageSettings, storageSettings } from '../../../src/concerns/storage/settings.ts';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { mountableScratch } from '../../support/loop-device.ts';
 import { FIXTURES } from '../../support/paths.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 /**
  * A scratch directory played as a running Debian 12 system: the storage
@@ -43,13 +42,7 @@ export async function liveScratch(t: TestContext, agentEnv: string): Promise<Liv
   writeFileSync(`${root}/etc/fstab`, '# <file system> <mount point> <type> <options> <dump> <pass>\n');
   const host = new RealHost(root);
   const config = loadConfig({ file: '/etc/ecs-host-agent/agent.env', fileText: agentEnv, env: {}, flags: {} });
-  const context: ConcernContext = {
-    host,
-    config,
-    os: await gatherOsFacts(host),
-    logger: silentLogger,
-    resetAgentState: false,
-  };
+  const context: ConcernContext = await concernContext(host, config);
   const plan = async () => concern.plan(await concern.gather(context), context);
   return {
     root,

@@ -10,14 +10,13 @@ import { test } from 'node:test';
 
 import { updateToolsConcern } from '../../../src/concerns/updates/tools.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import { applyAll, planAll } from '../../../src/core/runner.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { parseDpkgStatus } from '../../../src/pkg/dpkg-status.ts';
 import { runCli } from '../../support/cli.ts';
 import { DEBIAN_ROOT } from '../../support/paths.ts';
 import { requireRoot, scratchDir } from '../../support/scratch.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
@@ -60,7 +59,7 @@ test(
     // The updates concern alone, as apply runs it: the real debconf and apt in the root.
     const host = new RealHost(root);
     const config = loadConfig({ file: 'agent.env', fileText: null, env: {}, flags: {} });
-    const context = { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false };
+    const context = await concernContext(host, config);
     const [outcome] = await applyAll([updateToolsConcern], context);
     assert.equal(outcome?.error, undefined);
     assert.equal(outcome?.applied, 2);

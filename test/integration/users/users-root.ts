@@ -15,11 +15,10 @@ import type { TestContext } from 'node:test';
 
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { DEBIAN_ROOT } from '../../support/paths.ts';
 import { requireRoot, scratchDir } from '../../support/scratch.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 /**
  * A scratch root holding a real Debian 12 account database (passwd, group,
@@ -48,7 +47,7 @@ export function fillAccountsRoot(root: string): string {
 export async function usersContext(root: string, env: Record<string, string>): Promise<ConcernContext> {
   const host = new RealHost(root);
   const config = loadConfig({ file: '/etc/ecs-host-agent/agent.env', fileText: null, env, flags: {} });
-  return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false };
+  return await concernContext(host, config);
 }
 
 export function writeUsersFile(path: string, document: unknown): void {

@@ -13,11 +13,10 @@ import { createVolumesConcern } from '../../../src/concerns/volumes/index.ts';
 import type { VolumesAction } from '../../../src/concerns/volumes/plan.ts';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import { RealHost } from '../../../src/host/real-host.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { attachLoop, mountableScratch, mountsBelow } from '../../support/loop-device.ts';
 import { FIXTURES } from '../../support/paths.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 const concern = createVolumesConcern({ live: () => true });
 
@@ -48,7 +47,7 @@ function scratchSystem(t: TestContext): Scratch {
     async context(volumes) {
       const host = new RealHost(root);
       const config = loadConfig({ file: 'agent.env', fileText: `VOLUMES=${volumes}\n`, env: {}, flags: {} });
-      return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false };
+      return await concernContext(host, config);
     },
   };
 }

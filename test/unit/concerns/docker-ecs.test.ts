@@ -5,11 +5,10 @@ import { dockerConcern } from '../../../src/concerns/docker/index.ts';
 import { ecsConcern } from '../../../src/concerns/ecs/index.ts';
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import { renderSteps } from '../../../src/core/step.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import type { FakeHost } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 async function contextFor(
   host: FakeHost,
@@ -17,7 +16,7 @@ async function contextFor(
   resetAgentState = false,
 ): Promise<ConcernContext> {
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
-  return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState };
+  return concernContext(host, config, resetAgentState);
 }
 
 /** systemctl answers as on a machine without systemd as PID 1: units known but not enabled. */

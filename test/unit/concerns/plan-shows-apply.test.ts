@@ -23,16 +23,15 @@ import type { Command } from '../../../src/core/command.ts';
 import type { Action, ConcernContext } from '../../../src/core/concern.ts';
 import { encodeLossless } from '../../../src/core/config/text.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import type { AnyConcern } from '../../../src/core/runner.ts';
 import { renderSteps, type Step } from '../../../src/core/step.ts';
 import type { ExecOptions } from '../../../src/host/host.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
 import { DEVICE_MODE, FakeMachine, FILE_MODE, storageContext } from '../storage/fake-machine.ts';
 import { withAccountTools } from '../users/account-tools.ts';
 import { ed25519Key } from '../users/keys.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 interface Scenario {
   readonly name: string;
@@ -155,7 +154,7 @@ async function contextOf(
   resetAgentState = false,
 ): Promise<ConcernContext> {
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
-  return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState };
+  return concernContext(host, config, resetAgentState);
 }
 
 const ok = { exitCode: 0, stdout: '', stderr: '' };

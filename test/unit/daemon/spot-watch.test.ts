@@ -8,7 +8,7 @@ import { test } from 'node:test';
 
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { type Logger, silentLogger } from '../../../src/core/logger.ts';
+import type { Logger } from '../../../src/core/logger.ts';
 import type { JobContext } from '../../../src/daemon/job.ts';
 import { JOBS } from '../../../src/daemon/jobs.ts';
 import type { TaskRecord } from '../../../src/daemon/scheduler.ts';
@@ -16,9 +16,9 @@ import { createTaskLog, REMINDER_MS } from '../../../src/daemon/task-log.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
 import { createSpotInterruptionJob } from '../../../src/jobs/spot-interruption.ts';
 import type { HttpRequest, HttpResponse } from '../../../src/host/host.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { type FakeHost, textResponse } from '../../support/fake-host.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 const IMDS = 'http://127.0.0.1:1338';
 const ACTION = `${IMDS}/latest/meta-data/spot/instance-action`;
@@ -44,13 +44,7 @@ async function contextFor(host: FakeHost): Promise<JobContext> {
     env: {},
     flags: {},
   });
-  const context: ConcernContext = {
-    host,
-    config,
-    os: await gatherOsFacts(host),
-    logger: silentLogger,
-    resetAgentState: false,
-  };
+  const context: ConcernContext = await concernContext(host, config);
   return { ...context, signal: new AbortController().signal };
 }
 

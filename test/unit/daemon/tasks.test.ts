@@ -3,16 +3,15 @@ import { test } from 'node:test';
 
 import type { ConcernContext } from '../../../src/core/concern.ts';
 import { loadConfig } from '../../../src/core/config/load.ts';
-import { silentLogger } from '../../../src/core/logger.ts';
 import type { Job } from '../../../src/daemon/job.ts';
 import { daemonTasks } from '../../../src/daemon/tasks.ts';
-import { gatherOsFacts } from '../../../src/os/facts.ts';
 import { fakeHostFor } from '../../support/fixtures.ts';
+import { concernContext } from '../../support/concern-context.ts';
 
 async function context(env: Record<string, string>): Promise<ConcernContext> {
   const host = fakeHostFor('debian-12');
   const config = loadConfig({ file: 'agent.env', fileText: null, env, flags: {} });
-  return { host, config, os: await gatherOsFacts(host), logger: silentLogger, resetAgentState: false };
+  return await concernContext(host, config);
 }
 
 function job(name: string, intervalMs: number | null): Job {
